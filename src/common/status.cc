@@ -1,0 +1,31 @@
+#include "facekit/status.h"
+
+namespace facekit {
+
+std::string_view StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "Ok";
+    case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kIoError: return "IoError";
+    case StatusCode::kImageEmpty: return "ImageEmpty";
+    case StatusCode::kImageTruncated: return "ImageTruncated";
+    case StatusCode::kImageCorrupt: return "ImageCorrupt";
+    case StatusCode::kImageUnsupportedFormat: return "ImageUnsupportedFormat";
+    case StatusCode::kImageTooSmall: return "ImageTooSmall";
+    case StatusCode::kImageTooLarge: return "ImageTooLarge";
+    case StatusCode::kImageSizeExceeded: return "ImageSizeExceeded";
+    case StatusCode::kNoFace: return "NoFace";
+    case StatusCode::kModelInvalid: return "ModelInvalid";
+    case StatusCode::kModelChecksumMismatch: return "ModelChecksumMismatch";
+    case StatusCode::kInternal: return "Internal";
+  }
+  return "Unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "Ok";
+  return std::string(StatusCodeName(code_)) + ": " + message_;
+}
+
+}  // namespace facekit

@@ -1,0 +1,37 @@
+#include "eval/face_picker.h"
+
+#include <algorithm>
+
+namespace facekit::eval {
+
+int CentralFace(std::span<const FaceBox> faces, int image_width, int image_height) {
+  float cx = static_cast<float>(image_width) * 0.5f, cy = static_cast<float>(image_height) * 0.5f;
+  int best = -1;
+  float best_area = -1.f;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const FaceBox& f = faces[i];
+    bool covers = cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
+    float area = f.width * f.height;
+    if (covers && area > best_area) {
+      best_area = area;
+      best = static_cast<int>(i);
+    }
+  }
+  return best >= 0 ? best : LargestFace(faces);
+}
+
+FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
+                            const std::vector<std::array<float, 2>>& template_112) {
+  float side = fraction * static_cast<float>(std::min(image_width, image_height));
+  FaceBox f;
+  f.x = (static_cast<float>(image_width) - side) * 0.5f;
+  f.y = (static_cast<float>(image_height) - side) * 0.5f;
+  f.width = f.height = side;
+  f.score = 0.f;
+  for (size_t i = 0; i < 5 && i < template_112.size(); ++i) {
+    f.landmarks[i] = {f.x + template_112[i][0] / 112.f * side, f.y + template_112[i][1] / 112.f * side};
+  }
+  return f;
+}
+
+}  // namespace facekit::eval

@@ -1,0 +1,22 @@
+// face_picker.h - which face of a photo is "the" face, and what to do when
+// the detector finds none (used by evaluation and batch tools).
+#pragma once
+
+#include <span>
+
+#include "facekit/engine.h"
+
+namespace facekit::eval {
+
+/// Index of the face that covers the image centre (largest such), else the
+/// largest face; -1 when `faces` is empty. Datasets such as LFW centre the
+/// subject, so this picks the labelled person in group photos.
+int CentralFace(std::span<const FaceBox> faces, int image_width, int image_height);
+
+/// A face box for the centred square of side `fraction` * short side, with
+/// the embedder template's landmarks scaled into it: the fallback for
+/// images in which nothing was detected.
+FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
+                            const std::vector<std::array<float, 2>>& template_112);
+
+}  // namespace facekit::eval

@@ -1,0 +1,137 @@
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <opencv2/imgproc.hpp>
+
+#include "face/face_aligner.h"
+#include "face/face_embedder.h"
+#include "face/mtcnn_detector.h"
+#include "facekit/engine.h"
+#include "image/image_internal.h"
+#include "runtime/dnn_model.h"
+#include "runtime/model_manifest.h"
+
+namespace facekit {
+
+struct FaceEngine::Impl {
+  runtime::ModelManifest manifest;
+  std::unique_ptr<face::MtcnnDetector> detector;
+  std::unique_ptr<face::FaceEmbedder> embedder;
+};
+
+FaceEngine::FaceEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FaceEngine::~FaceEngine() = default;
+
+Result<std::unique_ptr<FaceEngine>> FaceEngine::Create(const EngineOptions& options) {
+  if (options.num_threads < 0) return Status(StatusCode::kInvalidArgument, "num_threads must be >= 0");
+  runtime::DnnModel::SetThreads(options.num_threads);
+  auto impl = std::make_unique<Impl>();
+  FACEKIT_ASSIGN_OR_RETURN(impl->manifest, runtime::ModelManifest::Load(options.models_dir));
+  for (const auto& m : impl->manifest.models) {
+    std::ifstream probe(impl->manifest.FilePath(m.file));
+    if (!probe) {
+      return Status(StatusCode::kNotFound, "model file " + impl->manifest.FilePath(m.file) +
+                                               " is missing; run the README's setup command (it fetches and imports the models)");
+    }
+  }
+  FACEKIT_ASSIGN_OR_RETURN(impl->detector, face::MtcnnDetector::Create(impl->manifest));
+  FACEKIT_ASSIGN_OR_RETURN(impl->embedder, face::FaceEmbedder::Create(impl->manifest));
+  return std::unique_ptr<FaceEngine>(new FaceEngine(std::move(impl)));
+}
+
+Result<std::vector<FaceBox>> FaceEngine::Detect(const Image& image, const DetectOptions& options) const {
+  if (image.empty() || image.bgr.size() != static_cast<size_t>(image.width) * static_cast<size_t>(image.height) * 3) {
+    return Status(StatusCode::kInvalidArgument, "image is empty or its pixel buffer does not match its size");
+  }
+  cv::Mat rgb;
+  cv::cvtColor(AsMat(image), rgb, cv::COLOR_BGR2RGB);
+  return impl_->detector->Detect(rgb, options);
+}
+
+Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {
+  if (image.empty()) return Status(StatusCode::kInvalidArgument, "image is empty");
+  for (const Point2f& p : face.landmarks) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) return Status(StatusCode::kInvalidArgument, "landmarks are not finite");
+  }
+  int size = impl_->embedder->input_size();
+  cv::Mat chip = face::AlignFace(AsMat(image), face.landmarks, impl_->embedder->info().alignment_template, size);
+  return ImageFromMat(chip);
+}
+
+Result<std::vector<Embedding>> FaceEngine::Embed(std::span<const Image> chips, const EmbedOptions& options) const {
+  std::vector<cv::Mat> mats;
+  mats.reserve(chips.size());
+  for (const Image& c : chips) mats.push_back(AsMat(c));
+  return impl_->embedder->Embed(mats, options.flip_augment);
+}
+
+Result<Embedding> FaceEngine::EmbedLargestFace(const Image& image, FaceBox* face_out, const EmbedOptions& options) const {
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, Detect(image));
+  int best = LargestFace(faces);
+  if (best < 0) return Status(StatusCode::kNoFace, "no face found in the image");
+  const FaceBox& f = faces[static_cast<size_t>(best)];
+  if (face_out) *face_out = f;
+  FACEKIT_ASSIGN_OR_RETURN(Image chip, Align(image, f));
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<Embedding> e, Embed(std::span<const Image>(&chip, 1), options));
+  return std::move(e[0]);
+}
+
+float FaceEngine::Similarity(const Embedding& a, const Embedding& b) {
+  if (a.size() != b.size() || a.empty()) return 0.f;
+  double dot = 0;
+  for (size_t i = 0; i < a.size(); ++i) dot += double{a[i]} * b[i];
+  return static_cast<float>(std::clamp(dot, -1.0, 1.0));
+}
+
+CompareResult FaceEngine::Compare(const Embedding& a, const Embedding& b) const {
+  CompareResult r;
+  r.similarity = Similarity(a, b);
+  r.same_person = r.similarity >= impl_->manifest.verification.threshold;
+  const auto& pts = impl_->manifest.verification.score_points;
+  if (pts.empty()) {
+    r.score = std::clamp(r.similarity, 0.f, 1.f) * 100.f;
+  } else if (r.similarity <= pts.front()[0]) {
+    r.score = pts.front()[1];
+  } else if (r.similarity >= pts.back()[0]) {
+    r.score = pts.back()[1];
+  } else {
+    for (size_t i = 1; i < pts.size(); ++i) {
+      if (r.similarity <= pts[i][0]) {
+        float t = (r.similarity - pts[i - 1][0]) / (pts[i][0] - pts[i - 1][0]);
+        r.score = pts[i - 1][1] + t * (pts[i][1] - pts[i - 1][1]);
+        break;
+      }
+    }
+  }
+  return r;
+}
+
+float FaceEngine::verify_threshold() const { return impl_->manifest.verification.threshold; }
+std::string FaceEngine::verify_threshold_provenance() const { return impl_->manifest.verification.provenance; }
+int FaceEngine::embedding_dim() const { return impl_->embedder->dim(); }
+int FaceEngine::chip_size() const { return impl_->embedder->input_size(); }
+std::vector<std::array<float, 2>> FaceEngine::alignment_template() const {
+  return impl_->embedder->info().alignment_template;
+}
+
+std::vector<std::string> FaceEngine::model_descriptions() const {
+  std::vector<std::string> out;
+  for (const auto& m : impl_->manifest.models) out.push_back(m.name + " " + m.version + " (" + m.file + ")");
+  return out;
+}
+
+int LargestFace(std::span<const FaceBox> faces) {
+  int best = -1;
+  float area = -1.f;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    float a = faces[i].width * faces[i].height;
+    if (a > area) {
+      area = a;
+      best = static_cast<int>(i);
+    }
+  }
+  return best;
+}
+
+}  // namespace facekit

@@ -1,0 +1,99 @@
+#include "runtime/model_importer.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "runtime/tflite_model.h"
+#include "runtime/tflite_to_onnx.h"
+
+namespace facekit::runtime {
+namespace fs = std::filesystem;
+
+Result<std::string> Sha256File(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::kNotFound, "cannot open " + path);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    return Status(StatusCode::kInternal, "OpenSSL SHA-256 init failed");
+  }
+  char buf[1 << 16];
+  while (in) {
+    in.read(buf, sizeof(buf));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf, static_cast<size_t>(in.gcount()));
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 15];
+  }
+  return hex;
+}
+
+Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, bool force) {
+  std::vector<ImportedModel> done;
+  for (const ManifestModel& mm : manifest.models) {
+    ImportedModel im;
+    im.name = mm.name;
+    im.onnx_path = manifest.FilePath(mm.file);
+    std::string source = manifest.FilePath(mm.source_file);
+    const ManifestFile* expected = nullptr;
+    for (const auto& f : manifest.files) {
+      if (f.file == mm.source_file) expected = &f;
+    }
+    if (expected == nullptr) {
+      return Status(StatusCode::kModelInvalid, "model " + mm.name + ": source " + mm.source_file + " is not listed in packages");
+    }
+    FACEKIT_ASSIGN_OR_RETURN(std::string sha, Sha256File(source));
+    if (sha != expected->sha256) {
+      return Status(StatusCode::kModelChecksumMismatch, source + " has SHA-256 " + sha + ", manifest says " + expected->sha256);
+    }
+    if (mm.source_format == "onnx") {
+      done.push_back(im);
+      continue;
+    }
+    if (mm.source_format != "tflite") {
+      return Status(StatusCode::kModelInvalid, "model " + mm.name + ": unknown source format '" + mm.source_format + "'");
+    }
+    std::error_code ec;
+    if (!force && fs::exists(im.onnx_path, ec) &&
+        fs::last_write_time(im.onnx_path, ec) >= fs::last_write_time(source, ec) && !ec) {
+      done.push_back(im);
+      continue;
+    }
+    FACEKIT_ASSIGN_OR_RETURN(TfliteModel tfl, TfliteModel::Load(source));
+    TfliteToOnnxOptions opt;
+    opt.dynamic_spatial = mm.dynamic_spatial;
+    opt.metadata = {{"facekit.model", mm.name},
+                    {"facekit.source_package", mm.source_package},
+                    {"facekit.source_file", mm.source_file},
+                    {"facekit.source_sha256", sha}};
+    TfliteToOnnxReport rep;
+    FACEKIT_ASSIGN_OR_RETURN(std::string bytes, ConvertTfliteToOnnx(tfl, opt, &rep));
+    std::string tmp = im.onnx_path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      out.flush();
+      if (!out) return Status(StatusCode::kIoError, "cannot write " + tmp);
+    }
+    fs::rename(tmp, im.onnx_path, ec);
+    if (ec) return Status(StatusCode::kIoError, "cannot rename " + tmp + ": " + ec.message());
+    im.converted = true;
+    im.tflite_ops = rep.tflite_ops;
+    im.onnx_nodes = rep.onnx_nodes;
+    im.fused_prelu = rep.fused_prelu;
+    im.fused_softmax = rep.fused_softmax;
+    done.push_back(im);
+  }
+  return done;
+}
+
+}  // namespace facekit::runtime

@@ -1,0 +1,32 @@
+// model_importer.h - turns the manifest's source models into ONNX files.
+//
+// WHAT THIS REPRESENTS
+//   The step between fetching packages and running the engine: for every
+//   manifest model whose source is a TFLite file, check the source against
+//   its SHA-256, convert it (TfliteToOnnx) and write models/files/<file>.onnx
+//   atomically (temp file + rename). ONNX sources are only checked.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "facekit/status.h"
+#include "runtime/model_manifest.h"
+
+namespace facekit::runtime {
+
+struct ImportedModel {
+  std::string name;
+  std::string onnx_path;
+  bool converted = false;  ///< false when an up-to-date file was kept
+  int tflite_ops = 0, onnx_nodes = 0, fused_prelu = 0, fused_softmax = 0;
+};
+
+/// SHA-256 of a file as lowercase hex.
+Result<std::string> Sha256File(const std::string& path);
+
+/// Imports every model in `manifest`. With `force` false an ONNX file that is
+/// newer than its source is kept.
+Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, bool force);
+
+}  // namespace facekit::runtime

@@ -1,0 +1,87 @@
+// model_manifest.h - the models folder's manifest.json, parsed.
+//
+// WHAT THIS REPRESENTS
+//   Which model files the engine uses and every constant that belongs to a
+//   model rather than to code: source package and SHA-256, input size and
+//   normalisation, output tensor names, detector thresholds, the alignment
+//   template and the verification threshold. The engine reads these values
+//   instead of hard-coding them, so a different model is a manifest change.
+//
+// THREAD SAFETY
+//   Immutable value after Load.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "facekit/status.h"
+
+namespace facekit::runtime {
+
+struct ManifestFile {
+  std::string package;  ///< "name@version"
+  std::string path;     ///< path inside the package tarball
+  std::string file;     ///< file name under models/files/
+  std::string sha256;
+  int64_t bytes = 0;
+};
+
+struct ManifestModel {
+  std::string name;
+  std::string version;
+  std::string role;  ///< "detector.pnet", "embedder", ...
+  std::string file;  ///< ONNX file name under models/files/
+  std::string source_file;
+  std::string source_format;  ///< "tflite" or "onnx"
+  std::string source_package;
+  std::string provenance;
+  bool dynamic_spatial = false;
+  std::string input_name;
+  int input_width = 0, input_height = 0;  ///< 0 = any size
+  float mean = 127.5f;
+  float scale = 1.f / 128.f;
+  std::map<std::string, std::string> outputs;  ///< meaning -> tensor name
+  int embedding_dim = 0;
+  std::vector<std::array<float, 2>> alignment_template;
+};
+
+struct DetectorConfig {
+  int min_face_size = 20;
+  float pyramid_factor = 0.709f;
+  int max_detect_side = 1280;
+  float pnet_threshold = 0.6f, rnet_threshold = 0.7f, onet_threshold = 0.7f;
+  float pnet_nms_per_scale = 0.5f, pnet_nms_across_scales = 0.7f, rnet_nms = 0.7f, onet_nms_min = 0.7f;
+};
+
+struct VerificationConfig {
+  float threshold = 0.f;  ///< cosine similarity at or above which two faces are the same person
+  std::string provenance;
+  /// Piecewise-linear map from cosine similarity to a 0-100 score,
+  /// as (similarity, score) points in increasing order.
+  std::vector<std::array<float, 2>> score_points;
+};
+
+struct ModelManifest {
+  int format_version = 0;
+  std::string dir;  ///< the models folder
+  std::vector<ManifestFile> files;
+  std::vector<ManifestModel> models;
+  DetectorConfig detector;
+  VerificationConfig verification;
+
+  static constexpr int kFormatVersion = 1;
+
+  /// Reads DIR/manifest.json. Fails with kNotFound / kModelInvalid.
+  static Result<ModelManifest> Load(const std::string& models_dir);
+  static Result<ModelManifest> Parse(const std::string& json_text, const std::string& models_dir);
+
+  /// The model with the given role, or nullptr.
+  const ManifestModel* FindRole(const std::string& role) const;
+  /// Absolute path of a file under DIR/files/.
+  std::string FilePath(const std::string& file) const;
+};
+
+}  // namespace facekit::runtime

@@ -1,0 +1,45 @@
+#include "runtime/model_manifest.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace facekit::runtime {
+namespace {
+
+TEST(ModelManifest, RepositoryManifestLoadsWithAllRoles) {
+  auto m = ModelManifest::Load(testing::ModelsDir());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  for (const char* role : {"detector.pnet", "detector.rnet", "detector.onet", "embedder"}) {
+    EXPECT_NE(m->FindRole(role), nullptr) << role;
+  }
+  const ManifestModel* e = m->FindRole("embedder");
+  EXPECT_EQ(e->embedding_dim, 192);
+  EXPECT_EQ(e->input_width, 112);
+  EXPECT_EQ(e->alignment_template.size(), 5u);
+  EXPECT_FLOAT_EQ(e->mean, 127.5f);
+  EXPECT_FLOAT_EQ(e->scale, 1.f / 128.f);
+  EXPECT_GT(m->verification.threshold, 0.f);
+  EXPECT_FALSE(m->verification.provenance.empty());
+  for (const auto& f : m->files) EXPECT_EQ(f.sha256.size(), 64u) << f.file;
+  EXPECT_FLOAT_EQ(m->detector.pyramid_factor, 0.709f);
+}
+
+TEST(ModelManifest, RejectsBadInput) {
+  EXPECT_EQ(ModelManifest::Load("/nonexistent").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ModelManifest::Parse("{not json", ".").status().code(), StatusCode::kModelInvalid);
+  EXPECT_EQ(ModelManifest::Parse("[]", ".").status().code(), StatusCode::kModelInvalid);
+  auto old = ModelManifest::Parse(R"({"format_version": 0})", ".");
+  EXPECT_EQ(old.status().code(), StatusCode::kModelInvalid);
+  EXPECT_NE(old.status().message().find("format_version"), std::string::npos);
+  auto wrong_type = ModelManifest::Parse(R"({"format_version": 1, "models": [{"name": 5}]})", ".");
+  EXPECT_EQ(wrong_type.status().code(), StatusCode::kModelInvalid);
+  auto no_input = ModelManifest::Parse(R"({"format_version": 1, "models": [{"name": "a", "role": "embedder", "file": "a.onnx"}]})", ".");
+  EXPECT_EQ(no_input.status().code(), StatusCode::kModelInvalid);
+  auto bad_points = ModelManifest::Parse(
+      R"({"format_version": 1, "verification": {"threshold": 0.3, "score_points": [[0.5, 10], [0.4, 20]]}})", ".");
+  EXPECT_EQ(bad_points.status().code(), StatusCode::kModelInvalid);
+}
+
+}  // namespace
+}  // namespace facekit::runtime

@@ -1,0 +1,196 @@
+// The imported ONNX models, run by cv::dnn, must match a plain reference
+// interpreter of the original TFLite graphs on real face images.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "face/face_aligner.h"
+#include "image/image_internal.h"
+#include "runtime/dnn_model.h"
+#include "runtime/tflite_reference.h"
+#include "runtime/tflite_to_onnx.h"
+#include "test_util.h"
+
+namespace facekit {
+namespace {
+
+using runtime::TfliteModel;
+using testing::RefTensor;
+
+constexpr float kTolerance = 1e-4f;
+
+TfliteModel LoadTflite(const std::string& file) {
+  auto m = TfliteModel::Load(testing::ModelsDir() + "/files/" + file);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return m.ok() ? std::move(*m) : TfliteModel{};
+}
+
+// RGB crops -> the MTCNN/MobileFaceNet normalisation, as NHWC for the
+// reference and NCHW for cv::dnn. `transpose` swaps width and height as the
+// MTCNN graphs expect.
+void MakeInputs(const std::vector<cv::Mat>& rgb, bool transpose, RefTensor* nhwc, cv::Mat* nchw) {
+  std::vector<cv::Mat> imgs;
+  for (const cv::Mat& m : rgb) {
+    cv::Mat t = m;
+    if (transpose) cv::transpose(m, t);
+    imgs.push_back(t);
+  }
+  *nchw = cv::dnn::blobFromImages(imgs, 1.0 / 128, cv::Size(), cv::Scalar::all(127.5), false, false, CV_32F);
+  nhwc->shape = {static_cast<int>(imgs.size()), imgs[0].rows, imgs[0].cols, 3};
+  for (const cv::Mat& m : imgs) {
+    for (int y = 0; y < m.rows; ++y)
+      for (int x = 0; x < m.cols; ++x)
+        for (int c = 0; c < 3; ++c) nhwc->data.push_back((m.at<cv::Vec3b>(y, x)[c] - 127.5f) / 128.f);
+  }
+}
+
+// Max |a - b| with `onnx` NCHW (4-D) or [N, K] compared to NHWC reference.
+float MaxDiff(const cv::Mat& onnx, const RefTensor& ref) {
+  EXPECT_EQ(static_cast<size_t>(onnx.total()), ref.data.size());
+  float worst = 0;
+  if (onnx.dims == 4) {
+    int n = onnx.size[0], c = onnx.size[1], h = onnx.size[2], w = onnx.size[3];
+    EXPECT_EQ(ref.shape, (std::vector<int>{n, h, w, c}));
+    const float* p = onnx.ptr<float>();
+    for (int b = 0; b < n; ++b)
+      for (int k = 0; k < c; ++k)
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x) {
+            float r = ref.data[static_cast<size_t>(((b * h + y) * w + x) * c + k)];
+            worst = std::max(worst, std::fabs(p[((b * c + k) * h + y) * w + x] - r));
+          }
+  } else {
+    const float* p = onnx.ptr<float>();
+    for (size_t i = 0; i < ref.data.size(); ++i) worst = std::max(worst, std::fabs(p[i] - ref.data[i]));
+  }
+  return worst;
+}
+
+std::unique_ptr<runtime::DnnModel> Import(const TfliteModel& m, bool dynamic_spatial, runtime::TfliteToOnnxReport* rep) {
+  runtime::TfliteToOnnxOptions opt;
+  opt.dynamic_spatial = dynamic_spatial;
+  auto bytes = runtime::ConvertTfliteToOnnx(m, opt, rep);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto net = runtime::DnnModel::FromBuffer(*bytes);
+  EXPECT_TRUE(net.ok()) << net.status().ToString();
+  return net.ok() ? std::move(*net) : nullptr;
+}
+
+cv::Mat RgbPhoto(const std::string& name) {
+  Image img = testing::MustLoad(testing::Photo(name));
+  cv::Mat rgb;
+  cv::cvtColor(AsMat(img), rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+// Face crops (from a real photo: Obama's face and a background patch) at `size`.
+std::vector<cv::Mat> Crops(int size) {
+  cv::Mat rgb = RgbPhoto("obama-480p.jpg");
+  std::vector<cv::Mat> out;
+  for (cv::Rect r : {cv::Rect(385, 34, 114, 156), cv::Rect(380, 20, 140, 140), cv::Rect(40, 300, 90, 90)}) {
+    cv::Mat c;
+    cv::resize(rgb(r), c, cv::Size(size, size), 0, 0, cv::INTER_AREA);
+    out.push_back(c);
+  }
+  return out;
+}
+
+TEST(TfliteImport, PnetMatchesReferenceOnRealImageOfOddSize) {
+  TfliteModel m = LoadTflite("pnet.tflite");
+  runtime::TfliteToOnnxReport rep;
+  auto net = Import(m, true, &rep);
+  ASSERT_NE(net, nullptr);
+  EXPECT_EQ(rep.fused_prelu, 3);
+  EXPECT_EQ(rep.fused_softmax, 1);
+  cv::Mat rgb = RgbPhoto("obama-480p.jpg");
+  for (cv::Size size : {cv::Size(61, 47), cv::Size(96, 128)}) {
+    cv::Mat small;
+    cv::resize(rgb(cv::Rect(300, 0, 300, 300)), small, size, 0, 0, cv::INTER_AREA);
+    RefTensor in;
+    cv::Mat blob;
+    MakeInputs({small}, true, &in, &blob);
+    auto ref = testing::RunReference(m, {in});
+    auto out = net->Run(blob, {"pnet/prob1", "pnet/conv4-2/BiasAdd"});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_LT(MaxDiff((*out)[0], ref["pnet/prob1"]), kTolerance) << size;
+    EXPECT_LT(MaxDiff((*out)[1], ref["pnet/conv4-2/BiasAdd"]), kTolerance) << size;
+  }
+}
+
+TEST(TfliteImport, RnetAndOnetMatchReferenceOnRealCrops) {
+  struct Case {
+    const char* file;
+    int size;
+    std::vector<std::string> outputs;
+    int prelu;
+  };
+  for (const Case& c : {Case{"rnet.tflite", 24, {"rnet/prob1", "rnet/conv5-2/conv5-2"}, 4},
+                        Case{"onet.tflite", 48, {"onet/prob1", "onet/conv6-2/conv6-2", "onet/conv6-3/conv6-3"}, 5}}) {
+    TfliteModel m = LoadTflite(c.file);
+    runtime::TfliteToOnnxReport rep;
+    auto net = Import(m, false, &rep);
+    ASSERT_NE(net, nullptr);
+    EXPECT_EQ(rep.fused_prelu, c.prelu);
+    for (const cv::Mat& crop : Crops(c.size)) {
+      RefTensor in;
+      cv::Mat blob;
+      MakeInputs({crop}, true, &in, &blob);
+      auto ref = testing::RunReference(m, {in});
+      auto out = net->Run(blob, c.outputs);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      for (size_t i = 0; i < c.outputs.size(); ++i) {
+        EXPECT_LT(MaxDiff((*out)[i], ref[c.outputs[i]]), kTolerance) << c.file << " " << c.outputs[i];
+      }
+    }
+  }
+}
+
+TEST(TfliteImport, MobileFaceNetMatchesReferenceAndIsBatchIndependent) {
+  TfliteModel m = LoadTflite("MobileFaceNet.tflite");
+  runtime::TfliteToOnnxReport rep;
+  auto net = Import(m, false, &rep);
+  ASSERT_NE(net, nullptr);
+  EXPECT_EQ(rep.fused_prelu, 33);
+  std::vector<cv::Mat> chips = Crops(112);
+  RefTensor in;
+  cv::Mat blob2;
+  MakeInputs({chips[0], chips[1]}, false, &in, &blob2);  // the file's fixed batch of 2
+  auto ref = testing::RunReference(m, {in});
+  const RefTensor& r = ref["embeddings"];
+  ASSERT_EQ(r.shape, (std::vector<int>{2, 192}));
+  auto out2 = net->Run(blob2, {"embeddings"});
+  ASSERT_TRUE(out2.ok());
+  float scale = 0;
+  for (float v : r.data) scale = std::max(scale, std::fabs(v));
+  EXPECT_LT(MaxDiff((*out2)[0], r), kTolerance * std::max(1.f, scale));
+
+  // Batch 1 and batch 3 give the same per-face vectors as batch 2.
+  RefTensor unused;
+  cv::Mat blob1, blob3;
+  MakeInputs({chips[1]}, false, &unused, &blob1);
+  MakeInputs(chips, false, &unused, &blob3);
+  auto out1 = net->Run(blob1, {"embeddings"});
+  auto out3 = net->Run(blob3, {"embeddings"});
+  ASSERT_TRUE(out1.ok() && out3.ok());
+  ASSERT_EQ((*out3)[0].size[0], 3);
+  for (int k = 0; k < 192; ++k) {
+    EXPECT_NEAR((*out1)[0].at<float>(0, k), r.data[static_cast<size_t>(192 + k)], kTolerance * std::max(1.f, scale));
+    EXPECT_NEAR((*out3)[0].at<float>(1, k), r.data[static_cast<size_t>(192 + k)], kTolerance * std::max(1.f, scale));
+  }
+}
+
+TEST(TfliteImport, UnsupportedOperatorIsNamedInTheError) {
+  // The anti-spoofing graph uses ops the importer does not handle yet
+  // (STRIDED_SLICE, GREATER_EQUAL, ...): the error must say which.
+  TfliteModel m = LoadTflite("FaceAntiSpoofing.tflite");
+  auto bytes = runtime::ConvertTfliteToOnnx(m, {});
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), StatusCode::kModelInvalid);
+  EXPECT_NE(bytes.status().message().find("cannot import operator #"), std::string::npos) << bytes.status().message();
+}
+
+}  // namespace
+}  // namespace facekit

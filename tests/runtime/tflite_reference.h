@@ -1,0 +1,30 @@
+// tflite_reference.h - a plain, slow, obviously-correct TFLite interpreter.
+//
+// WHAT THIS REPRESENTS
+//   The reference implementation the imported ONNX models are checked
+//   against: every op the face models use, written as direct loops over NHWC
+//   data following the TFLite kernel definitions, accumulating in double. It
+//   shares no code with the importer or with cv::dnn.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/tflite_model.h"
+
+namespace facekit::testing {
+
+struct RefTensor {
+  std::vector<int> shape;  // NHWC for 4-D
+  std::vector<float> data;
+};
+
+/// Runs `model` on `inputs` (graph inputs in order; their shapes may differ
+/// from the file's for fully convolutional models). Returns every graph
+/// output keyed by tensor name. Aborts the test (via ADD_FAILURE + empty
+/// result) on an op it does not know.
+std::map<std::string, RefTensor> RunReference(const runtime::TfliteModel& model,
+                                              const std::vector<RefTensor>& inputs);
+
+}  // namespace facekit::testing

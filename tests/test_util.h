@@ -1,0 +1,46 @@
+// test_util.h - paths and helpers shared by the tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "facekit/engine.h"
+#include "facekit/image.h"
+
+namespace facekit::testing {
+
+inline std::string SourceDir() { return FACEKIT_SOURCE_DIR; }
+inline std::string ModelsDir() { return SourceDir() + "/models"; }
+/// ../shared/data next to the checkout (read in place, never copied).
+inline std::string DataDir() { return SourceDir() + "/../shared/data"; }
+inline std::string Photo(const std::string& name) { return DataDir() + "/faces/photos/" + name; }
+
+/// One engine for the whole test binary (loading takes ~20 ms, but the
+/// sanitizer build is slow and many tests need it).
+inline const FaceEngine& SharedEngine() {
+  static std::unique_ptr<FaceEngine> engine = [] {
+    EngineOptions o;
+    o.models_dir = ModelsDir();
+    o.num_threads = 1;
+    auto e = FaceEngine::Create(o);
+    if (!e.ok()) {
+      ADD_FAILURE() << "engine: " << e.status().ToString();
+      std::abort();
+    }
+    return std::move(*e);
+  }();
+  return *engine;
+}
+
+inline Image MustLoad(const std::string& path) {
+  auto img = LoadImageFile(path);
+  if (!img.ok()) {
+    ADD_FAILURE() << img.status().ToString();
+    return {};
+  }
+  return std::move(*img);
+}
+
+}  // namespace facekit::testing
