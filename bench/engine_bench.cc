@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
       }
       DetectOptions dopt;
       dopt.min_face_size = min_face;
-      std::vector<double> dec, det, ali, emb, chain;
+      std::vector<double> dec, det, ali, emb, chain, pnet, rnet, onet;
+      DetectStats last_stats;
       int width = 0, height = 0;
       size_t faces_found = 0;
       for (int i = 0; i < warmup + repeat; ++i) {
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "%s: %s\n", path.c_str(), image.status().ToString().c_str());
           return 1;
         }
-        auto faces = (*engine)->Detect(*image, dopt);
+        DetectStats ds;
+        auto faces = (*engine)->Detect(*image, dopt, &ds);
         double t2 = NowMs();
         if (!faces.ok() || faces->empty()) {
           std::fprintf(stderr, "%s: no face\n", path.c_str());
@@ -101,6 +103,10 @@ int main(int argc, char** argv) {
         ali.push_back(t3 - t2);
         emb.push_back(t4 - t3);
         chain.push_back(t4 - t1);
+        pnet.push_back(ds.pnet_ms);
+        rnet.push_back(ds.rnet_ms);
+        onet.push_back(ds.onet_ms);
+        last_stats = ds;
         width = image->width;
         height = image->height;
         faces_found = faces->size();
@@ -111,12 +117,18 @@ int main(int argc, char** argv) {
                          {"threads", t}, {"runs", repeat}, {"decode_ms_p50", Quantile(dec, 0.5)},
                          {"detect_ms_p50", Quantile(det, 0.5)}, {"align_ms_p50", Quantile(ali, 0.5)},
                          {"embed_ms_p50", Quantile(emb, 0.5)}, {"detect_align_embed_ms_p50", Quantile(chain, 0.5)},
-                         {"detect_align_embed_ms_p90", Quantile(chain, 0.9)}};
+                         {"detect_align_embed_ms_p90", Quantile(chain, 0.9)}, {"pnet_ms_p50", Quantile(pnet, 0.5)},
+                         {"rnet_ms_p50", Quantile(rnet, 0.5)}, {"onet_ms_p50", Quantile(onet, 0.5)},
+                         {"pyramid_levels", last_stats.pyramid_levels}, {"proposals", last_stats.proposals},
+                         {"refined", last_stats.refined}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf("%-28s %7d %8.2f %8.2f %8.2f %8.2f %10.2f %10.2f\n",
                     (name + " " + std::to_string(width) + "x" + std::to_string(height)).c_str(), t, Quantile(dec, 0.5),
                     Quantile(det, 0.5), Quantile(ali, 0.5), Quantile(emb, 0.5), Quantile(chain, 0.5), Quantile(chain, 0.9));
+        std::printf("%-28s %7s   detect = P-Net %.2f (%d levels) + R-Net %.2f (%d boxes) + O-Net %.2f (%d boxes)\n", "", "",
+                    Quantile(pnet, 0.5), last_stats.pyramid_levels, Quantile(rnet, 0.5), last_stats.proposals,
+                    Quantile(onet, 0.5), last_stats.refined);
       }
     }
   }

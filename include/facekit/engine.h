@@ -63,6 +63,16 @@ struct DetectOptions {
   int max_detect_side = 0;
 };
 
+/// Where Detect spent its time (for profiling; optional out-parameter).
+struct DetectStats {
+  double pnet_ms = 0;    ///< pyramid resizing + P-Net over all levels + NMS
+  double rnet_ms = 0;    ///< crops + R-Net + NMS
+  double onet_ms = 0;    ///< crops + O-Net + NMS
+  int pyramid_levels = 0;
+  int proposals = 0;     ///< boxes entering R-Net
+  int refined = 0;       ///< boxes entering O-Net
+};
+
 struct EmbedOptions {
   /// Also embed the mirrored chip and average the two (see docs/engine.md for
   /// the measured effect).
@@ -83,7 +93,8 @@ class FaceEngine {
   ~FaceEngine();
 
   /// All faces, largest (by box area) first.
-  Result<std::vector<FaceBox>> Detect(const Image& image, const DetectOptions& options = {}) const;
+  Result<std::vector<FaceBox>> Detect(const Image& image, const DetectOptions& options = {},
+                                      DetectStats* stats = nullptr) const;
 
   /// The 112x112 chip of `face`, aligned to the embedder's 5-point template.
   Result<Image> Align(const Image& image, const FaceBox& face) const;

@@ -40,13 +40,14 @@ Result<std::unique_ptr<FaceEngine>> FaceEngine::Create(const EngineOptions& opti
   return std::unique_ptr<FaceEngine>(new FaceEngine(std::move(impl)));
 }
 
-Result<std::vector<FaceBox>> FaceEngine::Detect(const Image& image, const DetectOptions& options) const {
+Result<std::vector<FaceBox>> FaceEngine::Detect(const Image& image, const DetectOptions& options,
+                                                DetectStats* stats) const {
   if (image.empty() || image.bgr.size() != static_cast<size_t>(image.width) * static_cast<size_t>(image.height) * 3) {
     return Status(StatusCode::kInvalidArgument, "image is empty or its pixel buffer does not match its size");
   }
   cv::Mat rgb;
   cv::cvtColor(AsMat(image), rgb, cv::COLOR_BGR2RGB);
-  return impl_->detector->Detect(rgb, options);
+  return impl_->detector->Detect(rgb, options, stats);
 }
 
 Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {

@@ -44,7 +44,8 @@ class MtcnnDetector {
   static Result<std::unique_ptr<MtcnnDetector>> Create(const runtime::ModelManifest& manifest);
 
   /// `rgb` is CV_8UC3 in RGB order.
-  Result<std::vector<FaceBox>> Detect(const cv::Mat& rgb, const DetectOptions& options) const;
+  Result<std::vector<FaceBox>> Detect(const cv::Mat& rgb, const DetectOptions& options,
+                                      DetectStats* stats = nullptr) const;
 
  private:
   struct Net {
@@ -53,7 +54,7 @@ class MtcnnDetector {
   };
   MtcnnDetector() = default;
 
-  Result<std::vector<Candidate>> RunPnet(const cv::Mat& rgb, int min_face) const;
+  Result<std::vector<Candidate>> RunPnet(const cv::Mat& rgb, int min_face, int* levels) const;
   Result<std::vector<Candidate>> RunRefine(const cv::Mat& rgb, std::vector<Candidate> boxes, bool output_stage) const;
 
   Net pnet_, rnet_, onet_;

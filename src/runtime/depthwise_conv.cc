@@ -16,7 +16,7 @@ namespace {
 // the image: a single pass with nine taps per output, columns
 // [x0, x1) being those whose taps are all inside the row.
 template <int S>
-void Row3x3(const float* __restrict r0, const float* __restrict r1, const float* __restrict r2, const float* w, float b,
+[[gnu::always_inline]] inline void Row3x3(const float* __restrict r0, const float* __restrict r1, const float* __restrict r2, const float* w, float b,
             int base, int x0, int x1, float* __restrict drow) {
   const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
   for (int ox = x0; ox < x1; ++ox) {
