@@ -109,7 +109,7 @@ std::vector<T> FlatTable::ScalarVector(int index) const {
   uint32_t v = Indirect(index);
   if (v == 0) return out;
   uint32_t n = reader_->Read<uint32_t>(v);
-  if (!reader_->Check(uint64_t{v} + 4, uint64_t{n} * sizeof(T))) return out;
+  if (n == 0 || !reader_->Check(uint64_t{v} + 4, uint64_t{n} * sizeof(T))) return out;
   out.resize(n);
   std::memcpy(out.data(), reader_->At(v + 4), uint64_t{n} * sizeof(T));
   return out;

@@ -110,7 +110,9 @@ Status Invalid(const std::string& what) {
 
 int64_t TfliteTensor::num_elements() const {
   int64_t n = 1;
-  for (int32_t d : shape) n *= d;
+  for (int32_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, int64_t{d}, &n)) return -1;
+  }
   return n;
 }
 

@@ -73,6 +73,7 @@ struct TfliteTensor {
   std::vector<float> data;
   std::vector<int32_t> ints;
   bool is_constant() const { return !data.empty() || !ints.empty(); }
+  /// Product of the dimensions; -1 for a negative dimension or overflow.
   int64_t num_elements() const;
 };
 
