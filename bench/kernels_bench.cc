@@ -51,7 +51,7 @@ void BM_OpenCvGroupedConv(benchmark::State& state) {
   cv::randu(b, -1, 1);
   lp.blobs = {w, b};
   cv::dnn::Net net;
-  net.addLayerToPrev("dw", "Convolution", lp);  // built-in: RegisterFastDepthwiseConv is not called here
+  net.addLayerToPrev("dw", "Convolution", lp);  // built-in: RegisterFastConvolutions is not called here
   cv::Mat in(std::vector<int>{1, p.channels, p.in_h, p.in_w}, CV_32F);
   cv::randu(in, -1, 1);
   net.setInput(in);

@@ -1,7 +1,6 @@
 #include "runtime/depthwise_conv.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
@@ -109,8 +108,9 @@ class FastDepthwiseLayer : public cv::dnn::Layer {
     DepthwiseParams g = geometry_;
     g.in_h = inputs[0][2];
     g.in_w = inputs[0][3];
-    CV_Assert(g.out_h() > 0 && g.out_w() > 0);
-    outputs.assign(1, cv::dnn::MatShape{inputs[0][0], g.channels, g.out_h(), g.out_w()});
+    // The ONNX importer probes models with symbolic H/W using placeholder
+    // sizes; report at least 1x1 then (real sizes arrive with the input).
+    outputs.assign(1, cv::dnn::MatShape{inputs[0][0], g.channels, std::max(1, g.out_h()), std::max(1, g.out_w())});
     return false;
   }
 
@@ -160,72 +160,28 @@ class FastDepthwiseLayer : public cv::dnn::Layer {
   cv::Ptr<cv::dnn::ActivationLayer> activation_;
 };
 
-// Reads an integer pair/quad parameter; false when present but malformed.
-bool IntList(const cv::dnn::LayerParams& p, const char* key, std::vector<int>* out) {
-  out->clear();
-  if (!p.has(key)) return true;
-  const cv::dnn::DictValue& v = p.get(key);
-  if (!v.isInt()) return false;
-  for (int i = 0; i < v.size(); ++i) out->push_back(v.get<int>(i));
-  return true;
-}
-
-cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
-  auto builtin = [&] { return cv::Ptr<cv::dnn::Layer>(cv::dnn::ConvolutionLayer::create(params)); };
-  const int group = params.get<int>("group", 1);
-  const int num_output = params.get<int>("num_output", 0);
-  if (group <= 1 || group != num_output || params.blobs.empty()) return builtin();
-  const cv::Mat& w = params.blobs[0];
-  if (w.dims != 4 || w.size[0] != num_output || w.size[1] != 1 || w.type() != CV_32F) return builtin();
-  if (params.blobs.size() > 1 && static_cast<int>(params.blobs[1].total()) != num_output) return builtin();
-  // Only the explicit-padding form the ONNX importer produces; anything else
-  // (auto padding modes, adjustments, 3-D kernels) stays with OpenCV.
-  for (const char* key : {"pad_mode", "pads_begin", "pads_end", "adj", "pad_h", "pad_w", "pad_t", "pad_l"}) {
-    if (params.has(key)) return builtin();
-  }
-  std::vector<int> kernel, stride, dilation, pad;
-  if (!IntList(params, "kernel_size", &kernel) || !IntList(params, "stride", &stride) ||
-      !IntList(params, "dilation", &dilation) || !IntList(params, "pad", &pad)) {
-    return builtin();
-  }
-  if (kernel.size() != 2 || (stride.size() != 2 && !stride.empty()) || (dilation.size() != 2 && !dilation.empty()) ||
-      (pad.size() != 4 && pad.size() != 2 && !pad.empty())) {
-    return builtin();
-  }
-  DepthwiseParams g;
-  g.channels = num_output;
-  g.kernel_h = kernel[0];
-  g.kernel_w = kernel[1];
-  if (g.kernel_h != w.size[2] || g.kernel_w != w.size[3]) return builtin();
-  if (!stride.empty()) {
-    g.stride_h = stride[0];
-    g.stride_w = stride[1];
-  }
-  if (!dilation.empty()) {
-    g.dilation_h = dilation[0];
-    g.dilation_w = dilation[1];
-  }
-  if (pad.size() == 4) {  // ONNX order: top, left, bottom, right
-    g.pad_top = pad[0];
-    g.pad_left = pad[1];
-    g.pad_bottom = pad[2];
-    g.pad_right = pad[3];
-  } else if (pad.size() == 2) {
-    g.pad_top = g.pad_bottom = pad[0];
-    g.pad_left = g.pad_right = pad[1];
-  }
-  if (g.stride_h < 1 || g.stride_w < 1 || g.dilation_h < 1 || g.dilation_w < 1 || g.pad_top < 0 || g.pad_left < 0 ||
-      g.pad_bottom < 0 || g.pad_right < 0) {
-    return builtin();
-  }
-  return cv::makePtr<FastDepthwiseLayer>(params, g);
-}
-
 }  // namespace
 
-void RegisterFastDepthwiseConv() {
-  static std::once_flag once;
-  std::call_once(once, [] { cv::dnn::LayerFactory::registerLayer("Convolution", CreateConvolution); });
+cv::Ptr<cv::dnn::Layer> MakeDepthwiseLayer(const cv::dnn::LayerParams& params, const ConvAttrs& a) {
+  const int group = params.get<int>("group", 1);
+  const int num_output = params.get<int>("num_output", 0);
+  if (group <= 1 || group != num_output) return nullptr;
+  const cv::Mat& w = params.blobs[0];
+  if (w.size[0] != num_output || w.size[1] != 1 || w.size[2] != a.kernel_h || w.size[3] != a.kernel_w) return nullptr;
+  if (params.blobs.size() > 1 && static_cast<int>(params.blobs[1].total()) != num_output) return nullptr;
+  DepthwiseParams g;
+  g.channels = num_output;
+  g.kernel_h = a.kernel_h;
+  g.kernel_w = a.kernel_w;
+  g.stride_h = a.stride_h;
+  g.stride_w = a.stride_w;
+  g.dilation_h = a.dilation_h;
+  g.dilation_w = a.dilation_w;
+  g.pad_top = a.pad_top;
+  g.pad_left = a.pad_left;
+  g.pad_bottom = a.pad_bottom;
+  g.pad_right = a.pad_right;
+  return cv::makePtr<FastDepthwiseLayer>(params, g);
 }
 
 }  // namespace facekit::runtime

@@ -6,20 +6,22 @@
 //   (a 14x14x256 3x3 layer took ~1 ms; MobileFaceNet spent 10 of its 24 ms in
 //   its 17 depthwise layers). DepthwiseConv2D is a direct NCHW kernel whose
 //   inner loop runs along output rows (contiguous for stride 1, so the
-//   compiler vectorises it). RegisterFastDepthwiseConv() installs it into
-//   cv::dnn's layer factory for "Convolution" layers that are depthwise with
-//   explicit or no padding; every other convolution is created by OpenCV's
-//   own implementation exactly as before. Fused activations (ReLU, PReLU...)
-//   that cv::dnn offers to the layer are applied per channel.
+//   compiler vectorises it). MakeDepthwiseLayer wraps it as a cv::dnn layer
+//   (see conv_layers.h); fused activations (ReLU, PReLU...) that cv::dnn
+//   offers to the layer are applied per channel.
 //
 //   Tested against a plain loop in tests/runtime/depthwise_conv_test.cc and,
 //   through MobileFaceNet, against the TFLite reference interpreter.
 //
 // THREAD SAFETY
-//   DepthwiseConv2D is reentrant. Registration is process-wide and idempotent.
+//   DepthwiseConv2D is reentrant.
 #pragma once
 
 #include <cstddef>
+
+#include <opencv2/dnn.hpp>
+
+#include "runtime/conv_layers.h"
 
 namespace facekit::runtime {
 
@@ -40,7 +42,9 @@ struct DepthwiseParams {
 void DepthwiseConv2D(const DepthwiseParams& p, const float* in, const float* weights, const float* bias, float* out,
                      int c0, int c1);
 
-/// Makes cv::dnn create depthwise "Convolution" layers with DepthwiseConv2D.
-void RegisterFastDepthwiseConv();
+/// A cv::dnn layer running DepthwiseConv2D for a depthwise "Convolution"
+/// (group == num_output, one input channel per group), or null when the
+/// layer is not depthwise. Used by RegisterFastConvolutions (conv_layers.h).
+cv::Ptr<cv::dnn::Layer> MakeDepthwiseLayer(const cv::dnn::LayerParams& params, const ConvAttrs& attrs);
 
 }  // namespace facekit::runtime

@@ -2,7 +2,7 @@
 
 #include <opencv2/core/utils/logger.hpp>
 
-#include "runtime/depthwise_conv.h"
+#include "runtime/conv_layers.h"
 
 namespace facekit::runtime {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 void PrepareOpenCv() {
   static std::once_flag once;
   std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR); });
-  RegisterFastDepthwiseConv();
+  RegisterFastConvolutions();
 }
 
 }  // namespace

@@ -273,6 +273,27 @@ class Converter {
     }
   }
 
+  // True when TF "SAME" max pooling of this op equals ONNX ceil_mode pooling
+  // without padding: no padding before the first window (padding after the
+  // last one only clips that window, which max pooling ignores).
+  bool MaxPoolSameIsCeilMode(const TfliteOperator& o) const {
+    if (o.options.padding != TflitePadding::kSame) return false;
+    const int kh = o.options.filter_h, kw = o.options.filter_w, sh = o.options.stride_h, sw = o.options.stride_w;
+    if (opt_.dynamic_spatial) {
+      // total padding = s*ceil(in/s) - in + (k - s): at most 1 for any input
+      // size only when k == s <= 2.
+      return kh == sh && kw == sw && sh <= 2 && sw <= 2;
+    }
+    const auto& shape = T(o.inputs[0]).shape;
+    auto ok = [](int in, int k, int st) {
+      int out_same = (in + st - 1) / st;
+      int total = std::max(0, (out_same - 1) * st + k - in);
+      int out_ceil = (in - k + st - 1) / st + 1;
+      return total / 2 == 0 && out_ceil == out_same;
+    };
+    return ok(shape[1], kh, sh) && ok(shape[2], kw, sw);
+  }
+
   Status Emit(int i) {
     const TfliteOperator& o = Op(i);
     const std::string out = Name(o.outputs[0]);
@@ -338,8 +359,14 @@ class Converter {
         std::vector<OnnxAttr> attrs{
             {"kernel_shape", std::vector<int64_t>{o.options.filter_h, o.options.filter_w}},
             {"strides", std::vector<int64_t>{o.options.stride_h, o.options.stride_w}}};
-        AddPadding(attrs, o, o.options.filter_h, o.options.filter_w);
         bool avg = o.op() == TfliteOp::kAveragePool2D;
+        if (!avg && MaxPoolSameIsCeilMode(o)) {
+          // Same windows, no padding layer: cv::dnn runs explicit asymmetric
+          // pads through a slow path (R-Net's first pool took 0.67 ms).
+          attrs.emplace_back("ceil_mode", int64_t{1});
+        } else {
+          AddPadding(attrs, o, o.options.filter_h, o.options.filter_w);
+        }
         if (avg) attrs.emplace_back("count_include_pad", int64_t{0});
         b_.AddNode(avg ? "AveragePool" : "MaxPool", {Name(in(0))}, {WithActivation(o.options.activation, out)}, attrs, out);
         return FlushActivation(i);
