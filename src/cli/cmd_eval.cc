@@ -36,33 +36,15 @@ class EmbeddingCache {
       e.error = image.status();
       return e;
     }
-    auto faces = engine_.Detect(*image);
-    if (!faces.ok()) {
-      e.error = faces.status();
-      return e;
-    }
-    FaceBox face;
-    int idx = eval::CentralFace(*faces, image->width, image->height);
-    if (idx >= 0) {
-      face = (*faces)[static_cast<size_t>(idx)];
-      e.detected = true;
-    } else {
-      face = eval::CentredFallbackFace(image->width, image->height, kFallbackFraction, engine_.alignment_template());
-      ++no_face_;
-    }
-    auto chip = engine_.Align(*image, face);
-    if (!chip.ok()) {
-      e.error = chip.status();
-      return e;
-    }
     EmbedOptions eo;
     eo.flip_augment = flip_;
-    auto emb = engine_.Embed(std::span<const Image>(&*chip, 1), eo);
+    auto emb = eval::EmbedCentralFace(engine_, *image, eo, &e.detected);
     if (!emb.ok()) {
       e.error = emb.status();
       return e;
     }
-    e.embedding = std::move((*emb)[0]);
+    if (!e.detected) ++no_face_;
+    e.embedding = std::move(*emb);
     total_ms_ += NowMs() - t0;
     return e;
   }
@@ -70,9 +52,6 @@ class EmbeddingCache {
   int no_face() const { return no_face_; }
   size_t images() const { return cache_.size(); }
   double total_ms() const { return total_ms_; }
-
-  /// Fraction of the short side used for the centred fallback face.
-  static constexpr float kFallbackFraction = 0.45f;
 
  private:
   const FaceEngine& engine_;

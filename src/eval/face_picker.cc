@@ -34,4 +34,16 @@ FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
   return f;
 }
 
+Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
+                                   bool* detected) {
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
+  int idx = CentralFace(faces, image.width, image.height);
+  *detected = idx >= 0;
+  FaceBox face = idx >= 0 ? faces[static_cast<size_t>(idx)]
+                          : CentredFallbackFace(image.width, image.height, kFallbackFaceFraction, engine.alignment_template());
+  FACEKIT_ASSIGN_OR_RETURN(Image chip, engine.Align(image, face));
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<Embedding> e, engine.Embed(std::span<const Image>(&chip, 1), options));
+  return std::move(e[0]);
+}
+
 }  // namespace facekit::eval

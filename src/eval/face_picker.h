@@ -19,4 +19,12 @@ int CentralFace(std::span<const FaceBox> faces, int image_width, int image_heigh
 FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
                             const std::vector<std::array<float, 2>>& template_112);
 
+/// Fraction of the short side used for the centred fallback face.
+inline constexpr float kFallbackFaceFraction = 0.45f;
+
+/// The evaluation protocol's embedding of a dataset photo: the CentralFace
+/// if one is detected (*detected = true), else the CentredFallbackFace.
+Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
+                                   bool* detected);
+
 }  // namespace facekit::eval

@@ -111,15 +111,10 @@ double LfwSubsetAccuracy(const std::string& variant, size_t n) {
   auto pairs = eval::LoadLfwPairs(testing::DataDir() + "/lfw-view1/pairsDevTest.txt");
   EXPECT_TRUE(pairs.ok());
   auto embed = [&](const std::string& name, int num) {
-    Image img = testing::MustLoad(eval::LfwImagePath(dir, name, num));
-    auto faces = engine.Detect(img);
-    EXPECT_TRUE(faces.ok());
-    int idx = eval::CentralFace(*faces, img.width, img.height);
-    FaceBox f = idx >= 0 ? (*faces)[static_cast<size_t>(idx)]
-                         : eval::CentredFallbackFace(img.width, img.height, 0.45f, engine.alignment_template());
-    auto chip = engine.Align(img, f);
-    auto e = engine.Embed(std::span<const Image>(&*chip, 1));
-    return (*e)[0];
+    bool detected = false;
+    auto e = eval::EmbedCentralFace(engine, testing::MustLoad(eval::LfwImagePath(dir, name, num)), {}, &detected);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? *e : Embedding{};
   };
   size_t correct = 0, total = 0;
   const size_t half = pairs->pairs.size() / 2;
