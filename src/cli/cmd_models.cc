@@ -1,11 +1,77 @@
 // facekit models import / list.
 #include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "runtime/model_importer.h"
 #include "runtime/model_manifest.h"
+#include "runtime/model_stats.h"
+#include "runtime/tflite_model.h"
 
 namespace facekit::cli {
+namespace {
+
+std::string Shape(const std::vector<int32_t>& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out.empty() ? "-" : out;
+}
+
+// A manifest model name ("mobilefacenet") or a path to a .tflite file.
+Result<runtime::TfliteModel> LoadForInspection(const GlobalOptions& g, const std::string& what) {
+  auto manifest = runtime::ModelManifest::Load(ResolveModelsDir(g));
+  if (manifest.ok()) {
+    for (const auto& m : manifest->models) {
+      if (m.name == what) {
+        if (m.source_format != "tflite") {
+          return Status(StatusCode::kInvalidArgument, what + " is not a TFLite model");
+        }
+        return runtime::TfliteModel::Load(manifest->FilePath(m.source_file));
+      }
+    }
+  }
+  return runtime::TfliteModel::Load(what);
+}
+
+int Inspect(const GlobalOptions& g, const std::string& what, bool as_json) {
+  auto model = LoadForInspection(g, what);
+  if (!model.ok()) return Fail(model.status());
+  runtime::ModelStats st = runtime::ComputeModelStats(*model);
+  if (as_json) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : st.layers) {
+      layers.push_back({{"index", l.index}, {"type", l.type}, {"output", l.output}, {"input_shape", l.input_shape},
+                        {"output_shape", l.output_shape}, {"kernel_shape", l.kernel_shape}, {"params", l.params},
+                        {"macs", l.macs}});
+    }
+    nlohmann::json by_type = nlohmann::json::object();
+    for (const auto& [type, pm] : st.by_type) by_type[type] = {{"params", pm.first}, {"macs", pm.second}};
+    std::cout << nlohmann::json{{"layers", layers}, {"by_type", by_type}, {"total_params", st.total_params},
+                                {"total_macs", st.total_macs}}.dump() << "\n";
+    return 0;
+  }
+  std::printf("%4s  %-18s %-16s %-16s %-14s %10s %14s\n", "#", "type", "input", "output", "kernel", "params", "MACs");
+  for (const auto& l : st.layers) {
+    if (l.params == 0 && l.macs == 0) continue;  // element-wise plumbing
+    std::printf("%4d  %-18s %-16s %-16s %-14s %10lld %14lld\n", l.index, l.type.c_str(), Shape(l.input_shape).c_str(),
+                Shape(l.output_shape).c_str(), Shape(l.kernel_shape).c_str(), static_cast<long long>(l.params),
+                static_cast<long long>(l.macs));
+  }
+  std::printf("\nby type:\n");
+  for (const auto& [type, pm] : st.by_type) {
+    std::printf("  %-18s params %10lld  MACs %14lld\n", type.c_str(), static_cast<long long>(pm.first),
+                static_cast<long long>(pm.second));
+  }
+  std::printf("total: %lld parameters (%.3f M), %lld multiply-accumulates per image (%.1f M); %zu operators\n",
+              static_cast<long long>(st.total_params), static_cast<double>(st.total_params) / 1e6,
+              static_cast<long long>(st.total_macs), static_cast<double>(st.total_macs) / 1e6, st.layers.size());
+  return 0;
+}
+
+}  // namespace
 
 void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run) {
   CLI::App* m = app.add_subcommand("models", "Manage the models folder");
@@ -30,6 +96,15 @@ void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run) {
       return 0;
     };
   });
+  struct InspectOpts {
+    std::string model;
+    bool json = false;
+  };
+  auto io = std::make_shared<InspectOpts>();
+  CLI::App* ins = m->add_subcommand("inspect", "Per-layer shapes, parameters and multiply-accumulates of a model");
+  ins->add_option("MODEL", io->model, "A manifest model name (e.g. mobilefacenet) or a .tflite file")->required();
+  ins->add_flag("--json", io->json, "Print JSON");
+  ins->callback([&g, io, run] { *run = [&g, io] { return Inspect(g, io->model, io->json); }; });
   CLI::App* list = m->add_subcommand("list", "List the manifest's models");
   list->callback([&g, run] {
     *run = [&g] {

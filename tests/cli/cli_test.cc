@@ -95,6 +95,18 @@ TEST_F(CliTest, CompareAndEmbedJson) {
   EXPECT_EQ(e["embedding"].size(), 192u);
 }
 
+TEST_F(CliTest, ModelsInspectPrintsTotals) {
+  CliRun r = Facekit("models inspect mtcnn-rnet --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["total_params"], 100178);
+  EXPECT_EQ(j["total_macs"], 1530768);
+  EXPECT_EQ(j["layers"].size(), 37u);
+  CliRun bad = Facekit("models inspect /nonexistent.tflite");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("error NotFound"), std::string::npos) << bad.err;
+}
+
 TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
   std::string jpg = Slurp(testing::Photo("obama-240p.jpg"));
   struct Case {
