@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "eval/face_picker.h"
 #include "eval/lfw_pairs.h"
+#include "eval/roc_plot.h"
+#include "eval/verification_metrics.h"
 
 namespace facekit::cli {
 namespace {
@@ -64,9 +66,9 @@ class EmbeddingCache {
 
 // Scores every pair. Pairs with a missing image file are skipped and
 // counted in *skipped; any other unreadable image fails the run.
-Result<std::vector<float>> ScorePairs(const eval::LfwPairs& pairs, EmbeddingCache& cache, std::vector<bool>* same,
-                                      const char* label, size_t* skipped) {
-  std::vector<float> scores;
+Result<std::vector<eval::ScoredPair>> ScorePairs(const eval::LfwPairs& pairs, EmbeddingCache& cache, const char* label,
+                                                 size_t* skipped) {
+  std::vector<eval::ScoredPair> scored;
   bool tty = isatty(2) != 0;
   for (size_t i = 0; i < pairs.pairs.size(); ++i) {
     const eval::LfwPair& p = pairs.pairs[i];
@@ -80,18 +82,26 @@ Result<std::vector<float>> ScorePairs(const eval::LfwPairs& pairs, EmbeddingCach
         return e->error;
       }
     }
+    if (tty && (i % 10 == 0 || i + 1 == pairs.pairs.size())) {
+      const int width = 30;
+      int filled = static_cast<int>((i + 1) * width / pairs.pairs.size());
+      std::fprintf(stderr, "\r%-5s [%s%s] %zu/%zu pairs", label, std::string(static_cast<size_t>(filled), '#').c_str(),
+                   std::string(static_cast<size_t>(width - filled), '.').c_str(), i + 1, pairs.pairs.size());
+      if (i + 1 == pairs.pairs.size()) std::fprintf(stderr, "\n");
+    }
     if (missing) {
       ++*skipped;
       continue;
     }
-    scores.push_back(FaceEngine::Similarity(a.embedding, b.embedding));
-    same->push_back(p.same);
-    if (tty && (i % 20 == 0 || i + 1 == pairs.pairs.size())) {
-      std::fprintf(stderr, "\r%s %zu/%zu pairs", label, i + 1, pairs.pairs.size());
-      if (i + 1 == pairs.pairs.size()) std::fprintf(stderr, "\n");
-    }
+    scored.push_back({FaceEngine::Similarity(a.embedding, b.embedding), p.same, p.fold});
   }
-  return scores;
+  return scored;
+}
+
+std::string FarKey(double far) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", far);
+  return buf;
 }
 
 }  // namespace
@@ -100,16 +110,17 @@ void RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run) {
   CLI::App* ev = app.add_subcommand("eval", "Measure accuracy");
   ev->require_subcommand(1);
   struct Opts {
-    std::string pairs, train_pairs, images;
+    std::string pairs, train_pairs, images, roc;
     bool json = false, flip = false;
     float threshold = -2.f;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* c = ev->add_subcommand("verify", "LFW pair protocol: accuracy with a threshold chosen on --train-pairs");
-  c->add_option("--pairs", o->pairs, "Pairs file to report on (LFW format)")->required()->check(CLI::ExistingFile);
-  c->add_option("--train-pairs", o->train_pairs, "Pairs file to choose the threshold on (default: the manifest threshold)")->check(CLI::ExistingFile);
+  CLI::App* c = ev->add_subcommand("verify", "LFW pair protocol: accuracy, ROC AUC, EER, TAR at FAR, confusion matrix");
+  c->add_option("--pairs", o->pairs, "Pairs file to report on (LFW format; its header gives the folds)")->required()->check(CLI::ExistingFile);
+  c->add_option("--train-pairs", o->train_pairs, "With a one-fold pairs file: choose the threshold on these pairs (default: on the test pairs themselves, which flatters the result)")->check(CLI::ExistingFile);
   c->add_option("--images", o->images, "Image folder: DIR/Name/Name_0001.jpg")->required()->check(CLI::ExistingDirectory);
   c->add_option("--threshold", o->threshold, "Use this cosine threshold instead of choosing one");
+  c->add_option("--roc", o->roc, "Write the ROC curve (log-scale FAR) as a PNG");
   c->add_flag("--json", o->json, "Print one JSON object");
   c->add_flag("--flip", o->flip, "Average embeddings with their mirror images'");
   c->callback([&g, o, run] {
@@ -119,58 +130,63 @@ void RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run) {
       auto test = eval::LoadLfwPairs(o->pairs);
       if (!test.ok()) return Fail(test.status());
       EmbeddingCache cache(**engine, o->images, o->flip);
-      float threshold = (*engine)->verify_threshold();
-      std::string threshold_source = "manifest";
-      double train_acc = -1;
-      size_t train_pairs_used = 0;
-      if (o->threshold > -2.f) {
-        threshold = o->threshold;
-        threshold_source = "--threshold";
-      } else if (!o->train_pairs.empty()) {
-        auto train = eval::LoadLfwPairs(o->train_pairs);
-        if (!train.ok()) return Fail(train.status());
-        std::vector<bool> same;
-        size_t train_skipped = 0;
-        auto scores = ScorePairs(*train, cache, &same, "train", &train_skipped);
-        if (!scores.ok()) return Fail(scores.status());
-        threshold = eval::BestThreshold(*scores, same);
-        train_acc = eval::Accuracy(*scores, same, threshold);
-        threshold_source = o->train_pairs;
-        train_pairs_used = scores->size();
+      std::vector<eval::ScoredPair> train;
+      size_t train_skipped = 0, skipped = 0;
+      if (!o->train_pairs.empty() && test->folds == 1 && o->threshold < -1.f) {
+        auto tp = eval::LoadLfwPairs(o->train_pairs);
+        if (!tp.ok()) return Fail(tp.status());
+        auto scored = ScorePairs(*tp, cache, "train", &train_skipped);
+        if (!scored.ok()) return Fail(scored.status());
+        train = std::move(*scored);
       }
-      std::vector<bool> same;
-      size_t skipped = 0;
-      auto scores = ScorePairs(*test, cache, &same, "test", &skipped);
-      if (!scores.ok()) return Fail(scores.status());
-      double acc = eval::Accuracy(*scores, same, threshold);
-      size_t tp = 0, fp = 0, tn = 0, fn = 0;
-      for (size_t i = 0; i < scores->size(); ++i) {
-        bool pred = (*scores)[i] >= threshold;
-        if (pred && same[i]) ++tp;
-        else if (pred) ++fp;
-        else if (same[i]) ++fn;
-        else ++tn;
-      }
+      auto scored = ScorePairs(*test, cache, "test", &skipped);
+      if (!scored.ok()) return Fail(scored.status());
+      const std::vector<double> fars = {1e-2, 1e-3};
+      eval::VerificationReport r = eval::EvaluateFolds(*scored, train, o->threshold, fars);
+      std::string threshold_source = o->threshold >= -1.f ? "--threshold"
+                                     : test->folds > 1    ? "the other folds"
+                                     : train.empty()      ? "the test pairs themselves"
+                                                          : o->train_pairs;
       double ms_per_image = cache.images() ? cache.total_ms() / static_cast<double>(cache.images()) : 0;
+      if (!o->roc.empty()) {
+        // Operating point: the chosen threshold on all test pairs.
+        eval::Confusion at = eval::ConfusionAt(*scored, r.threshold);
+        double far = at.fp + at.tn ? static_cast<double>(at.fp) / static_cast<double>(at.fp + at.tn) : 0;
+        char title[160];
+        std::snprintf(title, sizeof(title), "ROC, %zu pairs, AUC %.4f, EER %.2f%%%s", scored->size(), r.auc,
+                      100 * r.eer, o->flip ? ", flip" : "");
+        Status st = eval::DrawRocPng(eval::RocCurve(*scored), title, far, at.recall(), o->roc);
+        if (!st.ok()) return Fail(st);
+      }
       if (o->json) {
-        json out{{"accuracy", acc}, {"threshold", threshold}, {"threshold_source", threshold_source},
-                 {"pairs", scores->size()}, {"skipped_pairs_missing_image", skipped}, {"images", cache.images()}, {"no_face", cache.no_face()},
-                 {"no_face_policy", "centred square fallback"}, {"confusion", {{"tp", tp}, {"fp", fp}, {"tn", tn}, {"fn", fn}}},
-                 {"ms_per_image", ms_per_image}, {"flip", o->flip}};
-        if (train_acc >= 0) {
-          out["train_accuracy"] = train_acc;
-          out["train_pairs"] = train_pairs_used;
-        }
+        json tar = json::object();
+        for (const auto& [far, v] : r.tar_at_far) tar[FarKey(far)] = v;
         json per_pair = json::array();
-        for (size_t i = 0; i < scores->size(); ++i) per_pair.push_back({(*scores)[i], same[i] ? 1 : 0});
-        out["scores"] = per_pair;
+        for (const auto& p : *scored) per_pair.push_back({p.score, p.same ? 1 : 0, p.fold});
+        json out{{"accuracy_mean", r.accuracy_mean}, {"accuracy_std", r.accuracy_std}, {"fold_accuracy", r.fold_accuracy},
+                 {"fold_threshold", r.fold_threshold},
+                 {"auc", r.auc}, {"eer", r.eer}, {"tar_at_far", tar}, {"threshold", r.threshold},
+                 {"threshold_source", threshold_source},
+                 {"confusion", {{"tp", r.confusion.tp}, {"fp", r.confusion.fp}, {"tn", r.confusion.tn}, {"fn", r.confusion.fn}}},
+                 {"precision", r.confusion.precision()}, {"recall", r.confusion.recall()}, {"f1", r.confusion.f1()},
+                 {"no_face", cache.no_face()}, {"no_face_policy", "embedded a centred square of 0.45 x the short side"},
+                 {"pairs", scored->size()}, {"folds", test->folds}, {"skipped_pairs_missing_image", skipped},
+                 {"images", cache.images()}, {"ms_per_image", ms_per_image}, {"flip", o->flip}, {"scores", per_pair}};
+        if (!train.empty()) {
+          out["train_pairs"] = train.size();
+          out["train_accuracy"] = eval::ConfusionAt(train, r.threshold).accuracy();
+        }
         std::cout << out.dump() << "\n";
       } else {
-        std::printf("pairs %zu  accuracy %.2f%%  threshold %.4f (%s)\n", scores->size(), 100 * acc,
-                    static_cast<double>(threshold), threshold_source.c_str());
-        if (skipped > 0) std::printf("skipped %zu pair(s) whose image file does not exist\n", skipped);
-        if (train_acc >= 0) std::printf("train accuracy at that threshold %.2f%%\n", 100 * train_acc);
-        std::printf("confusion tp %zu fp %zu tn %zu fn %zu\n", tp, fp, tn, fn);
+        std::printf("pairs %zu in %d fold(s)", scored->size(), test->folds);
+        if (skipped) std::printf(" (%zu skipped: image file missing)", skipped);
+        std::printf("\naccuracy %.2f%% +- %.2f%%  threshold %.4f (chosen on %s)\n", 100 * r.accuracy_mean,
+                    100 * r.accuracy_std, static_cast<double>(r.threshold), threshold_source.c_str());
+        std::printf("ROC AUC %.5f  EER %.2f%%", r.auc, 100 * r.eer);
+        for (const auto& [far, v] : r.tar_at_far) std::printf("  TAR@FAR=%g %.2f%%", far, 100 * v);
+        std::printf("\nconfusion tp %ld fp %ld tn %ld fn %ld  precision %.4f recall %.4f F1 %.4f\n", r.confusion.tp,
+                    r.confusion.fp, r.confusion.tn, r.confusion.fn, r.confusion.precision(), r.confusion.recall(),
+                    r.confusion.f1());
         std::printf("images %zu, no face detected in %d (embedded a centred square instead), %.1f ms per image\n",
                     cache.images(), cache.no_face(), ms_per_image);
       }

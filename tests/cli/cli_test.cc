@@ -8,6 +8,9 @@
 #include <sstream>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -105,6 +108,81 @@ TEST_F(CliTest, ModelsInspectPrintsTotals) {
   CliRun bad = Facekit("models inspect /nonexistent.tflite");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.err.find("error NotFound"), std::string::npos) << bad.err;
+}
+
+// `eval verify` on a two-fold list built from LFW View 1 DevTest: its
+// accuracy and AUC are recomputed here from the per-pair scores it prints.
+TEST_F(CliTest, EvalVerifyAgreesWithIndependentRecomputation) {
+  std::ifstream in(testing::DataDir() + "/lfw-view1/pairsDevTest.txt");
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> same, diff;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    std::vector<std::string> f;
+    for (std::string w; l >> w;) f.push_back(w);
+    (f.size() == 3 ? same : diff).push_back(line);
+  }
+  std::string list = "2 5\n";
+  for (int fold = 0; fold < 2; ++fold) {
+    for (int i = 0; i < 5; ++i) list += same[static_cast<size_t>(fold * 5 + i)] + "\n";
+    for (int i = 0; i < 5; ++i) list += diff[static_cast<size_t>(fold * 5 + i)] + "\n";
+  }
+  std::string pairs = Write("pairs.txt", list);
+  std::string roc = dir_ + "/roc.png";
+  CliRun r = Facekit("eval verify --pairs " + pairs + " --images " + testing::DataDir() +
+                     "/lfw-view1/deepfunneled --json --roc " + roc);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"accuracy_mean", "accuracy_std", "auc", "eer", "tar_at_far", "threshold", "confusion", "precision",
+                        "recall", "f1", "no_face", "pairs"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  ASSERT_EQ(j["pairs"], 20);
+  EXPECT_TRUE(j["tar_at_far"].contains("0.01"));
+  EXPECT_TRUE(j["tar_at_far"].contains("0.001"));
+  struct P {
+    double s;
+    bool same;
+    int fold;
+  };
+  std::vector<P> ps;
+  for (const auto& e : j["scores"]) ps.push_back({e[0].get<double>(), e[1].get<int>() == 1, e[2].get<int>()});
+  ASSERT_EQ(ps.size(), 20u);
+  // Accuracy: each fold at the threshold reported for it, and that threshold
+  // must be a best one on the other fold.
+  double acc_sum = 0;
+  for (int f = 0; f < 2; ++f) {
+    double t = j["fold_threshold"][static_cast<size_t>(f)].get<double>();
+    auto accuracy = [&](int fold, double thr) {
+      int ok = 0, n = 0;
+      for (const P& p : ps) {
+        if (p.fold != fold) continue;
+        ++n;
+        ok += (p.s >= thr) == p.same;
+      }
+      return static_cast<double>(ok) / n;
+    };
+    double best = 0;
+    for (const P& cand : ps) {
+      if (cand.fold != 1 - f) continue;
+      best = std::max({best, accuracy(1 - f, cand.s), accuracy(1 - f, cand.s + 1e-6)});
+    }
+    EXPECT_NEAR(accuracy(1 - f, t), best, 1e-12) << "fold " << f;
+    acc_sum += accuracy(f, t);
+  }
+  EXPECT_NEAR(j["accuracy_mean"].get<double>(), acc_sum / 2, 1e-9);
+  // AUC: fraction of (genuine, impostor) pairs ordered correctly, ties half.
+  double wins = 0, total = 0;
+  for (const P& g : ps)
+    for (const P& i : ps)
+      if (g.same && !i.same) {
+        wins += g.s > i.s ? 1.0 : (g.s == i.s ? 0.5 : 0.0);
+        total += 1;
+      }
+  EXPECT_NEAR(j["auc"].get<double>(), wins / total, 1e-9);
+  auto png = LoadImageFile(roc);
+  EXPECT_TRUE(png.ok()) << png.status().ToString();
 }
 
 TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
