@@ -185,6 +185,18 @@ TEST_F(CliTest, EvalVerifyAgreesWithIndependentRecomputation) {
   EXPECT_TRUE(png.ok()) << png.status().ToString();
 }
 
+TEST_F(CliTest, EvalDetectOnTheHeldOutDlibSet) {
+  CliRun r = Facekit("eval detect --annotations " + testing::DataDir() + "/detection/dlib/testing.xml --json --draw " + dir_);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["annotated"], 25);
+  EXPECT_EQ(j["images"].size(), 5u);
+  // Measured 25/25 found with no false positive; a regression shows here.
+  EXPECT_GE(j["recall"].get<double>(), 0.96);
+  EXPECT_GE(j["precision"].get<double>(), 0.96);
+  EXPECT_TRUE(LoadImageFile(dir_ + "/2008_002470.png").ok());
+}
+
 TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
   std::string jpg = Slurp(testing::Photo("obama-240p.jpg"));
   struct Case {
