@@ -19,5 +19,6 @@ void RegisterEmbed(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterSelfcheck(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run);
+void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run);
 
 }  // namespace facekit::cli

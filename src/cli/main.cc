@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   RegisterModels(app, g, &run);
   RegisterSelfcheck(app, g, &run);
   RegisterEval(app, g, &run);
+  RegisterCalibrate(app, g, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

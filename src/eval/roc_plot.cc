@@ -12,7 +12,7 @@ namespace facekit::eval {
 Status DrawRocPng(const std::vector<std::pair<double, double>>& roc, const std::string& title, double operating_far,
                   double operating_tar, const std::string& path) {
   if (roc.empty()) return {StatusCode::kInvalidArgument, "no ROC points to draw"};
-  const int width = 720, height = 540, left = 80, right = 30, top = 50, bottom = 70;
+  const int width = 740, height = 540, left = 100, right = 30, top = 50, bottom = 70;
   const int pw = width - left - right, ph = height - top - bottom;
   double min_far = 1.0, min_tar = 1.0;
   for (const auto& [far, tar] : roc) {
@@ -62,7 +62,7 @@ Status DrawRocPng(const std::vector<std::pair<double, double>>& roc, const std::
   cv::putText(img, title, {left, top - 18}, cv::FONT_HERSHEY_SIMPLEX, 0.55, axis, 1, cv::LINE_AA);
   cv::putText(img, "false accept rate (log scale)", {left + pw / 2 - 120, height - 22}, cv::FONT_HERSHEY_SIMPLEX, 0.5,
               axis, 1, cv::LINE_AA);
-  cv::putText(img, "TAR", {10, top + ph / 2}, cv::FONT_HERSHEY_SIMPLEX, 0.5, axis, 1, cv::LINE_AA);
+  cv::putText(img, "TAR", {8, top + ph / 2}, cv::FONT_HERSHEY_SIMPLEX, 0.5, axis, 1, cv::LINE_AA);
   try {
     if (!cv::imwrite(path, img)) return {StatusCode::kIoError, "cannot write " + path};
   } catch (const cv::Exception& e) {

@@ -197,6 +197,40 @@ TEST_F(CliTest, EvalDetectOnTheHeldOutDlibSet) {
   EXPECT_TRUE(LoadImageFile(dir_ + "/2008_002470.png").ok());
 }
 
+TEST_F(CliTest, CalibrateOnASmallPeopleList) {
+  // The first 40 people of View 1 DevTrain who have images in the folder.
+  std::ifstream in(testing::DataDir() + "/lfw-view1/peopleDevTrain.txt");
+  std::string line, list;
+  std::getline(in, line);
+  int kept = 0;
+  while (kept < 40 && std::getline(in, line)) {
+    std::string name = line.substr(0, line.find_first_of(" \t"));
+    if (std::filesystem::is_directory(testing::DataDir() + "/lfw-view1/original-150/" + name)) {
+      list += line + "\n";
+      ++kept;
+    }
+  }
+  std::string people = Write("people.txt", std::to_string(kept) + "\n" + list);
+  CliRun r = Facekit("calibrate --images " + testing::DataDir() + "/lfw-view1/original-150 --people " + people + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["calibration"]["people"], 40);
+  EXPECT_GT(j["calibration"]["impostor_pairs"].get<int>(), 1000);
+  ASSERT_EQ(j["rows"].size(), 4u);
+  double previous = -1;
+  for (const auto& row : j["rows"]) {
+    // On its own impostors the threshold never exceeds the target rate.
+    EXPECT_LE(row["calibration_far"].get<double>(), row["target_far"].get<double>());
+    EXPECT_GE(row["threshold"].get<double>(), previous);
+    previous = row["threshold"].get<double>();
+    EXPECT_EQ(row["resolved"].get<bool>(),
+              row["target_far"].get<double>() * j["calibration"]["impostor_pairs"].get<double>() >= 1.0);
+  }
+  ASSERT_EQ(j["score_points"].size(), 5u);
+  EXPECT_EQ(j["score_points"][1][1], 40.0);
+  for (size_t i = 1; i < 5; ++i) EXPECT_GT(j["score_points"][i][0].get<double>(), j["score_points"][i - 1][0].get<double>());
+}
+
 TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
   std::string jpg = Slurp(testing::Photo("obama-240p.jpg"));
   struct Case {

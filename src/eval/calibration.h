@@ -1,0 +1,42 @@
+// calibration.h - score calibration from impostor and genuine similarities.
+//
+// WHAT THIS REPRESENTS
+//   SimilarityDistribution holds the cosine similarities of impostor pairs
+//   (different people) and genuine pairs (same person) of a labelled image
+//   set. ThresholdAtFar gives the smallest threshold whose false accept rate
+//   (fraction of impostor similarities >= threshold) is at most `far`; FarAt
+//   and TarAt measure a threshold on another (held-out) distribution.
+//   ScorePoints turns thresholds for false accept rates 1e-3 / 1e-4 / 1e-5
+//   into the piecewise-linear 0-100 score map of the manifest, so that
+//   score 40 / 50 / 60 sits at those rates as in the cloud API's 1:1 scores.
+//
+// THREAD SAFETY
+//   Pure functions.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "facekit/engine.h"
+
+namespace facekit::eval {
+
+struct SimilarityDistribution {
+  std::vector<float> impostor;  ///< sorted ascending after Build
+  std::vector<float> genuine;   ///< sorted ascending after Build
+  size_t people = 0, images = 0;
+
+  /// All pairs of `embeddings`, labelled by `identity` (same index).
+  static SimilarityDistribution Build(const std::vector<Embedding>& embeddings, const std::vector<int>& identity);
+};
+
+float ThresholdAtFar(const std::vector<float>& impostor_sorted, double far);
+double FarAt(const std::vector<float>& impostor_sorted, float threshold);
+double TarAt(const std::vector<float>& genuine_sorted, float threshold);
+
+/// (similarity, score) points: (-1, 0), (t_1e-3, 40), (t_1e-4, 50), (t_1e-5, 60), (1, 100),
+/// made strictly increasing when thresholds coincide (too few impostors).
+std::vector<std::array<float, 2>> ScorePoints(float t_1e3, float t_1e4, float t_1e5);
+
+}  // namespace facekit::eval
