@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "facekit/image.h"
+#include "facekit/quality.h"
 #include "facekit/status.h"
 
 namespace facekit {
@@ -98,6 +99,9 @@ class FaceEngine {
 
   /// The 112x112 chip of `face`, aligned to the embedder's 5-point template.
   Result<Image> Align(const Image& image, const FaceBox& face) const;
+
+  /// Sharpness, brightness, size, pose and QualityControl level of `face`.
+  Result<FaceQuality> Quality(const Image& image, const FaceBox& face) const;
 
   /// Embeddings of aligned chips (any count; batched internally).
   Result<std::vector<Embedding>> Embed(std::span<const Image> chips, const EmbedOptions& options = {}) const;

@@ -49,11 +49,12 @@ void PrintEmbedding(const Embedding& e) {
 void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
   struct Opts {
     std::string image, draw;
-    bool json = false;
+    bool json = false, quality = false;
     int min_face = 0, max_faces = 0;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("detect", "Detect faces with 5 landmarks");
+  c->add_flag("--quality", o->quality, "Also measure sharpness, brightness, size, pose and the QualityControl level (0-4)");
   c->add_option("IMAGE", o->image, "Image file (JPEG, PNG, BMP, WebP)")->required();
   c->add_flag("--json", o->json, "Print JSON");
   c->add_option("--draw", o->draw, "Write the image with boxes and landmarks drawn (format from the extension)");
@@ -74,15 +75,41 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
         Status st = DrawFaces(*image, *faces, o->draw);
         if (!st.ok()) return Fail(st);
       }
+      std::vector<FaceQuality> qualities;
+      if (o->quality) {
+        for (const FaceBox& f : *faces) {
+          auto q = (*engine)->Quality(*image, f);
+          if (!q.ok()) return Fail(q.status());
+          qualities.push_back(std::move(*q));
+        }
+      }
       if (o->json) {
         json out{{"width", image->width}, {"height", image->height}, {"faces", json::array()}};
-        for (const FaceBox& f : *faces) out["faces"].push_back(FaceJson(f));
+        for (size_t i = 0; i < faces->size(); ++i) {
+          json fj = FaceJson((*faces)[i]);
+          if (o->quality) {
+            const FaceQuality& q = qualities[i];
+            fj["quality"] = {{"sharpness", q.sharpness}, {"brightness", q.brightness}, {"size", q.size},
+                             {"yaw", q.yaw},             {"pitch", q.pitch},           {"roll", q.roll},
+                             {"level", q.level},         {"limits", q.limits}};
+          }
+          out["faces"].push_back(fj);
+        }
         std::cout << out.dump() << "\n";
       } else {
         std::printf("%s: %dx%d, %zu face(s)\n", o->image.c_str(), image->width, image->height, faces->size());
-        for (const FaceBox& f : *faces) {
+        for (size_t i = 0; i < faces->size(); ++i) {
+          const FaceBox& f = (*faces)[i];
           std::printf("  box x=%.1f y=%.1f w=%.1f h=%.1f score=%.3f\n", static_cast<double>(f.x), static_cast<double>(f.y),
                       static_cast<double>(f.width), static_cast<double>(f.height), static_cast<double>(f.score));
+          if (o->quality) {
+            const FaceQuality& q = qualities[i];
+            std::printf("    quality level %d: sharpness %.0f brightness %.0f size %.0f yaw %.0f pitch %.0f roll %.0f%s%s\n",
+                        q.level, static_cast<double>(q.sharpness), static_cast<double>(q.brightness),
+                        static_cast<double>(q.size), static_cast<double>(q.yaw), static_cast<double>(q.pitch),
+                        static_cast<double>(q.roll), q.limits.empty() ? "" : "; next level needs: ",
+                        q.limits.empty() ? "" : q.limits.front().c_str());
+          }
         }
       }
       return 0;

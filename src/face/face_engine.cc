@@ -6,6 +6,7 @@
 
 #include "face/face_aligner.h"
 #include "face/face_embedder.h"
+#include "face/face_quality.h"
 #include "face/mtcnn_detector.h"
 #include "facekit/engine.h"
 #include "image/image_internal.h"
@@ -58,6 +59,19 @@ Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {
   int size = impl_->embedder->input_size();
   cv::Mat chip = face::AlignFace(AsMat(image), face.landmarks, impl_->embedder->info().alignment_template, size);
   return ImageFromMat(chip);
+}
+
+Result<FaceQuality> FaceEngine::Quality(const Image& image, const FaceBox& face) const {
+  FACEKIT_ASSIGN_OR_RETURN(Image chip, Align(image, face));
+  FaceQuality q;
+  face::ChipMeasures(AsMat(chip), &q.sharpness, &q.brightness);
+  q.size = std::min(face.width, face.height);
+  face::Pose pose = face::EstimatePose(face.landmarks);
+  q.yaw = pose.yaw;
+  q.pitch = pose.pitch;
+  q.roll = pose.roll;
+  face::AssignLevel(&q);
+  return q;
 }
 
 Result<std::vector<Embedding>> FaceEngine::Embed(std::span<const Image> chips, const EmbedOptions& options) const {
