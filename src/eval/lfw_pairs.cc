@@ -1,9 +1,7 @@
 #include "eval/lfw_pairs.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <numeric>
 #include <sstream>
 
 namespace facekit::eval {
@@ -68,39 +66,6 @@ std::string LfwImagePath(const std::string& dir, const std::string& name, int n)
   char num[16];
   std::snprintf(num, sizeof(num), "%04d", n);
   return dir + "/" + name + "/" + name + "_" + num + ".jpg";
-}
-
-double Accuracy(const std::vector<float>& scores, const std::vector<bool>& same, float threshold) {
-  if (scores.empty()) return 0.0;
-  size_t ok = 0;
-  for (size_t i = 0; i < scores.size(); ++i) ok += (scores[i] >= threshold) == same[i];
-  return static_cast<double>(ok) / static_cast<double>(scores.size());
-}
-
-float BestThreshold(const std::vector<float>& scores, const std::vector<bool>& same) {
-  if (scores.empty()) return 0.f;
-  std::vector<size_t> order(scores.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-  // Threshold below everything: all predicted same.
-  long correct = std::count(same.begin(), same.end(), true);
-  long best = correct;
-  size_t best_lo = 0, best_hi = 0;  // best interval of cut positions [lo, hi]
-  for (size_t k = 0; k < order.size(); ++k) {
-    // Cut after k (scores[order[0..k]] predicted different).
-    correct += same[order[k]] ? -1 : 1;
-    if (k + 1 < order.size() && scores[order[k]] == scores[order[k + 1]]) continue;
-    if (correct > best) {
-      best = correct;
-      best_lo = best_hi = k + 1;
-    } else if (correct == best && best_hi == k) {
-      best_hi = k + 1;
-    }
-  }
-  size_t cut = (best_lo + best_hi) / 2;
-  if (cut == 0) return scores[order[0]] - 1e-6f;
-  if (cut >= order.size()) return scores[order.back()] + 1e-6f;
-  return 0.5f * (scores[order[cut - 1]] + scores[order[cut]]);
 }
 
 }  // namespace facekit::eval

@@ -4,8 +4,7 @@
 //   ParseLfwPairs reads a pairs file in LFW's format: a header line ("N" for
 //   View 1: N matched then N mismatched pairs; "F N" for F folds of N+N),
 //   then `name n1 n2` (same person) and `name1 n1 name2 n2` (different)
-//   lines. The helpers turn per-pair similarity scores into accuracy and
-//   choose the accuracy-maximising threshold.
+//   lines. Metrics over scored pairs live in verification_metrics.h.
 #pragma once
 
 #include <string>
@@ -35,12 +34,5 @@ Result<LfwPairs> LoadLfwPairs(const std::string& path);
 
 /// DIR/Name/Name_0001.jpg
 std::string LfwImagePath(const std::string& dir, const std::string& name, int n);
-
-/// Fraction of pairs classified correctly by `score >= threshold`.
-double Accuracy(const std::vector<float>& scores, const std::vector<bool>& same, float threshold);
-
-/// Threshold maximising Accuracy on these pairs (midpoint between adjacent
-/// sorted scores; ties broken towards the middle of the best interval).
-float BestThreshold(const std::vector<float>& scores, const std::vector<bool>& same);
 
 }  // namespace facekit::eval

@@ -5,7 +5,6 @@
 #include <numeric>
 #include <set>
 
-#include "eval/lfw_pairs.h"
 
 namespace facekit::eval {
 namespace {
@@ -23,17 +22,39 @@ double FractionAtLeast(const std::vector<float>& sorted, float t) {
   return static_cast<double>(sorted.end() - it) / static_cast<double>(sorted.size());
 }
 
-float ChooseThreshold(const std::vector<ScoredPair>& pairs) {
-  std::vector<float> s;
+}  // namespace
+
+float BestThreshold(const std::vector<ScoredPair>& pairs) {
+  std::vector<float> scores;
   std::vector<bool> same;
   for (const ScoredPair& p : pairs) {
-    s.push_back(p.score);
+    scores.push_back(p.score);
     same.push_back(p.same);
   }
-  return BestThreshold(s, same);
+  if (scores.empty()) return 0.f;
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  // Threshold below everything: all predicted same.
+  long correct = std::count(same.begin(), same.end(), true);
+  long best = correct;
+  size_t best_lo = 0, best_hi = 0;  // best interval of cut positions [lo, hi]
+  for (size_t k = 0; k < order.size(); ++k) {
+    // Cut after k (scores[order[0..k]] predicted different).
+    correct += same[order[k]] ? -1 : 1;
+    if (k + 1 < order.size() && scores[order[k]] == scores[order[k + 1]]) continue;
+    if (correct > best) {
+      best = correct;
+      best_lo = best_hi = k + 1;
+    } else if (correct == best && best_hi == k) {
+      best_hi = k + 1;
+    }
+  }
+  size_t cut = (best_lo + best_hi) / 2;
+  if (cut == 0) return scores[order[0]] - 1e-6f;
+  if (cut >= order.size()) return scores[order.back()] + 1e-6f;
+  return 0.5f * (scores[order[cut - 1]] + scores[order[cut]]);
 }
-
-}  // namespace
 
 Confusion ConfusionAt(const std::vector<ScoredPair>& pairs, float threshold) {
   Confusion c;
@@ -115,9 +136,9 @@ VerificationReport EvaluateFolds(const std::vector<ScoredPair>& pairs, const std
     if (fixed_threshold >= -1.f) {
       t = fixed_threshold;
     } else if (folds > 1) {
-      t = ChooseThreshold(rest);
+      t = BestThreshold(rest);
     } else {
-      t = ChooseThreshold(train.empty() ? test : train);
+      t = BestThreshold(train.empty() ? test : train);
     }
     Confusion c = ConfusionAt(test, t);
     r.fold_accuracy.push_back(c.accuracy());

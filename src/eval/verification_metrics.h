@@ -42,6 +42,10 @@ struct Confusion {
 
 Confusion ConfusionAt(const std::vector<ScoredPair>& pairs, float threshold);
 
+/// The accuracy-maximising threshold (midpoint between adjacent sorted
+/// scores; ties broken towards the middle of the best interval).
+float BestThreshold(const std::vector<ScoredPair>& pairs);
+
 /// Area under the ROC curve.
 double RocAuc(const std::vector<ScoredPair>& pairs);
 

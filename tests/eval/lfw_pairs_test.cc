@@ -32,18 +32,5 @@ TEST(LfwPairs, RealDevListsHaveTheOfficialSizes) {
   EXPECT_EQ(test->pairs.size(), 1000u);
 }
 
-TEST(LfwPairs, BestThresholdMaximisesAccuracy) {
-  std::vector<float> s = {0.1f, 0.2f, 0.35f, 0.5f, 0.6f, 0.9f};
-  std::vector<bool> same = {false, false, true, false, true, true};
-  float t = BestThreshold(s, same);
-  EXPECT_NEAR(Accuracy(s, same, t), 5.0 / 6.0, 1e-9);
-  // No threshold does better than the chosen one.
-  for (float c = 0.f; c <= 1.f; c += 0.01f) EXPECT_LE(Accuracy(s, same, c), Accuracy(s, same, t) + 1e-12);
-  std::vector<float> sep = {0.1f, 0.2f, 0.8f, 0.9f};
-  std::vector<bool> lab = {false, false, true, true};
-  EXPECT_NEAR(BestThreshold(sep, lab), 0.5f, 1e-6);
-  EXPECT_DOUBLE_EQ(Accuracy(sep, lab, 0.5f), 1.0);
-}
-
 }  // namespace
 }  // namespace facekit::eval

@@ -12,6 +12,17 @@ std::vector<ScoredPair> Pairs(const std::vector<float>& genuine, const std::vect
   return p;
 }
 
+TEST(VerificationMetrics, BestThresholdMaximisesAccuracy) {
+  auto p = Pairs({0.35f, 0.6f, 0.9f}, {0.1f, 0.2f, 0.5f});
+  float t = BestThreshold(p);
+  EXPECT_NEAR(ConfusionAt(p, t).accuracy(), 5.0 / 6.0, 1e-9);
+  // No threshold does better than the chosen one.
+  for (float c = 0.f; c <= 1.f; c += 0.01f) EXPECT_LE(ConfusionAt(p, c).accuracy(), ConfusionAt(p, t).accuracy() + 1e-12);
+  auto sep = Pairs({0.8f, 0.9f}, {0.1f, 0.2f});
+  EXPECT_NEAR(BestThreshold(sep), 0.5f, 1e-6);
+  EXPECT_DOUBLE_EQ(ConfusionAt(sep, 0.5f).accuracy(), 1.0);
+}
+
 TEST(VerificationMetrics, AucAndEerOnKnownCases) {
   EXPECT_DOUBLE_EQ(RocAuc(Pairs({0.9f, 0.8f}, {0.1f, 0.2f})), 1.0);
   EXPECT_DOUBLE_EQ(RocAuc(Pairs({0.1f, 0.2f}, {0.9f, 0.8f})), 0.0);
