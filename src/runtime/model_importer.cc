@@ -71,6 +71,7 @@ Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, b
     FACEKIT_ASSIGN_OR_RETURN(TfliteModel tfl, TfliteModel::Load(source));
     TfliteToOnnxOptions opt;
     opt.dynamic_spatial = mm.dynamic_spatial;
+    opt.outputs = mm.import_outputs;
     opt.metadata = {{"facekit.model", mm.name},
                     {"facekit.source_package", mm.source_package},
                     {"facekit.source_file", mm.source_file},

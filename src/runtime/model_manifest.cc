@@ -67,7 +67,10 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
         Get(s, "format", &mm.source_format);
         Get(s, "package", &mm.source_package);
       }
-      if (e.contains("import")) Get(e["import"], "dynamic_spatial", &mm.dynamic_spatial);
+      if (e.contains("import")) {
+        Get(e["import"], "dynamic_spatial", &mm.dynamic_spatial);
+        Get(e["import"], "outputs", &mm.import_outputs);
+      }
       if (!e.contains("input")) return Bad("model " + mm.name + " lacks input");
       const json& in = e["input"];
       Get(in, "name", &mm.input_name);

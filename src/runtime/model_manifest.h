@@ -39,6 +39,7 @@ struct ManifestModel {
   std::string source_package;
   std::string provenance;
   bool dynamic_spatial = false;
+  std::vector<std::string> import_outputs;  ///< graph outputs to export instead of the model's
   std::string input_name;
   int input_width = 0, input_height = 0;  ///< 0 = any size
   float mean = 127.5f;

@@ -419,6 +419,25 @@ class Converter {
         }
         return Unsupported(i, "only [N,H,W,C] -> [N,K] reshapes are supported");
       }
+      case TfliteOp::kStridedSlice: {
+        // Only the full slice (x[:, :] with unit strides), which exporters
+        // leave behind; anything else is not needed by the face models.
+        if (o.inputs.size() < 4) return Unsupported(i, "missing begin/end/strides");
+        const auto& begin = T(in(1)).ints;
+        const auto& end = T(in(2)).ints;
+        const auto& strides = T(in(3)).ints;
+        const auto& shape = T(in(0)).shape;
+        bool full = begin.size() == shape.size() && end.size() == shape.size() && strides.size() == shape.size() &&
+                    o.options.shrink_axis_mask == 0;
+        for (size_t d = 0; full && d < shape.size(); ++d) {
+          bool from_start = begin[d] == 0 || (o.options.begin_mask >> d & 1);
+          bool to_end = (o.options.end_mask >> d & 1) || end[d] >= shape[d] || (end[d] == 0 && (o.options.end_mask >> d & 1));
+          full = from_start && to_end && strides[d] == 1;
+        }
+        if (!full) return Unsupported(i, "only a full slice is supported");
+        b_.AddNode("Identity", {Name(in(0))}, {out});
+        return Status::Ok();
+      }
       case TfliteOp::kRelu: b_.AddNode("Relu", {Name(in(0))}, {out}); return Status::Ok();
       case TfliteOp::kRelu6:
         b_.AddNode("Clip", {Name(in(0)), Scalar(0.f), Scalar(6.f)}, {out});
@@ -478,13 +497,65 @@ class Converter {
 
 }  // namespace
 
+namespace {
+
+// Folds constant DEQUANTIZE ops, applies an output override and drops the
+// operators no output needs.
+Result<TfliteModel> Prepare(const TfliteModel& model, const std::vector<std::string>& outputs) {
+  TfliteModel m = model;
+  std::vector<bool> keep(m.operators.size(), true);
+  for (size_t i = 0; i < m.operators.size(); ++i) {
+    const TfliteOperator& op = m.operators[i];
+    if (op.op() != TfliteOp::kDequantize || op.inputs.empty() || op.inputs[0] < 0) continue;
+    const TfliteTensor& in = m.tensors[static_cast<size_t>(op.inputs[0])];
+    if (in.data.empty()) continue;
+    m.tensors[static_cast<size_t>(op.outputs[0])].data = in.data;
+    keep[i] = false;
+  }
+  if (!outputs.empty()) {
+    m.outputs.clear();
+    for (const std::string& name : outputs) {
+      int32_t found = -1;
+      for (size_t t = 0; t < m.tensors.size(); ++t) {
+        if (m.tensors[t].name == name) found = static_cast<int32_t>(t);
+      }
+      if (found < 0) return Status(StatusCode::kModelInvalid, "the model has no tensor named " + name);
+      m.outputs.push_back(found);
+    }
+  }
+  // Backward reachability from the outputs.
+  std::vector<bool> needed(m.tensors.size(), false);
+  for (int32_t t : m.outputs) needed[static_cast<size_t>(t)] = true;
+  for (size_t i = m.operators.size(); i-- > 0;) {
+    const TfliteOperator& op = m.operators[i];
+    bool used = false;
+    for (int32_t t : op.outputs) used = used || needed[static_cast<size_t>(t)];
+    if (!used) keep[i] = false;
+    if (!keep[i]) continue;
+    for (int32_t t : op.inputs) {
+      if (t >= 0) needed[static_cast<size_t>(t)] = true;
+    }
+  }
+  std::vector<TfliteOperator> ops;
+  for (size_t i = 0; i < m.operators.size(); ++i) {
+    if (keep[i]) ops.push_back(std::move(m.operators[i]));
+  }
+  m.operators = std::move(ops);
+  return m;
+}
+
+}  // namespace
+
 Result<std::string> ConvertTfliteToOnnx(const TfliteModel& model, const TfliteToOnnxOptions& options,
                                         TfliteToOnnxReport* report) {
   if (model.inputs.empty() || model.outputs.empty()) {
     return Status(StatusCode::kModelInvalid, "TFLite model has no inputs or outputs");
   }
-  Converter c(model, options);
-  return c.Run(report);
+  FACEKIT_ASSIGN_OR_RETURN(TfliteModel prepared, Prepare(model, options.outputs));
+  Converter c(prepared, options);
+  Result<std::string> out = c.Run(report);
+  if (report) report->tflite_ops = static_cast<int>(model.operators.size());
+  return out;
 }
 
 }  // namespace facekit::runtime

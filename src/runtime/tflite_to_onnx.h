@@ -29,6 +29,11 @@ struct TfliteToOnnxOptions {
   bool dynamic_spatial = false;
   /// Stored as ONNX metadata (e.g. source package, SHA-256).
   std::vector<std::pair<std::string, std::string>> metadata;
+  /// When not empty: the graph outputs are these tensors (by name) instead
+  /// of the model's, and only the operators they need are imported. This
+  /// lets a model whose tail cv::dnn cannot run (comparisons, casts) export
+  /// the values that tail reads, to be finished in code.
+  std::vector<std::string> outputs;
 };
 
 struct TfliteToOnnxReport {
@@ -38,8 +43,9 @@ struct TfliteToOnnxReport {
   int fused_softmax = 0;
 };
 
-/// Converts `model` to the bytes of an .onnx file. Fails with kModelInvalid
-/// naming the first operator it cannot express.
+/// Converts `model` to the bytes of an .onnx file. DEQUANTIZE of a constant
+/// (float16 weights) is folded into the constant. Fails with kModelInvalid
+/// naming the first operator it cannot express, or an unknown output name.
 Result<std::string> ConvertTfliteToOnnx(const TfliteModel& model, const TfliteToOnnxOptions& options,
                                         TfliteToOnnxReport* report = nullptr);
 

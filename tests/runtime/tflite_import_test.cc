@@ -10,6 +10,7 @@
 #include "face/face_aligner.h"
 #include "image/image_internal.h"
 #include "runtime/dnn_model.h"
+#include "runtime/model_manifest.h"
 #include "runtime/tflite_reference.h"
 #include "runtime/tflite_to_onnx.h"
 #include "test_util.h"
@@ -180,6 +181,60 @@ TEST(TfliteImport, MobileFaceNetMatchesReferenceAndIsBatchIndependent) {
     EXPECT_NEAR((*out1)[0].at<float>(0, k), r.data[static_cast<size_t>(192 + k)], kTolerance * std::max(1.f, scale));
     EXPECT_NEAR((*out3)[0].at<float>(1, k), r.data[static_cast<size_t>(192 + k)], kTolerance * std::max(1.f, scale));
   }
+}
+
+// The anti-spoofing tree: cv::dnn runs the network up to the 7 routing
+// values and 8 leaf scores (the tail of comparisons and casts is finished in
+// code); those must match the reference, and routing in code must select
+// the same leaf as the reference's own mask output.
+TEST(TfliteImport, AntiSpoofingTreeMatchesReference) {
+  TfliteModel m = LoadTflite("FaceAntiSpoofing.tflite");
+  auto manifest = runtime::ModelManifest::Load(testing::ModelsDir());
+  ASSERT_TRUE(manifest.ok());
+  const runtime::ManifestModel* info = manifest->FindRole("liveness");
+  ASSERT_NE(info, nullptr);
+  runtime::TfliteToOnnxOptions opt;
+  opt.outputs = info->import_outputs;
+  auto bytes = runtime::ConvertTfliteToOnnx(m, opt);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto net = runtime::DnnModel::FromBuffer(*bytes);
+  ASSERT_TRUE(net.ok()) << net.status().ToString();
+  cv::Mat rgb = RgbPhoto("obama-480p.jpg");
+  cv::Mat face;
+  cv::resize(rgb(cv::Rect(375, 30, 136, 160)), face, cv::Size(256, 256), 0, 0, cv::INTER_AREA);
+  RefTensor in{{1, 256, 256, 3}, {}};
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x)
+      for (int c = 0; c < 3; ++c) in.data.push_back(face.at<cv::Vec3b>(y, x)[c] / 255.f);
+  cv::Mat blob = cv::dnn::blobFromImage(face, 1.0 / 255, cv::Size(), cv::Scalar(), false, false, CV_32F);
+  auto out = (*net)->Run(blob, info->import_outputs);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<float> route;
+  // One reference run exporting all 15 tensors.
+  runtime::TfliteModel all = m;
+  all.outputs.clear();
+  for (const std::string& name : info->import_outputs) {
+    for (size_t t = 0; t < all.tensors.size(); ++t) {
+      if (all.tensors[t].name == name) all.outputs.push_back(static_cast<int32_t>(t));
+    }
+  }
+  all.outputs.push_back(m.outputs[0]);  // Identity: leaf scores
+  all.outputs.push_back(m.outputs[1]);  // Identity_1: leaf mask
+  auto refs = testing::RunReference(all, {in});
+  for (size_t i = 0; i < info->import_outputs.size(); ++i) {
+    const RefTensor& r = refs[info->import_outputs[i]];
+    ASSERT_EQ(r.data.size(), 1u);
+    float got = (*out)[i].ptr<float>()[0];
+    EXPECT_NEAR(got, r.data[0], kTolerance * std::max(1.f, std::fabs(r.data[0]))) << info->import_outputs[i];
+    if (i < 7) route.push_back(got);
+  }
+  // Breadth-first tree: node k's children are 2k+1 (value >= 0) and 2k+2.
+  int node = 0;
+  while (node < 7) node = route[static_cast<size_t>(node)] >= 0.f ? 2 * node + 1 : 2 * node + 2;
+  const int leaf = node - 7;
+  const RefTensor& mask = refs[m.tensors[static_cast<size_t>(m.outputs[1])].name];
+  ASSERT_EQ(mask.data.size(), 8u);
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(mask.data[static_cast<size_t>(k)], k == leaf ? 1.f : 0.f) << "leaf " << k;
 }
 
 TEST(TfliteImport, UnsupportedOperatorIsNamedInTheError) {

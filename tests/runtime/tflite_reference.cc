@@ -46,8 +46,7 @@ void OutAndPad(int in, int k, int stride, int dil, TflitePadding p, int* out, in
   }
 }
 
-RefTensor Conv(const RefTensor& x, const runtime::TfliteTensor& w, const runtime::TfliteTensor* b,
-               const TfliteOperator& op, bool depthwise) {
+RefTensor Conv(const RefTensor& x, const RefTensor& w, const RefTensor* b, const TfliteOperator& op, bool depthwise) {
   int n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
   int kh = w.shape[1], kw = w.shape[2];
   int oc = depthwise ? w.shape[3] : w.shape[0];
@@ -80,6 +79,32 @@ RefTensor Conv(const RefTensor& x, const runtime::TfliteTensor& w, const runtime
           }
           y.data[static_cast<size_t>(((bi * oh + oy) * ow + ox) * oc + o)] =
               static_cast<float>(Activate(acc, op.options.activation));
+        }
+  return y;
+}
+
+// Average pooling as TFLite defines it: padding is excluded from the count.
+RefTensor AvgPool(const RefTensor& x, const TfliteOperator& op) {
+  int n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
+  int oh, ow, pt, pl;
+  OutAndPad(h, op.options.filter_h, op.options.stride_h, 1, op.options.padding, &oh, &pt);
+  OutAndPad(wd, op.options.filter_w, op.options.stride_w, 1, op.options.padding, &ow, &pl);
+  RefTensor y{{n, oh, ow, c}, {}};
+  y.data.resize(Count(y.shape));
+  for (int bi = 0; bi < n; ++bi)
+    for (int oy = 0; oy < oh; ++oy)
+      for (int ox = 0; ox < ow; ++ox)
+        for (int k = 0; k < c; ++k) {
+          double sum = 0;
+          int cnt = 0;
+          for (int ky = 0; ky < op.options.filter_h; ++ky)
+            for (int kx = 0; kx < op.options.filter_w; ++kx) {
+              int iy = oy * op.options.stride_h - pt + ky, ix = ox * op.options.stride_w - pl + kx;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+              sum += x.data[static_cast<size_t>(((bi * h + iy) * wd + ix) * c + k)];
+              ++cnt;
+            }
+          y.data[static_cast<size_t>(((bi * oh + oy) * ow + ox) * c + k)] = static_cast<float>(cnt ? sum / cnt : 0.0);
         }
   return y;
 }
@@ -186,11 +211,51 @@ std::map<std::string, RefTensor> RunReference(const TfliteModel& model, const st
     switch (op.op()) {
       case TfliteOp::kConv2D:
       case TfliteOp::kDepthwiseConv2D:
-        y = Conv(V(in[0]), model.tensors[static_cast<size_t>(in[1])],
-                 in.size() > 2 && in[2] >= 0 ? &model.tensors[static_cast<size_t>(in[2])] : nullptr, op,
+        // Weights are read from the computed values: they may be the output
+        // of a DEQUANTIZE rather than constants.
+        y = Conv(V(in[0]), V(in[1]), in.size() > 2 && in[2] >= 0 ? &V(in[2]) : nullptr, op,
                  op.op() == TfliteOp::kDepthwiseConv2D);
         break;
       case TfliteOp::kMaxPool2D: y = MaxPool(V(in[0]), op); break;
+      case TfliteOp::kAveragePool2D: y = AvgPool(V(in[0]), op); break;
+      case TfliteOp::kLeakyRelu:
+        y = V(in[0]);
+        for (float& v : y.data) v = v >= 0 ? v : op.options.alpha * v;
+        break;
+      case TfliteOp::kDequantize:  // float16 constants were widened when the file was read
+      case TfliteOp::kCast:        // bool -> float: comparisons below already produce 0/1
+        y = V(in[0]);
+        break;
+      case TfliteOp::kStridedSlice: {
+        // Only full slices occur in the models (checked here).
+        const auto& b = model.tensors[static_cast<size_t>(in[1])].ints;
+        const auto& st = model.tensors[static_cast<size_t>(in[3])].ints;
+        for (size_t d = 0; d < b.size(); ++d) {
+          if ((b[d] != 0 && !(op.options.begin_mask >> d & 1)) || st[d] != 1) {
+            ADD_FAILURE() << "reference STRIDED_SLICE handles full slices only";
+          }
+        }
+        y = V(in[0]);
+        break;
+      }
+      case TfliteOp::kGreaterEqual: y = Binary(V(in[0]), V(in[1]), [](double a, double b) { return a >= b ? 1.0 : 0.0; }, act); break;
+      case TfliteOp::kLess: y = Binary(V(in[0]), V(in[1]), [](double a, double b) { return a < b ? 1.0 : 0.0; }, act); break;
+      case TfliteOp::kConcatenation: {
+        // Along the last axis of 2-D tensors (the only use in the models).
+        const int rows = V(in[0]).shape[0];
+        int cols = 0;
+        for (int32_t t : in) cols += V(t).shape[1];
+        y = {{rows, cols}, std::vector<float>(static_cast<size_t>(rows * cols))};
+        int at = 0;
+        for (int32_t t : in) {
+          const RefTensor& part = V(t);
+          for (int r = 0; r < rows; ++r)
+            for (int k = 0; k < part.shape[1]; ++k)
+              y.data[static_cast<size_t>(r * cols + at + k)] = part.data[static_cast<size_t>(r * part.shape[1] + k)];
+          at += part.shape[1];
+        }
+        break;
+      }
       case TfliteOp::kRelu:
         y = V(in[0]);
         for (float& v : y.data) v = std::max(0.f, v);
@@ -218,13 +283,13 @@ std::map<std::string, RefTensor> RunReference(const TfliteModel& model, const st
         break;
       case TfliteOp::kFullyConnected: {
         const RefTensor& x = V(in[0]);
-        const auto& w = model.tensors[static_cast<size_t>(in[1])];
+        const RefTensor& w = V(in[1]);
         int outn = w.shape[0], k = w.shape[1];
         int batch = static_cast<int>(x.data.size()) / k;
         y = {{batch, outn}, std::vector<float>(static_cast<size_t>(batch * outn))};
         for (int b = 0; b < batch; ++b)
           for (int o = 0; o < outn; ++o) {
-            double acc = in.size() > 2 && in[2] >= 0 ? model.tensors[static_cast<size_t>(in[2])].data[static_cast<size_t>(o)] : 0.0;
+            double acc = in.size() > 2 && in[2] >= 0 ? V(in[2]).data[static_cast<size_t>(o)] : 0.0;
             for (int j = 0; j < k; ++j)
               acc += double{x.data[static_cast<size_t>(b * k + j)]} * w.data[static_cast<size_t>(o * k + j)];
             y.data[static_cast<size_t>(b * outn + o)] = static_cast<float>(Activate(acc, act));
