@@ -74,6 +74,16 @@ struct DetectStats {
   int refined = 0;       ///< boxes entering O-Net
 };
 
+/// Result of the single-photo anti-spoofing check (see docs/liveness.md).
+struct LivenessResult {
+  float score = 0;          ///< 0-100, higher = more likely a live face; 87 at the decision threshold
+  bool is_live = false;     ///< score >= 87 and the crop is sharp enough
+  float spoof_score = 0;    ///< the model's raw score (|leaf| of the leaf reached); live below 0.2
+  int leaf = -1;            ///< which of the tree's 8 leaves decided
+  int sharp_pixels = 0;     ///< blur pre-check: pixels with Laplacian response > 50
+  bool too_blurry = false;  ///< fewer sharp pixels than the model's minimum: judged not live
+};
+
 struct EmbedOptions {
   /// Also embed the mirrored chip and average the two (see docs/engine.md for
   /// the measured effect).
@@ -99,6 +109,10 @@ class FaceEngine {
 
   /// The 112x112 chip of `face`, aligned to the embedder's 5-point template.
   Result<Image> Align(const Image& image, const FaceBox& face) const;
+
+  /// Anti-spoofing check of `face` (the square around its box is what the
+  /// model sees). kModelInvalid when the models folder has no liveness model.
+  Result<LivenessResult> Liveness(const Image& image, const FaceBox& face) const;
 
   /// Sharpness, brightness, size, pose and QualityControl level of `face`.
   Result<FaceQuality> Quality(const Image& image, const FaceBox& face) const;

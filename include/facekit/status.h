@@ -32,6 +32,7 @@ enum class StatusCode {
   kImageTooLarge,          ///< long side above the configured maximum for its format
   kImageSizeExceeded,      ///< encoded size above the configured byte limit
   kNoFace,                 ///< no face was found where one is required
+  kTooManyFaces,           ///< several faces where exactly one is required (liveness)
   kModelInvalid,           ///< a model file is malformed or uses something we cannot run
   kModelChecksumMismatch,  ///< a model file's SHA-256 differs from the manifest
   kInternal,               ///< a bug or an unexpected failure of a dependency

@@ -212,7 +212,7 @@ void RegisterEvalDetect(CLI::App* ev, const GlobalOptions& g, Action* run) {
   });
 }
 
-void RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run) {
+CLI::App* RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run) {
   CLI::App* ev = app.add_subcommand("eval", "Measure accuracy");
   ev->require_subcommand(1);
   RegisterEvalDetect(ev, g, run);
@@ -300,6 +300,7 @@ void RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run) {
       return 0;
     };
   });
+  return ev;
 }
 
 }  // namespace facekit::cli

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   RegisterEmbed(app, g, &run);
   RegisterModels(app, g, &run);
   RegisterSelfcheck(app, g, &run);
-  RegisterEval(app, g, &run);
+  CLI::App* eval_app = RegisterEval(app, g, &run);
+  RegisterLiveness(app, eval_app, g, &run);
   RegisterCalibrate(app, g, &run);
   try {
     app.parse(argc, argv);

@@ -16,6 +16,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kImageTooLarge: return "ImageTooLarge";
     case StatusCode::kImageSizeExceeded: return "ImageSizeExceeded";
     case StatusCode::kNoFace: return "NoFace";
+    case StatusCode::kTooManyFaces: return "TooManyFaces";
     case StatusCode::kModelInvalid: return "ModelInvalid";
     case StatusCode::kModelChecksumMismatch: return "ModelChecksumMismatch";
     case StatusCode::kInternal: return "Internal";

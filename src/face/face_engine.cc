@@ -7,6 +7,7 @@
 #include "face/face_aligner.h"
 #include "face/face_embedder.h"
 #include "face/face_quality.h"
+#include "face/liveness_checker.h"
 #include "face/mtcnn_detector.h"
 #include "facekit/engine.h"
 #include "image/image_internal.h"
@@ -19,6 +20,7 @@ struct FaceEngine::Impl {
   runtime::ModelManifest manifest;
   std::unique_ptr<face::MtcnnDetector> detector;
   std::unique_ptr<face::FaceEmbedder> embedder;
+  std::unique_ptr<face::LivenessChecker> liveness;  // null without a liveness model
 };
 
 FaceEngine::FaceEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -38,6 +40,7 @@ Result<std::unique_ptr<FaceEngine>> FaceEngine::Create(const EngineOptions& opti
   }
   FACEKIT_ASSIGN_OR_RETURN(impl->detector, face::MtcnnDetector::Create(impl->manifest));
   FACEKIT_ASSIGN_OR_RETURN(impl->embedder, face::FaceEmbedder::Create(impl->manifest));
+  FACEKIT_ASSIGN_OR_RETURN(impl->liveness, face::LivenessChecker::Create(impl->manifest));
   return std::unique_ptr<FaceEngine>(new FaceEngine(std::move(impl)));
 }
 
@@ -59,6 +62,14 @@ Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {
   int size = impl_->embedder->input_size();
   cv::Mat chip = face::AlignFace(AsMat(image), face.landmarks, impl_->embedder->info().alignment_template, size);
   return ImageFromMat(chip);
+}
+
+Result<LivenessResult> FaceEngine::Liveness(const Image& image, const FaceBox& face) const {
+  if (!impl_->liveness) return Status(StatusCode::kModelInvalid, "the models folder has no liveness model");
+  if (image.empty()) return Status(StatusCode::kInvalidArgument, "image is empty");
+  cv::Mat rgb;
+  cv::cvtColor(AsMat(image), rgb, cv::COLOR_BGR2RGB);
+  return impl_->liveness->Check(rgb, face);
 }
 
 Result<FaceQuality> FaceEngine::Quality(const Image& image, const FaceBox& face) const {

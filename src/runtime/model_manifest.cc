@@ -83,6 +83,9 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       if (e.contains("outputs")) {
         for (const auto& [k, v] : e["outputs"].items()) mm.outputs[k] = v.get<std::string>();
       }
+      if (e.contains("liveness") && e["liveness"].is_object()) {
+        for (const auto& [k, v] : e["liveness"].items()) mm.settings[k] = v.get<double>();
+      }
       if (e.contains("alignment_template_112")) {
         for (const json& p : e["alignment_template_112"]) mm.alignment_template.push_back({p[0].get<float>(), p[1].get<float>()});
       }

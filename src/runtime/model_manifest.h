@@ -47,6 +47,8 @@ struct ManifestModel {
   std::map<std::string, std::string> outputs;  ///< meaning -> tensor name
   int embedding_dim = 0;
   std::vector<std::array<float, 2>> alignment_template;
+  /// Numeric settings of the model's own section (e.g. "liveness").
+  std::map<std::string, double> settings;
 };
 
 struct DetectorConfig {

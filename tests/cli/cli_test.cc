@@ -231,6 +231,21 @@ TEST_F(CliTest, CalibrateOnASmallPeopleList) {
   for (size_t i = 1; i < 5; ++i) EXPECT_GT(j["score_points"][i][0].get<double>(), j["score_points"][i - 1][0].get<double>());
 }
 
+TEST_F(CliTest, LivenessJsonAndFaceCountErrors) {
+  CliRun r = Facekit("liveness --json " + testing::DataDir() + "/liveness/samples/image_T1.jpg");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"score", "is_live", "spoof_score", "leaf", "sharp_pixels", "too_blurry"}) EXPECT_TRUE(j.contains(k)) << k;
+  CliRun crowd = Facekit("liveness " + testing::Photo("obama_and_biden.jpg"));
+  EXPECT_EQ(crowd.status, 1);
+  EXPECT_NE(crowd.err.find("error TooManyFaces"), std::string::npos) << crowd.err;
+  CliRun none = Facekit("liveness " + testing::Photo("white.png"));
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("error NoFace"), std::string::npos) << none.err;
+  CliRun crop = Facekit("liveness --whole-image --json " + testing::DataDir() + "/liveness/real/0.png");
+  EXPECT_EQ(crop.status, 0) << crop.err;
+}
+
 TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
   std::string jpg = Slurp(testing::Photo("obama-240p.jpg"));
   struct Case {
