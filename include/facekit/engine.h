@@ -127,6 +127,11 @@ class FaceEngine {
   /// Compares two embeddings with the manifest's threshold.
   CompareResult Compare(const Embedding& a, const Embedding& b) const;
 
+  /// The 0-100 score of a 1:N search similarity (70 / 80 / 90 at 1:N false
+  /// alarm rates 1% / 0.1% / 0.01% against a 10,000-face gallery; see
+  /// docs/evaluation.md). Without calibration points, the 1:1 score.
+  float SearchScore(float similarity) const;
+
   /// Cosine similarity of two normalised embeddings.
   static float Similarity(const Embedding& a, const Embedding& b);
 

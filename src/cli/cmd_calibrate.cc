@@ -102,10 +102,42 @@ void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run) {
         }
         rows.push_back(row);
       }
+      // 1:N search scores: 70 / 80 / 90 at 1:N false alarm rates 1e-2 / 1e-3 /
+      // 1e-4 against a 10,000-face gallery, i.e. per-comparison rates of about
+      // 1e-6 / 1e-7 / 1e-8, mostly below the impostor set's resolution: an
+      // exponential tail fitted between 1e-4 and 1e-6 reaches them.
+      const double gallery = 10000;
+      const std::vector<double> fit_fars = {1e-4, 3e-5, 1e-5, 3e-6, 1e-6};
+      eval::TailModel tail = eval::FitTail(cal->impostor, fit_fars);
+      json search_rows = json::array();
+      std::vector<float> search_t;
+      for (double rate : {1e-2, 1e-3, 1e-4}) {
+        const double per_pair = eval::PerPairFar(rate, gallery);
+        const float t = tail.ThresholdAt(per_pair);
+        search_t.push_back(t);
+        json row{{"rate_1n", rate}, {"gallery", gallery}, {"per_pair_far", per_pair}, {"threshold", t},
+                 {"calibration_far", eval::FarAt(cal->impostor, t)}, {"calibration_tar", eval::TarAt(cal->genuine, t)}};
+        if (!val.impostor.empty()) {
+          row["validation_far"] = eval::FarAt(val.impostor, t);
+          row["validation_tar"] = eval::TarAt(val.genuine, t);
+        }
+        search_rows.push_back(row);
+      }
+      json search_points = json::array();
+      for (const auto& p : eval::SearchScorePoints(search_t[0], search_t[1], search_t[2])) search_points.push_back({p[0], p[1]});
+      json tail_check = json::array();  // the fitted tail against measured rates at the 1:1 thresholds
+      for (size_t i = 0; i < fars.size(); ++i) {
+        json row{{"threshold", thresholds[i]}, {"model_far", tail.FarAt(thresholds[i])},
+                 {"calibration_far", eval::FarAt(cal->impostor, thresholds[i])}};
+        if (!val.impostor.empty()) row["validation_far"] = eval::FarAt(val.impostor, thresholds[i]);
+        tail_check.push_back(row);
+      }
       float vt = (*engine)->verify_threshold();
       json out{{"calibration", {{"people", cal->people}, {"images", cal->images}, {"impostor_pairs", cal->impostor.size()},
                                 {"genuine_pairs", cal->genuine.size()}}},
                {"rows", rows}, {"score_points", points}, {"no_face", no_face},
+               {"search", {{"rows", search_rows}, {"score_points", search_points}, {"tail_slope", tail.slope},
+                           {"tail_intercept", tail.intercept}, {"tail_check", tail_check}}},
                {"verify_threshold", {{"threshold", vt}, {"calibration_far", eval::FarAt(cal->impostor, vt)},
                                      {"calibration_tar", eval::TarAt(cal->genuine, vt)}}}};
       if (!val.impostor.empty()) {
@@ -137,6 +169,19 @@ void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run) {
       }
       std::printf("images without a detected face (centred square used): %d\n", no_face);
       std::printf("manifest verification.score_points: %s\n", points.dump().c_str());
+      std::printf("\n1:N search against a %.0f-face gallery (impostor tail log10 FAR = %.3f t %+.3f):\n", gallery,
+                  tail.slope, tail.intercept);
+      std::printf("%10s %12s %10s %14s %14s\n", "1:N rate", "per pair", "threshold", "FAR (valid.)", "TAR (valid.)");
+      for (const auto& r : search_rows) {
+        std::printf("%10g %12.3g %10.4f %14.3g %14.4f\n", r["rate_1n"].get<double>(), r["per_pair_far"].get<double>(),
+                    r["threshold"].get<double>(), r.value("validation_far", 0.0), r.value("validation_tar", 0.0));
+      }
+      std::printf("tail model vs measured at the 1:1 thresholds:");
+      for (const auto& r : tail_check) {
+        std::printf("  t=%.4f model %.3g measured %.3g", r["threshold"].get<double>(), r["model_far"].get<double>(),
+                    r["calibration_far"].get<double>());
+      }
+      std::printf("\nmanifest search.score_points: %s\n", search_points.dump().c_str());
       return 0;
     };
   });

@@ -42,6 +42,48 @@ double FarAt(const std::vector<float>& impostor_sorted, float threshold) {
 
 double TarAt(const std::vector<float>& genuine_sorted, float threshold) { return FarAt(genuine_sorted, threshold); }
 
+double TailModel::FarAt(float t) const { return std::pow(10.0, slope * t + intercept); }
+
+float TailModel::ThresholdAt(double far) const {
+  return slope < 0 ? static_cast<float>((std::log10(far) - intercept) / slope) : 1.f;
+}
+
+TailModel FitTail(const std::vector<float>& impostor_sorted, const std::vector<double>& fit_fars) {
+  std::vector<double> xs, ys;
+  for (double f : fit_fars) {
+    float t = ThresholdAtFar(impostor_sorted, f);
+    double measured = FarAt(impostor_sorted, t);
+    if (measured <= 0) continue;
+    xs.push_back(t);
+    ys.push_back(std::log10(measured));
+  }
+  TailModel m;
+  const double n = static_cast<double>(xs.size());
+  if (n < 2) return m;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    sx += xs[i];
+    sy += ys[i];
+    sxx += xs[i] * xs[i];
+    sxy += xs[i] * ys[i];
+  }
+  const double den = n * sxx - sx * sx;
+  if (std::fabs(den) < 1e-18) return m;
+  m.slope = (n * sxy - sx * sy) / den;
+  m.intercept = (sy - m.slope * sx) / n;
+  return m;
+}
+
+double PerPairFar(double rate_1n, double gallery) {
+  return 1.0 - std::pow(1.0 - rate_1n, 1.0 / gallery);
+}
+
+std::vector<std::array<float, 2>> SearchScorePoints(float t_70, float t_80, float t_90) {
+  t_80 = std::max(t_80, std::nextafter(t_70, 2.f));
+  t_90 = std::max(t_90, std::nextafter(t_80, 2.f));
+  return {{-1.f, 0.f}, {t_70, 70.f}, {t_80, 80.f}, {t_90, 90.f}, {1.f, 100.f}};
+}
+
 std::vector<std::array<float, 2>> ScorePoints(float t_1e3, float t_1e4, float t_1e5) {
   // Thresholds below the impostor set's resolution coincide; keep the map
   // strictly increasing so it stays a valid manifest entry.

@@ -35,8 +35,27 @@ float ThresholdAtFar(const std::vector<float>& impostor_sorted, double far);
 double FarAt(const std::vector<float>& impostor_sorted, float threshold);
 double TarAt(const std::vector<float>& genuine_sorted, float threshold);
 
+/// An exponential model of the impostor tail, log10 FAR(t) = slope * t +
+/// intercept, fitted by least squares to the empirical FAR at the thresholds
+/// for rates `fit_fars` (all must be resolvable); used to reach rates below
+/// the impostor set's resolution.
+struct TailModel {
+  double slope = 0, intercept = 0;
+  double FarAt(float t) const;
+  float ThresholdAt(double far) const;
+};
+TailModel FitTail(const std::vector<float>& impostor_sorted, const std::vector<double>& fit_fars);
+
+/// Per-comparison false accept rate that gives a 1:N false alarm rate
+/// `rate_1n` for a probe searched against `gallery` non-matching faces:
+/// 1 - (1 - rate_1n)^(1/gallery).
+double PerPairFar(double rate_1n, double gallery);
+
 /// (similarity, score) points: (-1, 0), (t_1e-3, 40), (t_1e-4, 50), (t_1e-5, 60), (1, 100),
 /// made strictly increasing when thresholds coincide (too few impostors).
 std::vector<std::array<float, 2>> ScorePoints(float t_1e3, float t_1e4, float t_1e5);
+
+/// The same shape for 1:N search scores: 70 / 80 / 90 at the given thresholds.
+std::vector<std::array<float, 2>> SearchScorePoints(float t_70, float t_80, float t_90);
 
 }  // namespace facekit::eval

@@ -110,27 +110,35 @@ float FaceEngine::Similarity(const Embedding& a, const Embedding& b) {
   return static_cast<float>(std::clamp(dot, -1.0, 1.0));
 }
 
+namespace {
+
+// Piecewise-linear interpolation through (similarity, score) points.
+float Interpolate(const std::vector<std::array<float, 2>>& pts, float similarity) {
+  if (pts.empty()) return std::clamp(similarity, 0.f, 1.f) * 100.f;
+  if (similarity <= pts.front()[0]) return pts.front()[1];
+  if (similarity >= pts.back()[0]) return pts.back()[1];
+  for (size_t i = 1; i < pts.size(); ++i) {
+    if (similarity <= pts[i][0]) {
+      float t = (similarity - pts[i - 1][0]) / (pts[i][0] - pts[i - 1][0]);
+      return pts[i - 1][1] + t * (pts[i][1] - pts[i - 1][1]);
+    }
+  }
+  return pts.back()[1];
+}
+
+}  // namespace
+
 CompareResult FaceEngine::Compare(const Embedding& a, const Embedding& b) const {
   CompareResult r;
   r.similarity = Similarity(a, b);
   r.same_person = r.similarity >= impl_->manifest.verification.threshold;
-  const auto& pts = impl_->manifest.verification.score_points;
-  if (pts.empty()) {
-    r.score = std::clamp(r.similarity, 0.f, 1.f) * 100.f;
-  } else if (r.similarity <= pts.front()[0]) {
-    r.score = pts.front()[1];
-  } else if (r.similarity >= pts.back()[0]) {
-    r.score = pts.back()[1];
-  } else {
-    for (size_t i = 1; i < pts.size(); ++i) {
-      if (r.similarity <= pts[i][0]) {
-        float t = (r.similarity - pts[i - 1][0]) / (pts[i][0] - pts[i - 1][0]);
-        r.score = pts[i - 1][1] + t * (pts[i][1] - pts[i - 1][1]);
-        break;
-      }
-    }
-  }
+  r.score = Interpolate(impl_->manifest.verification.score_points, r.similarity);
   return r;
+}
+
+float FaceEngine::SearchScore(float similarity) const {
+  const auto& pts = impl_->manifest.search.score_points;
+  return Interpolate(pts.empty() ? impl_->manifest.verification.score_points : pts, similarity);
 }
 
 float FaceEngine::verify_threshold() const { return impl_->manifest.verification.threshold; }

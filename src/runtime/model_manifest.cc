@@ -119,6 +119,18 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
         }
       }
     }
+    if (j.contains("search")) {
+      const json& v = j["search"];
+      Get(v, "score_provenance", &m.search.provenance);
+      if (v.contains("score_points")) {
+        for (const json& p : v["score_points"]) m.search.score_points.push_back({p[0].get<float>(), p[1].get<float>()});
+      }
+      for (size_t i = 1; i < m.search.score_points.size(); ++i) {
+        if (m.search.score_points[i][0] <= m.search.score_points[i - 1][0]) {
+          return Bad("search.score_points must be increasing in similarity");
+        }
+      }
+    }
   } catch (const json::exception& e) {
     return Bad(std::string("wrong type or missing field: ") + e.what());
   }

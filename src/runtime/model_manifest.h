@@ -67,6 +67,12 @@ struct VerificationConfig {
   std::vector<std::array<float, 2>> score_points;
 };
 
+struct SearchConfig {
+  /// Piecewise-linear map from a 1:N search similarity to a 0-100 score.
+  std::vector<std::array<float, 2>> score_points;
+  std::string provenance;
+};
+
 struct ModelManifest {
   int format_version = 0;
   std::string dir;  ///< the models folder
@@ -74,6 +80,7 @@ struct ModelManifest {
   std::vector<ManifestModel> models;
   DetectorConfig detector;
   VerificationConfig verification;
+  SearchConfig search;
 
   static constexpr int kFormatVersion = 1;
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace facekit::eval {
 namespace {
 
@@ -43,6 +46,33 @@ TEST(Calibration, ScorePointsAreMonotonic) {
   }
   EXPECT_FLOAT_EQ(p[1][1], 40.f);
   EXPECT_FLOAT_EQ(p[3][1], 60.f);
+}
+
+}  // namespace
+}  // namespace facekit::eval
+
+namespace facekit::eval {
+namespace {
+
+TEST(Calibration, TailModelAndPerPairRates) {
+  // Impostors with an exact exponential tail: FAR(t) = 10^(-10 t) on [0, 0.6].
+  std::vector<float> impostor;
+  const int n = 1000000;
+  for (int i = 0; i < n; ++i) {
+    double far = (i + 0.5) / n;  // quantile
+    impostor.push_back(static_cast<float>(-std::log10(far) / 10.0));
+  }
+  std::sort(impostor.begin(), impostor.end());
+  TailModel m = FitTail(impostor, {1e-3, 1e-4, 1e-5});
+  EXPECT_NEAR(m.slope, -10.0, 0.3);
+  EXPECT_NEAR(m.ThresholdAt(1e-8), 0.8f, 0.03f);
+  EXPECT_NEAR(m.FarAt(0.5f), 1e-5, 3e-6);
+  // 1% over a 10,000-face gallery needs about 1e-6 per comparison.
+  EXPECT_NEAR(PerPairFar(1e-2, 10000), 1.005e-6, 1e-9);
+  EXPECT_NEAR(PerPairFar(1e-4, 10000), 1e-8, 1e-11);
+  auto p = SearchScorePoints(0.5f, 0.5f, 0.6f);
+  EXPECT_GT(p[2][0], p[1][0]);
+  EXPECT_FLOAT_EQ(p[3][1], 90.f);
 }
 
 }  // namespace
