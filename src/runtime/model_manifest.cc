@@ -17,6 +17,17 @@ void Get(const json& j, const char* key, T* out) {
   if (j.contains(key) && !j[key].is_null()) *out = j[key].get<T>();
 }
 
+// `section`.score_points: (similarity, score) pairs, strictly increasing in similarity.
+Status ScorePoints(const json& section, const std::string& name, std::vector<std::array<float, 2>>* out) {
+  if (section.contains("score_points")) {
+    for (const json& p : section["score_points"]) out->push_back({p[0].get<float>(), p[1].get<float>()});
+  }
+  for (size_t i = 1; i < out->size(); ++i) {
+    if ((*out)[i][0] <= (*out)[i - 1][0]) return Bad(name + ".score_points must be increasing in similarity");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ModelManifest> ModelManifest::Load(const std::string& models_dir) {
@@ -110,26 +121,12 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       const json& v = j["verification"];
       Get(v, "threshold", &m.verification.threshold);
       Get(v, "threshold_provenance", &m.verification.provenance);
-      if (v.contains("score_points")) {
-        for (const json& p : v["score_points"]) m.verification.score_points.push_back({p[0].get<float>(), p[1].get<float>()});
-      }
-      for (size_t i = 1; i < m.verification.score_points.size(); ++i) {
-        if (m.verification.score_points[i][0] <= m.verification.score_points[i - 1][0]) {
-          return Bad("verification.score_points must be increasing in similarity");
-        }
-      }
+      FACEKIT_RETURN_IF_ERROR(ScorePoints(v, "verification", &m.verification.score_points));
     }
     if (j.contains("search")) {
       const json& v = j["search"];
       Get(v, "score_provenance", &m.search.provenance);
-      if (v.contains("score_points")) {
-        for (const json& p : v["score_points"]) m.search.score_points.push_back({p[0].get<float>(), p[1].get<float>()});
-      }
-      for (size_t i = 1; i < m.search.score_points.size(); ++i) {
-        if (m.search.score_points[i][0] <= m.search.score_points[i - 1][0]) {
-          return Bad("search.score_points must be increasing in similarity");
-        }
-      }
+      FACEKIT_RETURN_IF_ERROR(ScorePoints(v, "search", &m.search.score_points));
     }
   } catch (const json::exception& e) {
     return Bad(std::string("wrong type or missing field: ") + e.what());

@@ -39,6 +39,9 @@ TEST(ModelManifest, RejectsBadInput) {
   auto bad_points = ModelManifest::Parse(
       R"({"format_version": 1, "verification": {"threshold": 0.3, "score_points": [[0.5, 10], [0.4, 20]]}})", ".");
   EXPECT_EQ(bad_points.status().code(), StatusCode::kModelInvalid);
+  auto bad_search = ModelManifest::Parse(R"({"format_version": 1, "search": {"score_points": [[0.7, 70], [0.7, 80]]}})", ".");
+  EXPECT_EQ(bad_search.status().code(), StatusCode::kModelInvalid);
+  EXPECT_NE(bad_search.status().message().find("search.score_points"), std::string::npos);
 }
 
 }  // namespace
