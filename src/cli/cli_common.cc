@@ -1,7 +1,9 @@
 #include "cli/cli_common.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace facekit::cli {
@@ -22,6 +24,15 @@ Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g) {
 int Fail(const Status& status) {
   std::cerr << "facekit: error " << StatusCodeName(status.code()) << ": " << status.message() << "\n";
   return 1;
+}
+
+std::vector<std::string> SortedFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 double NowMs() {

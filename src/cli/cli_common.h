@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "facekit/engine.h"
 #include "facekit/status.h"
@@ -23,6 +24,9 @@ Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g);
 
 /// Prints "facekit: error <Code>: <message>" to stderr and returns exit status 1.
 int Fail(const Status& status);
+
+/// The regular files directly inside `dir`, sorted by path.
+std::vector<std::string> SortedFiles(const std::string& dir);
 
 /// Milliseconds since an arbitrary epoch (steady clock).
 double NowMs();

@@ -36,17 +36,12 @@ Result<eval::SimilarityDistribution> EmbedPeople(const FaceEngine& engine, const
     fs::path folder = fs::path(dir) / name;
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) continue;
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(folder)) {
-      if (e.is_regular_file()) files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
-      auto image = LoadImageFile(f.string());
+    for (const std::string& f : SortedFiles(folder.string())) {
+      auto image = LoadImageFile(f);
       if (!image.ok()) return image.status();
       bool detected = false;
       auto emb = eval::EmbedCentralFace(engine, *image, {}, &detected);
-      if (!emb.ok()) return Status(emb.status().code(), f.string() + ": " + emb.status().message());
+      if (!emb.ok()) return Status(emb.status().code(), f + ": " + emb.status().message());
       if (!detected) ++*no_face;
       embeddings.push_back(std::move(*emb));
       identity.push_back(person);

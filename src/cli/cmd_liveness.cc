@@ -1,7 +1,6 @@
 // facekit liveness / facekit eval liveness.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -13,7 +12,6 @@
 namespace facekit::cli {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 // The face to check: the whole image for pre-cropped faces, else exactly
@@ -90,13 +88,8 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
       long model_live_rejected = 0, model_spoof_accepted = 0;  // the network alone, without the blur pre-check
       std::map<std::string, int> skip_reasons;
       for (const auto& [dir, live] : {std::pair{e->live, true}, std::pair{e->spoof, false}}) {
-        std::vector<fs::path> files;
-        for (const auto& f : fs::directory_iterator(dir)) {
-          if (f.is_regular_file()) files.push_back(f.path());
-        }
-        std::sort(files.begin(), files.end());
-        for (const fs::path& p : files) {
-          auto image = LoadImageFile(p.string());
+        for (const std::string& p : SortedFiles(dir)) {
+          auto image = LoadImageFile(p);
           auto face = image.ok() ? TheFace(**engine, *image, e->whole) : Result<FaceBox>(image.status());
           if (!face.ok()) {
             ++skipped;

@@ -83,8 +83,9 @@ RefTensor Conv(const RefTensor& x, const RefTensor& w, const RefTensor* b, const
   return y;
 }
 
-// Average pooling as TFLite defines it: padding is excluded from the count.
-RefTensor AvgPool(const RefTensor& x, const TfliteOperator& op) {
+// Max or average pooling; average pooling excludes padding from the count,
+// as TFLite defines it.
+RefTensor Pool(const RefTensor& x, const TfliteOperator& op, bool average) {
   int n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
   int oh, ow, pt, pl;
   OutAndPad(h, op.options.filter_h, op.options.stride_h, 1, op.options.padding, &oh, &pt);
@@ -96,38 +97,19 @@ RefTensor AvgPool(const RefTensor& x, const TfliteOperator& op) {
       for (int ox = 0; ox < ow; ++ox)
         for (int k = 0; k < c; ++k) {
           double sum = 0;
+          float m = -std::numeric_limits<float>::infinity();
           int cnt = 0;
           for (int ky = 0; ky < op.options.filter_h; ++ky)
             for (int kx = 0; kx < op.options.filter_w; ++kx) {
               int iy = oy * op.options.stride_h - pt + ky, ix = ox * op.options.stride_w - pl + kx;
               if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-              sum += x.data[static_cast<size_t>(((bi * h + iy) * wd + ix) * c + k)];
+              float v = x.data[static_cast<size_t>(((bi * h + iy) * wd + ix) * c + k)];
+              sum += v;
+              m = std::max(m, v);
               ++cnt;
             }
-          y.data[static_cast<size_t>(((bi * oh + oy) * ow + ox) * c + k)] = static_cast<float>(cnt ? sum / cnt : 0.0);
-        }
-  return y;
-}
-
-RefTensor MaxPool(const RefTensor& x, const TfliteOperator& op) {
-  int n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
-  int oh, ow, pt, pl;
-  OutAndPad(h, op.options.filter_h, op.options.stride_h, 1, op.options.padding, &oh, &pt);
-  OutAndPad(wd, op.options.filter_w, op.options.stride_w, 1, op.options.padding, &ow, &pl);
-  RefTensor y{{n, oh, ow, c}, {}};
-  y.data.resize(Count(y.shape));
-  for (int bi = 0; bi < n; ++bi)
-    for (int oy = 0; oy < oh; ++oy)
-      for (int ox = 0; ox < ow; ++ox)
-        for (int k = 0; k < c; ++k) {
-          float m = -std::numeric_limits<float>::infinity();
-          for (int ky = 0; ky < op.options.filter_h; ++ky)
-            for (int kx = 0; kx < op.options.filter_w; ++kx) {
-              int iy = oy * op.options.stride_h - pt + ky, ix = ox * op.options.stride_w - pl + kx;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-              m = std::max(m, x.data[static_cast<size_t>(((bi * h + iy) * wd + ix) * c + k)]);
-            }
-          y.data[static_cast<size_t>(((bi * oh + oy) * ow + ox) * c + k)] = m;
+          y.data[static_cast<size_t>(((bi * oh + oy) * ow + ox) * c + k)] =
+              average ? static_cast<float>(cnt ? sum / cnt : 0.0) : m;
         }
   return y;
 }
@@ -216,8 +198,8 @@ std::map<std::string, RefTensor> RunReference(const TfliteModel& model, const st
         y = Conv(V(in[0]), V(in[1]), in.size() > 2 && in[2] >= 0 ? &V(in[2]) : nullptr, op,
                  op.op() == TfliteOp::kDepthwiseConv2D);
         break;
-      case TfliteOp::kMaxPool2D: y = MaxPool(V(in[0]), op); break;
-      case TfliteOp::kAveragePool2D: y = AvgPool(V(in[0]), op); break;
+      case TfliteOp::kMaxPool2D: y = Pool(V(in[0]), op, false); break;
+      case TfliteOp::kAveragePool2D: y = Pool(V(in[0]), op, true); break;
       case TfliteOp::kLeakyRelu:
         y = V(in[0]);
         for (float& v : y.data) v = v >= 0 ? v : op.options.alpha * v;
