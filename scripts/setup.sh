@@ -17,6 +17,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libopencv-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libfaiss-dev
 )
 
 missing=()

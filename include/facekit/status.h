@@ -35,6 +35,10 @@ enum class StatusCode {
   kTooManyFaces,           ///< several faces where exactly one is required (liveness)
   kModelInvalid,           ///< a model file is malformed or uses something we cannot run
   kModelChecksumMismatch,  ///< a model file's SHA-256 differs from the manifest
+  kAlreadyExists,          ///< an object with this id or name exists already
+  kLimitExceeded,          ///< a count limit would be exceeded (faces per person, groups...)
+  kFailedPrecondition,     ///< the operation is not allowed in the current state (last face)
+  kDataCorrupt,            ///< stored data (database, snapshot) fails its own checks
   kInternal,               ///< a bug or an unexpected failure of a dependency
 };
 

@@ -21,6 +21,8 @@ void RegisterSelfcheck(CLI::App& app, const GlobalOptions& g, Action* run);
 /// Returns the "eval" subcommand so that other files can add to it.
 CLI::App* RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run);
+/// `facekit bench search`.
+void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   CLI::App* eval_app = RegisterEval(app, g, &run);
   RegisterLiveness(app, eval_app, g, &run);
   RegisterCalibrate(app, g, &run);
+  RegisterBench(app, g, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

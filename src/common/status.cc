@@ -19,6 +19,10 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kTooManyFaces: return "TooManyFaces";
     case StatusCode::kModelInvalid: return "ModelInvalid";
     case StatusCode::kModelChecksumMismatch: return "ModelChecksumMismatch";
+    case StatusCode::kAlreadyExists: return "AlreadyExists";
+    case StatusCode::kLimitExceeded: return "LimitExceeded";
+    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kDataCorrupt: return "DataCorrupt";
     case StatusCode::kInternal: return "Internal";
   }
   return "Unknown";

@@ -1,0 +1,208 @@
+// facekit bench search - build, latency, throughput, memory and recall of the
+// gallery's vector index on a synthetic gallery.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/commands.h"
+#include "eval/synthetic_gallery.h"
+#include "gallery/vector_index.h"
+#include "gallery/vector_kernels.h"
+
+namespace facekit::cli {
+
+namespace {
+
+struct SearchBenchOptions {
+  std::size_t faces = 100000;
+  int dim = 192;
+  std::string index = "auto";
+  std::vector<int> threads{1};
+  std::size_t queries = 1000;
+  std::size_t recall_queries = 300;
+  std::vector<int> ef_search;
+  std::size_t k = 10;
+  std::string snapshot;  // when set: save, reload and time both
+  bool json = false;
+  std::uint64_t seed = 42;
+};
+
+double RssMb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+int RunSearchBench(const SearchBenchOptions& o) {
+  auto kind = gallery::ParseIndexKind(o.index);
+  if (!kind.ok()) return Fail(kind.status());
+  eval::SyntheticOptions so;
+  so.dim = o.dim;
+  so.seed = o.seed;
+  eval::SyntheticGallery synth(so);
+  const auto stats = synth.Measure(2000);
+  const std::size_t identities = (o.faces + so.faces_per_identity - 1) / so.faces_per_identity;
+
+  std::vector<float> vectors = synth.Faces(o.faces);
+  std::vector<std::int64_t> keys(o.faces);
+  for (std::size_t i = 0; i < o.faces; ++i) keys[i] = static_cast<std::int64_t>(i) + 1;
+  std::vector<std::vector<float>> probes;
+  for (std::size_t q = 0; q < std::max(o.queries, o.recall_queries); ++q) {
+    probes.push_back(synth.Probe((q * 7919) % identities));
+  }
+
+  gallery::IndexOptions io;
+  io.kind = *kind;
+  if (!o.ef_search.empty()) io.ef_search = o.ef_search.front();
+  const double rss_before = RssMb();
+  auto index = std::make_unique<gallery::VectorIndex>(o.dim, io);
+  const double t0 = NowMs();
+  if (auto s = index->AddBatch(keys, vectors); !s.ok()) return Fail(s);
+  const double build_s = (NowMs() - t0) / 1000.0;
+  const double rss_after = RssMb();
+  vectors.clear();
+  vectors.shrink_to_fit();
+
+  double save_s = -1, load_s = -1;
+  if (!o.snapshot.empty()) {
+    const double ts = NowMs();
+    if (auto s = index->Save(o.snapshot, 1); !s.ok()) return Fail(s);
+    save_s = (NowMs() - ts) / 1000.0;
+    index.reset();
+    const double tl = NowMs();
+    auto loaded = gallery::VectorIndex::Load(o.snapshot, io);
+    if (!loaded.ok()) return Fail(loaded.status());
+    load_s = (NowMs() - tl) / 1000.0;
+    index = std::move(loaded->index);
+  }
+  // Exact answers once, for recall.
+  const std::size_t rq = std::min(o.recall_queries, probes.size());
+  std::vector<std::vector<gallery::Hit>> exact(rq);
+  for (std::size_t q = 0; q < rq; ++q) exact[q] = index->SearchExact(probes[q].data(), o.k);
+
+  std::vector<int> efs = o.ef_search;
+  if (efs.empty()) efs.push_back(0);
+  nlohmann::json runs = nlohmann::json::array();
+  for (int ef : efs) {
+    if (ef > 0) index->SetEfSearch(ef);
+    double recall1 = 0, recall10 = 0;
+    for (std::size_t q = 0; q < rq; ++q) {
+      const auto approx = index->Search(probes[q].data(), o.k);
+      if (!approx.empty() && !exact[q].empty() && approx[0].key == exact[q][0].key) recall1 += 1;
+      std::size_t found = 0;
+      for (const auto& e : exact[q]) {
+        for (const auto& a : approx) found += a.key == e.key ? 1 : 0;
+      }
+      recall10 += exact[q].empty() ? 1.0 : static_cast<double>(found) / static_cast<double>(exact[q].size());
+    }
+    recall1 /= static_cast<double>(std::max<std::size_t>(rq, 1));
+    recall10 /= static_cast<double>(std::max<std::size_t>(rq, 1));
+    for (int threads : o.threads) {
+      // `threads` clients, each issuing single queries.
+      std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(threads));
+      std::atomic<std::size_t> next{0};
+      const double tq = NowMs();
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+          auto& lat = per_thread[static_cast<std::size_t>(t)];
+          for (std::size_t q; (q = next.fetch_add(1)) < o.queries;) {
+            const double s = NowMs();
+            auto hits = index->Search(probes[q].data(), o.k);
+            lat.push_back(NowMs() - s);
+            if (hits.empty() && index->size() > 0) std::abort();
+          }
+        });
+      }
+      for (auto& w : workers) w.join();
+      const double wall_s = (NowMs() - tq) / 1000.0;
+      std::vector<double> latencies;
+      for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
+      nlohmann::json r;
+      r["threads"] = threads;
+      r["ef_search"] = index->kind() == gallery::IndexKind::kHnsw ? index->options().ef_search : 0;
+      r["queries"] = latencies.size();
+      r["p50_ms"] = Percentile(latencies, 0.50);
+      r["p99_ms"] = Percentile(latencies, 0.99);
+      r["qps"] = wall_s > 0 ? static_cast<double>(latencies.size()) / wall_s : 0.0;
+      r["recall_at_1"] = recall1;
+      r["recall_at_10"] = recall10;
+      runs.push_back(r);
+    }
+  }
+
+  nlohmann::json j;
+  j["faces"] = o.faces;
+  j["dim"] = o.dim;
+  j["index"] = gallery::IndexKindName(index->kind());
+  j["kernel"] = gallery::KernelName();
+  j["build_s"] = build_s;
+  j["memory_mb"] = static_cast<double>(index->MemoryBytes()) / (1024.0 * 1024.0);
+  j["rss_growth_mb"] = rss_after - rss_before;
+  // The first configuration's figures at top level; every one under "runs".
+  for (const char* key :
+       {"threads", "ef_search", "queries", "p50_ms", "p99_ms", "qps", "recall_at_1", "recall_at_10"}) {
+    j[key] = runs[0][key];
+  }
+  j["runs"] = runs;
+  j["recall_queries"] = rq;
+  if (save_s >= 0) {
+    j["snapshot_save_s"] = save_s;
+    j["snapshot_load_s"] = load_s;
+    std::error_code ec;
+    j["snapshot_mb"] = static_cast<double>(std::filesystem::file_size(o.snapshot, ec)) / (1024.0 * 1024.0);
+    std::filesystem::remove(o.snapshot, ec);
+  }
+  nlohmann::json data;
+  data["impostor_cos_mean"] = stats.impostor_mean;
+  data["impostor_cos_std"] = stats.impostor_std;
+  data["genuine_cos_mean"] = stats.genuine_mean;
+  j["synthetic"] = data;
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << j.dump(2) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterBench(CLI::App& app, const GlobalOptions&, Action* run) {
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks that print figures (not tests)");
+  bench->require_subcommand(1);
+  auto o = std::make_shared<SearchBenchOptions>();
+  CLI::App* search = bench->add_subcommand(
+      "search", "1:N search on a synthetic gallery: build time, memory, p50/p99 latency, QPS, recall");
+  search->add_option("--faces", o->faces, "Gallery size")->required()->check(CLI::Range(1, 100000000));
+  search->add_option("--dim", o->dim, "Vector dimension")->default_val(192)->check(CLI::Range(8, 4096));
+  search->add_option("--index", o->index, "auto, flat or hnsw")->default_val("auto");
+  search->add_option("--threads", o->threads, "Concurrent client threads (several values: one run each)")
+      ->check(CLI::Range(1, 64));
+  search->add_option("--queries", o->queries, "Timed single queries")->default_val(1000);
+  search->add_option("--recall-queries", o->recall_queries, "Queries checked against exact search")->default_val(300);
+  search->add_option("--ef-search", o->ef_search, "HNSW candidate list length (several values: one run each)")
+      ->check(CLI::Range(1, 100000));
+  search->add_option("--k", o->k, "Results per query")->default_val(10)->check(CLI::Range(1, 1000));
+  search->add_option("--snapshot", o->snapshot, "Also save the index to this file, reload it and time both");
+  search->add_option("--seed", o->seed, "Generator seed")->default_val(42);
+  search->add_flag("--json", o->json, "One JSON object on stdout");
+  search->callback([o, run] { *run = [o] { return RunSearchBench(*o); }; });
+}
+
+}  // namespace facekit::cli

@@ -1,0 +1,488 @@
+#include "gallery/gallery.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <type_traits>
+#include <unordered_set>
+
+namespace facekit::gallery {
+
+namespace {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+}  // namespace
+
+std::uint64_t FaceSetTag(const std::vector<std::int64_t>& face_keys) {
+  std::vector<std::int64_t> sorted = face_keys;
+  std::sort(sorted.begin(), sorted.end());
+  std::uint64_t h = 0x84222325CBF29CE4ull ^ sorted.size();
+  for (std::int64_t k : sorted) {
+    h ^= static_cast<std::uint64_t>(k) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h *= 0xFF51AFD7ED558CCDull;
+  }
+  return h == 0 ? 1 : h;
+}
+
+// ---- Catalog ----
+
+const GroupState* Catalog::GroupByKey(std::int64_t key) const {
+  auto it = groups_.find(key);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+const GroupState* Catalog::GroupById(const std::string& id) const {
+  auto it = group_ids_.find(id);
+  return it == group_ids_.end() ? nullptr : GroupByKey(it->second);
+}
+const PersonState* Catalog::PersonByKey(std::int64_t key) const {
+  auto it = persons_.find(key);
+  return it == persons_.end() ? nullptr : &it->second;
+}
+const PersonState* Catalog::PersonById(const std::string& id) const {
+  auto it = person_ids_.find(id);
+  return it == person_ids_.end() ? nullptr : PersonByKey(it->second);
+}
+const FaceState* Catalog::FaceByKey(std::int64_t key) const {
+  auto it = faces_.find(key);
+  return it == faces_.end() ? nullptr : &it->second;
+}
+std::int64_t Catalog::FaceKeyById(const std::string& id) const {
+  auto it = face_ids_.find(id);
+  return it == face_ids_.end() ? 0 : it->second;
+}
+std::vector<const GroupState*> Catalog::Groups() const {
+  std::vector<const GroupState*> out;
+  out.reserve(groups_.size());
+  for (const auto& [key, g] : groups_) out.push_back(&g);
+  return out;
+}
+std::vector<float> Catalog::FaceVector(std::int64_t face_key) const {
+  const FaceState* face = FaceByKey(face_key);
+  if (!face) return {};
+  const PersonState* person = PersonByKey(face->person_key);
+  if (!person) return {};
+  for (const auto& [gkey, m] : person->groups) {
+    const GroupState* g = GroupByKey(gkey);
+    if (g && g->faces->Contains(face_key)) return g->faces->Vector(face_key);
+  }
+  return {};
+}
+
+// ---- Gallery ----
+
+Gallery::Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options)
+    : store_(std::move(store)), options_(std::move(options)) {}
+
+Gallery::~Gallery() = default;
+
+Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GalleryStore> store, GalleryOptions options) {
+  if (!store) return Status(StatusCode::kInvalidArgument, "no store");
+  if (options.dim <= 0) return Status(StatusCode::kInvalidArgument, "embedding dimension must be positive");
+  if (!options.snapshot_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.snapshot_dir, ec);
+    if (ec) return Status(StatusCode::kIoError, "cannot create " + options.snapshot_dir + ": " + ec.message());
+  }
+  std::unique_ptr<Gallery> g(new Gallery(std::move(store), std::move(options)));
+  FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
+  FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
+  return g;
+}
+
+Status Gallery::LoadCatalog() {
+  FACEKIT_ASSIGN_OR_RETURN(store::StoreContents contents, store_->Load(/*with_embeddings=*/false));
+  Catalog& c = catalog_;
+  for (auto& rec : contents.groups) {
+    GroupState g;
+    g.faces = std::make_unique<VectorIndex>(options_.dim, options_.index);
+    g.people = std::make_unique<VectorIndex>(options_.dim, options_.index);
+    c.group_ids_[rec.id] = rec.key;
+    c.group_names_.insert(rec.name);
+    const std::int64_t key = rec.key;
+    g.record = std::move(rec);
+    c.groups_.emplace(key, std::move(g));
+  }
+  for (auto& rec : contents.persons) {
+    PersonState p;
+    c.person_ids_[rec.id] = rec.key;
+    const std::int64_t key = rec.key;
+    p.record = std::move(rec);
+    c.persons_.emplace(key, std::move(p));
+  }
+  for (auto& m : contents.memberships) {
+    auto g = c.groups_.find(m.group_key);
+    auto p = c.persons_.find(m.person_key);
+    if (g == c.groups_.end() || p == c.persons_.end()) {
+      return Status(StatusCode::kDataCorrupt, "gallery database: membership of an unknown group or person");
+    }
+    g->second.persons.insert(m.person_key);
+    p->second.groups[m.group_key] = std::move(m);
+  }
+  for (auto& f : contents.faces) {
+    auto p = c.persons_.find(f.person_key);
+    if (p == c.persons_.end())
+      return Status(StatusCode::kDataCorrupt, "gallery database: face " + f.id + " has no person");
+    p->second.faces.push_back(f.key);
+    c.face_ids_[f.id] = f.key;
+    if (!f.source.empty()) c.face_sources_[f.source] = f.key;
+    c.faces_[f.key] = FaceState{std::move(f.id),     f.person_key, std::move(f.model_version), f.rect, f.quality,
+                                std::move(f.source), f.created_ms};
+  }
+  return Status::Ok();
+}
+
+std::string Gallery::SnapshotPath(std::int64_t group_key, const char* which) const {
+  if (options_.snapshot_dir.empty()) return {};
+  return (std::filesystem::path(options_.snapshot_dir) / ("group-" + std::to_string(group_key) + "-" + which + ".fkvi"))
+      .string();
+}
+
+std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group) const {
+  std::vector<double> sum(static_cast<std::size_t>(options_.dim), 0.0);
+  int n = 0;
+  for (std::int64_t fk : person.faces) {
+    std::vector<float> v = group.faces->Vector(fk);
+    if (v.empty()) continue;
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += v[i];
+    ++n;
+  }
+  if (n == 0) return {};
+  double norm = 0;
+  for (double x : sum) norm += x * x;
+  norm = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
+  std::vector<float> out(sum.size());
+  for (std::size_t i = 0; i < sum.size(); ++i) out[i] = static_cast<float>(sum[i] * norm);
+  return out;
+}
+
+Status Gallery::ReconcileIndexes(bool use_snapshots) {
+  Catalog& c = catalog_;
+  // Faces: load snapshots, drop what the store no longer has, collect what is missing.
+  std::unordered_map<std::int64_t, std::vector<std::int64_t>> missing_by_group;
+  std::vector<std::int64_t> missing_all;
+  for (auto& [gkey, g] : c.groups_) {
+    bool from_snapshot = false;
+    if (use_snapshots && !options_.snapshot_dir.empty()) {
+      auto loaded = VectorIndex::Load(SnapshotPath(gkey, "faces"), options_.index);
+      if (loaded.ok() && loaded->stamp == static_cast<std::uint64_t>(gkey) && loaded->index->dim() == options_.dim) {
+        g.faces = std::move(loaded->index);
+        from_snapshot = true;
+      }
+      auto people = VectorIndex::Load(SnapshotPath(gkey, "persons"), options_.index);
+      if (people.ok() && people->stamp == static_cast<std::uint64_t>(gkey) && people->index->dim() == options_.dim) {
+        g.people = std::move(people->index);
+      }
+    }
+    if (!from_snapshot) g.faces = std::make_unique<VectorIndex>(options_.dim, options_.index);
+    std::unordered_set<std::int64_t> desired;
+    for (std::int64_t pkey : g.persons) {
+      for (std::int64_t fk : c.persons_.at(pkey).faces) desired.insert(fk);
+    }
+    bool changed = !from_snapshot;
+    for (const IndexEntry& e : g.faces->Entries()) {
+      if (!desired.count(e.key)) {
+        g.faces->Remove(e.key);
+        changed = true;
+      }
+    }
+    for (std::int64_t fk : desired) {
+      if (!g.faces->Contains(fk)) {
+        missing_by_group[gkey].push_back(fk);
+        missing_all.push_back(fk);
+      }
+    }
+    g.dirty = changed;
+  }
+  std::sort(missing_all.begin(), missing_all.end());
+  missing_all.erase(std::unique(missing_all.begin(), missing_all.end()), missing_all.end());
+  std::unordered_map<std::int64_t, std::vector<float>> vectors;
+  if (!missing_all.empty()) {
+    FACEKIT_ASSIGN_OR_RETURN(auto loaded, store_->LoadEmbeddings(missing_all));
+    for (auto& [key, v] : loaded) {
+      if (static_cast<int>(v.size()) != options_.dim) {
+        return Status(StatusCode::kFailedPrecondition,
+                      "face " + c.faces_.at(key).id + " has a " + std::to_string(v.size()) +
+                          "-D embedding; this engine makes " + std::to_string(options_.dim) +
+                          "-D ones (the gallery was enrolled with another model)");
+      }
+      vectors.emplace(key, std::move(v));
+    }
+  }
+  for (auto& [gkey, keys] : missing_by_group) {
+    GroupState& g = c.groups_.at(gkey);
+    std::sort(keys.begin(), keys.end());
+    std::vector<float> data;
+    std::vector<std::int64_t> present;
+    data.reserve(keys.size() * static_cast<std::size_t>(options_.dim));
+    for (std::int64_t k : keys) {
+      auto it = vectors.find(k);
+      if (it == vectors.end()) return Status(StatusCode::kDataCorrupt, "gallery database: face without embedding");
+      data.insert(data.end(), it->second.begin(), it->second.end());
+      present.push_back(k);
+    }
+    FACEKIT_RETURN_IF_ERROR(g.faces->AddBatch(present, data));
+    g.dirty = true;
+  }
+  // Persons' fused features.
+  for (auto& [gkey, g] : c.groups_) {
+    std::unordered_map<std::int64_t, std::uint64_t> desired;
+    for (std::int64_t pkey : g.persons) desired[pkey] = FaceSetTag(c.persons_.at(pkey).faces);
+    for (const IndexEntry& e : g.people->Entries()) {
+      auto it = desired.find(e.key);
+      if (it == desired.end() || it->second != e.tag) {
+        g.people->Remove(e.key);
+        g.dirty = true;
+      }
+    }
+    std::vector<std::int64_t> keys;
+    std::vector<std::uint64_t> tags;
+    std::vector<float> data;
+    for (const auto& [pkey, tag] : desired) {
+      if (g.people->Contains(pkey)) continue;
+      std::vector<float> fused = FusedFeature(c.persons_.at(pkey), g);
+      if (fused.empty()) continue;
+      keys.push_back(pkey);
+      tags.push_back(tag);
+      data.insert(data.end(), fused.begin(), fused.end());
+    }
+    if (!keys.empty()) {
+      FACEKIT_RETURN_IF_ERROR(g.people->AddBatch(keys, data, tags));
+      g.dirty = true;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Gallery::RebuildIndexes() {
+  std::lock_guard writer(writer_mu_);
+  std::unique_lock lock(state_mu_);
+  for (auto& [gkey, g] : catalog_.groups_) g.people = std::make_unique<VectorIndex>(options_.dim, options_.index);
+  return ReconcileIndexes(/*use_snapshots=*/false);
+}
+
+void Gallery::AddFaceToGroup(GroupState& group, std::int64_t face_key, const std::vector<float>& vector) {
+  (void)group.faces->Add(face_key, vector);
+  group.dirty = true;
+}
+
+void Gallery::RefreshPerson(GroupState& group, const PersonState& person) {
+  group.people->Remove(person.record.key);
+  std::vector<float> fused = FusedFeature(person, group);
+  if (!fused.empty()) (void)group.people->Add(person.record.key, fused, FaceSetTag(person.faces));
+  group.dirty = true;
+}
+
+Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys) {
+  Catalog& c = catalog_;
+  auto resolve = [&](std::int64_t key) { return key < 0 ? keys[static_cast<std::size_t>(-key - 1)] : key; };
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const store::Mutation& mutation = batch[i];
+    std::visit(Overloaded{[&](const store::mutation::InsertGroup& m) {
+                            GroupState g;
+                            g.record = m.group;
+                            g.record.key = keys[i];
+                            g.faces = std::make_unique<VectorIndex>(options_.dim, options_.index);
+                            g.people = std::make_unique<VectorIndex>(options_.dim, options_.index);
+                            c.group_ids_[g.record.id] = keys[i];
+                            c.group_names_.insert(g.record.name);
+                            c.groups_.emplace(keys[i], std::move(g));
+                          },
+                          [&](const store::mutation::UpdateGroup& m) {
+                            GroupState& g = c.groups_.at(m.group.key);
+                            c.group_names_.erase(g.record.name);
+                            g.record.name = m.group.name;
+                            g.record.tag = m.group.tag;
+                            g.record.ex_descriptions = m.group.ex_descriptions;
+                            c.group_names_.insert(g.record.name);
+                          },
+                          [&](const store::mutation::DeleteGroup& m) {
+                            auto it = c.groups_.find(m.key);
+                            if (it == c.groups_.end()) return;
+                            for (std::int64_t pkey : it->second.persons) c.persons_.at(pkey).groups.erase(m.key);
+                            c.group_ids_.erase(it->second.record.id);
+                            c.group_names_.erase(it->second.record.name);
+                            if (!options_.snapshot_dir.empty()) {
+                              std::error_code ec;
+                              std::filesystem::remove(SnapshotPath(m.key, "faces"), ec);
+                              std::filesystem::remove(SnapshotPath(m.key, "persons"), ec);
+                            }
+                            c.groups_.erase(it);
+                          },
+                          [&](const store::mutation::InsertPerson& m) {
+                            PersonState p;
+                            p.record = m.person;
+                            p.record.key = keys[i];
+                            c.person_ids_[p.record.id] = keys[i];
+                            c.persons_.emplace(keys[i], std::move(p));
+                          },
+                          [&](const store::mutation::UpdatePerson& m) {
+                            PersonState& p = c.persons_.at(resolve(m.person.key));
+                            p.record.name = m.person.name;
+                            p.record.gender = m.person.gender;
+                          },
+                          [&](const store::mutation::DeletePerson& m) {
+                            auto it = c.persons_.find(m.key);
+                            if (it == c.persons_.end()) return;
+                            PersonState& p = it->second;
+                            for (const auto& [gkey, membership] : p.groups) {
+                              GroupState& g = c.groups_.at(gkey);
+                              for (std::int64_t fk : p.faces) g.faces->Remove(fk);
+                              g.people->Remove(p.record.key);
+                              g.persons.erase(p.record.key);
+                              g.dirty = true;
+                            }
+                            for (std::int64_t fk : p.faces) {
+                              auto f = c.faces_.find(fk);
+                              if (f == c.faces_.end()) return;
+                              c.face_ids_.erase(f->second.id);
+                              if (!f->second.source.empty()) c.face_sources_.erase(f->second.source);
+                              c.faces_.erase(f);
+                            }
+                            c.person_ids_.erase(p.record.id);
+                            c.persons_.erase(it);
+                          },
+                          [&](const store::mutation::InsertMembership& m) {
+                            const std::int64_t gkey = resolve(m.membership.group_key);
+                            const std::int64_t pkey = resolve(m.membership.person_key);
+                            PersonState& p = c.persons_.at(pkey);
+                            GroupState& g = c.groups_.at(gkey);
+                            store::MembershipRecord rec = m.membership;
+                            rec.group_key = gkey;
+                            rec.person_key = pkey;
+                            // The person's face vectors, from a group that already holds them.
+                            for (std::int64_t fk : p.faces) {
+                              std::vector<float> v = c.FaceVector(fk);
+                              if (!v.empty()) AddFaceToGroup(g, fk, v);
+                            }
+                            p.groups[gkey] = std::move(rec);
+                            g.persons.insert(pkey);
+                            RefreshPerson(g, p);
+                          },
+                          [&](const store::mutation::UpdateMembership& m) {
+                            PersonState& p = c.persons_.at(m.membership.person_key);
+                            p.groups.at(m.membership.group_key).ex_descriptions = m.membership.ex_descriptions;
+                          },
+                          [&](const store::mutation::DeleteMembership& m) {
+                            PersonState& p = c.persons_.at(m.person_key);
+                            GroupState& g = c.groups_.at(m.group_key);
+                            for (std::int64_t fk : p.faces) g.faces->Remove(fk);
+                            g.people->Remove(p.record.key);
+                            g.persons.erase(p.record.key);
+                            g.dirty = true;
+                            p.groups.erase(m.group_key);
+                          },
+                          [&](const store::mutation::InsertFace& m) {
+                            const std::int64_t pkey = resolve(m.face.person_key);
+                            PersonState& p = c.persons_.at(pkey);
+                            const store::FaceRecord& f = m.face;
+                            c.faces_[keys[i]] =
+                                FaceState{f.id, pkey, f.model_version, f.rect, f.quality, f.source, f.created_ms};
+                            c.face_ids_[f.id] = keys[i];
+                            if (!f.source.empty()) c.face_sources_[f.source] = keys[i];
+                            p.faces.push_back(keys[i]);
+                            for (const auto& [gkey, membership] : p.groups) {
+                              GroupState& g = c.groups_.at(gkey);
+                              AddFaceToGroup(g, keys[i], f.embedding);
+                              RefreshPerson(g, p);
+                            }
+                          },
+                          [&](const store::mutation::DeleteFace& m) {
+                            auto f = c.faces_.find(m.key);
+                            if (f == c.faces_.end()) return;
+                            PersonState& p = c.persons_.at(f->second.person_key);
+                            p.faces.erase(std::remove(p.faces.begin(), p.faces.end(), m.key), p.faces.end());
+                            for (const auto& [gkey, membership] : p.groups) {
+                              GroupState& g = c.groups_.at(gkey);
+                              g.faces->Remove(m.key);
+                              RefreshPerson(g, p);
+                            }
+                            c.face_ids_.erase(f->second.id);
+                            if (!f->second.source.empty()) c.face_sources_.erase(f->second.source);
+                            c.faces_.erase(f);
+                          }},
+               mutation);
+  }
+  for (auto& [gkey, g] : c.groups_) {
+    if (g.faces->NeedsCompaction()) FACEKIT_RETURN_IF_ERROR(g.faces->Compact());
+    if (g.people->NeedsCompaction()) FACEKIT_RETURN_IF_ERROR(g.people->Compact());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::int64_t>> Gallery::Write(const Planner& plan) {
+  std::lock_guard writer(writer_mu_);
+  // Only writers change the catalog and we are the only writer: no lock
+  // needed to read it while planning.
+  FACEKIT_ASSIGN_OR_RETURN(store::Batch batch, plan(catalog_));
+  if (batch.empty()) return std::vector<std::int64_t>{};
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<std::int64_t> keys, store_->Apply(batch));
+  std::unique_lock lock(state_mu_);
+  if (Status s = ApplyInMemory(batch, keys); !s.ok()) {
+    // Memory no longer matches the store: rebuild the indexes from it.
+    (void)ReconcileIndexes(/*use_snapshots=*/false);
+    return Status(StatusCode::kInternal, "the write was stored but applying it in memory failed (" + s.message() +
+                                             "); indexes were rebuilt from the store");
+  }
+  return keys;
+}
+
+std::vector<SearchHit> Gallery::Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
+                                       bool persons) const {
+  std::shared_lock lock(state_mu_);
+  std::unordered_map<std::int64_t, SearchHit> best;
+  for (std::int64_t gkey : group_keys) {
+    const GroupState* g = catalog_.GroupByKey(gkey);
+    if (!g) continue;
+    const VectorIndex& index = persons ? *g->people : *g->faces;
+    for (const Hit& h : index.Search(query, k)) {
+      auto [it, inserted] = best.try_emplace(h.key, SearchHit{h.key, gkey, h.score});
+      if (!inserted && h.score > it->second.similarity) it->second = SearchHit{h.key, gkey, h.score};
+    }
+  }
+  std::vector<SearchHit> out;
+  out.reserve(best.size());
+  for (auto& [key, hit] : best) out.push_back(hit);
+  std::sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.similarity > b.similarity || (a.similarity == b.similarity && a.key < b.key);
+  });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
+std::vector<SearchHit> Gallery::SearchFaces(const std::vector<std::int64_t>& group_keys, const float* query,
+                                            std::size_t k) const {
+  return Search(group_keys, query, k, /*persons=*/false);
+}
+
+std::vector<SearchHit> Gallery::SearchPersons(const std::vector<std::int64_t>& group_keys, const float* query,
+                                              std::size_t k) const {
+  return Search(group_keys, query, k, /*persons=*/true);
+}
+
+Status Gallery::Checkpoint() {
+  if (options_.snapshot_dir.empty()) return Status::Ok();
+  std::lock_guard writer(writer_mu_);
+  std::shared_lock lock(state_mu_);
+  for (auto& [gkey, g] : catalog_.groups_) {
+    if (!g.dirty) continue;
+    for (auto [index, which] :
+         {std::pair<const VectorIndex*, const char*>{g.faces.get(), "faces"}, {g.people.get(), "persons"}}) {
+      const std::string path = SnapshotPath(gkey, which);
+      if (index->kind() == IndexKind::kHnsw) {
+        FACEKIT_RETURN_IF_ERROR(index->Save(path, static_cast<std::uint64_t>(gkey)));
+      } else {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+      }
+    }
+    // Only writers read or change `dirty`, and they are held off by writer_mu_.
+    g.dirty = false;
+  }
+  return Status::Ok();
+}
+
+}  // namespace facekit::gallery

@@ -1,0 +1,162 @@
+// The gallery in memory: catalog (groups, persons, faces) and one pair of
+// vector indexes per group (faces, and persons' fused features), all derived
+// from the store, which stays the single source of truth.
+//
+// CONSISTENCY RULE
+//   Writes are serialised. A write is planned against the current catalog,
+//   committed to the store (durable when it returns), and only then applied
+//   in memory under an exclusive lock, all of it at once. Reads and searches
+//   hold a shared lock for their whole duration. So a search sees every write
+//   that was acknowledged before it started and never part of a write; a write
+//   that fails in the store leaves memory untouched.
+//
+// RESTART
+//   Open() loads the catalog from the store, then each group's index snapshot
+//   (written by Checkpoint() for groups large enough to use HNSW) and brings
+//   it up to date with the store: entries the store no longer has are removed,
+//   missing ones added from the stored embeddings. A missing or damaged
+//   snapshot only costs a rebuild.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gallery/vector_index.h"
+#include "store/gallery_store.h"
+
+namespace facekit::gallery {
+
+struct GalleryOptions {
+  int dim = 192;
+  IndexOptions index;
+  // Folder for index snapshots; empty = no snapshots.
+  std::string snapshot_dir;
+};
+
+struct GroupState {
+  store::GroupRecord record;
+  std::set<std::int64_t> persons;
+  std::unique_ptr<VectorIndex> faces;   // key: face key
+  std::unique_ptr<VectorIndex> people;  // key: person key, fused feature
+  bool dirty = true;                    // changed since its snapshot
+};
+
+struct PersonState {
+  store::PersonRecord record;
+  std::map<std::int64_t, store::MembershipRecord> groups;  // by group key
+  std::vector<std::int64_t> faces;                         // face keys, oldest first
+};
+
+struct FaceState {
+  std::string id;
+  std::int64_t person_key = 0;
+  std::string model_version;
+  store::FaceRect rect;
+  float quality = 0;
+  std::string source;
+  std::int64_t created_ms = 0;
+};
+
+// Read-only view handed to readers and to write planners.
+class Catalog {
+ public:
+  const GroupState* GroupByKey(std::int64_t key) const;
+  const GroupState* GroupById(const std::string& id) const;
+  bool GroupNameTaken(const std::string& name) const { return group_names_.count(name) != 0; }
+  const PersonState* PersonByKey(std::int64_t key) const;
+  const PersonState* PersonById(const std::string& id) const;
+  const FaceState* FaceByKey(std::int64_t key) const;
+  std::int64_t FaceKeyById(const std::string& id) const;  // 0 when absent
+  bool FaceSourceKnown(const std::string& source) const { return face_sources_.count(source) != 0; }
+  // Groups in creation order.
+  std::vector<const GroupState*> Groups() const;
+  std::size_t group_count() const { return groups_.size(); }
+  std::size_t person_count() const { return persons_.size(); }
+  std::size_t face_count() const { return faces_.size(); }
+  // A face's stored vector, from any index holding it (empty if none does).
+  std::vector<float> FaceVector(std::int64_t face_key) const;
+
+ private:
+  friend class Gallery;
+  std::map<std::int64_t, GroupState> groups_;
+  std::unordered_map<std::string, std::int64_t> group_ids_;
+  std::set<std::string> group_names_;
+  std::unordered_map<std::int64_t, PersonState> persons_;
+  std::unordered_map<std::string, std::int64_t> person_ids_;
+  std::unordered_map<std::int64_t, FaceState> faces_;
+  std::unordered_map<std::string, std::int64_t> face_ids_;
+  std::unordered_map<std::string, std::int64_t> face_sources_;
+};
+
+struct SearchHit {
+  std::int64_t key = 0;        // face key (SearchFaces) or person key (SearchPersons)
+  std::int64_t group_key = 0;  // a group where it was found
+  float similarity = 0;
+};
+
+class Gallery {
+ public:
+  static Result<std::unique_ptr<Gallery>> Open(std::unique_ptr<store::GalleryStore> store, GalleryOptions options);
+  ~Gallery();
+
+  const GalleryOptions& options() const { return options_; }
+
+  // Runs `read` under the shared lock.
+  template <typename F>
+  auto Read(F&& read) const {
+    std::shared_lock lock(state_mu_);
+    return read(catalog_);
+  }
+
+  // Plans a batch against the catalog (writers are serialised, so the catalog
+  // cannot change between planning and commit), commits it to the store and
+  // applies it in memory. Returns the store's keys for the batch's inserts.
+  using Planner = std::function<Result<store::Batch>(const Catalog&)>;
+  Result<std::vector<std::int64_t>> Write(const Planner& plan);
+
+  // Top-k faces (or persons) over the given groups, best first; an entry
+  // found in several groups appears once. Unknown group keys are skipped.
+  std::vector<SearchHit> SearchFaces(const std::vector<std::int64_t>& group_keys, const float* query,
+                                     std::size_t k) const;
+  std::vector<SearchHit> SearchPersons(const std::vector<std::int64_t>& group_keys, const float* query,
+                                       std::size_t k) const;
+
+  // Writes snapshots of changed groups that use HNSW; removes those of
+  // groups that no longer need one.
+  Status Checkpoint();
+
+  // Rebuilds every index from the store's embeddings, ignoring snapshots
+  // (for tests and for `gallery verify`).
+  Status RebuildIndexes();
+
+ private:
+  Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options);
+  Status LoadCatalog();
+  Status ReconcileIndexes(bool use_snapshots);
+  Status ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys);
+  void AddFaceToGroup(GroupState& group, std::int64_t face_key, const std::vector<float>& vector);
+  void RefreshPerson(GroupState& group, const PersonState& person);
+  std::vector<float> FusedFeature(const PersonState& person, const GroupState& group) const;
+  std::string SnapshotPath(std::int64_t group_key, const char* which) const;
+  std::vector<SearchHit> Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
+                                bool persons) const;
+
+  std::unique_ptr<store::GalleryStore> store_;
+  GalleryOptions options_;
+  mutable std::shared_mutex state_mu_;
+  std::mutex writer_mu_;
+  Catalog catalog_;
+};
+
+// Fingerprint of a person's face set (the person index's entry tag).
+std::uint64_t FaceSetTag(const std::vector<std::int64_t>& face_keys);
+
+}  // namespace facekit::gallery

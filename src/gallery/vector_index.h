@@ -1,0 +1,131 @@
+// One group's vectors and the structure that searches them.
+//
+// Entries are (key, tag, vector): the key is the store's integer key of a face
+// (or person), the tag a caller-defined fingerprint used to tell whether a
+// snapshot's entry is still current. Scores are inner products; vectors are
+// expected L2-normalised so scores are cosine similarities.
+//
+// Two structures, chosen automatically by size (IndexKind::kAuto):
+//  - flat: exact search over densely packed rows with the SIMD kernels;
+//    removal moves the last row into the hole, so nothing is left behind.
+//  - HNSW (FAISS's graph over our own SIMD distance computer): removal marks
+//    the row dead at once and searches skip it (FAISS IDSelector); the dead
+//    rows are dropped when the graph is rebuilt (NeedsCompaction()).
+//
+// Not synchronised: the owner serialises writers against readers. Search and
+// SearchExact are const and may run concurrently with each other.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "facekit/status.h"
+
+namespace facekit::gallery {
+
+enum class IndexKind { kAuto, kFlat, kHnsw };
+
+const char* IndexKindName(IndexKind kind);
+Result<IndexKind> ParseIndexKind(const std::string& name);
+
+struct IndexOptions {
+  IndexKind kind = IndexKind::kAuto;
+  // kAuto: at or above this many live entries the group uses HNSW; it goes
+  // back to flat when a compaction finds fewer than half as many.
+  std::size_t hnsw_threshold = 50000;
+  int hnsw_m = 32;
+  int ef_construction = 80;
+  // Candidate list length at search time (raised to k when k is larger).
+  int ef_search = 128;
+  // Rebuild the graph when dead rows exceed this share of all rows.
+  double compaction_ratio = 0.2;
+};
+
+struct Hit {
+  std::int64_t key = 0;
+  float score = 0;
+};
+
+struct IndexEntry {
+  std::int64_t key = 0;
+  std::uint64_t tag = 0;
+};
+
+class VectorIndex {
+ public:
+  VectorIndex(int dim, IndexOptions options);
+  ~VectorIndex();
+  VectorIndex(const VectorIndex&) = delete;
+  VectorIndex& operator=(const VectorIndex&) = delete;
+
+  int dim() const { return dim_; }
+  const IndexOptions& options() const { return options_; }
+  std::size_t size() const { return key_to_row_.size(); }
+  IndexKind kind() const;  // kFlat or kHnsw: the structure in use now
+  bool Contains(std::int64_t key) const { return key_to_row_.count(key) != 0; }
+
+  // Adds an entry, replacing one with the same key. The vector must have dim()
+  // finite values.
+  Status Add(std::int64_t key, std::span<const float> vector, std::uint64_t tag = 0);
+  // Adds many at once (one parallel graph build when it makes the index large).
+  Status AddBatch(std::span<const std::int64_t> keys, std::span<const float> vectors,
+                  std::span<const std::uint64_t> tags = {});
+  // Removes an entry; false when the key is not present. Takes effect at once.
+  bool Remove(std::int64_t key);
+
+  // Top-k live entries by score, best first.
+  std::vector<Hit> Search(const float* query, std::size_t k) const;
+  // Changes the HNSW candidate list length (a writer operation).
+  void SetEfSearch(int ef_search);
+  // Brute force over the live entries whatever the structure (ground truth).
+  std::vector<Hit> SearchExact(const float* query, std::size_t k) const;
+
+  // The stored vector of a key (empty when absent).
+  std::vector<float> Vector(std::int64_t key) const;
+  // Every live entry, in key order.
+  std::vector<IndexEntry> Entries() const;
+
+  bool NeedsCompaction() const;
+  // Rebuilds the structure from the live rows (drops dead rows; may switch
+  // between flat and HNSW in kAuto mode).
+  Status Compact();
+
+  // Bytes held by vectors, graph and key maps.
+  std::size_t MemoryBytes() const;
+
+  // Snapshot to a file, written to a temporary name, synced and renamed into
+  // place. `stamp` is stored alongside and returned by Load.
+  Status Save(const std::string& path, std::uint64_t stamp) const;
+  struct Loaded {
+    std::unique_ptr<VectorIndex> index;
+    std::uint64_t stamp = 0;
+  };
+  // Loads a snapshot; a damaged or foreign file is an error (callers rebuild).
+  static Result<Loaded> Load(const std::string& path, IndexOptions options);
+
+ private:
+  struct Graph;
+
+  Status CheckVector(std::span<const float> vector) const;
+  void AppendRow(std::int64_t key, const float* vector, std::uint64_t tag);
+  Status BuildGraph();  // (re)creates the HNSW graph over all current rows
+  bool WantGraph(std::size_t live) const;
+  const float* Row(std::size_t row) const;
+  std::size_t rows() const { return keys_.size(); }
+
+  int dim_;
+  IndexOptions options_;
+  std::vector<float> data_;          // rows x dim
+  std::vector<std::int64_t> keys_;   // per row
+  std::vector<std::uint64_t> tags_;  // per row
+  std::vector<std::uint8_t> alive_;  // per row (HNSW mode; all 1 in flat mode)
+  std::size_t dead_ = 0;
+  std::unordered_map<std::int64_t, std::size_t> key_to_row_;
+  std::unique_ptr<Graph> graph_;  // null in flat mode
+};
+
+}  // namespace facekit::gallery

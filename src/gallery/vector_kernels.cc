@@ -1,0 +1,96 @@
+#include "gallery/vector_kernels.h"
+
+#include <immintrin.h>
+
+namespace facekit::gallery {
+
+float DotPortable(const float* a, const float* b, std::size_t d) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= d; i += 8) {
+    for (int k = 0; k < 8; ++k) acc[k] += a[i + k] * b[i + k];
+  }
+  float sum = 0;
+  for (; i < d; ++i) sum += a[i] * b[i];
+  for (float v : acc) sum += v;
+  return sum;
+}
+
+namespace {
+
+__attribute__((target("avx2,fma"))) float HorizontalSum256(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v);
+  __m128 hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_hadd_ps(lo, lo);
+  lo = _mm_hadd_ps(lo, lo);
+  return _mm_cvtss_f32(lo);
+}
+
+__attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b, std::size_t d) {
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= d; i += 8) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  }
+  float sum = HorizontalSum256(_mm256_add_ps(acc0, acc1));
+  for (; i < d; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+__attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* b, std::size_t d) {
+  __m512 acc0 = _mm512_setzero_ps();
+  __m512 acc1 = _mm512_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i + 16 <= d; i += 16) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+  }
+  // (_mm512_reduce_add_ps trips GCC 12's -Wuninitialized inside its header.)
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
+  float sum = 0;
+  for (float v : lanes) sum += v;
+  for (; i < d; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+using DotFn = float (*)(const float*, const float*, std::size_t);
+
+struct Kernel {
+  DotFn dot;
+  const char* name;
+};
+
+Kernel Select() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return {&DotAvx512, "avx512"};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {&DotAvx2, "avx2"};
+  return {&DotPortable, "portable"};
+}
+
+const Kernel& Active() {
+  static const Kernel kernel = Select();
+  return kernel;
+}
+
+}  // namespace
+
+float Dot(const float* a, const float* b, std::size_t d) { return Active().dot(a, b, d); }
+
+void DotMany(const float* q, const float* base, std::size_t n, std::size_t d, float* out) {
+  const DotFn dot = Active().dot;
+  for (std::size_t i = 0; i < n; ++i) out[i] = dot(q, base + i * d, d);
+}
+
+const char* KernelName() { return Active().name; }
+
+}  // namespace facekit::gallery

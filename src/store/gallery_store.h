@@ -1,0 +1,142 @@
+// Durable storage of groups, persons, memberships and faces.
+//
+// The store is the single source of truth; everything in memory (catalog,
+// vector indexes) is derived from it. Its interface is deliberately small so
+// that another backend (PostgreSQL, for several servers sharing one database)
+// implements the same two things:
+//   - Load(): every record, embeddings included, for start-up;
+//   - Apply(batch): a list of mutations applied atomically and durably: when
+//     Apply returns ok the whole batch survives a crash or power loss, and
+//     when it returns an error nothing of it was applied.
+// Integer keys are assigned by the store. A mutation may refer to a record
+// inserted earlier in the same batch with a placeholder key: -(i + 1) for the
+// batch's i-th mutation. Apply returns the key of every insert, by position.
+// Uniqueness (group id, group name, person id, face id) is enforced by the
+// store as well as by the caller's validation (kAlreadyExists).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "facekit/status.h"
+
+namespace facekit::store {
+
+struct GroupRecord {
+  std::int64_t key = 0;
+  std::string id;
+  std::string name;
+  std::string tag;
+  std::vector<std::string> ex_descriptions;  // up to 5 custom field names
+  std::string face_model_version;
+  std::int64_t created_ms = 0;
+};
+
+struct PersonRecord {
+  std::int64_t key = 0;
+  std::string id;
+  std::string name;
+  int gender = 0;  // 0 unknown, 1 male, 2 female
+  std::int64_t created_ms = 0;
+};
+
+// A person's place in a group, with the values of the group's custom fields
+// (indexed like GroupRecord::ex_descriptions).
+struct MembershipRecord {
+  std::int64_t group_key = 0;
+  std::int64_t person_key = 0;
+  std::vector<std::pair<int, std::string>> ex_descriptions;
+  std::int64_t added_ms = 0;
+};
+
+struct FaceRect {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+struct FaceRecord {
+  std::int64_t key = 0;
+  std::string id;
+  std::int64_t person_key = 0;
+  std::string model_version;
+  std::vector<float> embedding;
+  FaceRect rect;
+  float quality = 0;
+  std::string source;  // where the image came from (file path for CLI enrolment), may be empty
+  std::int64_t created_ms = 0;
+};
+
+namespace mutation {
+struct InsertGroup {
+  GroupRecord group;
+};
+struct UpdateGroup {
+  GroupRecord group;
+};  // by key: name, tag, ex_descriptions
+struct DeleteGroup {
+  std::int64_t key;
+};  // also drops its memberships
+struct InsertPerson {
+  PersonRecord person;
+};
+struct UpdatePerson {
+  PersonRecord person;
+};  // by key: name, gender
+struct DeletePerson {
+  std::int64_t key;
+};  // also drops its memberships and faces
+struct InsertMembership {
+  MembershipRecord membership;
+};
+struct UpdateMembership {
+  MembershipRecord membership;
+};  // ex_descriptions
+struct DeleteMembership {
+  std::int64_t group_key;
+  std::int64_t person_key;
+};
+struct InsertFace {
+  FaceRecord face;
+};
+struct DeleteFace {
+  std::int64_t key;
+};
+}  // namespace mutation
+
+using Mutation =
+    std::variant<mutation::InsertGroup, mutation::UpdateGroup, mutation::DeleteGroup, mutation::InsertPerson,
+                 mutation::UpdatePerson, mutation::DeletePerson, mutation::InsertMembership, mutation::UpdateMembership,
+                 mutation::DeleteMembership, mutation::InsertFace, mutation::DeleteFace>;
+
+using Batch = std::vector<Mutation>;
+
+// Placeholder for the key of the batch's i-th mutation (an insert).
+inline std::int64_t Placeholder(std::size_t i) { return -static_cast<std::int64_t>(i) - 1; }
+
+struct StoreContents {
+  std::vector<GroupRecord> groups;
+  std::vector<PersonRecord> persons;
+  std::vector<MembershipRecord> memberships;
+  std::vector<FaceRecord> faces;  // embeddings included unless Load(false)
+};
+
+class GalleryStore {
+ public:
+  virtual ~GalleryStore() = default;
+
+  // Everything, in key order. Embeddings are decoded only when asked for.
+  virtual Result<StoreContents> Load(bool with_embeddings) = 0;
+  // Embeddings of the given faces (missing keys are skipped).
+  virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
+      const std::vector<std::int64_t>& face_keys) = 0;
+  // Atomic and durable; returns the key of each insert (0 for other mutations).
+  virtual Result<std::vector<std::int64_t>> Apply(const Batch& batch) = 0;
+  // The schema version the store is at.
+  virtual int SchemaVersion() const = 0;
+};
+
+}  // namespace facekit::store

@@ -1,0 +1,458 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+namespace facekit::store {
+
+namespace {
+
+// One statement; finalised on destruction.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK && stmt_ != nullptr; }
+  sqlite3_stmt* get() { return stmt_; }
+  void Bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void BindBlob(int i, const void* data, std::size_t size) {
+    sqlite3_bind_blob64(stmt_, i, data, size, SQLITE_TRANSIENT);
+  }
+  void BindDouble(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
+  int Step() { return sqlite3_step(stmt_); }
+  std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) { return sqlite3_column_double(stmt_, col); }
+  std::string Text(int col) {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+// The schema, one entry per version: entry i migrates version i to i + 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE groups (
+  gkey INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL UNIQUE,
+  tag TEXT NOT NULL DEFAULT '',
+  ex_descriptions TEXT NOT NULL DEFAULT '[]',
+  face_model_version TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE persons (
+  pkey INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  gender INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE memberships (
+  gkey INTEGER NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
+  pkey INTEGER NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
+  ex_descriptions TEXT NOT NULL DEFAULT '[]',
+  added_ms INTEGER NOT NULL,
+  PRIMARY KEY (gkey, pkey)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_person ON memberships(pkey);
+CREATE TABLE faces (
+  fkey INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  pkey INTEGER NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
+  model_version TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  embedding BLOB NOT NULL,
+  rect_x INTEGER NOT NULL, rect_y INTEGER NOT NULL, rect_w INTEGER NOT NULL, rect_h INTEGER NOT NULL,
+  quality REAL NOT NULL DEFAULT 0,
+  source TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX faces_by_person ON faces(pkey);
+)sql",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteSchemaVersion);
+
+std::string ExToJson(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+std::string PairsToJson(const std::vector<std::pair<int, std::string>>& v) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [i, s] : v) {
+    nlohmann::json e = nlohmann::json::array();
+    e.push_back(i);
+    e.push_back(s);
+    j.push_back(std::move(e));
+  }
+  return j.dump();
+}
+
+bool JsonToEx(const std::string& text, std::vector<std::string>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return false;
+  for (const auto& e : j) {
+    if (!e.is_string()) return false;
+    out->push_back(e.get<std::string>());
+  }
+  return true;
+}
+
+bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string>>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return false;
+  for (const auto& e : j) {
+    if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_string()) return false;
+    out->emplace_back(e[0].get<int>(), e[1].get<std::string>());
+  }
+  return true;
+}
+
+class SqliteStore final : public GalleryStore {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  Status Init() {
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+                               "PRAGMA busy_timeout=10000"}) {
+      FACEKIT_RETURN_IF_ERROR(Exec(pragma));
+    }
+    Stmt v(db_, "PRAGMA user_version");
+    if (!v.ok() || v.Step() != SQLITE_ROW) return Error("reading the schema version");
+    version_ = static_cast<int>(v.Int(0));
+    if (version_ > kSqliteSchemaVersion) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "the gallery database has schema version " + std::to_string(version_) +
+                        ", newer than this build's " + std::to_string(kSqliteSchemaVersion) + "; use a newer facekit");
+    }
+    while (version_ < kSqliteSchemaVersion) {
+      FACEKIT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+      Status s = Exec(kMigrations[version_]);
+      if (s.ok()) s = Exec("PRAGMA user_version=" + std::to_string(version_ + 1));
+      if (s.ok()) s = Exec("COMMIT");
+      if (!s.ok()) {
+        (void)Exec("ROLLBACK");
+        return Status(s.code(),
+                      "migrating the gallery database to version " + std::to_string(version_ + 1) + ": " + s.message());
+      }
+      ++version_;
+    }
+    return Status::Ok();
+  }
+
+  int SchemaVersion() const override { return version_; }
+
+  Result<StoreContents> Load(bool with_embeddings) override {
+    std::lock_guard lock(mu_);
+    StoreContents c;
+    {
+      Stmt s(db_, "SELECT gkey,id,name,tag,ex_descriptions,face_model_version,created_ms FROM groups ORDER BY gkey");
+      if (!s.ok()) return Error("reading groups");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        GroupRecord g;
+        g.key = s.Int(0);
+        g.id = s.Text(1);
+        g.name = s.Text(2);
+        g.tag = s.Text(3);
+        if (!JsonToEx(s.Text(4), &g.ex_descriptions)) return Corrupt("group " + g.id + " custom fields");
+        g.face_model_version = s.Text(5);
+        g.created_ms = s.Int(6);
+        c.groups.push_back(std::move(g));
+      }
+      if (rc != SQLITE_DONE) return Error("reading groups");
+    }
+    {
+      Stmt s(db_, "SELECT pkey,id,name,gender,created_ms FROM persons ORDER BY pkey");
+      if (!s.ok()) return Error("reading persons");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        PersonRecord p;
+        p.key = s.Int(0);
+        p.id = s.Text(1);
+        p.name = s.Text(2);
+        p.gender = static_cast<int>(s.Int(3));
+        p.created_ms = s.Int(4);
+        c.persons.push_back(std::move(p));
+      }
+      if (rc != SQLITE_DONE) return Error("reading persons");
+    }
+    {
+      Stmt s(db_, "SELECT gkey,pkey,ex_descriptions,added_ms FROM memberships ORDER BY gkey,pkey");
+      if (!s.ok()) return Error("reading memberships");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        MembershipRecord m;
+        m.group_key = s.Int(0);
+        m.person_key = s.Int(1);
+        if (!JsonToPairs(s.Text(2), &m.ex_descriptions)) return Corrupt("membership custom fields");
+        m.added_ms = s.Int(3);
+        c.memberships.push_back(std::move(m));
+      }
+      if (rc != SQLITE_DONE) return Error("reading memberships");
+    }
+    {
+      Stmt s(db_, with_embeddings ? "SELECT fkey,id,pkey,model_version,dim,rect_x,rect_y,rect_w,rect_h,quality,source,"
+                                    "created_ms,embedding FROM faces ORDER BY fkey"
+                                  : "SELECT fkey,id,pkey,model_version,dim,rect_x,rect_y,rect_w,rect_h,quality,source,"
+                                    "created_ms FROM faces ORDER BY fkey");
+      if (!s.ok()) return Error("reading faces");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        FaceRecord f;
+        f.key = s.Int(0);
+        f.id = s.Text(1);
+        f.person_key = s.Int(2);
+        f.model_version = s.Text(3);
+        const std::int64_t dim = s.Int(4);
+        f.rect = {static_cast<int>(s.Int(5)), static_cast<int>(s.Int(6)), static_cast<int>(s.Int(7)),
+                  static_cast<int>(s.Int(8))};
+        f.quality = static_cast<float>(s.Double(9));
+        f.source = s.Text(10);
+        f.created_ms = s.Int(11);
+        if (with_embeddings) {
+          FACEKIT_RETURN_IF_ERROR(ReadEmbedding(s, 12, dim, f.id, &f.embedding));
+        }
+        c.faces.push_back(std::move(f));
+      }
+      if (rc != SQLITE_DONE) return Error("reading faces");
+    }
+    return c;
+  }
+
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
+      const std::vector<std::int64_t>& face_keys) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    Stmt s(db_, "SELECT id,dim,embedding FROM faces WHERE fkey=?");
+    if (!s.ok()) return Error("reading embeddings");
+    for (std::int64_t key : face_keys) {
+      sqlite3_reset(s.get());
+      s.Bind(1, key);
+      const int rc = s.Step();
+      if (rc == SQLITE_DONE) continue;
+      if (rc != SQLITE_ROW) return Error("reading embeddings");
+      std::vector<float> e;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(s, 2, s.Int(1), s.Text(0), &e));
+      out.emplace_back(key, std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::int64_t>> Apply(const Batch& batch) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    std::vector<std::int64_t> keys(batch.size(), 0);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Status s = std::visit([&](const auto& m) { return ApplyOne(m, keys, &keys[i]); }, batch[i]);
+      if (!s.ok()) {
+        (void)Exec("ROLLBACK");
+        return s;
+      }
+    }
+    if (Status s = Exec("COMMIT"); !s.ok()) {
+      (void)Exec("ROLLBACK");
+      return s;
+    }
+    return keys;
+  }
+
+ private:
+  Status Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string message = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      return Status(StatusCode::kIoError, "sqlite: " + message);
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const std::string& what) const {
+    return Status(StatusCode::kIoError, what + ": sqlite: " + sqlite3_errmsg(db_));
+  }
+  static Status Corrupt(const std::string& what) {
+    return Status(StatusCode::kDataCorrupt, "gallery database: bad " + what);
+  }
+
+  Status ReadEmbedding(Stmt& s, int col, std::int64_t dim, const std::string& face_id, std::vector<float>* out) {
+    const void* blob = sqlite3_column_blob(s.get(), col);
+    const int bytes = sqlite3_column_bytes(s.get(), col);
+    if (dim <= 0 || dim > 4096 || bytes != dim * static_cast<std::int64_t>(sizeof(float)) || !blob) {
+      return Corrupt("embedding of face " + face_id);
+    }
+    out->resize(static_cast<std::size_t>(dim));
+    std::memcpy(out->data(), blob, static_cast<std::size_t>(bytes));
+    return Status::Ok();
+  }
+
+  // A placeholder (negative) refers to an earlier insert of the batch.
+  static Result<std::int64_t> Resolve(std::int64_t key, const std::vector<std::int64_t>& keys) {
+    if (key >= 0) return key;
+    const auto i = static_cast<std::size_t>(-key - 1);
+    if (i >= keys.size() || keys[i] <= 0) {
+      return Status(StatusCode::kInternal, "placeholder key does not name an earlier insert");
+    }
+    return keys[i];
+  }
+
+  Status StepDone(Stmt& s, const std::string& what) {
+    if (!s.ok()) return Error(what);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return Status::Ok();
+    if (rc == SQLITE_CONSTRAINT) {
+      return Status(StatusCode::kAlreadyExists, what + ": " + sqlite3_errmsg(db_));
+    }
+    return Error(what);
+  }
+
+  Status ExpectChange(const std::string& what) {
+    if (sqlite3_changes(db_) == 0) return Status(StatusCode::kNotFound, what + ": no such record");
+    return Status::Ok();
+  }
+
+  Status ApplyOne(const mutation::InsertGroup& m, const std::vector<std::int64_t>&, std::int64_t* key) {
+    Stmt s(db_, "INSERT INTO groups(id,name,tag,ex_descriptions,face_model_version,created_ms) VALUES(?,?,?,?,?,?)");
+    s.Bind(1, m.group.id);
+    s.Bind(2, m.group.name);
+    s.Bind(3, m.group.tag);
+    s.Bind(4, ExToJson(m.group.ex_descriptions));
+    s.Bind(5, m.group.face_model_version);
+    s.Bind(6, m.group.created_ms);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "creating group " + m.group.id));
+    *key = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::UpdateGroup& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "UPDATE groups SET name=?,tag=?,ex_descriptions=? WHERE gkey=?");
+    s.Bind(1, m.group.name);
+    s.Bind(2, m.group.tag);
+    s.Bind(3, ExToJson(m.group.ex_descriptions));
+    s.Bind(4, m.group.key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "modifying group " + m.group.id));
+    return ExpectChange("modifying group " + m.group.id);
+  }
+  Status ApplyOne(const mutation::DeleteGroup& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "DELETE FROM groups WHERE gkey=?");
+    s.Bind(1, m.key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "deleting a group"));
+    return ExpectChange("deleting a group");
+  }
+  Status ApplyOne(const mutation::InsertPerson& m, const std::vector<std::int64_t>&, std::int64_t* key) {
+    Stmt s(db_, "INSERT INTO persons(id,name,gender,created_ms) VALUES(?,?,?,?)");
+    s.Bind(1, m.person.id);
+    s.Bind(2, m.person.name);
+    s.Bind(3, std::int64_t{m.person.gender});
+    s.Bind(4, m.person.created_ms);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "creating person " + m.person.id));
+    *key = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::UpdatePerson& m, const std::vector<std::int64_t>& keys, std::int64_t*) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.person.key, keys));
+    Stmt s(db_, "UPDATE persons SET name=?,gender=? WHERE pkey=?");
+    s.Bind(1, m.person.name);
+    s.Bind(2, std::int64_t{m.person.gender});
+    s.Bind(3, pkey);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "modifying person " + m.person.id));
+    return ExpectChange("modifying person " + m.person.id);
+  }
+  Status ApplyOne(const mutation::DeletePerson& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "DELETE FROM persons WHERE pkey=?");
+    s.Bind(1, m.key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "deleting a person"));
+    return ExpectChange("deleting a person");
+  }
+  Status ApplyOne(const mutation::InsertMembership& m, const std::vector<std::int64_t>& keys, std::int64_t*) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.membership.group_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.membership.person_key, keys));
+    Stmt s(db_, "INSERT INTO memberships(gkey,pkey,ex_descriptions,added_ms) VALUES(?,?,?,?)");
+    s.Bind(1, gkey);
+    s.Bind(2, pkey);
+    s.Bind(3, PairsToJson(m.membership.ex_descriptions));
+    s.Bind(4, m.membership.added_ms);
+    return StepDone(s, "adding a person to a group");
+  }
+  Status ApplyOne(const mutation::UpdateMembership& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "UPDATE memberships SET ex_descriptions=? WHERE gkey=? AND pkey=?");
+    s.Bind(1, PairsToJson(m.membership.ex_descriptions));
+    s.Bind(2, m.membership.group_key);
+    s.Bind(3, m.membership.person_key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "modifying a person's group fields"));
+    return ExpectChange("modifying a person's group fields");
+  }
+  Status ApplyOne(const mutation::DeleteMembership& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "DELETE FROM memberships WHERE gkey=? AND pkey=?");
+    s.Bind(1, m.group_key);
+    s.Bind(2, m.person_key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "removing a person from a group"));
+    return ExpectChange("removing a person from a group");
+  }
+  Status ApplyOne(const mutation::InsertFace& m, const std::vector<std::int64_t>& keys, std::int64_t* key) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.face.person_key, keys));
+    if (m.face.embedding.empty()) return Status(StatusCode::kInvalidArgument, "face without an embedding");
+    Stmt s(db_,
+           "INSERT INTO faces(id,pkey,model_version,dim,embedding,rect_x,rect_y,rect_w,rect_h,quality,source,"
+           "created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, m.face.id);
+    s.Bind(2, pkey);
+    s.Bind(3, m.face.model_version);
+    s.Bind(4, static_cast<std::int64_t>(m.face.embedding.size()));
+    s.BindBlob(5, m.face.embedding.data(), m.face.embedding.size() * sizeof(float));
+    s.Bind(6, std::int64_t{m.face.rect.x});
+    s.Bind(7, std::int64_t{m.face.rect.y});
+    s.Bind(8, std::int64_t{m.face.rect.width});
+    s.Bind(9, std::int64_t{m.face.rect.height});
+    s.BindDouble(10, m.face.quality);
+    s.Bind(11, m.face.source);
+    s.Bind(12, m.face.created_ms);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "adding face " + m.face.id));
+    *key = sqlite3_last_insert_rowid(db_);
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::DeleteFace& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "DELETE FROM faces WHERE fkey=?");
+    s.Bind(1, m.key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "deleting a face"));
+    return ExpectChange("deleting a face");
+  }
+
+  sqlite3* db_;
+  std::mutex mu_;
+  int version_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<GalleryStore>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status(StatusCode::kIoError, "cannot open gallery database " + path + ": " + message);
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  if (Status s = store->Init(); !s.ok()) {
+    if (s.code() == StatusCode::kIoError && std::strstr(s.message().c_str(), "not a database")) {
+      return Status(StatusCode::kDataCorrupt, path + " is not a gallery database: " + s.message());
+    }
+    return s;
+  }
+  return std::unique_ptr<GalleryStore>(std::move(store));
+}
+
+}  // namespace facekit::store

@@ -1,0 +1,239 @@
+#include "gallery/gallery.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "eval/synthetic_gallery.h"
+#include "store/sqlite_store.h"
+#include "test_util.h"
+
+namespace facekit::gallery {
+namespace {
+
+constexpr int kDim = 32;
+
+std::unique_ptr<Gallery> OpenGallery(const testing::TempDir& dir, std::size_t hnsw_threshold = 50000) {
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  GalleryOptions o;
+  o.dim = kDim;
+  o.index.hnsw_threshold = hnsw_threshold;
+  o.snapshot_dir = dir.file("index");
+  auto g = Gallery::Open(std::move(*store), o);
+  EXPECT_TRUE(g.ok()) << g.status().ToString();
+  return std::move(*g);
+}
+
+Result<std::vector<std::int64_t>> AddGroup(Gallery& g, const std::string& id) {
+  return g.Write([&](const Catalog&) -> Result<store::Batch> {
+    store::Batch b;
+    b.push_back(store::mutation::InsertGroup{{0, id, id, "", {}, "3.0", 1}});
+    return b;
+  });
+}
+
+// A person with `faces` faces in group `gkey`, in one batch.
+Result<std::vector<std::int64_t>> AddPerson(Gallery& g, std::int64_t gkey, const std::string& pid,
+                                            const std::vector<std::vector<float>>& faces) {
+  return g.Write([&](const Catalog&) -> Result<store::Batch> {
+    store::Batch b;
+    b.push_back(store::mutation::InsertPerson{{0, pid, pid, 0, 1}});
+    b.push_back(store::mutation::InsertMembership{{gkey, store::Placeholder(0), {}, 1}});
+    for (std::size_t i = 0; i < faces.size(); ++i) {
+      store::FaceRecord f;
+      f.id = pid + "-f" + std::to_string(i);
+      f.person_key = store::Placeholder(0);
+      f.model_version = "m";
+      f.embedding = faces[i];
+      b.push_back(store::mutation::InsertFace{f});
+    }
+    return b;
+  });
+}
+
+std::vector<std::int64_t> Keys(const std::vector<SearchHit>& hits) {
+  std::vector<std::int64_t> k;
+  for (const auto& h : hits) k.push_back(h.key);
+  return k;
+}
+
+TEST(Gallery, SearchesFacesAndFusedPersonsAcrossGroups) {
+  testing::TempDir dir;
+  auto g = OpenGallery(dir);
+  eval::SyntheticOptions so;
+  so.dim = kDim;
+  eval::SyntheticGallery synth(so);
+  auto g1 = AddGroup(*g, "g1");
+  auto g2 = AddGroup(*g, "g2");
+  ASSERT_TRUE(g1.ok() && g2.ok());
+  auto faces = synth.Faces(30);  // 10 identities x 3 faces
+  for (int p = 0; p < 10; ++p) {
+    std::vector<std::vector<float>> fs;
+    for (int f = 0; f < 3; ++f) {
+      fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
+    }
+    ASSERT_TRUE(AddPerson(*g, p < 5 ? (*g1)[0] : (*g2)[0], "p" + std::to_string(p), fs).ok());
+  }
+  auto probe = synth.Probe(7);
+  auto person_hits = g->SearchPersons({(*g1)[0], (*g2)[0]}, probe.data(), 3);
+  ASSERT_FALSE(person_hits.empty());
+  const std::string best = g->Read([&](const Catalog& c) { return c.PersonByKey(person_hits[0].key)->record.id; });
+  EXPECT_EQ(best, "p7");
+  EXPECT_EQ(person_hits[0].group_key, (*g2)[0]);
+  // Only g1 searched: p7 cannot appear.
+  for (const auto& h : g->SearchPersons({(*g1)[0]}, probe.data(), 10)) {
+    EXPECT_EQ(g->Read([&](const Catalog& c) { return c.PersonByKey(h.key)->groups.count((*g1)[0]); }), 1u);
+  }
+  auto face_hits = g->SearchFaces({(*g1)[0], (*g2)[0], 999}, probe.data(), 3);
+  ASSERT_EQ(face_hits.size(), 3u);
+  for (const auto& h : face_hits) {
+    EXPECT_EQ(g->Read([&](const Catalog& c) { return c.PersonByKey(c.FaceByKey(h.key)->person_key)->record.id; }),
+              "p7");
+  }
+}
+
+TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
+  testing::TempDir dir;
+  eval::SyntheticOptions so;
+  so.dim = kDim;
+  eval::SyntheticGallery synth(so);
+  auto faces = synth.Faces(900);
+  std::int64_t gkey = 0;
+  {
+    auto g = OpenGallery(dir, /*hnsw_threshold=*/200);
+    auto gk = AddGroup(*g, "big");
+    ASSERT_TRUE(gk.ok());
+    gkey = (*gk)[0];
+    for (int p = 0; p < 200; ++p) {
+      std::vector<std::vector<float>> fs;
+      for (int f = 0; f < 3; ++f)
+        fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
+      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), fs).ok());
+    }
+    ASSERT_TRUE(g->Checkpoint().ok());
+    EXPECT_TRUE(std::filesystem::exists(dir.file("index/group-" + std::to_string(gkey) + "-faces.fkvi")));
+    // Changes after the snapshot: more persons, and deletions.
+    for (int p = 200; p < 300; ++p) {
+      std::vector<std::vector<float>> fs;
+      for (int f = 0; f < 3; ++f)
+        fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
+      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), fs).ok());
+    }
+    for (int p = 0; p < 300; p += 7) {
+      ASSERT_TRUE(g->Write([&](const Catalog& c) -> Result<store::Batch> {
+                     store::Batch b;
+                     b.push_back(store::mutation::DeletePerson{c.PersonById("p" + std::to_string(p))->record.key});
+                     return b;
+                   }).ok());
+    }
+  }  // no checkpoint: the snapshot is stale, as after kill -9
+  auto restarted = OpenGallery(dir, 200);
+  auto rebuilt = OpenGallery(dir, 200);
+  ASSERT_TRUE(rebuilt->RebuildIndexes().ok());
+  EXPECT_EQ(restarted->Read([](const Catalog& c) { return c.face_count(); }), (300u - 43u) * 3u);
+  for (std::size_t q = 0; q < 50; ++q) {
+    auto probe = synth.Probe(q * 5);
+    auto a = restarted->SearchFaces({gkey}, probe.data(), 10);
+    auto b = rebuilt->SearchFaces({gkey}, probe.data(), 10);
+    EXPECT_EQ(Keys(a), Keys(b)) << q;
+    auto pa = restarted->SearchPersons({gkey}, probe.data(), 5);
+    auto pb = rebuilt->SearchPersons({gkey}, probe.data(), 5);
+    EXPECT_EQ(Keys(pa), Keys(pb)) << q;
+    for (const auto& h : a) {
+      const std::string pid =
+          restarted->Read([&](const Catalog& c) { return c.PersonByKey(c.FaceByKey(h.key)->person_key)->record.id; });
+      EXPECT_NE(std::stoi(pid.substr(1)) % 7, 0) << "deleted person returned: " << pid;
+    }
+  }
+}
+
+// A search never sees part of a write: each write adds a person with two
+// identical faces, or deletes one; a search for that vector finds 0 or 2.
+TEST(Gallery, SearchesNeverSeeHalfAWrite) {
+  testing::TempDir dir;
+  auto g = OpenGallery(dir);
+  auto gk = AddGroup(*g, "g");
+  ASSERT_TRUE(gk.ok());
+  const std::int64_t gkey = (*gk)[0];
+  std::mt19937 rng(5);
+  std::vector<std::vector<float>> vectors;
+  for (int i = 0; i < 40; ++i) {
+    std::vector<float> v(kDim);
+    std::normal_distribution<float> n;
+    float norm = 0;
+    for (float& x : v) {
+      x = n(rng);
+      norm += x * x;
+    }
+    for (float& x : v) x /= std::sqrt(norm);
+    vectors.push_back(v);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> violations{0}, searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      std::size_t i = static_cast<std::size_t>(t);
+      while (!stop.load()) {
+        const auto& v = vectors[i++ % vectors.size()];
+        int exact = 0;
+        for (const auto& h : g->SearchFaces({gkey}, v.data(), 4)) exact += h.similarity > 0.9999f;
+        if (exact != 0 && exact != 2) ++violations;
+        ++searches;
+      }
+    });
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < vectors.size(); ++i) {
+      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(i), {vectors[i], vectors[i]}).ok());
+    }
+    for (std::size_t i = 0; i < vectors.size(); ++i) {
+      ASSERT_TRUE(g->Write([&](const Catalog& c) -> Result<store::Batch> {
+                     store::Batch b;
+                     b.push_back(store::mutation::DeletePerson{c.PersonById("p" + std::to_string(i))->record.key});
+                     return b;
+                   }).ok());
+    }
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GT(searches.load(), 100);
+}
+
+TEST(Gallery, AFailedStoreWriteLeavesMemoryUntouched) {
+  testing::TempDir dir;
+  auto g = OpenGallery(dir);
+  auto gk = AddGroup(*g, "g");
+  ASSERT_TRUE(gk.ok());
+  std::vector<float> v(kDim, 0.0f);
+  v[0] = 1;
+  ASSERT_TRUE(AddPerson(*g, (*gk)[0], "p1", {v}).ok());
+  // Same face id again: the store refuses; nothing of the batch shows up.
+  auto r = AddPerson(*g, (*gk)[0], "p2", {v});
+  ASSERT_TRUE(r.ok());
+  auto dup = g->Write([&](const Catalog&) -> Result<store::Batch> {
+    store::Batch b;
+    b.push_back(store::mutation::InsertPerson{{0, "p3", "p3", 0, 1}});
+    b.push_back(store::mutation::InsertMembership{{(*gk)[0], store::Placeholder(0), {}, 1}});
+    store::FaceRecord f;
+    f.id = "p1-f0";
+    f.person_key = store::Placeholder(0);
+    f.model_version = "m";
+    f.embedding = v;
+    b.push_back(store::mutation::InsertFace{f});
+    return b;
+  });
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  g->Read([](const Catalog& c) {
+    EXPECT_EQ(c.PersonById("p3"), nullptr);
+    EXPECT_EQ(c.person_count(), 2u);
+    return 0;
+  });
+  EXPECT_EQ(g->SearchFaces({(*gk)[0]}, v.data(), 10).size(), 2u);
+}
+
+}  // namespace
+}  // namespace facekit::gallery

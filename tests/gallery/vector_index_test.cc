@@ -1,0 +1,203 @@
+#include "gallery/vector_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "eval/synthetic_gallery.h"
+#include "gallery/vector_kernels.h"
+#include "test_util.h"
+
+namespace facekit::gallery {
+namespace {
+
+std::vector<float> RandomUnit(std::mt19937& rng, int dim) {
+  std::normal_distribution<float> n;
+  std::vector<float> v(static_cast<std::size_t>(dim));
+  float norm = 0;
+  for (float& x : v) {
+    x = n(rng);
+    norm += x * x;
+  }
+  for (float& x : v) x /= std::sqrt(norm);
+  return v;
+}
+
+TEST(VectorKernels, MatchPortableVersion) {
+  std::mt19937 rng(7);
+  for (int dim : {1, 7, 8, 15, 16, 31, 32, 100, 192, 513}) {
+    auto a = RandomUnit(rng, dim), b = RandomUnit(rng, dim);
+    EXPECT_NEAR(Dot(a.data(), b.data(), a.size()), DotPortable(a.data(), b.data(), a.size()), 1e-5) << dim;
+    std::vector<float> base;
+    for (int i = 0; i < 5; ++i) {
+      auto r = RandomUnit(rng, dim);
+      base.insert(base.end(), r.begin(), r.end());
+    }
+    float out[5];
+    DotMany(a.data(), base.data(), 5, a.size(), out);
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NEAR(out[i], DotPortable(a.data(), base.data() + i * dim, a.size()), 1e-5);
+    }
+  }
+}
+
+TEST(VectorIndex, FlatSearchIsExactAndRemovalIsImmediate) {
+  std::mt19937 rng(1);
+  IndexOptions o;
+  o.kind = IndexKind::kFlat;
+  VectorIndex index(16, o);
+  std::vector<std::vector<float>> vs;
+  for (int i = 0; i < 200; ++i) {
+    vs.push_back(RandomUnit(rng, 16));
+    ASSERT_TRUE(index.Add(i + 1, vs.back()).ok());
+  }
+  EXPECT_EQ(index.size(), 200u);
+  auto hits = index.Search(vs[42].data(), 5);
+  ASSERT_EQ(hits.size(), 5u);
+  EXPECT_EQ(hits[0].key, 43);
+  EXPECT_NEAR(hits[0].score, 1.0f, 1e-5);
+  for (std::size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+  EXPECT_TRUE(index.Remove(43));
+  EXPECT_FALSE(index.Remove(43));
+  for (const Hit& h : index.Search(vs[42].data(), 200)) EXPECT_NE(h.key, 43);
+  EXPECT_EQ(index.Search(vs[42].data(), 1000).size(), 199u);
+  // Replacing a key keeps one entry.
+  ASSERT_TRUE(index.Add(7, vs[0]).ok());
+  EXPECT_EQ(index.size(), 199u);
+  EXPECT_EQ(index.Search(vs[0].data(), 2).size(), 2u);
+  EXPECT_EQ(index.Vector(7), vs[0]);
+}
+
+TEST(VectorIndex, RejectsBadVectors) {
+  VectorIndex index(4, {});
+  EXPECT_EQ(index.Add(1, std::vector<float>{1, 0, 0}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(index.Add(1, std::vector<float>{1, 0, NAN, 0}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(index.size(), 0u);
+}
+
+TEST(VectorIndex, AutoSwitchesToHnswAndKeepsRecall) {
+  IndexOptions o;
+  o.kind = IndexKind::kAuto;
+  o.hnsw_threshold = 1500;
+  o.ef_search = 128;
+  eval::SyntheticOptions so;
+  so.dim = 64;
+  eval::SyntheticGallery synth(so);
+  const std::size_t n = 3000;
+  std::vector<float> data = synth.Faces(n);
+  VectorIndex index(64, o);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(index.Add(static_cast<std::int64_t>(i) + 1, std::span<const float>(data.data() + i * 64, 64)).ok());
+    if (i + 1 == o.hnsw_threshold - 1) {
+      EXPECT_EQ(index.kind(), IndexKind::kFlat);
+    }
+  }
+  EXPECT_EQ(index.kind(), IndexKind::kHnsw);
+  double found = 0, total = 0;
+  for (std::size_t q = 0; q < 100; ++q) {
+    auto probe = synth.Probe(q * 7 % (n / so.faces_per_identity));
+    auto approx = index.Search(probe.data(), 10);
+    auto exact = index.SearchExact(probe.data(), 10);
+    for (const Hit& e : exact) {
+      for (const Hit& a : approx) found += a.key == e.key;
+    }
+    total += static_cast<double>(exact.size());
+  }
+  EXPECT_GE(found / total, 0.95);
+  // Removal in HNSW mode is honoured at once.
+  auto probe = std::vector<float>(data.begin() + 64 * 10, data.begin() + 64 * 11);
+  ASSERT_EQ(index.Search(probe.data(), 1)[0].key, 11);
+  EXPECT_TRUE(index.Remove(11));
+  for (const Hit& h : index.Search(probe.data(), 50)) EXPECT_NE(h.key, 11);
+  for (const Hit& h : index.SearchExact(probe.data(), 50)) EXPECT_NE(h.key, 11);
+  EXPECT_EQ(index.size(), n - 1);
+}
+
+TEST(VectorIndex, CompactsWhenManyRowsAreDeadAndFallsBackToFlat) {
+  IndexOptions o;
+  o.kind = IndexKind::kAuto;
+  o.hnsw_threshold = 400;
+  std::mt19937 rng(3);
+  VectorIndex index(8, o);
+  std::vector<std::int64_t> keys;
+  std::vector<float> data;
+  for (int i = 0; i < 500; ++i) {
+    auto v = RandomUnit(rng, 8);
+    keys.push_back(i + 1);
+    data.insert(data.end(), v.begin(), v.end());
+  }
+  ASSERT_TRUE(index.AddBatch(keys, data).ok());
+  EXPECT_EQ(index.kind(), IndexKind::kHnsw);
+  for (int i = 0; i < 350; ++i) index.Remove(i + 1);
+  EXPECT_TRUE(index.NeedsCompaction());
+  ASSERT_TRUE(index.Compact().ok());
+  EXPECT_EQ(index.kind(), IndexKind::kFlat);  // 150 < threshold / 2
+  EXPECT_EQ(index.size(), 150u);
+  EXPECT_EQ(index.Search(data.data() + 8 * 400, 1)[0].key, 401);
+}
+
+TEST(VectorIndex, SnapshotRoundTripAndDamageDetection) {
+  testing::TempDir dir;
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  eval::SyntheticOptions so;
+  so.dim = 32;
+  eval::SyntheticGallery synth(so);
+  std::vector<float> data = synth.Faces(1000);
+  std::vector<std::int64_t> keys(1000);
+  std::vector<std::uint64_t> tags(1000);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    keys[i] = static_cast<std::int64_t>(i) * 3 + 5;
+    tags[i] = i * 11;
+  }
+  VectorIndex index(32, o);
+  ASSERT_TRUE(index.AddBatch(keys, data, tags).ok());
+  index.Remove(5);
+  const std::string path = dir.file("g.fkvi");
+  ASSERT_TRUE(index.Save(path, 77).ok());
+  auto loaded = VectorIndex::Load(path, o);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->stamp, 77u);
+  VectorIndex& back = *loaded->index;
+  EXPECT_EQ(back.kind(), IndexKind::kHnsw);
+  EXPECT_EQ(back.size(), index.size());
+  EXPECT_EQ(back.Entries().size(), index.Entries().size());
+  EXPECT_EQ(back.Entries()[3].tag, index.Entries()[3].tag);
+  for (std::size_t q = 0; q < 20; ++q) {
+    auto probe = synth.Probe(q);
+    auto a = index.Search(probe.data(), 10), b = back.Search(probe.data(), 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);
+  }
+  EXPECT_FALSE(back.Contains(5));
+  // The loaded graph keeps accepting entries.
+  ASSERT_TRUE(back.Add(1, std::span<const float>(data.data(), 32)).ok());
+  EXPECT_EQ(back.Search(data.data(), 1)[0].key, 1);
+
+  // One flipped byte, a truncation, and a foreign file are all refused.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    bytes.resize(static_cast<std::size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  for (std::size_t pos : {std::size_t{40}, bytes.size() / 2, bytes.size() - 20}) {
+    std::string damaged = bytes;
+    damaged[pos] = static_cast<char>(damaged[pos] ^ 0x5A);
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+    EXPECT_EQ(VectorIndex::Load(path, o).status().code(), StatusCode::kDataCorrupt) << pos;
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 3);
+  EXPECT_EQ(VectorIndex::Load(path, o).status().code(), StatusCode::kDataCorrupt);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "hello";
+  EXPECT_EQ(VectorIndex::Load(path, o).status().code(), StatusCode::kDataCorrupt);
+  EXPECT_EQ(VectorIndex::Load(dir.file("absent"), o).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace facekit::gallery

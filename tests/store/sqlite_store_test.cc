@@ -1,0 +1,135 @@
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "test_util.h"
+
+namespace facekit::store {
+namespace {
+
+FaceRecord Face(const std::string& id, std::int64_t person_key, float first) {
+  FaceRecord f;
+  f.id = id;
+  f.person_key = person_key;
+  f.model_version = "mobilefacenet-1";
+  f.embedding = {first, 0.5f, -0.25f, 0.125f};
+  f.rect = {-3, 4, 50, 60};
+  f.quality = 0.75f;
+  f.source = "folder/" + id + ".jpg";
+  f.created_ms = 1234;
+  return f;
+}
+
+Batch CreateGroupWithPerson(const std::string& gid, const std::string& pid, const std::string& fid) {
+  Batch b;
+  b.push_back(mutation::InsertGroup{{0, gid, gid + "-name", "tag", {"dept", "floor"}, "3.0", 1000}});
+  b.push_back(mutation::InsertPerson{{0, pid, "Person " + pid, 1, 1001}});
+  b.push_back(mutation::InsertMembership{{Placeholder(0), Placeholder(1), {{0, "R&D"}}, 1002}});
+  b.push_back(mutation::InsertFace{Face(fid, Placeholder(1), 0.25f)});
+  return b;
+}
+
+TEST(SqliteStore, CreatesSchemaAndPersistsBatches) {
+  testing::TempDir dir;
+  const std::string path = dir.file("gallery.db");
+  {
+    auto store = OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->SchemaVersion(), kSqliteSchemaVersion);
+    auto keys = (*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1"));
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    EXPECT_GT((*keys)[0], 0);
+    EXPECT_GT((*keys)[1], 0);
+    EXPECT_EQ((*keys)[2], 0);
+    EXPECT_GT((*keys)[3], 0);
+  }
+  auto store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  auto c = (*store)->Load(true);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->groups.size(), 1u);
+  EXPECT_EQ(c->groups[0].id, "g1");
+  EXPECT_EQ(c->groups[0].ex_descriptions, (std::vector<std::string>{"dept", "floor"}));
+  ASSERT_EQ(c->persons.size(), 1u);
+  EXPECT_EQ(c->persons[0].gender, 1);
+  ASSERT_EQ(c->memberships.size(), 1u);
+  EXPECT_EQ(c->memberships[0].ex_descriptions[0].second, "R&D");
+  ASSERT_EQ(c->faces.size(), 1u);
+  EXPECT_EQ(c->faces[0].embedding, (std::vector<float>{0.25f, 0.5f, -0.25f, 0.125f}));
+  EXPECT_EQ(c->faces[0].rect.x, -3);
+  EXPECT_EQ(c->faces[0].source, "folder/f1.jpg");
+  auto without = (*store)->Load(false);
+  ASSERT_TRUE(without.ok());
+  EXPECT_TRUE(without->faces[0].embedding.empty());
+  auto e = (*store)->LoadEmbeddings({c->faces[0].key, 999});
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->size(), 1u);
+  EXPECT_EQ((*e)[0].second, c->faces[0].embedding);
+}
+
+TEST(SqliteStore, AFailingBatchLeavesNothingBehind) {
+  testing::TempDir dir;
+  auto store = OpenSqliteStore(dir.file("g.db"));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1")).ok());
+  // Same person id in the second batch: its group must not appear either.
+  auto r = (*store)->Apply(CreateGroupWithPerson("g2", "p1", "f2"));
+  EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists);
+  // Duplicate group name, duplicate face id.
+  Batch dup_name;
+  dup_name.push_back(mutation::InsertGroup{{0, "g3", "g1-name", "", {}, "3.0", 1}});
+  EXPECT_EQ((*store)->Apply(dup_name).status().code(), StatusCode::kAlreadyExists);
+  auto c = (*store)->Load(false);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->groups.size(), 1u);
+  EXPECT_EQ(c->persons.size(), 1u);
+  EXPECT_EQ(c->faces.size(), 1u);
+  // Deleting something absent is an error and rolls back the batch.
+  Batch del;
+  del.push_back(mutation::DeleteFace{c->faces[0].key});
+  del.push_back(mutation::DeletePerson{424242});
+  EXPECT_EQ((*store)->Apply(del).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*store)->Load(false)->faces.size(), 1u);
+}
+
+TEST(SqliteStore, DeletingAPersonDropsItsFacesAndMemberships) {
+  testing::TempDir dir;
+  auto store = OpenSqliteStore(dir.file("g.db"));
+  ASSERT_TRUE(store.ok());
+  auto keys = (*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1"));
+  ASSERT_TRUE(keys.ok());
+  Batch more;
+  more.push_back(mutation::InsertFace{Face("f2", (*keys)[1], 0.5f)});
+  ASSERT_TRUE((*store)->Apply(more).ok());
+  Batch del;
+  del.push_back(mutation::DeletePerson{(*keys)[1]});
+  ASSERT_TRUE((*store)->Apply(del).ok());
+  auto c = (*store)->Load(false);
+  EXPECT_EQ(c->persons.size(), 0u);
+  EXPECT_EQ(c->faces.size(), 0u);
+  EXPECT_EQ(c->memberships.size(), 0u);
+  EXPECT_EQ(c->groups.size(), 1u);
+}
+
+TEST(SqliteStore, RefusesNewerSchemaAndForeignFiles) {
+  testing::TempDir dir;
+  const std::string path = dir.file("g.db");
+  { ASSERT_TRUE(OpenSqliteStore(path).ok()); }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(OpenSqliteStore(path).status().code(), StatusCode::kFailedPrecondition);
+  const std::string junk = dir.file("junk.db");
+  std::ofstream(junk, std::ios::binary) << std::string(4096, 'x');
+  EXPECT_EQ(OpenSqliteStore(junk).status().code(), StatusCode::kDataCorrupt);
+  EXPECT_EQ(OpenSqliteStore(dir.file("no/such/dir/g.db")).status().code(), StatusCode::kIoError);
+}
+
+}  // namespace
+}  // namespace facekit::store
