@@ -72,6 +72,28 @@ std::vector<float> Catalog::FaceVector(std::int64_t face_key) const {
   return {};
 }
 
+std::vector<SearchHit> Catalog::Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
+                                       bool persons) const {
+  std::unordered_map<std::int64_t, SearchHit> best;
+  for (std::int64_t gkey : group_keys) {
+    const GroupState* g = GroupByKey(gkey);
+    if (!g) continue;
+    const VectorIndex& index = persons ? *g->people : *g->faces;
+    for (const Hit& h : index.Search(query, k)) {
+      auto [it, inserted] = best.try_emplace(h.key, SearchHit{h.key, gkey, h.score});
+      if (!inserted && h.score > it->second.similarity) it->second = SearchHit{h.key, gkey, h.score};
+    }
+  }
+  std::vector<SearchHit> out;
+  out.reserve(best.size());
+  for (auto& [key, hit] : best) out.push_back(hit);
+  std::sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.similarity > b.similarity || (a.similarity == b.similarity && a.key < b.key);
+  });
+  if (out.size() > k) out.resize(k);
+  return out;
+}
+
 // ---- Gallery ----
 
 Gallery::Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options)
@@ -430,37 +452,16 @@ Result<std::vector<std::int64_t>> Gallery::Write(const Planner& plan) {
   return keys;
 }
 
-std::vector<SearchHit> Gallery::Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
-                                       bool persons) const {
-  std::shared_lock lock(state_mu_);
-  std::unordered_map<std::int64_t, SearchHit> best;
-  for (std::int64_t gkey : group_keys) {
-    const GroupState* g = catalog_.GroupByKey(gkey);
-    if (!g) continue;
-    const VectorIndex& index = persons ? *g->people : *g->faces;
-    for (const Hit& h : index.Search(query, k)) {
-      auto [it, inserted] = best.try_emplace(h.key, SearchHit{h.key, gkey, h.score});
-      if (!inserted && h.score > it->second.similarity) it->second = SearchHit{h.key, gkey, h.score};
-    }
-  }
-  std::vector<SearchHit> out;
-  out.reserve(best.size());
-  for (auto& [key, hit] : best) out.push_back(hit);
-  std::sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) {
-    return a.similarity > b.similarity || (a.similarity == b.similarity && a.key < b.key);
-  });
-  if (out.size() > k) out.resize(k);
-  return out;
-}
-
 std::vector<SearchHit> Gallery::SearchFaces(const std::vector<std::int64_t>& group_keys, const float* query,
                                             std::size_t k) const {
-  return Search(group_keys, query, k, /*persons=*/false);
+  std::shared_lock lock(state_mu_);
+  return catalog_.Search(group_keys, query, k, /*persons=*/false);
 }
 
 std::vector<SearchHit> Gallery::SearchPersons(const std::vector<std::int64_t>& group_keys, const float* query,
                                               std::size_t k) const {
-  return Search(group_keys, query, k, /*persons=*/true);
+  std::shared_lock lock(state_mu_);
+  return catalog_.Search(group_keys, query, k, /*persons=*/true);
 }
 
 Status Gallery::Checkpoint() {

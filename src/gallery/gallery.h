@@ -65,6 +65,12 @@ struct FaceState {
   std::int64_t created_ms = 0;
 };
 
+struct SearchHit {
+  std::int64_t key = 0;        // face key (SearchFaces) or person key (SearchPersons)
+  std::int64_t group_key = 0;  // a group where it was found
+  float similarity = 0;
+};
+
 // Read-only view handed to readers and to write planners.
 class Catalog {
  public:
@@ -84,6 +90,12 @@ class Catalog {
   // A face's stored vector, from any index holding it (empty if none does).
   std::vector<float> FaceVector(std::int64_t face_key) const;
 
+  // Top-k faces (or persons' fused features) over the given groups, best
+  // first; an entry found in several groups appears once, with its best
+  // score. Unknown group keys are skipped. Call inside Gallery::Read.
+  std::vector<SearchHit> Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
+                                bool persons) const;
+
  private:
   friend class Gallery;
   std::map<std::int64_t, GroupState> groups_;
@@ -94,12 +106,6 @@ class Catalog {
   std::unordered_map<std::int64_t, FaceState> faces_;
   std::unordered_map<std::string, std::int64_t> face_ids_;
   std::unordered_map<std::string, std::int64_t> face_sources_;
-};
-
-struct SearchHit {
-  std::int64_t key = 0;        // face key (SearchFaces) or person key (SearchPersons)
-  std::int64_t group_key = 0;  // a group where it was found
-  float similarity = 0;
 };
 
 class Gallery {
@@ -146,8 +152,6 @@ class Gallery {
   void RefreshPerson(GroupState& group, const PersonState& person);
   std::vector<float> FusedFeature(const PersonState& person, const GroupState& group) const;
   std::string SnapshotPath(std::int64_t group_key, const char* which) const;
-  std::vector<SearchHit> Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
-                                bool persons) const;
 
   std::unique_ptr<store::GalleryStore> store_;
   GalleryOptions options_;

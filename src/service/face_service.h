@@ -1,0 +1,294 @@
+// The face-recognition service: every group, person, face, search and
+// verification operation with the cloud API's validation, limits and error
+// codes (../docs/gallery.md lists them), independent of any transport. The
+// server translates requests into these calls and ApiError into its envelope.
+//
+// Images arrive as encoded bytes (the transport decodes base64 or downloads a
+// URL). Each operation that takes an image detects faces and embeds the
+// largest one (or, for searches, up to MaxFaceNum of them).
+//
+// Thread safety: every method may be called concurrently; writes are
+// serialised by the gallery, searches run in parallel with them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "facekit/engine.h"
+#include "facekit/image.h"
+#include "gallery/gallery.h"
+
+namespace facekit::service {
+
+// A cloud-API error: code such as "InvalidParameterValue.PersonIdNotExist"
+// and an English message.
+struct ApiError {
+  std::string code;
+  std::string message;
+};
+
+template <typename T>
+class [[nodiscard]] ApiResult {
+ public:
+  ApiResult(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  ApiResult(ApiError error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  bool ok() const { return value_.has_value(); }
+  const ApiError& error() const { return error_; }
+  T& value() { return *value_; }
+  const T& value() const { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+
+ private:
+  std::optional<T> value_;
+  ApiError error_;
+};
+
+struct Empty {};
+
+struct Rect {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+struct ServiceOptions {
+  // Model version the cloud API reports; FaceKit's scores follow its 3.0 semantics.
+  std::string face_model_version = "3.0";
+  ImageLimits image_limits;
+  std::size_t max_groups = 100000;
+  std::size_t max_faces_per_person = 5;
+  std::size_t max_groups_per_person = 100;
+  std::size_t max_images_per_call = 4;
+  std::size_t max_search_groups = 100;
+  std::size_t max_faces_per_group = 3000000;
+  // VerifyFace / VerifyPerson IsMatch: the cloud API's fixed 60.
+  float verify_match_score = 60;
+  // UniquePersonControl levels 1..4: refuse when the best existing face scores
+  // at least this much (1:1 scale; 40/50/60 = FAR 1e-3/1e-4/1e-5).
+  float unique_person_scores[4] = {30, 40, 50, 60};
+  // Milliseconds since the epoch (injectable for tests).
+  std::function<std::int64_t()> now_ms;
+};
+
+// ---- groups ----
+struct CreateGroupRequest {
+  std::string group_id, group_name, tag, face_model_version;
+  std::vector<std::string> group_ex_descriptions;
+};
+struct CreateGroupResponse {
+  std::string face_model_version;
+};
+struct GroupInfo {
+  std::string group_id, group_name, tag, face_model_version;
+  std::vector<std::string> group_ex_descriptions;
+  std::int64_t creation_timestamp = 0;
+};
+struct GetGroupListResponse {
+  std::vector<GroupInfo> group_infos;
+  std::size_t group_num = 0;
+};
+struct ModifyGroupRequest {
+  std::string group_id;
+  std::optional<std::string> group_name, tag;
+  std::vector<std::pair<int, std::string>> group_ex_descriptions_infos;  // (index, new name)
+};
+
+// ---- persons ----
+struct ExDescription {
+  int index = 0;
+  std::string description;
+};
+struct CreatePersonRequest {
+  std::string group_id, person_name, person_id;
+  int gender = 0;
+  std::vector<ExDescription> person_ex_descriptions;
+  std::vector<std::uint8_t> image;
+  int unique_person_control = 0;
+  int quality_control = 0;
+  std::string source;  // recorded with the face (CLI enrolment), may be empty
+};
+struct CreatePersonResponse {
+  std::string face_id;
+  Rect face_rect;
+  std::string similar_person_id;  // set (and nothing created) when UniquePersonControl refused
+  std::string face_model_version;
+};
+struct PersonInfo {
+  std::string person_name, person_id;
+  int gender = 0;
+  std::vector<std::string> person_ex_descriptions;
+  std::vector<std::string> face_ids;
+  std::int64_t creation_timestamp = 0;
+};
+struct GetPersonListResponse {
+  std::vector<PersonInfo> person_infos;
+  std::size_t person_num = 0, face_num = 0;
+  std::string face_model_version;
+};
+struct PersonBaseInfo {
+  std::string person_name;
+  int gender = 0;
+  std::vector<std::string> face_ids;
+};
+struct PersonGroupInfo {
+  std::string group_id;
+  std::vector<std::string> person_ex_descriptions;
+};
+struct GetPersonGroupInfoResponse {
+  std::vector<PersonGroupInfo> person_group_infos;
+  std::size_t group_num = 0;
+  std::string face_model_version;
+};
+struct ModifyPersonBaseInfoRequest {
+  std::string person_id;
+  std::optional<std::string> person_name;
+  std::optional<int> gender;
+};
+struct ModifyPersonGroupInfoRequest {
+  std::string group_id, person_id;
+  std::vector<ExDescription> person_ex_descriptions;
+};
+struct CopyPersonResponse {
+  std::size_t suc_group_num = 0;
+  std::vector<std::string> suc_group_ids;
+};
+
+// ---- faces ----
+struct CreateFaceRequest {
+  std::string person_id;
+  std::vector<std::vector<std::uint8_t>> images;
+  float face_match_threshold = 60;
+  int quality_control = 0;
+  std::vector<std::string> sources;  // optional, per image
+};
+struct CreateFaceResponse {
+  std::size_t suc_face_num = 0;
+  std::vector<std::string> suc_face_ids;
+  std::vector<int> ret_code;  // per image: 0, -1101 no face, -1102 decode failed, -1601 quality, -1604 mismatch
+  std::vector<std::size_t> suc_indexes;
+  std::vector<Rect> suc_face_rects;
+  std::string face_model_version;
+};
+struct DeleteFaceResponse {
+  std::size_t suc_deleted_num = 0;
+  std::vector<std::string> suc_face_ids;
+};
+
+// ---- search and verification ----
+struct SearchRequest {
+  std::vector<std::string> group_ids;
+  std::vector<std::uint8_t> image;
+  int max_face_num = 1;
+  int min_face_size = 34;
+  int max_person_num = 5;
+  bool need_person_info = false;
+  float face_match_threshold = 0;
+  int quality_control = 0;
+};
+struct Candidate {
+  std::string person_id, face_id;  // face_id empty for person searches
+  float score = 0;
+  float similarity = 0;  // raw cosine, for callers that calibrate themselves
+  std::string group_id;  // a group where the match was found
+  std::optional<std::string> person_name;
+  std::optional<int> gender;
+  std::vector<PersonGroupInfo> person_group_infos;  // with need_person_info
+};
+struct GroupCandidates {
+  std::string group_id;
+  std::vector<Candidate> candidates;
+};
+struct SearchResult {
+  std::vector<Candidate> candidates;
+  std::vector<GroupCandidates> by_group;  // ReturnsByGroup variants
+  Rect face_rect;
+  int ret_code = 0;  // 0, or -1601 when QualityControl rejected this face
+};
+struct SearchResponse {
+  std::vector<SearchResult> results;
+  std::size_t face_num = 0;
+  std::size_t person_num = 0;  // persons searched (SearchPersons)
+  std::string face_model_version;
+};
+struct VerifyResponse {
+  float score = 0;
+  bool is_match = false;
+  std::string face_model_version;
+};
+struct CompareResponse {
+  float score = 0;
+  float similarity = 0;
+  std::string face_model_version;
+};
+
+class FaceService {
+ public:
+  // `engine` must outlive the service.
+  FaceService(const FaceEngine& engine, std::unique_ptr<gallery::Gallery> gallery, ServiceOptions options = {});
+  ~FaceService();
+
+  ApiResult<CreateGroupResponse> CreateGroup(const CreateGroupRequest& r);
+  ApiResult<Empty> DeleteGroup(const std::string& group_id);
+  ApiResult<GetGroupListResponse> GetGroupList(std::int64_t offset, std::int64_t limit) const;
+  ApiResult<GroupInfo> GetGroupInfo(const std::string& group_id) const;
+  ApiResult<Empty> ModifyGroup(const ModifyGroupRequest& r);
+
+  ApiResult<CreatePersonResponse> CreatePerson(const CreatePersonRequest& r);
+  ApiResult<Empty> DeletePerson(const std::string& person_id);
+  ApiResult<Empty> DeletePersonFromGroup(const std::string& person_id, const std::string& group_id);
+  ApiResult<GetPersonListResponse> GetPersonList(const std::string& group_id, std::int64_t offset,
+                                                 std::int64_t limit) const;
+  ApiResult<GetPersonListResponse> GetPersonListNum(const std::string& group_id) const;  // counts only
+  ApiResult<PersonBaseInfo> GetPersonBaseInfo(const std::string& person_id) const;
+  ApiResult<GetPersonGroupInfoResponse> GetPersonGroupInfo(const std::string& person_id, std::int64_t offset,
+                                                           std::int64_t limit) const;
+  ApiResult<Empty> ModifyPersonBaseInfo(const ModifyPersonBaseInfoRequest& r);
+  ApiResult<Empty> ModifyPersonGroupInfo(const ModifyPersonGroupInfoRequest& r);
+  ApiResult<CopyPersonResponse> CopyPerson(const std::string& person_id, const std::vector<std::string>& group_ids);
+
+  ApiResult<CreateFaceResponse> CreateFace(const CreateFaceRequest& r);
+  ApiResult<DeleteFaceResponse> DeleteFace(const std::string& person_id, const std::vector<std::string>& face_ids);
+
+  ApiResult<SearchResponse> SearchFaces(const SearchRequest& r, bool by_group = false) const;
+  ApiResult<SearchResponse> SearchPersons(const SearchRequest& r, bool by_group = false) const;
+  ApiResult<VerifyResponse> VerifyFace(const std::string& person_id, const std::vector<std::uint8_t>& image) const;
+  ApiResult<VerifyResponse> VerifyPerson(const std::string& person_id, const std::vector<std::uint8_t>& image) const;
+  ApiResult<CompareResponse> CompareFace(const std::vector<std::uint8_t>& image_a,
+                                         const std::vector<std::uint8_t>& image_b) const;
+
+  gallery::Gallery& gallery() { return *gallery_; }
+  const FaceEngine& engine() const { return engine_; }
+  const ServiceOptions& options() const { return options_; }
+
+  // A face found in an image, embedded.
+  struct FaceInput {
+    FaceBox box;
+    Embedding embedding;
+    int quality_level = 0;
+  };
+  // Decodes the image and embeds its largest face (errors as the cloud API's).
+  ApiResult<FaceInput> LargestFace(const std::vector<std::uint8_t>& image, int min_face_size = 0) const;
+
+ private:
+  ApiResult<std::vector<FaceInput>> Faces(const std::vector<std::uint8_t>& image, int max_faces,
+                                          int min_face_size) const;
+  ApiResult<SearchResponse> Search(const SearchRequest& r, bool by_group, bool persons) const;
+  std::int64_t Now() const;
+  std::string NewFaceId();
+
+  const FaceEngine& engine_;
+  std::unique_ptr<gallery::Gallery> gallery_;
+  ServiceOptions options_;
+  struct IdSource;
+  std::unique_ptr<IdSource> ids_;
+};
+
+// The cloud API's error for an engine/image Status (ImageDecodeFailed, ...).
+ApiError ImageError(const Status& status);
+
+}  // namespace facekit::service

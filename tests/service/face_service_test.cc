@@ -1,0 +1,326 @@
+#include "service/face_service.h"
+
+#include <gtest/gtest.h>
+
+#include "store/sqlite_store.h"
+#include "test_util.h"
+
+namespace facekit::service {
+namespace {
+
+using testing::Photo;
+
+std::vector<std::uint8_t> Bytes(const std::string& path) {
+  auto b = ReadFileBytes(path);
+  EXPECT_TRUE(b.ok()) << path;
+  return b.ok() ? std::move(*b) : std::vector<std::uint8_t>{};
+}
+
+std::unique_ptr<FaceService> MakeService(const testing::TempDir& dir) {
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  EXPECT_TRUE(store.ok());
+  gallery::GalleryOptions go;
+  go.dim = testing::SharedEngine().embedding_dim();
+  go.snapshot_dir = dir.file("index");
+  auto g = gallery::Gallery::Open(std::move(*store), go);
+  EXPECT_TRUE(g.ok()) << g.status().ToString();
+  ServiceOptions so;
+  so.now_ms = [] { return std::int64_t{1700000000000}; };
+  return std::make_unique<FaceService>(testing::SharedEngine(), std::move(*g), so);
+}
+
+template <typename T>
+std::string Code(const ApiResult<T>& r) {
+  return r.ok() ? "ok" : r.error().code;
+}
+
+CreateGroupRequest Group(const std::string& id, std::vector<std::string> ex = {}) {
+  CreateGroupRequest r;
+  r.group_id = id;
+  r.group_name = "name-" + id;
+  r.group_ex_descriptions = std::move(ex);
+  return r;
+}
+
+CreatePersonRequest Person(const std::string& gid, const std::string& pid, const std::string& photo) {
+  CreatePersonRequest r;
+  r.group_id = gid;
+  r.person_id = pid;
+  r.person_name = "Name " + pid;
+  r.image = Bytes(Photo(photo));
+  return r;
+}
+
+class FaceServiceTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+  std::unique_ptr<FaceService> svc_ = MakeService(dir_);
+};
+
+TEST_F(FaceServiceTest, GroupValidationAndErrors) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("staff", {"dept", "floor"}))), "ok");
+  EXPECT_EQ(Code(svc_->CreateGroup(Group("staff"))), "InvalidParameterValue.GroupIdAlreadyExist");
+  auto same_name = Group("other");
+  same_name.group_name = "name-staff";
+  EXPECT_EQ(Code(svc_->CreateGroup(same_name)), "InvalidParameterValue.GroupNameAlreadyExist");
+  EXPECT_EQ(Code(svc_->CreateGroup(Group("bad id"))), "InvalidParameterValue.GroupIdIllegal");
+  EXPECT_EQ(Code(svc_->CreateGroup(Group(std::string(65, 'a')))), "InvalidParameterValue.GroupIdTooLong");
+  EXPECT_EQ(Code(svc_->CreateGroup(Group(""))), "MissingParameter.ErrorParameterEmpty");
+  EXPECT_EQ(Code(svc_->CreateGroup(Group("g6", {"a", "b", "c", "d", "e", "f"}))),
+            "InvalidParameterValue.GroupExDescriptionsExceed");
+  EXPECT_EQ(Code(svc_->CreateGroup(Group("g7", {"a", "a"}))), "InvalidParameterValue.GroupExDescriptionsNameIdentical");
+  auto long_name = Group("g8");
+  long_name.group_name = std::string(61, 'n');
+  EXPECT_EQ(Code(svc_->CreateGroup(long_name)), "InvalidParameterValue.GroupNameTooLong");
+  auto version = Group("g9");
+  version.face_model_version = "2.0";
+  EXPECT_EQ(Code(svc_->CreateGroup(version)), "InvalidParameterValue.FaceModelVersionIllegal");
+  version.face_model_version = "3.0";
+  EXPECT_EQ(Code(svc_->CreateGroup(version)), "ok");
+
+  auto list = svc_->GetGroupList(0, 10);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->group_num, 2u);
+  EXPECT_EQ(list->group_infos[0].group_id, "staff");
+  EXPECT_EQ(list->group_infos[0].creation_timestamp, 1700000000000);
+  EXPECT_EQ(svc_->GetGroupList(1, 10)->group_infos.size(), 1u);
+  EXPECT_EQ(svc_->GetGroupList(5, 10)->group_infos.size(), 0u);
+  EXPECT_EQ(Code(svc_->GetGroupList(0, 1001)), "InvalidParameterValue.LimitExceed");
+  EXPECT_EQ(Code(svc_->GetGroupList(-1, 10)), "InvalidParameterValue.OffsetExceed");
+  EXPECT_EQ(Code(svc_->GetGroupInfo("nope")), "InvalidParameterValue.GroupIdNotExist");
+
+  ModifyGroupRequest m;
+  m.group_id = "staff";
+  m.group_name = "name-g9";
+  EXPECT_EQ(Code(svc_->ModifyGroup(m)), "InvalidParameterValue.GroupNameAlreadyExist");
+  m.group_name = "renamed";
+  m.group_ex_descriptions_infos = {{1, "level"}, {2, "badge"}};
+  ASSERT_EQ(Code(svc_->ModifyGroup(m)), "ok");
+  auto info = svc_->GetGroupInfo("staff");
+  EXPECT_EQ(info->group_name, "renamed");
+  EXPECT_EQ(info->group_ex_descriptions, (std::vector<std::string>{"dept", "level", "badge"}));
+  m.group_id = "nope";
+  EXPECT_EQ(Code(svc_->ModifyGroup(m)), "InvalidParameterValue.GroupIdNotExist");
+  EXPECT_EQ(Code(svc_->DeleteGroup("nope")), "InvalidParameterValue.GroupIdNotExist");
+  EXPECT_EQ(Code(svc_->DeleteGroup("g9")), "ok");
+  EXPECT_EQ(svc_->GetGroupList(0, 10)->group_num, 1u);
+}
+
+TEST_F(FaceServiceTest, PersonsImagesAndTheirErrors) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("g", {"dept"}))), "ok");
+  auto p = Person("g", "obama", "obama.jpg");
+  p.gender = 1;
+  p.person_ex_descriptions = {{0, "politics"}};
+  auto created = svc_->CreatePerson(p);
+  ASSERT_TRUE(created.ok()) << created.error().code << " " << created.error().message;
+  EXPECT_EQ(created->face_id.size(), 19u);
+  EXPECT_GT(created->face_rect.width, 40);
+  EXPECT_EQ(created->face_model_version, "3.0");
+  EXPECT_EQ(Code(svc_->CreatePerson(p)), "InvalidParameterValue.PersonIdAlreadyExist");
+  EXPECT_EQ(Code(svc_->CreatePerson(Person("nope", "x", "obama.jpg"))), "InvalidParameterValue.GroupIdNotExist");
+  auto bad_gender = Person("g", "x", "obama.jpg");
+  bad_gender.gender = 3;
+  EXPECT_EQ(Code(svc_->CreatePerson(bad_gender)), "InvalidParameterValue.PersonGenderIllegal");
+  auto bad_ex = Person("g", "x", "obama.jpg");
+  bad_ex.person_ex_descriptions = {{3, "v"}};
+  EXPECT_EQ(Code(svc_->CreatePerson(bad_ex)), "InvalidParameterValue");
+  EXPECT_EQ(Code(svc_->CreatePerson(Person("g", "x", "white.png"))), "InvalidParameterValue.NoFaceInPhoto");
+  auto corrupt = Person("g", "x", "obama.jpg");
+  corrupt.image.resize(corrupt.image.size() / 3);
+  EXPECT_EQ(Code(svc_->CreatePerson(corrupt)), "FailedOperation.ImageDecodeFailed");
+  auto empty = Person("g", "x", "obama.jpg");
+  empty.image.clear();
+  EXPECT_EQ(Code(svc_->CreatePerson(empty)), "InvalidParameterValue.ImageEmpty");
+  auto uq = Person("g", "x", "obama.jpg");
+  uq.unique_person_control = 5;
+  EXPECT_EQ(Code(svc_->CreatePerson(uq)), "InvalidParameterValue.UniquePersonControlIllegal");
+  uq.unique_person_control = 0;
+  uq.quality_control = 7;
+  EXPECT_EQ(Code(svc_->CreatePerson(uq)), "InvalidParameterValue.QualityControlIllegal");
+
+  auto list = svc_->GetPersonList("g", 0, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->person_infos.size(), 1u);
+  EXPECT_EQ(list->person_infos[0].person_ex_descriptions, (std::vector<std::string>{"politics"}));
+  EXPECT_EQ(list->person_infos[0].face_ids, (std::vector<std::string>{created->face_id}));
+  EXPECT_EQ(list->face_num, 1u);
+  EXPECT_EQ(svc_->GetPersonBaseInfo("obama")->gender, 1);
+  EXPECT_EQ(Code(svc_->GetPersonBaseInfo("nobody")), "InvalidParameterValue.PersonIdNotExist");
+  EXPECT_EQ(Code(svc_->GetPersonList("nope", 0, 10)), "InvalidParameterValue.GroupIdNotExist");
+
+  ModifyPersonBaseInfoRequest mb;
+  mb.person_id = "obama";
+  mb.person_name = "Barack";
+  ASSERT_EQ(Code(svc_->ModifyPersonBaseInfo(mb)), "ok");
+  EXPECT_EQ(svc_->GetPersonBaseInfo("obama")->person_name, "Barack");
+  mb.gender = 9;
+  EXPECT_EQ(Code(svc_->ModifyPersonBaseInfo(mb)), "InvalidParameterValue.PersonGenderIllegal");
+  ModifyPersonGroupInfoRequest mg;
+  mg.group_id = "g";
+  mg.person_id = "obama";
+  mg.person_ex_descriptions = {{0, "law"}};
+  ASSERT_EQ(Code(svc_->ModifyPersonGroupInfo(mg)), "ok");
+  EXPECT_EQ(svc_->GetPersonGroupInfo("obama", 0, 10)->person_group_infos[0].person_ex_descriptions[0], "law");
+}
+
+TEST_F(FaceServiceTest, FaceLimitsAndPerImageCodes) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("g"))), "ok");
+  ASSERT_EQ(Code(svc_->CreatePerson(Person("g", "obama", "obama.jpg"))), "ok");
+  CreateFaceRequest cf;
+  cf.person_id = "obama";
+  for (int i = 0; i < 5; ++i) cf.images.push_back(Bytes(Photo("obama2.jpg")));
+  EXPECT_EQ(Code(svc_->CreateFace(cf)), "InvalidParameterValue.UploadFaceNumExceed");
+  cf.images = {Bytes(Photo("obama2.jpg")), Bytes(Photo("white.png")), std::vector<std::uint8_t>{1, 2, 3, 4},
+               Bytes(Photo("biden.jpg"))};
+  cf.face_match_threshold = 60;
+  auto r = svc_->CreateFace(cf);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->ret_code, (std::vector<int>{0, -1101, -1102, -1604}));
+  EXPECT_EQ(r->suc_face_num, 1u);
+  EXPECT_EQ(r->suc_indexes, (std::vector<std::size_t>{0}));
+  cf.face_match_threshold = 101;
+  EXPECT_EQ(Code(svc_->CreateFace(cf)), "InvalidParameterValue.FaceMatchThresholdIllegal");
+  cf.face_match_threshold = 0;
+  cf.images = {Bytes(Photo("obama3.jpg")), Bytes(Photo("obama-480p.jpg")), Bytes(Photo("obama_small.jpg"))};
+  auto r3 = svc_->CreateFace(cf);  // 2 + 3 = 5 faces: allowed
+  ASSERT_TRUE(r3.ok()) << r3.error().message;
+  ASSERT_EQ(r3->suc_face_num, 3u);
+  cf.images = {Bytes(Photo("obama2.jpg"))};
+  EXPECT_EQ(Code(svc_->CreateFace(cf)), "InvalidParameterValue.PersonFaceNumExceed");
+  cf.person_id = "nobody";
+  EXPECT_EQ(Code(svc_->CreateFace(cf)), "InvalidParameterValue.PersonIdNotExist");
+  cf.images.clear();
+  cf.person_id = "obama";
+  EXPECT_EQ(Code(svc_->CreateFace(cf)), "MissingParameter.ErrorParameterEmpty");
+
+  auto faces = svc_->GetPersonBaseInfo("obama")->face_ids;
+  ASSERT_EQ(faces.size(), 5u);
+  EXPECT_EQ(Code(svc_->DeleteFace("obama", faces)), "InvalidParameterValue.DeleteFaceNumExceed");
+  EXPECT_EQ(svc_->GetPersonBaseInfo("obama")->face_ids.size(), 5u);
+  auto del = svc_->DeleteFace("obama", {faces[0], faces[1], "1234", faces[0]});
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->suc_deleted_num, 2u);
+  EXPECT_EQ(svc_->GetPersonBaseInfo("obama")->face_ids, (std::vector<std::string>{faces[2], faces[3], faces[4]}));
+  EXPECT_EQ(Code(svc_->DeleteFace("nobody", {faces[2]})), "InvalidParameterValue.PersonIdNotExist");
+}
+
+TEST_F(FaceServiceTest, GroupsPerPersonAndMembership) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("home"))), "ok");
+  ASSERT_EQ(Code(svc_->CreatePerson(Person("home", "obama", "obama.jpg"))), "ok");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    ids.push_back("g" + std::to_string(i));
+    ASSERT_EQ(Code(svc_->CreateGroup(Group(ids.back()))), "ok");
+  }
+  EXPECT_EQ(Code(svc_->CopyPerson("obama", {"g0", "nope"})), "InvalidParameterValue.GroupIdNotExist");
+  EXPECT_EQ(Code(svc_->CopyPerson("nobody", {"g0"})), "InvalidParameterValue.PersonIdNotExist");
+  // home + 99 = 100 groups: allowed; one more is not.
+  auto copied = svc_->CopyPerson("obama", std::vector<std::string>(ids.begin(), ids.begin() + 99));
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  EXPECT_EQ(copied->suc_group_num, 99u);
+  EXPECT_EQ(Code(svc_->CopyPerson("obama", {"g99"})), "InvalidParameterValue.GroupNumPerPersonExceed");
+  EXPECT_EQ(svc_->CopyPerson("obama", {"g0"})->suc_group_num, 0u);  // already there
+  EXPECT_EQ(svc_->GetPersonGroupInfo("obama", 0, 1000)->group_num, 100u);
+  EXPECT_EQ(svc_->GetPersonListNum("g5")->face_num, 1u);
+
+  EXPECT_EQ(Code(svc_->DeletePersonFromGroup("obama", "g99")), "FailedOperation.GroupPersonMapNotExist");
+  ASSERT_EQ(Code(svc_->DeletePersonFromGroup("obama", "g0")), "ok");
+  EXPECT_EQ(svc_->GetPersonListNum("g0")->person_num, 0u);
+  EXPECT_EQ(svc_->GetPersonListNum("g0")->face_num, 0u);
+  // Deleting a group keeps persons that are in other groups.
+  ASSERT_EQ(Code(svc_->DeleteGroup("home")), "ok");
+  EXPECT_EQ(Code(svc_->GetPersonBaseInfo("obama")), "ok");
+  // Removing a person from its last group deletes the person.
+  for (int i = 2; i < 99; ++i)
+    ASSERT_EQ(Code(svc_->DeletePersonFromGroup("obama", ids[static_cast<std::size_t>(i)])), "ok");
+  ASSERT_EQ(Code(svc_->DeletePersonFromGroup("obama", "g1")), "ok");
+  EXPECT_EQ(Code(svc_->GetPersonBaseInfo("obama")), "InvalidParameterValue.PersonIdNotExist");
+}
+
+TEST_F(FaceServiceTest, SearchVerifyAndUniqueness) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("a"))), "ok");
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("b"))), "ok");
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("empty"))), "ok");
+  ASSERT_EQ(Code(svc_->CreatePerson(Person("a", "obama", "obama.jpg"))), "ok");
+  ASSERT_EQ(Code(svc_->CreatePerson(Person("b", "biden", "biden.jpg"))), "ok");
+  SearchRequest s;
+  s.group_ids = {"a", "b"};
+  s.image = Bytes(Photo("obama2.jpg"));
+  s.need_person_info = true;
+  auto r = svc_->SearchFaces(s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->results.size(), 1u);
+  ASSERT_EQ(r->results[0].candidates.size(), 2u);
+  EXPECT_EQ(r->results[0].candidates[0].person_id, "obama");
+  EXPECT_EQ(r->results[0].candidates[0].group_id, "a");
+  EXPECT_GT(r->results[0].candidates[0].score, 60.0f);
+  EXPECT_LT(r->results[0].candidates[1].score, 40.0f);
+  EXPECT_EQ(r->results[0].candidates[0].person_name.value_or(""), "Name obama");
+  s.face_match_threshold = 60;
+  EXPECT_EQ(svc_->SearchFaces(s)->results[0].candidates.size(), 1u);
+  auto by_group = svc_->SearchPersons(s, /*by_group=*/true);
+  ASSERT_TRUE(by_group.ok());
+  ASSERT_EQ(by_group->results[0].by_group.size(), 2u);
+  EXPECT_EQ(by_group->results[0].by_group[0].candidates.size(), 1u);
+  EXPECT_EQ(by_group->results[0].by_group[1].candidates.size(), 0u);
+  // Two faces in one photo, each searched.
+  s.image = Bytes(Photo("obama_and_biden.jpg"));
+  s.max_face_num = 2;
+  s.face_match_threshold = 0;
+  auto two = svc_->SearchPersons(s);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->face_num, 2u);
+
+  s.group_ids = {"a", "nope"};
+  EXPECT_EQ(Code(svc_->SearchFaces(s)), "InvalidParameterValue.GroupIdNotExist");
+  s.group_ids = {"empty"};
+  EXPECT_EQ(Code(svc_->SearchFaces(s)), "InvalidParameterValue.NoFaceInGroups");
+  s.group_ids = std::vector<std::string>(101, "a");
+  EXPECT_EQ(Code(svc_->SearchFaces(s)), "InvalidParameterValue.GroupIdsExceed");
+  s.group_ids = {"a"};
+  s.max_person_num = 101;
+  EXPECT_EQ(Code(svc_->SearchFaces(s)), "InvalidParameterValue.SearchPersonsExceed");
+  s.max_person_num = 5;
+  s.max_face_num = 11;
+  EXPECT_EQ(Code(svc_->SearchFaces(s)), "FailedOperation.SearchFacesExceed");
+
+  auto v = svc_->VerifyFace("obama", Bytes(Photo("obama3.jpg")));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->is_match);
+  auto vp = svc_->VerifyPerson("obama", Bytes(Photo("biden.jpg")));
+  ASSERT_TRUE(vp.ok());
+  EXPECT_FALSE(vp->is_match);
+  EXPECT_EQ(Code(svc_->VerifyFace("nobody", Bytes(Photo("obama3.jpg")))), "InvalidParameterValue.PersonIdNotExist");
+  auto cmp = svc_->CompareFace(Bytes(Photo("obama.jpg")), Bytes(Photo("obama2.jpg")));
+  ASSERT_TRUE(cmp.ok());
+  EXPECT_GT(cmp->score, 50.0f);
+
+  // UniquePersonControl: the same face again is reported, nothing created.
+  auto dup = Person("a", "obama-again", "obama2.jpg");
+  dup.unique_person_control = 2;
+  auto d = svc_->CreatePerson(dup);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->similar_person_id, "obama");
+  EXPECT_TRUE(d->face_id.empty());
+  EXPECT_EQ(Code(svc_->GetPersonBaseInfo("obama-again")), "InvalidParameterValue.PersonIdNotExist");
+  dup.unique_person_control = 0;
+  EXPECT_EQ(Code(svc_->CreatePerson(dup)), "ok");
+}
+
+TEST_F(FaceServiceTest, EverythingSurvivesARestart) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("g", {"dept"}))), "ok");
+  ASSERT_EQ(Code(svc_->CreatePerson(Person("g", "obama", "obama.jpg"))), "ok");
+  svc_.reset();
+  auto again = MakeService(dir_);
+  EXPECT_EQ(again->GetGroupInfo("g")->group_ex_descriptions, (std::vector<std::string>{"dept"}));
+  EXPECT_EQ(again->GetPersonBaseInfo("obama")->face_ids.size(), 1u);
+  SearchRequest s;
+  s.group_ids = {"g"};
+  s.image = Bytes(Photo("obama2.jpg"));
+  auto r = again->SearchFaces(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->results[0].candidates.at(0).person_id, "obama");
+}
+
+}  // namespace
+}  // namespace facekit::service
