@@ -25,10 +25,24 @@ Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g);
 /// Prints "facekit: error <Code>: <message>" to stderr and returns exit status 1.
 int Fail(const Status& status);
 
-/// The regular files directly inside `dir`, sorted by path.
+/// The regular files directly inside `dir`, sorted by path (empty when `dir`
+/// cannot be read).
 std::vector<std::string> SortedFiles(const std::string& dir);
 
 /// Milliseconds since an arbitrary epoch (steady clock).
 double NowMs();
+
+/// "label [#####.....] 12/40 unit" on stderr, redrawn in place; silent when
+/// stderr is not a terminal.
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, std::size_t total, std::string unit);
+  void Update(std::size_t done);
+
+ private:
+  std::string label_, unit_;
+  std::size_t total_;
+  bool tty_;
+};
 
 }  // namespace facekit::cli

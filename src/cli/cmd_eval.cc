@@ -78,7 +78,7 @@ class EmbeddingCache {
 Result<std::vector<eval::ScoredPair>> ScorePairs(const eval::LfwPairs& pairs, EmbeddingCache& cache, const char* label,
                                                  size_t* skipped) {
   std::vector<eval::ScoredPair> scored;
-  bool tty = isatty(2) != 0;
+  ProgressBar progress(label, pairs.pairs.size(), "pairs");
   for (size_t i = 0; i < pairs.pairs.size(); ++i) {
     const eval::LfwPair& p = pairs.pairs[i];
     const EmbeddedImage& a = cache.Get(p.name1, p.n1);
@@ -91,13 +91,7 @@ Result<std::vector<eval::ScoredPair>> ScorePairs(const eval::LfwPairs& pairs, Em
         return e->error;
       }
     }
-    if (tty && (i % 10 == 0 || i + 1 == pairs.pairs.size())) {
-      const int width = 30;
-      int filled = static_cast<int>((i + 1) * width / pairs.pairs.size());
-      std::fprintf(stderr, "\r%-5s [%s%s] %zu/%zu pairs", label, std::string(static_cast<size_t>(filled), '#').c_str(),
-                   std::string(static_cast<size_t>(width - filled), '.').c_str(), i + 1, pairs.pairs.size());
-      if (i + 1 == pairs.pairs.size()) std::fprintf(stderr, "\n");
-    }
+    if (i % 10 == 0 || i + 1 == pairs.pairs.size()) progress.Update(i + 1);
     if (missing) {
       ++*skipped;
       continue;

@@ -21,6 +21,12 @@ void RegisterSelfcheck(CLI::App& app, const GlobalOptions& g, Action* run);
 /// Returns the "eval" subcommand so that other files can add to it.
 CLI::App* RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run);
+/// `facekit gallery ...` (create-group, enroll, search, list, delete, export, import).
+void RegisterGallery(CLI::App& app, const GlobalOptions& g, Action* run);
+/// export and import, under the gallery subcommand.
+void RegisterGalleryTransfer(CLI::App* gallery_app, const GlobalOptions& g, Action* run);
+/// `facekit eval identify`, under the eval subcommand.
+void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 /// `facekit bench search`.
 void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.

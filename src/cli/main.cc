@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   RegisterSelfcheck(app, g, &run);
   CLI::App* eval_app = RegisterEval(app, g, &run);
   RegisterLiveness(app, eval_app, g, &run);
+  RegisterIdentify(eval_app, g, &run);
   RegisterCalibrate(app, g, &run);
+  RegisterGallery(app, g, &run);
   RegisterBench(app, g, &run);
   try {
     app.parse(argc, argv);

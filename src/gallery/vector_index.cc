@@ -1,12 +1,15 @@
 #include "gallery/vector_index.h"
 
+#include <faiss/Clustering.h>
 #include <faiss/Index.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/HNSW.h>
-#include <faiss/impl/IDSelector.h>
 #include <fcntl.h>
+#include <immintrin.h>
+#include <omp.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +33,8 @@ const char* IndexKindName(IndexKind kind) {
       return "flat";
     case IndexKind::kHnsw:
       return "hnsw";
+    case IndexKind::kIvf:
+      return "ivf";
   }
   return "?";
 }
@@ -38,29 +43,13 @@ Result<IndexKind> ParseIndexKind(const std::string& name) {
   if (name == "auto") return IndexKind::kAuto;
   if (name == "flat") return IndexKind::kFlat;
   if (name == "hnsw") return IndexKind::kHnsw;
-  return Status(StatusCode::kInvalidArgument, "unknown index kind '" + name + "' (auto, flat or hnsw)");
+  if (name == "ivf") return IndexKind::kIvf;
+  return Status(StatusCode::kInvalidArgument, "unknown index kind '" + name + "' (auto, flat, hnsw or ivf)");
 }
 
 namespace {
 
 using faiss_idx = faiss::Index::idx_t;
-
-// Distance for FAISS's HNSW, which keeps the smallest: the negated inner
-// product, computed by our kernels straight from VectorIndex's rows.
-class NegativeInnerProduct final : public faiss::DistanceComputer {
- public:
-  NegativeInnerProduct(const float* rows, std::size_t dim) : rows_(rows), dim_(dim) {}
-  void set_query(const float* x) override { query_ = x; }
-  float operator()(faiss_idx i) override { return -Dot(query_, rows_ + static_cast<std::size_t>(i) * dim_, dim_); }
-  float symmetric_dis(faiss_idx i, faiss_idx j) override {
-    return -Dot(rows_ + static_cast<std::size_t>(i) * dim_, rows_ + static_cast<std::size_t>(j) * dim_, dim_);
-  }
-
- private:
-  const float* rows_;
-  std::size_t dim_;
-  const float* query_ = nullptr;
-};
 
 // FAISS storage that owns no vectors: the rows live in VectorIndex::data_,
 // which is appended before the graph's add() is called.
@@ -99,14 +88,66 @@ class RowStorage final : public faiss::Index {
   const std::vector<float>* rows_;
 };
 
-class AliveSelector final : public faiss::IDSelector {
+// Asks for transparent huge pages on a large array (fewer TLB misses when a
+// search jumps between rows of a gigabyte of vectors). Best effort: pages
+// touched before the call are left as they are.
+template <typename T>
+void AdviseHugePages(const std::vector<T>& v) {
+  constexpr std::uintptr_t kHuge = 2u << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+  const std::uintptr_t end = begin + v.capacity() * sizeof(T);
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  if (end > first + kHuge) ::madvise(reinterpret_cast<void*>(first), (end - first) & ~(kHuge - 1), MADV_HUGEPAGE);
+}
+
+// Exact inner-product search over a few thousand centroids with our
+// kernels: the assignment step FAISS's k-means calls (Debian's BLAS-backed
+// IndexFlatIP would do it with reference BLAS).
+class CentroidIndex final : public faiss::Index {
  public:
-  explicit AliveSelector(const std::vector<std::uint8_t>* alive) : alive_(alive) {}
-  bool is_member(faiss_idx id) const override { return (*alive_)[static_cast<std::size_t>(id)] != 0; }
+  explicit CentroidIndex(int dim) : faiss::Index(dim, faiss::METRIC_INNER_PRODUCT) {}
+  void add(faiss_idx n, const float* x) override {
+    data_.insert(data_.end(), x, x + n * d);
+    ntotal += n;
+  }
+  void reset() override {
+    data_.clear();
+    ntotal = 0;
+  }
+  void search(faiss_idx n, const float* x, faiss_idx k, float* distances, faiss_idx* labels,
+              const faiss::SearchParameters*) const override {
+    const auto dim = static_cast<std::size_t>(d);
+    const auto count = static_cast<std::size_t>(ntotal);
+#pragma omp parallel
+    {
+      std::vector<float> scores(count);
+#pragma omp for schedule(static)
+      for (faiss_idx i = 0; i < n; ++i) {
+        DotMany(x + static_cast<std::size_t>(i) * dim, data_.data(), count, dim, scores.data());
+        std::vector<std::size_t> order(count);
+        for (std::size_t j = 0; j < count; ++j) order[j] = j;
+        const auto kk = std::min<std::size_t>(static_cast<std::size_t>(k), count);
+        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk), order.end(),
+                          [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+        for (std::size_t j = 0; j < static_cast<std::size_t>(k); ++j) {
+          const std::size_t out = static_cast<std::size_t>(i) * static_cast<std::size_t>(k) + j;
+          labels[out] = j < kk ? static_cast<faiss_idx>(order[j]) : -1;
+          distances[out] = j < kk ? scores[order[j]] : -std::numeric_limits<float>::max();
+        }
+      }
+    }
+  }
 
  private:
-  const std::vector<std::uint8_t>* alive_;
+  std::vector<float> data_;
 };
+
+std::size_t AutoNlist(std::size_t n) {
+  const double target = 4.0 * std::sqrt(static_cast<double>(std::max<std::size_t>(n, 1)));
+  std::size_t nlist = 16;
+  while (nlist * 2 <= static_cast<std::size_t>(target) && nlist < 65536) nlist *= 2;
+  return nlist;
+}
 
 // Keeps the k best (highest score) hits seen.
 class TopK {
@@ -213,6 +254,8 @@ class SnapshotReader {
     if (!Value(n)) return false;
     if (expected != std::numeric_limits<std::uint64_t>::max() && n != expected) return ok_ = false;
     if (n > remaining_ / sizeof(T)) return ok_ = false;
+    v.reserve(static_cast<std::size_t>(n));
+    AdviseHugePages(v);
     v.resize(static_cast<std::size_t>(n));
     return Raw(v.data(), v.size() * sizeof(T));
   }
@@ -242,6 +285,41 @@ struct VectorIndex::Graph {
   faiss::IndexHNSW hnsw;
 };
 
+struct VectorIndex::Ivf {
+  std::size_t nlist = 0;
+  std::vector<float> centroids;        // nlist x dim
+  std::vector<float> sq_min, sq_step;  // per dimension
+  struct List {
+    std::vector<std::uint8_t> codes;  // rows x dim
+    std::vector<std::uint32_t> rows;
+  };
+  std::vector<List> lists;
+  std::vector<std::uint32_t> row_list, row_pos;  // per row
+  std::size_t trained_size = 0;
+
+  std::uint32_t Nearest(const float* v, std::size_t dim) const {
+    thread_local std::vector<float> scores;
+    scores.resize(nlist);
+    DotMany(v, centroids.data(), nlist, dim, scores.data());
+    return static_cast<std::uint32_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+  }
+  void Encode(const float* v, std::size_t dim, std::uint8_t* out) const {
+    for (std::size_t j = 0; j < dim; ++j) {
+      const float c = std::floor((v[j] - sq_min[j]) / sq_step[j]);
+      out[j] = static_cast<std::uint8_t>(std::clamp(c, 0.0f, 255.0f));
+    }
+  }
+  void Append(std::uint32_t list, std::size_t row, const float* v, std::size_t dim) {
+    List& l = lists[list];
+    const std::size_t at = l.codes.size();
+    l.codes.resize(at + dim);
+    Encode(v, dim, l.codes.data() + at);
+    row_list[row] = list;
+    row_pos[row] = static_cast<std::uint32_t>(l.rows.size());
+    l.rows.push_back(static_cast<std::uint32_t>(row));
+  }
+};
+
 VectorIndex::VectorIndex(int dim, IndexOptions options) : dim_(dim), options_(options) {
   if (options_.kind == IndexKind::kHnsw) graph_ = std::make_unique<Graph>(dim_, &data_, options_.hnsw_m);
   if (graph_) {
@@ -252,7 +330,11 @@ VectorIndex::VectorIndex(int dim, IndexOptions options) : dim_(dim), options_(op
 
 VectorIndex::~VectorIndex() = default;
 
-IndexKind VectorIndex::kind() const { return graph_ ? IndexKind::kHnsw : IndexKind::kFlat; }
+IndexKind VectorIndex::kind() const {
+  if (graph_) return IndexKind::kHnsw;
+  if (ivf_) return IndexKind::kIvf;
+  return IndexKind::kFlat;
+}
 
 const float* VectorIndex::Row(std::size_t row) const { return data_.data() + row * static_cast<std::size_t>(dim_); }
 
@@ -268,6 +350,10 @@ Status VectorIndex::CheckVector(std::span<const float> vector) const {
 }
 
 void VectorIndex::AppendRow(std::int64_t key, const float* vector, std::uint64_t tag) {
+  if (data_.size() + static_cast<std::size_t>(dim_) > data_.capacity()) {
+    data_.reserve(std::max(data_.capacity() * 2, data_.size() + static_cast<std::size_t>(dim_)));
+    AdviseHugePages(data_);
+  }
   data_.insert(data_.end(), vector, vector + dim_);
   keys_.push_back(key);
   tags_.push_back(tag);
@@ -275,17 +361,105 @@ void VectorIndex::AppendRow(std::int64_t key, const float* vector, std::uint64_t
   key_to_row_[key] = keys_.size() - 1;
 }
 
-bool VectorIndex::WantGraph(std::size_t live) const {
+IndexKind VectorIndex::Target(std::size_t live) const {
   switch (options_.kind) {
     case IndexKind::kFlat:
-      return false;
     case IndexKind::kHnsw:
-      return true;
-    case IndexKind::kAuto:
-      if (graph_) return live * 2 >= options_.hnsw_threshold;
-      return live >= options_.hnsw_threshold;
+    case IndexKind::kIvf:
+      return options_.kind;
+    case IndexKind::kAuto: {
+      const bool approx =
+          kind() != IndexKind::kFlat ? live * 2 >= options_.approx_threshold : live >= options_.approx_threshold;
+      return approx ? options_.approx_kind : IndexKind::kFlat;
+    }
   }
-  return false;
+  return IndexKind::kFlat;
+}
+
+Status VectorIndex::Build(IndexKind target) {
+  graph_.reset();
+  ivf_.reset();
+  if (target == IndexKind::kHnsw) return BuildGraph();
+  if (target == IndexKind::kIvf) return BuildIvf();
+  return Status::Ok();
+}
+
+Status VectorIndex::BuildIvf() {
+  const auto d = static_cast<std::size_t>(dim_);
+  auto ivf = std::make_unique<Ivf>();
+  const std::size_t n = rows();
+  ivf->nlist = options_.ivf_nlist > 0 ? options_.ivf_nlist : AutoNlist(n);
+  ivf->nlist = std::max<std::size_t>(1, std::min(ivf->nlist, std::max<std::size_t>(n, 1)));
+  ivf->trained_size = n;
+  if (n > 0) {
+    try {
+      faiss::ClusteringParameters cp;
+      cp.niter = 12;
+      cp.spherical = true;
+      cp.max_points_per_centroid = 64;
+      cp.min_points_per_centroid = 1;
+      cp.seed = 1234;
+      faiss::Clustering km(dim_, static_cast<int>(ivf->nlist), cp);
+      CentroidIndex assign(dim_);
+      km.train(static_cast<faiss_idx>(n), data_.data(), assign);
+      ivf->centroids = std::move(km.centroids);
+    } catch (const std::exception& e) {
+      return Status(StatusCode::kInternal, std::string("IVF training failed: ") + e.what());
+    }
+  } else {
+    ivf->centroids.assign(d, 0.0f);
+    ivf->nlist = 1;
+  }
+  // Quantiser range per dimension, from every row, with a little margin.
+  ivf->sq_min.assign(d, std::numeric_limits<float>::max());
+  std::vector<float> hi(d, -std::numeric_limits<float>::max());
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* v = Row(r);
+    for (std::size_t j = 0; j < d; ++j) {
+      ivf->sq_min[j] = std::min(ivf->sq_min[j], v[j]);
+      hi[j] = std::max(hi[j], v[j]);
+    }
+  }
+  ivf->sq_step.resize(d);
+  for (std::size_t j = 0; j < d; ++j) {
+    if (n == 0) {
+      ivf->sq_min[j] = -1.0f;
+      hi[j] = 1.0f;
+    }
+    const float margin = 0.02f * (hi[j] - ivf->sq_min[j]) + 1e-6f;
+    ivf->sq_min[j] -= margin;
+    ivf->sq_step[j] = (hi[j] + margin - ivf->sq_min[j]) / 256.0f;
+  }
+  ivf->lists.assign(ivf->nlist, {});
+  ivf->row_list.assign(n, 0);
+  ivf->row_pos.assign(n, 0);
+  std::vector<std::uint32_t> assignment(n);
+#pragma omp parallel for schedule(static)
+  for (std::size_t r = 0; r < n; ++r) assignment[r] = ivf->Nearest(Row(r), d);
+  for (std::size_t r = 0; r < n; ++r) ivf->Append(assignment[r], r, Row(r), d);
+  ivf_ = std::move(ivf);
+  return Status::Ok();
+}
+
+void VectorIndex::IvfInsert(std::size_t row) {
+  const auto d = static_cast<std::size_t>(dim_);
+  ivf_->row_list.resize(rows());
+  ivf_->row_pos.resize(rows());
+  ivf_->Append(ivf_->Nearest(Row(row), d), row, Row(row), d);
+}
+
+void VectorIndex::IvfDetach(std::size_t row) {
+  const auto d = static_cast<std::size_t>(dim_);
+  Ivf::List& l = ivf_->lists[ivf_->row_list[row]];
+  const std::size_t pos = ivf_->row_pos[row];
+  const std::size_t last = l.rows.size() - 1;
+  if (pos != last) {
+    std::memcpy(l.codes.data() + pos * d, l.codes.data() + last * d, d);
+    l.rows[pos] = l.rows[last];
+    ivf_->row_pos[l.rows[pos]] = static_cast<std::uint32_t>(pos);
+  }
+  l.rows.pop_back();
+  l.codes.resize(last * d);
 }
 
 Status VectorIndex::BuildGraph() {
@@ -313,7 +487,11 @@ Status VectorIndex::Add(std::int64_t key, std::span<const float> vector, std::ui
     }
     return Status::Ok();
   }
-  if (WantGraph(size())) return BuildGraph();
+  if (ivf_) {
+    IvfInsert(rows() - 1);
+    return Status::Ok();
+  }
+  if (Target(size()) != IndexKind::kFlat) return Build(Target(size()));
   return Status::Ok();
 }
 
@@ -329,6 +507,7 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
   for (std::int64_t key : keys) Remove(key);
   const std::size_t first = rows();
   data_.reserve(data_.size() + vectors.size());
+  AdviseHugePages(data_);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     // A key repeated inside the batch: the last one wins.
     if (auto it = key_to_row_.find(keys[i]); it != key_to_row_.end()) {
@@ -344,9 +523,12 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("adding to the HNSW graph failed: ") + e.what());
     }
-  } else if (WantGraph(size())) {
+  } else if (ivf_) {
+    for (std::size_t row = first; row < rows(); ++row) IvfInsert(row);
     if (dead_ > 0) return Compact();
-    return BuildGraph();
+  } else if (Target(size()) != IndexKind::kFlat) {
+    if (dead_ > 0) return Compact();
+    return Build(Target(size()));
   } else if (dead_ > 0) {
     return Compact();  // flat rows stay dense
   }
@@ -363,9 +545,20 @@ bool VectorIndex::Remove(std::int64_t key) {
     ++dead_;
     return true;
   }
-  // Flat: move the last row into the hole.
+  // Flat and IVF: move the last row into the hole.
   const std::size_t last = rows() - 1;
   const std::size_t d = static_cast<std::size_t>(dim_);
+  if (ivf_) {
+    IvfDetach(row);
+    if (row != last) {
+      const std::uint32_t list = ivf_->row_list[last], pos = ivf_->row_pos[last];
+      ivf_->lists[list].rows[pos] = static_cast<std::uint32_t>(row);
+      ivf_->row_list[row] = list;
+      ivf_->row_pos[row] = pos;
+    }
+    ivf_->row_list.pop_back();
+    ivf_->row_pos.pop_back();
+  }
   if (row != last) {
     std::memcpy(data_.data() + row * d, data_.data() + last * d, d * sizeof(float));
     keys_[row] = keys_[last];
@@ -395,46 +588,181 @@ std::vector<Hit> VectorIndex::SearchExact(const float* query, std::size_t k) con
   return top.Take();
 }
 
+void VectorIndex::SetNprobe(int nprobe) { options_.nprobe = nprobe; }
+
 void VectorIndex::SetEfSearch(int ef_search) {
   options_.ef_search = ef_search;
   if (graph_) graph_->hnsw.hnsw.efSearch = ef_search;
 }
 
-std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
-  if (!graph_ || k == 0 || size() == 0) return SearchExact(query, k);
-  // One visited table per thread, reused across searches (advance() clears it
-  // lazily); resized when the graph has grown.
-  thread_local std::unique_ptr<faiss::VisitedTable> visited;
-  if (!visited || visited->visited.size() < rows()) {
-    visited = std::make_unique<faiss::VisitedTable>(static_cast<int>(rows() + rows() / 4 + 1024));
-  } else {
-    visited->advance();
+namespace {
+
+// Per-thread visited marks: a stamp per row, so clearing is one increment.
+class VisitedStamps {
+ public:
+  void Begin(std::size_t rows) {
+    if (marks_.size() < rows) marks_.assign(rows + rows / 4 + 1024, 0);
+    if (++stamp_ == 0) {
+      std::fill(marks_.begin(), marks_.end(), 0);
+      stamp_ = 1;
+    }
   }
-  const std::size_t want = std::min(k, size());
-  // FAISS 1.7.3 takes the candidate list length from the graph, not from
-  // the parameters (it uses max(efSearch, k)); SetEfSearch sets it.
-  faiss::SearchParametersHNSW params;
-  params.efSearch = graph_->hnsw.hnsw.efSearch;
-  AliveSelector selector(&alive_);
-  if (dead_ > 0) params.sel = &selector;
-  std::vector<faiss_idx> ids(want, -1);
-  std::vector<float> distances(want, std::numeric_limits<float>::max());
-  NegativeInnerProduct distance(data_.data(), static_cast<std::size_t>(dim_));
-  distance.set_query(query);
-  try {
-    graph_->hnsw.hnsw.search(distance, static_cast<int>(want), ids.data(), distances.data(), *visited, &params);
-  } catch (const std::exception&) {
-    return SearchExact(query, k);
+  // True the first time a row is seen in this search.
+  bool Visit(std::size_t row) {
+    if (marks_[row] == stamp_) return false;
+    marks_[row] = stamp_;
+    return true;
+  }
+
+ private:
+  std::vector<std::uint16_t> marks_;
+  std::uint16_t stamp_ = 0;
+};
+
+inline void PrefetchRow(const float* row, std::size_t dim) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (std::size_t off = 0; off < dim * sizeof(float); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+}
+
+struct Scored {
+  float score;
+  std::size_t row;
+};
+struct WorseFirst {  // min-heap on score: the worst kept result on top
+  bool operator()(const Scored& a, const Scored& b) const { return a.score > b.score; }
+};
+struct BestFirst {  // max-heap on score: the most promising candidate on top
+  bool operator()(const Scored& a, const Scored& b) const { return a.score < b.score; }
+};
+
+}  // namespace
+
+// Beam search over FAISS's HNSW graph (greedy descent through the upper
+// levels, then a best-first search of level 0 keeping `ef` results), written
+// here rather than calling faiss::HNSW::search so that the next vectors are
+// prefetched while the current one is scored; dead rows are walked through
+// but never returned.
+std::vector<Hit> VectorIndex::SearchIvf(const float* query, std::size_t k) const {
+  const Ivf& ivf = *ivf_;
+  const auto d = static_cast<std::size_t>(dim_);
+  thread_local std::vector<float> scores;
+  scores.resize(std::max(ivf.nlist, std::size_t{1024}));
+  DotMany(query, ivf.centroids.data(), ivf.nlist, d, scores.data());
+  std::vector<std::uint32_t> order(ivf.nlist);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  const std::size_t probes = std::min<std::size_t>(ivf.nlist, static_cast<std::size_t>(std::max(1, options_.nprobe)));
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probes), order.end(),
+                    [&](std::uint32_t a, std::uint32_t b) { return scores[a] > scores[b]; });
+  // Quantised score = base + sum_j w_j * code_j (see Ivf::Encode).
+  thread_local std::vector<float> w;
+  w.resize(d);
+  float base = 0;
+  for (std::size_t j = 0; j < d; ++j) {
+    w[j] = query[j] * ivf.sq_step[j];
+    base += query[j] * (ivf.sq_min[j] + 0.5f * ivf.sq_step[j]);
+  }
+  const std::size_t keep = std::max<std::size_t>(k, static_cast<std::size_t>(std::max(1, options_.rerank)));
+  std::priority_queue<Scored, std::vector<Scored>, WorseFirst> best;
+  for (std::size_t p = 0; p < probes; ++p) {
+    const Ivf::List& l = ivf.lists[order[p]];
+    const std::size_t n = l.rows.size();
+    if (scores.size() < n) scores.resize(n);
+    DotU8Many(w.data(), l.codes.data(), n, d, scores.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const float s = base + scores[i];
+      if (best.size() < keep) {
+        best.push({s, l.rows[i]});
+      } else if (s > best.top().score) {
+        best.pop();
+        best.push({s, l.rows[i]});
+      }
+    }
+  }
+  // Exact scores for the survivors.
+  TopK top(k);
+  while (!best.empty()) {
+    const std::size_t row = best.top().row;
+    best.pop();
+    top.Offer(keys_[row], Dot(query, Row(row), d));
+  }
+  return top.Take();
+}
+
+std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
+  if (k == 0 || size() == 0) return {};
+  if (ivf_) return SearchIvf(query, k);
+  if (!graph_) return SearchExact(query, k);
+  const faiss::HNSW& h = graph_->hnsw.hnsw;
+  const std::size_t d = static_cast<std::size_t>(dim_);
+  const auto score = [&](std::size_t row) { return Dot(query, data_.data() + row * d, d); };
+  const auto range = [&](std::size_t row, int level, std::size_t* begin, std::size_t* end) {
+    *begin = h.offsets[row] + static_cast<std::size_t>(h.cum_nneighbor_per_level[static_cast<std::size_t>(level)]);
+    *end = h.offsets[row] + static_cast<std::size_t>(h.cum_nneighbor_per_level[static_cast<std::size_t>(level) + 1]);
+  };
+  if (h.entry_point < 0) return SearchExact(query, k);
+  std::size_t entry = static_cast<std::size_t>(h.entry_point);
+  float entry_score = score(entry);
+  for (int level = h.max_level; level >= 1; --level) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      std::size_t begin, end;
+      range(entry, level, &begin, &end);
+      for (std::size_t i = begin; i < end; ++i) {
+        const int nb = h.neighbors[i];
+        if (nb < 0) break;
+        const float s = score(static_cast<std::size_t>(nb));
+        if (s > entry_score) {
+          entry_score = s;
+          entry = static_cast<std::size_t>(nb);
+          moved = true;
+        }
+      }
+    }
+  }
+  const std::size_t ef = std::max<std::size_t>(k, static_cast<std::size_t>(std::max(1, h.efSearch)));
+  thread_local VisitedStamps visited;
+  visited.Begin(rows());
+  std::priority_queue<Scored, std::vector<Scored>, BestFirst> candidates;
+  std::priority_queue<Scored, std::vector<Scored>, WorseFirst> results;
+  visited.Visit(entry);
+  candidates.push({entry_score, entry});
+  if (alive_[entry]) results.push({entry_score, entry});
+  std::vector<std::size_t> fresh;
+  fresh.reserve(128);
+  while (!candidates.empty()) {
+    const Scored c = candidates.top();
+    if (results.size() >= ef && c.score < results.top().score) break;
+    candidates.pop();
+    std::size_t begin, end;
+    range(c.row, 0, &begin, &end);
+    fresh.clear();
+    for (std::size_t i = begin; i < end; ++i) {
+      const int nb = h.neighbors[i];
+      if (nb < 0) break;
+      if (visited.Visit(static_cast<std::size_t>(nb))) fresh.push_back(static_cast<std::size_t>(nb));
+    }
+    if (!fresh.empty()) PrefetchRow(data_.data() + fresh[0] * d, d);
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      if (i + 1 < fresh.size()) PrefetchRow(data_.data() + fresh[i + 1] * d, d);
+      const std::size_t row = fresh[i];
+      const float s = score(row);
+      if (results.size() < ef || s > results.top().score) {
+        candidates.push({s, row});
+        if (alive_[row]) {
+          results.push({s, row});
+          if (results.size() > ef) results.pop();
+        }
+      }
+    }
   }
   std::vector<Hit> hits;
-  hits.reserve(want);
-  for (std::size_t i = 0; i < want; ++i) {
-    if (ids[i] < 0) continue;
-    const auto row = static_cast<std::size_t>(ids[i]);
-    if (row >= rows() || !alive_[row]) continue;
-    hits.push_back({keys_[row], -distances[i]});
+  hits.reserve(results.size());
+  while (!results.empty()) {
+    hits.push_back({keys_[results.top().row], results.top().score});
+    results.pop();
   }
   std::sort(hits.begin(), hits.end(), TopK::Better);
+  if (hits.size() > k) hits.resize(k);
   return hits;
 }
 
@@ -454,11 +782,15 @@ std::vector<IndexEntry> VectorIndex::Entries() const {
 }
 
 bool VectorIndex::NeedsCompaction() const {
-  if (!graph_) return false;
-  if (dead_ > 0 && static_cast<double>(dead_) > options_.compaction_ratio * static_cast<double>(rows())) {
-    return true;
+  if (Target(size()) != kind()) return true;
+  if (graph_) {
+    return dead_ > 0 && static_cast<double>(dead_) > options_.compaction_ratio * static_cast<double>(rows());
   }
-  return options_.kind == IndexKind::kAuto && !WantGraph(size());
+  if (ivf_) {
+    return static_cast<double>(size()) >
+           options_.ivf_regrow * static_cast<double>(std::max<std::size_t>(ivf_->trained_size, 1000));
+  }
+  return false;
 }
 
 Status VectorIndex::Compact() {
@@ -483,10 +815,7 @@ Status VectorIndex::Compact() {
   key_to_row_.clear();
   key_to_row_.reserve(keys_.size());
   for (std::size_t row = 0; row < keys_.size(); ++row) key_to_row_[keys_[row]] = row;
-  const bool want = WantGraph(size());
-  graph_.reset();
-  if (want) return BuildGraph();
-  return Status::Ok();
+  return Build(Target(size()));
 }
 
 std::size_t VectorIndex::MemoryBytes() const {
@@ -500,6 +829,11 @@ std::size_t VectorIndex::MemoryBytes() const {
     bytes += h.neighbors.capacity() * sizeof(h.neighbors[0]) + h.levels.capacity() * sizeof(int) +
              h.offsets.capacity() * sizeof(std::size_t);
   }
+  if (ivf_) {
+    bytes += (ivf_->centroids.capacity() + ivf_->sq_min.capacity() + ivf_->sq_step.capacity()) * sizeof(float) +
+             (ivf_->row_list.capacity() + ivf_->row_pos.capacity()) * sizeof(std::uint32_t);
+    for (const auto& l : ivf_->lists) bytes += l.codes.capacity() + l.rows.capacity() * sizeof(std::uint32_t);
+  }
   return bytes;
 }
 
@@ -511,7 +845,7 @@ Status VectorIndex::Save(const std::string& path, std::uint64_t stamp) const {
   w.Raw(kMagic, sizeof(kMagic));
   w.Value(kFormatVersion);
   w.Value<std::int32_t>(dim_);
-  w.Value<std::int32_t>(graph_ ? 1 : 0);
+  w.Value<std::int32_t>(graph_ ? 1 : ivf_ ? 2 : 0);
   w.Value(stamp);
   w.Value<std::int32_t>(options_.hnsw_m);
   w.Array(keys_);
@@ -528,6 +862,14 @@ Status VectorIndex::Save(const std::string& path, std::uint64_t stamp) const {
     w.Value<std::int32_t>(h.entry_point);
     w.Value<std::int32_t>(h.max_level);
     w.Value<std::int32_t>(h.efConstruction);
+  }
+  if (ivf_) {
+    w.Value<std::uint64_t>(ivf_->nlist);
+    w.Array(ivf_->centroids);
+    w.Array(ivf_->sq_min);
+    w.Array(ivf_->sq_step);
+    w.Array(ivf_->row_list);
+    w.Value<std::uint64_t>(ivf_->trained_size);
   }
   bool ok = w.Finish() && std::fflush(file) == 0 && ::fsync(fileno(file)) == 0;
   ok = std::fclose(file) == 0 && ok;
@@ -568,7 +910,8 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
       m > 512) {
     return bad("bad header");
   }
-  if (has_graph) options.hnsw_m = m;
+  if (has_graph < 0 || has_graph > 2) return bad("unknown structure");
+  if (has_graph == 1) options.hnsw_m = m;
   auto index = std::make_unique<VectorIndex>(dim, options);
   index->graph_.reset();
   if (!r.Array(index->keys_)) return bad("truncated keys");
@@ -577,7 +920,33 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
       !r.Array(index->data_, n * static_cast<std::uint64_t>(dim))) {
     return bad("truncated rows");
   }
-  if (has_graph) {
+  if (has_graph == 2) {
+    auto ivf = std::make_unique<Ivf>();
+    const auto d = static_cast<std::uint64_t>(dim);
+    std::uint64_t nlist = 0, trained = 0;
+    if (!r.Value(nlist) || nlist == 0 || nlist > (1u << 20) || !r.Array(ivf->centroids, nlist * d) ||
+        !r.Array(ivf->sq_min, d) || !r.Array(ivf->sq_step, d) || !r.Array(ivf->row_list, n) || !r.Value(trained)) {
+      return bad("truncated IVF lists");
+    }
+    for (std::uint32_t l : ivf->row_list) {
+      if (l >= nlist) return bad("IVF list out of range");
+    }
+    for (float step : ivf->sq_step) {
+      if (!(step > 0) || !std::isfinite(step)) return bad("IVF quantiser");
+    }
+    ivf->nlist = static_cast<std::size_t>(nlist);
+    ivf->trained_size = static_cast<std::size_t>(trained);
+    ivf->lists.assign(ivf->nlist, {});
+    ivf->row_pos.assign(static_cast<std::size_t>(n), 0);
+    std::vector<std::uint32_t> lists = std::move(ivf->row_list);
+    ivf->row_list.assign(static_cast<std::size_t>(n), 0);
+    for (std::size_t row = 0; row < n; ++row) {
+      ivf->Append(lists[row], row, index->data_.data() + row * static_cast<std::size_t>(dim),
+                  static_cast<std::size_t>(dim));
+    }
+    index->ivf_ = std::move(ivf);
+  }
+  if (has_graph == 1) {
     auto graph = std::make_unique<Graph>(dim, &index->data_, m);
     faiss::HNSW& h = graph->hnsw.hnsw;
     std::int32_t entry = 0, max_level = 0, ef_construction = 0;

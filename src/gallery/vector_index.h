@@ -8,9 +8,14 @@
 // Two structures, chosen automatically by size (IndexKind::kAuto):
 //  - flat: exact search over densely packed rows with the SIMD kernels;
 //    removal moves the last row into the hole, so nothing is left behind.
-//  - HNSW (FAISS's graph over our own SIMD distance computer): removal marks
-//    the row dead at once and searches skip it (FAISS IDSelector); the dead
-//    rows are dropped when the graph is rebuilt (NeedsCompaction()).
+//  - IVF (selectable; HNSW is the default approximate structure, chosen by
+//    measurement, see docs/gallery.md): FAISS k-means splits the rows into lists; each list
+//    holds 8-bit scalar-quantised codes, scanned with our kernels for the
+//    `nprobe` lists nearest the query; the best `rerank` candidates are then
+//    re-scored exactly. Removal takes the row out of its list at once.
+//  - HNSW (FAISS's graph, built over our distance computer, searched by our
+//    own prefetching beam search): removal marks the row dead at once and
+//    searches skip it; dead rows are dropped when the graph is rebuilt.
 //
 // Not synchronised: the owner serialises writers against readers. Search and
 // SearchExact are const and may run concurrently with each other.
@@ -27,22 +32,30 @@
 
 namespace facekit::gallery {
 
-enum class IndexKind { kAuto, kFlat, kHnsw };
+enum class IndexKind { kAuto, kFlat, kHnsw, kIvf };
 
 const char* IndexKindName(IndexKind kind);
 Result<IndexKind> ParseIndexKind(const std::string& name);
 
 struct IndexOptions {
   IndexKind kind = IndexKind::kAuto;
-  // kAuto: at or above this many live entries the group uses HNSW; it goes
-  // back to flat when a compaction finds fewer than half as many.
-  std::size_t hnsw_threshold = 50000;
+  // kAuto: at or above this many live entries the group uses approx_kind;
+  // it goes back to flat when a compaction finds fewer than half as many.
+  std::size_t approx_threshold = 50000;
+  IndexKind approx_kind = IndexKind::kHnsw;
+  // IVF: lists (0 = about 4 sqrt(n), a power of two), lists scanned per
+  // query, and quantised candidates re-scored exactly.
+  std::size_t ivf_nlist = 0;
+  int nprobe = 64;
+  int rerank = 100;
   int hnsw_m = 32;
   int ef_construction = 80;
   // Candidate list length at search time (raised to k when k is larger).
   int ef_search = 128;
-  // Rebuild the graph when dead rows exceed this share of all rows.
-  double compaction_ratio = 0.2;
+  // Rebuild the HNSW graph when dead rows exceed this share of all rows;
+  // retrain IVF when the group has grown this many times since training.
+  double ivf_regrow = 4.0;
+  double compaction_ratio = 0.2;  // (HNSW dead-row share, see above)
 };
 
 struct Hit {
@@ -65,7 +78,7 @@ class VectorIndex {
   int dim() const { return dim_; }
   const IndexOptions& options() const { return options_; }
   std::size_t size() const { return key_to_row_.size(); }
-  IndexKind kind() const;  // kFlat or kHnsw: the structure in use now
+  IndexKind kind() const;  // kFlat, kHnsw or kIvf: the structure in use now
   bool Contains(std::int64_t key) const { return key_to_row_.count(key) != 0; }
 
   // Adds an entry, replacing one with the same key. The vector must have dim()
@@ -79,8 +92,9 @@ class VectorIndex {
 
   // Top-k live entries by score, best first.
   std::vector<Hit> Search(const float* query, std::size_t k) const;
-  // Changes the HNSW candidate list length (a writer operation).
+  // Changes the HNSW candidate list length / IVF lists scanned (writer operations).
   void SetEfSearch(int ef_search);
+  void SetNprobe(int nprobe);
   // Brute force over the live entries whatever the structure (ground truth).
   std::vector<Hit> SearchExact(const float* query, std::size_t k) const;
 
@@ -109,11 +123,17 @@ class VectorIndex {
 
  private:
   struct Graph;
+  struct Ivf;
 
   Status CheckVector(std::span<const float> vector) const;
   void AppendRow(std::int64_t key, const float* vector, std::uint64_t tag);
   Status BuildGraph();  // (re)creates the HNSW graph over all current rows
-  bool WantGraph(std::size_t live) const;
+  Status BuildIvf();    // trains and fills the IVF lists from all current rows
+  Status Build(IndexKind kind);
+  IndexKind Target(std::size_t live) const;
+  void IvfInsert(std::size_t row);
+  void IvfDetach(std::size_t row);
+  std::vector<Hit> SearchIvf(const float* query, std::size_t k) const;
   const float* Row(std::size_t row) const;
   std::size_t rows() const { return keys_.size(); }
 
@@ -125,7 +145,8 @@ class VectorIndex {
   std::vector<std::uint8_t> alive_;  // per row (HNSW mode; all 1 in flat mode)
   std::size_t dead_ = 0;
   std::unordered_map<std::int64_t, std::size_t> key_to_row_;
-  std::unique_ptr<Graph> graph_;  // null in flat mode
+  std::unique_ptr<Graph> graph_;  // HNSW mode only
+  std::unique_ptr<Ivf> ivf_;      // IVF mode only
 };
 
 }  // namespace facekit::gallery

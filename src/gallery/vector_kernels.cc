@@ -1,5 +1,9 @@
 #include "gallery/vector_kernels.h"
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its own
+// -Wuninitialized flags inside the header (a false positive).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 namespace facekit::gallery {
@@ -12,6 +16,18 @@ float DotPortable(const float* a, const float* b, std::size_t d) {
   }
   float sum = 0;
   for (; i < d; ++i) sum += a[i] * b[i];
+  for (float v : acc) sum += v;
+  return sum;
+}
+
+float DotU8Portable(const float* weights, const std::uint8_t* code, std::size_t d) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 8 <= d; i += 8) {
+    for (int k = 0; k < 8; ++k) acc[k] += weights[i + k] * static_cast<float>(code[i + k]);
+  }
+  float sum = 0;
+  for (; i < d; ++i) sum += weights[i] * static_cast<float>(code[i]);
   for (float v : acc) sum += v;
   return sum;
 }
@@ -63,18 +79,47 @@ __attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* 
   return sum;
 }
 
+__attribute__((target("avx2,fma"))) float DotU8Avx2(const float* w, const std::uint8_t* code, std::size_t d) {
+  __m256 acc = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 8 <= d; i += 8) {
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(code + i));
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)), acc);
+  }
+  float sum = HorizontalSum256(acc);
+  for (; i < d; ++i) sum += w[i] * static_cast<float>(code[i]);
+  return sum;
+}
+
+__attribute__((target("avx512f"))) float DotU8Avx512(const float* w, const std::uint8_t* code, std::size_t d) {
+  __m512 acc = _mm512_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(code + i));
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)), acc);
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, acc);
+  float sum = 0;
+  for (float v : lanes) sum += v;
+  for (; i < d; ++i) sum += w[i] * static_cast<float>(code[i]);
+  return sum;
+}
+
 using DotFn = float (*)(const float*, const float*, std::size_t);
+using DotU8Fn = float (*)(const float*, const std::uint8_t*, std::size_t);
 
 struct Kernel {
   DotFn dot;
+  DotU8Fn dot_u8;
   const char* name;
 };
 
 Kernel Select() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {&DotAvx512, "avx512"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {&DotAvx2, "avx2"};
-  return {&DotPortable, "portable"};
+  if (__builtin_cpu_supports("avx512f")) return {&DotAvx512, &DotU8Avx512, "avx512"};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {&DotAvx2, &DotU8Avx2, "avx2"};
+  return {&DotPortable, &DotU8Portable, "portable"};
 }
 
 const Kernel& Active() {
@@ -89,6 +134,14 @@ float Dot(const float* a, const float* b, std::size_t d) { return Active().dot(a
 void DotMany(const float* q, const float* base, std::size_t n, std::size_t d, float* out) {
   const DotFn dot = Active().dot;
   for (std::size_t i = 0; i < n; ++i) out[i] = dot(q, base + i * d, d);
+}
+
+void DotU8Many(const float* weights, const std::uint8_t* codes, std::size_t n, std::size_t d, float* out) {
+  const DotU8Fn dot = Active().dot_u8;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + 2 < n) _mm_prefetch(reinterpret_cast<const char*>(codes + (i + 2) * d), _MM_HINT_T0);
+    out[i] = dot(weights, codes + i * d, d);
+  }
 }
 
 const char* KernelName() { return Active().name; }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace facekit::gallery {
 
@@ -16,10 +17,15 @@ float Dot(const float* a, const float* b, std::size_t d);
 // out[i] = <q, base + i * d> for i in [0, n).
 void DotMany(const float* q, const float* base, std::size_t n, std::size_t d, float* out);
 
+// out[i] = sum_j weights[j] * codes[i * d + j]: the scaled inner product of a
+// query with 8-bit scalar-quantised rows.
+void DotU8Many(const float* weights, const std::uint8_t* codes, std::size_t n, std::size_t d, float* out);
+
 // "avx512", "avx2" or "portable": the variant in use.
 const char* KernelName();
 
 // Portable versions, exposed for tests that compare the variants.
 float DotPortable(const float* a, const float* b, std::size_t d);
+float DotU8Portable(const float* weights, const std::uint8_t* code, std::size_t d);
 
 }  // namespace facekit::gallery

@@ -271,5 +271,63 @@ TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
   EXPECT_NE(models.err.find("error NotFound"), std::string::npos) << models.err;
 }
 
+TEST_F(CliTest, GalleryEnrolSearchListDeleteExportImport) {
+  const std::string people = dir_ + "/people", data = dir_ + "/data";
+  const std::string photos = testing::DataDir() + "/faces/photos/";
+  std::filesystem::create_directories(people + "/obama");
+  std::filesystem::create_directories(people + "/biden");
+  std::filesystem::create_symlink(photos + "obama.jpg", people + "/obama/1.jpg");
+  std::filesystem::create_symlink(photos + "obama2.jpg", people + "/obama/2.jpg");
+  std::filesystem::create_symlink(photos + "biden.jpg", people + "/biden/1.jpg");
+  std::filesystem::create_symlink(photos + "white.png", people + "/biden/2.png");  // no face
+
+  CliRun r = Facekit("gallery enroll --data " + data + " --group staff " + people + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line, last;
+  int enrolled_lines = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "enrolled") ++enrolled_lines;
+    last = line;
+  }
+  auto summary = nlohmann::json::parse(last);
+  EXPECT_EQ(enrolled_lines, 3);
+  EXPECT_EQ(summary["images"], 4);
+  EXPECT_EQ(summary["enrolled"], 3);
+  EXPECT_EQ(summary["failed"], 1);
+  EXPECT_EQ(summary["failures"]["InvalidParameterValue.NoFaceInPhoto"], 1);
+
+  r = Facekit("gallery search --data " + data + " --group staff " + photos + "obama3.jpg --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto s = nlohmann::json::parse(r.out);
+  ASSERT_EQ(s["candidates"].size(), 2u);
+  EXPECT_EQ(s["candidates"][0]["person_id"], "obama");
+  EXPECT_GT(s["candidates"][0]["score"].get<double>(), 60.0);
+  for (const char* k : {"face_id", "score", "similarity", "group_id"}) EXPECT_TRUE(s["candidates"][0].contains(k)) << k;
+
+  r = Facekit("gallery search --data " + data + " --group nope " + photos + "obama3.jpg");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("InvalidParameterValue.GroupIdNotExist"), std::string::npos) << r.err;
+
+  const std::string exported = dir_ + "/export.jsonl";
+  ASSERT_EQ(Facekit("gallery export --data " + data + " " + exported).status, 0);
+  ASSERT_EQ(Facekit("gallery import --data " + dir_ + "/copy " + exported).status, 0);
+  r = Facekit("gallery import --data " + dir_ + "/copy " + exported);
+  EXPECT_EQ(r.status, 1) << "importing twice must refuse the existing group";
+
+  ASSERT_EQ(Facekit("gallery delete --data " + dir_ + "/copy --person biden").status, 0);
+  r = Facekit("gallery list --data " + dir_ + "/copy --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto groups = nlohmann::json::parse(r.out);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0]["persons"], 1);
+  EXPECT_EQ(groups[0]["faces"], 2);
+  // The copy answers searches like the original.
+  r = Facekit("gallery search --data " + dir_ + "/copy --group staff " + photos + "obama3.jpg --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["candidates"][0]["score"], s["candidates"][0]["score"]);
+}
+
 }  // namespace
 }  // namespace facekit

@@ -14,12 +14,12 @@ namespace {
 
 constexpr int kDim = 32;
 
-std::unique_ptr<Gallery> OpenGallery(const testing::TempDir& dir, std::size_t hnsw_threshold = 50000) {
+std::unique_ptr<Gallery> OpenGallery(const testing::TempDir& dir, std::size_t approx_threshold = 50000) {
   auto store = store::OpenSqliteStore(dir.file("gallery.db"));
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   GalleryOptions o;
   o.dim = kDim;
-  o.index.hnsw_threshold = hnsw_threshold;
+  o.index.approx_threshold = approx_threshold;
   o.snapshot_dir = dir.file("index");
   auto g = Gallery::Open(std::move(*store), o);
   EXPECT_TRUE(g.ok()) << g.status().ToString();
@@ -102,7 +102,7 @@ TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
   auto faces = synth.Faces(900);
   std::int64_t gkey = 0;
   {
-    auto g = OpenGallery(dir, /*hnsw_threshold=*/200);
+    auto g = OpenGallery(dir, /*approx_threshold=*/200);
     auto gk = AddGroup(*g, "big");
     ASSERT_TRUE(gk.ok());
     gkey = (*gk)[0];

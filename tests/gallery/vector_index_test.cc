@@ -82,7 +82,7 @@ TEST(VectorIndex, RejectsBadVectors) {
 TEST(VectorIndex, AutoSwitchesToHnswAndKeepsRecall) {
   IndexOptions o;
   o.kind = IndexKind::kAuto;
-  o.hnsw_threshold = 1500;
+  o.approx_threshold = 1500;
   o.ef_search = 128;
   eval::SyntheticOptions so;
   so.dim = 64;
@@ -92,7 +92,7 @@ TEST(VectorIndex, AutoSwitchesToHnswAndKeepsRecall) {
   VectorIndex index(64, o);
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_TRUE(index.Add(static_cast<std::int64_t>(i) + 1, std::span<const float>(data.data() + i * 64, 64)).ok());
-    if (i + 1 == o.hnsw_threshold - 1) {
+    if (i + 1 == o.approx_threshold - 1) {
       EXPECT_EQ(index.kind(), IndexKind::kFlat);
     }
   }
@@ -120,7 +120,7 @@ TEST(VectorIndex, AutoSwitchesToHnswAndKeepsRecall) {
 TEST(VectorIndex, CompactsWhenManyRowsAreDeadAndFallsBackToFlat) {
   IndexOptions o;
   o.kind = IndexKind::kAuto;
-  o.hnsw_threshold = 400;
+  o.approx_threshold = 400;
   std::mt19937 rng(3);
   VectorIndex index(8, o);
   std::vector<std::int64_t> keys;
@@ -197,6 +197,76 @@ TEST(VectorIndex, SnapshotRoundTripAndDamageDetection) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "hello";
   EXPECT_EQ(VectorIndex::Load(path, o).status().code(), StatusCode::kDataCorrupt);
   EXPECT_EQ(VectorIndex::Load(dir.file("absent"), o).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace facekit::gallery
+
+namespace facekit::gallery {
+namespace {
+
+TEST(VectorIndex, IvfRemovesAtOnceKeepsRecallAndSurvivesASnapshot) {
+  testing::TempDir dir;
+  IndexOptions o;
+  o.kind = IndexKind::kIvf;
+  o.ivf_nlist = 32;
+  o.nprobe = 32;  // every list: results must equal exact search
+  eval::SyntheticOptions so;
+  so.dim = 48;
+  eval::SyntheticGallery synth(so);
+  const std::size_t n = 3000;
+  std::vector<float> data = synth.Faces(n);
+  std::vector<std::int64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = static_cast<std::int64_t>(i) + 100;
+  VectorIndex index(48, o);
+  ASSERT_TRUE(index.AddBatch(keys, data).ok());
+  EXPECT_EQ(index.kind(), IndexKind::kIvf);
+  for (std::size_t q = 0; q < 30; ++q) {
+    auto probe = synth.Probe(q * 13 % (n / 3));
+    auto a = index.Search(probe.data(), 10), e = index.SearchExact(probe.data(), 10);
+    ASSERT_EQ(a.size(), e.size());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, e[i].key) << q;
+  }
+  // Removal (including of rows that get moved into the hole) and re-adding.
+  const float* v7 = data.data() + 7 * 48;
+  ASSERT_EQ(index.Search(v7, 1)[0].key, 107);
+  for (std::int64_t k = 100; k < 1100; k += 2) ASSERT_TRUE(index.Remove(k));
+  EXPECT_EQ(index.size(), n - 500);
+  for (const Hit& h : index.Search(v7, 50)) EXPECT_TRUE(h.key >= 1100 || h.key % 2 == 1) << h.key;
+  EXPECT_EQ(index.Search(v7, 1)[0].key, 107);
+  ASSERT_TRUE(index.Add(100, std::span<const float>(data.data(), 48)).ok());
+  EXPECT_EQ(index.Search(data.data(), 1)[0].key, 100);
+  // Snapshot round trip keeps the structure and the answers.
+  ASSERT_TRUE(index.Save(dir.file("ivf.fkvi"), 5).ok());
+  auto loaded = VectorIndex::Load(dir.file("ivf.fkvi"), o);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->index->kind(), IndexKind::kIvf);
+  for (std::size_t q = 0; q < 10; ++q) {
+    auto probe = synth.Probe(q);
+    auto a = index.Search(probe.data(), 10), b = loaded->index->Search(probe.data(), 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);
+  }
+  // Fewer probes still find the query's own vector first.
+  index.SetNprobe(2);
+  EXPECT_EQ(index.Search(v7, 1)[0].key, 107);
+}
+
+TEST(VectorKernels, QuantisedDotMatchesPortable) {
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::normal_distribution<float> n;
+  for (std::size_t dim : {8u, 16u, 19u, 192u}) {
+    std::vector<float> w(dim);
+    std::vector<std::uint8_t> codes(dim * 3);
+    for (float& x : w) x = n(rng);
+    for (auto& c : codes) c = static_cast<std::uint8_t>(byte(rng));
+    float out[3];
+    DotU8Many(w.data(), codes.data(), 3, dim, out);
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_NEAR(out[i], DotU8Portable(w.data(), codes.data() + i * dim, dim), 1e-2) << dim;
+    }
+  }
 }
 
 }  // namespace

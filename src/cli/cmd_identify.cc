@@ -1,0 +1,132 @@
+// facekit eval identify - 1:N identification on a dataset of person folders
+// (LFW layout: DIR/<person>/<person>_NNNN.jpg).
+//
+// Protocol: for every person with two or more images the first image (in
+// name order) is enrolled and the others are probes; persons with a single
+// image are enrolled as distractors. Metrics: see eval/identification.h.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/commands.h"
+#include "eval/face_picker.h"
+#include "eval/identification.h"
+
+namespace facekit::cli {
+
+namespace {
+
+struct IdentifyOptions {
+  std::string images;
+  std::vector<std::string> people;
+  std::size_t max_people = 0;
+  bool json = false;
+};
+
+// Names from LFW people files: a count line, then "name count" lines.
+Result<std::vector<std::string>> ReadPeople(const std::vector<std::string>& files) {
+  std::vector<std::string> names;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    if (!in) return Status(StatusCode::kNotFound, "cannot read " + f);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream ss(line);
+      std::string name;
+      int count = 0;
+      if ((ss >> name >> count) && count > 0) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+int RunIdentify(const GlobalOptions& g, const IdentifyOptions& o) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  if (!o.people.empty()) {
+    auto read = ReadPeople(o.people);
+    if (!read.ok()) return Fail(read.status());
+    names = std::move(*read);
+  } else {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(o.images, ec)) {
+      if (e.is_directory()) names.push_back(e.path().filename().string());
+    }
+    if (ec) return Fail(Status(StatusCode::kNotFound, "cannot list " + o.images));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (o.max_people > 0 && names.size() > o.max_people) names.resize(o.max_people);
+  auto engine = MakeEngine(g);
+  if (!engine.ok()) return Fail(engine.status());
+
+  std::vector<std::pair<std::string, std::vector<std::string>>> people;
+  std::size_t total = 0;
+  for (const auto& name : names) {
+    auto files = SortedFiles((fs::path(o.images) / name).string());
+    if (files.empty()) continue;
+    total += files.size();
+    people.emplace_back(name, std::move(files));
+  }
+  std::vector<eval::IdentityEmbedding> gallery, probes;
+  std::size_t no_face = 0, done = 0, unreadable = 0;
+  ProgressBar progress("embed", total, "images");
+  const double t0 = NowMs();
+  for (const auto& [name, files] : people) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      ++done;
+      auto img = LoadImageFile(files[i]);
+      if (!img.ok()) {
+        ++unreadable;
+        continue;
+      }
+      bool detected = false;
+      auto e = eval::EmbedCentralFace(**engine, *img, {}, &detected);
+      if (!e.ok()) return Fail(e.status());
+      no_face += detected ? 0 : 1;
+      (i == 0 ? gallery : probes).push_back({name, std::move(*e)});
+      if (done % 20 == 0 || done == total) progress.Update(done);
+    }
+  }
+  const double embed_ms = NowMs() - t0;
+  const eval::IdentificationResult r = eval::EvaluateIdentification(gallery, probes, 0.01);
+  nlohmann::json j{{"rank1", r.rank1},
+                   {"rank5", r.rank5},
+                   {"dir_at_far_1pct", r.dir_at_far},
+                   {"threshold_at_far_1pct", r.threshold},
+                   {"probes", r.probes},
+                   {"gallery", r.gallery},
+                   {"people", people.size()},
+                   {"images", total},
+                   {"no_face", no_face},
+                   {"unreadable", unreadable},
+                   {"ms_per_image", total ? embed_ms / static_cast<double>(total) : 0.0}};
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("gallery %zu persons (one image each), %zu probes\n", r.gallery, r.probes);
+    std::printf("rank-1 %.2f%%  rank-5 %.2f%%\n", 100 * r.rank1, 100 * r.rank5);
+    std::printf("open set: DIR %.2f%% at 1%% false alarms (similarity threshold %.3f, score %.1f)\n",
+                100 * r.dir_at_far, r.threshold, (*engine)->SearchScore(static_cast<float>(r.threshold)));
+    std::printf("%zu images without a detected face (centred fallback used)\n", no_face);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run) {
+  auto o = std::make_shared<IdentifyOptions>();
+  CLI::App* c = eval_app->add_subcommand(
+      "identify", "1:N identification: first image of each person enrolled, the rest probed; rank-1 and open-set DIR");
+  c->add_option("--images", o->images, "Folder of person folders (LFW layout)")->required();
+  c->add_option("--people", o->people, "LFW people file(s) naming who to use (default: every sub-folder)")
+      ->allow_extra_args(false);
+  c->add_option("--max-people", o->max_people, "Use only the first N persons (by name)");
+  c->add_flag("--json", o->json, "One JSON object");
+  c->callback([o, &g, run] { *run = [o, &g] { return RunIdentify(g, *o); }; });
+}
+
+}  // namespace facekit::cli
