@@ -163,22 +163,27 @@ std::string Gallery::SnapshotPath(std::int64_t group_key, const char* which) con
       .string();
 }
 
-std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group) const {
-  std::vector<double> sum(static_cast<std::size_t>(options_.dim), 0.0);
-  int n = 0;
-  for (std::int64_t fk : person.faces) {
-    std::vector<float> v = group.faces->Vector(fk);
-    if (v.empty()) continue;
-    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += v[i];
-    ++n;
+std::vector<float> NormalisedMean(const std::vector<std::vector<float>>& vectors) {
+  if (vectors.empty()) return {};
+  std::vector<double> sum(vectors[0].size(), 0.0);
+  for (const auto& v : vectors) {
+    for (std::size_t i = 0; i < sum.size() && i < v.size(); ++i) sum[i] += v[i];
   }
-  if (n == 0) return {};
   double norm = 0;
   for (double x : sum) norm += x * x;
   norm = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
   std::vector<float> out(sum.size());
   for (std::size_t i = 0; i < sum.size(); ++i) out[i] = static_cast<float>(sum[i] * norm);
   return out;
+}
+
+std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group) const {
+  std::vector<std::vector<float>> vectors;
+  for (std::int64_t fk : person.faces) {
+    std::vector<float> v = group.faces->Vector(fk);
+    if (!v.empty()) vectors.push_back(std::move(v));
+  }
+  return NormalisedMean(vectors);
 }
 
 Status Gallery::ReconcileIndexes(bool use_snapshots) {

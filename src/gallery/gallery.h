@@ -160,6 +160,10 @@ class Gallery {
   Catalog catalog_;
 };
 
+// The L2-normalised mean of equal-length vectors: a person's fused feature
+// (empty when there are none).
+std::vector<float> NormalisedMean(const std::vector<std::vector<float>>& vectors);
+
 // Fingerprint of a person's face set (the person index's entry tag).
 std::uint64_t FaceSetTag(const std::vector<std::int64_t>& face_keys);
 

@@ -648,7 +648,8 @@ std::vector<Hit> VectorIndex::SearchIvf(const float* query, std::size_t k) const
   thread_local std::vector<float> scores;
   scores.resize(std::max(ivf.nlist, std::size_t{1024}));
   DotMany(query, ivf.centroids.data(), ivf.nlist, d, scores.data());
-  std::vector<std::uint32_t> order(ivf.nlist);
+  thread_local std::vector<std::uint32_t> order;
+  order.resize(ivf.nlist);
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
   const std::size_t probes = std::min<std::size_t>(ivf.nlist, static_cast<std::size_t>(std::max(1, options_.nprobe)));
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probes), order.end(),

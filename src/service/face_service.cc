@@ -181,11 +181,6 @@ std::optional<ApiError> CheckWindow(std::int64_t offset, std::int64_t limit) {
   return std::nullopt;
 }
 
-std::size_t GroupFaceCount(const gallery::Catalog& c, const gallery::GroupState& g) {
-  (void)c;
-  return g.faces->size();
-}
-
 }  // namespace
 
 ApiError ImageError(const Status& s) {
@@ -230,6 +225,21 @@ std::string FaceService::NewFaceId() {
   // 19 decimal digits, like the cloud API's face ids.
   std::uniform_int_distribution<std::uint64_t> d(1000000000000000000ull, 9999999999999999999ull);
   return std::to_string(d(ids_->rng));
+}
+
+std::optional<ApiError> FaceService::Commit(const std::function<Plan(const gallery::Catalog&)>& plan) {
+  std::optional<ApiError> refused;
+  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+    Plan planned = plan(c);
+    if (auto* e = std::get_if<ApiError>(&planned)) {
+      refused = std::move(*e);
+      return store::Batch{};
+    }
+    return std::move(std::get<store::Batch>(planned));
+  });
+  if (refused) return refused;
+  if (!written.ok()) return StoreError(written.status());
+  return std::nullopt;
 }
 
 ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vector<std::uint8_t>& image, int max_faces,
@@ -288,15 +298,14 @@ ApiResult<CreateGroupResponse> FaceService::CreateGroup(const CreateGroupRequest
     return Err(code::kModelVersionIllegal, "FaceModelVersion '" + r.face_model_version +
                                                "' is not offered; FaceKit serves " + options_.face_model_version);
   }
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     if (c.GroupById(r.group_id)) {
-      refused = Err(code::kGroupIdExists, "GroupId " + r.group_id + " exists");
+      return Err(code::kGroupIdExists, "GroupId " + r.group_id + " exists");
     } else if (c.GroupNameTaken(r.group_name)) {
-      refused = Err(code::kGroupNameExists, "GroupName " + r.group_name + " exists");
+      return Err(code::kGroupNameExists, "GroupName " + r.group_name + " exists");
     } else if (c.group_count() >= options_.max_groups) {
-      refused = Err(code::kGroupNumExceed, "at most " + std::to_string(options_.max_groups) + " groups");
+      return Err(code::kGroupNumExceed, "at most " + std::to_string(options_.max_groups) + " groups");
     } else {
       b.push_back(store::mutation::InsertGroup{
           {0, r.group_id, r.group_name, r.tag, r.group_ex_descriptions, options_.face_model_version, Now()}});
@@ -304,19 +313,16 @@ ApiResult<CreateGroupResponse> FaceService::CreateGroup(const CreateGroupRequest
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return CreateGroupResponse{options_.face_model_version};
 }
 
 ApiResult<Empty> FaceService::DeleteGroup(const std::string& group_id) {
   if (auto e = CheckId(group_id, true)) return *e;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::GroupState* g = c.GroupById(group_id);
     if (!g) {
-      refused = Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
-      return b;
+      return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
     }
     // Persons in no other group go with it.
     for (std::int64_t pkey : g->persons) {
@@ -326,7 +332,6 @@ ApiResult<Empty> FaceService::DeleteGroup(const std::string& group_id) {
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return Empty{};
 }
 
@@ -370,19 +375,16 @@ ApiResult<Empty> FaceService::ModifyGroup(const ModifyGroupRequest& r) {
   for (const auto& [i, name] : r.group_ex_descriptions_infos) {
     if (auto e = CheckName(name, "GroupExDescription", 30, code::kGroupExTooLong, code::kGroupExIllegal)) return *e;
   }
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::GroupState* g = c.GroupById(r.group_id);
     if (!g) {
-      refused = Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
-      return b;
+      return Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
     }
     store::GroupRecord rec = g->record;
     if (r.group_name && *r.group_name != rec.name) {
       if (c.GroupNameTaken(*r.group_name)) {
-        refused = Err(code::kGroupNameExists, "GroupName " + *r.group_name + " exists");
-        return b;
+        return Err(code::kGroupNameExists, "GroupName " + *r.group_name + " exists");
       }
       rec.name = *r.group_name;
     }
@@ -390,13 +392,11 @@ ApiResult<Empty> FaceService::ModifyGroup(const ModifyGroupRequest& r) {
     for (const auto& [i, name] : r.group_ex_descriptions_infos) {
       // An index one past the end appends a field (up to 5).
       if (i < 0 || static_cast<std::size_t>(i) > rec.ex_descriptions.size()) {
-        refused = Err(code::kInvalid, "GroupExDescriptionIndex " + std::to_string(i) + " is out of range");
-        return b;
+        return Err(code::kInvalid, "GroupExDescriptionIndex " + std::to_string(i) + " is out of range");
       }
       if (static_cast<std::size_t>(i) == rec.ex_descriptions.size()) {
         if (rec.ex_descriptions.size() >= 5) {
-          refused = Err(code::kGroupExExceed, "at most 5 GroupExDescriptions");
-          return b;
+          return Err(code::kGroupExExceed, "at most 5 GroupExDescriptions");
         }
         rec.ex_descriptions.push_back(name);
       } else {
@@ -405,14 +405,12 @@ ApiResult<Empty> FaceService::ModifyGroup(const ModifyGroupRequest& r) {
     }
     std::set<std::string> seen(rec.ex_descriptions.begin(), rec.ex_descriptions.end());
     if (seen.size() != rec.ex_descriptions.size()) {
-      refused = Err(code::kGroupExIdentical, "GroupExDescriptions would repeat a name");
-      return b;
+      return Err(code::kGroupExIdentical, "GroupExDescriptions would repeat a name");
     }
     b.push_back(store::mutation::UpdateGroup{rec});
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return Empty{};
 }
 
@@ -464,25 +462,20 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
     }
   }
   const std::string face_id = NewFaceId();
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::GroupState* g = c.GroupById(r.group_id);
     if (!g) {
-      refused = Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
-      return b;
+      return Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
     }
     if (c.PersonById(r.person_id)) {
-      refused = Err(code::kPersonIdExists, "PersonId " + r.person_id + " exists");
-      return b;
+      return Err(code::kPersonIdExists, "PersonId " + r.person_id + " exists");
     }
-    if (GroupFaceCount(c, *g) >= options_.max_faces_per_group) {
-      refused = Err(code::kGroupFaceNumExceed, "the group holds the maximum number of faces");
-      return b;
+    if (g->faces->size() >= options_.max_faces_per_group) {
+      return Err(code::kGroupFaceNumExceed, "the group holds the maximum number of faces");
     }
     if (auto e = CheckPersonEx(r.person_ex_descriptions, g->record.ex_descriptions.size())) {
-      refused = *e;
-      return b;
+      return *e;
     }
     const std::int64_t now = Now();
     b.push_back(store::mutation::InsertPerson{{0, r.person_id, r.person_name, r.gender, now}});
@@ -502,43 +495,38 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   out.face_id = face_id;
   return out;
 }
 
 ApiResult<Empty> FaceService::DeletePerson(const std::string& person_id) {
   if (auto e = CheckId(person_id, false)) return *e;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::PersonState* p = c.PersonById(person_id);
     if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
-      return b;
+      return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
     }
     b.push_back(store::mutation::DeletePerson{p->record.key});
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return Empty{};
 }
 
 ApiResult<Empty> FaceService::DeletePersonFromGroup(const std::string& person_id, const std::string& group_id) {
   if (auto e = CheckId(person_id, false)) return *e;
   if (auto e = CheckId(group_id, true)) return *e;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::GroupState* g = c.GroupById(group_id);
     const gallery::PersonState* p = c.PersonById(person_id);
     if (!g) {
-      refused = Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
+      return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
     } else if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+      return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
     } else if (!p->groups.count(g->record.key)) {
-      refused = Err(code::kPersonNotInGroup, "PersonId " + person_id + " is not in group " + group_id);
+      return Err(code::kPersonNotInGroup, "PersonId " + person_id + " is not in group " + group_id);
     } else if (p->groups.size() == 1) {
       // Its only group: the person goes, faces and all (as in the cloud API).
       b.push_back(store::mutation::DeletePerson{p->record.key});
@@ -548,7 +536,6 @@ ApiResult<Empty> FaceService::DeletePersonFromGroup(const std::string& person_id
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return Empty{};
 }
 
@@ -579,7 +566,7 @@ ApiResult<GetPersonListResponse> FaceService::GetPersonList(const std::string& g
     if (!g) return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
     GetPersonListResponse out;
     out.person_num = g->persons.size();
-    out.face_num = GroupFaceCount(c, *g);
+    out.face_num = g->faces->size();
     out.face_model_version = g->record.face_model_version;
     std::vector<std::int64_t> keys(g->persons.begin(), g->persons.end());
     auto [begin, end] = Window(keys.size(), offset, limit);
@@ -595,7 +582,7 @@ ApiResult<GetPersonListResponse> FaceService::GetPersonListNum(const std::string
     if (!g) return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
     GetPersonListResponse out;
     out.person_num = g->persons.size();
-    out.face_num = GroupFaceCount(c, *g);
+    out.face_num = g->faces->size();
     out.face_model_version = g->record.face_model_version;
     return out;
   });
@@ -640,13 +627,11 @@ ApiResult<Empty> FaceService::ModifyPersonBaseInfo(const ModifyPersonBaseInfoReq
     }
   }
   if (r.gender && (*r.gender < 0 || *r.gender > 2)) return Err(code::kGenderIllegal, "Gender must be 0, 1 or 2");
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::PersonState* p = c.PersonById(r.person_id);
     if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
-      return b;
+      return Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
     }
     store::PersonRecord rec = p->record;
     if (r.person_name) rec.name = *r.person_name;
@@ -655,34 +640,28 @@ ApiResult<Empty> FaceService::ModifyPersonBaseInfo(const ModifyPersonBaseInfoReq
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return Empty{};
 }
 
 ApiResult<Empty> FaceService::ModifyPersonGroupInfo(const ModifyPersonGroupInfoRequest& r) {
   if (auto e = CheckId(r.group_id, true)) return *e;
   if (auto e = CheckId(r.person_id, false)) return *e;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::GroupState* g = c.GroupById(r.group_id);
     const gallery::PersonState* p = c.PersonById(r.person_id);
     if (!g) {
-      refused = Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
-      return b;
+      return Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
     }
     if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
-      return b;
+      return Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
     }
     auto it = p->groups.find(g->record.key);
     if (it == p->groups.end()) {
-      refused = Err(code::kPersonNotInGroup, "PersonId " + r.person_id + " is not in group " + r.group_id);
-      return b;
+      return Err(code::kPersonNotInGroup, "PersonId " + r.person_id + " is not in group " + r.group_id);
     }
     if (auto e = CheckPersonEx(r.person_ex_descriptions, g->record.ex_descriptions.size())) {
-      refused = *e;
-      return b;
+      return *e;
     }
     store::MembershipRecord m = it->second;
     for (const auto& e : r.person_ex_descriptions) {
@@ -698,7 +677,6 @@ ApiResult<Empty> FaceService::ModifyPersonGroupInfo(const ModifyPersonGroupInfoR
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   return Empty{};
 }
 
@@ -713,39 +691,33 @@ ApiResult<CopyPersonResponse> FaceService::CopyPerson(const std::string& person_
     if (auto e = CheckId(gid, true)) return *e;
   }
   CopyPersonResponse out;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::PersonState* p = c.PersonById(person_id);
     if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
-      return b;
+      return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
     }
     std::set<std::int64_t> adding;
     for (const auto& gid : group_ids) {
       const gallery::GroupState* g = c.GroupById(gid);
       if (!g) {
-        refused = Err(code::kGroupIdNotExist, "GroupId " + gid + " does not exist");
-        return b;
+        return Err(code::kGroupIdNotExist, "GroupId " + gid + " does not exist");
       }
       if (p->groups.count(g->record.key) || !adding.insert(g->record.key).second) continue;  // already there
-      if (GroupFaceCount(c, *g) + p->faces.size() > options_.max_faces_per_group) {
-        refused = Err(code::kGroupFaceNumExceed, "group " + gid + " would exceed its face limit");
-        return b;
+      if (g->faces->size() + p->faces.size() > options_.max_faces_per_group) {
+        return Err(code::kGroupFaceNumExceed, "group " + gid + " would exceed its face limit");
       }
       out.suc_group_ids.push_back(gid);
     }
     if (p->groups.size() + adding.size() > options_.max_groups_per_person) {
-      refused = Err(code::kGroupNumPerPersonExceed,
-                    "a person may be in at most " + std::to_string(options_.max_groups_per_person) + " groups");
-      return b;
+      return Err(code::kGroupNumPerPersonExceed,
+                 "a person may be in at most " + std::to_string(options_.max_groups_per_person) + " groups");
     }
     const std::int64_t now = Now();
     for (std::int64_t gkey : adding) b.push_back(store::mutation::InsertMembership{{gkey, p->record.key, {}, now}});
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   out.suc_group_num = out.suc_group_ids.size();
   return out;
 }
@@ -817,24 +789,20 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
     good.push_back({i, std::move(face.value()), NewFaceId()});
   }
   if (good.empty()) return out;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::PersonState* p = c.PersonById(r.person_id);
     if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
-      return b;
+      return Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
     }
     if (p->faces.size() + good.size() > options_.max_faces_per_person) {
-      refused = Err(code::kPersonFaceNumExceed, "the person has " + std::to_string(p->faces.size()) + " faces; " +
-                                                    std::to_string(good.size()) + " more would exceed " +
-                                                    std::to_string(options_.max_faces_per_person));
-      return b;
+      return Err(code::kPersonFaceNumExceed, "the person has " + std::to_string(p->faces.size()) + " faces; " +
+                                                 std::to_string(good.size()) + " more would exceed " +
+                                                 std::to_string(options_.max_faces_per_person));
     }
     for (const auto& [gkey, m] : p->groups) {
       if (c.GroupByKey(gkey)->faces->size() + good.size() > options_.max_faces_per_group) {
-        refused = Err(code::kGroupFaceNumExceed, "group " + c.GroupByKey(gkey)->record.id + " is full");
-        return b;
+        return Err(code::kGroupFaceNumExceed, "group " + c.GroupByKey(gkey)->record.id + " is full");
       }
     }
     const std::int64_t now = Now();
@@ -854,7 +822,6 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   for (const Good& g : good) {
     out.suc_face_ids.push_back(g.id);
     out.suc_indexes.push_back(g.index);
@@ -869,13 +836,11 @@ ApiResult<DeleteFaceResponse> FaceService::DeleteFace(const std::string& person_
   if (auto e = CheckId(person_id, false)) return *e;
   if (face_ids.empty()) return Err(code::kMissing, "FaceIds is empty");
   DeleteFaceResponse out;
-  std::optional<ApiError> refused;
-  auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {
+  auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     const gallery::PersonState* p = c.PersonById(person_id);
     if (!p) {
-      refused = Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
-      return b;
+      return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
     }
     std::set<std::int64_t> doomed;
     for (const auto& id : face_ids) {
@@ -884,15 +849,12 @@ ApiResult<DeleteFaceResponse> FaceService::DeleteFace(const std::string& person_
       if (doomed.insert(fk).second) out.suc_face_ids.push_back(id);
     }
     if (!doomed.empty() && doomed.size() >= p->faces.size()) {
-      refused = Err(code::kDeleteFaceNumExceed, "a person keeps at least one face; delete the person instead");
-      out.suc_face_ids.clear();
-      return b;
+      return Err(code::kDeleteFaceNumExceed, "a person keeps at least one face; delete the person instead");
     }
     for (std::int64_t fk : doomed) b.push_back(store::mutation::DeleteFace{fk});
     return b;
   });
   if (refused) return *refused;
-  if (!written.ok()) return StoreError(written.status());
   out.suc_deleted_num = out.suc_face_ids.size();
   return out;
 }
@@ -1008,22 +970,6 @@ ApiResult<SearchResponse> FaceService::SearchPersons(const SearchRequest& r, boo
   return Search(r, by_group, /*persons=*/true);
 }
 
-namespace {
-std::vector<float> Fuse(const std::vector<std::vector<float>>& vs) {
-  if (vs.empty()) return {};
-  std::vector<double> sum(vs[0].size(), 0.0);
-  for (const auto& v : vs) {
-    for (std::size_t i = 0; i < sum.size() && i < v.size(); ++i) sum[i] += v[i];
-  }
-  double n = 0;
-  for (double x : sum) n += x * x;
-  n = n > 0 ? 1.0 / std::sqrt(n) : 0.0;
-  std::vector<float> out(sum.size());
-  for (std::size_t i = 0; i < sum.size(); ++i) out[i] = static_cast<float>(sum[i] * n);
-  return out;
-}
-}  // namespace
-
 ApiResult<VerifyResponse> FaceService::VerifyFace(const std::string& person_id,
                                                   const std::vector<std::uint8_t>& image) const {
   if (auto e = CheckId(person_id, false)) return *e;
@@ -1057,7 +1003,7 @@ ApiResult<VerifyResponse> FaceService::VerifyPerson(const std::string& person_id
       auto v = c.FaceVector(fk);
       if (!v.empty()) vs.push_back(std::move(v));
     }
-    return Fuse(vs);
+    return gallery::NormalisedMean(vs);
   });
   if (!fused) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
   auto face = LargestFace(image);

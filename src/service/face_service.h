@@ -275,6 +275,11 @@ class FaceService {
   ApiResult<FaceInput> LargestFace(const std::vector<std::uint8_t>& image, int min_face_size = 0) const;
 
  private:
+  // A write's plan: the batch to commit, or the error that refuses it.
+  using Plan = std::variant<store::Batch, ApiError>;
+  // Plans under the gallery's writer lock and commits; the refusal, a store
+  // failure (as an ApiError), or nullopt once the write is durable.
+  std::optional<ApiError> Commit(const std::function<Plan(const gallery::Catalog&)>& plan);
   ApiResult<std::vector<FaceInput>> Faces(const std::vector<std::uint8_t>& image, int max_faces,
                                           int min_face_size) const;
   ApiResult<SearchResponse> Search(const SearchRequest& r, bool by_group, bool persons) const;
