@@ -343,11 +343,15 @@ GroupInfo Info(const gallery::GroupState& g) {
 }
 }  // namespace
 
-ApiResult<GetGroupListResponse> FaceService::GetGroupList(std::int64_t offset, std::int64_t limit) const {
+ApiResult<GetGroupListResponse> FaceService::GetGroupList(std::int64_t offset, std::int64_t limit,
+                                                         const GroupFilter& visible) const {
   if (auto e = CheckWindow(offset, limit)) return *e;
   return gallery_->Read([&](const gallery::Catalog& c) {
     GetGroupListResponse out;
     auto groups = c.Groups();
+    if (visible) {
+      std::erase_if(groups, [&](const gallery::GroupState* g) { return !visible(g->record.id); });
+    }
     out.group_num = groups.size();
     auto [begin, end] = Window(groups.size(), offset, limit);
     for (std::size_t i = begin; i < end; ++i) out.group_infos.push_back(Info(*groups[i]));
@@ -599,17 +603,20 @@ ApiResult<PersonBaseInfo> FaceService::GetPersonBaseInfo(const std::string& pers
 }
 
 ApiResult<GetPersonGroupInfoResponse> FaceService::GetPersonGroupInfo(const std::string& person_id, std::int64_t offset,
-                                                                      std::int64_t limit) const {
+                                                                      std::int64_t limit,
+                                                                      const GroupFilter& visible) const {
   if (auto e = CheckId(person_id, false)) return *e;
   if (auto e = CheckWindow(offset, limit)) return *e;
   return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<GetPersonGroupInfoResponse> {
     const gallery::PersonState* p = c.PersonById(person_id);
     if (!p) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
     GetPersonGroupInfoResponse out;
-    out.group_num = p->groups.size();
     out.face_model_version = options_.face_model_version;
     std::vector<const store::MembershipRecord*> ms;
-    for (const auto& [gkey, m] : p->groups) ms.push_back(&m);
+    for (const auto& [gkey, m] : p->groups) {
+      if (!visible || visible(c.GroupByKey(gkey)->record.id)) ms.push_back(&m);
+    }
+    out.group_num = ms.size();
     auto [begin, end] = Window(ms.size(), offset, limit);
     for (std::size_t i = begin; i < end; ++i) {
       const gallery::GroupState* g = c.GroupByKey(ms[i]->group_key);
@@ -906,6 +913,8 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       searched_persons.insert(ps.begin(), ps.end());
     }
     out.person_num = searched_persons.size();
+    // FaceNum: the faces held by the searched groups (the cloud API's meaning).
+    for (std::int64_t pk : searched_persons) out.face_num += c.PersonByKey(pk)->faces.size();
     // Candidates of one group list: best face per person (face search) or the
     // fused feature (person search), scored, thresholded, top k.
     auto candidates = [&](const std::vector<std::int64_t>& groups, const float* query) {
@@ -957,7 +966,6 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       }
       out.results.push_back(std::move(result));
     }
-    out.face_num = out.results.size();
     return out;
   });
 }
@@ -1013,6 +1021,71 @@ ApiResult<VerifyResponse> FaceService::VerifyPerson(const std::string& person_id
   if (!fused->empty()) out.score = engine_.Compare(face->embedding, *fused).score;
   out.is_match = out.score >= options_.verify_match_score;
   return out;
+}
+
+std::optional<std::vector<std::string>> FaceService::PersonGroups(const std::string& person_id) const {
+  return gallery_->Read([&](const gallery::Catalog& c) -> std::optional<std::vector<std::string>> {
+    const gallery::PersonState* p = c.PersonById(person_id);
+    if (!p) return std::nullopt;
+    std::vector<std::string> ids;
+    for (const auto& [gkey, m] : p->groups) ids.push_back(c.GroupByKey(gkey)->record.id);
+    return ids;
+  });
+}
+
+ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r) const {
+  if (r.max_face_num < 1 || r.max_face_num > 120) return Err(code::kInvalid, "MaxFaceNum must be 1 to 120");
+  if (r.min_face_size < 1) return Err(code::kInvalid, "MinFaceSize must be positive");
+  auto decoded = DecodeImage(r.image, options_.image_limits);
+  if (!decoded.ok()) return ImageError(decoded.status());
+  auto boxes = engine_.Detect(*decoded);
+  if (!boxes.ok()) return ImageError(boxes.status());
+  if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
+  DetectFaceResponse out;
+  out.image_width = decoded->width;
+  out.image_height = decoded->height;
+  out.face_model_version = options_.face_model_version;
+  std::vector<FaceBox> kept;
+  for (const FaceBox& b : *boxes) {
+    if (std::max(b.width, b.height) >= static_cast<float>(r.min_face_size)) kept.push_back(b);
+  }
+  if (kept.empty()) {
+    return Err(code::kFaceSizeTooSmall, "every face is smaller than MinFaceSize " + std::to_string(r.min_face_size));
+  }
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const FaceBox& a, const FaceBox& b) { return a.width * a.height > b.width * b.height; });
+  if (kept.size() > static_cast<std::size_t>(r.max_face_num)) kept.resize(static_cast<std::size_t>(r.max_face_num));
+  for (const FaceBox& b : kept) {
+    DetectedFace f;
+    f.rect = ToRect(b);
+    auto q = engine_.Quality(*decoded, b);
+    if (!q.ok()) return ImageError(q.status());
+    f.yaw = q->yaw;
+    f.pitch = q->pitch;
+    f.roll = q->roll;
+    if (r.need_quality) {
+      FaceQualityInfo info;
+      info.level = q->level;
+      info.score = 25 * q->level;
+      info.sharpness = static_cast<int>(std::lround(100.0 * std::min(1.0, static_cast<double>(q->sharpness) / 160.0)));
+      info.brightness = static_cast<int>(std::lround(static_cast<double>(q->brightness) * 100.0 / 255.0));
+      f.quality = info;
+    }
+    out.face_infos.push_back(f);
+  }
+  return out;
+}
+
+ApiResult<LivenessResponse> FaceService::DetectLiveFace(const std::vector<std::uint8_t>& image) const {
+  auto decoded = DecodeImage(image, options_.image_limits);
+  if (!decoded.ok()) return ImageError(decoded.status());
+  auto boxes = engine_.Detect(*decoded);
+  if (!boxes.ok()) return ImageError(boxes.status());
+  if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
+  const FaceBox& face = (*boxes)[static_cast<std::size_t>(facekit::LargestFace(*boxes))];
+  auto live = engine_.Liveness(*decoded, face);
+  if (!live.ok()) return ImageError(live.status());
+  return LivenessResponse{live->score, live->is_live, options_.face_model_version};
 }
 
 ApiResult<CompareResponse> FaceService::CompareFace(const std::vector<std::uint8_t>& image_a,

@@ -210,14 +210,41 @@ struct SearchResult {
   int ret_code = 0;  // 0, or -1601 when QualityControl rejected this face
 };
 struct SearchResponse {
-  std::vector<SearchResult> results;
-  std::size_t face_num = 0;
+  std::vector<SearchResult> results;  // one per face searched in the image
+  std::size_t face_num = 0;           // faces held by the searched groups
   std::size_t person_num = 0;  // persons searched (SearchPersons)
   std::string face_model_version;
 };
 struct VerifyResponse {
   float score = 0;
   bool is_match = false;
+  std::string face_model_version;
+};
+struct FaceQualityInfo {
+  int score = 0;       // 25 x the QualityControl level reached (0..4): 0, 25, 50, 75, 100
+  int sharpness = 0;   // 0..100: 100 * min(1, variance of Laplacian / 160); 50 = level 4's minimum
+  int brightness = 0;  // 0..100: mean grey of the face core * 100 / 255
+  int level = 0;       // the QualityControl level (0..4) the face passes
+};
+struct DetectedFace {
+  Rect rect;
+  float yaw = 0, pitch = 0, roll = 0;  // degrees, from the 5 landmarks
+  std::optional<FaceQualityInfo> quality;  // with need_quality
+};
+struct DetectFaceRequest {
+  std::vector<std::uint8_t> image;
+  int max_face_num = 1;  // 1..120
+  int min_face_size = 34;
+  bool need_quality = false;
+};
+struct DetectFaceResponse {
+  int image_width = 0, image_height = 0;
+  std::vector<DetectedFace> face_infos;  // largest first
+  std::string face_model_version;
+};
+struct LivenessResponse {
+  float score = 0;  // 0..100, live above 87
+  bool is_liveness = false;
   std::string face_model_version;
 };
 struct CompareResponse {
@@ -234,7 +261,10 @@ class FaceService {
 
   ApiResult<CreateGroupResponse> CreateGroup(const CreateGroupRequest& r);
   ApiResult<Empty> DeleteGroup(const std::string& group_id);
-  ApiResult<GetGroupListResponse> GetGroupList(std::int64_t offset, std::int64_t limit) const;
+  // `visible`, when set, hides the groups it returns false for (keys restricted to some groups).
+  using GroupFilter = std::function<bool(const std::string& group_id)>;
+  ApiResult<GetGroupListResponse> GetGroupList(std::int64_t offset, std::int64_t limit,
+                                               const GroupFilter& visible = {}) const;
   ApiResult<GroupInfo> GetGroupInfo(const std::string& group_id) const;
   ApiResult<Empty> ModifyGroup(const ModifyGroupRequest& r);
 
@@ -246,7 +276,9 @@ class FaceService {
   ApiResult<GetPersonListResponse> GetPersonListNum(const std::string& group_id) const;  // counts only
   ApiResult<PersonBaseInfo> GetPersonBaseInfo(const std::string& person_id) const;
   ApiResult<GetPersonGroupInfoResponse> GetPersonGroupInfo(const std::string& person_id, std::int64_t offset,
-                                                           std::int64_t limit) const;
+                                                           std::int64_t limit, const GroupFilter& visible = {}) const;
+  // The ids of the groups a person belongs to; nullopt when the person does not exist.
+  std::optional<std::vector<std::string>> PersonGroups(const std::string& person_id) const;
   ApiResult<Empty> ModifyPersonBaseInfo(const ModifyPersonBaseInfoRequest& r);
   ApiResult<Empty> ModifyPersonGroupInfo(const ModifyPersonGroupInfoRequest& r);
   ApiResult<CopyPersonResponse> CopyPerson(const std::string& person_id, const std::vector<std::string>& group_ids);
@@ -258,6 +290,9 @@ class FaceService {
   ApiResult<SearchResponse> SearchPersons(const SearchRequest& r, bool by_group = false) const;
   ApiResult<VerifyResponse> VerifyFace(const std::string& person_id, const std::vector<std::uint8_t>& image) const;
   ApiResult<VerifyResponse> VerifyPerson(const std::string& person_id, const std::vector<std::uint8_t>& image) const;
+  ApiResult<DetectFaceResponse> DetectFace(const DetectFaceRequest& r) const;
+  // Single-photo liveness of the largest face.
+  ApiResult<LivenessResponse> DetectLiveFace(const std::vector<std::uint8_t>& image) const;
   ApiResult<CompareResponse> CompareFace(const std::vector<std::uint8_t>& image_a,
                                          const std::vector<std::uint8_t>& image_b) const;
 

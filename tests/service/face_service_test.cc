@@ -269,7 +269,7 @@ TEST_F(FaceServiceTest, SearchVerifyAndUniqueness) {
   s.face_match_threshold = 0;
   auto two = svc_->SearchPersons(s);
   ASSERT_TRUE(two.ok());
-  EXPECT_EQ(two->face_num, 2u);
+  EXPECT_EQ(two->results.size(), 2u);
 
   s.group_ids = {"a", "nope"};
   EXPECT_EQ(Code(svc_->SearchFaces(s)), "InvalidParameterValue.GroupIdNotExist");
