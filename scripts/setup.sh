@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libopencv-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libfaiss-dev
+  libboost1.81-dev libcurl4-openssl-dev wrk
 )
 
 missing=()
@@ -34,6 +35,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   log "Debian packages present"
+fi
+
+log "Node SDK for the compatibility tests (tests/sdk, from the npm registry)"
+if [ ! -d tests/sdk/node_modules/tencentcloud-sdk-nodejs ] || [ tests/sdk/package-lock.json -nt tests/sdk/node_modules/.package-lock.json ]; then
+  (cd tests/sdk && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 
 log "model packages"

@@ -32,4 +32,9 @@ void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
+/// `facekit serve`.
+void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run);
+/// `facekit keys create|list|revoke`.
+void RegisterKeys(CLI::App& app, Action* run);
+
 }  // namespace facekit::cli

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   RegisterCalibrate(app, g, &run);
   RegisterGallery(app, g, &run);
   RegisterBench(app, g, &run);
+  RegisterServe(app, g, &run);
+  RegisterKeys(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

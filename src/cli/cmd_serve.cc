@@ -1,0 +1,272 @@
+// facekit serve: the server on one port; facekit keys: its API keys.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "cli/commands.h"
+#include "server/server.h"
+#include "server/url_fetcher.h"
+#include "service/open_service.h"
+#include "store/key_store.h"
+
+namespace facekit::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string KeysPath(const std::string& data) { return (fs::path(data) / "keys.db").string(); }
+
+Result<std::unique_ptr<store::KeyStore>> OpenKeys(const std::string& data) {
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  if (ec) return Status(StatusCode::kIoError, "cannot create " + data + ": " + ec.message());
+  return store::KeyStore::Open(KeysPath(data));
+}
+
+// Keys from the key database, cached; the cache is dropped whenever another
+// process (`facekit keys create|revoke`) has committed, so a new key works and
+// a revoked one stops working on the next request.
+class StoreKeyDirectory final : public server::KeyDirectory {
+ public:
+  explicit StoreKeyDirectory(std::unique_ptr<store::KeyStore> store) : store_(std::move(store)) {}
+
+  std::optional<ApiKey> Find(std::string_view secret_id) override {
+    std::lock_guard lock(mu_);
+    auto version = store_->DataVersion();
+    if (!version.ok() || *version != version_) {
+      cache_.clear();
+      version_ = version.ok() ? *version : -1;
+    }
+    const std::string id(secret_id);
+    if (auto it = cache_.find(id); it != cache_.end()) return it->second;
+    auto key = store_->Find(id);
+    if (!key.ok()) {
+      if (key.status().code() != StatusCode::kNotFound) {
+        std::fprintf(stderr, "facekit serve: %s\n", key.status().ToString().c_str());
+        return std::nullopt;  // not cached: a storage hiccup must not lock a key out
+      }
+      cache_[id] = std::nullopt;
+      return std::nullopt;
+    }
+    cache_[id] = *key;
+    return std::move(*key);
+  }
+
+ private:
+  std::unique_ptr<store::KeyStore> store_;
+  std::mutex mu_;
+  std::int64_t version_ = -1;
+  std::unordered_map<std::string, std::optional<ApiKey>> cache_;
+};
+
+bool SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  try {
+    const int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    *port = static_cast<std::uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return !host->empty();
+}
+
+struct ServeOptions {
+  std::string data = "facekit-data";
+  std::string listen = "127.0.0.1:8080";
+  int workers = 0;
+  int io_threads = 1;
+  double rate_limit = 100;
+  std::size_t max_queued = 256;
+  double max_body_mb = 10;
+  std::string language = "zh-CN";
+  std::vector<std::string> allow_url_cidrs;
+  bool no_url = false;
+  double grace_s = 10;
+};
+
+int Serve(const GlobalOptions& g, const ServeOptions& o) {
+  // Block the shutdown signals before any thread starts, so that only the
+  // sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  server::ServerOptions options;
+  if (!SplitHostPort(o.listen, &options.http.host, &options.http.port)) {
+    return Fail(Status(StatusCode::kInvalidArgument, "--listen wants HOST:PORT, not '" + o.listen + "'"));
+  }
+  auto engine = MakeEngine(g);
+  if (!engine.ok()) return Fail(engine.status());
+  auto service = service::OpenFaceService(o.data, **engine);
+  if (!service.ok()) return Fail(service.status());
+  auto keys = OpenKeys(o.data);
+  if (!keys.ok()) return Fail(keys.status());
+  StoreKeyDirectory directory(std::move(keys.value()));
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  options.http.worker_threads = o.workers > 0 ? o.workers : static_cast<int>(cores);
+  options.http.io_threads = o.io_threads;
+  options.http.max_queued = o.max_queued;
+  options.http.max_body_bytes = static_cast<std::size_t>(o.max_body_mb * 1024 * 1024);
+  options.cloud.default_rate_limit = o.rate_limit;
+  options.cloud.default_language = o.language;
+
+  server::UrlFetch fetch;
+  if (!o.no_url) {
+    server::UrlFetchOptions fo;
+    fo.allow_cidrs = o.allow_url_cidrs;
+    auto fetcher = std::make_shared<server::UrlFetcher>(fo);
+    fetch = [fetcher](const std::string& url) { return fetcher->Fetch(url); };
+  }
+  auto started = server::Server::Start(options, **service, directory, fetch);
+  if (!started.ok()) return Fail(started.status());
+  auto& srv = *started.value();
+  std::printf("facekit: serving on http://%s:%u (data %s, %d workers)\n", options.http.host.c_str(),
+              static_cast<unsigned>(srv.port()), o.data.c_str(), options.http.worker_threads);
+  std::printf("facekit: create an API key with: facekit keys create --data %s --role admin\n", o.data.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "facekit: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  srv.Shutdown(std::chrono::milliseconds(static_cast<long>(o.grace_s * 1000)));
+  std::fprintf(stderr, "facekit: stopped\n");
+  return 0;
+}
+
+nlohmann::json KeyJson(const ApiKey& k, bool with_secret) {
+  nlohmann::json j = {{"secret_id", k.secret_id},
+                      {"role", std::string(KeyRoleName(k.role))},
+                      {"actions", k.actions},
+                      {"groups", k.groups},
+                      {"rate_limit", k.rate_limit},
+                      {"description", k.description},
+                      {"created_ms", k.created_ms},
+                      {"revoked", k.revoked_ms != 0}};
+  if (with_secret) j["secret_key"] = k.secret_key;
+  return j;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve the cloud-compatible face API (POST /), /ping, /healthz, /readyz and /metrics on one port");
+  cmd->add_option("--data", o->data, "Data folder (gallery.db, index/, keys.db)")->default_val(o->data);
+  cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
+  cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
+  cmd->add_option("--io-threads", o->io_threads, "Threads doing network I/O")->default_val(1)->check(CLI::Range(1, 64));
+  cmd->add_option("--rate-limit", o->rate_limit, "Requests per second per key unless the key sets its own (0 = none)")
+      ->default_val(o->rate_limit);
+  cmd->add_option("--max-queued", o->max_queued, "Requests waiting for a worker beyond which new ones are refused")
+      ->default_val(o->max_queued);
+  cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body (MB)")->default_val(o->max_body_mb);
+  cmd->add_option("--language", o->language, "Error message language when X-TC-Language is absent")
+      ->default_val(o->language)
+      ->check(CLI::IsMember({"zh-CN", "en-US"}));
+  cmd->add_option("--allow-url-cidr", o->allow_url_cidrs,
+                  "Private/loopback networks that Url image inputs may reach (e.g. 10.0.0.0/8); default none");
+  cmd->add_flag("--no-url", o->no_url, "Refuse Url image inputs altogether");
+  cmd->add_option("--grace", o->grace_s, "Seconds in-flight requests get to finish on SIGTERM")->default_val(10);
+  cmd->callback([&g, o, run] { *run = [&g, o] { return Serve(g, *o); }; });
+}
+
+void RegisterKeys(CLI::App& app, Action* run) {
+  CLI::App* keys = app.add_subcommand("keys", "Create, list and revoke API keys (SecretId/SecretKey)");
+  keys->require_subcommand(1);
+  auto data = std::make_shared<std::string>("facekit-data");
+
+  auto create = keys->add_subcommand("create", "Create a key and print its SecretId and SecretKey");
+  auto role = std::make_shared<std::string>("read-write");
+  auto nk = std::make_shared<store::NewKey>();
+  auto json_out = std::make_shared<bool>(false);
+  create->add_option("--data", *data, "Data folder")->default_val(*data);
+  create->add_option("--role", *role, "admin, read-write or read-only")
+      ->default_val(*role)
+      ->check(CLI::IsMember({"admin", "read-write", "read-only"}));
+  create->add_option("--actions", nk->actions, "Only these actions (e.g. SearchFaces DetectFace); default all");
+  create->add_option("--groups", nk->groups, "Only these group ids; default all groups");
+  create->add_option("--rate-limit", nk->rate_limit, "Requests per second (0 = the server's default)");
+  create->add_option("--description", nk->description, "A note on who uses the key");
+  create->add_flag("--json", *json_out, "Print {\"secret_id\": ..., \"secret_key\": ...} as JSON");
+  create->callback([=] {
+    *run = [=] {
+      auto r = ParseKeyRole(*role);
+      if (!r.ok()) return Fail(r.status());
+      nk->role = *r;
+      auto store = OpenKeys(*data);
+      if (!store.ok()) return Fail(store.status());
+      auto key = (*store)->Create(*nk, WallMs());
+      if (!key.ok()) return Fail(key.status());
+      if (*json_out) {
+        std::cout << KeyJson(*key, true).dump() << "\n";
+      } else {
+        std::cout << "SecretId:  " << key->secret_id << "\nSecretKey: " << key->secret_key << "\nRole:      "
+                  << KeyRoleName(key->role) << "\n(the SecretKey is shown once here; `facekit keys list` hides it)\n";
+      }
+      return 0;
+    };
+  });
+
+  auto list = keys->add_subcommand("list", "List keys (without their secrets)");
+  auto list_json = std::make_shared<bool>(false);
+  list->add_option("--data", *data, "Data folder")->default_val(*data);
+  list->add_flag("--json", *list_json, "One JSON array");
+  list->callback([=] {
+    *run = [=] {
+      auto store = OpenKeys(*data);
+      if (!store.ok()) return Fail(store.status());
+      auto all = (*store)->List();
+      if (!all.ok()) return Fail(all.status());
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& k : *all) arr.push_back(KeyJson(k, false));
+      if (*list_json) {
+        std::cout << arr.dump() << "\n";
+      } else {
+        for (const auto& k : *all) {
+          std::printf("%s  %-10s %s%s%s\n", k.secret_id.c_str(), std::string(KeyRoleName(k.role)).c_str(),
+                      k.revoked_ms ? "REVOKED " : "", k.groups.empty() ? "" : "groups-limited ",
+                      k.description.c_str());
+        }
+      }
+      return 0;
+    };
+  });
+
+  auto revoke = keys->add_subcommand("revoke", "Revoke a key (a running server refuses it from its next request)");
+  auto id = std::make_shared<std::string>();
+  revoke->add_option("--data", *data, "Data folder")->default_val(*data);
+  revoke->add_option("SECRET_ID", *id, "The key's SecretId")->required();
+  revoke->callback([=] {
+    *run = [=] {
+      auto store = OpenKeys(*data);
+      if (!store.ok()) return Fail(store.status());
+      Status s = (*store)->Revoke(*id, WallMs());
+      if (!s.ok()) return Fail(s);
+      std::printf("revoked %s\n", id->c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace facekit::cli

@@ -1,0 +1,959 @@
+#include "server/cloud_api.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+#include "common/base64.h"
+#include "server/cloud_messages.h"
+#include "server/tc3_signature.h"
+
+namespace facekit::server {
+
+using nlohmann::json;
+using service::ApiError;
+using service::ApiResult;
+
+std::string NewUuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) {
+    // The OS random source failing is not a reason to fail a request id.
+    auto t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    for (int i = 0; i < 16; ++i) b[i] = static_cast<unsigned char>(t >> ((i % 8) * 8));
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof(out), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+namespace {
+
+ApiError Err(std::string code, std::string message) { return ApiError{std::move(code), std::move(message)}; }
+
+// ---------------------------------------------------------------- parameters
+
+// Typed access to the request body's parameters. The first problem found is
+// kept (MissingParameter / InvalidParameter) and every later read is a no-op.
+class Params {
+ public:
+  explicit Params(const json& body) : body_(body) {}
+
+  const std::optional<ApiError>& error() const { return error_; }
+
+  bool Has(const char* name) const { return body_.contains(name) && !body_[name].is_null(); }
+
+  std::string Str(const char* name, bool required = false) {
+    const json* v = Get(name, required);
+    if (!v) return {};
+    if (!v->is_string()) return Fail(name, "a string"), std::string();
+    return v->get<std::string>();
+  }
+  std::optional<std::string> OptStr(const char* name) {
+    if (!Has(name)) return std::nullopt;
+    return Str(name);
+  }
+  std::int64_t Int(const char* name, std::int64_t fallback, bool required = false) {
+    const json* v = Get(name, required);
+    if (!v) return fallback;
+    if (!v->is_number_integer()) return Fail(name, "an integer"), fallback;
+    return v->get<std::int64_t>();
+  }
+  std::optional<std::int64_t> OptInt(const char* name) {
+    if (!Has(name)) return std::nullopt;
+    return Int(name, 0);
+  }
+  double Num(const char* name, double fallback) {
+    const json* v = Get(name, false);
+    if (!v) return fallback;
+    if (!v->is_number()) return Fail(name, "a number"), fallback;
+    return v->get<double>();
+  }
+  std::vector<std::string> StrList(const char* name, bool required = false) {
+    const json* v = Get(name, required);
+    std::vector<std::string> out;
+    if (!v) return out;
+    if (!v->is_array()) return Fail(name, "an array of strings"), out;
+    for (const auto& e : *v) {
+      if (!e.is_string()) return Fail(name, "an array of strings"), std::vector<std::string>();
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  // An array of objects, each with an integer field and a string field.
+  std::vector<std::pair<std::int64_t, std::string>> Pairs(const char* name, const char* index_field,
+                                                          const char* text_field, bool required = false) {
+    const json* v = Get(name, required);
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    if (!v) return out;
+    const std::string shape = std::string("an array of {") + index_field + ", " + text_field + "}";
+    if (!v->is_array()) return Fail(name, shape.c_str()), out;
+    for (const auto& e : *v) {
+      if (!e.is_object() || !e.contains(index_field) || !e[index_field].is_number_integer() ||
+          !e.contains(text_field) || !e[text_field].is_string()) {
+        return Fail(name, shape.c_str()), decltype(out)();
+      }
+      out.emplace_back(e[index_field].get<std::int64_t>(), e[text_field].get<std::string>());
+    }
+    return out;
+  }
+
+ private:
+  const json* Get(const char* name, bool required) {
+    if (error_) return nullptr;
+    if (!Has(name)) {
+      if (required) error_ = Err("MissingParameter", std::string("the parameter ") + name + " is required");
+      return nullptr;
+    }
+    return &body_[name];
+  }
+  void Fail(const char* name, const char* what) {
+    if (!error_) error_ = Err("InvalidParameter", std::string("the parameter ") + name + " must be " + what);
+  }
+
+  const json& body_;
+  std::optional<ApiError> error_;
+};
+
+// ---------------------------------------------------------------- responses
+
+json RectJson(const service::Rect& r) {
+  return {{"X", r.x}, {"Y", r.y}, {"Width", r.width}, {"Height", r.height}};
+}
+
+json GroupInfoJson(const service::GroupInfo& g) {
+  return {{"GroupName", g.group_name},
+          {"GroupId", g.group_id},
+          {"GroupExDescriptions", g.group_ex_descriptions},
+          {"Tag", g.tag},
+          {"FaceModelVersion", g.face_model_version},
+          {"CreationTimestamp", g.creation_timestamp}};
+}
+
+// Scores go out with two decimals, as the cloud API's do.
+double Score(float s) { return std::round(static_cast<double>(s) * 100.0) / 100.0; }
+
+json CandidateJson(const service::Candidate& c, bool need_person_info, bool persons) {
+  json j = {{"PersonId", c.person_id}, {"Score", Score(c.score)}};
+  j["FaceId"] = persons ? json(nullptr) : json(c.face_id);
+  if (need_person_info) {
+    j["PersonName"] = c.person_name.value_or("");
+    j["Gender"] = c.gender.value_or(0);
+    json infos = json::array();
+    for (const auto& g : c.person_group_infos) {
+      infos.push_back({{"GroupId", g.group_id}, {"PersonExDescriptions", g.person_ex_descriptions}});
+    }
+    j["PersonGroupInfos"] = infos;
+  } else {
+    j["PersonName"] = nullptr;
+    j["Gender"] = nullptr;
+    j["PersonGroupInfos"] = nullptr;
+  }
+  return j;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- the endpoint
+
+struct CloudApi::Impl {
+  service::FaceService& service;
+  KeyDirectory& keys;
+  UrlFetch fetch;
+  Metrics* metrics;
+  CloudApiOptions options;
+  std::unique_ptr<Tc3Verifier> verifier;
+  // Replay protection (see Authorise): signatures seen, and signature+action pairs seen.
+  Tc3ReplayCache signatures_seen{1'000'000};
+  Tc3ReplayCache signature_actions_seen{1'000'000};
+
+  struct Bucket {
+    double tokens = 0;
+    std::int64_t last_ms = 0;
+  };
+  std::mutex rate_mu;
+  std::unordered_map<std::string, Bucket> buckets;
+
+  // One request being answered.
+  struct Call {
+    Impl& api;
+    const ApiKey& key;
+    Params params;
+    std::string_view action;
+
+    // Whether the key may see this group.
+    bool Visible(const std::string& group_id) const {
+      return key.groups.empty() || std::find(key.groups.begin(), key.groups.end(), group_id) != key.groups.end();
+    }
+    std::optional<ApiError> CheckGroups(const std::vector<std::string>& ids) const {
+      for (const auto& id : ids) {
+        if (!Visible(id)) {
+          return Err("AuthFailure.UnauthorizedOperation",
+                     "this key may not access group " + id + " (it is limited to some groups)");
+        }
+      }
+      return std::nullopt;
+    }
+    // A person outside the key's groups does not exist for it; writes need
+    // every group of the person to be allowed.
+    std::optional<ApiError> CheckPerson(const std::string& person_id, bool write) const {
+      if (key.groups.empty()) return std::nullopt;
+      auto groups = api.service.PersonGroups(person_id);
+      if (!groups) return std::nullopt;  // the service reports PersonIdNotExist
+      const auto visible = std::count_if(groups->begin(), groups->end(), [&](const auto& g) { return Visible(g); });
+      if (visible == 0) {
+        return Err("InvalidParameterValue.PersonIdNotExist", "PersonId " + person_id + " does not exist");
+      }
+      if (write && static_cast<std::size_t>(visible) != groups->size()) {
+        return Err("AuthFailure.UnauthorizedOperation",
+                   "this key may not change person " + person_id + ": the person is also in groups it cannot access");
+      }
+      return std::nullopt;
+    }
+    service::FaceService::GroupFilter Filter() const {
+      if (key.groups.empty()) return {};
+      return [this](const std::string& id) { return Visible(id); };
+    }
+
+    // An image from `image_key` (base64, an optional data: header tolerated)
+    // or `url_key` (downloaded; wins when both are given).
+    ApiResult<std::vector<std::uint8_t>> Image(const char* image_key, const char* url_key) {
+      const std::string url = url_key ? params.Str(url_key) : std::string();
+      const std::string b64 = params.Str(image_key);
+      if (params.error()) return *params.error();
+      if (!url.empty()) return api.Download(url);
+      if (b64.empty()) {
+        return Err("InvalidParameterValue.ImageEmpty",
+                   std::string("give the image as ") + image_key + (url_key ? std::string(" or ") + url_key : "") +
+                       " (base64 of a JPG, PNG or BMP file)");
+      }
+      return api.DecodeBase64(b64, image_key);
+    }
+  };
+
+  Impl(service::FaceService& s, KeyDirectory& k, UrlFetch f, Metrics* m, CloudApiOptions o)
+      : service(s), keys(k), fetch(std::move(f)), metrics(m), options(std::move(o)) {
+    if (!options.now_s) {
+      options.now_s = [] {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      };
+    }
+    if (!options.steady_ms) {
+      options.steady_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      };
+    }
+    if (!options.request_id) options.request_id = NewUuid;
+    Tc3Verifier::Options vo;
+    vo.max_skew_s = options.max_clock_skew_s;
+    vo.reject_replays = false;  // done per action in Authorise
+    verifier = std::make_unique<Tc3Verifier>(
+        [this](std::string_view id) -> std::optional<std::string> {
+          auto key = keys.Find(id);
+          if (!key || key->revoked_ms != 0) return std::nullopt;
+          return key->secret_key;
+        },
+        options.now_s, vo);
+  }
+
+  ApiResult<std::vector<std::uint8_t>> DecodeBase64(std::string_view text, const char* field) const {
+    // The cloud API's FAQ: the most common mistake is leaving the data URL header on.
+    if (text.starts_with("data:")) {
+      const auto comma = text.find(',');
+      if (comma == std::string_view::npos || text.substr(0, comma).find(";base64") == std::string_view::npos) {
+        return Err("FailedOperation.ImageDecodeFailed",
+                   std::string(field) + " starts like a data URL but has no ';base64,' header");
+      }
+      text.remove_prefix(comma + 1);
+    }
+    if (text.size() > options.max_image_base64_bytes) {
+      return Err("FailedOperation.ImageSizeExceed", std::string(field) + " is " + std::to_string(text.size()) +
+                                                         " bytes of base64, more than the limit of " +
+                                                         std::to_string(options.max_image_base64_bytes));
+    }
+    auto bytes = Base64Decode(text);
+    if (!bytes) {
+      return Err("FailedOperation.ImageDecodeFailed", std::string(field) + " is not valid base64");
+    }
+    return std::move(*bytes);
+  }
+
+  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const {
+    if (!fetch) return Err("InvalidParameterValue.UrlIllegal", "Url inputs are disabled on this server");
+    auto got = fetch(url);
+    if (got.ok()) return std::move(got.value());
+    switch (got.status().code()) {
+      case StatusCode::kInvalidArgument:
+        return Err("InvalidParameterValue.UrlIllegal", got.status().message());
+      case StatusCode::kImageSizeExceeded:
+        return Err("FailedOperation.ImageSizeExceed", got.status().message());
+      default:
+        return Err("FailedOperation.ImageDownloadError", got.status().message());
+    }
+  }
+
+  // Token bucket per key; false when the key is over its rate.
+  bool TakeToken(const ApiKey& key) {
+    const double rate = key.rate_limit > 0 ? key.rate_limit : options.default_rate_limit;
+    if (rate <= 0) return true;
+    const double burst = std::max(1.0, rate);
+    const std::int64_t now = options.steady_ms();
+    std::lock_guard lock(rate_mu);
+    auto [it, fresh] = buckets.try_emplace(key.secret_id, Bucket{burst, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.last_ms) * rate / 1000.0);
+      b.last_ms = now;
+    }
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+  }
+
+  HttpResponse Envelope(json response, const std::string& request_id) const {
+    response["RequestId"] = request_id;
+    HttpResponse r;
+    r.status = 200;
+    r.content_type = "application/json";
+    r.body = json{{"Response", std::move(response)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    return r;
+  }
+  HttpResponse ErrorEnvelope(const ApiError& e, std::string_view language, const std::string& request_id) const {
+    return Envelope({{"Error", {{"Code", e.code}, {"Message", LocalisedMessage(e.code, e.message, language)}}}},
+                    request_id);
+  }
+
+  // Replays. The SDKs sign only content-type, host and body (not
+  // X-TC-Action), so identical bodies sent in the same second carry the same
+  // signature: a client polling GetGroupList, or calling GetPersonList and
+  // DeleteGroup on one group, legitimately repeats signatures. Refused: a
+  // second use of a write's signature for the same write, and reuse of a
+  // signature for another action more than a second after its timestamp (a
+  // captured GetPersonBaseInfo replayed as DeletePerson). Answered: repeated
+  // identical reads, and same-second reuse across actions. Only TLS binds the
+  // action header to the request against an on-path attacker.
+  bool FirstUseOrRepeatedRead(const Tc3Headers& h, std::string_view action, bool write) {
+    const auto credential = ParseTc3Authorization(h.authorization);
+    if (!credential) return false;
+    const std::int64_t now = options.now_s();
+    std::int64_t timestamp = 0;
+    std::from_chars(h.timestamp.data(), h.timestamp.data() + h.timestamp.size(), timestamp);  // verified already
+    const std::int64_t expires = timestamp + options.max_clock_skew_s;
+    const bool first_use = signatures_seen.Insert(credential->signature, expires, now);
+    const bool new_action =
+        signature_actions_seen.Insert(credential->signature + "|" + std::string(action), expires, now);
+    if (first_use) return true;
+    if (!new_action) return !write;
+    return now - timestamp <= 1;
+  }
+
+  HttpResponse Handle(const HttpRequest& req);
+  ApiResult<json> Authorise(const HttpRequest& req, std::string_view action, bool write, ApiKey* key);
+  ApiResult<json> Dispatch(Call& call);
+};
+
+// ---------------------------------------------------------------- actions
+
+namespace {
+
+using Handler = ApiResult<json> (*)(CloudApi::Impl::Call&);
+
+struct ActionSpec {
+  bool write;
+  std::vector<const char*> params;  // every parameter the action accepts
+  Handler handler;
+};
+
+#define FK_CHECK_PARAMS(c) \
+  if ((c).params.error()) return *(c).params.error()
+
+ApiResult<json> CreateGroup(CloudApi::Impl::Call& c) {
+  service::CreateGroupRequest r;
+  r.group_name = c.params.Str("GroupName", true);
+  r.group_id = c.params.Str("GroupId", true);
+  r.group_ex_descriptions = c.params.StrList("GroupExDescriptions");
+  r.tag = c.params.Str("Tag");
+  r.face_model_version = c.params.Str("FaceModelVersion");
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({r.group_id})) return *e;
+  auto out = c.api.service.CreateGroup(r);
+  if (!out.ok()) return out.error();
+  return json{{"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> DeleteGroup(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("GroupId", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({id})) return *e;
+  auto out = c.api.service.DeleteGroup(id);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+
+ApiResult<json> GetGroupList(CloudApi::Impl::Call& c) {
+  const auto offset = c.params.Int("Offset", 0);
+  const auto limit = c.params.Int("Limit", 10);
+  FK_CHECK_PARAMS(c);
+  auto out = c.api.service.GetGroupList(offset, limit, c.Filter());
+  if (!out.ok()) return out.error();
+  json infos = json::array();
+  for (const auto& g : out->group_infos) infos.push_back(GroupInfoJson(g));
+  return json{{"GroupInfos", infos}, {"GroupNum", out->group_num}};
+}
+
+ApiResult<json> GetGroupInfo(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("GroupId", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({id})) return *e;
+  auto out = c.api.service.GetGroupInfo(id);
+  if (!out.ok()) return out.error();
+  json j = GroupInfoJson(out.value());
+  return j;
+}
+
+ApiResult<json> ModifyGroup(CloudApi::Impl::Call& c) {
+  service::ModifyGroupRequest r;
+  r.group_id = c.params.Str("GroupId", true);
+  r.group_name = c.params.OptStr("GroupName");
+  r.tag = c.params.OptStr("Tag");
+  for (auto& [i, d] : c.params.Pairs("GroupExDescriptionInfos", "GroupExDescriptionIndex", "GroupExDescription")) {
+    r.group_ex_descriptions_infos.emplace_back(static_cast<int>(i), std::move(d));
+  }
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({r.group_id})) return *e;
+  auto out = c.api.service.ModifyGroup(r);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+
+std::vector<service::ExDescription> ExDescriptions(CloudApi::Impl::Call& c, bool required) {
+  std::vector<service::ExDescription> out;
+  for (auto& [i, d] : c.params.Pairs("PersonExDescriptionInfos", "PersonExDescriptionIndex", "PersonExDescription",
+                                     required)) {
+    out.push_back({static_cast<int>(i), std::move(d)});
+  }
+  return out;
+}
+
+ApiResult<json> CreatePerson(CloudApi::Impl::Call& c) {
+  service::CreatePersonRequest r;
+  r.group_id = c.params.Str("GroupId", true);
+  r.person_name = c.params.Str("PersonName", true);
+  r.person_id = c.params.Str("PersonId", true);
+  r.gender = static_cast<int>(c.params.Int("Gender", 0));
+  r.person_ex_descriptions = ExDescriptions(c, false);
+  r.unique_person_control = static_cast<int>(c.params.Int("UniquePersonControl", 0));
+  r.quality_control = static_cast<int>(c.params.Int("QualityControl", 0));
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({r.group_id})) return *e;
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  r.image = std::move(image.value());
+  auto out = c.api.service.CreatePerson(r);
+  if (!out.ok()) return out.error();
+  json j = {{"FaceModelVersion", out->face_model_version}};
+  if (out->similar_person_id.empty()) {
+    j["FaceId"] = out->face_id;
+    j["FaceRect"] = RectJson(out->face_rect);
+    j["SimilarPersonId"] = "";
+  } else {
+    j["FaceId"] = nullptr;
+    j["FaceRect"] = nullptr;
+    j["SimilarPersonId"] = out->similar_person_id;
+  }
+  return j;
+}
+
+ApiResult<json> DeletePerson(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("PersonId", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(id, true)) return *e;
+  auto out = c.api.service.DeletePerson(id);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+
+ApiResult<json> DeletePersonFromGroup(CloudApi::Impl::Call& c) {
+  const std::string person = c.params.Str("PersonId", true);
+  const std::string group = c.params.Str("GroupId", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({group})) return *e;
+  if (auto e = c.CheckPerson(person, false)) return *e;
+  auto out = c.api.service.DeletePersonFromGroup(person, group);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+
+json PersonInfoJson(const service::PersonInfo& p) {
+  return {{"PersonName", p.person_name},
+          {"PersonId", p.person_id},
+          {"Gender", p.gender},
+          {"PersonExDescriptions", p.person_ex_descriptions},
+          {"FaceIds", p.face_ids},
+          {"CreationTimestamp", p.creation_timestamp}};
+}
+
+ApiResult<json> GetPersonList(CloudApi::Impl::Call& c) {
+  const std::string group = c.params.Str("GroupId", true);
+  const auto offset = c.params.Int("Offset", 0);
+  const auto limit = c.params.Int("Limit", 10);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({group})) return *e;
+  auto out = c.api.service.GetPersonList(group, offset, limit);
+  if (!out.ok()) return out.error();
+  json infos = json::array();
+  for (const auto& p : out->person_infos) infos.push_back(PersonInfoJson(p));
+  return json{{"PersonInfos", infos},
+              {"PersonNum", out->person_num},
+              {"FaceNum", out->face_num},
+              {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> GetPersonListNum(CloudApi::Impl::Call& c) {
+  const std::string group = c.params.Str("GroupId", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({group})) return *e;
+  auto out = c.api.service.GetPersonListNum(group);
+  if (!out.ok()) return out.error();
+  return json{{"PersonNum", out->person_num}, {"FaceNum", out->face_num}};
+}
+
+ApiResult<json> GetPersonBaseInfo(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("PersonId", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(id, false)) return *e;
+  auto out = c.api.service.GetPersonBaseInfo(id);
+  if (!out.ok()) return out.error();
+  return json{{"PersonName", out->person_name}, {"Gender", out->gender}, {"FaceIds", out->face_ids}};
+}
+
+ApiResult<json> GetPersonGroupInfo(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("PersonId", true);
+  const auto offset = c.params.Int("Offset", 0);
+  const auto limit = c.params.Int("Limit", 10);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(id, false)) return *e;
+  auto out = c.api.service.GetPersonGroupInfo(id, offset, limit, c.Filter());
+  if (!out.ok()) return out.error();
+  json infos = json::array();
+  for (const auto& g : out->person_group_infos) {
+    infos.push_back({{"GroupId", g.group_id}, {"PersonExDescriptions", g.person_ex_descriptions}});
+  }
+  return json{{"PersonGroupInfos", infos}, {"GroupNum", out->group_num}, {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> ModifyPersonBaseInfo(CloudApi::Impl::Call& c) {
+  service::ModifyPersonBaseInfoRequest r;
+  r.person_id = c.params.Str("PersonId", true);
+  r.person_name = c.params.OptStr("PersonName");
+  if (auto g = c.params.OptInt("Gender")) r.gender = static_cast<int>(*g);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(r.person_id, true)) return *e;
+  auto out = c.api.service.ModifyPersonBaseInfo(r);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+
+ApiResult<json> ModifyPersonGroupInfo(CloudApi::Impl::Call& c) {
+  service::ModifyPersonGroupInfoRequest r;
+  r.group_id = c.params.Str("GroupId", true);
+  r.person_id = c.params.Str("PersonId", true);
+  r.person_ex_descriptions = ExDescriptions(c, true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({r.group_id})) return *e;
+  if (auto e = c.CheckPerson(r.person_id, false)) return *e;
+  auto out = c.api.service.ModifyPersonGroupInfo(r);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+
+ApiResult<json> CopyPerson(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("PersonId", true);
+  const auto groups = c.params.StrList("GroupIds", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups(groups)) return *e;
+  if (auto e = c.CheckPerson(id, false)) return *e;
+  auto out = c.api.service.CopyPerson(id, groups);
+  if (!out.ok()) return out.error();
+  return json{{"SucGroupNum", out->suc_group_num}, {"SucGroupIds", out->suc_group_ids}};
+}
+
+ApiResult<json> CreateFace(CloudApi::Impl::Call& c) {
+  service::CreateFaceRequest r;
+  r.person_id = c.params.Str("PersonId", true);
+  const auto images = c.params.StrList("Images");
+  const auto urls = c.params.StrList("Urls");
+  r.face_match_threshold = static_cast<float>(c.params.Num("FaceMatchThreshold", 60));
+  r.quality_control = static_cast<int>(c.params.Int("QualityControl", 0));
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(r.person_id, true)) return *e;
+  // Urls win over Images, as for single images.
+  const bool use_urls = !urls.empty();
+  const auto& inputs = use_urls ? urls : images;
+  if (inputs.empty()) return Err("InvalidParameterValue.ImageEmpty", "give the images as Images or Urls");
+  if (inputs.size() > c.api.service.options().max_images_per_call) {
+    return Err("InvalidParameterValue.UploadFaceNumExceed",
+               "at most " + std::to_string(c.api.service.options().max_images_per_call) + " images per call");
+  }
+  // An input that cannot be read becomes an image that cannot be decoded:
+  // it gets RetCode -1102 while the others are still added.
+  for (const auto& in : inputs) {
+    auto bytes = use_urls ? c.api.Download(in) : c.api.DecodeBase64(in, "Images");
+    if (!bytes.ok() && bytes.error().code == "InvalidParameterValue.UrlIllegal") return bytes.error();
+    r.images.push_back(bytes.ok() ? std::move(bytes.value()) : std::vector<std::uint8_t>{});
+  }
+  auto out = c.api.service.CreateFace(r);
+  if (!out.ok()) return out.error();
+  json rects = json::array();
+  for (const auto& rect : out->suc_face_rects) rects.push_back(RectJson(rect));
+  return json{{"SucFaceNum", out->suc_face_num}, {"SucFaceIds", out->suc_face_ids},
+              {"RetCode", out->ret_code},        {"SucIndexes", out->suc_indexes},
+              {"SucFaceRects", rects},           {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> DeleteFace(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("PersonId", true);
+  const auto faces = c.params.StrList("FaceIds", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(id, true)) return *e;
+  auto out = c.api.service.DeleteFace(id, faces);
+  if (!out.ok()) return out.error();
+  return json{{"SucDeletedNum", out->suc_deleted_num}, {"SucFaceIds", out->suc_face_ids}};
+}
+
+// The four search actions share their parameters.
+ApiResult<json> Search(CloudApi::Impl::Call& c, bool persons, bool by_group) {
+  service::SearchRequest r;
+  r.group_ids = c.params.StrList("GroupIds", true);
+  r.max_face_num = static_cast<int>(c.params.Int("MaxFaceNum", 1));
+  r.min_face_size = static_cast<int>(c.params.Int("MinFaceSize", 34));
+  r.max_person_num = static_cast<int>(c.params.Int(by_group ? "MaxPersonNumPerGroup" : "MaxPersonNum", 5));
+  r.need_person_info = c.params.Int("NeedPersonInfo", 0) == 1;
+  r.face_match_threshold = static_cast<float>(c.params.Num("FaceMatchThreshold", 0));
+  r.quality_control = static_cast<int>(c.params.Int("QualityControl", 0));
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups(r.group_ids)) return *e;
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  r.image = std::move(image.value());
+  auto out = persons ? c.api.service.SearchPersons(r, by_group) : c.api.service.SearchFaces(r, by_group);
+  if (!out.ok()) return out.error();
+  // A person's other groups are only shown when the key may see them.
+  auto filter_infos = [&](service::Candidate cand) {
+    std::erase_if(cand.person_group_infos, [&](const auto& g) { return !c.Visible(g.group_id); });
+    return cand;
+  };
+  json results = json::array();
+  for (const auto& res : out->results) {
+    json item = {{"FaceRect", RectJson(res.face_rect)}, {"RetCode", res.ret_code}};
+    if (by_group) {
+      json groups = json::array();
+      for (const auto& g : res.by_group) {
+        json cands = json::array();
+        for (const auto& cand : g.candidates) {
+          cands.push_back(CandidateJson(filter_infos(cand), r.need_person_info, persons));
+        }
+        groups.push_back({{"GroupId", g.group_id}, {"Candidates", cands}});
+      }
+      item["GroupCandidates"] = groups;
+    } else {
+      json cands = json::array();
+      for (const auto& cand : res.candidates) {
+        cands.push_back(CandidateJson(filter_infos(cand), r.need_person_info, persons));
+      }
+      item["Candidates"] = cands;
+    }
+    results.push_back(std::move(item));
+  }
+  json j = {{"FaceModelVersion", out->face_model_version}};
+  j[by_group ? "ResultsReturnsByGroup" : "Results"] = results;
+  if (persons) {
+    j["PersonNum"] = out->person_num;
+  } else {
+    j["FaceNum"] = out->face_num;
+  }
+  return j;
+}
+ApiResult<json> SearchFaces(CloudApi::Impl::Call& c) { return Search(c, false, false); }
+ApiResult<json> SearchFacesReturnsByGroup(CloudApi::Impl::Call& c) { return Search(c, false, true); }
+ApiResult<json> SearchPersons(CloudApi::Impl::Call& c) { return Search(c, true, false); }
+ApiResult<json> SearchPersonsReturnsByGroup(CloudApi::Impl::Call& c) { return Search(c, true, true); }
+
+ApiResult<json> Verify(CloudApi::Impl::Call& c, bool person) {
+  const std::string id = c.params.Str("PersonId", true);
+  (void)c.params.Int("QualityControl", 0);
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckPerson(id, false)) return *e;
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  auto out = person ? c.api.service.VerifyPerson(id, image.value()) : c.api.service.VerifyFace(id, image.value());
+  if (!out.ok()) return out.error();
+  return json{{"Score", Score(out->score)}, {"IsMatch", out->is_match}, {"FaceModelVersion", out->face_model_version}};
+}
+ApiResult<json> VerifyFace(CloudApi::Impl::Call& c) { return Verify(c, false); }
+ApiResult<json> VerifyPerson(CloudApi::Impl::Call& c) { return Verify(c, true); }
+
+ApiResult<json> CompareFace(CloudApi::Impl::Call& c) {
+  (void)c.params.Str("FaceModelVersion");
+  (void)c.params.Int("QualityControl", 0);
+  (void)c.params.Int("NeedRotateDetection", 0);
+  (void)c.params.Int("FaceMatchingStrategy", 0);
+  FK_CHECK_PARAMS(c);
+  auto a = c.Image("ImageA", "UrlA");
+  if (!a.ok()) return a.error();
+  auto b = c.Image("ImageB", "UrlB");
+  if (!b.ok()) return b.error();
+  auto out = c.api.service.CompareFace(a.value(), b.value());
+  if (!out.ok()) return out.error();
+  return json{{"Score", Score(out->score)}, {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> DetectFace(CloudApi::Impl::Call& c) {
+  service::DetectFaceRequest r;
+  r.max_face_num = static_cast<int>(c.params.Int("MaxFaceNum", 1));
+  r.min_face_size = static_cast<int>(c.params.Int("MinFaceSize", 34));
+  const bool attributes = c.params.Int("NeedFaceAttributes", 0) == 1;
+  r.need_quality = c.params.Int("NeedQualityDetection", 0) == 1;
+  (void)c.params.Str("FaceModelVersion");
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  r.image = std::move(image.value());
+  auto out = c.api.service.DetectFace(r);
+  if (!out.ok()) return out.error();
+  json faces = json::array();
+  for (const auto& f : out->face_infos) {
+    json j = RectJson(f.rect);
+    // Of the attributes only the head pose is computed (from the landmarks);
+    // the others (age, gender, expression, ...) are left out, not invented.
+    if (attributes) {
+      j["FaceAttributesInfo"] = {{"Pitch", std::lround(f.pitch)}, {"Yaw", std::lround(f.yaw)},
+                                 {"Roll", std::lround(f.roll)}};
+    }
+    if (f.quality) {
+      j["FaceQualityInfo"] = {{"Score", f.quality->score},
+                              {"Sharpness", f.quality->sharpness},
+                              {"Brightness", f.quality->brightness}};
+    }
+    faces.push_back(std::move(j));
+  }
+  return json{{"ImageWidth", out->image_width},
+              {"ImageHeight", out->image_height},
+              {"FaceInfos", faces},
+              {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> DetectLiveFace(CloudApi::Impl::Call& c) {
+  (void)c.params.Str("FaceModelVersion");
+  FK_CHECK_PARAMS(c);
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  auto out = c.api.service.DetectLiveFace(image.value());
+  if (!out.ok()) return out.error();
+  return json{{"Score", Score(out->score)},
+              {"IsLiveness", out->is_liveness},
+              {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> DetectLiveFaceAccurate(CloudApi::Impl::Call& c) {
+  auto out = DetectLiveFace(c);
+  if (!out.ok()) return out;
+  out->erase("IsLiveness");  // the accurate variant reports only the score
+  return out;
+}
+
+const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
+  static const std::map<std::string, ActionSpec, std::less<>> table = {
+      {"CreateGroup", {true, {"GroupName", "GroupId", "GroupExDescriptions", "Tag", "FaceModelVersion"}, CreateGroup}},
+      {"DeleteGroup", {true, {"GroupId"}, DeleteGroup}},
+      {"GetGroupList", {false, {"Offset", "Limit"}, GetGroupList}},
+      {"GetGroupInfo", {false, {"GroupId"}, GetGroupInfo}},
+      {"ModifyGroup", {true, {"GroupId", "GroupName", "GroupExDescriptionInfos", "Tag"}, ModifyGroup}},
+      {"CreatePerson",
+       {true,
+        {"GroupId", "PersonName", "PersonId", "Gender", "PersonExDescriptionInfos", "Image", "Url",
+         "UniquePersonControl", "QualityControl", "NeedRotateDetection"},
+        CreatePerson}},
+      {"DeletePerson", {true, {"PersonId"}, DeletePerson}},
+      {"DeletePersonFromGroup", {true, {"PersonId", "GroupId"}, DeletePersonFromGroup}},
+      {"GetPersonList", {false, {"GroupId", "Offset", "Limit"}, GetPersonList}},
+      {"GetPersonListNum", {false, {"GroupId"}, GetPersonListNum}},
+      {"GetPersonBaseInfo", {false, {"PersonId"}, GetPersonBaseInfo}},
+      {"GetPersonGroupInfo", {false, {"PersonId", "Offset", "Limit"}, GetPersonGroupInfo}},
+      {"ModifyPersonBaseInfo", {true, {"PersonId", "PersonName", "Gender"}, ModifyPersonBaseInfo}},
+      {"ModifyPersonGroupInfo", {true, {"GroupId", "PersonId", "PersonExDescriptionInfos"}, ModifyPersonGroupInfo}},
+      {"CopyPerson", {true, {"PersonId", "GroupIds"}, CopyPerson}},
+      {"CreateFace",
+       {true,
+        {"PersonId", "Images", "Urls", "FaceMatchThreshold", "QualityControl", "NeedRotateDetection"},
+        CreateFace}},
+      {"DeleteFace", {true, {"PersonId", "FaceIds"}, DeleteFace}},
+      {"SearchFaces",
+       {false,
+        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNum", "NeedPersonInfo", "QualityControl",
+         "FaceMatchThreshold", "NeedRotateDetection"},
+        SearchFaces}},
+      {"SearchFacesReturnsByGroup",
+       {false,
+        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNumPerGroup", "NeedPersonInfo",
+         "QualityControl", "FaceMatchThreshold", "NeedRotateDetection"},
+        SearchFacesReturnsByGroup}},
+      {"SearchPersons",
+       {false,
+        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNum", "NeedPersonInfo", "QualityControl",
+         "FaceMatchThreshold", "NeedRotateDetection"},
+        SearchPersons}},
+      {"SearchPersonsReturnsByGroup",
+       {false,
+        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNumPerGroup", "NeedPersonInfo",
+         "QualityControl", "FaceMatchThreshold", "NeedRotateDetection"},
+        SearchPersonsReturnsByGroup}},
+      {"VerifyFace", {false, {"PersonId", "Image", "Url", "QualityControl", "NeedRotateDetection"}, VerifyFace}},
+      {"VerifyPerson", {false, {"PersonId", "Image", "Url", "QualityControl", "NeedRotateDetection"}, VerifyPerson}},
+      {"CompareFace",
+       {false,
+        {"ImageA", "ImageB", "UrlA", "UrlB", "FaceModelVersion", "QualityControl", "NeedRotateDetection",
+         "FaceMatchingStrategy"},
+        CompareFace}},
+      {"DetectFace",
+       {false,
+        {"MaxFaceNum", "MinFaceSize", "Image", "Url", "NeedFaceAttributes", "NeedQualityDetection",
+         "FaceModelVersion", "NeedRotateDetection"},
+        DetectFace}},
+      {"DetectLiveFace", {false, {"Image", "Url", "FaceModelVersion"}, DetectLiveFace}},
+      {"DetectLiveFaceAccurate", {false, {"Image", "Url", "FaceModelVersion"}, DetectLiveFaceAccurate}},
+  };
+  return table;
+}
+
+}  // namespace
+
+ApiResult<json> CloudApi::Impl::Authorise(const HttpRequest& req, std::string_view action, bool write, ApiKey* key) {
+  if (req.Header("authorization").empty()) {
+    return Err("AuthFailure.InvalidAuthorization", "the Authorization header is missing");
+  }
+  Tc3Headers h;
+  h.authorization = std::string(req.Header("authorization"));
+  h.content_type = std::string(req.Header("content-type"));
+  h.host = std::string(req.Header("host"));
+  h.timestamp = std::string(req.Header("x-tc-timestamp"));
+  h.content_sha256 = std::string(req.Header("x-tc-content-sha256"));
+  const Tc3Outcome outcome = verifier->Verify(h, req.body);
+  if (!outcome.error_code.empty()) return Err(outcome.error_code, outcome.message);
+  if (options.reject_replayed_signatures && !FirstUseOrRepeatedRead(h, action, write)) {
+    return Err("AuthFailure.SignatureFailure",
+               "this signature was already used (a replayed write, or another action's signature); sign each "
+               "request anew");
+  }
+  auto found = keys.Find(outcome.secret_id);
+  if (!found || found->revoked_ms != 0) {
+    return Err("AuthFailure.SecretIdNotFound", "the SecretId is unknown or revoked");
+  }
+  *key = std::move(*found);
+  if (write && key->role == KeyRole::kReadOnly) {
+    return Err("AuthFailure.UnauthorizedOperation",
+               "this key is read-only and may not call " + std::string(action));
+  }
+  if (!key->actions.empty() && std::find(key->actions.begin(), key->actions.end(), action) == key->actions.end()) {
+    return Err("AuthFailure.UnauthorizedOperation", "this key may not call " + std::string(action));
+  }
+  if (!TakeToken(*key)) {
+    return Err("RequestLimitExceeded", "this key is over its limit of requests per second; retry later");
+  }
+  return json::object();
+}
+
+HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
+  const std::string request_id = options.request_id();
+  std::string language(req.Header("x-tc-language"));
+  if (language != "zh-CN" && language != "en-US") language = options.default_language;
+  std::string action(req.Header("x-tc-action"));
+  const auto started = req.received;
+
+  auto finish = [&](ApiResult<json> result) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto& table = ActionTable();
+    const std::string metric_action = table.count(action) ? action : "unknown";
+    if (metrics) metrics->Observe("cloud", metric_action, result.ok() ? "OK" : result.error().code, seconds);
+    if (!result.ok()) return ErrorEnvelope(result.error(), language, request_id);
+    return Envelope(std::move(result.value()), request_id);
+  };
+
+  if (req.method != "POST") {
+    return finish(Err("UnsupportedProtocol", "this endpoint takes POST requests (signature v3, JSON body)"));
+  }
+  const std::string_view content_type = req.Header("content-type");
+  if (!content_type.starts_with("application/json")) {
+    return finish(Err("InvalidParameter", "Content-Type must be application/json, not '" +
+                                              std::string(content_type) + "'"));
+  }
+  if (action.empty()) return finish(Err("MissingParameter", "the X-TC-Action header is missing"));
+  const std::string_view version = req.Header("x-tc-version");
+  if (version.empty()) return finish(Err("MissingParameter", "the X-TC-Version header is missing"));
+  const auto& table = ActionTable();
+  const auto spec = table.find(action);
+  if (spec == table.end()) {
+    return finish(Err("InvalidAction", "the action " + action + " does not exist in version " + options.version));
+  }
+  if (version != options.version) {
+    return finish(Err("NoSuchVersion", "the version " + std::string(version) + " does not exist; use " +
+                                           options.version));
+  }
+  ApiKey key;
+  auto auth = Authorise(req, action, spec->second.write, &key);
+  if (!auth.ok()) return finish(auth.error());
+
+  const json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return finish(Err("InvalidParameter", "the request body is not a JSON object"));
+  }
+  for (const auto& [name, value] : body.items()) {
+    const auto& allowed = spec->second.params;
+    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* p) { return name == p; })) {
+      return finish(Err("UnknownParameter", "the parameter " + name + " is not a parameter of " + action));
+    }
+  }
+  Call call{*this, key, Params(body), action};
+  return finish(spec->second.handler(call));
+}
+
+CloudApi::CloudApi(service::FaceService& service, KeyDirectory& keys, UrlFetch fetch, Metrics* metrics,
+                   CloudApiOptions options)
+    : impl_(std::make_unique<Impl>(service, keys, std::move(fetch), metrics, std::move(options))) {}
+
+CloudApi::~CloudApi() = default;
+
+HttpResponse CloudApi::Handle(const HttpRequest& request) { return impl_->Handle(request); }
+
+HttpResponse CloudApi::Refusal(std::string_view code, const std::string& message, std::string_view language) {
+  const std::string lang = language == "zh-CN" || language == "en-US" ? std::string(language)
+                                                                        : impl_->options.default_language;
+  return impl_->ErrorEnvelope(Err(std::string(code), message), lang, impl_->options.request_id());
+}
+
+std::vector<std::pair<std::string, bool>> CloudApi::Actions() {
+  std::vector<std::pair<std::string, bool>> out;
+  for (const auto& [name, spec] : ActionTable()) out.emplace_back(name, spec.write);
+  return out;
+}
+
+}  // namespace facekit::server

@@ -1,0 +1,83 @@
+// The cloud-compatible endpoint: `POST /` exactly as Tencent Cloud's face
+// recognition API 3.0 (version 2020-03-03) speaks it, so its official SDKs
+// work against FaceKit with only the endpoint changed. See
+// docs/api-reference.md for what is accepted and answered.
+//
+// WHAT THIS REPRESENTS
+//   A translator from one HTTP request to one FaceService call and back:
+//   TC3-HMAC-SHA256 verification (every SDK variant), the key's role,
+//   action and group allow-lists, a per-key rate limit, parameter
+//   validation (types, unknown and missing parameters), image input (base64
+//   with or without a `data:` header, or Url), and the response / error
+//   envelopes with a UUID RequestId. Errors are answered with HTTP 200, as the
+//   SDKs require, with messages in zh-CN or en-US per X-TC-Language.
+//
+// THREAD SAFETY
+//   Handle() may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/api_key.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "service/face_service.h"
+
+namespace facekit::server {
+
+// Where keys come from (the CLI wires the SQLite key store in).
+class KeyDirectory {
+ public:
+  virtual ~KeyDirectory() = default;
+  // The key with this SecretId, active or revoked; nullopt when unknown.
+  virtual std::optional<ApiKey> Find(std::string_view secret_id) = 0;
+};
+
+// Downloads a Url image input. Status codes: kInvalidArgument = the URL is
+// illegal or points at a refused address; kImageSizeExceeded = too large;
+// anything else = the download failed.
+using UrlFetch = std::function<Result<std::vector<std::uint8_t>>(const std::string& url)>;
+
+struct CloudApiOptions {
+  std::string version = "2020-03-03";
+  std::size_t max_image_base64_bytes = 5 * 1024 * 1024;  // the cloud API's documented 5 MB
+  std::int64_t max_clock_skew_s = 300;
+  bool reject_replayed_signatures = true;
+  double default_rate_limit = 100;  // requests per second per key (burst = one second's worth)
+  std::string default_language = "zh-CN";
+  std::function<std::int64_t()> now_s;        // wall clock, unix seconds (injectable)
+  std::function<std::int64_t()> steady_ms;    // monotonic clock for rate limits (injectable)
+  std::function<std::string()> request_id;    // UUIDs (injectable)
+};
+
+class CloudApi {
+ public:
+  // `service`, `keys` and `metrics` (may be null) must outlive the CloudApi.
+  CloudApi(service::FaceService& service, KeyDirectory& keys, UrlFetch fetch, Metrics* metrics,
+           CloudApiOptions options = {});
+  ~CloudApi();
+
+  // Answers `POST /`.
+  HttpResponse Handle(const HttpRequest& request);
+  // An error envelope for a request the transport refused (too large, overloaded).
+  HttpResponse Refusal(std::string_view code, const std::string& message, std::string_view language = {});
+
+  // Every action name this endpoint serves, and whether it changes data.
+  static std::vector<std::pair<std::string, bool>> Actions();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// A random (version 4) UUID, lower-case.
+std::string NewUuid();
+
+}  // namespace facekit::server

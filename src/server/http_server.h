@@ -1,0 +1,100 @@
+// An HTTP/1.1 server on Boost.Beast: keep-alive, pipelined requests answered
+// in order, a body-size limit, read and idle timeouts, a bounded work queue and
+// graceful shutdown. It knows nothing about what it serves: every request goes
+// to one handler function.
+//
+// WHAT THIS REPRESENTS
+//   One listening socket, `io_threads` threads doing network I/O and
+//   `worker_threads` threads running the handler (face work is CPU-bound and
+//   must not stall the sockets). When `max_queued` requests already wait for
+//   a worker, further ones are answered at once with `overload_response` so the
+//   server degrades instead of collapsing.
+//
+// THREAD SAFETY
+//   The handler runs on worker threads, concurrently; it must be thread-safe.
+//   Shutdown() may be called from any thread (e.g. a signal watcher), once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "facekit/status.h"
+
+namespace facekit::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as received, e.g. "/v1/groups?offset=0"
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, in arrival order
+  std::string body;
+  std::string remote_address;
+  std::chrono::steady_clock::time_point received;
+
+  // The first header with this lower-case name, or "" when absent.
+  std::string_view Header(std::string_view lower_name) const;
+  // The target without its query string.
+  std::string_view Path() const;
+  // The query string without '?', or "".
+  std::string_view Query() const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0 = any free port (see HttpServer::port())
+  int io_threads = 1;
+  int worker_threads = 2;
+  std::size_t max_queued = 256;                   // requests waiting for a worker beyond this are refused
+  std::size_t max_body_bytes = 12 * 1024 * 1024;  // larger bodies get 413 before they are read
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_connections = 4096;
+  std::chrono::milliseconds read_timeout{30000};  // a request must arrive completely within this
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive connections idle longer are closed
+  // The answer to a request refused because the work queue is full.
+  std::function<HttpResponse(const HttpRequest&)> overload_response;
+  // Called (on an I/O thread) when a request could not be parsed or was too large: status 400, 413
+  // or 431; `method` and `target` are empty when the request line itself could not be read.
+  std::function<HttpResponse(int status, const std::string& reason, std::string_view method,
+                             std::string_view target)>
+      error_response;
+};
+
+class HttpServer {
+ public:
+  // Binds, listens and starts serving; errors when the address cannot be bound.
+  static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();  // Shutdown() with the default grace, then joins the threads
+
+  // The bound port (useful with port 0).
+  std::uint16_t port() const;
+  // Stops accepting, lets requests already received finish (answers carry
+  // "Connection: close"), closes idle connections, and after `grace` closes
+  // whatever is left. Returns once every thread has stopped.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+
+  // Connections currently open and requests currently queued or running.
+  std::size_t open_connections() const;
+  std::size_t requests_in_flight() const;
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace facekit::server

@@ -1,0 +1,104 @@
+// The official Tencent Cloud Node SDK (tests/sdk, installed by setup.sh from
+// the npm registry) runs a check-in flow against the real `facekit serve`,
+// started on port 0 with a key made by `facekit keys create`; then SIGTERM
+// stops the server gracefully.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "test_util.h"
+
+extern char** environ;
+
+namespace facekit {
+namespace {
+
+// Runs a shell command, returning its exit status and standard output.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return {-1, ""};
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+struct ServeChild {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+};
+
+ServeChild SpawnServe(const std::string& data) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::string cli = FACEKIT_CLI_PATH, models = "--models=" + testing::ModelsDir();
+  std::vector<std::string> args = {cli, models, "serve", "--data", data, "--listen", "127.0.0.1:0", "--workers", "2"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ServeChild c;
+  EXPECT_EQ(posix_spawn(&c.pid, cli.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  c.out = fdopen(fds[0], "r");
+  return c;
+}
+
+TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
+  const std::string sdk_dir = testing::SourceDir() + "/tests/sdk";
+  ASSERT_TRUE(std::filesystem::exists(sdk_dir + "/node_modules/tencentcloud-sdk-nodejs"))
+      << "run scripts/setup.sh: it installs the Node SDK into tests/sdk/node_modules";
+  testing::TempDir dir;
+  const std::string data = dir.file("data");
+  const std::string cli = FACEKIT_CLI_PATH;
+
+  auto [rc, key_json] = RunCommand(cli + " keys create --data " + data + " --role admin --json");
+  ASSERT_EQ(rc, 0) << key_json;
+  const auto key = nlohmann::json::parse(key_json, nullptr, false);
+  ASSERT_TRUE(key.contains("secret_id") && key.contains("secret_key")) << key_json;
+
+  ServeChild server = SpawnServe(data);
+  ASSERT_NE(server.out, nullptr);
+  char line[512];
+  std::string port;
+  const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
+  while (port.empty() && std::fgets(line, sizeof(line), server.out)) {
+    std::cmatch m;
+    if (std::regex_search(line, m, serving)) port = m[1].str();
+  }
+  ASSERT_FALSE(port.empty()) << "the server did not report its port";
+
+  const std::string env = "FACEKIT_ENDPOINT=127.0.0.1:" + port +
+                          " FACEKIT_SECRET_ID=" + key["secret_id"].get<std::string>() +
+                          " FACEKIT_SECRET_KEY=" + key["secret_key"].get<std::string>() +
+                          " PHOTOS=" + testing::DataDir() + "/faces/photos";
+  auto [node_rc, node_out] = RunCommand("cd " + sdk_dir + " && env " + env + " node checkin.js 2>&1");
+  EXPECT_EQ(node_rc, 0) << node_out;
+  EXPECT_NE(node_out.find("ok: SearchFaces finds the right person first"), std::string::npos) << node_out;
+  EXPECT_NE(node_out.find("ok: a wrong key is refused with AuthFailure.SignatureFailure"), std::string::npos)
+      << node_out;
+
+  // Graceful stop on SIGTERM: exit status 0.
+  ASSERT_EQ(::kill(server.pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(server.pid, &status, 0), server.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::fclose(server.out);
+}
+
+}  // namespace
+}  // namespace facekit
