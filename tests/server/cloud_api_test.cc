@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cloud_test_util.h"
+#include "server/url_fetcher.h"
 
 namespace facekit::server {
 namespace {
@@ -324,6 +325,22 @@ TEST_F(CloudApiTest, MetricsCountActionsAndCodes) {
   EXPECT_NE(text.find("action=\"GetGroupInfo\",code=\"InvalidParameterValue.GroupIdNotExist\"} 1"), std::string::npos);
   EXPECT_NE(text.find("facekit_request_duration_seconds_count{surface=\"cloud\",action=\"GetGroupList\"} 1"),
             std::string::npos);
+}
+
+// The fetcher `facekit serve` wires in, with its default policy: loopback and
+// the cloud metadata address are refused before any connection is made.
+TEST_F(CloudApiTest, RealUrlFetcherRefusesLoopbackAndMetadataAddresses) {
+  auto fetcher = std::make_shared<UrlFetcher>(UrlFetchOptions{});
+  CloudApiOptions o;
+  o.now_s = [this] { return now_s_; };
+  api_ = std::make_unique<CloudApi>(*service_, keys_,
+                                    [fetcher](const std::string& url) { return fetcher->Fetch(url); }, &metrics_, o);
+  for (const char* url : {"http://127.0.0.1:8080/photo.jpg", "http://169.254.169.254/latest/meta-data/",
+                          "http://localhost/x.jpg", "http://10.0.0.1/x.jpg", "file:///etc/passwd"}) {
+    json r = Call("DetectFace", {{"Url", url}});
+    EXPECT_EQ(CodeOf(r), "InvalidParameterValue.UrlIllegal") << url << " " << r;
+    now_s_ += 1;
+  }
 }
 
 }  // namespace
