@@ -6,6 +6,7 @@
 namespace facekit::server {
 
 struct Server::Parts {
+  service::FaceService* service = nullptr;
   Metrics metrics;
   std::unique_ptr<CloudApi> cloud;
   std::unique_ptr<HttpServer> http;
@@ -32,6 +33,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
                                               KeyDirectory& keys, UrlFetch fetch) {
   auto parts = std::make_unique<Parts>();
   Parts* p = parts.get();
+  p->service = &service;
+  service.SetModelObserver([p](std::string_view stage, double seconds) { p->metrics.ObserveModel(stage, seconds); });
   p->cloud = std::make_unique<CloudApi>(service, keys, std::move(fetch), &p->metrics, options.cloud);
   p->metrics.AddGaugeSource([&service] {
     const auto stats = service.gallery().Read([](const gallery::Catalog& c) {
@@ -87,6 +90,7 @@ Metrics& Server::metrics() { return parts_->metrics; }
 void Server::Shutdown(std::chrono::milliseconds grace) {
   parts_->ready = false;
   if (parts_->http) parts_->http->Shutdown(grace);
+  parts_->service->SetModelObserver({});  // no request is running any more
 }
 
 }  // namespace facekit::server

@@ -214,6 +214,8 @@ FaceService::FaceService(const FaceEngine& engine, std::unique_ptr<gallery::Gall
 
 FaceService::~FaceService() = default;
 
+void FaceService::SetModelObserver(ModelObserver observer) { model_observer_ = std::move(observer); }
+
 std::int64_t FaceService::Now() const {
   if (options_.now_ms) return options_.now_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -244,9 +246,9 @@ std::optional<ApiError> FaceService::Commit(const std::function<Plan(const galle
 
 ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vector<std::uint8_t>& image, int max_faces,
                                                                   int min_face_size) const {
-  auto decoded = DecodeImage(image, options_.image_limits);
+  auto decoded = Timed("decode", [&] { return DecodeImage(image, options_.image_limits); });
   if (!decoded.ok()) return ImageError(decoded.status());
-  auto boxes = engine_.Detect(*decoded);
+  auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
   if (!boxes.ok()) return ImageError(boxes.status());
   if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
   std::vector<FaceBox> kept;
@@ -269,7 +271,7 @@ ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vec
     f.quality_level = q.ok() ? q->level : 0;
     out.push_back(std::move(f));
   }
-  auto embeddings = engine_.Embed(chips);
+  auto embeddings = Timed("embed", [&] { return engine_.Embed(chips); });
   if (!embeddings.ok()) return ImageError(embeddings.status());
   for (std::size_t i = 0; i < out.size(); ++i) out[i].embedding = std::move((*embeddings)[i]);
   return out;
@@ -1036,9 +1038,9 @@ std::optional<std::vector<std::string>> FaceService::PersonGroups(const std::str
 ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r) const {
   if (r.max_face_num < 1 || r.max_face_num > 120) return Err(code::kInvalid, "MaxFaceNum must be 1 to 120");
   if (r.min_face_size < 1) return Err(code::kInvalid, "MinFaceSize must be positive");
-  auto decoded = DecodeImage(r.image, options_.image_limits);
+  auto decoded = Timed("decode", [&] { return DecodeImage(r.image, options_.image_limits); });
   if (!decoded.ok()) return ImageError(decoded.status());
-  auto boxes = engine_.Detect(*decoded);
+  auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
   if (!boxes.ok()) return ImageError(boxes.status());
   if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
   DetectFaceResponse out;
@@ -1077,13 +1079,13 @@ ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r
 }
 
 ApiResult<LivenessResponse> FaceService::DetectLiveFace(const std::vector<std::uint8_t>& image) const {
-  auto decoded = DecodeImage(image, options_.image_limits);
+  auto decoded = Timed("decode", [&] { return DecodeImage(image, options_.image_limits); });
   if (!decoded.ok()) return ImageError(decoded.status());
-  auto boxes = engine_.Detect(*decoded);
+  auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
   if (!boxes.ok()) return ImageError(boxes.status());
   if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
   const FaceBox& face = (*boxes)[static_cast<std::size_t>(facekit::LargestFace(*boxes))];
-  auto live = engine_.Liveness(*decoded, face);
+  auto live = Timed("liveness", [&] { return engine_.Liveness(*decoded, face); });
   if (!live.ok()) return ImageError(live.status());
   return LivenessResponse{live->score, live->is_live, options_.face_model_version};
 }

@@ -11,11 +11,13 @@
 // serialised by the gallery, searches run in parallel with them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -296,6 +298,11 @@ class FaceService {
   ApiResult<CompareResponse> CompareFace(const std::vector<std::uint8_t>& image_a,
                                          const std::vector<std::uint8_t>& image_b) const;
 
+  // Called with the time of every model stage ("decode", "detect", "embed",
+  // "liveness") of every request. Set it before serving; not thread-safe itself.
+  using ModelObserver = std::function<void(std::string_view stage, double seconds)>;
+  void SetModelObserver(ModelObserver observer);
+
   gallery::Gallery& gallery() { return *gallery_; }
   const FaceEngine& engine() const { return engine_; }
   const ServiceOptions& options() const { return options_; }
@@ -319,6 +326,14 @@ class FaceService {
                                           int min_face_size) const;
   ApiResult<SearchResponse> Search(const SearchRequest& r, bool by_group, bool persons) const;
   std::int64_t Now() const;
+  template <typename F>
+  auto Timed(std::string_view stage, F&& run) const {
+    if (!model_observer_) return run();
+    const auto start = std::chrono::steady_clock::now();
+    auto result = run();
+    model_observer_(stage, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return result;
+  }
   std::string NewFaceId();
 
   const FaceEngine& engine_;
@@ -326,6 +341,7 @@ class FaceService {
   ServiceOptions options_;
   struct IdSource;
   std::unique_ptr<IdSource> ids_;
+  ModelObserver model_observer_;
 };
 
 // The cloud API's error for an engine/image Status (ImageDecodeFailed, ...).

@@ -123,6 +123,13 @@ TEST_F(ServerTest, HealthMetricsAndCloudApiOnOnePort) {
   const std::string metrics = BodyOf(Get(server_->port(), "/metrics"));
   EXPECT_NE(metrics.find("facekit_gallery_objects{kind=\"groups\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("action=\"CreateGroup\",code=\"OK\"} 1"), std::string::npos) << metrics;
+
+  // Model stages are timed.
+  const std::string detect = Exchange(server_->port(), Signed("DetectFace", {{"Image", testing::PhotoBase64("obama.jpg")}}));
+  ASSERT_EQ(json::parse(BodyOf(detect))["Response"].count("Error"), 0u) << detect;
+  const std::string after = BodyOf(Get(server_->port(), "/metrics"));
+  EXPECT_NE(after.find("facekit_model_duration_seconds_count{stage=\"detect\"} 1"), std::string::npos) << after;
+  EXPECT_NE(after.find("facekit_model_duration_seconds_count{stage=\"decode\"} 1"), std::string::npos) << after;
 }
 
 TEST_F(ServerTest, OversizedBodyIsACloudErrorNotAReset) {
