@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "test_util.h"
 
@@ -75,10 +74,14 @@ TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
   ASSERT_NE(server.out, nullptr);
   char line[512];
   std::string port;
-  const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
+  const std::string serving = "serving on http://127.0.0.1:";
   while (port.empty() && std::fgets(line, sizeof(line), server.out)) {
-    std::cmatch m;
-    if (std::regex_search(line, m, serving)) port = m[1].str();
+    const std::string text = line;
+    const auto at = text.find(serving);
+    if (at == std::string::npos) continue;
+    const auto begin = at + serving.size();
+    const auto end = text.find_first_not_of("0123456789", begin);
+    port = text.substr(begin, end - begin);
   }
   ASSERT_FALSE(port.empty()) << "the server did not report its port";
 
