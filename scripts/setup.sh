@@ -19,6 +19,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libfaiss-dev
   libboost1.81-dev libcurl4-openssl-dev wrk
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
 )
 
 missing=()

@@ -98,6 +98,7 @@ struct ServeOptions {
   std::string language = "zh-CN";
   std::vector<std::string> allow_url_cidrs;
   bool no_url = false;
+  bool no_grpc = false;
   double grace_s = 10;
 };
 
@@ -129,6 +130,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   options.http.max_body_bytes = static_cast<std::size_t>(o.max_body_mb * 1024 * 1024);
   options.cloud.default_rate_limit = o.rate_limit;
   options.cloud.default_language = o.language;
+  options.enable_grpc = !o.no_grpc;
 
   server::UrlFetch fetch;
   if (!o.no_url) {
@@ -140,8 +142,10 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   auto started = server::Server::Start(options, **service, directory, fetch);
   if (!started.ok()) return Fail(started.status());
   auto& srv = *started.value();
-  std::printf("facekit: serving on http://%s:%u (data %s, %d workers)\n", options.http.host.c_str(),
-              static_cast<unsigned>(srv.port()), o.data.c_str(), options.http.worker_threads);
+  std::printf("facekit: serving on http://%s:%u (%s; data %s, %d workers)\n", options.http.host.c_str(),
+              static_cast<unsigned>(srv.port()),
+              o.no_grpc ? "cloud API at /" : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit", o.data.c_str(),
+              options.http.worker_threads);
   std::printf("facekit: create an API key with: facekit keys create --data %s --role admin\n", o.data.c_str());
   std::fflush(stdout);
 
@@ -171,7 +175,9 @@ nlohmann::json KeyJson(const ApiKey& k, bool with_secret) {
 void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "serve", "Serve the cloud-compatible face API (POST /), /ping, /healthz, /readyz and /metrics on one port");
+      "serve",
+      "Serve the cloud-compatible face API (POST /), the facekit.v1 gRPC service and its REST/JSON form (/v1/...), "
+      "/ping, /healthz, /readyz and /metrics on one port");
   cmd->add_option("--data", o->data, "Data folder (gallery.db, index/, keys.db)")->default_val(o->data);
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
   cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
@@ -187,6 +193,7 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
   cmd->add_option("--allow-url-cidr", o->allow_url_cidrs,
                   "Private/loopback networks that Url image inputs may reach (e.g. 10.0.0.0/8); default none");
   cmd->add_flag("--no-url", o->no_url, "Refuse Url image inputs altogether");
+  cmd->add_flag("--no-grpc", o->no_grpc, "Serve neither gRPC nor REST (/v1/...), only the cloud API and health");
   cmd->add_option("--grace", o->grace_s, "Seconds in-flight requests get to finish on SIGTERM")->default_val(10);
   cmd->callback([&g, o, run] { *run = [&g, o] { return Serve(g, *o); }; });
 }

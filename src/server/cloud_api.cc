@@ -168,21 +168,10 @@ json CandidateJson(const service::Candidate& c, bool need_person_info, bool pers
 
 struct CloudApi::Impl {
   service::FaceService& service;
-  KeyDirectory& keys;
+  std::shared_ptr<AccessPolicy> policy;
   UrlFetch fetch;
   Metrics* metrics;
   CloudApiOptions options;
-  std::unique_ptr<Tc3Verifier> verifier;
-  // Replay protection (see Authorise): signatures seen, and signature+action pairs seen.
-  Tc3ReplayCache signatures_seen{1'000'000};
-  Tc3ReplayCache signature_actions_seen{1'000'000};
-
-  struct Bucket {
-    double tokens = 0;
-    std::int64_t last_ms = 0;
-  };
-  std::mutex rate_mu;
-  std::unordered_map<std::string, Bucket> buckets;
 
   // One request being answered.
   struct Call {
@@ -190,40 +179,14 @@ struct CloudApi::Impl {
     const ApiKey& key;
     Params params;
     std::string_view action;
+    KeyScope scope{key, api.service};
 
-    // Whether the key may see this group.
-    bool Visible(const std::string& group_id) const {
-      return key.groups.empty() || std::find(key.groups.begin(), key.groups.end(), group_id) != key.groups.end();
-    }
-    std::optional<ApiError> CheckGroups(const std::vector<std::string>& ids) const {
-      for (const auto& id : ids) {
-        if (!Visible(id)) {
-          return Err("AuthFailure.UnauthorizedOperation",
-                     "this key may not access group " + id + " (it is limited to some groups)");
-        }
-      }
-      return std::nullopt;
-    }
-    // A person outside the key's groups does not exist for it; writes need
-    // every group of the person to be allowed.
+    bool Visible(const std::string& group_id) const { return scope.Visible(group_id); }
+    std::optional<ApiError> CheckGroups(const std::vector<std::string>& ids) const { return scope.CheckGroups(ids); }
     std::optional<ApiError> CheckPerson(const std::string& person_id, bool write) const {
-      if (key.groups.empty()) return std::nullopt;
-      auto groups = api.service.PersonGroups(person_id);
-      if (!groups) return std::nullopt;  // the service reports PersonIdNotExist
-      const auto visible = std::count_if(groups->begin(), groups->end(), [&](const auto& g) { return Visible(g); });
-      if (visible == 0) {
-        return Err("InvalidParameterValue.PersonIdNotExist", "PersonId " + person_id + " does not exist");
-      }
-      if (write && static_cast<std::size_t>(visible) != groups->size()) {
-        return Err("AuthFailure.UnauthorizedOperation",
-                   "this key may not change person " + person_id + ": the person is also in groups it cannot access");
-      }
-      return std::nullopt;
+      return scope.CheckPerson(person_id, write);
     }
-    service::FaceService::GroupFilter Filter() const {
-      if (key.groups.empty()) return {};
-      return [this](const std::string& id) { return Visible(id); };
-    }
+    service::FaceService::GroupFilter Filter() const { return scope.Filter(); }
 
     // An image from `image_key` (base64, an optional data: header tolerated)
     // or `url_key` (downloaded; wins when both are given).
@@ -241,32 +204,9 @@ struct CloudApi::Impl {
     }
   };
 
-  Impl(service::FaceService& s, KeyDirectory& k, UrlFetch f, Metrics* m, CloudApiOptions o)
-      : service(s), keys(k), fetch(std::move(f)), metrics(m), options(std::move(o)) {
-    if (!options.now_s) {
-      options.now_s = [] {
-        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-      };
-    }
-    if (!options.steady_ms) {
-      options.steady_ms = [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-      };
-    }
+  Impl(service::FaceService& s, std::shared_ptr<AccessPolicy> p, UrlFetch f, Metrics* m, CloudApiOptions o)
+      : service(s), policy(std::move(p)), fetch(std::move(f)), metrics(m), options(std::move(o)) {
     if (!options.request_id) options.request_id = NewUuid;
-    Tc3Verifier::Options vo;
-    vo.max_skew_s = options.max_clock_skew_s;
-    vo.reject_replays = false;  // done per action in Authorise
-    verifier = std::make_unique<Tc3Verifier>(
-        [this](std::string_view id) -> std::optional<std::string> {
-          auto key = keys.Find(id);
-          if (!key || key->revoked_ms != 0) return std::nullopt;
-          return key->secret_key;
-        },
-        options.now_s, vo);
   }
 
   ApiResult<std::vector<std::uint8_t>> DecodeBase64(std::string_view text, const char* field) const {
@@ -291,37 +231,7 @@ struct CloudApi::Impl {
     return std::move(*bytes);
   }
 
-  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const {
-    if (!fetch) return Err("InvalidParameterValue.UrlIllegal", "Url inputs are disabled on this server");
-    auto got = fetch(url);
-    if (got.ok()) return std::move(got.value());
-    switch (got.status().code()) {
-      case StatusCode::kInvalidArgument:
-        return Err("InvalidParameterValue.UrlIllegal", got.status().message());
-      case StatusCode::kImageSizeExceeded:
-        return Err("FailedOperation.ImageSizeExceed", got.status().message());
-      default:
-        return Err("FailedOperation.ImageDownloadError", got.status().message());
-    }
-  }
-
-  // Token bucket per key; false when the key is over its rate.
-  bool TakeToken(const ApiKey& key) {
-    const double rate = key.rate_limit > 0 ? key.rate_limit : options.default_rate_limit;
-    if (rate <= 0) return true;
-    const double burst = std::max(1.0, rate);
-    const std::int64_t now = options.steady_ms();
-    std::lock_guard lock(rate_mu);
-    auto [it, fresh] = buckets.try_emplace(key.secret_id, Bucket{burst, now});
-    Bucket& b = it->second;
-    if (!fresh) {
-      b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.last_ms) * rate / 1000.0);
-      b.last_ms = now;
-    }
-    if (b.tokens < 1.0) return false;
-    b.tokens -= 1.0;
-    return true;
-  }
+  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const { return DownloadImage(fetch, url); }
 
   HttpResponse Envelope(json response, const std::string& request_id) const {
     response["RequestId"] = request_id;
@@ -334,30 +244,6 @@ struct CloudApi::Impl {
   HttpResponse ErrorEnvelope(const ApiError& e, std::string_view language, const std::string& request_id) const {
     return Envelope({{"Error", {{"Code", e.code}, {"Message", LocalisedMessage(e.code, e.message, language)}}}},
                     request_id);
-  }
-
-  // Replays. The SDKs sign only content-type, host and body (not
-  // X-TC-Action), so identical bodies sent in the same second carry the same
-  // signature: a client polling GetGroupList, or calling GetPersonList and
-  // DeleteGroup on one group, legitimately repeats signatures. Refused: a
-  // second use of a write's signature for the same write, and reuse of a
-  // signature for another action more than a second after its timestamp (a
-  // captured GetPersonBaseInfo replayed as DeletePerson). Answered: repeated
-  // identical reads, and same-second reuse across actions. Only TLS binds the
-  // action header to the request against an on-path attacker.
-  bool FirstUseOrRepeatedRead(const Tc3Headers& h, std::string_view action, bool write) {
-    const auto credential = ParseTc3Authorization(h.authorization);
-    if (!credential) return false;
-    const std::int64_t now = options.now_s();
-    std::int64_t timestamp = 0;
-    std::from_chars(h.timestamp.data(), h.timestamp.data() + h.timestamp.size(), timestamp);  // verified already
-    const std::int64_t expires = timestamp + options.max_clock_skew_s;
-    const bool first_use = signatures_seen.Insert(credential->signature, expires, now);
-    const bool new_action =
-        signature_actions_seen.Insert(credential->signature + "|" + std::string(action), expires, now);
-    if (first_use) return true;
-    if (!new_action) return !write;
-    return now - timestamp <= 1;
   }
 
   HttpResponse Handle(const HttpRequest& req);
@@ -847,37 +733,16 @@ const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
 }  // namespace
 
 ApiResult<json> CloudApi::Impl::Authorise(const HttpRequest& req, std::string_view action, bool write, ApiKey* key) {
-  if (req.Header("authorization").empty()) {
-    return Err("AuthFailure.InvalidAuthorization", "the Authorization header is missing");
-  }
   Tc3Headers h;
   h.authorization = std::string(req.Header("authorization"));
   h.content_type = std::string(req.Header("content-type"));
   h.host = std::string(req.Header("host"));
   h.timestamp = std::string(req.Header("x-tc-timestamp"));
   h.content_sha256 = std::string(req.Header("x-tc-content-sha256"));
-  const Tc3Outcome outcome = verifier->Verify(h, req.body);
-  if (!outcome.error_code.empty()) return Err(outcome.error_code, outcome.message);
-  if (options.reject_replayed_signatures && !FirstUseOrRepeatedRead(h, action, write)) {
-    return Err("AuthFailure.SignatureFailure",
-               "this signature was already used (a replayed write, or another action's signature); sign each "
-               "request anew");
-  }
-  auto found = keys.Find(outcome.secret_id);
-  if (!found || found->revoked_ms != 0) {
-    return Err("AuthFailure.SecretIdNotFound", "the SecretId is unknown or revoked");
-  }
-  *key = std::move(*found);
-  if (write && key->role == KeyRole::kReadOnly) {
-    return Err("AuthFailure.UnauthorizedOperation",
-               "this key is read-only and may not call " + std::string(action));
-  }
-  if (!key->actions.empty() && std::find(key->actions.begin(), key->actions.end(), action) == key->actions.end()) {
-    return Err("AuthFailure.UnauthorizedOperation", "this key may not call " + std::string(action));
-  }
-  if (!TakeToken(*key)) {
-    return Err("RequestLimitExceeded", "this key is over its limit of requests per second; retry later");
-  }
+  auto found = policy->Authenticate(h, req.body, action, write);
+  if (!found.ok()) return found.error();
+  *key = std::move(found.value());
+  if (auto e = policy->Authorise(*key, action, write)) return *e;
   return json::object();
 }
 
@@ -936,9 +801,24 @@ HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
   return finish(spec->second.handler(call));
 }
 
+AccessPolicyOptions PolicyOptions(const CloudApiOptions& options) {
+  AccessPolicyOptions p;
+  p.max_clock_skew_s = options.max_clock_skew_s;
+  p.reject_replayed_signatures = options.reject_replayed_signatures;
+  p.default_rate_limit = options.default_rate_limit;
+  p.now_s = options.now_s;
+  p.steady_ms = options.steady_ms;
+  return p;
+}
+
 CloudApi::CloudApi(service::FaceService& service, KeyDirectory& keys, UrlFetch fetch, Metrics* metrics,
                    CloudApiOptions options)
-    : impl_(std::make_unique<Impl>(service, keys, std::move(fetch), metrics, std::move(options))) {}
+    : CloudApi(service, std::make_shared<AccessPolicy>(keys, PolicyOptions(options)), std::move(fetch), metrics,
+               options) {}  // `options` copied, not moved: PolicyOptions reads it in the same call
+
+CloudApi::CloudApi(service::FaceService& service, std::shared_ptr<AccessPolicy> policy, UrlFetch fetch,
+                   Metrics* metrics, CloudApiOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(policy), std::move(fetch), metrics, std::move(options))) {}
 
 CloudApi::~CloudApi() = default;
 

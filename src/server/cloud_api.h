@@ -25,24 +25,13 @@
 #include <vector>
 
 #include "common/api_key.h"
+#include "server/access_policy.h"
 #include "server/http_server.h"
+#include "server/image_input.h"
 #include "server/metrics.h"
 #include "service/face_service.h"
 
 namespace facekit::server {
-
-// Where keys come from (the CLI wires the SQLite key store in).
-class KeyDirectory {
- public:
-  virtual ~KeyDirectory() = default;
-  // The key with this SecretId, active or revoked; nullopt when unknown.
-  virtual std::optional<ApiKey> Find(std::string_view secret_id) = 0;
-};
-
-// Downloads a Url image input. Status codes: kInvalidArgument = the URL is
-// illegal or points at a refused address; kImageSizeExceeded = too large;
-// anything else = the download failed.
-using UrlFetch = std::function<Result<std::vector<std::uint8_t>>(const std::string& url)>;
 
 struct CloudApiOptions {
   std::string version = "2020-03-03";
@@ -56,10 +45,19 @@ struct CloudApiOptions {
   std::function<std::string()> request_id;    // UUIDs (injectable)
 };
 
+// The access policy options these CloudApiOptions describe (clock skew,
+// replays, default rate limit, clocks).
+AccessPolicyOptions PolicyOptions(const CloudApiOptions& options);
+
 class CloudApi {
  public:
   // `service`, `keys` and `metrics` (may be null) must outlive the CloudApi.
+  // The CloudApi has its own AccessPolicy built from `options`.
   CloudApi(service::FaceService& service, KeyDirectory& keys, UrlFetch fetch, Metrics* metrics,
+           CloudApiOptions options = {});
+  // Shares `policy` (and so the keys' rate limits) with other surfaces; its
+  // options take the place of the policy fields of `options`.
+  CloudApi(service::FaceService& service, std::shared_ptr<AccessPolicy> policy, UrlFetch fetch, Metrics* metrics,
            CloudApiOptions options = {});
   ~CloudApi();
 

@@ -47,6 +47,12 @@ HttpResponse DefaultError(int status, const std::string& reason) {
   return r;
 }
 
+// What an HTTP/2 client sends first (RFC 9113, section 3.4).
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+// How long to wait before peeking again at a connection that has sent only
+// part of the preface so far.
+constexpr std::chrono::milliseconds kPrefaceRetry{2};
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -106,7 +112,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start(std::list<std::weak_ptr<Session>>::iterator self_entry) {
     entry_ = self_entry;
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadNext(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->server_->options.h2_handoff) return self->Sniff();
+      self->ReadNext();
+    });
   }
 
   // Called on shutdown: closes the connection if it is waiting for a request.
@@ -121,6 +130,49 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Tells HTTP/2 from HTTP/1.1 by the first bytes, without consuming them.
+  void Sniff() {
+    sniff_timer_.expires_after(server_->options.read_timeout);
+    sniff_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && !self->sniffed_) self->Close();
+    });
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](beast::error_code ec) { self->Peek(ec); });
+  }
+
+  void Peek(beast::error_code ec) {
+    if (closed_) return;
+    if (ec || server_->shutting_down) return Close();
+    std::array<char, kHttp2Preface.size()> head{};
+    const std::size_t n = stream_.socket().receive(net::buffer(head), tcp::socket::message_peek, ec);
+    if (ec || n == 0) return Close();
+    const std::string_view got(head.data(), n);
+    if (got != kHttp2Preface.substr(0, n)) {
+      sniffed_ = true;
+      sniff_timer_.cancel();
+      return ReadNext();
+    }
+    if (n < kHttp2Preface.size()) {  // a prefix so far: look again shortly (until read_timeout)
+      retry_timer_.expires_after(kPrefaceRetry);
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec) self->Peek({});
+      });
+      return;
+    }
+    sniffed_ = true;
+    sniff_timer_.cancel();
+    beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    const int fd = stream_.socket().release(ec);
+    if (ec) return Close();
+    closed_ = true;
+    {
+      std::lock_guard lock(server_->mu);
+      server_->sessions.erase(entry_);
+    }
+    server_->options.h2_handoff(fd, remote_);
+  }
+
   void ReadNext() {
     if (server_->shutting_down) return Close();
     busy_ = false;
@@ -220,6 +272,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    sniff_timer_.cancel();
+    retry_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -234,6 +288,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   std::array<char, 16384> drain_{};
   std::list<std::weak_ptr<Session>>::iterator entry_;
+  net::steady_timer sniff_timer_{stream_.get_executor()};
+  net::steady_timer retry_timer_{stream_.get_executor()};
+  bool sniffed_ = false;
   bool busy_ = false;
   bool closed_ = false;
 };

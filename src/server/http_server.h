@@ -1,7 +1,8 @@
 // An HTTP/1.1 server on Boost.Beast: keep-alive, pipelined requests answered
 // in order, a body-size limit, read and idle timeouts, a bounded work queue and
 // graceful shutdown. It knows nothing about what it serves: every request goes
-// to one handler function.
+// to one handler function. Optionally, HTTP/2 connections on the same port are
+// recognised by their preface and handed to another server (h2_handoff).
 //
 // WHAT THIS REPRESENTS
 //   One listening socket, `io_threads` threads doing network I/O and
@@ -71,6 +72,15 @@ struct HttpServerOptions {
   std::function<HttpResponse(int status, const std::string& reason, std::string_view method,
                              std::string_view target)>
       error_response;
+  // When set, the first bytes of each new connection are peeked at (within
+  // read_timeout): a connection opening with the HTTP/2 client preface
+  // ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", i.e. gRPC or any h2c client with prior
+  // knowledge) is released by this server and its socket handed over, with
+  // the client's address, to this function, which then owns the descriptor
+  // (e.g. grpc::AddInsecureChannelFromFd). Every other connection is served
+  // as HTTP/1.1. Called on an I/O thread; not called once Shutdown() began.
+  // Handed-over connections no longer count towards max_connections.
+  std::function<void(int fd, const std::string& remote_address)> h2_handoff;
 };
 
 class HttpServer {

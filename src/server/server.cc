@@ -1,16 +1,29 @@
 #include "server/server.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/server_posix.h>
+
 #include <array>
 #include <atomic>
+#include <mutex>
+
+#include "server/rest_gateway.h"
 
 namespace facekit::server {
 
 struct Server::Parts {
   service::FaceService* service = nullptr;
   Metrics metrics;
+  std::shared_ptr<AccessPolicy> policy;
   std::unique_ptr<CloudApi> cloud;
+  PeerDirectory peers;
+  std::unique_ptr<FaceKitGrpcService> grpc_service;
+  std::unique_ptr<grpc::Server> grpc;
+  std::unique_ptr<RestGateway> rest;  // holds a channel into `grpc`: declared after it, destroyed before it
   std::unique_ptr<HttpServer> http;
   std::atomic<bool> ready{false};
+  std::once_flag shutdown_once;
 };
 
 namespace {
@@ -27,6 +40,11 @@ bool IsCloudRequest(std::string_view method, std::string_view target) {
   return method == "POST" && target.substr(0, target.find('?')) == "/";
 }
 
+bool IsRestRequest(std::string_view target) { return target.starts_with("/v1/") || target == "/v1"; }
+
+// 32 random bytes in hex: the secret the REST gateway shows the gRPC service.
+std::string NewGatewayToken() { return NewUuid() + NewUuid(); }
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::FaceService& service,
@@ -34,8 +52,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
   auto parts = std::make_unique<Parts>();
   Parts* p = parts.get();
   p->service = &service;
-  service.SetModelObserver([p](std::string_view stage, double seconds) { p->metrics.ObserveModel(stage, seconds); });
-  p->cloud = std::make_unique<CloudApi>(service, keys, std::move(fetch), &p->metrics, options.cloud);
+  p->policy = std::make_shared<AccessPolicy>(keys, PolicyOptions(options.cloud));
+  p->cloud = std::make_unique<CloudApi>(service, p->policy, fetch, &p->metrics, options.cloud);
   p->metrics.AddGaugeSource([&service] {
     const auto stats = service.gallery().Read([](const gallery::Catalog& c) {
       return std::array<double, 3>{static_cast<double>(c.group_count()), static_cast<double>(c.person_count()),
@@ -47,10 +65,42 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
   });
 
   auto& http = options.http;
+  if (options.enable_grpc) {
+    // The gRPC server has no port of its own: HTTP/2 connections reach it
+    // from the shared listening socket (h2_handoff below).
+    static std::once_flag reflection_once;
+    std::call_once(reflection_once, [] { grpc::reflection::InitProtoReflectionServerBuilderPlugin(); });
+    GrpcServiceOptions go = options.grpc;
+    go.gateway_token = NewGatewayToken();
+    p->grpc_service = std::make_unique<FaceKitGrpcService>(service, p->policy, fetch, &p->metrics, &p->peers, go);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(p->grpc_service.get());
+    builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<std::size_t>(http.max_body_bytes, INT32_MAX)));
+    // Like idle keep-alive HTTP connections, idle gRPC connections are closed (GOAWAY).
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(std::min<std::int64_t>(http.idle_timeout.count(), INT32_MAX)));
+    grpc::ResourceQuota quota("facekit-grpc");
+    quota.SetMaxThreads(std::max(4, 2 * http.worker_threads + 2));
+    builder.SetResourceQuota(quota);
+    p->grpc = builder.BuildAndStart();
+    if (!p->grpc) return Status(StatusCode::kInternal, "the gRPC server did not start");
+    auto rest = RestGateway::Create(FaceKitGrpcService::Descriptor(), p->grpc->InProcessChannel({}),
+                                    go.gateway_token, &p->metrics);
+    if (!rest.ok()) return rest.status();
+    p->rest = std::move(rest.value());
+    http.h2_handoff = [p](int fd, const std::string& remote_address) {
+      p->peers.Set(fd, remote_address);
+      grpc::AddInsecureChannelFromFd(p->grpc.get(), fd);
+    };
+  }
+
   http.overload_response = [p](const HttpRequest& req) {
     if (IsCloudRequest(req.method, req.target)) {
       return p->cloud->Refusal("RequestLimitExceeded", "the server is at capacity; retry later",
                                req.Header("x-tc-language"));
+    }
+    if (p->rest && IsRestRequest(req.target)) {
+      return RestGateway::Error(503, "UNAVAILABLE", "the server is at capacity; retry later", "UNAVAILABLE");
     }
     return Text(503, "server at capacity, retry later\n");
   };
@@ -59,11 +109,16 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
       // The SDKs read error codes only from HTTP 200 answers.
       return p->cloud->Refusal(status == 413 ? "RequestSizeLimitExceeded" : "InvalidParameter", reason);
     }
+    if (p->rest && IsRestRequest(target)) {
+      const char* code = status == 413 ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT";
+      return RestGateway::Error(status, code, reason, code);
+    }
     return Text(status, reason + "\n");
   };
   auto handler = [p](const HttpRequest& req) -> HttpResponse {
     const std::string_view path = req.Path();
-    if (path == "/" ) return p->cloud->Handle(req);
+    if (path == "/") return p->cloud->Handle(req);
+    if (p->rest && IsRestRequest(path)) return p->rest->Handle(req);
     if (req.method == "GET" || req.method == "HEAD") {
       if (path == "/ping") return Text(200, "pong");
       if (path == "/healthz") return Text(200, "ok\n");
@@ -72,8 +127,14 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     }
     return Text(404, "no such endpoint: " + std::string(path) + "\n");
   };
+  // Before the port opens (the gRPC server has no connection yet either).
+  service.SetModelObserver([p](std::string_view stage, double seconds) { p->metrics.ObserveModel(stage, seconds); });
   auto started = HttpServer::Start(std::move(http), handler);
-  if (!started.ok()) return started.status();
+  if (!started.ok()) {
+    if (p->grpc) p->grpc->Shutdown();
+    service.SetModelObserver({});
+    return started.status();
+  }
   p->http = std::move(started.value());
   p->ready = true;
   return std::unique_ptr<Server>(new Server(std::move(parts)));
@@ -88,9 +149,16 @@ std::uint16_t Server::port() const { return parts_->http->port(); }
 Metrics& Server::metrics() { return parts_->metrics; }
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
-  parts_->ready = false;
-  if (parts_->http) parts_->http->Shutdown(grace);
-  parts_->service->SetModelObserver({});  // no request is running any more
+  std::call_once(parts_->shutdown_once, [&] {
+    parts_->ready = false;
+    const auto deadline = std::chrono::system_clock::now() + grace;
+    // HTTP first: REST requests in flight still need the gRPC server, and no
+    // connection is handed to it once this returns.
+    if (parts_->http) parts_->http->Shutdown(grace);
+    // Then gRPC: no new calls; those running get until the deadline.
+    if (parts_->grpc) parts_->grpc->Shutdown(deadline);
+    parts_->service->SetModelObserver({});  // no request is running any more
+  });
 }
 
 }  // namespace facekit::server

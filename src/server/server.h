@@ -1,6 +1,7 @@
 // The FaceKit server: one listening port answering the cloud-compatible API
-// (`POST /`), health (`GET /ping`, `/healthz`, `/readyz`) and Prometheus
-// metrics (`GET /metrics`).
+// (`POST /`), the facekit.v1 gRPC service (HTTP/2 connections, told apart by
+// their preface), its REST/JSON transcoding (`/v1/...`), health (`GET /ping`,
+// `/healthz`, `/readyz`) and Prometheus metrics (`GET /metrics`).
 //
 // THREAD SAFETY
 //   Start() once; Shutdown() from any thread.
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "server/cloud_api.h"
+#include "server/grpc_service.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 
@@ -18,7 +20,9 @@ namespace facekit::server {
 
 struct ServerOptions {
   HttpServerOptions http;
-  CloudApiOptions cloud;
+  CloudApiOptions cloud;  // also the access policy of gRPC and REST (skew, replays, rate limit)
+  GrpcServiceOptions grpc;
+  bool enable_grpc = true;  // gRPC and REST on the same port
 };
 
 class Server {
@@ -30,7 +34,8 @@ class Server {
 
   std::uint16_t port() const;
   Metrics& metrics();
-  // Graceful: in-flight requests finish, then the port closes.
+  // Graceful: in-flight requests (HTTP, REST and gRPC) finish, then the port
+  // closes; whatever still runs after `grace` is cancelled.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
 
   struct Parts;

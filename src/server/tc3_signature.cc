@@ -475,13 +475,20 @@ bool SignatureMatches(const Tc3Credential& cred, std::string_view secret_key, Tc
   return ConstantTimeEquals(SignWithKey(key, in), cred.signature);
 }
 
+// `body` is the body, or its hex SHA-256 when `body_is_digest`.
 bool CheckSignature(const Tc3Credential& cred, std::string_view secret_key, const Tc3Headers& h,
-                    std::string_view body, std::int64_t timestamp, Tc3Outcome& out) {
+                    const Tc3RequestLine& line, std::string_view body, bool body_is_digest, std::int64_t timestamp,
+                    Tc3Outcome& out) {
   Tc3SignInput in;
+  in.method = line.method;
+  in.canonical_uri = line.canonical_uri;
+  in.canonical_query = line.canonical_query;
   in.content_type = std::string(TrimSpaces(h.content_type));
   in.host = std::string(TrimSpaces(h.host));
   const bool unsigned_payload = TrimSpaces(h.content_sha256) == kTc3UnsignedPayload;
-  in.payload_hash = unsigned_payload ? std::string(kTc3UnsignedPayload) : Sha256Hex(body);
+  in.payload_hash = unsigned_payload ? std::string(kTc3UnsignedPayload)
+                    : body_is_digest ? std::string(body)
+                                     : Sha256Hex(body);
   in.timestamp = timestamp;
   in.service = cred.service;
   if (SignatureMatches(cred, secret_key, std::move(in))) {
@@ -502,7 +509,17 @@ Tc3Verifier::Tc3Verifier(SecretLookup lookup, Clock now_s, Options o)
       options_(o),
       replay_cache_(o.reject_replays ? o.replay_cache_max : 0) {}
 
-Tc3Outcome Tc3Verifier::Verify(const Tc3Headers& h, std::string_view body) {
+Tc3Outcome Tc3Verifier::Verify(const Tc3Headers& h, std::string_view body, const Tc3RequestLine& line) {
+  return VerifyImpl(h, body, false, line);
+}
+
+Tc3Outcome Tc3Verifier::VerifyDigest(const Tc3Headers& h, std::string_view body_sha256_hex,
+                                     const Tc3RequestLine& line) {
+  return VerifyImpl(h, body_sha256_hex, true, line);
+}
+
+Tc3Outcome Tc3Verifier::VerifyImpl(const Tc3Headers& h, std::string_view body, bool body_is_digest,
+                                   const Tc3RequestLine& line) {
   Tc3Outcome out;
   const std::optional<Tc3Credential> cred = CheckAuthorization(h.authorization, out);
   if (!cred) {
@@ -519,7 +536,7 @@ Tc3Outcome Tc3Verifier::Verify(const Tc3Headers& h, std::string_view body) {
     return Fail(out, kSecretIdNotFound,
                 "the SecretId " + Quoted(cred->secret_id) + " is unknown or disabled");
   }
-  if (!CheckSignature(*cred, *secret_key, h, body, *timestamp, out)) {
+  if (!CheckSignature(*cred, *secret_key, h, line, body, body_is_digest, *timestamp, out)) {
     return out;
   }
   if (options_.reject_replays &&

@@ -11,10 +11,12 @@
 //   body) against a secret looked up by SecretId, a clock and a replay cache,
 //   and reports the Tencent error code a rejected request deserves.
 //
-//   Only what the SDKs send is supported: POST to "/", an empty query and the
-//   signed headers exactly "content-type;host". Service and date are taken
-//   from the credential scope, the host is tried as received and without its
-//   ":port" (Node signs the bare host name, C++ and Python sign host:port).
+//   The signed headers must be exactly "content-type;host". The request line
+//   defaults to what the SDKs send (POST to "/", an empty query); the gRPC
+//   and REST surfaces set the method, path and query they received (see
+//   Tc3RequestLine). Service and date are taken from the credential scope, the
+//   host is tried as received and without its ":port" (Node signs the bare
+//   host name, C++ and Python sign host:port).
 //
 // THREAD SAFETY
 //   The free functions are pure and may be called from any thread.
@@ -108,6 +110,13 @@ struct Tc3Headers {
   std::string content_sha256;  ///< X-TC-Content-SHA256
 };
 
+/// The request line a signature covers; the defaults are what the SDKs send.
+struct Tc3RequestLine {
+  std::string method = "POST";      ///< upper case
+  std::string canonical_uri = "/";  ///< the path as received
+  std::string canonical_query;      ///< the query string as received, without '?'
+};
+
 /// Result of Tc3Verifier::Verify.
 struct Tc3Outcome {
   /// Empty on success, else one of "AuthFailure.InvalidAuthorization", "AuthFailure.SignatureExpire",
@@ -172,12 +181,16 @@ class Tc3Verifier {
   Tc3Verifier(SecretLookup lookup, Clock now_s, Options o);
 
   /// Verifies one request. `body` is the raw request body as received.
-  Tc3Outcome Verify(const Tc3Headers& h, std::string_view body);
+  Tc3Outcome Verify(const Tc3Headers& h, std::string_view body, const Tc3RequestLine& line = {});
+  /// The same, for a caller that has only the body's lowercase hex SHA-256.
+  Tc3Outcome VerifyDigest(const Tc3Headers& h, std::string_view body_sha256_hex, const Tc3RequestLine& line = {});
 
   /// Number of signatures held by the replay cache (for tests and metrics).
   std::size_t replay_cache_size() const { return replay_cache_.size(); }
 
  private:
+  Tc3Outcome VerifyImpl(const Tc3Headers& h, std::string_view body, bool body_is_digest, const Tc3RequestLine& line);
+
   SecretLookup lookup_;
   Clock now_s_;
   Options options_;

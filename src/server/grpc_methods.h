@@ -1,0 +1,49 @@
+// The facekit.v1.FaceKit methods: for each rpc, the cloud action it counts as
+// (for the key's role, allow-list and metrics), whether it writes, and its
+// translation to one FaceService call. Used by FaceKitGrpcService, which does
+// the transport, authentication and error mapping around them.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/access_policy.h"
+#include "server/image_input.h"
+#include "service/face_service.h"
+
+namespace facekit::server {
+
+// What a method sees of the request it answers: the service, the key's
+// scope, and image inputs.
+struct GrpcCall {
+  service::FaceService& service;
+  const KeyScope& scope;
+  const UrlFetch& fetch;
+  std::size_t max_image_bytes;
+
+  // The image of `bytes`, or downloaded from `url` (wins when both are set).
+  service::ApiResult<std::vector<std::uint8_t>> Image(const std::string& bytes, const std::string& url,
+                                                      std::string_view field) const;
+};
+
+struct GrpcMethod {
+  std::string name;  // the rpc name, e.g. "CreateGroup"
+  bool write = false;
+  // The cloud action the request counts as (some depend on a field, e.g. by_group).
+  std::function<std::string(const google::protobuf::Message& request)> action;
+  // Fills `response`; the error otherwise.
+  std::function<std::optional<service::ApiError>(GrpcCall& call, const google::protobuf::Message& request,
+                                                 google::protobuf::Message* response)>
+      run;
+};
+
+// Every rpc of facekit.v1.FaceKit.
+const std::vector<GrpcMethod>& FaceKitMethods();
+
+}  // namespace facekit::server

@@ -1,0 +1,210 @@
+#include "server/grpc_service.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/method_handler.h>
+#include <openssl/crypto.h>
+
+#include <charconv>
+#include <chrono>
+#include <deque>
+
+#include "facekit/v1/facekit.pb.h"
+#include "server/grpc_methods.h"
+#include "server/grpc_status_map.h"
+
+namespace facekit::server {
+
+using service::ApiError;
+using service::ApiResult;
+
+// ---------------------------------------------------------------- peers
+
+void PeerDirectory::Set(int fd, std::string address) {
+  std::lock_guard lock(mu_);
+  by_fd_[fd] = std::move(address);
+}
+
+std::string PeerDirectory::AddressOf(std::string_view peer) const {
+  if (peer.starts_with("fd:")) {
+    int fd = -1;
+    const auto* end = peer.data() + peer.size();
+    if (std::from_chars(peer.data() + 3, end, fd).ptr != end) return {};
+    std::lock_guard lock(mu_);
+    auto it = by_fd_.find(fd);
+    return it == by_fd_.end() ? std::string() : it->second;
+  }
+  // "ipv4:127.0.0.1:5000", "ipv6:[::1]:5000"
+  const auto colon = peer.find(':');
+  const auto port = peer.rfind(':');
+  if (colon == std::string_view::npos || port == colon) return {};
+  std::string_view address = peer.substr(colon + 1, port - colon - 1);
+  if (address.starts_with("[") && address.ends_with("]")) address = address.substr(1, address.size() - 2);
+  return std::string(address);
+}
+
+// ---------------------------------------------------------------- the service
+
+namespace {
+
+std::string Text(grpc::string_ref s) { return std::string(s.data(), s.size()); }
+
+std::string Metadata(const grpc::ServerContext& ctx, std::string_view name) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(grpc::string_ref(name.data(), name.size()));
+  return it == md.end() ? std::string() : Text(it->second);
+}
+
+bool ReadAll(const grpc::ByteBuffer& buffer, std::string* out) {
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return false;
+  for (const auto& s : slices) out->append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return true;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Where a call comes from and what its signature covers.
+struct Origin {
+  bool rest = false;  // from the REST gateway
+  Tc3Headers headers;
+  Tc3RequestLine line;
+  std::string body_sha256;  // REST: of the HTTP body
+  std::string remote;       // the client's address, "" when unknown
+};
+
+}  // namespace
+
+struct FaceKitGrpcService::Impl {
+  service::FaceService& service;
+  std::shared_ptr<AccessPolicy> policy;
+  UrlFetch fetch;
+  Metrics* metrics;
+  const PeerDirectory* peers;
+  GrpcServiceOptions options;
+  std::deque<std::string> paths;  // "/facekit.v1.FaceKit/<rpc>", kept alive for the registered methods
+
+  Origin OriginOf(const grpc::ServerContext& ctx, const std::string& path) const {
+    Origin o;
+    o.headers.authorization = Metadata(ctx, "authorization");
+    o.headers.timestamp = Metadata(ctx, "x-tc-timestamp");
+    const std::string token = Metadata(ctx, rest_metadata::kToken);
+    if (!options.gateway_token.empty() && token.size() == options.gateway_token.size() &&
+        CRYPTO_memcmp(token.data(), options.gateway_token.data(), token.size()) == 0) {
+      o.rest = true;
+      o.line.method = Metadata(ctx, rest_metadata::kMethod);
+      o.line.canonical_uri = Metadata(ctx, rest_metadata::kPath);
+      o.line.canonical_query = Metadata(ctx, rest_metadata::kQuery);
+      o.headers.content_type = Metadata(ctx, rest_metadata::kContentType);
+      o.headers.host = Metadata(ctx, rest_metadata::kHost);
+      o.body_sha256 = Metadata(ctx, rest_metadata::kBodySha256);
+      o.remote = Metadata(ctx, rest_metadata::kRemote);
+      return o;
+    }
+    o.line.method = "POST";
+    o.line.canonical_uri = path;
+    o.headers.content_type = "application/grpc";
+    o.headers.host = Text(ctx.ExperimentalGetAuthority());
+    o.remote = peers ? peers->AddressOf(ctx.peer()) : std::string();
+    return o;
+  }
+
+  ApiResult<ApiKey> Authenticate(const Origin& o, const std::string& body, const std::string& action, bool write) {
+    const std::string& auth = o.headers.authorization;
+    if (StartsWithNoCase(auth, "bearer ")) {
+      // A bare secret is only safe where nobody can read it on the way.
+      if (!IsLoopbackAddress(o.remote)) {
+        return ApiError{"AuthFailure.InvalidAuthorization",
+                        "Bearer credentials are accepted only from loopback clients (or over TLS); sign the request "
+                        "with TC3-HMAC-SHA256 instead"};
+      }
+      std::string_view credentials(auth);
+      credentials.remove_prefix(7);
+      while (credentials.starts_with(' ')) credentials.remove_prefix(1);
+      return policy->AuthenticateBearer(credentials);
+    }
+    if (auth.empty()) {
+      return ApiError{"AuthFailure.InvalidAuthorization",
+                      o.rest ? "the Authorization header is missing" : "the authorization metadata is missing"};
+    }
+    return o.rest ? policy->AuthenticateDigest(o.headers, o.body_sha256, action, write, o.line)
+                  : policy->Authenticate(o.headers, body, action, write, o.line);
+  }
+
+  grpc::Status Run(const GrpcMethod& m, const google::protobuf::MethodDescriptor& d, const std::string& path,
+                   grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string action = "unknown";
+    bool rest = false;
+    auto finish = [&](const std::optional<ApiError>& error) {
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (metrics) metrics->Observe(rest ? "rest" : "grpc", action, error ? error->code : "OK", seconds);
+      if (!error) return grpc::Status::OK;
+      ctx->AddTrailingMetadata(kErrorCodeMetadata, error->code);
+      return grpc::Status(GrpcCodeFor(error->code), error->code + ": " + error->message);
+    };
+
+    const Origin origin = OriginOf(*ctx, path);
+    rest = origin.rest;
+    std::string body;
+    auto* factory = google::protobuf::MessageFactory::generated_factory();
+    std::unique_ptr<google::protobuf::Message> request(factory->GetPrototype(d.input_type())->New());
+    if (!ReadAll(*in, &body) || !request->ParseFromString(body)) {
+      return finish(ApiError{"InvalidParameter", "the request is not a " + d.input_type()->full_name() + " message"});
+    }
+    action = m.action(*request);
+    auto key = Authenticate(origin, body, action, m.write);
+    if (!key.ok()) return finish(key.error());
+    if (auto e = policy->Authorise(key.value(), action, m.write)) return finish(e);
+
+    const KeyScope scope(key.value(), service);
+    GrpcCall call{service, scope, fetch, options.max_image_bytes};
+    std::unique_ptr<google::protobuf::Message> response(factory->GetPrototype(d.output_type())->New());
+    if (auto e = m.run(call, *request, response.get())) return finish(e);
+    const std::string bytes = response->SerializeAsString();
+    grpc::Slice slice(bytes);
+    *out = grpc::ByteBuffer(&slice, 1);
+    return finish(std::nullopt);
+  }
+};
+
+const google::protobuf::ServiceDescriptor* FaceKitGrpcService::Descriptor() {
+  return ::facekit::v1::CreateGroupRequest::descriptor()->file()->FindServiceByName("FaceKit");
+}
+
+FaceKitGrpcService::FaceKitGrpcService(service::FaceService& service, std::shared_ptr<AccessPolicy> policy,
+                                       UrlFetch fetch, Metrics* metrics, const PeerDirectory* peers,
+                                       GrpcServiceOptions options)
+    : impl_(std::make_unique<Impl>(
+          Impl{service, std::move(policy), std::move(fetch), metrics, peers, std::move(options), {}})) {
+  const google::protobuf::ServiceDescriptor* sd = Descriptor();
+  for (const GrpcMethod& m : FaceKitMethods()) {
+    const google::protobuf::MethodDescriptor* d = sd->FindMethodByName(m.name);
+    if (d == nullptr) continue;  // the methods test checks the table against the proto
+    const std::string& path = impl_->paths.emplace_back("/" + sd->full_name() + "/" + m.name);
+    Impl* impl = impl_.get();
+    using Handler = grpc::internal::RpcMethodHandler<Impl, grpc::ByteBuffer, grpc::ByteBuffer>;
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+        new Handler(
+            [&m, d, &path](Impl* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+              return self->Run(m, *d, path, ctx, in, out);
+            },
+            impl)));
+  }
+}
+
+FaceKitGrpcService::~FaceKitGrpcService() = default;
+
+}  // namespace facekit::server

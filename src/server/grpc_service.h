@@ -1,0 +1,107 @@
+// The facekit.v1.FaceKit gRPC service (proto/facekit/v1/facekit.proto) on top
+// of FaceService, for gRPC clients and, through the in-process channel, for
+// the REST gateway.
+//
+// WHAT THIS REPRESENTS
+//   A grpc::Service whose methods receive the request's bytes as sent, so a
+//   TC3 signature can be checked over exactly them. Per call: parse the
+//   request, name its cloud action, authenticate, authorise the key (role,
+//   action allow-list, rate limit: the AccessPolicy shared with the cloud
+//   endpoint), run the method (grpc_methods.h) within the key's groups, and
+//   answer; errors become a gRPC status (grpc_status_map.h) whose message
+//   starts with the cloud error code, also sent as trailing metadata
+//   `facekit-error-code`.
+//
+//   Authentication, metadata `authorization` either
+//     TC3-HMAC-SHA256 Credential=..., SignedHeaders=content-type;host, Signature=...
+//       with `x-tc-timestamp`; the canonical request is POST, the method's
+//       path ("/facekit.v1.FaceKit/CreateGroup"), an empty query,
+//       content-type "application/grpc", host = the call's :authority, and
+//       the SHA-256 of the serialized request message (the gRPC message
+//       bytes, before framing); or
+//     Bearer <SecretId>:<SecretKey>
+//       accepted only from a loopback peer (or over TLS, which this server
+//       does not terminate yet).
+//   Calls from the REST gateway carry the gateway's secret token
+//   (`x-facekit-gateway`) and describe the HTTP request that was signed
+//   (kRestMetadata below); the signature is then checked against that
+//   request: its method, path, query, Content-Type, Host and body.
+//
+// THREAD SAFETY
+//   Calls run concurrently on gRPC's threads. PeerDirectory is thread-safe.
+#pragma once
+
+#include <grpcpp/impl/service_type.h>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "server/access_policy.h"
+#include "server/image_input.h"
+#include "server/metrics.h"
+#include "service/face_service.h"
+
+namespace google::protobuf {
+class ServiceDescriptor;
+}
+
+namespace facekit::server {
+
+// Remote addresses of the connections handed to the gRPC server as file
+// descriptors: gRPC names such a peer "fd:<n>", which says nothing about
+// where it connects from.
+class PeerDirectory {
+ public:
+  void Set(int fd, std::string address);
+  // The address of a gRPC peer: "fd:N" looked up, "ipv4:A:P" and
+  // "ipv6:[A]:P" parsed; "" when unknown.
+  std::string AddressOf(std::string_view peer) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<int, std::string> by_fd_;  // guarded by mu_
+};
+
+// Metadata the REST gateway sets on its in-process calls.
+namespace rest_metadata {
+inline constexpr const char* kToken = "x-facekit-gateway";
+inline constexpr const char* kMethod = "x-facekit-http-method";
+inline constexpr const char* kPath = "x-facekit-http-path";
+inline constexpr const char* kQuery = "x-facekit-http-query";
+inline constexpr const char* kContentType = "x-facekit-http-content-type";
+inline constexpr const char* kHost = "x-facekit-http-host";
+inline constexpr const char* kBodySha256 = "x-facekit-http-body-sha256";
+inline constexpr const char* kRemote = "x-facekit-http-remote";
+}  // namespace rest_metadata
+
+// Trailing metadata carrying the cloud error code of a failed call.
+inline constexpr const char* kErrorCodeMetadata = "facekit-error-code";
+
+struct GrpcServiceOptions {
+  // Bytes per image (the cloud API's 5 MB limit, here on the raw bytes).
+  std::size_t max_image_bytes = 5 * 1024 * 1024;
+  // The REST gateway's secret token; empty = no gateway is trusted.
+  std::string gateway_token;
+};
+
+class FaceKitGrpcService final : public grpc::Service {
+ public:
+  // Everything given must outlive the service; `metrics` and `peers` may be null.
+  FaceKitGrpcService(service::FaceService& service, std::shared_ptr<AccessPolicy> policy, UrlFetch fetch,
+                     Metrics* metrics, const PeerDirectory* peers, GrpcServiceOptions options);
+  ~FaceKitGrpcService() override;
+
+  // facekit.v1.FaceKit from the generated descriptor pool.
+  static const google::protobuf::ServiceDescriptor* Descriptor();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace facekit::server
