@@ -34,6 +34,8 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
 
 /// `facekit serve`.
 void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run);
+/// `facekit pipeline run GRAPH [--set k=v]...` (docs/attendance.md).
+void RegisterPipeline(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit keys create|list|revoke`.
 void RegisterKeys(CLI::App& app, Action* run);
 

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   RegisterBench(app, g, &run);
   RegisterServe(app, g, &run);
   RegisterKeys(app, &run);
+  RegisterPipeline(app, g, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,144 @@
+// The bar test of examples/attendance: a video assembled from real LFW photos
+// (three enrolled people in a known order, two strangers between them) runs
+// through `facekit pipeline run examples/attendance/graph.json` and must give
+// exactly one check-in per enrolled person, in order, inside the window in
+// which that person is on screen, and none for the strangers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "media/pipeline_cli.h"
+#include "service/open_service.h"
+#include "test_util.h"
+
+namespace facekit::testing {
+namespace {
+
+// The person's LFW View 1 photos, in name order.
+std::vector<std::string> Photos(const std::string& name) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw-view1/deepfunneled/" + name, ec)) {
+    files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+struct Segment {
+  std::string name;
+  bool known;
+  int first_frame = 0, last_frame = 0;
+};
+
+constexpr int kFps = 10;
+constexpr int kFramesPerPerson = 10;  // 1 s on screen
+constexpr int kGapFrames = 5;         // 0.5 s of empty scene between people
+
+// Writes the video; fills each segment's frame range.
+bool WriteVideo(const std::string& path, std::vector<Segment>& segments) {
+  cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), kFps, cv::Size(640, 480));
+  if (!writer.isOpened()) return false;
+  int frame = 0;
+  const cv::Mat blank(480, 640, CV_8UC3, cv::Scalar(90, 100, 110));
+  auto gap = [&] {
+    for (int i = 0; i < kGapFrames; ++i, ++frame) writer.write(blank);
+  };
+  gap();
+  for (Segment& s : segments) {
+    s.first_frame = frame;
+    for (int i = 0; i < kFramesPerPerson; ++i, ++frame) {
+      // The enrolled photo is the first; the video shows the others,
+      // changing every 4 frames, drifting right 3 px per frame.
+      const std::vector<std::string> photos = Photos(s.name);
+      if (photos.size() < 2) return false;
+      const std::size_t photo = 1 + static_cast<std::size_t>(i / 4) % (photos.size() - 1);
+      cv::Mat face = cv::imread(photos[photo], cv::IMREAD_COLOR);
+      if (face.empty()) return false;
+      cv::resize(face, face, cv::Size(300, 300));
+      cv::Mat canvas = blank.clone();
+      face.copyTo(canvas(cv::Rect(150 + 3 * i, 90, 300, 300)));
+      writer.write(canvas);
+    }
+    s.last_frame = frame - 1;
+    gap();
+  }
+  writer.release();
+  return std::filesystem::file_size(path) > 10000;
+}
+
+TEST(AttendanceGraph, OneCheckinPerKnownPersonInOrderNoneForStrangers) {
+  TempDir dir;
+  std::vector<Segment> segments = {{"Colin_Powell", true},  {"Tony_Blair", false},    {"Jean_Chretien", true},
+                                   {"Serena_Williams", false}, {"John_Ashcroft", true}};
+  const std::string video = dir.file("walk.avi");
+  ASSERT_TRUE(WriteVideo(video, segments)) << "LFW photos missing, or cv::VideoWriter could not write MJPG/AVI";
+
+  // Enrol one photo of each known person into a fresh gallery folder.
+  const std::string gallery = dir.file("gallery");
+  {
+    auto service = service::OpenFaceService(gallery, SharedEngine());
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service::CreateGroupRequest g;
+    g.group_id = "staff";
+    g.group_name = "Staff";
+    ASSERT_TRUE((*service)->CreateGroup(g).ok());
+    for (const Segment& s : segments) {
+      if (!s.known) continue;
+      service::CreatePersonRequest p;
+      p.group_id = "staff";
+      p.person_id = s.name;
+      p.person_name = s.name;
+      auto bytes = ReadFileBytes(Photos(s.name).at(0));
+      ASSERT_TRUE(bytes.ok());
+      p.image = std::move(*bytes);
+      auto created = (*service)->CreatePerson(p);
+      ASSERT_TRUE(created.ok()) << created.error().message;
+    }
+  }
+
+  const CliRun run = RunPipelineCli("'" + SourceDir() + "/examples/attendance/graph.json' --set source='" + video +
+                                        "' --set gallery='" + gallery + "' --set group=staff --set liveness=off --set annotated='" +
+                                        dir.file("annotated.avi") + "'",
+                                    dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<nlohmann::json> events;
+  std::istringstream lines(run.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    events.push_back(nlohmann::json::parse(line));
+  }
+  std::vector<const Segment*> known;
+  for (const Segment& s : segments) {
+    if (s.known) known.push_back(&s);
+  }
+  ASSERT_EQ(events.size(), known.size()) << run.out << run.err;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const nlohmann::json& e = events[i];
+    SCOPED_TRACE(e.dump());
+    EXPECT_EQ(e.at("type"), "checkin");
+    EXPECT_EQ(e.at("person_id"), known[i]->name);
+    EXPECT_EQ(e.at("group_id"), "staff");
+    EXPECT_GE(e.at("score").get<double>(), 70.0);
+    const std::int64_t pts = e.at("pts_ms").get<std::int64_t>();
+    EXPECT_GE(pts, known[i]->first_frame * 1000 / kFps);
+    EXPECT_LE(pts, known[i]->last_frame * 1000 / kFps);
+  }
+  // The annotated video has every frame.
+  cv::VideoCapture annotated(dir.file("annotated.avi"));
+  ASSERT_TRUE(annotated.isOpened());
+  int frames = 0;
+  for (cv::Mat m; annotated.read(m);) ++frames;
+  EXPECT_EQ(frames, segments.back().last_frame + 1 + kGapFrames);
+  // The profile report ends the run on stderr.
+  EXPECT_NE(run.err.find("EmbedSearch"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace facekit::testing
