@@ -74,3 +74,42 @@ class TempDir {
 };
 
 }  // namespace facekit::testing
+
+#include <fcntl.h>
+#include <spawn.h>
+
+#include <cstdio>
+#include <vector>
+
+extern char** environ;
+
+namespace facekit::testing {
+
+/// A child process whose standard output the test reads.
+struct ChildProcess {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+};
+
+/// Starts args[0] with `args` (posix_spawn, same environment); its stdout is
+/// readable from `out`, its stderr goes to /dev/null when `quiet_stderr`.
+inline ChildProcess SpawnWithStdout(std::vector<std::string> args, bool quiet_stderr) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  if (quiet_stderr) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ChildProcess c;
+  EXPECT_EQ(posix_spawn(&c.pid, args[0].c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  c.out = fdopen(fds[0], "r");
+  return c;
+}
+
+}  // namespace facekit::testing

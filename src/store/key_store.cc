@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite_schema.h"
 #include "store/sqlite_stmt.h"
 
 namespace facekit::store {
@@ -67,43 +68,12 @@ struct KeyStore::Impl {
   std::mutex mu;
   ~Impl() { sqlite3_close(db); }
 
-  Status Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string message = err ? err : sqlite3_errmsg(db);
-      sqlite3_free(err);
-      return Status(StatusCode::kIoError, "key database: sqlite: " + message);
-    }
-    return Status::Ok();
-  }
+
   Status Error(const std::string& what) const {
     return Status(StatusCode::kIoError, "key database: " + what + ": sqlite: " + sqlite3_errmsg(db));
   }
 
-  Status Init() {
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000"}) {
-      FACEKIT_RETURN_IF_ERROR(Exec(pragma));
-    }
-    Stmt v(db, "PRAGMA user_version");
-    if (!v.ok() || v.Step() != SQLITE_ROW) return Error("reading the schema version");
-    int version = static_cast<int>(v.Int(0));
-    if (version > kKeySchemaVersion) {
-      return Status(StatusCode::kFailedPrecondition, "the key database has schema version " +
-                                                         std::to_string(version) + ", newer than this build's " +
-                                                         std::to_string(kKeySchemaVersion) + "; use a newer facekit");
-    }
-    for (; version < kKeySchemaVersion; ++version) {
-      FACEKIT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-      Status s = Exec(kKeyMigrations[version]);
-      if (s.ok()) s = Exec("PRAGMA user_version=" + std::to_string(version + 1));
-      if (s.ok()) s = Exec("COMMIT");
-      if (!s.ok()) {
-        (void)Exec("ROLLBACK");
-        return s;
-      }
-    }
-    return Status::Ok();
-  }
+  Status Init() { return OpenSchema(db, kKeyMigrations, "the key database").status(); }
 
   Result<KeyRecord> Row(Stmt& s) {
     KeyRecord k;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite_schema.h"
 #include "store/sqlite_stmt.h"
 
 namespace facekit::store {
@@ -96,30 +97,10 @@ class SqliteStore final : public GalleryStore {
   ~SqliteStore() override { sqlite3_close(db_); }
 
   Status Init() {
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                               "PRAGMA busy_timeout=10000"}) {
-      FACEKIT_RETURN_IF_ERROR(Exec(pragma));
-    }
-    Stmt v(db_, "PRAGMA user_version");
-    if (!v.ok() || v.Step() != SQLITE_ROW) return Error("reading the schema version");
-    version_ = static_cast<int>(v.Int(0));
-    if (version_ > kSqliteSchemaVersion) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "the gallery database has schema version " + std::to_string(version_) +
-                        ", newer than this build's " + std::to_string(kSqliteSchemaVersion) + "; use a newer facekit");
-    }
-    while (version_ < kSqliteSchemaVersion) {
-      FACEKIT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-      Status s = Exec(kMigrations[version_]);
-      if (s.ok()) s = Exec("PRAGMA user_version=" + std::to_string(version_ + 1));
-      if (s.ok()) s = Exec("COMMIT");
-      if (!s.ok()) {
-        (void)Exec("ROLLBACK");
-        return Status(s.code(),
-                      "migrating the gallery database to version " + std::to_string(version_ + 1) + ": " + s.message());
-      }
-      ++version_;
-    }
+    static constexpr const char* kForeignKeys[] = {"PRAGMA foreign_keys=ON"};
+    auto version = OpenSchema(db_, kMigrations, "the gallery database", kForeignKeys);
+    if (!version.ok()) return version.status();
+    version_ = *version;
     return Status::Ok();
   }
 
@@ -241,15 +222,7 @@ class SqliteStore final : public GalleryStore {
   }
 
  private:
-  Status Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string message = err ? err : sqlite3_errmsg(db_);
-      sqlite3_free(err);
-      return Status(StatusCode::kIoError, "sqlite: " + message);
-    }
-    return Status::Ok();
-  }
+  Status Exec(const std::string& sql) { return SqliteExec(db_, sql); }
 
   Status Error(const std::string& what) const {
     return Status(StatusCode::kIoError, what + ": sqlite: " + sqlite3_errmsg(db_));

@@ -16,8 +16,6 @@
 #include "service/open_service.h"
 #include "test_util.h"
 
-extern char** environ;
-
 namespace facekit {
 namespace {
 
@@ -46,31 +44,10 @@ std::size_t MakeEnrolFolder(const std::string& folder) {
   return images;
 }
 
-struct Child {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-};
-
-Child SpawnEnrol(const std::string& data, const std::string& folder) {
-  int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::string cli = FACEKIT_CLI_PATH, models = "--models=" + testing::ModelsDir();
-  std::vector<std::string> args = {cli,  models,    "gallery", "enroll", "--data",
-                                   data, "--group", "staff",   folder,   "--json"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  Child c;
-  EXPECT_EQ(posix_spawn(&c.pid, cli.c_str(), &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  c.out = fdopen(fds[0], "r");
-  return c;
+testing::ChildProcess SpawnEnrol(const std::string& data, const std::string& folder) {
+  return testing::SpawnWithStdout({FACEKIT_CLI_PATH, "--models=" + testing::ModelsDir(), "gallery", "enroll", "--data",
+                                   data, "--group", "staff", folder, "--json"},
+                                  /*quiet_stderr=*/true);
 }
 
 TEST(EnrollCrash, KillNineMidEnrolmentLosesNothingAcknowledged) {
@@ -79,7 +56,7 @@ TEST(EnrollCrash, KillNineMidEnrolmentLosesNothingAcknowledged) {
   const std::size_t total = MakeEnrolFolder(folder);
   ASSERT_GE(total, 30u);
 
-  Child child = SpawnEnrol(data, folder);
+  testing::ChildProcess child = SpawnEnrol(data, folder);
   std::set<std::string> acknowledged;  // face ids
   char line[4096];
   while (acknowledged.size() < 8 && std::fgets(line, sizeof(line), child.out)) {
@@ -133,7 +110,7 @@ TEST(EnrollCrash, KillNineMidEnrolmentLosesNothingAcknowledged) {
   }
 
   // Running again finishes the job and skips what is there.
-  Child again = SpawnEnrol(data, folder);
+  testing::ChildProcess again = SpawnEnrol(data, folder);
   std::size_t enrolled = 0, already = 0;
   while (std::fgets(line, sizeof(line), again.out)) {
     auto j = nlohmann::json::parse(line, nullptr, false);

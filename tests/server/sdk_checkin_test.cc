@@ -16,8 +16,6 @@
 
 #include "test_util.h"
 
-extern char** environ;
-
 namespace facekit {
 namespace {
 
@@ -32,29 +30,10 @@ std::pair<int, std::string> RunCommand(const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-struct ServeChild {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-};
-
-ServeChild SpawnServe(const std::string& data) {
-  int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::string cli = FACEKIT_CLI_PATH, models = "--models=" + testing::ModelsDir();
-  std::vector<std::string> args = {cli, models, "serve", "--data", data, "--listen", "127.0.0.1:0", "--workers", "2"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  ServeChild c;
-  EXPECT_EQ(posix_spawn(&c.pid, cli.c_str(), &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  c.out = fdopen(fds[0], "r");
-  return c;
+testing::ChildProcess SpawnServe(const std::string& data) {
+  return testing::SpawnWithStdout({FACEKIT_CLI_PATH, "--models=" + testing::ModelsDir(), "serve", "--data", data,
+                                   "--listen", "127.0.0.1:0", "--workers", "2"},
+                                  /*quiet_stderr=*/false);
 }
 
 TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
@@ -70,7 +49,7 @@ TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
   const auto key = nlohmann::json::parse(key_json, nullptr, false);
   ASSERT_TRUE(key.contains("secret_id") && key.contains("secret_key")) << key_json;
 
-  ServeChild server = SpawnServe(data);
+  testing::ChildProcess server = SpawnServe(data);
   ASSERT_NE(server.out, nullptr);
   char line[512];
   std::string port;

@@ -12,49 +12,17 @@
 #include <thread>
 
 #include "cloud_test_util.h"
+#include "http_test_client.h"
 
 namespace facekit::server {
 namespace {
 
 using nlohmann::json;
 
-// Sends `raw` to 127.0.0.1:port and reads until the server closes or one full
-// response (by Content-Length) has arrived. "" when the connection fails.
+// The whole answer (head, blank line, body), or "" when the connection failed.
 std::string Exchange(std::uint16_t port, const std::string& raw) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{60, 0};  // a hung server fails the test instead of hanging it
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::size_t sent = 0;
-  while (sent < raw.size()) {
-    const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string in;
-  char buf[65536];
-  for (;;) {
-    const auto header_end = in.find("\r\n\r\n");
-    if (header_end != std::string::npos) {
-      const auto cl = in.find("Content-Length: ");
-      if (cl != std::string::npos && cl < header_end) {
-        const std::size_t length = std::stoul(in.substr(cl + 16));
-        if (in.size() >= header_end + 4 + length) break;
-      }
-    }
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return in;
+  const testing::HttpAnswer a = testing::HttpExchange(port, raw);
+  return a.status == 0 ? std::string() : a.head + "\r\n\r\n" + a.body;
 }
 
 std::string Get(std::uint16_t port, const std::string& path) {

@@ -1,0 +1,47 @@
+#include "store/sqlite_schema.h"
+
+#include "store/sqlite_stmt.h"
+
+namespace facekit::store {
+
+Status SqliteExec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    return Status(StatusCode::kIoError, "sqlite: " + message);
+  }
+  return Status::Ok();
+}
+
+Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, const std::string& what,
+                       std::span<const char* const> extra_pragmas) {
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000"}) {
+    FACEKIT_RETURN_IF_ERROR(SqliteExec(db, pragma));
+  }
+  for (const char* pragma : extra_pragmas) FACEKIT_RETURN_IF_ERROR(SqliteExec(db, pragma));
+  Stmt v(db, "PRAGMA user_version");
+  if (!v.ok() || v.Step() != SQLITE_ROW) {
+    return Status(StatusCode::kIoError, "reading the schema version of " + what + ": sqlite: " + sqlite3_errmsg(db));
+  }
+  int version = static_cast<int>(v.Int(0));
+  const int target = static_cast<int>(migrations.size());
+  if (version > target) {
+    return Status(StatusCode::kFailedPrecondition, what + " has schema version " + std::to_string(version) +
+                                                       ", newer than this build's " + std::to_string(target) +
+                                                       "; use a newer facekit");
+  }
+  for (; version < target; ++version) {
+    FACEKIT_RETURN_IF_ERROR(SqliteExec(db, "BEGIN IMMEDIATE"));
+    Status s = SqliteExec(db, migrations[static_cast<std::size_t>(version)]);
+    if (s.ok()) s = SqliteExec(db, "PRAGMA user_version=" + std::to_string(version + 1));
+    if (s.ok()) s = SqliteExec(db, "COMMIT");
+    if (!s.ok()) {
+      (void)SqliteExec(db, "ROLLBACK");
+      return Status(s.code(), "migrating " + what + " to version " + std::to_string(version + 1) + ": " + s.message());
+    }
+  }
+  return version;
+}
+
+}  // namespace facekit::store

@@ -1,0 +1,26 @@
+// Opening an SQLite file the way FaceKit's stores do: durable settings, then
+// the schema brought to this build's version by its list of migrations.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <span>
+#include <string>
+
+#include "facekit/status.h"
+
+namespace facekit::store {
+
+// Runs `sql` (one or more statements); kIoError with SQLite's message.
+Status SqliteExec(sqlite3* db, const std::string& sql);
+
+// WAL, synchronous=FULL (a commit is on disk before it returns), a busy
+// timeout, and `extra_pragmas`. Then reads PRAGMA user_version and applies
+// migrations[v], migrations[v+1], ... each in its own transaction, so the
+// file is at version migrations.size() afterwards; a file with a newer
+// version is refused (kFailedPrecondition). `what` names the file in errors
+// ("the gallery database"). Returns the schema version.
+Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, const std::string& what,
+                       std::span<const char* const> extra_pragmas = {});
+
+}  // namespace facekit::store
