@@ -51,15 +51,6 @@ Result<std::string> RandomToken(std::size_t n) {
 
 std::string ToJson(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
 
-bool FromJson(const std::string& text, std::vector<std::string>* out) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return false;
-  for (const auto& e : j) {
-    if (!e.is_string()) return false;
-    out->push_back(e.get<std::string>());
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -82,7 +73,7 @@ struct KeyStore::Impl {
     auto role = ParseKeyRole(s.Text(2));
     if (!role.ok()) return Status(StatusCode::kDataCorrupt, "key database: key " + k.secret_id + " has a bad role");
     k.role = *role;
-    if (!FromJson(s.Text(3), &k.actions) || !FromJson(s.Text(4), &k.groups)) {
+    if (!ParseJsonStringArray(s.Text(3), &k.actions) || !ParseJsonStringArray(s.Text(4), &k.groups)) {
       return Status(StatusCode::kDataCorrupt, "key database: key " + k.secret_id + " has a bad allow-list");
     }
     k.rate_limit = s.Double(5);

@@ -1,5 +1,7 @@
 #include "store/sqlite_schema.h"
 
+#include <nlohmann/json.hpp>
+
 #include "store/sqlite_stmt.h"
 
 namespace facekit::store {
@@ -42,6 +44,16 @@ Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, con
     }
   }
   return version;
+}
+
+bool ParseJsonStringArray(const std::string& text, std::vector<std::string>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return false;
+  for (const auto& e : j) {
+    if (!e.is_string()) return false;
+    out->push_back(e.get<std::string>());
+  }
+  return true;
 }
 
 }  // namespace facekit::store

@@ -6,6 +6,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "facekit/status.h"
 
@@ -22,5 +23,8 @@ Status SqliteExec(sqlite3* db, const std::string& sql);
 // ("the gallery database"). Returns the schema version.
 Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, const std::string& what,
                        std::span<const char* const> extra_pragmas = {});
+
+// A JSON array of strings stored in a TEXT column; false when `text` is not one.
+bool ParseJsonStringArray(const std::string& text, std::vector<std::string>* out);
 
 }  // namespace facekit::store

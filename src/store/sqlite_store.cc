@@ -71,15 +71,6 @@ std::string PairsToJson(const std::vector<std::pair<int, std::string>>& v) {
   return j.dump();
 }
 
-bool JsonToEx(const std::string& text, std::vector<std::string>* out) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return false;
-  for (const auto& e : j) {
-    if (!e.is_string()) return false;
-    out->push_back(e.get<std::string>());
-  }
-  return true;
-}
 
 bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string>>* out) {
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -119,7 +110,7 @@ class SqliteStore final : public GalleryStore {
         g.id = s.Text(1);
         g.name = s.Text(2);
         g.tag = s.Text(3);
-        if (!JsonToEx(s.Text(4), &g.ex_descriptions)) return Corrupt("group " + g.id + " custom fields");
+        if (!ParseJsonStringArray(s.Text(4), &g.ex_descriptions)) return Corrupt("group " + g.id + " custom fields");
         g.face_model_version = s.Text(5);
         g.created_ms = s.Int(6);
         c.groups.push_back(std::move(g));
