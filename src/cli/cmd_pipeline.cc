@@ -7,12 +7,15 @@
 // end of its file included); 1 for graph errors (malformed file, unknown
 // node, bad option, missing input) and node failures; 2 when a source ended
 // with an error (camera or stream lost): the run still ended cleanly.
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "attendance/attendance_nodes.h"
 #include "cli/commands.h"
+#include "facekit/image.h"
 #include "media/media_nodes.h"
+#include "media/trace_plot.h"
 #include "pipeline/builtin_nodes.h"
 #include "pipeline/controller_trace.h"
 #include "pipeline/graph_config.h"
@@ -66,6 +69,16 @@ int RunPipeline(const GlobalOptions& g, const PipelineOptions& o) {
   return errors.empty() ? 0 : 2;
 }
 
+int PlotTrace(const std::string& trace, const std::string& out, double target, const std::string& title) {
+  auto bytes = ReadFileBytes(trace);
+  if (!bytes.ok()) return Fail(bytes.status());
+  auto rows = pipeline::ParseTraceCsv(std::string(bytes->begin(), bytes->end()));
+  if (!rows.ok()) return Fail(Status(rows.status().code(), trace + ": " + rows.status().message()));
+  const Status st = media::DrawControllerTracePng(*rows, target, title.empty() ? trace : title, out);
+  if (!st.ok()) return Fail(st);
+  return 0;
+}
+
 }  // namespace
 
 void RegisterPipeline(CLI::App& app, const GlobalOptions& g, Action* run) {
@@ -80,6 +93,20 @@ void RegisterPipeline(CLI::App& app, const GlobalOptions& g, Action* run) {
       ->default_val(0)
       ->check(CLI::Range(0, 256));
   cmd->callback([&g, o, run] { *run = [&g, o] { return RunPipeline(g, *o); }; });
+
+  struct PlotOptions {
+    std::string trace, out, title;
+    double target = 0.45;
+  };
+  auto p = std::make_shared<PlotOptions>();
+  CLI::App* plot = pipeline_app->add_subcommand("plot", "Draw a controller trace (--trace CSV) as a PNG");
+  plot->add_option("trace", p->trace, "Trace CSV written by `pipeline run --trace`")->required();
+  plot->add_option("--out", p->out, "PNG to write")->required();
+  plot->add_option("--target", p->target, "The controller's CPU target (0..1), drawn with its +/-10% band")
+      ->default_val(0.45)
+      ->check(CLI::Range(0.0, 1.0));
+  plot->add_option("--title", p->title, "Title (default: the trace's path)");
+  plot->callback([p, run] { *run = [p] { return PlotTrace(p->trace, p->out, p->target, p->title); }; });
 }
 
 }  // namespace facekit::cli

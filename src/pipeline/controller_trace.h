@@ -27,5 +27,7 @@ struct TraceRow {
 std::string TraceCsv(const std::vector<TraceRow>& rows);
 /// Writes TraceCsv(rows) to `path`; kIoError when it cannot.
 Status WriteTraceCsv(const std::string& path, const std::vector<TraceRow>& rows);
+/// Parses TraceCsv's text back (kInvalidArgument naming the line on anything else).
+Result<std::vector<TraceRow>> ParseTraceCsv(const std::string& text);
 
 }  // namespace facekit::pipeline
