@@ -29,6 +29,7 @@ struct PipelineOptions {
   std::string graph;
   std::vector<std::string> sets;
   std::string trace;
+  std::string metrics;
   int threads = 0;
 };
 
@@ -58,7 +59,13 @@ int RunPipeline(const GlobalOptions& g, const PipelineOptions& o) {
   if (!runner.ok()) return Fail(Status(runner.status().code(), o.graph + ": " + runner.status().message()));
   const Status run = (*runner)->Run();
   std::cout.flush();
-  std::cerr << (*runner)->Snapshot().Report();
+  const pipeline::Profiler profile = (*runner)->Snapshot();
+  std::cerr << profile.Report();
+  if (!o.metrics.empty()) {
+    std::ofstream out(o.metrics, std::ios::binary | std::ios::trunc);
+    out << profile.PrometheusText();
+    if (!out.flush()) return Fail(Status(StatusCode::kIoError, "cannot write " + o.metrics));
+  }
   if (!o.trace.empty()) {
     const Status t = pipeline::WriteTraceCsv(o.trace, (*runner)->controller_trace());
     if (!t.ok()) return Fail(t);
@@ -89,6 +96,7 @@ void RegisterPipeline(CLI::App& app, const GlobalOptions& g, Action* run) {
   cmd->add_option("graph", o->graph, "Graph file (JSON)")->required();
   cmd->add_option("--set", o->sets, "key=value for ${key} placeholders (repeatable)");
   cmd->add_option("--trace", o->trace, "Write the controller trace as CSV");
+  cmd->add_option("--metrics", o->metrics, "Write the profile in the Prometheus text format at the end");
   cmd->add_option("--threads", o->threads, "Pipeline worker threads (0 = one per core, at least 2)")
       ->default_val(0)
       ->check(CLI::Range(0, 256));

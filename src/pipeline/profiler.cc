@@ -143,4 +143,41 @@ std::vector<MetricSample> Profiler::Metrics() const {
   return m;
 }
 
+std::string Profiler::PrometheusText() const {
+  std::string out;
+  std::string last_name;
+  std::vector<MetricSample> samples = Metrics();
+  // A metric family's samples must be contiguous.
+  std::stable_sort(samples.begin(), samples.end(),
+                   [](const MetricSample& a, const MetricSample& b) { return a.name < b.name; });
+  for (const MetricSample& m : samples) {
+    if (m.name != last_name) {
+      out += "# TYPE " + m.name + (m.counter ? " counter\n" : " gauge\n");
+      last_name = m.name;
+    }
+    out += m.name;
+    if (!m.labels.empty()) {
+      out += "{";
+      for (std::size_t i = 0; i < m.labels.size(); ++i) {
+        if (i) out += ",";
+        out += m.labels[i].first + "=\"";
+        for (char ch : m.labels[i].second) {
+          if (ch == '\n') {
+            out += "\\n";
+            continue;
+          }
+          if (ch == '\\' || ch == '"') out += '\\';
+          out += ch;
+        }
+        out += "\"";
+      }
+      out += "}";
+    }
+    char value[40];
+    std::snprintf(value, sizeof(value), " %.9g\n", m.value);
+    out += value;
+  }
+  return out;
+}
+
 }  // namespace facekit::pipeline

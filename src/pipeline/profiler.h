@@ -89,6 +89,8 @@ class Profiler {
   /// The text table printed at the end of a run.
   std::string Report() const;
   std::vector<MetricSample> Metrics() const;
+  /// Metrics() in the Prometheus text exposition format (0.0.4), with HELP-less TYPE lines.
+  std::string PrometheusText() const;
 
  private:
   std::vector<NodeStats> nodes_;

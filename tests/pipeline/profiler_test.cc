@@ -71,3 +71,25 @@ TEST(PipelineProfiler, ReportAndMetricsOfARun) {
 
 }  // namespace
 }  // namespace facekit::pipeline
+
+namespace facekit::pipeline {
+namespace {
+
+TEST(PipelineProfiler, PrometheusTextGroupsFamiliesAndEscapesLabels) {
+  Profiler p;
+  const int a = p.AddNode("a\"b", "Cost");
+  const int b = p.AddNode("second", "Cost");
+  p.RecordCall(a, 1000, 1, 1);
+  p.RecordCall(b, 2000, 1, 1);
+  p.RecordCall(b, 2000, 1, 1);
+  const std::string text = p.PrometheusText();
+  // One TYPE line per family, its samples right after it.
+  const auto type = text.find("# TYPE facekit_pipeline_node_calls_total counter\n");
+  ASSERT_NE(type, std::string::npos) << text;
+  EXPECT_EQ(text.find("# TYPE facekit_pipeline_node_calls_total", type + 1), std::string::npos);
+  EXPECT_NE(text.find("facekit_pipeline_node_calls_total{node=\"a\\\"b\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("facekit_pipeline_node_calls_total{node=\"second\"} 2\n"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace facekit::pipeline
