@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/server_posix.h>
 
@@ -69,7 +70,11 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     // The gRPC server has no port of its own: HTTP/2 connections reach it
     // from the shared listening socket (h2_handoff below).
     static std::once_flag reflection_once;
-    std::call_once(reflection_once, [] { grpc::reflection::InitProtoReflectionServerBuilderPlugin(); });
+    std::call_once(reflection_once, [] {
+      grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+      // The standard grpc.health.v1.Health service: SERVING while the server runs.
+      grpc::EnableDefaultHealthCheckService(true);
+    });
     GrpcServiceOptions go = options.grpc;
     go.gateway_token = NewGatewayToken();
     p->grpc_service = std::make_unique<FaceKitGrpcService>(service, p->policy, fetch, &p->metrics, &p->peers, go);
@@ -151,6 +156,9 @@ Metrics& Server::metrics() { return parts_->metrics; }
 void Server::Shutdown(std::chrono::milliseconds grace) {
   std::call_once(parts_->shutdown_once, [&] {
     parts_->ready = false;
+    if (parts_->grpc && parts_->grpc->GetHealthCheckService()) {
+      parts_->grpc->GetHealthCheckService()->SetServingStatus(false);  // health checks see NOT_SERVING
+    }
     const auto deadline = std::chrono::system_clock::now() + grace;
     // HTTP first: REST requests in flight still need the gRPC server, and no
     // connection is handed to it once this returns.

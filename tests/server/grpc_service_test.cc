@@ -263,13 +263,16 @@ TEST_F(GrpcServerTest, RateLimitIsResourceExhausted) {
   EXPECT_EQ(r.code, "RequestLimitExceeded");
 }
 
-// One call of the (bidirectional) reflection stream, by hand: the request and
-// response are decoded as raw protobuf fields (grpc.reflection.v1alpha).
-std::string ReflectionCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& request) {
+// One request and one answer of `method` through the generic (streaming) API,
+// as raw protobuf bytes: used for the reflection stream
+// (grpc.reflection.v1alpha) and the health service, whose messages have no
+// generated classes here.
+std::string GenericCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                        const std::string& request) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
-  auto call = stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call = stub.PrepareCall(&ctx, method, &cq);
   void* tag = nullptr;
   bool ok = false;
   auto step = [&](std::intptr_t expected) {
@@ -282,11 +285,11 @@ std::string ReflectionCall(const std::shared_ptr<grpc::Channel>& channel, const 
   grpc::Slice slice(request);
   call->Write(grpc::ByteBuffer(&slice, 1), reinterpret_cast<void*>(2));
   if (!step(2)) return {};
+  call->WritesDone(reinterpret_cast<void*>(3));
+  step(3);
   grpc::ByteBuffer reply;
-  call->Read(&reply, reinterpret_cast<void*>(3));
-  const bool got = step(3);
-  call->WritesDone(reinterpret_cast<void*>(4));
-  step(4);
+  call->Read(&reply, reinterpret_cast<void*>(4));
+  const bool got = step(4);
   grpc::Status status;
   call->Finish(&status, reinterpret_cast<void*>(5));
   step(5);
@@ -297,6 +300,15 @@ std::string ReflectionCall(const std::shared_ptr<grpc::Channel>& channel, const 
     for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   return out;
+}
+
+std::string ReflectionCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& request) {
+  return GenericCall(channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", request);
+}
+
+// grpc.health.v1.Health/Check for the whole server (empty request): status field 1 = SERVING (1).
+TEST_F(GrpcServerTest, StandardHealthServiceSaysServing) {
+  EXPECT_EQ(GenericCall(channel_, "/grpc.health.v1.Health/Check", ""), std::string("\x08\x01", 2));
 }
 
 // Field `number` of a serialized message, each occurrence's bytes.
