@@ -173,7 +173,11 @@ class Tc3Verifier {
 
   struct Options {
     std::int64_t max_skew_s = 300;             ///< accepted |now - X-TC-Timestamp|, seconds
-    bool reject_replays = true;                ///< accept each signature once within its window
+    /// Accept each signature once within its window. Off by default: the official SDKs sign only
+    /// content-type;host and the body, so a legitimate client repeats a signature whenever it sends
+    /// the same body twice within a second; the server applies a per-action rule instead
+    /// (AccessPolicy, docs/api-reference.md "Replays").
+    bool reject_replays = false;
     std::size_t replay_cache_max = 1'000'000;  ///< signatures remembered at most
   };
 

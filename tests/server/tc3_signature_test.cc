@@ -260,7 +260,8 @@ SignedRequest Sign(const RequestSpec& s) {
 
 class Tc3VerifierTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Tc3Verifier> MakeVerifier(Tc3Verifier::Options o = {}) {
+  // Replay protection on unless a test says otherwise (the production default is off).
+  std::unique_ptr<Tc3Verifier> MakeVerifier(Tc3Verifier::Options o = {.reject_replays = true}) {
     return std::make_unique<Tc3Verifier>(
         [this](std::string_view id) -> std::optional<std::string> {
           ++lookups_;
@@ -430,7 +431,7 @@ TEST_F(Tc3VerifierTest, SkewOfMoreThan300SecondsExpiresTheSignature) {
 }
 
 TEST_F(Tc3VerifierTest, SkewIsConfigurable) {
-  verifier_ = MakeVerifier({.max_skew_s = 10});
+  verifier_ = MakeVerifier({.max_skew_s = 10, .reject_replays = true});
   ExpectError(Sign({.timestamp = kNow - 11}), "AuthFailure.SignatureExpire", "at most 10 s");
   ExpectOk(Sign({.timestamp = kNow - 10}));
 }
@@ -516,7 +517,7 @@ TEST_F(Tc3VerifierTest, ReplayIsRejectedUntilTheTimestampLeavesTheWindow) {
 }
 
 TEST_F(Tc3VerifierTest, ReplaysAreAcceptedWhenReplayProtectionIsOff) {
-  verifier_ = MakeVerifier({.reject_replays = false});
+  verifier_ = MakeVerifier(Tc3Verifier::Options{});  // the default
   const SignedRequest r = Sign({});
   ExpectOk(r);
   ExpectOk(r);
@@ -539,7 +540,7 @@ TEST_F(Tc3VerifierTest, ReplayCachePrunesExpiredEntries) {
 }
 
 TEST_F(Tc3VerifierTest, FullReplayCacheEvictsTheEntriesThatExpireSoonest) {
-  verifier_ = MakeVerifier({.replay_cache_max = 2});
+  verifier_ = MakeVerifier({.reject_replays = true, .replay_cache_max = 2});
   const SignedRequest oldest = Sign({.timestamp = kNow - 10});
   const SignedRequest middle = Sign({.timestamp = kNow});
   ExpectOk(oldest);
