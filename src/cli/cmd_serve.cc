@@ -100,6 +100,9 @@ struct ServeOptions {
   bool no_url = false;
   bool no_grpc = false;
   double grace_s = 10;
+  std::string tls_cert, tls_key;
+  bool tls_allow_plaintext = false;
+  bool no_loopback_bearer = false;
 };
 
 int Serve(const GlobalOptions& g, const ServeOptions& o) {
@@ -131,6 +134,15 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   options.cloud.default_rate_limit = o.rate_limit;
   options.cloud.default_language = o.language;
   options.enable_grpc = !o.no_grpc;
+  options.grpc.bearer_from_loopback = !o.no_loopback_bearer;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    if (o.tls_cert.empty() || o.tls_key.empty()) {
+      return Fail(Status(StatusCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key"));
+    }
+    options.http.tls = server::HttpTlsOptions{o.tls_cert, o.tls_key, o.tls_allow_plaintext};
+  } else if (o.tls_allow_plaintext) {
+    return Fail(Status(StatusCode::kInvalidArgument, "--tls-allow-plaintext needs --tls-cert and --tls-key"));
+  }
 
   server::UrlFetch fetch;
   if (!o.no_url) {
@@ -142,7 +154,8 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   auto started = server::Server::Start(options, **service, directory, fetch);
   if (!started.ok()) return Fail(started.status());
   auto& srv = *started.value();
-  std::printf("facekit: serving on http://%s:%u (%s; data %s, %d workers)\n", options.http.host.c_str(),
+  const char* scheme = !options.http.tls ? "http" : o.tls_allow_plaintext ? "https (and http)" : "https";
+  std::printf("facekit: serving on %s://%s:%u (%s; data %s, %d workers)\n", scheme, options.http.host.c_str(),
               static_cast<unsigned>(srv.port()),
               o.no_grpc ? "cloud API at /" : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit", o.data.c_str(),
               options.http.worker_threads);
@@ -195,6 +208,13 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
   cmd->add_flag("--no-url", o->no_url, "Refuse Url image inputs altogether");
   cmd->add_flag("--no-grpc", o->no_grpc, "Serve neither gRPC nor REST (/v1/...), only the cloud API and health");
   cmd->add_option("--grace", o->grace_s, "Seconds in-flight requests get to finish on SIGTERM")->default_val(10);
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain: serve HTTPS and gRPC over TLS on the port")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  cmd->add_flag("--tls-allow-plaintext", o->tls_allow_plaintext,
+                "With TLS, also serve plaintext clients on the same port (default: refused)");
+  cmd->add_flag("--no-loopback-bearer", o->no_loopback_bearer,
+                "Accept Bearer credentials over TLS only, also from 127.0.0.1 (use behind a local proxy)");
   cmd->callback([&g, o, run] { *run = [&g, o] { return Serve(g, *o); }; });
 }
 

@@ -23,19 +23,19 @@ using service::ApiResult;
 
 // ---------------------------------------------------------------- peers
 
-void PeerDirectory::Set(int fd, std::string address) {
+void PeerDirectory::Set(int fd, std::string address, bool secure) {
   std::lock_guard lock(mu_);
-  by_fd_[fd] = std::move(address);
+  by_fd_[fd] = Peer{std::move(address), secure};
 }
 
-std::string PeerDirectory::AddressOf(std::string_view peer) const {
+PeerDirectory::Peer PeerDirectory::Find(std::string_view peer) const {
   if (peer.starts_with("fd:")) {
     int fd = -1;
     const auto* end = peer.data() + peer.size();
     if (std::from_chars(peer.data() + 3, end, fd).ptr != end) return {};
     std::lock_guard lock(mu_);
     auto it = by_fd_.find(fd);
-    return it == by_fd_.end() ? std::string() : it->second;
+    return it == by_fd_.end() ? Peer{} : it->second;
   }
   // "ipv4:127.0.0.1:5000", "ipv6:[::1]:5000"
   const auto colon = peer.find(':');
@@ -43,7 +43,7 @@ std::string PeerDirectory::AddressOf(std::string_view peer) const {
   if (colon == std::string_view::npos || port == colon) return {};
   std::string_view address = peer.substr(colon + 1, port - colon - 1);
   if (address.starts_with("[") && address.ends_with("]")) address = address.substr(1, address.size() - 2);
-  return std::string(address);
+  return Peer{std::string(address), false};
 }
 
 // ---------------------------------------------------------------- the service
@@ -82,6 +82,7 @@ struct Origin {
   Tc3RequestLine line;
   std::string body_sha256;  // REST: of the HTTP body
   std::string remote;       // the client's address, "" when unknown
+  bool secure = false;      // the client connected over TLS
 };
 
 }  // namespace
@@ -110,13 +111,18 @@ struct FaceKitGrpcService::Impl {
       o.headers.host = Metadata(ctx, rest_metadata::kHost);
       o.body_sha256 = Metadata(ctx, rest_metadata::kBodySha256);
       o.remote = Metadata(ctx, rest_metadata::kRemote);
+      o.secure = Metadata(ctx, rest_metadata::kSecure) == "1";
       return o;
     }
     o.line.method = "POST";
     o.line.canonical_uri = path;
     o.headers.content_type = "application/grpc";
     o.headers.host = Text(ctx.ExperimentalGetAuthority());
-    o.remote = peers ? peers->AddressOf(ctx.peer()) : std::string();
+    if (peers != nullptr) {
+      PeerDirectory::Peer peer = peers->Find(ctx.peer());
+      o.remote = std::move(peer.address);
+      o.secure = peer.secure;
+    }
     return o;
   }
 
@@ -124,10 +130,13 @@ struct FaceKitGrpcService::Impl {
     const std::string& auth = o.headers.authorization;
     if (StartsWithNoCase(auth, "bearer ")) {
       // A bare secret is only safe where nobody can read it on the way.
-      if (!IsLoopbackAddress(o.remote)) {
+      if (!o.secure && !(options.bearer_from_loopback && IsLoopbackAddress(o.remote))) {
         return ApiError{"AuthFailure.InvalidAuthorization",
-                        "Bearer credentials are accepted only from loopback clients (or over TLS); sign the request "
-                        "with TC3-HMAC-SHA256 instead"};
+                        options.bearer_from_loopback
+                            ? "Bearer credentials are accepted only over TLS or from loopback clients; sign the "
+                              "request with TC3-HMAC-SHA256 instead"
+                            : "Bearer credentials are accepted only over TLS; sign the request with TC3-HMAC-SHA256 "
+                              "instead"};
       }
       std::string_view credentials(auth);
       credentials.remove_prefix(7);

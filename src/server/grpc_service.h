@@ -20,8 +20,9 @@
 //       the SHA-256 of the serialized request message (the gRPC message
 //       bytes, before framing); or
 //     Bearer <SecretId>:<SecretKey>
-//       accepted only from a loopback peer (or over TLS, which this server
-//       does not terminate yet).
+//       accepted only over TLS, or from a loopback peer unless
+//       `bearer_from_loopback` is off (it should be when a local proxy
+//       forwards remote clients).
 //   Calls from the REST gateway carry the gateway's secret token
 //   (`x-facekit-gateway`) and describe the HTTP request that was signed
 //   (kRestMetadata below); the signature is then checked against that
@@ -53,17 +54,22 @@ namespace facekit::server {
 
 // Remote addresses of the connections handed to the gRPC server as file
 // descriptors: gRPC names such a peer "fd:<n>", which says nothing about
-// where it connects from.
+// where it connects from, nor whether it came over TLS.
 class PeerDirectory {
  public:
-  void Set(int fd, std::string address);
-  // The address of a gRPC peer: "fd:N" looked up, "ipv4:A:P" and
-  // "ipv6:[A]:P" parsed; "" when unknown.
-  std::string AddressOf(std::string_view peer) const;
+  struct Peer {
+    std::string address;  // "" when unknown
+    bool secure = false;  // arrived over TLS
+  };
+  void Set(int fd, std::string address, bool secure = false);
+  // A gRPC peer: "fd:N" looked up, "ipv4:A:P" and "ipv6:[A]:P" parsed.
+  Peer Find(std::string_view peer) const;
+  // Find(peer).address.
+  std::string AddressOf(std::string_view peer) const { return Find(peer).address; }
 
  private:
   mutable std::mutex mu_;
-  std::unordered_map<int, std::string> by_fd_;  // guarded by mu_
+  std::unordered_map<int, Peer> by_fd_;  // guarded by mu_
 };
 
 // Metadata the REST gateway sets on its in-process calls.
@@ -76,6 +82,7 @@ inline constexpr const char* kContentType = "x-facekit-http-content-type";
 inline constexpr const char* kHost = "x-facekit-http-host";
 inline constexpr const char* kBodySha256 = "x-facekit-http-body-sha256";
 inline constexpr const char* kRemote = "x-facekit-http-remote";
+inline constexpr const char* kSecure = "x-facekit-http-secure";  // "1" when the request came over TLS
 }  // namespace rest_metadata
 
 // Trailing metadata carrying the cloud error code of a failed call.
@@ -86,6 +93,9 @@ struct GrpcServiceOptions {
   std::size_t max_image_bytes = 5 * 1024 * 1024;
   // The REST gateway's secret token; empty = no gateway is trusted.
   std::string gateway_token;
+  // Bearer credentials from loopback clients over plaintext. Turn off when a
+  // proxy on the same machine forwards remote clients: Bearer then needs TLS.
+  bool bearer_from_loopback = true;
 };
 
 class FaceKitGrpcService final : public grpc::Service {

@@ -11,6 +11,15 @@
 //   a worker, further ones are answered at once with `overload_response` so the
 //   server degrades instead of collapsing.
 //
+//   With `tls` set, connections that open with a TLS handshake record are
+//   served over TLS (1.2 or later) with the certificate and key given; ALPN
+//   picks "http/1.1" whenever the client offers it and "h2" only for clients
+//   that offer h2 alone (gRPC clients do; browsers, curl and the SDKs' HTTP
+//   libraries offer both), so one port serves HTTPS and gRPC over TLS. An h2
+//   connection over TLS is decrypted here and bridged to h2_handoff through a
+//   local socket pair. Plaintext clients get a 400 (HTTP/1.1) or are closed
+//   (h2) unless `tls->allow_plaintext`.
+//
 // THREAD SAFETY
 //   The handler runs on worker threads, concurrently; it must be thread-safe.
 //   Shutdown() may be called from any thread (e.g. a signal watcher), once.
@@ -20,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +45,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, in arrival order
   std::string body;
   std::string remote_address;
+  bool secure = false;  // arrived over TLS
   std::chrono::steady_clock::time_point received;
 
   // The first header with this lower-case name, or "" when absent.
@@ -53,6 +64,12 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpTlsOptions {
+  std::string cert_file;  // PEM: the server certificate, then any intermediate certificates
+  std::string key_file;   // PEM: its private key (unencrypted)
+  bool allow_plaintext = false;  // also serve clients that do not speak TLS on the same port
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -80,12 +97,18 @@ struct HttpServerOptions {
   // (e.g. grpc::AddInsecureChannelFromFd). Every other connection is served
   // as HTTP/1.1. Called on an I/O thread; not called once Shutdown() began.
   // Handed-over connections no longer count towards max_connections.
-  std::function<void(int fd, const std::string& remote_address)> h2_handoff;
+  // `secure` is true for an h2 connection that arrived over TLS: `fd` is then
+  // one end of a local socket pair whose other end this server bridges to the
+  // client's TLS connection.
+  std::function<void(int fd, const std::string& remote_address, bool secure)> h2_handoff;
+  // TLS on the same port; unset = plaintext only.
+  std::optional<HttpTlsOptions> tls;
 };
 
 class HttpServer {
  public:
-  // Binds, listens and starts serving; errors when the address cannot be bound.
+  // Binds, listens and starts serving; errors when the address cannot be
+  // bound or the TLS certificate or key cannot be loaded.
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
   ~HttpServer();  // Shutdown() with the default grace, then joins the threads
 
@@ -93,8 +116,13 @@ class HttpServer {
   std::uint16_t port() const;
   // Stops accepting, lets requests already received finish (answers carry
   // "Connection: close"), closes idle connections, and after `grace` closes
-  // whatever is left. Returns once every thread has stopped.
-  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+  // whatever is left. Then calls `drained` (when given; e.g. to shut down the
+  // server that h2 connections were handed to, whose TLS bridges still run
+  // until it closes them), waits for the TLS bridges to close until `grace`
+  // has passed since the call, closes the rest, and returns once every thread
+  // has stopped.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000),
+                const std::function<void()>& drained = {});
 
   // Connections currently open and requests currently queued or running.
   std::size_t open_connections() const;

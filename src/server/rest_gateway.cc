@@ -267,6 +267,7 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
   ctx.AddMetadata(rest_metadata::kQuery, std::string(query));
   ctx.AddMetadata(rest_metadata::kBodySha256, Sha256Hex(req.body));
   ctx.AddMetadata(rest_metadata::kRemote, req.remote_address);
+  if (req.secure) ctx.AddMetadata(rest_metadata::kSecure, "1");
 
   const std::string bytes = request->SerializeAsString();
   grpc::Slice slice(bytes);

@@ -93,8 +93,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
                                     go.gateway_token, &p->metrics);
     if (!rest.ok()) return rest.status();
     p->rest = std::move(rest.value());
-    http.h2_handoff = [p](int fd, const std::string& remote_address) {
-      p->peers.Set(fd, remote_address);
+    http.h2_handoff = [p](int fd, const std::string& remote_address, bool secure) {
+      p->peers.Set(fd, remote_address, secure);
       grpc::AddInsecureChannelFromFd(p->grpc.get(), fd);
     };
   }
@@ -161,10 +161,17 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
     }
     const auto deadline = std::chrono::system_clock::now() + grace;
     // HTTP first: REST requests in flight still need the gRPC server, and no
-    // connection is handed to it once this returns.
-    if (parts_->http) parts_->http->Shutdown(grace);
-    // Then gRPC: no new calls; those running get until the deadline.
-    if (parts_->grpc) parts_->grpc->Shutdown(deadline);
+    // connection is handed to it once HTTP/1.1 has drained. Then gRPC: no new
+    // calls; those running get until the deadline, while the HTTP server still
+    // carries the bytes of gRPC connections over TLS.
+    auto stop_grpc = [&] {
+      if (parts_->grpc) parts_->grpc->Shutdown(deadline);
+    };
+    if (parts_->http) {
+      parts_->http->Shutdown(grace, stop_grpc);
+    } else {
+      stop_grpc();
+    }
     parts_->service->SetModelObserver({});  // no request is running any more
   });
 }

@@ -1,6 +1,8 @@
 // A check-in flow with the official Tencent Cloud Node SDK, pointed at a
 // FaceKit server: only the endpoint, the protocol and the key change.
 //   FACEKIT_ENDPOINT=127.0.0.1:PORT FACEKIT_SECRET_ID=... FACEKIT_SECRET_KEY=... PHOTOS=DIR node checkin.js
+// FACEKIT_PROTOCOL=https:// for a server with TLS (NODE_EXTRA_CA_CERTS=CERT.pem
+// when its certificate is self-signed).
 // Prints one line per step and exits non-zero on the first failed expectation.
 "use strict";
 const fs = require("fs");
@@ -8,6 +10,7 @@ const path = require("path");
 const { Client } = require("tencentcloud-sdk-nodejs/tencentcloud/services/iai/v20200303/iai_client");
 
 const endpoint = process.env.FACEKIT_ENDPOINT;
+const protocol = process.env.FACEKIT_PROTOCOL || "http://";
 const photos = process.env.PHOTOS;
 const image = (name) => fs.readFileSync(path.join(photos, name)).toString("base64");
 
@@ -15,7 +18,7 @@ function client(secretId, secretKey) {
   return new Client({
     credential: { secretId, secretKey },
     region: "ap-guangzhou",
-    profile: { httpProfile: { endpoint, protocol: "http://", reqMethod: "POST", reqTimeout: 60 }, language: "en-US" },
+    profile: { httpProfile: { endpoint, protocol, reqMethod: "POST", reqTimeout: 60 }, language: "en-US" },
   });
 }
 

@@ -47,7 +47,7 @@ class GrpcHandoffTest : public ::testing::Test {
     HttpServerOptions o;
     o.port = 0;
     o.read_timeout = read_timeout;
-    o.h2_handoff = [this](int fd, const std::string& remote) {
+    o.h2_handoff = [this](int fd, const std::string& remote, bool) {
       {
         std::lock_guard lock(mu_);
         remotes_.push_back(remote);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "tls_test_util.h"
 
 namespace facekit {
 namespace {
@@ -30,13 +31,16 @@ std::pair<int, std::string> RunCommand(const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-testing::ChildProcess SpawnServe(const std::string& data) {
-  return testing::SpawnWithStdout({FACEKIT_CLI_PATH, "--models=" + testing::ModelsDir(), "serve", "--data", data,
-                                   "--listen", "127.0.0.1:0", "--workers", "2"},
-                                  /*quiet_stderr=*/false);
+testing::ChildProcess SpawnServe(const std::string& data, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {FACEKIT_CLI_PATH, "--models=" + testing::ModelsDir(), "serve", "--data", data,
+                                   "--listen", "127.0.0.1:0", "--workers", "2"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return testing::SpawnWithStdout(args, /*quiet_stderr=*/false);
 }
 
-TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
+// The flow of checkin.js against `facekit serve` with `serve_args`; `scheme`
+// is what the server prints ("http" or "https"), `env` extra environment.
+void RunCheckin(const std::vector<std::string>& serve_args, const std::string& scheme, const std::string& env_extra) {
   const std::string sdk_dir = testing::SourceDir() + "/tests/sdk";
   ASSERT_TRUE(std::filesystem::exists(sdk_dir + "/node_modules/tencentcloud-sdk-nodejs"))
       << "run scripts/setup.sh: it installs the Node SDK into tests/sdk/node_modules";
@@ -49,11 +53,11 @@ TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
   const auto key = nlohmann::json::parse(key_json, nullptr, false);
   ASSERT_TRUE(key.contains("secret_id") && key.contains("secret_key")) << key_json;
 
-  testing::ChildProcess server = SpawnServe(data);
+  testing::ChildProcess server = SpawnServe(data, serve_args);
   ASSERT_NE(server.out, nullptr);
   char line[512];
   std::string port;
-  const std::string serving = "serving on http://127.0.0.1:";
+  const std::string serving = "serving on " + scheme + "://127.0.0.1:";
   while (port.empty() && std::fgets(line, sizeof(line), server.out)) {
     const std::string text = line;
     const auto at = text.find(serving);
@@ -67,7 +71,7 @@ TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
   const std::string env = "FACEKIT_ENDPOINT=127.0.0.1:" + port +
                           " FACEKIT_SECRET_ID=" + key["secret_id"].get<std::string>() +
                           " FACEKIT_SECRET_KEY=" + key["secret_key"].get<std::string>() +
-                          " PHOTOS=" + testing::DataDir() + "/faces/photos";
+                          " PHOTOS=" + testing::DataDir() + "/faces/photos " + env_extra;
   auto [node_rc, node_out] = RunCommand("cd " + sdk_dir + " && env " + env + " node checkin.js 2>&1");
   EXPECT_EQ(node_rc, 0) << node_out;
   EXPECT_NE(node_out.find("ok: SearchFaces finds the right person first"), std::string::npos) << node_out;
@@ -80,6 +84,20 @@ TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) {
   ASSERT_EQ(::waitpid(server.pid, &status, 0), server.pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   std::fclose(server.out);
+}
+
+TEST(SdkCheckin, OfficialNodeSdkRunsACheckInFlow) { RunCheckin({}, "http", ""); }
+
+// The same flow over HTTPS: the SDK's protocol "https://" and a server with
+// --tls-cert/--tls-key (a certificate the test makes, trusted by Node through
+// NODE_EXTRA_CA_CERTS).
+TEST(SdkCheckin, OfficialNodeSdkOverHttps) {
+  testing::TempDir dir;
+  const testing::PemPair pem = testing::MakeCertificate();
+  const std::string cert = testing::WriteFile(dir.file("cert.pem"), pem.cert);
+  const std::string key = testing::WriteFile(dir.file("key.pem"), pem.key);
+  RunCheckin({"--tls-cert", cert, "--tls-key", key}, "https",
+             "FACEKIT_PROTOCOL=https:// NODE_EXTRA_CA_CERTS=" + cert);
 }
 
 }  // namespace
