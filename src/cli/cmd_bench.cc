@@ -231,6 +231,7 @@ void RegisterBench(CLI::App& app, const GlobalOptions&, Action* run) {
   search->add_option("--seed", o->seed, "Generator seed")->default_val(42);
   search->add_flag("--json", o->json, "One JSON object on stdout");
   search->callback([o, run] { *run = [o] { return RunSearchBench(*o); }; });
+  RegisterBenchRestart(bench, run);
 }
 
 }  // namespace facekit::cli

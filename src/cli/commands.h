@@ -29,6 +29,8 @@ void RegisterGalleryTransfer(CLI::App* gallery_app, const GlobalOptions& g, Acti
 void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 /// `facekit bench search`.
 void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
+/// `facekit bench restart` (cmd_bench_restart.cc), under the bench command.
+void RegisterBenchRestart(CLI::App* bench, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
