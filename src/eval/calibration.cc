@@ -2,11 +2,126 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 namespace facekit::eval {
+namespace {
+
+// Most similar first.
+bool MoreSimilar(const ScoredPair& x, const ScoredPair& y) { return x.similarity > y.similarity; }
+
+// Keeps the `k` most similar pairs pushed (a min-heap on similarity).
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void Push(const ScoredPair& p) {
+    if (k_ == 0) return;
+    if (heap_.size() < k_) {
+      heap_.push_back(p);
+      std::push_heap(heap_.begin(), heap_.end(), MoreSimilar);
+    } else if (p.similarity > heap_.front().similarity) {
+      std::pop_heap(heap_.begin(), heap_.end(), MoreSimilar);
+      heap_.back() = p;
+      std::push_heap(heap_.begin(), heap_.end(), MoreSimilar);
+    }
+  }
+  std::vector<ScoredPair> Sorted() && {
+    std::sort(heap_.begin(), heap_.end(), MoreSimilar);
+    return std::move(heap_);
+  }
+
+ private:
+  size_t k_;
+  std::vector<ScoredPair> heap_;
+};
+
+bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+}  // namespace
+
+Result<ExclusionList> ExclusionList::Parse(const std::string& text) {
+  ExclusionList list;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::istringstream l(line);
+    Exclusion e;
+    e.line = number;
+    l >> e.kind >> e.a >> e.b;
+    std::getline(l, e.reason);
+    const size_t r0 = e.reason.find_first_not_of(" \t");
+    const size_t r1 = e.reason.find_last_not_of(" \t\r");
+    e.reason = r0 == std::string::npos ? "" : e.reason.substr(r0, r1 - r0 + 1);
+    const std::string where = "exclusion list line " + std::to_string(number) + ": ";
+    if (e.kind != "same-person" && e.kind != "same-photo") {
+      return Status(StatusCode::kInvalidArgument, where + "kind must be same-person or same-photo, not '" + e.kind + "'");
+    }
+    if (e.a.empty() || e.b.empty() || e.reason.empty()) {
+      return Status(StatusCode::kInvalidArgument, where + "expected KIND A B REASON");
+    }
+    if (e.a == e.b) return Status(StatusCode::kInvalidArgument, where + "both sides are " + e.a);
+    list.entries.push_back(std::move(e));
+  }
+  return list;
+}
+
+Result<ExclusionList> ExclusionList::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(StatusCode::kNotFound, "cannot open exclusion list " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Parse(ss.str());
+}
+
+void LabelledSet::Add(Embedding e, int person, std::string file, bool face_detected, int face_count,
+                      bool covers_centre) {
+  embeddings.push_back(std::move(e));
+  identity.push_back(person);
+  files.push_back(std::move(file));
+  detected.push_back(face_detected);
+  faces.push_back(face_count);
+  central.push_back(covers_centre);
+}
+
+PairExcluder::PairExcluder(const ExclusionList& list, const LabelledSet& x, const LabelledSet& y) {
+  auto mark = [&list](const LabelledSet& set, std::vector<Marks>* marks) {
+    marks->assign(set.files.size(), {});
+    for (size_t i = 0; i < set.files.size(); ++i) {
+      const std::string& person = set.names[static_cast<size_t>(set.identity[i])];
+      for (size_t e = 0; e < list.entries.size(); ++e) {
+        const Exclusion& ex = list.entries[e];
+        if (ex.a == person || ex.a == set.files[i]) (*marks)[i].a.push_back(static_cast<int>(e));
+        if (ex.b == person || ex.b == set.files[i]) (*marks)[i].b.push_back(static_cast<int>(e));
+      }
+    }
+  };
+  mark(x, &x_marks_);
+  mark(y, &y_marks_);
+}
+
+int PairExcluder::Match(size_t i, size_t j) const {
+  if (i >= x_marks_.size() || j >= y_marks_.size()) return -1;
+  const Marks& mi = x_marks_[i];
+  const Marks& mj = y_marks_[j];
+  if ((mi.a.empty() && mi.b.empty()) || (mj.a.empty() && mj.b.empty())) return -1;
+  int best = -1;
+  for (int e : mi.a) {
+    if (Contains(mj.b, e) && (best < 0 || e < best)) best = e;
+  }
+  for (int e : mi.b) {
+    if (Contains(mj.a, e) && (best < 0 || e < best)) best = e;
+  }
+  return best;
+}
 
 SimilarityDistribution SimilarityDistribution::Build(const std::vector<Embedding>& embeddings,
-                                                     const std::vector<int>& identity) {
+                                                     const std::vector<int>& identity, const PairExcluder* excluder,
+                                                     size_t keep_top) {
   SimilarityDistribution d;
   d.images = embeddings.size();
   std::vector<int> ids = identity;
@@ -14,15 +129,95 @@ SimilarityDistribution SimilarityDistribution::Build(const std::vector<Embedding
   d.people = static_cast<size_t>(std::unique(ids.begin(), ids.end()) - ids.begin());
   const size_t n = embeddings.size();
   d.impostor.reserve(n * (n - 1) / 2);
+  TopK top(keep_top);
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = i + 1; j < n; ++j) {
       float s = FaceEngine::Similarity(embeddings[i], embeddings[j]);
-      (identity[i] == identity[j] ? d.genuine : d.impostor).push_back(s);
+      const bool genuine = identity[i] == identity[j];
+      const int ex = excluder != nullptr ? excluder->Match(i, j) : -1;
+      if (ex >= 0) {
+        d.excluded.push_back({i, j, s, ex, genuine});
+        continue;
+      }
+      (genuine ? d.genuine : d.impostor).push_back(s);
+      if (!genuine) top.Push({i, j, s, -1, false});
     }
   }
   std::sort(d.impostor.begin(), d.impostor.end());
   std::sort(d.genuine.begin(), d.genuine.end());
+  std::sort(d.excluded.begin(), d.excluded.end(), MoreSimilar);
+  d.top_impostors = std::move(top).Sorted();
   return d;
+}
+
+OpenSetSearch OpenSetSearch::Run(const std::vector<Embedding>& probes, const std::vector<Embedding>& gallery,
+                                 const PairExcluder* excluder) {
+  OpenSetSearch r;
+  r.gallery = gallery.size();
+  if (gallery.empty()) return r;
+  for (size_t i = 0; i < probes.size(); ++i) {
+    ScoredPair best{i, 0, -2.f, -1, false};
+    for (size_t j = 0; j < gallery.size(); ++j) {
+      const float s = FaceEngine::Similarity(probes[i], gallery[j]);
+      const int ex = excluder != nullptr ? excluder->Match(i, j) : -1;
+      if (ex >= 0) {
+        r.excluded.push_back({i, j, s, ex, false});
+        continue;
+      }
+      if (s > best.similarity) {
+        best.j = j;
+        best.similarity = s;
+      }
+    }
+    if (best.similarity > -2.f) r.best.push_back(best);
+  }
+  std::sort(r.best.begin(), r.best.end(), MoreSimilar);
+  std::sort(r.excluded.begin(), r.excluded.end(), MoreSimilar);
+  for (const ScoredPair& p : r.best) r.best_sorted.push_back(p.similarity);
+  std::sort(r.best_sorted.begin(), r.best_sorted.end());
+  return r;
+}
+
+double OpenSetSearch::FalseAlarmAt(float threshold) const { return FarAt(best_sorted, threshold); }
+
+namespace {
+
+// P(X <= k) for X ~ Poisson(mean).
+double PoissonCdf(size_t k, double mean) {
+  double term = std::exp(-mean), sum = term;
+  for (size_t i = 1; i <= k; ++i) {
+    term *= mean / static_cast<double>(i);
+    sum += term;
+  }
+  return sum;
+}
+
+// The mean at which f(mean) (monotone decreasing in mean) crosses `target`.
+template <typename F>
+double SolveDecreasing(F f, double target, double hi) {
+  double lo = 0;
+  while (f(hi) > target) hi *= 2;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (f(mid) > target ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+std::array<double, 2> PoissonInterval(size_t k, double confidence) {
+  const double tail = 0.5 * (1.0 - confidence);
+  const double kd = static_cast<double>(k);
+  // Upper: P(X <= k | upper) = tail. Lower: P(X >= k | lower) = tail, i.e. P(X <= k-1 | lower) = 1 - tail.
+  const double upper = SolveDecreasing([k](double m) { return PoissonCdf(k, m); }, tail, kd + 10);
+  const double lower = k == 0 ? 0.0 : SolveDecreasing([k](double m) { return PoissonCdf(k - 1, m); }, 1.0 - tail, kd + 10);
+  return {lower, upper};
+}
+
+double ExtrapolateFalseAlarm(double rate, double measured_gallery, double target_gallery) {
+  if (measured_gallery <= 0) return 0.0;
+  return 1.0 - std::pow(1.0 - rate, target_gallery / measured_gallery);
 }
 
 float ThresholdAtFar(const std::vector<float>& impostor_sorted, double far) {
