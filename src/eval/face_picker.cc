@@ -35,10 +35,19 @@ FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
 }
 
 Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
-                                   bool* detected) {
+                                   bool* detected, FacePick* pick) {
   FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
   int idx = CentralFace(faces, image.width, image.height);
   *detected = idx >= 0;
+  if (pick != nullptr) {
+    pick->faces = static_cast<int>(faces.size());
+    pick->covers_centre = false;
+    if (idx >= 0) {
+      const FaceBox& f = faces[static_cast<size_t>(idx)];
+      const float cx = static_cast<float>(image.width) * 0.5f, cy = static_cast<float>(image.height) * 0.5f;
+      pick->covers_centre = cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
+    }
+  }
   FaceBox face = idx >= 0 ? faces[static_cast<size_t>(idx)]
                           : CentredFallbackFace(image.width, image.height, kFallbackFaceFraction, engine.alignment_template());
   FACEKIT_ASSIGN_OR_RETURN(Image chip, engine.Align(image, face));

@@ -22,9 +22,17 @@ FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
 /// Fraction of the short side used for the centred fallback face.
 inline constexpr float kFallbackFaceFraction = 0.45f;
 
+/// How EmbedCentralFace chose its face.
+struct FacePick {
+  int faces = 0;               ///< faces detected in the image
+  bool covers_centre = false;  ///< the chosen face covers the image centre (else: the largest face, or the fallback)
+};
+
 /// The evaluation protocol's embedding of a dataset photo: the CentralFace
 /// if one is detected (*detected = true), else the CentredFallbackFace.
+/// `pick`, when given, receives the face count and whether the choice
+/// covered the centre.
 Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
-                                   bool* detected);
+                                   bool* detected, FacePick* pick = nullptr);
 
 }  // namespace facekit::eval

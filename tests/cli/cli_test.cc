@@ -231,6 +231,89 @@ TEST_F(CliTest, CalibrateOnASmallPeopleList) {
   for (size_t i = 1; i < 5; ++i) EXPECT_GT(j["score_points"][i][0].get<double>(), j["score_points"][i - 1][0].get<double>());
 }
 
+TEST_F(CliTest, CalibrateAppliesExclusionsAndMeasuresOneToNDirectly) {
+  // 30 calibration people and the next 15 as validation probes (View 1
+  // DevTrain people who have images in the folder), with two people of
+  // more than one image declared the same person.
+  const std::string images = testing::DataDir() + "/lfw-view1/original-150";
+  std::ifstream in(testing::DataDir() + "/lfw-view1/peopleDevTrain.txt");
+  std::string line, cal_list, val_list;
+  std::getline(in, line);
+  std::vector<std::string> multi;  // calibration people with 2+ images
+  size_t cal_images = 0, val_images = 0;
+  int kept = 0;
+  while (kept < 45 && std::getline(in, line)) {
+    std::string name = line.substr(0, line.find_first_of(" \t"));
+    std::string dir = images + "/" + name;
+    if (!std::filesystem::is_directory(dir)) continue;
+    size_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir)) n += f.path().extension() == ".jpg";
+    if (kept < 30) {
+      cal_list += line + "\n";
+      cal_images += n;
+      if (n > 1) multi.push_back(name + " " + std::to_string(n));
+    } else {
+      val_list += line + "\n";
+      val_images += n;
+    }
+    ++kept;
+  }
+  ASSERT_GE(multi.size(), 2u);
+  const std::string a = multi[0].substr(0, multi[0].find(' ')), b = multi[1].substr(0, multi[1].find(' '));
+  const size_t a_n = std::stoul(multi[0].substr(multi[0].find(' ') + 1));
+  const size_t b_n = std::stoul(multi[1].substr(multi[1].find(' ') + 1));
+  std::string people = Write("cal.txt", "30\n" + cal_list);
+  std::string probes = Write("val.txt", "15\n" + val_list);
+  std::string excl = Write("excl.txt", "# test\nsame-person " + a + " " + b + " declared one person for the test\n" +
+                                           "same-person Nobody_At_All " + a + " matches no image\n");
+  CliRun r = Facekit("calibrate --images " + images + " --people " + people + " --validate-people " + probes +
+                     " --exclusions " + excl + " --dump-top 5 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  const size_t genuine = j["calibration"]["genuine_pairs"].get<size_t>();
+  // Every a x b pair is gone from the impostors, nothing else.
+  EXPECT_EQ(j["exclusions"]["entries"], 2);
+  EXPECT_EQ(j["exclusions"]["impostor_pairs"].get<size_t>(), a_n * b_n);
+  EXPECT_EQ(j["exclusions"]["genuine_pairs"], 0);
+  EXPECT_EQ(j["exclusions"]["list"][0]["calibration_impostor_pairs"].get<size_t>(), a_n * b_n);
+  EXPECT_EQ(j["exclusions"]["list"][1]["calibration_impostor_pairs"], 0);
+  EXPECT_EQ(j["exclusions"]["list"][0]["line"], 2);
+  EXPECT_EQ(j["calibration"]["impostor_pairs"].get<size_t>(), cal_images * (cal_images - 1) / 2 - genuine - a_n * b_n);
+  ASSERT_EQ(j["top"]["calibration"].size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    const auto& p = j["top"]["calibration"][i];
+    const std::string pa = p["a"], pb = p["b"];
+    EXPECT_FALSE((pa.rfind(a + "/", 0) == 0 && pb.rfind(b + "/", 0) == 0) || (pa.rfind(b + "/", 0) == 0 && pb.rfind(a + "/", 0) == 0))
+        << pa << " " << pb;
+    if (i > 0) {
+      EXPECT_LE(p["similarity"].get<double>(), j["top"]["calibration"][i - 1]["similarity"].get<double>());
+    }
+  }
+  // The direct 1:N search: every validation image against every calibration image.
+  const auto& direct = j["search"]["direct"];
+  EXPECT_EQ(direct["probes"].get<size_t>(), val_images);
+  EXPECT_EQ(direct["gallery"].get<size_t>(), cal_images);
+  double previous = 2;
+  for (const auto& row : j["search"]["rows"]) {
+    const auto& d = row["direct"];
+    const double rate = d["false_alarm_rate"].get<double>();
+    EXPECT_LE(rate, previous);  // higher thresholds, fewer false alarms
+    previous = rate;
+    EXPECT_NEAR(rate * static_cast<double>(val_images), d["false_alarms"].get<double>(), 1e-6);
+    EXPECT_LE(d["false_alarm_rate_10k_95"][0].get<double>(), d["false_alarm_rate_10k"].get<double>());
+    EXPECT_GE(d["false_alarm_rate_10k_95"][1].get<double>(), d["false_alarm_rate_10k"].get<double>());
+    // A few dozen probes cannot resolve a 1:N rate of 1e-2 on 10,000 faces.
+    EXPECT_FALSE(d["resolved"].get<bool>());
+  }
+  // A threshold counts false alarms exactly when the most similar probe's
+  // best gallery match reaches it.
+  ASSERT_FALSE(j["top"]["open_set"].empty());
+  const double best = j["top"]["open_set"][0]["similarity"];
+  for (const auto& row : j["search"]["rows"]) {
+    EXPECT_EQ(row["direct"]["false_alarms"].get<size_t>() > 0, best >= row["threshold"].get<double>());
+  }
+}
+
 TEST_F(CliTest, LivenessJsonAndFaceCountErrors) {
   CliRun r = Facekit("liveness --json " + testing::DataDir() + "/liveness/samples/image_T1.jpg");
   ASSERT_EQ(r.status, 0) << r.err;
