@@ -200,7 +200,10 @@ void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run) {
         search_rows.push_back(row);
       }
       json search_points = json::array();
-      for (const auto& p : eval::SearchScorePoints(search_t[0], search_t[1], search_t[2])) search_points.push_back({p[0], p[1]});
+      for (const auto& p : eval::SearchScorePoints(thresholds[1], thresholds[2], thresholds[3], search_t[0], search_t[1],
+                                                   search_t[2])) {
+        search_points.push_back({p[0], p[1]});
+      }
       json tail_check = json::array();  // the fitted tail against measured rates at the 1:1 thresholds
       for (size_t i = 0; i < fars.size(); ++i) {
         json row{{"threshold", thresholds[i]}, {"model_far", tail.FarAt(thresholds[i])},

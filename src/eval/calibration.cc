@@ -273,10 +273,14 @@ double PerPairFar(double rate_1n, double gallery) {
   return 1.0 - std::pow(1.0 - rate_1n, 1.0 / gallery);
 }
 
-std::vector<std::array<float, 2>> SearchScorePoints(float t_70, float t_80, float t_90) {
-  t_80 = std::max(t_80, std::nextafter(t_70, 2.f));
-  t_90 = std::max(t_90, std::nextafter(t_80, 2.f));
-  return {{-1.f, 0.f}, {t_70, 70.f}, {t_80, 80.f}, {t_90, 90.f}, {1.f, 100.f}};
+std::vector<std::array<float, 2>> SearchScorePoints(float t_1e3, float t_1e4, float t_1e5, float t_70, float t_80,
+                                                    float t_90) {
+  std::vector<std::array<float, 2>> p = {{-1.f, 0.f},  {t_1e3, 40.f}, {t_1e4, 50.f}, {t_1e5, 60.f},
+                                         {t_70, 70.f}, {t_80, 80.f},  {t_90, 90.f},  {1.f, 100.f}};
+  for (size_t i = 2; i + 1 < p.size(); ++i) p[i][0] = std::max(p[i][0], std::nextafter(p[i - 1][0], 2.f));
+  // The top thresholds may reach 1 when the tail model runs out of range.
+  for (size_t i = p.size() - 2; i >= 1 && p[i][0] >= p[i + 1][0]; --i) p[i][0] = std::nextafter(p[i + 1][0], -2.f);
+  return p;
 }
 
 std::vector<std::array<float, 2>> ScorePoints(float t_1e3, float t_1e4, float t_1e5) {

@@ -148,7 +148,14 @@ double PerPairFar(double rate_1n, double gallery);
 /// made strictly increasing when thresholds coincide (too few impostors).
 std::vector<std::array<float, 2>> ScorePoints(float t_1e3, float t_1e4, float t_1e5);
 
-/// The same shape for 1:N search scores: 70 / 80 / 90 at the given thresholds.
-std::vector<std::array<float, 2>> SearchScorePoints(float t_70, float t_80, float t_90);
+/// The 1:N search score map. The cloud API's two scales agree on the
+/// per-comparison false accept rate, 10^-(score/10 - 1): 40 / 50 / 60 are
+/// 1e-3 / 1e-4 / 1e-5 in 1:1, and 70 / 80 / 90 (1:N 1 % / 0.1 % / 0.01 % on
+/// 10,000 faces) are about 1e-6 / 1e-7 / 1e-8. So the search map continues
+/// the 1:1 one: (-1, 0), (t_1e-3, 40), (t_1e-4, 50), (t_1e-5, 60), (t_70, 70),
+/// (t_80, 80), (t_90, 90), (1, 100), made strictly increasing; a stranger
+/// scores as low in a search as in a comparison.
+std::vector<std::array<float, 2>> SearchScorePoints(float t_1e3, float t_1e4, float t_1e5, float t_70, float t_80,
+                                                    float t_90);
 
 }  // namespace facekit::eval

@@ -70,9 +70,20 @@ TEST(Calibration, TailModelAndPerPairRates) {
   // 1% over a 10,000-face gallery needs about 1e-6 per comparison.
   EXPECT_NEAR(PerPairFar(1e-2, 10000), 1.005e-6, 1e-9);
   EXPECT_NEAR(PerPairFar(1e-4, 10000), 1e-8, 1e-11);
-  auto p = SearchScorePoints(0.5f, 0.5f, 0.6f);
-  EXPECT_GT(p[2][0], p[1][0]);
-  EXPECT_FLOAT_EQ(p[3][1], 90.f);
+  auto p = SearchScorePoints(0.45f, 0.52f, 0.59f, 0.64f, 0.64f, 0.70f);
+  ASSERT_EQ(p.size(), 8u);
+  EXPECT_FLOAT_EQ(p[1][0], 0.45f);  // the 1:1 points below 70
+  EXPECT_FLOAT_EQ(p[3][1], 60.f);
+  EXPECT_FLOAT_EQ(p[4][0], 0.64f);
+  EXPECT_FLOAT_EQ(p[6][1], 90.f);
+  for (size_t i = 1; i < p.size(); ++i) {
+    EXPECT_GT(p[i][0], p[i - 1][0]) << i;
+    EXPECT_GT(p[i][1], p[i - 1][1]) << i;
+  }
+  // A tail model that puts 80 and 90 at or beyond similarity 1 still gives a valid map.
+  auto q = SearchScorePoints(0.45f, 0.52f, 0.59f, 0.9f, 1.2f, 1.5f);
+  for (size_t i = 1; i < q.size(); ++i) EXPECT_GT(q[i][0], q[i - 1][0]) << i;
+  EXPECT_FLOAT_EQ(q.back()[0], 1.f);
 }
 
 }  // namespace
