@@ -20,6 +20,8 @@ void DotMany(const float* q, const float* base, std::size_t n, std::size_t d, fl
 // out[i] = sum_j weights[j] * codes[i * d + j]: the scaled inner product of a
 // query with 8-bit scalar-quantised rows.
 void DotU8Many(const float* weights, const std::uint8_t* codes, std::size_t n, std::size_t d, float* out);
+// The same for one row.
+float DotU8(const float* weights, const std::uint8_t* code, std::size_t d);
 
 // "avx512", "avx2" or "portable": the variant in use.
 const char* KernelName();
