@@ -51,11 +51,85 @@ namespace {
 
 using faiss_idx = faiss::Index::idx_t;
 
+// A graph's quantiser trained on fewer rows uses the full range [-1, 1].
+constexpr std::size_t kMinQuantiserRows = 1000;
+
+// Cache-line aligned storage, so that a 192-byte code row spans 3 lines, not 4.
+template <typename T>
+struct LineAligned {
+  using value_type = T;
+  LineAligned() = default;
+  template <typename U>
+  LineAligned(const LineAligned<U>&) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+  bool operator==(const LineAligned&) const { return true; }
+};
+
+// Per-dimension 8-bit scalar quantiser: code c stands for min + (c + 0.5) step.
+// A query's score against a code row is base + sum_j w_j c_j (see Weights).
+struct ScalarQuantiser {
+  std::vector<float> min, step;  // per dimension
+
+  // Range per dimension from the rows, with a little margin; with fewer than
+  // `min_rows` rows the full range of a unit vector's component, [-1, 1].
+  void Train(const float* rows, std::size_t n, std::size_t d, std::size_t min_rows = 1) {
+    min.assign(d, std::numeric_limits<float>::max());
+    std::vector<float> hi(d, -std::numeric_limits<float>::max());
+    for (std::size_t r = 0; r < n; ++r) {
+      const float* v = rows + r * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        min[j] = std::min(min[j], v[j]);
+        hi[j] = std::max(hi[j], v[j]);
+      }
+    }
+    step.resize(d);
+    for (std::size_t j = 0; j < d; ++j) {
+      if (n < min_rows || n == 0) {
+        min[j] = -1.0f;
+        hi[j] = 1.0f;
+      }
+      const float margin = 0.02f * (hi[j] - min[j]) + 1e-6f;
+      min[j] -= margin;
+      step[j] = (hi[j] + margin - min[j]) / 256.0f;
+    }
+  }
+  bool Valid(std::size_t d) const {
+    if (min.size() != d || step.size() != d) return false;
+    for (std::size_t j = 0; j < d; ++j) {
+      if (!(step[j] > 0) || !std::isfinite(step[j]) || !std::isfinite(min[j])) return false;
+    }
+    return true;
+  }
+  void Encode(const float* v, std::size_t d, std::uint8_t* out) const {
+    for (std::size_t j = 0; j < d; ++j) {
+      const float c = std::floor((v[j] - min[j]) / step[j]);
+      out[j] = static_cast<std::uint8_t>(std::clamp(c, 0.0f, 255.0f));
+    }
+  }
+  void Decode(const std::uint8_t* code, std::size_t d, float* out) const {
+    for (std::size_t j = 0; j < d; ++j) out[j] = min[j] + (static_cast<float>(code[j]) + 0.5f) * step[j];
+  }
+  // w (d values) and the constant term of a query's quantised scores.
+  float Weights(const float* query, std::size_t d, float* w) const {
+    float base = 0;
+    for (std::size_t j = 0; j < d; ++j) {
+      w[j] = query[j] * step[j];
+      base += query[j] * (min[j] + 0.5f * step[j]);
+    }
+    return base;
+  }
+};
+
 // FAISS storage that owns no vectors: the rows live in VectorIndex::data_,
 // which is appended before the graph's add() is called.
+// When `codes` is set, the graph is built over the 8-bit codes (as it is
+// searched) rather than over the float rows.
 class RowStorage final : public faiss::Index {
  public:
-  RowStorage(int dim, const std::vector<float>* rows) : faiss::Index(dim, faiss::METRIC_INNER_PRODUCT), rows_(rows) {}
+  RowStorage(int dim, const std::vector<float>* rows, const ScalarQuantiser* sq = nullptr,
+             const std::vector<std::uint8_t, LineAligned<std::uint8_t>>* codes = nullptr)
+      : faiss::Index(dim, faiss::METRIC_INNER_PRODUCT), rows_(rows), sq_(sq), codes_(codes) {}
   void add(faiss_idx n, const float*) override { ntotal += n; }
   void search(faiss_idx, const float*, faiss_idx, float*, faiss_idx*, const faiss::SearchParameters*) const override {
     FAISS_THROW_MSG("RowStorage is searched through VectorIndex");
@@ -67,6 +141,7 @@ class RowStorage final : public faiss::Index {
   }
   // HNSW's add wraps this in its own negation for METRIC_INNER_PRODUCT.
   faiss::DistanceComputer* get_distance_computer() const override {
+    if (codes_) return new QuantisedInnerProduct(sq_, codes_->data(), static_cast<std::size_t>(d));
     return new PositiveInnerProduct(rows_->data(), static_cast<std::size_t>(d));
   }
 
@@ -85,17 +160,39 @@ class RowStorage final : public faiss::Index {
     std::size_t dim_;
     const float* query_ = nullptr;
   };
+  class QuantisedInnerProduct final : public faiss::DistanceComputer {
+   public:
+    QuantisedInnerProduct(const ScalarQuantiser* sq, const std::uint8_t* codes, std::size_t dim)
+        : sq_(sq), codes_(codes), dim_(dim), w_(dim), a_(dim), b_(dim) {}
+    void set_query(const float* x) override { base_ = sq_->Weights(x, dim_, w_.data()); }
+    float operator()(faiss_idx i) override { return base_ + DotU8(w_.data(), Code(i), dim_); }
+    float symmetric_dis(faiss_idx i, faiss_idx j) override {
+      sq_->Decode(Code(i), dim_, a_.data());
+      sq_->Decode(Code(j), dim_, b_.data());
+      return Dot(a_.data(), b_.data(), dim_);
+    }
+
+   private:
+    const std::uint8_t* Code(faiss_idx i) const { return codes_ + static_cast<std::size_t>(i) * dim_; }
+    const ScalarQuantiser* sq_;
+    const std::uint8_t* codes_;
+    std::size_t dim_;
+    std::vector<float> w_, a_, b_;
+    float base_ = 0;
+  };
   const std::vector<float>* rows_;
+  const ScalarQuantiser* sq_;
+  const std::vector<std::uint8_t, LineAligned<std::uint8_t>>* codes_;
 };
 
 // Asks for transparent huge pages on a large array (fewer TLB misses when a
 // search jumps between rows of a gigabyte of vectors). Best effort: pages
 // touched before the call are left as they are.
-template <typename T>
-void AdviseHugePages(const std::vector<T>& v) {
+template <typename Vector>
+void AdviseHugePages(const Vector& v) {
   constexpr std::uintptr_t kHuge = 2u << 20;
   const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
-  const std::uintptr_t end = begin + v.capacity() * sizeof(T);
+  const std::uintptr_t end = begin + v.capacity() * sizeof(typename Vector::value_type);
   const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
   if (end > first + kHuge) ::madvise(reinterpret_cast<void*>(first), (end - first) & ~(kHuge - 1), MADV_HUGEPAGE);
 }
@@ -201,7 +298,11 @@ class Checksum {
 };
 
 constexpr char kMagic[4] = {'F', 'K', 'V', 'I'};
-constexpr std::uint32_t kFormatVersion = 1;
+// 2: the HNSW graph's quantiser follows the graph (its codes are re-made on
+// load). Version 1 files still load; their quantiser is trained on load.
+constexpr std::uint32_t kFormatVersion = VectorIndex::kSnapshotVersion;
+constexpr std::uint32_t kOldestReadableVersion = 1;
+
 
 class SnapshotWriter {
  public:
@@ -278,9 +379,24 @@ class SnapshotReader {
 }  // namespace
 
 struct VectorIndex::Graph {
-  Graph(int dim, const std::vector<float>* rows, int m) : storage(dim, rows), hnsw(&storage, m) {
+  Graph(int dim, const std::vector<float>* rows, int m) : storage(dim, rows, &sq, &codes), hnsw(&storage, m) {
     hnsw.own_fields = false;
   }
+  // Codes for rows [codes.size() / d, n) of `data`; the quantiser is trained
+  // on the rows present when the first are encoded.
+  void EncodeRows(const std::vector<float>& data, std::size_t d) {
+    const std::size_t first = codes.size() / d, n = data.size() / d;
+    if (sq.min.empty()) sq.Train(data.data(), n, d, kMinQuantiserRows);
+    if (codes.capacity() < n * d) {
+      codes.reserve(std::max(codes.capacity() * 2, n * d));
+      AdviseHugePages(codes);
+    }
+    codes.resize(n * d);
+#pragma omp parallel for schedule(static) if (n - first > 10000)
+    for (std::size_t r = first; r < n; ++r) sq.Encode(data.data() + r * d, d, codes.data() + r * d);
+  }
+  ScalarQuantiser sq;               // trained when the graph is built
+  std::vector<std::uint8_t, LineAligned<std::uint8_t>> codes;  // rows x dim: what the graph is built and walked over
   RowStorage storage;
   faiss::IndexHNSW hnsw;
 };
@@ -288,7 +404,7 @@ struct VectorIndex::Graph {
 struct VectorIndex::Ivf {
   std::size_t nlist = 0;
   std::vector<float> centroids;        // nlist x dim
-  std::vector<float> sq_min, sq_step;  // per dimension
+  ScalarQuantiser sq;
   struct List {
     std::vector<std::uint8_t> codes;  // rows x dim
     std::vector<std::uint32_t> rows;
@@ -303,17 +419,11 @@ struct VectorIndex::Ivf {
     DotMany(v, centroids.data(), nlist, dim, scores.data());
     return static_cast<std::uint32_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
   }
-  void Encode(const float* v, std::size_t dim, std::uint8_t* out) const {
-    for (std::size_t j = 0; j < dim; ++j) {
-      const float c = std::floor((v[j] - sq_min[j]) / sq_step[j]);
-      out[j] = static_cast<std::uint8_t>(std::clamp(c, 0.0f, 255.0f));
-    }
-  }
   void Append(std::uint32_t list, std::size_t row, const float* v, std::size_t dim) {
     List& l = lists[list];
     const std::size_t at = l.codes.size();
     l.codes.resize(at + dim);
-    Encode(v, dim, l.codes.data() + at);
+    sq.Encode(v, dim, l.codes.data() + at);
     row_list[row] = list;
     row_pos[row] = static_cast<std::uint32_t>(l.rows.size());
     l.rows.push_back(static_cast<std::uint32_t>(row));
@@ -410,26 +520,7 @@ Status VectorIndex::BuildIvf() {
     ivf->centroids.assign(d, 0.0f);
     ivf->nlist = 1;
   }
-  // Quantiser range per dimension, from every row, with a little margin.
-  ivf->sq_min.assign(d, std::numeric_limits<float>::max());
-  std::vector<float> hi(d, -std::numeric_limits<float>::max());
-  for (std::size_t r = 0; r < n; ++r) {
-    const float* v = Row(r);
-    for (std::size_t j = 0; j < d; ++j) {
-      ivf->sq_min[j] = std::min(ivf->sq_min[j], v[j]);
-      hi[j] = std::max(hi[j], v[j]);
-    }
-  }
-  ivf->sq_step.resize(d);
-  for (std::size_t j = 0; j < d; ++j) {
-    if (n == 0) {
-      ivf->sq_min[j] = -1.0f;
-      hi[j] = 1.0f;
-    }
-    const float margin = 0.02f * (hi[j] - ivf->sq_min[j]) + 1e-6f;
-    ivf->sq_min[j] -= margin;
-    ivf->sq_step[j] = (hi[j] + margin - ivf->sq_min[j]) / 256.0f;
-  }
+  ivf->sq.Train(data_.data(), n, d);
   ivf->lists.assign(ivf->nlist, {});
   ivf->row_list.assign(n, 0);
   ivf->row_pos.assign(n, 0);
@@ -467,6 +558,7 @@ Status VectorIndex::BuildGraph() {
     graph_ = std::make_unique<Graph>(dim_, &data_, options_.hnsw_m);
     graph_->hnsw.hnsw.efConstruction = options_.ef_construction;
     graph_->hnsw.hnsw.efSearch = options_.ef_search;
+    graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
     if (rows() > 0) graph_->hnsw.add(static_cast<faiss_idx>(rows()), data_.data());
   } catch (const std::exception& e) {
     graph_.reset();
@@ -481,6 +573,7 @@ Status VectorIndex::Add(std::int64_t key, std::span<const float> vector, std::ui
   AppendRow(key, vector.data(), tag);
   if (graph_) {
     try {
+      graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
       graph_->hnsw.add(1, Row(rows() - 1));
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("adding to the HNSW graph failed: ") + e.what());
@@ -519,6 +612,7 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
   }
   if (graph_) {
     try {
+      graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
       graph_->hnsw.add(static_cast<faiss_idx>(rows() - first), Row(first));
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("adding to the HNSW graph failed: ") + e.what());
@@ -590,6 +684,10 @@ std::vector<Hit> VectorIndex::SearchExact(const float* query, std::size_t k) con
 
 void VectorIndex::SetNprobe(int nprobe) { options_.nprobe = nprobe; }
 
+void VectorIndex::SetRerank(int rerank) { options_.rerank = rerank; }
+
+void VectorIndex::SetHnswQuantised(bool quantised) { options_.hnsw_quantised = quantised; }
+
 void VectorIndex::SetEfSearch(int ef_search) {
   options_.ef_search = ef_search;
   if (graph_) graph_->hnsw.hnsw.efSearch = ef_search;
@@ -597,31 +695,36 @@ void VectorIndex::SetEfSearch(int ef_search) {
 
 namespace {
 
-// Per-thread visited marks: a stamp per row, so clearing is one increment.
-class VisitedStamps {
+// Per-thread visited marks: one bit per row, cleared at the start of each
+// search (an eighth of a byte-wide stamp array, so it stays in L2 at 1M rows).
+class VisitedSet {
  public:
   void Begin(std::size_t rows) {
-    if (marks_.size() < rows) marks_.assign(rows + rows / 4 + 1024, 0);
-    if (++stamp_ == 0) {
-      std::fill(marks_.begin(), marks_.end(), 0);
-      stamp_ = 1;
-    }
+    const std::size_t words = (rows + 63) / 64;
+    if (bits_.size() < words) bits_.resize(words + words / 4 + 16);
+    std::memset(bits_.data(), 0, words * sizeof(std::uint64_t));
   }
   // True the first time a row is seen in this search.
   bool Visit(std::size_t row) {
-    if (marks_[row] == stamp_) return false;
-    marks_[row] = stamp_;
+    std::uint64_t& word = bits_[row >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (row & 63);
+    if (word & bit) return false;
+    word |= bit;
     return true;
   }
 
  private:
-  std::vector<std::uint16_t> marks_;
-  std::uint16_t stamp_ = 0;
+  std::vector<std::uint64_t> bits_;
 };
 
-inline void PrefetchRow(const float* row, std::size_t dim) {
-  const char* p = reinterpret_cast<const char*>(row);
-  for (std::size_t off = 0; off < dim * sizeof(float); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+// Rows scored ahead of the one being scored have their bytes requested.
+constexpr std::size_t kPrefetchAhead = 4;
+
+// Requests every cache line of [at, at + bytes).
+inline void PrefetchBytes(const void* at, std::size_t bytes) {
+  const auto first = reinterpret_cast<std::uintptr_t>(at) & ~std::uintptr_t{63};
+  const auto last = reinterpret_cast<std::uintptr_t>(at) + bytes - 1;
+  for (std::uintptr_t p = first; p <= last; p += 64) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
 }
 
 struct Scored {
@@ -654,14 +757,9 @@ std::vector<Hit> VectorIndex::SearchIvf(const float* query, std::size_t k) const
   const std::size_t probes = std::min<std::size_t>(ivf.nlist, static_cast<std::size_t>(std::max(1, options_.nprobe)));
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probes), order.end(),
                     [&](std::uint32_t a, std::uint32_t b) { return scores[a] > scores[b]; });
-  // Quantised score = base + sum_j w_j * code_j (see Ivf::Encode).
   thread_local std::vector<float> w;
   w.resize(d);
-  float base = 0;
-  for (std::size_t j = 0; j < d; ++j) {
-    w[j] = query[j] * ivf.sq_step[j];
-    base += query[j] * (ivf.sq_min[j] + 0.5f * ivf.sq_step[j]);
-  }
+  const float base = ivf.sq.Weights(query, d, w.data());
   const std::size_t keep = std::max<std::size_t>(k, static_cast<std::size_t>(std::max(1, options_.rerank)));
   std::priority_queue<Scored, std::vector<Scored>, WorseFirst> best;
   for (std::size_t p = 0; p < probes; ++p) {
@@ -693,14 +791,35 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
   if (k == 0 || size() == 0) return {};
   if (ivf_) return SearchIvf(query, k);
   if (!graph_) return SearchExact(query, k);
-  const faiss::HNSW& h = graph_->hnsw.hnsw;
+  const Graph& g = *graph_;
+  const faiss::HNSW& h = g.hnsw.hnsw;
+  if (h.entry_point < 0) return SearchExact(query, k);
   const std::size_t d = static_cast<std::size_t>(dim_);
-  const auto score = [&](std::size_t row) { return Dot(query, data_.data() + row * d, d); };
+  // The walk scores 8-bit codes (a quarter of the memory traffic of float
+  // rows); the best `rerank` of the final beam are then re-scored exactly.
+  const bool quantised = options_.hnsw_quantised && g.codes.size() == rows() * d;
+  const std::uint8_t* codes = g.codes.data();
+  const float* floats = data_.data();
+  thread_local std::vector<float> w;
+  float base = 0;
+  if (quantised) {
+    w.resize(d);
+    base = g.sq.Weights(query, d, w.data());
+  }
+  const auto score = [&](std::size_t row) {
+    return quantised ? base + DotU8(w.data(), codes + row * d, d) : Dot(query, floats + row * d, d);
+  };
+  const auto prefetch = [&](std::size_t row) {
+    if (quantised) {
+      PrefetchBytes(codes + row * d, d);
+    } else {
+      PrefetchBytes(floats + row * d, d * sizeof(float));
+    }
+  };
   const auto range = [&](std::size_t row, int level, std::size_t* begin, std::size_t* end) {
     *begin = h.offsets[row] + static_cast<std::size_t>(h.cum_nneighbor_per_level[static_cast<std::size_t>(level)]);
     *end = h.offsets[row] + static_cast<std::size_t>(h.cum_nneighbor_per_level[static_cast<std::size_t>(level) + 1]);
   };
-  if (h.entry_point < 0) return SearchExact(query, k);
   std::size_t entry = static_cast<std::size_t>(h.entry_point);
   float entry_score = score(entry);
   for (int level = h.max_level; level >= 1; --level) {
@@ -721,19 +840,20 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
     }
   }
   const std::size_t ef = std::max<std::size_t>(k, static_cast<std::size_t>(std::max(1, h.efSearch)));
-  thread_local VisitedStamps visited;
+  thread_local VisitedSet visited;
   visited.Begin(rows());
   std::priority_queue<Scored, std::vector<Scored>, BestFirst> candidates;
   std::priority_queue<Scored, std::vector<Scored>, WorseFirst> results;
   visited.Visit(entry);
   candidates.push({entry_score, entry});
   if (alive_[entry]) results.push({entry_score, entry});
-  std::vector<std::size_t> fresh;
-  fresh.reserve(128);
+  thread_local std::vector<std::size_t> fresh;
   while (!candidates.empty()) {
     const Scored c = candidates.top();
     if (results.size() >= ef && c.score < results.top().score) break;
     candidates.pop();
+    // The runner-up is usually expanded next: start fetching its list.
+    if (!candidates.empty()) PrefetchBytes(h.neighbors.data() + h.offsets[candidates.top().row], 64);
     std::size_t begin, end;
     range(c.row, 0, &begin, &end);
     fresh.clear();
@@ -742,9 +862,10 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
       if (nb < 0) break;
       if (visited.Visit(static_cast<std::size_t>(nb))) fresh.push_back(static_cast<std::size_t>(nb));
     }
-    if (!fresh.empty()) PrefetchRow(data_.data() + fresh[0] * d, d);
-    for (std::size_t i = 0; i < fresh.size(); ++i) {
-      if (i + 1 < fresh.size()) PrefetchRow(data_.data() + fresh[i + 1] * d, d);
+    const std::size_t n = fresh.size();
+    for (std::size_t i = 0; i < std::min(n, kPrefetchAhead); ++i) prefetch(fresh[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchAhead < n) prefetch(fresh[i + kPrefetchAhead]);
       const std::size_t row = fresh[i];
       const float s = score(row);
       if (results.size() < ef || s > results.top().score) {
@@ -756,15 +877,26 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
       }
     }
   }
-  std::vector<Hit> hits;
-  hits.reserve(results.size());
+  thread_local std::vector<Scored> beam;
+  beam.clear();
   while (!results.empty()) {
-    hits.push_back({keys_[results.top().row], results.top().score});
+    beam.push_back(results.top());
     results.pop();
   }
-  std::sort(hits.begin(), hits.end(), TopK::Better);
-  if (hits.size() > k) hits.resize(k);
-  return hits;
+  std::reverse(beam.begin(), beam.end());  // best first
+  std::size_t keep = beam.size();
+  if (quantised && options_.rerank > 0) keep = std::min(keep, std::max(k, static_cast<std::size_t>(options_.rerank)));
+  TopK top(k);
+  for (std::size_t i = 0; i < keep; ++i) {
+    const std::size_t row = beam[i].row;
+    if (!quantised) {
+      top.Offer(keys_[row], beam[i].score);
+      continue;
+    }
+    if (i + kPrefetchAhead < keep) PrefetchBytes(floats + beam[i + kPrefetchAhead].row * d, d * sizeof(float));
+    top.Offer(keys_[row], Dot(query, floats + row * d, d));
+  }
+  return top.Take();
 }
 
 std::vector<float> VectorIndex::Vector(std::int64_t key) const {
@@ -828,23 +960,27 @@ std::size_t VectorIndex::MemoryBytes() const {
   if (graph_) {
     const faiss::HNSW& h = graph_->hnsw.hnsw;
     bytes += h.neighbors.capacity() * sizeof(h.neighbors[0]) + h.levels.capacity() * sizeof(int) +
-             h.offsets.capacity() * sizeof(std::size_t);
+             h.offsets.capacity() * sizeof(std::size_t) + graph_->codes.capacity() +
+             (graph_->sq.min.capacity() + graph_->sq.step.capacity()) * sizeof(float);
   }
   if (ivf_) {
-    bytes += (ivf_->centroids.capacity() + ivf_->sq_min.capacity() + ivf_->sq_step.capacity()) * sizeof(float) +
+    bytes += (ivf_->centroids.capacity() + ivf_->sq.min.capacity() + ivf_->sq.step.capacity()) * sizeof(float) +
              (ivf_->row_list.capacity() + ivf_->row_pos.capacity()) * sizeof(std::uint32_t);
     for (const auto& l : ivf_->lists) bytes += l.codes.capacity() + l.rows.capacity() * sizeof(std::uint32_t);
   }
   return bytes;
 }
 
-Status VectorIndex::Save(const std::string& path, std::uint64_t stamp) const {
+Status VectorIndex::Save(const std::string& path, std::uint64_t stamp, std::uint32_t format_version) const {
+  if (format_version < kOldestReadableVersion || format_version > kFormatVersion) {
+    return Status(StatusCode::kInvalidArgument, "cannot write snapshot format " + std::to_string(format_version));
+  }
   const std::string tmp = path + ".tmp";
   std::FILE* file = std::fopen(tmp.c_str(), "wb");
   if (!file) return Status(StatusCode::kIoError, "cannot write " + tmp + ": " + std::strerror(errno));
   SnapshotWriter w(file);
   w.Raw(kMagic, sizeof(kMagic));
-  w.Value(kFormatVersion);
+  w.Value(format_version);
   w.Value<std::int32_t>(dim_);
   w.Value<std::int32_t>(graph_ ? 1 : ivf_ ? 2 : 0);
   w.Value(stamp);
@@ -863,12 +999,16 @@ Status VectorIndex::Save(const std::string& path, std::uint64_t stamp) const {
     w.Value<std::int32_t>(h.entry_point);
     w.Value<std::int32_t>(h.max_level);
     w.Value<std::int32_t>(h.efConstruction);
+    if (format_version >= 2) {
+      w.Array(graph_->sq.min);
+      w.Array(graph_->sq.step);
+    }
   }
   if (ivf_) {
     w.Value<std::uint64_t>(ivf_->nlist);
     w.Array(ivf_->centroids);
-    w.Array(ivf_->sq_min);
-    w.Array(ivf_->sq_step);
+    w.Array(ivf_->sq.min);
+    w.Array(ivf_->sq.step);
     w.Array(ivf_->row_list);
     w.Value<std::uint64_t>(ivf_->trained_size);
   }
@@ -906,7 +1046,11 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
   std::int32_t dim = 0, has_graph = 0, m = 0;
   std::uint64_t stamp = 0;
   if (!r.Raw(magic, 4) || std::memcmp(magic, kMagic, 4) != 0) return bad("not a FaceKit index snapshot");
-  if (!r.Value(version) || version != kFormatVersion) return bad("unsupported format version");
+  if (!r.Value(version)) return bad("truncated header");
+  if (version < kOldestReadableVersion || version > kFormatVersion) {
+    return bad("format version " + std::to_string(version) + " is not supported (this build reads versions " +
+               std::to_string(kOldestReadableVersion) + " to " + std::to_string(kFormatVersion) + ")");
+  }
   if (!r.Value(dim) || dim <= 0 || dim > 4096 || !r.Value(has_graph) || !r.Value(stamp) || !r.Value(m) || m < 2 ||
       m > 512) {
     return bad("bad header");
@@ -926,15 +1070,13 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     const auto d = static_cast<std::uint64_t>(dim);
     std::uint64_t nlist = 0, trained = 0;
     if (!r.Value(nlist) || nlist == 0 || nlist > (1u << 20) || !r.Array(ivf->centroids, nlist * d) ||
-        !r.Array(ivf->sq_min, d) || !r.Array(ivf->sq_step, d) || !r.Array(ivf->row_list, n) || !r.Value(trained)) {
+        !r.Array(ivf->sq.min, d) || !r.Array(ivf->sq.step, d) || !r.Array(ivf->row_list, n) || !r.Value(trained)) {
       return bad("truncated IVF lists");
     }
     for (std::uint32_t l : ivf->row_list) {
       if (l >= nlist) return bad("IVF list out of range");
     }
-    for (float step : ivf->sq_step) {
-      if (!(step > 0) || !std::isfinite(step)) return bad("IVF quantiser");
-    }
+    if (!ivf->sq.Valid(static_cast<std::size_t>(d))) return bad("IVF quantiser");
     ivf->nlist = static_cast<std::size_t>(nlist);
     ivf->trained_size = static_cast<std::size_t>(trained);
     ivf->lists.assign(ivf->nlist, {});
@@ -956,6 +1098,11 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
         !r.Value(ef_construction)) {
       return bad("truncated graph");
     }
+    if (version >= 2 && (!r.Array(graph->sq.min, static_cast<std::uint64_t>(dim)) ||
+                         !r.Array(graph->sq.step, static_cast<std::uint64_t>(dim)))) {
+      return bad("truncated graph quantiser");
+    }
+    if (version >= 2 && !graph->sq.Valid(static_cast<std::size_t>(dim))) return bad("graph quantiser");
     // Structural checks, so a damaged file can never index out of bounds.
     if (h.offsets.front() != 0 || h.offsets.back() != h.neighbors.size()) return bad("graph offsets");
     for (std::size_t i = 0; i + 1 < h.offsets.size(); ++i) {
@@ -975,9 +1122,12 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     h.entry_point = entry;
     h.max_level = max_level;
     h.efConstruction = ef_construction;
+    index->options_.ef_construction = ef_construction;
     h.efSearch = options.ef_search;
     graph->storage.ntotal = static_cast<faiss_idx>(n);
     graph->hnsw.ntotal = static_cast<faiss_idx>(n);
+    // Version 1 files have no quantiser: EncodeRows trains one on the rows.
+    graph->EncodeRows(index->data_, static_cast<std::size_t>(dim));
     index->graph_ = std::move(graph);
   }
   if (!r.Finish()) return bad("checksum mismatch or trailing bytes");

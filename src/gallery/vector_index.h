@@ -13,9 +13,11 @@
 //    holds 8-bit scalar-quantised codes, scanned with our kernels for the
 //    `nprobe` lists nearest the query; the best `rerank` candidates are then
 //    re-scored exactly. Removal takes the row out of its list at once.
-//  - HNSW (FAISS's graph, built over our distance computer, searched by our
-//    own prefetching beam search): removal marks the row dead at once and
-//    searches skip it; dead rows are dropped when the graph is rebuilt.
+//  - HNSW (FAISS's graph, built over 8-bit scalar-quantised codes of the rows
+//    with our distance computer, searched over the same codes by our own
+//    prefetching beam search, the best candidates re-scored exactly): removal
+//    marks the row dead at once and searches skip it; dead rows are dropped
+//    when the graph is rebuilt.
 //
 // Not synchronised: the owner serialises writers against readers. Search and
 // SearchExact are const and may run concurrently with each other.
@@ -43,8 +45,9 @@ struct IndexOptions {
   // it goes back to flat when a compaction finds fewer than half as many.
   std::size_t approx_threshold = 50000;
   IndexKind approx_kind = IndexKind::kHnsw;
-  // IVF: lists (0 = about 4 sqrt(n), a power of two), lists scanned per
-  // query, and quantised candidates re-scored exactly.
+  // IVF: lists (0 = about 4 sqrt(n), a power of two) and lists scanned per
+  // query. IVF and quantised HNSW: quantised candidates re-scored exactly
+  // (HNSW: the best of the final candidate list; 0 = all of it).
   std::size_t ivf_nlist = 0;
   int nprobe = 64;
   int rerank = 100;
@@ -52,6 +55,9 @@ struct IndexOptions {
   int ef_construction = 80;
   // Candidate list length at search time (raised to k when k is larger).
   int ef_search = 128;
+  // HNSW: walk the graph over 8-bit codes of the rows (false: over the float
+  // rows; results are exact scores either way).
+  bool hnsw_quantised = true;
   // Rebuild the HNSW graph when dead rows exceed this share of all rows;
   // retrain IVF when the group has grown this many times since training.
   double ivf_regrow = 4.0;
@@ -95,6 +101,8 @@ class VectorIndex {
   // Changes the HNSW candidate list length / IVF lists scanned (writer operations).
   void SetEfSearch(int ef_search);
   void SetNprobe(int nprobe);
+  void SetRerank(int rerank);
+  void SetHnswQuantised(bool quantised);
   // Brute force over the live entries whatever the structure (ground truth).
   std::vector<Hit> SearchExact(const float* query, std::size_t k) const;
 
@@ -113,12 +121,16 @@ class VectorIndex {
 
   // Snapshot to a file, written to a temporary name, synced and renamed into
   // place. `stamp` is stored alongside and returned by Load.
-  Status Save(const std::string& path, std::uint64_t stamp) const;
+  // `format_version` below the current one writes an older format (tests of
+  // loading old snapshots; 1: no graph quantiser).
+  static constexpr std::uint32_t kSnapshotVersion = 2;
+  Status Save(const std::string& path, std::uint64_t stamp, std::uint32_t format_version = kSnapshotVersion) const;
   struct Loaded {
     std::unique_ptr<VectorIndex> index;
     std::uint64_t stamp = 0;
   };
-  // Loads a snapshot; a damaged or foreign file is an error (callers rebuild).
+  // Loads a snapshot of format version 1 or 2; a damaged or foreign file, or
+  // one of another version, is an error (callers rebuild).
   static Result<Loaded> Load(const std::string& path, IndexOptions options);
 
  private:

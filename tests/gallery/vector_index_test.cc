@@ -265,8 +265,112 @@ TEST(VectorKernels, QuantisedDotMatchesPortable) {
     DotU8Many(w.data(), codes.data(), 3, dim, out);
     for (std::size_t i = 0; i < 3; ++i) {
       EXPECT_NEAR(out[i], DotU8Portable(w.data(), codes.data() + i * dim, dim), 1e-2) << dim;
+      EXPECT_NEAR(DotU8(w.data(), codes.data() + i * dim, dim), out[i], 1e-2) << dim;
     }
   }
+}
+
+// The graph is walked over 8-bit codes, yet results carry exact scores, find
+// what the float walk finds, and removal is still honoured at once.
+TEST(VectorIndex, QuantisedHnswWalkGivesExactScoresAndRecall) {
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  o.ef_search = 96;
+  o.rerank = 30;
+  eval::SyntheticOptions so;
+  so.dim = 48;
+  eval::SyntheticGallery synth(so);
+  const std::size_t n = 6000;
+  std::vector<float> data = synth.Faces(n);
+  std::vector<std::int64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = static_cast<std::int64_t>(i) + 1;
+  VectorIndex index(48, o);
+  ASSERT_TRUE(index.AddBatch(keys, data).ok());
+  double found_u8 = 0, found_fp32 = 0, total = 0;
+  for (std::size_t q = 0; q < 60; ++q) {
+    auto probe = synth.Probe(q * 13 % (n / so.faces_per_identity));
+    index.SetHnswQuantised(true);
+    auto u8 = index.Search(probe.data(), 10);
+    index.SetHnswQuantised(false);
+    auto fp32 = index.Search(probe.data(), 10);
+    auto exact = index.SearchExact(probe.data(), 10);
+    ASSERT_EQ(u8.size(), 10u);
+    for (std::size_t i = 0; i < u8.size(); ++i) {
+      const auto v = index.Vector(u8[i].key);
+      EXPECT_FLOAT_EQ(u8[i].score, Dot(probe.data(), v.data(), v.size()));
+      if (i > 0) {
+        EXPECT_GE(u8[i - 1].score, u8[i].score);
+      }
+    }
+    for (const Hit& e : exact) {
+      for (const Hit& a : u8) found_u8 += a.key == e.key;
+      for (const Hit& a : fp32) found_fp32 += a.key == e.key;
+    }
+    total += static_cast<double>(exact.size());
+  }
+  EXPECT_GE(found_u8 / total, 0.95);
+  EXPECT_GE(found_u8, found_fp32 - 0.02 * total);
+  index.SetHnswQuantised(true);
+  const float* v9 = data.data() + 48 * 8;
+  ASSERT_EQ(index.Search(v9, 1)[0].key, 9);
+  EXPECT_TRUE(index.Remove(9));
+  for (const Hit& h : index.Search(v9, 40)) EXPECT_NE(h.key, 9);
+  // An index that starts empty (quantiser over [-1, 1]) grows one face at a time.
+  VectorIndex grown(48, o);
+  for (std::size_t i = 0; i < 500; ++i) {
+    ASSERT_TRUE(grown.Add(keys[i], std::span<const float>(data.data() + i * 48, 48)).ok());
+  }
+  for (std::size_t i = 0; i < 500; i += 50) EXPECT_EQ(grown.Search(data.data() + i * 48, 1)[0].key, keys[i]);
+}
+
+// Version 1 snapshots (no graph quantiser) still load; unknown versions are
+// refused with a message that names them.
+TEST(VectorIndex, LoadsVersionOneSnapshotsAndRefusesUnknownVersions) {
+  testing::TempDir dir;
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  eval::SyntheticOptions so;
+  so.dim = 32;
+  eval::SyntheticGallery synth(so);
+  std::vector<float> data = synth.Faces(2000);
+  std::vector<std::int64_t> keys(2000);
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<std::int64_t>(i) + 1;
+  VectorIndex index(32, o);
+  ASSERT_TRUE(index.AddBatch(keys, data).ok());
+  index.Remove(3);
+  const std::string v1 = dir.file("v1.fkvi"), v2 = dir.file("v2.fkvi");
+  ASSERT_TRUE(index.Save(v1, 5, 1).ok());
+  ASSERT_TRUE(index.Save(v2, 6).ok());
+  EXPECT_FALSE(index.Save(dir.file("v9.fkvi"), 7, 9).ok());
+  auto old = VectorIndex::Load(v1, o);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  auto cur = VectorIndex::Load(v2, o);
+  ASSERT_TRUE(cur.ok()) << cur.status().ToString();
+  EXPECT_EQ(old->stamp, 5u);
+  EXPECT_EQ(old->index->size(), index.size());
+  EXPECT_FALSE(old->index->Contains(3));
+  for (std::size_t q = 0; q < 20; ++q) {
+    auto probe = synth.Probe(q);
+    auto a = index.Search(probe.data(), 10), b = cur->index->Search(probe.data(), 10);
+    auto c = old->index->Search(probe.data(), 10), e = index.SearchExact(probe.data(), 10);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);  // same quantiser
+    ASSERT_EQ(c.size(), 10u);
+    EXPECT_EQ(c[0].key, e[0].key);
+  }
+  // A file from a newer build: the version is refused before anything else.
+  std::string bytes;
+  {
+    std::ifstream in(v2, std::ios::binary | std::ios::ate);
+    bytes.resize(static_cast<std::size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  bytes[4] = 3;
+  std::ofstream(v2, std::ios::binary | std::ios::trunc) << bytes;
+  auto newer = VectorIndex::Load(v2, o);
+  EXPECT_EQ(newer.status().code(), StatusCode::kDataCorrupt);
+  EXPECT_NE(newer.status().ToString().find("version 3"), std::string::npos) << newer.status().ToString();
 }
 
 }  // namespace
