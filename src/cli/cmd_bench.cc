@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -26,8 +27,11 @@ struct SearchBenchOptions {
   std::size_t queries = 1000;
   std::size_t recall_queries = 300;
   std::vector<int> ef_search;
+  int ef_construction = 0;
+  int hnsw_m = 0;
   std::vector<int> nprobe;
-  int rerank = 0;
+  std::vector<int> rerank;
+  std::vector<std::string> traversal;
   std::size_t k = 10;
   std::string snapshot;  // when set: save, reload and time both
   bool json = false;
@@ -41,6 +45,14 @@ double RssMb() {
     if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
   }
   return 0;
+}
+
+// CPU time of the calling thread: unlike wall time it leaves out the time
+// the thread was preempted (the machine may run other work).
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -71,8 +83,10 @@ int RunSearchBench(const SearchBenchOptions& o) {
   gallery::IndexOptions io;
   io.kind = *kind;
   if (!o.ef_search.empty()) io.ef_search = o.ef_search.front();
+  if (o.ef_construction > 0) io.ef_construction = o.ef_construction;
+  if (o.hnsw_m > 0) io.hnsw_m = o.hnsw_m;
   if (!o.nprobe.empty()) io.nprobe = o.nprobe.front();
-  if (o.rerank > 0) io.rerank = o.rerank;
+  if (!o.rerank.empty()) io.rerank = o.rerank.front();
   std::error_code ec;
   const bool reuse = !o.snapshot.empty() && std::filesystem::exists(o.snapshot, ec);
   const double rss_before = RssMb();
@@ -113,8 +127,23 @@ int RunSearchBench(const SearchBenchOptions& o) {
   const bool ivf = index->kind() == gallery::IndexKind::kIvf;
   std::vector<int> efforts = ivf ? o.nprobe : o.ef_search;
   if (efforts.empty()) efforts.push_back(0);
-  nlohmann::json runs = nlohmann::json::array();
+  // Every combination of effort, rerank and (HNSW) traversal, in that nesting.
+  struct Config {
+    int effort, rerank;
+    std::string traversal;
+  };
+  std::vector<Config> configs;
+  const std::vector<int> reranks = o.rerank.empty() ? std::vector<int>{index->options().rerank} : o.rerank;
+  const std::vector<std::string> traversals =
+      o.traversal.empty() ? std::vector<std::string>{index->options().hnsw_quantised ? "u8" : "fp32"} : o.traversal;
   for (int effort : efforts) {
+    for (int rerank : reranks) {
+      for (const auto& traversal : traversals) configs.push_back({effort, rerank, traversal});
+    }
+  }
+  nlohmann::json runs = nlohmann::json::array();
+  for (const Config& config : configs) {
+    const int effort = config.effort;
     if (effort > 0) {
       if (ivf) {
         index->SetNprobe(effort);
@@ -122,6 +151,8 @@ int RunSearchBench(const SearchBenchOptions& o) {
         index->SetEfSearch(effort);
       }
     }
+    index->SetRerank(config.rerank);
+    index->SetHnswQuantised(config.traversal == "u8");
     double recall1 = 0, recall10 = 0;
     for (std::size_t q = 0; q < rq; ++q) {
       const auto approx = index->Search(probes[q].data(), o.k);
@@ -137,16 +168,20 @@ int RunSearchBench(const SearchBenchOptions& o) {
     for (int threads : o.threads) {
       // `threads` clients, each issuing single queries.
       std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(threads));
+      std::vector<std::vector<double>> cpu_per_thread(static_cast<std::size_t>(threads));
       std::atomic<std::size_t> next{0};
       const double tq = NowMs();
       std::vector<std::thread> workers;
       for (int t = 0; t < threads; ++t) {
         workers.emplace_back([&, t] {
           auto& lat = per_thread[static_cast<std::size_t>(t)];
+          auto& cpu = cpu_per_thread[static_cast<std::size_t>(t)];
           for (std::size_t q; (q = next.fetch_add(1)) < o.queries;) {
+            const double c = ThreadCpuMs();
             const double s = NowMs();
             auto hits = index->Search(probes[q].data(), o.k);
             lat.push_back(NowMs() - s);
+            cpu.push_back(ThreadCpuMs() - c);
             if (hits.empty() && index->size() > 0) std::abort();
           }
         });
@@ -155,13 +190,19 @@ int RunSearchBench(const SearchBenchOptions& o) {
       const double wall_s = (NowMs() - tq) / 1000.0;
       std::vector<double> latencies;
       for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
+      std::vector<double> cpu_latencies;
+      for (auto& v : cpu_per_thread) cpu_latencies.insert(cpu_latencies.end(), v.begin(), v.end());
       nlohmann::json r;
       r["threads"] = threads;
       r["ef_search"] = index->kind() == gallery::IndexKind::kHnsw ? index->options().ef_search : 0;
       r["nprobe"] = ivf ? index->options().nprobe : 0;
+      r["rerank"] = index->kind() == gallery::IndexKind::kFlat ? 0 : index->options().rerank;
+      if (index->kind() == gallery::IndexKind::kHnsw) r["traversal"] = config.traversal;
       r["queries"] = latencies.size();
       r["p50_ms"] = Percentile(latencies, 0.50);
       r["p99_ms"] = Percentile(latencies, 0.99);
+      r["cpu_p50_ms"] = Percentile(cpu_latencies, 0.50);
+      r["cpu_p99_ms"] = Percentile(cpu_latencies, 0.99);
       r["qps"] = wall_s > 0 ? static_cast<double>(latencies.size()) / wall_s : 0.0;
       r["recall_at_1"] = recall1;
       r["recall_at_10"] = recall10;
@@ -173,14 +214,15 @@ int RunSearchBench(const SearchBenchOptions& o) {
   j["faces"] = o.faces;
   j["dim"] = o.dim;
   j["index"] = gallery::IndexKindName(index->kind());
-  j["rerank"] = index->kind() == gallery::IndexKind::kIvf ? index->options().rerank : 0;
   j["kernel"] = gallery::KernelName();
   j["build_s"] = build_s;
+  j["ef_construction"] = index->options().ef_construction;
+  j["hnsw_m"] = index->options().hnsw_m;
   j["memory_mb"] = static_cast<double>(index->MemoryBytes()) / (1024.0 * 1024.0);
   j["rss_growth_mb"] = rss_after - rss_before;
   // The first configuration's figures at top level; every one under "runs".
   for (const char* key :
-       {"threads", "ef_search", "nprobe", "queries", "p50_ms", "p99_ms", "qps", "recall_at_1", "recall_at_10"}) {
+       {"threads", "ef_search", "nprobe", "rerank", "queries", "p50_ms", "p99_ms", "qps", "recall_at_1", "recall_at_10"}) {
     j[key] = runs[0][key];
   }
   j["runs"] = runs;
@@ -221,9 +263,16 @@ void RegisterBench(CLI::App& app, const GlobalOptions&, Action* run) {
   search->add_option("--recall-queries", o->recall_queries, "Queries checked against exact search")->default_val(300);
   search->add_option("--ef-search", o->ef_search, "HNSW candidate list length (several values: one run each)")
       ->check(CLI::Range(1, 100000));
+  search->add_option("--ef-construction", o->ef_construction, "HNSW build candidate list length (0 = default)")
+      ->default_val(0);
+  search->add_option("--hnsw-m", o->hnsw_m, "HNSW links per node (0 = default)")->default_val(0);
   search->add_option("--nprobe", o->nprobe, "IVF lists scanned per query (several values: one run each)")
       ->check(CLI::Range(1, 65536));
-  search->add_option("--rerank", o->rerank, "IVF candidates re-scored exactly (0 = default)")->default_val(0);
+  search->add_option("--rerank", o->rerank,
+                     "IVF / quantised HNSW candidates re-scored exactly (HNSW: 0 = the whole candidate list; several "
+                     "values: one run each)");
+  search->add_option("--traversal", o->traversal, "HNSW walk over u8 codes or fp32 rows (several values: one run each)")
+      ->check(CLI::IsMember({"u8", "fp32"}));
   search->add_option("--k", o->k, "Results per query")->default_val(10)->check(CLI::Range(1, 1000));
   search->add_option("--snapshot", o->snapshot,
                      "Snapshot file: if it exists, load the index from it instead of building; otherwise build, "
