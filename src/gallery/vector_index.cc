@@ -101,10 +101,12 @@ struct ScalarQuantiser {
     }
     return true;
   }
+  // Clamped before the conversion, so truncation is floor (and the loop
+  // vectorises: no floor call per value in a baseline x86-64 build).
   void Encode(const float* v, std::size_t d, std::uint8_t* out) const {
     for (std::size_t j = 0; j < d; ++j) {
-      const float c = std::floor((v[j] - min[j]) / step[j]);
-      out[j] = static_cast<std::uint8_t>(std::clamp(c, 0.0f, 255.0f));
+      const float c = std::clamp((v[j] - min[j]) / step[j], 0.0f, 255.0f);
+      out[j] = static_cast<std::uint8_t>(static_cast<int>(c));
     }
   }
   void Decode(const std::uint8_t* code, std::size_t d, float* out) const {
