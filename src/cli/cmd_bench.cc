@@ -194,7 +194,7 @@ int RunSearchBench(const SearchBenchOptions& o) {
       for (auto& v : cpu_per_thread) cpu_latencies.insert(cpu_latencies.end(), v.begin(), v.end());
       nlohmann::json r;
       r["threads"] = threads;
-      r["ef_search"] = index->kind() == gallery::IndexKind::kHnsw ? index->options().ef_search : 0;
+      r["ef_search"] = index->kind() == gallery::IndexKind::kHnsw ? index->effective_ef_search() : 0;
       r["nprobe"] = ivf ? index->options().nprobe : 0;
       r["rerank"] = index->kind() == gallery::IndexKind::kFlat ? 0 : index->options().rerank;
       if (index->kind() == gallery::IndexKind::kHnsw) r["traversal"] = config.traversal;

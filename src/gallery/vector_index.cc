@@ -690,6 +690,15 @@ void VectorIndex::SetRerank(int rerank) { options_.rerank = rerank; }
 
 void VectorIndex::SetHnswQuantised(bool quantised) { options_.hnsw_quantised = quantised; }
 
+int AutoEfSearch(std::size_t rows) {
+  const double n = static_cast<double>(std::max<std::size_t>(rows, 1));
+  return static_cast<int>(std::clamp(std::lround(192.0 * std::pow(n / 1e5, 0.6)), 64L, 8192L));
+}
+
+int VectorIndex::effective_ef_search() const {
+  return options_.ef_search > 0 ? options_.ef_search : AutoEfSearch(rows());
+}
+
 void VectorIndex::SetEfSearch(int ef_search) {
   options_.ef_search = ef_search;
   if (graph_) graph_->hnsw.hnsw.efSearch = ef_search;
@@ -841,7 +850,7 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
       }
     }
   }
-  const std::size_t ef = std::max<std::size_t>(k, static_cast<std::size_t>(std::max(1, h.efSearch)));
+  const std::size_t ef = std::max<std::size_t>(k, static_cast<std::size_t>(effective_ef_search()));
   thread_local VisitedSet visited;
   visited.Begin(rows());
   std::priority_queue<Scored, std::vector<Scored>, BestFirst> candidates;

@@ -373,5 +373,23 @@ TEST(VectorIndex, LoadsVersionOneSnapshotsAndRefusesUnknownVersions) {
   EXPECT_NE(newer.status().ToString().find("version 3"), std::string::npos) << newer.status().ToString();
 }
 
+TEST(VectorIndexTest, CandidateListGrowsWithTheIndexUnlessSet) {
+  EXPECT_EQ(AutoEfSearch(100000), 192);
+  EXPECT_NEAR(AutoEfSearch(1000000), 768, 8);
+  EXPECT_EQ(AutoEfSearch(10), 64);
+  EXPECT_LT(AutoEfSearch(200000), AutoEfSearch(1000000));
+  IndexOptions o;
+  o.kind = IndexKind::kFlat;
+  VectorIndex index(8, o);
+  EXPECT_EQ(index.effective_ef_search(), 64);
+  index.SetEfSearch(300);
+  EXPECT_EQ(index.effective_ef_search(), 300);
+  index.SetEfSearch(0);
+  std::vector<float> v(8, 0.0f);
+  v[0] = 1.0f;
+  for (std::int64_t key = 1; key <= 100; ++key) ASSERT_TRUE(index.Add(key, v).ok());
+  EXPECT_EQ(index.effective_ef_search(), AutoEfSearch(100));
+}
+
 }  // namespace
 }  // namespace facekit::gallery
