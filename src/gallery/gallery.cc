@@ -99,7 +99,110 @@ std::vector<SearchHit> Catalog::Search(const std::vector<std::int64_t>& group_ke
 Gallery::Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options)
     : store_(std::move(store)), options_(std::move(options)) {}
 
-Gallery::~Gallery() = default;
+Gallery::~Gallery() {
+  {
+    std::lock_guard lock(compact_mu_);
+    compact_stop_ = true;
+  }
+  compact_cv_.notify_all();
+  if (compactor_.joinable()) compactor_.join();
+}
+
+void Gallery::RequestCompaction() {
+  std::lock_guard lock(compact_mu_);
+  if (compact_stop_) return;
+  compact_requested_ = true;
+  if (!compactor_.joinable()) compactor_ = std::thread([this] { CompactorLoop(); });
+  compact_cv_.notify_all();
+}
+
+void Gallery::CompactorLoop() {
+  std::unique_lock lock(compact_mu_);
+  while (true) {
+    compact_cv_.wait(lock, [this] { return compact_requested_ || compact_stop_; });
+    if (compact_stop_) return;
+    compact_requested_ = false;
+    compact_running_ = true;
+    lock.unlock();
+    Status s = CompactInBackground();
+    lock.lock();
+    compact_running_ = false;
+    compact_status_ = std::move(s);
+    compact_cv_.notify_all();
+  }
+}
+
+Status Gallery::WaitForCompactions() {
+  std::unique_lock lock(compact_mu_);
+  compact_cv_.wait(lock, [this] { return compact_stop_ || (!compact_requested_ && !compact_running_); });
+  return compact_status_;
+}
+
+Status Gallery::CompactInBackground() {
+  struct Job {
+    std::int64_t group = 0;
+    bool people = false;
+    const VectorIndex* index = nullptr;
+    std::vector<std::int64_t> keys;
+    std::vector<std::uint64_t> tags;
+    std::vector<float> rows;
+    IndexOptions options;
+  };
+  std::vector<Job> jobs;
+  {
+    // Writers are held off, so nothing changes the indexes; searches go on
+    // (they only read).
+    std::lock_guard writer(writer_mu_);
+    for (auto& [gkey, g] : catalog_.groups_) {
+      for (bool people : {false, true}) {
+        VectorIndex& index = people ? *g.people : *g.faces;
+        if (!index.NeedsCompaction() || index.journaling()) continue;
+        Job job{gkey, people, &index, {}, {}, {}, index.options()};
+        const std::vector<IndexEntry> entries = index.Entries();
+        job.keys.reserve(entries.size());
+        job.tags.reserve(entries.size());
+        job.rows.reserve(entries.size() * static_cast<std::size_t>(options_.dim));
+        for (const IndexEntry& e : entries) {
+          const std::vector<float> v = index.Vector(e.key);
+          job.keys.push_back(e.key);
+          job.tags.push_back(e.tag);
+          job.rows.insert(job.rows.end(), v.begin(), v.end());
+        }
+        index.StartJournal();
+        jobs.push_back(std::move(job));
+      }
+    }
+  }
+  Status result = Status::Ok();
+  for (Job& job : jobs) {
+    auto fresh = std::make_unique<VectorIndex>(options_.dim, job.options);
+    Status built = fresh->AddBatch(job.keys, job.rows, job.tags);
+    job.rows = {};
+    std::lock_guard writer(writer_mu_);
+    std::unique_lock lock(state_mu_);
+    auto it = catalog_.groups_.find(job.group);
+    if (it == catalog_.groups_.end()) continue;  // the group was deleted meanwhile
+    std::unique_ptr<VectorIndex>& slot = job.people ? it->second.people : it->second.faces;
+    // Replaced meanwhile (a rebuild): that index never journaled, leave it.
+    if (slot.get() != job.index || !slot->journaling()) continue;
+    std::vector<VectorIndex::JournalOp> journal = slot->TakeJournal();
+    for (const auto& op : journal) {
+      if (!built.ok()) break;
+      if (op.add) {
+        built = fresh->Add(op.key, op.vector, op.tag);
+      } else {
+        fresh->Remove(op.key);
+      }
+    }
+    if (!built.ok()) {  // keep serving from the old index; the next write asks again
+      result = built;
+      continue;
+    }
+    slot = std::move(fresh);
+    it->second.dirty = true;
+  }
+  return result;
+}
 
 Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GalleryStore> store, GalleryOptions options) {
   if (!store) return Status(StatusCode::kInvalidArgument, "no store");
@@ -434,8 +537,11 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                mutation);
   }
   for (auto& [gkey, g] : c.groups_) {
-    if (g.faces->NeedsCompaction()) FACEKIT_RETURN_IF_ERROR(g.faces->Compact());
-    if (g.people->NeedsCompaction()) FACEKIT_RETURN_IF_ERROR(g.people->Compact());
+    if ((g.faces->NeedsCompaction() && !g.faces->journaling()) ||
+        (g.people->NeedsCompaction() && !g.people->journaling())) {
+      RequestCompaction();  // rebuilt on the compactor thread, searches go on
+      break;
+    }
   }
   return Status::Ok();
 }

@@ -10,6 +10,15 @@
 //   that was acknowledged before it started and never part of a write; a write
 //   that fails in the store leaves memory untouched.
 //
+// COMPACTION
+//   An approximate index whose removed rows exceed its compaction ratio is
+//   rebuilt on a background thread: its live rows are copied under the writer
+//   lock (searches go on), the new index is built with no lock held while
+//   the old one keeps serving and journals every change, and the journal is
+//   replayed onto the new index and the two swapped under the exclusive lock,
+//   in one step. The group needs the memory of both indexes meanwhile.
+//   Destruction waits for a rebuild in progress.
+//
 // RESTART
 //   Open() loads the catalog from the store, then each group's index snapshot
 //   (written by Checkpoint() for groups large enough to use HNSW) and brings
@@ -18,6 +27,7 @@
 //   snapshot only costs a rebuild.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,6 +36,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -143,6 +154,10 @@ class Gallery {
   // (for tests and for `gallery verify`).
   Status RebuildIndexes();
 
+  // Blocks until no background compaction is requested or running; returns
+  // the last one's error, if any (for tests and tools).
+  Status WaitForCompactions();
+
  private:
   Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options);
   Status LoadCatalog();
@@ -152,12 +167,23 @@ class Gallery {
   void RefreshPerson(GroupState& group, const PersonState& person);
   std::vector<float> FusedFeature(const PersonState& person, const GroupState& group) const;
   std::string SnapshotPath(std::int64_t group_key, const char* which) const;
+  void RequestCompaction();  // wakes the compactor (call with state_mu_ held or not)
+  void CompactorLoop();
+  Status CompactInBackground();
 
   std::unique_ptr<store::GalleryStore> store_;
   GalleryOptions options_;
   mutable std::shared_mutex state_mu_;
   std::mutex writer_mu_;
   Catalog catalog_;
+
+  std::mutex compact_mu_;  // guards the four below
+  std::condition_variable compact_cv_;
+  bool compact_requested_ = false;
+  bool compact_running_ = false;
+  bool compact_stop_ = false;
+  Status compact_status_;
+  std::thread compactor_;  // started on the first request
 };
 
 // The L2-normalised mean of equal-length vectors: a person's fused feature

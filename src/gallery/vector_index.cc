@@ -569,9 +569,18 @@ Status VectorIndex::BuildGraph() {
   return Status::Ok();
 }
 
+void VectorIndex::StartJournal() { journal_.emplace(); }
+
+std::vector<VectorIndex::JournalOp> VectorIndex::TakeJournal() {
+  std::vector<JournalOp> out = journal_ ? std::move(*journal_) : std::vector<JournalOp>{};
+  journal_.reset();
+  return out;
+}
+
 Status VectorIndex::Add(std::int64_t key, std::span<const float> vector, std::uint64_t tag) {
   FACEKIT_RETURN_IF_ERROR(CheckVector(vector));
   Remove(key);
+  if (journal_) journal_->push_back({true, key, tag, std::vector<float>(vector.begin(), vector.end())});
   AppendRow(key, vector.data(), tag);
   if (graph_) {
     try {
@@ -600,6 +609,13 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
     FACEKIT_RETURN_IF_ERROR(CheckVector(vectors.subspan(i * d, d)));
   }
   for (std::int64_t key : keys) Remove(key);
+  if (journal_) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      journal_->push_back({true, keys[i], tags.empty() ? 0 : tags[i],
+                           std::vector<float>(vectors.begin() + static_cast<std::ptrdiff_t>(i * d),
+                                              vectors.begin() + static_cast<std::ptrdiff_t>((i + 1) * d))});
+    }
+  }
   const std::size_t first = rows();
   data_.reserve(data_.size() + vectors.size());
   AdviseHugePages(data_);
@@ -634,6 +650,7 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
 bool VectorIndex::Remove(std::int64_t key) {
   auto it = key_to_row_.find(key);
   if (it == key_to_row_.end()) return false;
+  if (journal_) journal_->push_back({false, key, 0, {}});
   const std::size_t row = it->second;
   key_to_row_.erase(it);
   if (graph_) {

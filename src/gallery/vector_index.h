@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -120,6 +121,20 @@ class VectorIndex {
   // Every live entry, in key order.
   std::vector<IndexEntry> Entries() const;
 
+  // Journal: while on, every entry added (with its vector and tag) and every
+  // key removed is also recorded, so that a copy of the index built elsewhere
+  // from Entries() and Vector() can catch up (background compaction).
+  struct JournalOp {
+    bool add = false;
+    std::int64_t key = 0;
+    std::uint64_t tag = 0;
+    std::vector<float> vector;  // add only
+  };
+  void StartJournal();
+  bool journaling() const { return journal_.has_value(); }
+  // The changes since StartJournal(), in order; journaling stops.
+  std::vector<JournalOp> TakeJournal();
+
   bool NeedsCompaction() const;
   // Rebuilds the structure from the live rows (drops dead rows; may switch
   // between flat and HNSW in kAuto mode).
@@ -165,6 +180,7 @@ class VectorIndex {
   std::vector<std::uint64_t> tags_;  // per row
   std::vector<std::uint8_t> alive_;  // per row (HNSW mode; all 1 in flat mode)
   std::size_t dead_ = 0;
+  std::optional<std::vector<JournalOp>> journal_;  // on while set
   std::unordered_map<std::int64_t, std::size_t> key_to_row_;
   std::unique_ptr<Graph> graph_;  // HNSW mode only
   std::unique_ptr<Ivf> ivf_;      // IVF mode only

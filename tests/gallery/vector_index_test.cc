@@ -391,5 +391,54 @@ TEST(VectorIndexTest, CandidateListGrowsWithTheIndexUnlessSet) {
   EXPECT_EQ(index.effective_ef_search(), AutoEfSearch(100));
 }
 
+// A copy built from Entries()/Vector() and the journal replayed onto it holds
+// exactly what the original holds.
+TEST(VectorIndexTest, JournalLetsACopyCatchUp) {
+  IndexOptions o;
+  o.kind = IndexKind::kHnsw;
+  eval::SyntheticOptions so;
+  so.dim = 16;
+  eval::SyntheticGallery synth(so);
+  const std::vector<float> data = synth.Faces(400);
+  VectorIndex index(16, o);
+  for (std::int64_t k = 0; k < 300; ++k) {
+    ASSERT_TRUE(index.Add(k + 1, std::span<const float>(data.data() + k * 16, 16), static_cast<std::uint64_t>(k)).ok());
+  }
+  std::vector<std::int64_t> keys;
+  std::vector<std::uint64_t> tags;
+  std::vector<float> rows;
+  for (const IndexEntry& e : index.Entries()) {
+    keys.push_back(e.key);
+    tags.push_back(e.tag);
+    const auto v = index.Vector(e.key);
+    rows.insert(rows.end(), v.begin(), v.end());
+  }
+  index.StartJournal();
+  EXPECT_TRUE(index.journaling());
+  for (std::int64_t k = 1; k <= 50; ++k) index.Remove(k);
+  for (std::int64_t k = 300; k < 400; ++k) {
+    ASSERT_TRUE(index.Add(k + 1, std::span<const float>(data.data() + k * 16, 16), 7).ok());
+  }
+  ASSERT_TRUE(index.Add(60, std::span<const float>(data.data() + 399 * 16, 16), 9).ok());  // replaced
+  VectorIndex copy(16, o);
+  ASSERT_TRUE(copy.AddBatch(keys, rows, tags).ok());
+  for (const auto& op : index.TakeJournal()) {
+    if (op.add) {
+      ASSERT_TRUE(copy.Add(op.key, op.vector, op.tag).ok());
+    } else {
+      copy.Remove(op.key);
+    }
+  }
+  EXPECT_FALSE(index.journaling());
+  const auto a = index.Entries(), b = copy.Entries();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].key, b[i].key);
+    EXPECT_EQ(a[i].tag, b[i].tag);
+    EXPECT_EQ(index.Vector(a[i].key), copy.Vector(b[i].key));
+  }
+  EXPECT_EQ(copy.size(), 300u - 50u + 100u);
+}
+
 }  // namespace
 }  // namespace facekit::gallery
