@@ -4,15 +4,23 @@
 
 namespace facekit::eval {
 
+namespace {
+
+// The box contains the image centre.
+bool CoversCentre(const FaceBox& f, int image_width, int image_height) {
+  const float cx = static_cast<float>(image_width) * 0.5f, cy = static_cast<float>(image_height) * 0.5f;
+  return cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
+}
+
+}  // namespace
+
 int CentralFace(std::span<const FaceBox> faces, int image_width, int image_height) {
-  float cx = static_cast<float>(image_width) * 0.5f, cy = static_cast<float>(image_height) * 0.5f;
   int best = -1;
   float best_area = -1.f;
   for (size_t i = 0; i < faces.size(); ++i) {
     const FaceBox& f = faces[i];
-    bool covers = cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
     float area = f.width * f.height;
-    if (covers && area > best_area) {
+    if (CoversCentre(f, image_width, image_height) && area > best_area) {
       best_area = area;
       best = static_cast<int>(i);
     }
@@ -41,12 +49,7 @@ Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image,
   *detected = idx >= 0;
   if (pick != nullptr) {
     pick->faces = static_cast<int>(faces.size());
-    pick->covers_centre = false;
-    if (idx >= 0) {
-      const FaceBox& f = faces[static_cast<size_t>(idx)];
-      const float cx = static_cast<float>(image.width) * 0.5f, cy = static_cast<float>(image.height) * 0.5f;
-      pick->covers_centre = cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
-    }
+    pick->covers_centre = idx >= 0 && CoversCentre(faces[static_cast<size_t>(idx)], image.width, image.height);
   }
   FaceBox face = idx >= 0 ? faces[static_cast<size_t>(idx)]
                           : CentredFallbackFace(image.width, image.height, kFallbackFaceFraction, engine.alignment_template());
