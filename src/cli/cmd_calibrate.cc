@@ -1,6 +1,7 @@
 // facekit calibrate - 1:1 score calibration on impostor pairs of a labelled
 // set, the 1:N search thresholds, and a direct open-set 1:N measurement.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -216,38 +217,32 @@ void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run) {
       json excl = json::array();
       std::vector<size_t> used(exclusions.entries.size(), 0);
       std::vector<float> max_sim(exclusions.entries.size(), -1.f);
-      size_t excluded_impostor = 0, excluded_genuine = 0;
+      size_t excluded_impostor = 0, excluded_genuine = 0, same_person_pairs = 0, same_photo_pairs = 0;
       for (size_t e = 0; e < exclusions.entries.size(); ++e) {
         const eval::Exclusion& x = exclusions.entries[e];
-        size_t cal_imp = 0, cal_gen = 0, val_imp = 0, val_gen = 0, open = 0;
         float max_similarity = -1.f;
-        for (const auto& p : cal.excluded) {
-          if (p.exclusion != static_cast<int>(e)) continue;
-          ++(p.genuine ? cal_gen : cal_imp);
-          max_similarity = std::max(max_similarity, p.similarity);
-        }
-        for (const auto& p : val.excluded) {
-          if (p.exclusion != static_cast<int>(e)) continue;
-          ++(p.genuine ? val_gen : val_imp);
-          max_similarity = std::max(max_similarity, p.similarity);
-        }
-        for (const auto& p : open_set.excluded) {
-          if (p.exclusion != static_cast<int>(e)) continue;
-          ++open;
-          max_similarity = std::max(max_similarity, p.similarity);
-        }
+        // Pairs of `pairs` this entry removed: {impostor, genuine}.
+        auto tally = [&](const std::vector<eval::ScoredPair>& pairs) {
+          std::array<size_t, 2> n{0, 0};
+          for (const auto& p : pairs) {
+            if (p.exclusion != static_cast<int>(e)) continue;
+            ++n[p.genuine ? 1 : 0];
+            max_similarity = std::max(max_similarity, p.similarity);
+          }
+          return n;
+        };
+        const auto [cal_imp, cal_gen] = tally(cal.excluded);
+        const auto [val_imp, val_gen] = tally(val.excluded);
+        const size_t open = tally(open_set.excluded)[0];
         used[e] = cal_imp + cal_gen + val_imp + val_gen + open;
         max_sim[e] = max_similarity;
         excluded_impostor += cal_imp + val_imp;
         excluded_genuine += cal_gen + val_gen;
+        (x.kind == "same-person" ? same_person_pairs : same_photo_pairs) += used[e];
         excl.push_back({{"line", x.line}, {"kind", x.kind}, {"a", x.a}, {"b", x.b}, {"reason", x.reason},
                         {"calibration_impostor_pairs", cal_imp}, {"calibration_genuine_pairs", cal_gen},
                         {"validation_impostor_pairs", val_imp}, {"validation_genuine_pairs", val_gen},
                         {"open_set_pairs", open}, {"max_similarity", used[e] > 0 ? json(max_similarity) : json()}});
-      }
-      size_t same_person_pairs = 0, same_photo_pairs = 0;
-      for (size_t e = 0; e < exclusions.entries.size(); ++e) {
-        (exclusions.entries[e].kind == "same-person" ? same_person_pairs : same_photo_pairs) += used[e];
       }
       json exclusion_summary{{"file", o->exclusions},
                              {"entries", exclusions.entries.size()},
