@@ -158,16 +158,7 @@ Status Gallery::CompactInBackground() {
         VectorIndex& index = people ? *g.people : *g.faces;
         if (!index.NeedsCompaction() || index.journaling()) continue;
         Job job{gkey, people, &index, {}, {}, {}, index.options()};
-        const std::vector<IndexEntry> entries = index.Entries();
-        job.keys.reserve(entries.size());
-        job.tags.reserve(entries.size());
-        job.rows.reserve(entries.size() * static_cast<std::size_t>(options_.dim));
-        for (const IndexEntry& e : entries) {
-          const std::vector<float> v = index.Vector(e.key);
-          job.keys.push_back(e.key);
-          job.tags.push_back(e.tag);
-          job.rows.insert(job.rows.end(), v.begin(), v.end());
-        }
+        index.CopyLive(&job.keys, &job.tags, &job.rows);
         index.StartJournal();
         jobs.push_back(std::move(job));
       }

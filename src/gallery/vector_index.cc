@@ -434,10 +434,7 @@ struct VectorIndex::Ivf {
 
 VectorIndex::VectorIndex(int dim, IndexOptions options) : dim_(dim), options_(options) {
   if (options_.kind == IndexKind::kHnsw) graph_ = std::make_unique<Graph>(dim_, &data_, options_.hnsw_m);
-  if (graph_) {
-    graph_->hnsw.hnsw.efConstruction = options_.ef_construction;
-    graph_->hnsw.hnsw.efSearch = options_.ef_search;
-  }
+  if (graph_) graph_->hnsw.hnsw.efConstruction = options_.ef_construction;
 }
 
 VectorIndex::~VectorIndex() = default;
@@ -559,7 +556,6 @@ Status VectorIndex::BuildGraph() {
   try {
     graph_ = std::make_unique<Graph>(dim_, &data_, options_.hnsw_m);
     graph_->hnsw.hnsw.efConstruction = options_.ef_construction;
-    graph_->hnsw.hnsw.efSearch = options_.ef_search;
     graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
     if (rows() > 0) graph_->hnsw.add(static_cast<faiss_idx>(rows()), data_.data());
   } catch (const std::exception& e) {
@@ -716,10 +712,8 @@ int VectorIndex::effective_ef_search() const {
   return options_.ef_search > 0 ? options_.ef_search : AutoEfSearch(rows());
 }
 
-void VectorIndex::SetEfSearch(int ef_search) {
-  options_.ef_search = ef_search;
-  if (graph_) graph_->hnsw.hnsw.efSearch = ef_search;
-}
+// FAISS's own efSearch is never read: Search uses effective_ef_search().
+void VectorIndex::SetEfSearch(int ef_search) { options_.ef_search = ef_search; }
 
 namespace {
 
@@ -954,20 +948,28 @@ bool VectorIndex::NeedsCompaction() const {
   return false;
 }
 
-Status VectorIndex::Compact() {
+void VectorIndex::CopyLive(std::vector<std::int64_t>* keys, std::vector<std::uint64_t>* tags,
+                           std::vector<float>* vectors) const {
   const std::size_t d = static_cast<std::size_t>(dim_);
+  keys->clear();
+  tags->clear();
+  vectors->clear();
+  vectors->reserve(size() * d);
+  keys->reserve(size());
+  tags->reserve(size());
+  for (std::size_t row = 0; row < rows(); ++row) {
+    if (!alive_[row]) continue;
+    vectors->insert(vectors->end(), Row(row), Row(row) + d);
+    keys->push_back(keys_[row]);
+    tags->push_back(tags_[row]);
+  }
+}
+
+Status VectorIndex::Compact() {
   std::vector<float> data;
   std::vector<std::int64_t> keys;
   std::vector<std::uint64_t> tags;
-  data.reserve(size() * d);
-  keys.reserve(size());
-  tags.reserve(size());
-  for (std::size_t row = 0; row < rows(); ++row) {
-    if (!alive_[row]) continue;
-    data.insert(data.end(), Row(row), Row(row) + d);
-    keys.push_back(keys_[row]);
-    tags.push_back(tags_[row]);
-  }
+  CopyLive(&keys, &tags, &data);
   data_ = std::move(data);
   keys_ = std::move(keys);
   tags_ = std::move(tags);
@@ -1151,7 +1153,6 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     h.max_level = max_level;
     h.efConstruction = ef_construction;
     index->options_.ef_construction = ef_construction;
-    h.efSearch = options.ef_search;
     graph->storage.ntotal = static_cast<faiss_idx>(n);
     graph->hnsw.ntotal = static_cast<faiss_idx>(n);
     // Version 1 files have no quantiser: EncodeRows trains one on the rows.

@@ -121,9 +121,14 @@ class VectorIndex {
   // Every live entry, in key order.
   std::vector<IndexEntry> Entries() const;
 
+  // The live entries' keys, tags and vectors (row-major), in row order: what
+  // a rebuild of the index starts from.
+  void CopyLive(std::vector<std::int64_t>* keys, std::vector<std::uint64_t>* tags,
+                std::vector<float>* vectors) const;
+
   // Journal: while on, every entry added (with its vector and tag) and every
   // key removed is also recorded, so that a copy of the index built elsewhere
-  // from Entries() and Vector() can catch up (background compaction).
+  // from CopyLive() can catch up (background compaction).
   struct JournalOp {
     bool add = false;
     std::int64_t key = 0;
