@@ -53,6 +53,13 @@ Result<std::vector<std::int64_t>> AddPerson(Gallery& g, std::int64_t gkey, const
   });
 }
 
+// The 3 faces of synthetic identity `p` in `faces` (SyntheticGallery::Faces, 3 per identity).
+std::vector<std::vector<float>> PersonFaces(const std::vector<float>& faces, int p) {
+  std::vector<std::vector<float>> fs;
+  for (int f = 0; f < 3; ++f) fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
+  return fs;
+}
+
 std::vector<std::int64_t> Keys(const std::vector<SearchHit>& hits) {
   std::vector<std::int64_t> k;
   for (const auto& h : hits) k.push_back(h.key);
@@ -70,11 +77,7 @@ TEST(Gallery, SearchesFacesAndFusedPersonsAcrossGroups) {
   ASSERT_TRUE(g1.ok() && g2.ok());
   auto faces = synth.Faces(30);  // 10 identities x 3 faces
   for (int p = 0; p < 10; ++p) {
-    std::vector<std::vector<float>> fs;
-    for (int f = 0; f < 3; ++f) {
-      fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
-    }
-    ASSERT_TRUE(AddPerson(*g, p < 5 ? (*g1)[0] : (*g2)[0], "p" + std::to_string(p), fs).ok());
+    ASSERT_TRUE(AddPerson(*g, p < 5 ? (*g1)[0] : (*g2)[0], "p" + std::to_string(p), PersonFaces(faces, p)).ok());
   }
   auto probe = synth.Probe(7);
   auto person_hits = g->SearchPersons({(*g1)[0], (*g2)[0]}, probe.data(), 3);
@@ -107,19 +110,13 @@ TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
     ASSERT_TRUE(gk.ok());
     gkey = (*gk)[0];
     for (int p = 0; p < 200; ++p) {
-      std::vector<std::vector<float>> fs;
-      for (int f = 0; f < 3; ++f)
-        fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
-      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), fs).ok());
+      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
     }
     ASSERT_TRUE(g->Checkpoint().ok());
     EXPECT_TRUE(std::filesystem::exists(dir.file("index/group-" + std::to_string(gkey) + "-faces.fkvi")));
     // Changes after the snapshot: more persons, and deletions.
     for (int p = 200; p < 300; ++p) {
-      std::vector<std::vector<float>> fs;
-      for (int f = 0; f < 3; ++f)
-        fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
-      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), fs).ok());
+      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
     }
     for (int p = 0; p < 300; p += 7) {
       ASSERT_TRUE(g->Write([&](const Catalog& c) -> Result<store::Batch> {
@@ -249,12 +246,7 @@ TEST(Gallery, CompactionRunsInTheBackgroundAndKeepsLaterWrites) {
   auto gk = AddGroup(*g, "big");
   ASSERT_TRUE(gk.ok());
   const std::int64_t gkey = (*gk)[0];
-  auto person_faces = [&](int p) {
-    std::vector<std::vector<float>> fs;
-    for (int f = 0; f < 3; ++f) fs.emplace_back(faces.begin() + (p * 3 + f) * kDim, faces.begin() + (p * 3 + f + 1) * kDim);
-    return fs;
-  };
-  for (int p = 0; p < 300; ++p) ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), person_faces(p)).ok());
+  for (int p = 0; p < 300; ++p) ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
   ASSERT_TRUE(g->WaitForCompactions().ok());
   auto kind = [&] { return g->Read([&](const Catalog& c) { return c.GroupByKey(gkey)->faces->kind(); }); };
   ASSERT_EQ(kind(), IndexKind::kHnsw);
@@ -276,7 +268,7 @@ TEST(Gallery, CompactionRunsInTheBackgroundAndKeepsLaterWrites) {
   });
   for (int p = 0; p < 100; ++p) ASSERT_TRUE(delete_person(p).ok());
   // Writes while the rebuild may be running: more persons, more deletions.
-  for (int p = 300; p < 400; ++p) ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), person_faces(p)).ok());
+  for (int p = 300; p < 400; ++p) ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
   for (int p = 100; p < 110; ++p) ASSERT_TRUE(delete_person(p).ok());
   ASSERT_TRUE(g->WaitForCompactions().ok());
   stop = true;
