@@ -135,12 +135,12 @@ class Checkpointer {
     if (thread_.joinable()) thread_.join();
   }
   void Run(const char* why) {
-    const auto t = std::chrono::steady_clock::now();
+    const double t = NowMs();
     if (Status s = gallery_.Checkpoint(); !s.ok()) {
       std::fprintf(stderr, "facekit: %s index snapshot failed: %s\n", why, s.ToString().c_str());
       return;
     }
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+    const double ms = NowMs() - t;
     if (ms > 100) std::fprintf(stderr, "facekit: %s index snapshots written in %.1f s\n", why, ms / 1000);
   }
 
