@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,31 @@ double Quantile(std::vector<double> v, double q) {
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
+// "model name (family F model M, N cpus, AVX-512|AVX2|SSE)" from
+// /proc/cpuinfo, so that every figure says which processor produced it
+// (the same workplace has handed out machines 3x apart in speed).
+std::string CpuDescription() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, name = "unknown cpu", family = "?", model = "?", flags;
+  int cpus = 0;
+  auto value = [](const std::string& l) {
+    size_t colon = l.find(':');
+    return colon == std::string::npos ? std::string() : l.substr(std::min(l.size(), colon + 2));
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("processor", 0) == 0) ++cpus;
+    if (cpus > 1) continue;  // the first processor's fields describe them all
+    if (line.rfind("model name", 0) == 0) name = value(line);
+    else if (line.rfind("cpu family", 0) == 0) family = value(line);
+    else if (line.rfind("model\t", 0) == 0) model = value(line);
+    else if (line.rfind("flags", 0) == 0) flags = " " + value(line) + " ";
+  }
+  const char* simd = flags.find(" avx512f ") != std::string::npos ? "AVX-512"
+                     : flags.find(" avx2 ") != std::string::npos  ? "AVX2"
+                                                                  : "SSE";
+  return name + " (family " + family + " model " + model + ", " + std::to_string(cpus) + " cpus, " + simd + ")";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,7 +78,9 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "One JSON object per configuration");
   CLI11_PARSE(app, argc, argv);
 
+  const std::string cpu = CpuDescription();
   if (!json) {
+    std::printf("%s\n", cpu.c_str());
     std::printf("%-28s %7s %8s %8s %8s %8s %10s %10s\n", "image", "threads", "decode", "detect", "align", "embed",
                 "det+al+emb", "p90 total");
   }
@@ -120,15 +148,15 @@ int main(int argc, char** argv) {
                          {"detect_align_embed_ms_p90", Quantile(chain, 0.9)}, {"pnet_ms_p50", Quantile(pnet, 0.5)},
                          {"rnet_ms_p50", Quantile(rnet, 0.5)}, {"onet_ms_p50", Quantile(onet, 0.5)},
                          {"pyramid_levels", last_stats.pyramid_levels}, {"proposals", last_stats.proposals},
-                         {"refined", last_stats.refined}};
+                         {"refined", last_stats.refined}, {"second_chance", last_stats.second_chance}, {"cpu", cpu}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf("%-28s %7d %8.2f %8.2f %8.2f %8.2f %10.2f %10.2f\n",
                     (name + " " + std::to_string(width) + "x" + std::to_string(height)).c_str(), t, Quantile(dec, 0.5),
                     Quantile(det, 0.5), Quantile(ali, 0.5), Quantile(emb, 0.5), Quantile(chain, 0.5), Quantile(chain, 0.9));
-        std::printf("%-28s %7s   detect = P-Net %.2f (%d levels) + R-Net %.2f (%d boxes) + O-Net %.2f (%d boxes)\n", "", "",
+        std::printf("%-28s %7s   detect = P-Net %.2f (%d levels) + R-Net %.2f (%d boxes) + O-Net %.2f (%d + %d boxes)\n", "", "",
                     Quantile(pnet, 0.5), last_stats.pyramid_levels, Quantile(rnet, 0.5), last_stats.proposals,
-                    Quantile(onet, 0.5), last_stats.refined);
+                    Quantile(onet, 0.5), last_stats.refined, last_stats.second_chance);
       }
     }
   }

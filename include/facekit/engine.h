@@ -72,6 +72,7 @@ struct DetectStats {
   int pyramid_levels = 0;
   int proposals = 0;     ///< boxes entering R-Net
   int refined = 0;       ///< boxes entering O-Net
+  int second_chance = 0; ///< R-Net's unsure boxes, away from the faces found, given to O-Net as well
 };
 
 /// Result of the single-photo anti-spoofing check (see docs/liveness.md).

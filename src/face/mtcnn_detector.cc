@@ -72,6 +72,23 @@ cv::Mat CropPadded(const cv::Mat& rgb, const Candidate& c, int size) {
 
 }  // namespace
 
+std::vector<Candidate> Uncovered(std::vector<Candidate> boxes, const std::vector<Candidate>& by, float fraction) {
+  std::vector<Candidate> out;
+  for (const Candidate& c : boxes) {
+    bool covered = false;
+    for (const Candidate& o : by) {
+      float iw = std::min(c.x2, o.x2) - std::max(c.x1, o.x1) + 1;
+      float ih = std::min(c.y2, o.y2) - std::max(c.y1, o.y1) + 1;
+      if (iw > 0 && ih > 0 && iw * ih >= fraction * std::min(c.area(), o.area())) {
+        covered = true;
+        break;
+      }
+    }
+    if (!covered) out.push_back(c);
+  }
+  return out;
+}
+
 std::vector<Candidate> Nms(std::vector<Candidate> boxes, float threshold, NmsMode mode) {
   std::stable_sort(boxes.begin(), boxes.end(), [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
   std::vector<Candidate> kept;
@@ -176,7 +193,7 @@ Result<std::vector<Candidate>> MtcnnDetector::RunPnet(const cv::Mat& rgb, int mi
 }
 
 Result<std::vector<Candidate>> MtcnnDetector::RunRefine(const cv::Mat& rgb, std::vector<Candidate> boxes,
-                                                        bool output_stage) const {
+                                                        bool output_stage, std::vector<Candidate>* unsure) const {
   if (boxes.empty()) return boxes;
   const Net& net = output_stage ? onet_ : rnet_;
   int size = net.info.input_width;
@@ -187,13 +204,18 @@ Result<std::vector<Candidate>> MtcnnDetector::RunRefine(const cv::Mat& rgb, std:
   if (output_stage) names.push_back(net.info.outputs.at("landmarks"));
   FACEKIT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, net.model->Run(TransposedBlob(crops, net.info), names));
   const float threshold = output_stage ? config_.onet_threshold : config_.rnet_threshold;
-  std::vector<Candidate> kept;
+  const float unsure_from = unsure != nullptr ? config_.rnet_isolated_threshold : threshold;
+  std::vector<Candidate> kept, below;
   for (size_t i = 0; i < boxes.size(); ++i) {
     Candidate c = boxes[i];
     c.score = out[0].ptr<float>(static_cast<int>(i))[1];
-    if (c.score < threshold) continue;
+    if (c.score < unsure_from) continue;
     const float* r = out[1].ptr<float>(static_cast<int>(i));
     for (int k = 0; k < 4; ++k) c.reg[static_cast<size_t>(k)] = r[k];
+    if (c.score < threshold) {
+      below.push_back(c);
+      continue;
+    }
     if (output_stage) {
       const float* l = out[2].ptr<float>(static_cast<int>(i));
       for (int k = 0; k < 5; ++k) {
@@ -210,6 +232,13 @@ Result<std::vector<Candidate>> MtcnnDetector::RunRefine(const cv::Mat& rgb, std:
   for (Candidate& c : kept) {
     Regress(c);
     Square(c);
+  }
+  if (unsure != nullptr) {
+    *unsure = Nms(std::move(below), config_.rnet_nms, NmsMode::kUnion);
+    for (Candidate& c : *unsure) {
+      Regress(c);
+      Square(c);
+    }
   }
   return kept;
 }
@@ -240,10 +269,20 @@ Result<std::vector<FaceBox>> MtcnnDetector::Detect(const cv::Mat& rgb, const Det
   FACEKIT_ASSIGN_OR_RETURN(std::vector<Candidate> c, RunPnet(work, work_min_face, &st.pyramid_levels));
   double t1 = now();
   st.proposals = static_cast<int>(c.size());
-  FACEKIT_ASSIGN_OR_RETURN(c, RunRefine(work, std::move(c), false));
+  std::vector<Candidate> unsure;
+  FACEKIT_ASSIGN_OR_RETURN(c, RunRefine(work, std::move(c), false,
+                                        config_.rnet_isolated_threshold < config_.rnet_threshold ? &unsure : nullptr));
   double t2 = now();
   st.refined = static_cast<int>(c.size());
   FACEKIT_ASSIGN_OR_RETURN(c, RunRefine(work, std::move(c), true));
+  // Second chance: R-Net's unsure candidates go to O-Net too, but only where
+  // the cascade found no face (so the faces found above keep their boxes).
+  unsure = Uncovered(std::move(unsure), c, 0.5f);
+  if (!unsure.empty()) {
+    st.second_chance = static_cast<int>(unsure.size());
+    FACEKIT_ASSIGN_OR_RETURN(std::vector<Candidate> more, RunRefine(work, std::move(unsure), true));
+    for (Candidate& m : Uncovered(std::move(more), c, config_.onet_nms_min)) c.push_back(m);
+  }
   st.pnet_ms = t1 - t0;
   st.rnet_ms = t2 - t1;
   st.onet_ms = now() - t2;

@@ -39,6 +39,10 @@ enum class NmsMode { kUnion, kMin };
 /// Greedy non-maximum suppression; returns kept candidates by descending score.
 std::vector<Candidate> Nms(std::vector<Candidate> boxes, float threshold, NmsMode mode);
 
+/// The boxes of which no box in `by` covers `fraction` or more of the
+/// smaller of the two areas (order kept).
+std::vector<Candidate> Uncovered(std::vector<Candidate> boxes, const std::vector<Candidate>& by, float fraction);
+
 class MtcnnDetector {
  public:
   static Result<std::unique_ptr<MtcnnDetector>> Create(const runtime::ModelManifest& manifest);
@@ -55,7 +59,11 @@ class MtcnnDetector {
   MtcnnDetector() = default;
 
   Result<std::vector<Candidate>> RunPnet(const cv::Mat& rgb, int min_face, int* levels) const;
-  Result<std::vector<Candidate>> RunRefine(const cv::Mat& rgb, std::vector<Candidate> boxes, bool output_stage) const;
+  // R-Net (output_stage false) or O-Net. For R-Net, `unsure` (if given)
+  // receives the candidates scoring in [rnet_isolated_threshold,
+  // rnet_threshold), suppressed, regressed and squared like the kept ones.
+  Result<std::vector<Candidate>> RunRefine(const cv::Mat& rgb, std::vector<Candidate> boxes, bool output_stage,
+                                           std::vector<Candidate>* unsure = nullptr) const;
 
   Net pnet_, rnet_, onet_;
   runtime::DetectorConfig config_;

@@ -110,12 +110,17 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       Get(d, "max_detect_side", &c.max_detect_side);
       Get(d, "pnet_threshold", &c.pnet_threshold);
       Get(d, "rnet_threshold", &c.rnet_threshold);
+      c.rnet_isolated_threshold = c.rnet_threshold;
+      Get(d, "rnet_isolated_threshold", &c.rnet_isolated_threshold);
       Get(d, "onet_threshold", &c.onet_threshold);
       Get(d, "pnet_nms_per_scale", &c.pnet_nms_per_scale);
       Get(d, "pnet_nms_across_scales", &c.pnet_nms_across_scales);
       Get(d, "rnet_nms", &c.rnet_nms);
       Get(d, "onet_nms_min", &c.onet_nms_min);
       if (c.pyramid_factor <= 0.f || c.pyramid_factor >= 1.f) return Bad("detector.pyramid_factor must be in (0,1)");
+      if (c.rnet_isolated_threshold > c.rnet_threshold) {
+        return Bad("detector.rnet_isolated_threshold must not exceed detector.rnet_threshold");
+      }
     }
     if (j.contains("verification")) {
       const json& v = j["verification"];

@@ -56,6 +56,11 @@ struct DetectorConfig {
   float pyramid_factor = 0.709f;
   int max_detect_side = 1280;
   float pnet_threshold = 0.6f, rnet_threshold = 0.7f, onet_threshold = 0.7f;
+  /// R-Net candidates scoring in [rnet_isolated_threshold, rnet_threshold)
+  /// go to O-Net in a second pass where the first found no face (a face
+  /// R-Net is unsure of, away from the ones found). Equal to
+  /// rnet_threshold = off.
+  float rnet_isolated_threshold = 0.7f;
   float pnet_nms_per_scale = 0.5f, pnet_nms_across_scales = 0.7f, rnet_nms = 0.7f, onet_nms_min = 0.7f;
 };
 

@@ -32,5 +32,22 @@ TEST(Nms, UnionVersusMinOverlap) {
   EXPECT_TRUE(Nms({}, 0.5f, NmsMode::kUnion).empty());
 }
 
+TEST(Uncovered, DropsBoxesHalfCoveredByTheSmallerAreaAndKeepsOrder) {
+  std::vector<Candidate> faces = {Box(0, 0, 19, 19, 0.99f)};
+  std::vector<Candidate> boxes = {
+      Box(100, 100, 119, 119, 0.5f),  // far away: kept
+      Box(5, 5, 14, 14, 0.6f),        // inside the face: covered
+      Box(10, 0, 29, 19, 0.45f),      // half of it on the face: covered at 0.5
+      Box(15, 0, 34, 19, 0.42f),      // a quarter on the face: kept
+      Box(-40, -40, 59, 59, 0.41f),   // contains the face (all of the smaller area): covered
+  };
+  auto kept = Uncovered(boxes, faces, 0.5f);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_FLOAT_EQ(kept[0].score, 0.5f);
+  EXPECT_FLOAT_EQ(kept[1].score, 0.42f);
+  EXPECT_EQ(Uncovered(boxes, {}, 0.5f).size(), boxes.size());
+  EXPECT_EQ(Uncovered(boxes, faces, 0.7f).size(), 3u);  // the half-covered one passes a 0.7 bar
+}
+
 }  // namespace
 }  // namespace facekit::face

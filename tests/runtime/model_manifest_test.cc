@@ -23,6 +23,17 @@ TEST(ModelManifest, RepositoryManifestLoadsWithAllRoles) {
   EXPECT_FALSE(m->verification.provenance.empty());
   for (const auto& f : m->files) EXPECT_EQ(f.sha256.size(), 64u) << f.file;
   EXPECT_FLOAT_EQ(m->detector.pyramid_factor, 0.709f);
+  EXPECT_LT(m->detector.rnet_isolated_threshold, m->detector.rnet_threshold);
+}
+
+TEST(ModelManifest, RNetSecondChanceDefaultsToOffAndMustNotExceedTheThreshold) {
+  auto plain = ModelManifest::Parse(R"({"format_version": 1, "detector": {"rnet_threshold": 0.6}})", ".");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FLOAT_EQ(plain->detector.rnet_isolated_threshold, 0.6f);
+  auto above = ModelManifest::Parse(
+      R"({"format_version": 1, "detector": {"rnet_threshold": 0.6, "rnet_isolated_threshold": 0.8}})", ".");
+  EXPECT_EQ(above.status().code(), StatusCode::kModelInvalid);
+  EXPECT_NE(above.status().message().find("rnet_isolated_threshold"), std::string::npos);
 }
 
 TEST(ModelManifest, RejectsBadInput) {
