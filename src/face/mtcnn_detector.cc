@@ -72,18 +72,22 @@ cv::Mat CropPadded(const cv::Mat& rgb, const Candidate& c, int size) {
 
 }  // namespace
 
+float Overlap(const Candidate& a, const Candidate& b, NmsMode mode) {
+  float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1) + 1;
+  float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1) + 1;
+  if (iw <= 0 || ih <= 0) return 0.f;
+  float inter = iw * ih;
+  float denom = mode == NmsMode::kUnion ? a.area() + b.area() - inter : std::min(a.area(), b.area());
+  return denom > 0 ? inter / denom : 0.f;
+}
+
 std::vector<Candidate> Uncovered(std::vector<Candidate> boxes, const std::vector<Candidate>& by, float fraction) {
   std::vector<Candidate> out;
   for (const Candidate& c : boxes) {
-    bool covered = false;
-    for (const Candidate& o : by) {
-      float iw = std::min(c.x2, o.x2) - std::max(c.x1, o.x1) + 1;
-      float ih = std::min(c.y2, o.y2) - std::max(c.y1, o.y1) + 1;
-      if (iw > 0 && ih > 0 && iw * ih >= fraction * std::min(c.area(), o.area())) {
-        covered = true;
-        break;
-      }
-    }
+    bool covered = std::any_of(by.begin(), by.end(), [&](const Candidate& b) {
+      float o = Overlap(c, b, NmsMode::kMin);
+      return o > 0 && o >= fraction;
+    });
     if (!covered) out.push_back(c);
   }
   return out;
@@ -99,13 +103,8 @@ std::vector<Candidate> Nms(std::vector<Candidate> boxes, float threshold, NmsMod
     kept.push_back(a);
     for (size_t j = i + 1; j < boxes.size(); ++j) {
       if (dead[j]) continue;
-      const Candidate& b = boxes[j];
-      float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1) + 1;
-      float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1) + 1;
-      if (iw <= 0 || ih <= 0) continue;
-      float inter = iw * ih;
-      float denom = mode == NmsMode::kUnion ? a.area() + b.area() - inter : std::min(a.area(), b.area());
-      if (denom > 0 && inter / denom >= threshold) dead[j] = true;
+      float o = Overlap(a, boxes[j], mode);
+      if (o > 0 && o >= threshold) dead[j] = true;
     }
   }
   return kept;
@@ -270,8 +269,7 @@ Result<std::vector<FaceBox>> MtcnnDetector::Detect(const cv::Mat& rgb, const Det
   double t1 = now();
   st.proposals = static_cast<int>(c.size());
   std::vector<Candidate> unsure;
-  FACEKIT_ASSIGN_OR_RETURN(c, RunRefine(work, std::move(c), false,
-                                        config_.rnet_isolated_threshold < config_.rnet_threshold ? &unsure : nullptr));
+  FACEKIT_ASSIGN_OR_RETURN(c, RunRefine(work, std::move(c), false, &unsure));
   double t2 = now();
   st.refined = static_cast<int>(c.size());
   FACEKIT_ASSIGN_OR_RETURN(c, RunRefine(work, std::move(c), true));

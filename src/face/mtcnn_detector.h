@@ -39,6 +39,10 @@ enum class NmsMode { kUnion, kMin };
 /// Greedy non-maximum suppression; returns kept candidates by descending score.
 std::vector<Candidate> Nms(std::vector<Candidate> boxes, float threshold, NmsMode mode);
 
+/// Intersection over the union (kUnion) or over the smaller area (kMin) of
+/// two inclusive boxes; 0 when they do not intersect.
+float Overlap(const Candidate& a, const Candidate& b, NmsMode mode);
+
 /// The boxes of which no box in `by` covers `fraction` or more of the
 /// smaller of the two areas (order kept).
 std::vector<Candidate> Uncovered(std::vector<Candidate> boxes, const std::vector<Candidate>& by, float fraction);
@@ -61,7 +65,8 @@ class MtcnnDetector {
   Result<std::vector<Candidate>> RunPnet(const cv::Mat& rgb, int min_face, int* levels) const;
   // R-Net (output_stage false) or O-Net. For R-Net, `unsure` (if given)
   // receives the candidates scoring in [rnet_isolated_threshold,
-  // rnet_threshold), suppressed, regressed and squared like the kept ones.
+  // rnet_threshold), suppressed, regressed and squared like the kept ones
+  // (none when the two thresholds are equal).
   Result<std::vector<Candidate>> RunRefine(const cv::Mat& rgb, std::vector<Candidate> boxes, bool output_stage,
                                            std::vector<Candidate>* unsure = nullptr) const;
 
