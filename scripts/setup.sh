@@ -14,7 +14,7 @@ cd "$ROOT"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libopencv-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libfaiss-dev
