@@ -32,7 +32,7 @@ AccessPolicy::AccessPolicy(KeyDirectory& keys, AccessPolicyOptions options) : ke
   }
   Tc3Verifier::Options vo;
   vo.max_skew_s = options_.max_clock_skew_s;
-  vo.reject_replays = false;  // done per action in FirstUseOrRepeatedRead
+  vo.reject_replays = false;  // identical requests are answered; see SignatureFitsAction
   verifier_ = std::make_unique<Tc3Verifier>(
       [this](std::string_view id) -> std::optional<std::string> {
         auto key = keys_.Find(id);
@@ -45,24 +45,22 @@ AccessPolicy::AccessPolicy(KeyDirectory& keys, AccessPolicyOptions options) : ke
 AccessPolicy::~AccessPolicy() = default;
 
 ApiResult<ApiKey> AccessPolicy::Authenticate(const Tc3Headers& h, std::string_view body, std::string_view action,
-                                             bool write, const Tc3RequestLine& line) {
+                                             const Tc3RequestLine& line) {
   if (h.authorization.empty()) return Err("AuthFailure.InvalidAuthorization", "the Authorization header is missing");
-  return Finish(h, verifier_->Verify(h, body, line), action, write);
+  return Finish(h, verifier_->Verify(h, body, line), action);
 }
 
 ApiResult<ApiKey> AccessPolicy::AuthenticateDigest(const Tc3Headers& h, std::string_view body_sha256,
-                                                   std::string_view action, bool write, const Tc3RequestLine& line) {
+                                                   std::string_view action, const Tc3RequestLine& line) {
   if (h.authorization.empty()) return Err("AuthFailure.InvalidAuthorization", "the Authorization header is missing");
-  return Finish(h, verifier_->VerifyDigest(h, body_sha256, line), action, write);
+  return Finish(h, verifier_->VerifyDigest(h, body_sha256, line), action);
 }
 
-ApiResult<ApiKey> AccessPolicy::Finish(const Tc3Headers& h, const Tc3Outcome& outcome, std::string_view action,
-                                       bool write) {
+ApiResult<ApiKey> AccessPolicy::Finish(const Tc3Headers& h, const Tc3Outcome& outcome, std::string_view action) {
   if (!outcome.error_code.empty()) return Err(outcome.error_code, outcome.message);
-  if (options_.reject_replayed_signatures && !FirstUseOrRepeatedRead(h, action, write)) {
+  if (options_.reject_signatures_of_other_actions && !SignatureFitsAction(h, action)) {
     return Err("AuthFailure.SignatureFailure",
-               "this signature was already used (a replayed write, or another action's signature); sign each "
-               "request anew");
+               "this signature was made for another action more than a second ago; sign each request anew");
   }
   auto found = keys_.Find(outcome.secret_id);
   if (!found || found->revoked_ms != 0) {
@@ -102,17 +100,18 @@ std::optional<ApiError> AccessPolicy::Authorise(const ApiKey& key, std::string_v
   return std::nullopt;
 }
 
-// Replays. The SDKs sign only content-type, host and body (not
-// X-TC-Action), so identical bodies sent in the same second carry the same
-// signature: a client polling GetGroupList, or calling GetPersonList and
-// DeleteGroup on one group, legitimately repeats signatures. Refused: a
-// second use of a write's signature for the same write, and reuse of a
-// signature for another action more than a second after its timestamp (a
-// captured GetPersonBaseInfo replayed as DeletePerson). Answered: repeated
-// identical reads, and same-second reuse across actions. Only TLS binds the
-// action header to the request against an on-path attacker. (gRPC and REST
-// sign the method and path, so their signatures never match another action.)
-bool AccessPolicy::FirstUseOrRepeatedRead(const Tc3Headers& h, std::string_view action, bool write) {
+// Repeated signatures. The SDKs sign only content-type, host and body (not
+// X-TC-Action), so identical requests sent in the same second carry the same
+// signature: an SDK's retry, a kiosk sending one frame twice, a client
+// polling GetGroupList. They are all answered, as the cloud answers them
+// (replay defence belongs to TLS). Refused: a signature reused for a
+// *different* action more than a second after its timestamp (a captured
+// GetPersonBaseInfo replayed as DeletePerson); a client that signs each
+// request never does that, since another second gives another signature.
+// Only TLS binds the action header to the request against an on-path
+// attacker. (gRPC and REST sign the method and path, so their signatures
+// never match another action.)
+bool AccessPolicy::SignatureFitsAction(const Tc3Headers& h, std::string_view action) {
   const auto credential = ParseTc3Authorization(h.authorization);
   if (!credential) return false;
   const std::int64_t now = options_.now_s();
@@ -122,8 +121,7 @@ bool AccessPolicy::FirstUseOrRepeatedRead(const Tc3Headers& h, std::string_view 
   const bool first_use = signatures_seen_.Insert(credential->signature, expires, now);
   const bool new_action =
       signature_actions_seen_.Insert(credential->signature + "|" + std::string(action), expires, now);
-  if (first_use) return true;
-  if (!new_action) return !write;
+  if (first_use || !new_action) return true;
   return now - timestamp <= 1;
 }
 

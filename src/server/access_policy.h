@@ -2,11 +2,11 @@
 // gRPC and REST) applies to a request's key, in one place.
 //
 // WHAT THIS REPRESENTS
-//   AccessPolicy authenticates a request (a TC3-HMAC-SHA256 signature with
-//   the replay rules, or a `Bearer SecretId:SecretKey` credential) and
-//   authorises its key for an action: read-only keys cannot write, an action
-//   allow-list is honoured, and each key has a token bucket (its rate_limit,
-//   else the default; burst = one second's worth). One AccessPolicy shared by
+//   AccessPolicy authenticates a request (a TC3-HMAC-SHA256 signature, or a
+//   `Bearer SecretId:SecretKey` credential) and authorises its key for an
+//   action: read-only keys cannot write, an action allow-list is honoured,
+//   and each key has a token bucket (its rate_limit, else the default; burst
+//   = one second's worth). One AccessPolicy shared by
 //   every surface gives a key one rate limit across them.
 //
 //   KeyScope is one key's view of the gallery: a key restricted to some
@@ -45,7 +45,9 @@ class KeyDirectory {
 
 struct AccessPolicyOptions {
   std::int64_t max_clock_skew_s = 300;
-  bool reject_replayed_signatures = true;
+  // Refuse a TC3 signature reused for another action more than a second
+  // after its timestamp (identical requests are always answered).
+  bool reject_signatures_of_other_actions = true;
   double default_rate_limit = 100;          // requests per second per key; 0 = no limit
   std::function<std::int64_t()> now_s;      // wall clock, unix seconds (injectable)
   std::function<std::int64_t()> steady_ms;  // monotonic clock for rate limits (injectable)
@@ -58,15 +60,15 @@ class AccessPolicy {
   ~AccessPolicy();
 
   // Verifies a TC3 signature over `body` (or over the body whose hex SHA-256
-  // is `body_sha256`, with AuthenticateDigest), the replay rules for
-  // `action`, and that the key exists and is active. Errors:
+  // is `body_sha256`, with AuthenticateDigest), the reuse rule for
+  // `action` (SignatureFitsAction), and that the key exists and is active. Errors:
   // AuthFailure.InvalidAuthorization / SignatureExpire / SecretIdNotFound /
   // SignatureFailure.
   // `line` is the request line the signature covers (the SDKs': POST /).
   service::ApiResult<ApiKey> Authenticate(const Tc3Headers& h, std::string_view body, std::string_view action,
-                                          bool write, const Tc3RequestLine& line = {});
+                                          const Tc3RequestLine& line = {});
   service::ApiResult<ApiKey> AuthenticateDigest(const Tc3Headers& h, std::string_view body_sha256,
-                                                std::string_view action, bool write, const Tc3RequestLine& line);
+                                                std::string_view action, const Tc3RequestLine& line);
   // `credentials` is "SecretId:SecretKey" (the text after "Bearer "). The
   // caller decides whether the transport may carry a bare secret.
   service::ApiResult<ApiKey> AuthenticateBearer(std::string_view credentials);
@@ -78,15 +80,14 @@ class AccessPolicy {
   const AccessPolicyOptions& options() const { return options_; }
 
  private:
-  service::ApiResult<ApiKey> Finish(const Tc3Headers& h, const Tc3Outcome& outcome, std::string_view action,
-                                    bool write);
-  bool FirstUseOrRepeatedRead(const Tc3Headers& h, std::string_view action, bool write);
+  service::ApiResult<ApiKey> Finish(const Tc3Headers& h, const Tc3Outcome& outcome, std::string_view action);
+  bool SignatureFitsAction(const Tc3Headers& h, std::string_view action);
   bool TakeToken(const ApiKey& key);
 
   KeyDirectory& keys_;
   AccessPolicyOptions options_;
   std::unique_ptr<Tc3Verifier> verifier_;
-  // Replay protection (see FirstUseOrRepeatedRead): signatures seen, and signature+action pairs seen.
+  // Signatures reused for other actions (see SignatureFitsAction): signatures seen, and signature+action pairs seen.
   Tc3ReplayCache signatures_seen_{1'000'000};
   Tc3ReplayCache signature_actions_seen_{1'000'000};
 

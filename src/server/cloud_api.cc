@@ -739,7 +739,7 @@ ApiResult<json> CloudApi::Impl::Authorise(const HttpRequest& req, std::string_vi
   h.host = std::string(req.Header("host"));
   h.timestamp = std::string(req.Header("x-tc-timestamp"));
   h.content_sha256 = std::string(req.Header("x-tc-content-sha256"));
-  auto found = policy->Authenticate(h, req.body, action, write);
+  auto found = policy->Authenticate(h, req.body, action);
   if (!found.ok()) return found.error();
   *key = std::move(found.value());
   if (auto e = policy->Authorise(*key, action, write)) return *e;
@@ -804,7 +804,7 @@ HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
 AccessPolicyOptions PolicyOptions(const CloudApiOptions& options) {
   AccessPolicyOptions p;
   p.max_clock_skew_s = options.max_clock_skew_s;
-  p.reject_replayed_signatures = options.reject_replayed_signatures;
+  p.reject_signatures_of_other_actions = options.reject_signatures_of_other_actions;
   p.default_rate_limit = options.default_rate_limit;
   p.now_s = options.now_s;
   p.steady_ms = options.steady_ms;

@@ -37,7 +37,7 @@ struct CloudApiOptions {
   std::string version = "2020-03-03";
   std::size_t max_image_base64_bytes = 5 * 1024 * 1024;  // the cloud API's documented 5 MB
   std::int64_t max_clock_skew_s = 300;
-  bool reject_replayed_signatures = true;
+  bool reject_signatures_of_other_actions = true;
   double default_rate_limit = 100;  // requests per second per key (burst = one second's worth)
   std::string default_language = "zh-CN";
   std::function<std::int64_t()> now_s;        // wall clock, unix seconds (injectable)

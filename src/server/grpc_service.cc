@@ -126,7 +126,7 @@ struct FaceKitGrpcService::Impl {
     return o;
   }
 
-  ApiResult<ApiKey> Authenticate(const Origin& o, const std::string& body, const std::string& action, bool write) {
+  ApiResult<ApiKey> Authenticate(const Origin& o, const std::string& body, const std::string& action) {
     const std::string& auth = o.headers.authorization;
     if (StartsWithNoCase(auth, "bearer ")) {
       // A bare secret is only safe where nobody can read it on the way.
@@ -147,8 +147,8 @@ struct FaceKitGrpcService::Impl {
       return ApiError{"AuthFailure.InvalidAuthorization",
                       o.rest ? "the Authorization header is missing" : "the authorization metadata is missing"};
     }
-    return o.rest ? policy->AuthenticateDigest(o.headers, o.body_sha256, action, write, o.line)
-                  : policy->Authenticate(o.headers, body, action, write, o.line);
+    return o.rest ? policy->AuthenticateDigest(o.headers, o.body_sha256, action, o.line)
+                  : policy->Authenticate(o.headers, body, action, o.line);
   }
 
   grpc::Status Run(const GrpcMethod& m, const google::protobuf::MethodDescriptor& d, const std::string& path,
@@ -173,7 +173,7 @@ struct FaceKitGrpcService::Impl {
       return finish(ApiError{"InvalidParameter", "the request is not a " + d.input_type()->full_name() + " message"});
     }
     action = m.action(*request);
-    auto key = Authenticate(origin, body, action, m.write);
+    auto key = Authenticate(origin, body, action);
     if (!key.ok()) return finish(key.error());
     if (auto e = policy->Authorise(key.value(), action, m.write)) return finish(e);
 

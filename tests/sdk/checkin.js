@@ -37,6 +37,11 @@ async function main() {
   let r = await c.CreateGroup({ GroupId: group, GroupName: "Check-in " + group, GroupExDescriptions: ["desk"] });
   expect(r.FaceModelVersion === "3.0" && /^[0-9a-f-]{36}$/.test(r.RequestId), "CreateGroup", r);
 
+  // The same write sent twice at once (an SDK retry, a kiosk sending one frame twice): both are signed in
+  // the same second with the same signature, and both get the action's own answer.
+  const twice = await Promise.all([0, 1].map(() => c.ModifyGroup({ GroupId: group, Tag: "front desk" })));
+  expect(twice.every((x) => typeof x.RequestId === "string"), "the same ModifyGroup twice at once", twice);
+
   r = await c.CreatePerson({ GroupId: group, PersonId: "obama", PersonName: "Barack Obama", Gender: 1,
                              Image: image("obama.jpg") });
   expect(typeof r.FaceId === "string" && r.FaceRect.Width > 20, "CreatePerson with a photo", r);

@@ -155,9 +155,9 @@ TEST_F(RestGatewayTest, Tc3SignedRequestsCoverMethodPathQueryAndBody) {
   const std::string create = json{{"group_id", "signed"}, {"group_name", "Signed"}}.dump();
   const std::int64_t now = testing::NowSeconds();
   EXPECT_EQ(Expect(200, Http(RestSigned("POST", "/v1/groups", create, "AKIDadmin", {}, now)))["group_id"], "signed");
-  // The same signed write again is a replay.
-  EXPECT_EQ(ErrorCode(401, Http(RestSigned("POST", "/v1/groups", create, "AKIDadmin", {}, now))),
-            "AuthFailure.SignatureFailure");
+  // The same signed write again (a client's retry) gets the action's own answer.
+  EXPECT_EQ(ErrorCode(409, Http(RestSigned("POST", "/v1/groups", create, "AKIDadmin", {}, now))),
+            "InvalidParameterValue.GroupIdAlreadyExist");
   json l = Expect(200, Http(RestSigned("GET", "/v1/groups?limit=5", "")));
   EXPECT_EQ(l["group_num"], 1);
   EXPECT_EQ(ErrorCode(401, Http(RestSigned("GET", "/v1/groups", "", "AKIDadmin", "wrong-secret"))),
