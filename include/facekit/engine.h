@@ -9,6 +9,7 @@
 //           --Align---> 112x112 face chip (5-point similarity transform)
 //           --Embed---> 192-D L2-normalised Embedding
 //           --Compare-> cosine similarity, 0-100 score, same-person decision
+//                       (one rule for every surface: score >= match_rule().score)
 //
 //   All constants that belong to a model (thresholds, normalisation, the
 //   alignment template) come from the manifest.
@@ -93,8 +94,19 @@ struct EmbedOptions {
 
 struct CompareResult {
   float similarity = 0.f;  ///< cosine similarity in [-1, 1]
-  float score = 0.f;       ///< 0-100, monotonic in similarity
-  bool same_person = false;
+  float score = 0.f;       ///< 0-100, monotonic in similarity (40/50/60 = false accepts 1e-3/1e-4/1e-5)
+  bool same_person = false;  ///< score >= match_score
+  float match_score = 0.f;   ///< the score threshold that decided same_person
+};
+
+/// The product's one 1:1 decision rule, shared by the CLI, the cloud API's
+/// IsMatch, REST and gRPC: same person when the calibrated score reaches
+/// `score` (the manifest's verification.match_score; docs/engine.md
+/// "Decision rule").
+struct MatchRule {
+  float score = 0.f;       ///< same person at or above this 0-100 score
+  float similarity = 0.f;  ///< the cosine similarity that scores `score`
+  std::string provenance;  ///< what it means, measured (false accepts on LFW)
 };
 
 class FaceEngine {
@@ -125,8 +137,14 @@ class FaceEngine {
   Result<Embedding> EmbedLargestFace(const Image& image, FaceBox* face_out = nullptr,
                                      const EmbedOptions& options = {}) const;
 
-  /// Compares two embeddings with the manifest's threshold.
-  CompareResult Compare(const Embedding& a, const Embedding& b) const;
+  /// Compares two embeddings with the decision rule (match_rule()), or with
+  /// `match_score` when it is above 0.
+  CompareResult Compare(const Embedding& a, const Embedding& b, float match_score = 0.f) const;
+
+  /// The 1:1 decision rule: same person when Compare's score >= rule.score.
+  MatchRule match_rule() const;
+  /// The cosine similarity whose 1:1 score is `score` (inverse of the score map).
+  float SimilarityAtScore(float score) const;
 
   /// The 0-100 score of a 1:N search similarity (70 / 80 / 90 at 1:N false
   /// alarm rates 1% / 0.1% / 0.01% against a 10,000-face gallery; see
@@ -136,7 +154,9 @@ class FaceEngine {
   /// Cosine similarity of two normalised embeddings.
   static float Similarity(const Embedding& a, const Embedding& b);
 
-  /// Decision threshold on cosine similarity and where it came from.
+  /// The accuracy-maximising cosine threshold on LFW View 1 DevTrain and
+  /// where it came from: the LFW protocol's reference (tests, calibration
+  /// reports), not the product's decision rule (see match_rule()).
   float verify_threshold() const;
   std::string verify_threshold_provenance() const;
   int embedding_dim() const;

@@ -45,15 +45,91 @@ double NowMs() {
 }
 
 ProgressBar::ProgressBar(std::string label, std::size_t total, std::string unit)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total), tty_(isatty(2) != 0) {}
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total), tty_(isatty(2) != 0), start_ms_(NowMs()) {}
 
-void ProgressBar::Update(std::size_t done) {
+void ProgressBar::Update(std::size_t done, std::size_t worked) {
   if (!tty_ || total_ == 0) return;
+  const double now = NowMs();
+  if (done < total_ && now - last_draw_ms_ < 100) return;
+  last_draw_ms_ = now;
+  if (worked == static_cast<std::size_t>(-1)) worked = done;
   const int width = 30;
   const int filled = static_cast<int>(std::min(done, total_) * width / total_);
-  std::fprintf(stderr, "\r%-5s [%s%s] %zu/%zu %s", label_.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
-               std::string(static_cast<size_t>(width - filled), '.').c_str(), done, total_, unit_.c_str());
+  const double seconds = (now - start_ms_) / 1000;
+  const double rate = seconds > 0 ? static_cast<double>(worked) / seconds : 0;
+  std::string eta;
+  if (done < total_ && rate > 0) {
+    const auto left = static_cast<long>(static_cast<double>(total_ - done) / rate + 0.5);
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "  ETA %ld:%02ld", left / 60, left % 60);
+    eta = buf;
+  }
+  std::fprintf(stderr, "\r%-5s [%s%s] %zu/%zu %s  %.1f/s%s\033[K", label_.c_str(),
+               std::string(static_cast<size_t>(filled), '#').c_str(),
+               std::string(static_cast<size_t>(width - filled), '.').c_str(), done, total_, unit_.c_str(), rate,
+               eta.c_str());
   if (done >= total_) std::fprintf(stderr, "\n");
+}
+
+Result<PickedFace> PickFace(const FaceEngine& engine, const Image& image, const FaceChoice& choice,
+                            const std::string& what, bool quiet) {
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
+  auto index = ChooseFace(faces, image.width, image.height, choice);
+  if (!index.ok()) return Status(index.status().code(), what + ": " + index.status().message());
+  PickedFace out{faces[static_cast<size_t>(*index)], *index, static_cast<int>(faces.size())};
+  if (!quiet && faces.size() > 1) {
+    const FaceBox& f = out.box;
+    const char* why = choice.rule == FaceChoice::Rule::kCentral ? "the central one"
+                      : choice.rule == FaceChoice::Rule::kIndex ? "as asked"
+                                                                : "the largest";
+    std::fprintf(stderr,
+                 "facekit: %s holds %zu faces; using face %d (%s, %.0fx%.0f at %.0f,%.0f); choose another with "
+                 "--face central or --face INDEX (0-%zu, as `facekit detect` lists them)\n",
+                 what.c_str(), faces.size(), out.index, why, static_cast<double>(f.width), static_cast<double>(f.height),
+                 static_cast<double>(f.x), static_cast<double>(f.y), faces.size() - 1);
+  }
+  return out;
+}
+
+CLI::Option* AddFaceOption(CLI::App* cmd, FaceChoice* choice, const std::string& help_default,
+                           const std::string& name, bool* given) {
+  return cmd
+      ->add_option_function<std::string>(
+          name,
+          [choice, name, given](const std::string& text) {
+            auto parsed = ParseFaceChoice(text);
+            if (!parsed.ok() || parsed->rule == FaceChoice::Rule::kSole) {
+              throw CLI::ValidationError(name, "'" + text + "' is not largest, central or a face index (0, 1, ...)");
+            }
+            *choice = *parsed;
+            if (given != nullptr) *given = true;
+          },
+          "Which face of a photo with several: largest, central, or INDEX (0 = largest, as `facekit detect` lists "
+          "them); default " +
+              help_default)
+      ->type_name("largest|central|INDEX");
+}
+
+std::string MatchRuleText(float match_score) {
+  // The calibrated points (models/manifest.json verification.score_points):
+  // 40/50/60 = false accept rates 1e-3/1e-4/1e-5 per comparison on LFW View 1.
+  std::string far;
+  if (match_score == 40.f) far = "about 1 false accept in 1,000 comparisons on LFW";
+  if (match_score == 50.f) far = "about 1 false accept in 10,000 comparisons on LFW";
+  if (match_score == 60.f) far = "about 1 false accept in 100,000 comparisons on LFW";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "same person when score >= %g", static_cast<double>(match_score));
+  return far.empty() ? std::string(buf) : std::string(buf) + " (" + far + ")";
+}
+
+std::string SearchRuleText(float threshold) {
+  std::string far;
+  if (threshold == 70.f) far = "about 1 false alarm in 100 searches of a 10,000-face gallery";
+  if (threshold == 80.f) far = "about 1 false alarm in 1,000 searches of a 10,000-face gallery";
+  if (threshold == 90.f) far = "about 1 false alarm in 10,000 searches of a 10,000-face gallery";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "a match when score >= %g", static_cast<double>(threshold));
+  return far.empty() ? std::string(buf) : std::string(buf) + ": " + far;
 }
 
 }  // namespace facekit::cli

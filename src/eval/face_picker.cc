@@ -2,31 +2,9 @@
 
 #include <algorithm>
 
+#include "facekit/face_choice.h"
+
 namespace facekit::eval {
-
-namespace {
-
-// The box contains the image centre.
-bool CoversCentre(const FaceBox& f, int image_width, int image_height) {
-  const float cx = static_cast<float>(image_width) * 0.5f, cy = static_cast<float>(image_height) * 0.5f;
-  return cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
-}
-
-}  // namespace
-
-int CentralFace(std::span<const FaceBox> faces, int image_width, int image_height) {
-  int best = -1;
-  float best_area = -1.f;
-  for (size_t i = 0; i < faces.size(); ++i) {
-    const FaceBox& f = faces[i];
-    float area = f.width * f.height;
-    if (CoversCentre(f, image_width, image_height) && area > best_area) {
-      best_area = area;
-      best = static_cast<int>(i);
-    }
-  }
-  return best >= 0 ? best : LargestFace(faces);
-}
 
 FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
                             const std::vector<std::array<float, 2>>& template_112) {

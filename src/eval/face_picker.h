@@ -5,13 +5,12 @@
 #include <span>
 
 #include "facekit/engine.h"
+#include "facekit/face_choice.h"
 
 namespace facekit::eval {
 
-/// Index of the face that covers the image centre (largest such), else the
-/// largest face; -1 when `faces` is empty. Datasets such as LFW centre the
-/// subject, so this picks the labelled person in group photos.
-int CentralFace(std::span<const FaceBox> faces, int image_width, int image_height);
+// CentralFace (facekit/face_choice.h) picks the labelled person of datasets
+// such as LFW, which centre the subject in group photos.
 
 /// A face box for the centred square of side `fraction` * short side, with
 /// the embedder template's landmarks scaled into it: the fallback for

@@ -126,14 +126,38 @@ float Interpolate(const std::vector<std::array<float, 2>>& pts, float similarity
   return pts.back()[1];
 }
 
+// The similarity where the piecewise-linear map reaches `score` (the lowest
+// such similarity; the map is non-decreasing).
+float InverseInterpolate(const std::vector<std::array<float, 2>>& pts, float score) {
+  if (pts.empty()) return std::clamp(score, 0.f, 100.f) / 100.f;
+  if (score <= pts.front()[1]) return pts.front()[0];
+  for (size_t i = 1; i < pts.size(); ++i) {
+    if (score <= pts[i][1]) {
+      float t = (score - pts[i - 1][1]) / (pts[i][1] - pts[i - 1][1]);
+      return pts[i - 1][0] + t * (pts[i][0] - pts[i - 1][0]);
+    }
+  }
+  return pts.back()[0];
+}
+
 }  // namespace
 
-CompareResult FaceEngine::Compare(const Embedding& a, const Embedding& b) const {
+CompareResult FaceEngine::Compare(const Embedding& a, const Embedding& b, float match_score) const {
   CompareResult r;
   r.similarity = Similarity(a, b);
-  r.same_person = r.similarity >= impl_->manifest.verification.threshold;
   r.score = Interpolate(impl_->manifest.verification.score_points, r.similarity);
+  r.match_score = match_score > 0.f ? match_score : impl_->manifest.verification.match_score;
+  r.same_person = r.score >= r.match_score;
   return r;
+}
+
+MatchRule FaceEngine::match_rule() const {
+  const runtime::VerificationConfig& v = impl_->manifest.verification;
+  return MatchRule{v.match_score, SimilarityAtScore(v.match_score), v.match_provenance};
+}
+
+float FaceEngine::SimilarityAtScore(float score) const {
+  return InverseInterpolate(impl_->manifest.verification.score_points, score);
 }
 
 float FaceEngine::SearchScore(float similarity) const {

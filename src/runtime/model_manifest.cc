@@ -127,6 +127,11 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       Get(v, "threshold", &m.verification.threshold);
       Get(v, "threshold_provenance", &m.verification.provenance);
       FACEKIT_RETURN_IF_ERROR(ScorePoints(v, "verification", &m.verification.score_points));
+      Get(v, "match_score", &m.verification.match_score);
+      Get(v, "match_provenance", &m.verification.match_provenance);
+      if (!(m.verification.match_score > 0.f && m.verification.match_score <= 100.f)) {
+        return Bad("verification.match_score must be in (0, 100]");
+      }
     }
     if (j.contains("search")) {
       const json& v = j["search"];

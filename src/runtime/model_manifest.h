@@ -65,8 +65,13 @@ struct DetectorConfig {
 };
 
 struct VerificationConfig {
-  float threshold = 0.f;  ///< cosine similarity at or above which two faces are the same person
+  /// The accuracy-maximising cosine threshold on LFW View 1 DevTrain (the
+  /// LFW protocol's reference; not the decision rule).
+  float threshold = 0.f;
   std::string provenance;
+  /// The decision rule: same person when the 1:1 score is at least this.
+  float match_score = 60.f;
+  std::string match_provenance;
   /// Piecewise-linear map from cosine similarity to a 0-100 score,
   /// as (similarity, score) points in increasing order.
   std::vector<std::array<float, 2>> score_points;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "facekit/face_choice.h"
 #include "facekit/v1/facekit.pb.h"
 
 namespace facekit::server {
@@ -64,6 +65,13 @@ std::vector<service::ExDescription> ExDescriptions(const google::protobuf::Repea
   std::vector<service::ExDescription> out;
   for (const auto& d : in) out.push_back({d.index(), d.description()});
   return out;
+}
+
+// A face_choice field; the cloud API's largest face when empty.
+ApiResult<FaceChoice> Choice(const std::string& text) {
+  auto parsed = ParseFaceChoice(text);
+  if (!parsed.ok()) return ApiError{"InvalidParameterValue.FaceChoiceIllegal", parsed.status().message()};
+  return *parsed;
 }
 
 // ---------------------------------------------------------------- groups
@@ -142,12 +150,17 @@ Outcome CreatePerson(GrpcCall& c, const v1::CreatePersonRequest& q, v1::CreatePe
   r.person_ex_descriptions = ExDescriptions(q.ex_descriptions());
   r.unique_person_control = q.unique_person_control();
   r.quality_control = q.quality_control();
+  r.source = q.source();
+  auto choice = Choice(q.face_choice());
+  if (!choice.ok()) return choice.error();
+  r.face_choice = choice.value();
   if (auto e = c.scope.CheckGroups({r.group_id})) return e;
   auto image = c.Image(q.image(), q.url(), "image");
   if (!image.ok()) return image.error();
   r.image = std::move(image.value());
   auto got = c.service.CreatePerson(r);
   if (!got.ok()) return got.error();
+  out->set_faces_in_photo(got->faces_in_photo);
   if (got->similar_person_id.empty()) {
     out->set_face_id(got->face_id);
     SetRect(got->face_rect, out->mutable_face_rect());
@@ -215,6 +228,7 @@ Outcome GetPerson(GrpcCall& c, const v1::GetPersonRequest& q, v1::Person* out) {
   out->set_person_name(got->person_name);
   out->set_gender(got->gender);
   for (const auto& f : got->face_ids) out->add_face_ids(f);
+  for (const auto& s : got->face_sources) out->add_face_sources(s);
   return std::nullopt;
 }
 
@@ -281,6 +295,10 @@ Outcome CreateFaces(GrpcCall& c, const v1::CreateFacesRequest& q, v1::CreateFace
   r.person_id = q.person_id();
   r.face_match_threshold = q.has_face_match_threshold() ? q.face_match_threshold() : 60.0F;
   r.quality_control = q.quality_control();
+  auto choice = Choice(q.face_choice());
+  if (!choice.ok()) return choice.error();
+  r.face_choice = choice.value();
+  r.sources.assign(q.sources().begin(), q.sources().end());
   if (auto e = c.scope.CheckPerson(r.person_id, true)) return e;
   // Urls win over images, as for single images.
   const bool use_urls = !q.urls().empty();
@@ -304,6 +322,7 @@ Outcome CreateFaces(GrpcCall& c, const v1::CreateFacesRequest& q, v1::CreateFace
   for (int code : got->ret_code) out->add_ret_codes(code);
   for (std::size_t i : got->suc_indexes) out->add_suc_indexes(I32(i));
   for (const auto& rect : got->suc_face_rects) SetRect(rect, out->add_suc_face_rects());
+  for (int n : got->faces_in_photo) out->add_faces_in_photo(n);
   out->set_face_model_version(got->face_model_version);
   return std::nullopt;
 }
@@ -348,6 +367,9 @@ Outcome Search(GrpcCall& c, const v1::SearchRequest& q, v1::SearchResponse* out,
   r.need_person_info = q.need_person_info();
   r.face_match_threshold = q.face_match_threshold();
   r.quality_control = q.quality_control();
+  auto choice = Choice(q.face_choice());
+  if (!choice.ok()) return choice.error();
+  r.face_choice = choice.value();
   if (auto e = c.scope.CheckGroups(r.group_ids)) return e;
   auto image = c.Image(q.image(), q.url(), "image");
   if (!image.ok()) return image.error();
@@ -368,6 +390,7 @@ Outcome Search(GrpcCall& c, const v1::SearchRequest& q, v1::SearchResponse* out,
   out->set_face_num(I32(got->face_num));
   out->set_person_num(I32(got->person_num));
   out->set_face_model_version(got->face_model_version);
+  out->set_faces_in_photo(I32(got->faces_in_photo));
   return std::nullopt;
 }
 
@@ -389,6 +412,7 @@ Outcome Verify(GrpcCall& c, const v1::VerifyRequest& q, v1::VerifyResponse* out,
   out->set_score(got->score);
   out->set_is_match(got->is_match);
   out->set_face_model_version(got->face_model_version);
+  out->set_match_score(got->match_score);
   return std::nullopt;
 }
 Outcome VerifyFace(GrpcCall& c, const v1::VerifyRequest& q, v1::VerifyResponse* out) { return Verify(c, q, out, false); }
@@ -406,6 +430,8 @@ Outcome CompareFaces(GrpcCall& c, const v1::CompareFacesRequest& q, v1::CompareF
   out->set_score(got->score);
   out->set_similarity(got->similarity);
   out->set_face_model_version(got->face_model_version);
+  out->set_is_match(got->is_match);
+  out->set_match_score(got->match_score);
   return std::nullopt;
 }
 

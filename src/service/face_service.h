@@ -5,7 +5,9 @@
 //
 // Images arrive as encoded bytes (the transport decodes base64 or downloads a
 // URL). Each operation that takes an image detects faces and embeds the
-// largest one (or, for searches, up to MaxFaceNum of them).
+// largest one (the cloud API's rule), or the one its FaceChoice names (a
+// FaceKit extension: central, by index, or "sole", which refuses a photo
+// of several people), or, for searches, up to MaxFaceNum of them.
 //
 // Thread safety: every method may be called concurrently; writes are
 // serialised by the gallery, searches run in parallel with them.
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "facekit/engine.h"
+#include "facekit/face_choice.h"
 #include "facekit/image.h"
 #include "gallery/gallery.h"
 
@@ -68,8 +71,10 @@ struct ServiceOptions {
   std::size_t max_images_per_call = 4;
   std::size_t max_search_groups = 100;
   std::size_t max_faces_per_group = 3000000;
-  // VerifyFace / VerifyPerson IsMatch: the cloud API's fixed 60.
-  float verify_match_score = 60;
+  // The 1:1 decision rule of VerifyFace / VerifyPerson (IsMatch) and
+  // CompareFace: same person at or above this score. 0 = the engine's
+  // match_rule() (60, the cloud API's fixed IsMatch threshold).
+  float verify_match_score = 0;
   // UniquePersonControl levels 1..4: refuse when the best existing face scores
   // at least this much (1:1 scale; 40/50/60 = FAR 1e-3/1e-4/1e-5).
   float unique_person_scores[4] = {30, 40, 50, 60};
@@ -113,10 +118,12 @@ struct CreatePersonRequest {
   int unique_person_control = 0;
   int quality_control = 0;
   std::string source;  // recorded with the face (CLI enrolment), may be empty
+  FaceChoice face_choice;  // which face of the image (default: the largest)
 };
 struct CreatePersonResponse {
   std::string face_id;
   Rect face_rect;
+  int faces_in_photo = 0;  // faces of at least the minimum size in the image
   std::string similar_person_id;  // set (and nothing created) when UniquePersonControl refused
   std::string face_model_version;
 };
@@ -136,6 +143,7 @@ struct PersonBaseInfo {
   std::string person_name;
   int gender = 0;
   std::vector<std::string> face_ids;
+  std::vector<std::string> face_sources;  // parallel to face_ids ("" when none was recorded)
 };
 struct PersonGroupInfo {
   std::string group_id;
@@ -167,11 +175,15 @@ struct CreateFaceRequest {
   float face_match_threshold = 60;
   int quality_control = 0;
   std::vector<std::string> sources;  // optional, per image
+  FaceChoice face_choice;             // which face of each image (default: the largest)
 };
 struct CreateFaceResponse {
   std::size_t suc_face_num = 0;
   std::vector<std::string> suc_face_ids;
-  std::vector<int> ret_code;  // per image: 0, -1101 no face, -1102 decode failed, -1601 quality, -1604 mismatch
+  // per image: 0, -1101 no face, -1102 decode failed, -1103 several faces of
+  // similar size (face_choice "sole" only), -1601 quality, -1604 mismatch
+  std::vector<int> ret_code;
+  std::vector<int> faces_in_photo;  // per image (0 when it did not decode)
   std::vector<std::size_t> suc_indexes;
   std::vector<Rect> suc_face_rects;
   std::string face_model_version;
@@ -191,6 +203,7 @@ struct SearchRequest {
   bool need_person_info = false;
   float face_match_threshold = 0;
   int quality_control = 0;
+  FaceChoice face_choice;  // with max_face_num 1: the face searched (default: the largest)
 };
 struct Candidate {
   std::string person_id, face_id;  // face_id empty for person searches
@@ -216,11 +229,13 @@ struct SearchResponse {
   std::size_t face_num = 0;           // faces held by the searched groups
   std::size_t person_num = 0;  // persons searched (SearchPersons)
   std::string face_model_version;
+  std::size_t faces_in_photo = 0;  // faces of at least min_face_size in the image
 };
 struct VerifyResponse {
   float score = 0;
-  bool is_match = false;
+  bool is_match = false;  // score >= match_score
   std::string face_model_version;
+  float match_score = 0;  // the decision rule applied
 };
 struct FaceQualityInfo {
   int score = 0;       // 25 x the QualityControl level reached (0..4): 0, 25, 50, 75, 100
@@ -253,6 +268,8 @@ struct CompareResponse {
   float score = 0;
   float similarity = 0;
   std::string face_model_version;
+  bool is_match = false;  // score >= match_score (not in the cloud API's answer)
+  float match_score = 0;  // the decision rule applied
 };
 
 class FaceService {
@@ -312,9 +329,14 @@ class FaceService {
     FaceBox box;
     Embedding embedding;
     int quality_level = 0;
+    int faces_in_photo = 0;  // faces of at least the minimum size in the image
   };
-  // Decodes the image and embeds its largest face (errors as the cloud API's).
-  ApiResult<FaceInput> LargestFace(const std::vector<std::uint8_t>& image, int min_face_size = 0) const;
+  // Decodes the image and embeds the face `choice` names among those of at
+  // least `min_face_size` (errors as the cloud API's, and
+  // FailedOperation.FaceAmbiguous / InvalidParameterValue.FaceIndexExceed for
+  // the FaceKit choices).
+  ApiResult<FaceInput> ChosenFace(const std::vector<std::uint8_t>& image, const FaceChoice& choice = {},
+                                  int min_face_size = 0) const;
 
  private:
   // A write's plan: the batch to commit, or the error that refuses it.
@@ -322,8 +344,10 @@ class FaceService {
   // Plans under the gallery's writer lock and commits; the refusal, a store
   // failure (as an ApiError), or nullopt once the write is durable.
   std::optional<ApiError> Commit(const std::function<Plan(const gallery::Catalog&)>& plan);
-  ApiResult<std::vector<FaceInput>> Faces(const std::vector<std::uint8_t>& image, int max_faces,
-                                          int min_face_size) const;
+  // The image's faces of at least `min_face_size`, largest first, the
+  // first `max_faces` (or, with `choice`, the chosen one) embedded.
+  ApiResult<std::vector<FaceInput>> Faces(const std::vector<std::uint8_t>& image, int max_faces, int min_face_size,
+                                          const FaceChoice* choice = nullptr) const;
   ApiResult<SearchResponse> Search(const SearchRequest& r, bool by_group, bool persons) const;
   std::int64_t Now() const;
   template <typename F>

@@ -74,6 +74,28 @@ TEST(Engine, SamePersonScoresAboveDifferentPeople) {
   EXPECT_FLOAT_EQ(engine.Compare(s1, s1).similarity, 1.f);
 }
 
+TEST(Engine, OneDecisionRuleOnTheCalibratedScore) {
+  const FaceEngine& engine = testing::SharedEngine();
+  const MatchRule rule = engine.match_rule();
+  EXPECT_EQ(rule.score, 60.f);
+  EXPECT_NEAR(rule.similarity, 0.5935f, 1e-4f);  // verification.score_points' 60
+  EXPECT_NE(rule.provenance.find("1e-5"), std::string::npos) << rule.provenance;
+  EXPECT_NEAR(engine.SimilarityAtScore(40.f), 0.4493f, 1e-4f);
+  EXPECT_NEAR(engine.SimilarityAtScore(45.f), (0.4493f + 0.5272f) / 2, 1e-4f);
+  // A pair between the old cosine threshold (0.4) and the rule: different people now.
+  Embedding a(192, 0.f), b(192, 0.f);
+  a[0] = 1.f;
+  b[0] = 0.5f;
+  b[1] = std::sqrt(1.f - 0.25f);  // cosine 0.5: score 46
+  const CompareResult r = engine.Compare(a, b);
+  EXPECT_NEAR(r.similarity, 0.5f, 1e-6f);
+  EXPECT_FALSE(r.same_person) << r.score;
+  EXPECT_EQ(r.match_score, 60.f);
+  const CompareResult lenient = engine.Compare(a, b, 40.f);
+  EXPECT_TRUE(lenient.same_person);
+  EXPECT_EQ(lenient.match_score, 40.f);
+}
+
 TEST(Engine, FlipAugmentationGivesUnitVectorsCloseToPlain) {
   Image img = Bbt("howard", 1);
   EmbedOptions flip;

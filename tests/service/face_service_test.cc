@@ -307,6 +307,57 @@ TEST_F(FaceServiceTest, SearchVerifyAndUniqueness) {
   EXPECT_EQ(Code(svc_->CreatePerson(dup)), "ok");
 }
 
+TEST_F(FaceServiceTest, FaceChoicesOfPhotosWithSeveralFaces) {
+  ASSERT_EQ(Code(svc_->CreateGroup(Group("a"))), "ok");
+  // "sole" refuses a photo of two people of similar size; the cloud's rule (largest) takes Obama.
+  auto group_photo = Person("a", "joe", "obama_and_biden.jpg");
+  group_photo.face_choice = {FaceChoice::Rule::kSole, 0};
+  EXPECT_EQ(Code(svc_->CreatePerson(group_photo)), "FailedOperation.FaceAmbiguous");
+  group_photo.face_choice = {FaceChoice::Rule::kIndex, 7};
+  EXPECT_EQ(Code(svc_->CreatePerson(group_photo)), "InvalidParameterValue.FaceIndexExceed");
+  group_photo.face_choice = {FaceChoice::Rule::kIndex, 1};
+  group_photo.source = "joe/group.jpg";
+  auto joe = svc_->CreatePerson(group_photo);
+  ASSERT_TRUE(joe.ok()) << joe.error().message;
+  EXPECT_EQ(joe->faces_in_photo, 3);
+  // The face taken is Biden's: his own photo verifies against it.
+  auto v = svc_->VerifyFace("joe", Bytes(Photo("biden.jpg")));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->is_match) << v->score;
+  EXPECT_EQ(v->match_score, 60.f);
+  // The recorded source comes back with the face.
+  auto info = svc_->GetPersonBaseInfo("joe");
+  ASSERT_TRUE(info.ok());
+  ASSERT_EQ(info->face_sources.size(), 1u);
+  EXPECT_EQ(info->face_sources[0], "joe/group.jpg");
+  // CreateFace: the ambiguous image gets its own result code, the others are added.
+  CreateFaceRequest add;
+  add.person_id = "joe";
+  add.images = {Bytes(Photo("obama_and_biden.jpg")), Bytes(Photo("biden.jpg"))};
+  add.face_choice = {FaceChoice::Rule::kSole, 0};
+  auto added = svc_->CreateFace(add);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->ret_code, (std::vector<int>{-1103, 0}));
+  EXPECT_EQ(added->faces_in_photo, (std::vector<int>{0, 1}));
+  // Search: the chosen face of the group photo.
+  SearchRequest s;
+  s.group_ids = {"a"};
+  s.image = Bytes(Photo("obama_and_biden.jpg"));
+  s.face_choice = {FaceChoice::Rule::kIndex, 1};
+  auto found = svc_->SearchFaces(s);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->faces_in_photo, 3u);
+  ASSERT_FALSE(found->results[0].candidates.empty());
+  EXPECT_GT(found->results[0].candidates[0].score, 80.f);
+  s.face_choice = {};  // the largest: Obama, not in the group
+  EXPECT_LT(svc_->SearchFaces(s)->results[0].candidates[0].score, 50.f);
+  // CompareFace says which rule decided.
+  auto cmp = svc_->CompareFace(Bytes(Photo("obama.jpg")), Bytes(Photo("biden.jpg")));
+  ASSERT_TRUE(cmp.ok());
+  EXPECT_FALSE(cmp->is_match);
+  EXPECT_EQ(cmp->match_score, 60.f);
+}
+
 TEST_F(FaceServiceTest, EverythingSurvivesARestart) {
   ASSERT_EQ(Code(svc_->CreateGroup(Group("g", {"dept"}))), "ok");
   ASSERT_EQ(Code(svc_->CreatePerson(Person("g", "obama", "obama.jpg"))), "ok");

@@ -1,0 +1,243 @@
+// FaceService: search, verification, detection, liveness and comparison.
+#include "service/face_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "service/service_internal.h"
+
+namespace facekit::service {
+
+using namespace internal;  // NOLINT(google-build-using-namespace): the codes and checks of this service
+
+ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_group, bool persons) const {
+  if (r.group_ids.empty()) return Err(code::kMissing, "GroupIds is empty");
+  if (r.group_ids.size() > options_.max_search_groups) {
+    return Err(code::kGroupIdsExceed, "at most " + std::to_string(options_.max_search_groups) + " GroupIds");
+  }
+  for (const auto& gid : r.group_ids) {
+    if (auto e = CheckId(gid, true)) return *e;
+  }
+  if (r.max_face_num < 1 || r.max_face_num > 10) return Err(code::kSearchFacesExceed, "MaxFaceNum must be 1 to 10");
+  if (r.max_person_num < 1 || r.max_person_num > 100) {
+    return Err(code::kSearchPersonsExceed, "MaxPersonNum must be 1 to 100");
+  }
+  if (!(r.face_match_threshold >= 0 && r.face_match_threshold <= 100)) {
+    return Err(code::kThresholdIllegal, "FaceMatchThreshold must be 0 to 100");
+  }
+  if (r.quality_control < 0 || r.quality_control > 4)
+    return Err(code::kQualityIllegal, "QualityControl must be 0 to 4");
+  if (r.min_face_size < 0) return Err(code::kInvalid, "MinFaceSize must not be negative");
+  auto pre = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<ApiError> {
+    std::size_t faces = 0;
+    for (const auto& gid : r.group_ids) {
+      const gallery::GroupState* g = c.GroupById(gid);
+      if (!g) return Err(code::kGroupIdNotExist, "GroupId " + gid + " does not exist");
+      faces += g->faces->size();
+    }
+    if (faces == 0) return Err(code::kNoFaceInGroups, "the groups hold no faces");
+    return std::nullopt;
+  });
+  if (pre) return *pre;
+  // The cloud API's rule: the largest max_face_num faces. A FaceKit face
+  // choice other than "largest" names the one face searched.
+  const bool chosen = r.max_face_num == 1 && r.face_choice.rule != FaceChoice::Rule::kLargest;
+  auto faces = Faces(r.image, r.max_face_num, r.min_face_size, chosen ? &r.face_choice : nullptr);
+  if (!faces.ok()) return faces.error();
+  const auto k = static_cast<std::size_t>(r.max_person_num);
+  return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<SearchResponse> {
+    SearchResponse out;
+    out.face_model_version = options_.face_model_version;
+    out.faces_in_photo = static_cast<std::size_t>(faces->front().faces_in_photo);
+    std::vector<std::int64_t> gkeys;
+    for (const auto& gid : r.group_ids) {
+      if (const gallery::GroupState* g = c.GroupById(gid)) gkeys.push_back(g->record.key);
+    }
+    std::set<std::int64_t> searched_persons;
+    for (std::int64_t gk : gkeys) {
+      const auto& ps = c.GroupByKey(gk)->persons;
+      searched_persons.insert(ps.begin(), ps.end());
+    }
+    out.person_num = searched_persons.size();
+    // FaceNum: the faces held by the searched groups (the cloud API's meaning).
+    for (std::int64_t pk : searched_persons) out.face_num += c.PersonByKey(pk)->faces.size();
+    // Candidates of one group list: best face per person (face search) or the
+    // fused feature (person search), scored, thresholded, top k.
+    auto candidates = [&](const std::vector<std::int64_t>& groups, const float* query) {
+      std::vector<Candidate> list;
+      std::vector<gallery::SearchHit> hits =
+          c.Search(groups, query, persons ? k : k * options_.max_faces_per_person, persons);
+      std::set<std::int64_t> seen;
+      for (const auto& h : hits) {
+        const gallery::PersonState* p = nullptr;
+        const gallery::FaceState* f = nullptr;
+        if (persons) {
+          p = c.PersonByKey(h.key);
+        } else if ((f = c.FaceByKey(h.key))) {
+          p = c.PersonByKey(f->person_key);
+        }
+        if (!p || !seen.insert(p->record.key).second) continue;
+        Candidate cand;
+        cand.person_id = p->record.id;
+        if (f) cand.face_id = f->id;
+        cand.similarity = h.similarity;
+        cand.score = engine_.SearchScore(h.similarity);
+        if (cand.score < r.face_match_threshold) continue;
+        const gallery::GroupState* g = c.GroupByKey(h.group_key);
+        cand.group_id = g ? g->record.id : std::string();
+        if (r.need_person_info) {
+          cand.person_name = p->record.name;
+          cand.gender = p->record.gender;
+          for (const auto& [gkey, m] : p->groups) {
+            const gallery::GroupState* pg = c.GroupByKey(gkey);
+            if (pg) cand.person_group_infos.push_back({pg->record.id, ExValues(*pg, m)});
+          }
+        }
+        list.push_back(std::move(cand));
+        if (list.size() >= k) break;
+      }
+      return list;
+    };
+    for (const FaceInput& face : faces.value()) {
+      SearchResult result;
+      result.face_rect = ToRect(face.box);
+      if (face.quality_level < r.quality_control) {
+        result.ret_code = kRetQuality;
+      } else if (by_group) {
+        for (std::int64_t gk : gkeys) {
+          result.by_group.push_back({c.GroupByKey(gk)->record.id, candidates({gk}, face.embedding.data())});
+        }
+      } else {
+        result.candidates = candidates(gkeys, face.embedding.data());
+      }
+      out.results.push_back(std::move(result));
+    }
+    return out;
+  });
+}
+
+ApiResult<SearchResponse> FaceService::SearchFaces(const SearchRequest& r, bool by_group) const {
+  return Search(r, by_group, /*persons=*/false);
+}
+
+ApiResult<SearchResponse> FaceService::SearchPersons(const SearchRequest& r, bool by_group) const {
+  return Search(r, by_group, /*persons=*/true);
+}
+
+ApiResult<VerifyResponse> FaceService::VerifyFace(const std::string& person_id,
+                                                  const std::vector<std::uint8_t>& image) const {
+  if (auto e = CheckId(person_id, false)) return *e;
+  auto vectors = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<std::vector<std::vector<float>>> {
+    const gallery::PersonState* p = c.PersonById(person_id);
+    if (!p) return std::nullopt;
+    std::vector<std::vector<float>> vs;
+    for (std::int64_t fk : p->faces) vs.push_back(c.FaceVector(fk));
+    return vs;
+  });
+  if (!vectors) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+  auto face = ChosenFace(image);
+  if (!face.ok()) return face.error();
+  VerifyResponse out;
+  out.face_model_version = options_.face_model_version;
+  for (const auto& v : *vectors) {
+    if (!v.empty()) out.score = std::max(out.score, engine_.Compare(face->embedding, v).score);
+  }
+  out.is_match = out.score >= options_.verify_match_score;
+  out.match_score = options_.verify_match_score;
+  return out;
+}
+
+ApiResult<VerifyResponse> FaceService::VerifyPerson(const std::string& person_id,
+                                                    const std::vector<std::uint8_t>& image) const {
+  if (auto e = CheckId(person_id, false)) return *e;
+  auto fused = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<std::vector<float>> {
+    const gallery::PersonState* p = c.PersonById(person_id);
+    if (!p) return std::nullopt;
+    std::vector<std::vector<float>> vs;
+    for (std::int64_t fk : p->faces) {
+      auto v = c.FaceVector(fk);
+      if (!v.empty()) vs.push_back(std::move(v));
+    }
+    return gallery::NormalisedMean(vs);
+  });
+  if (!fused) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+  auto face = ChosenFace(image);
+  if (!face.ok()) return face.error();
+  VerifyResponse out;
+  out.face_model_version = options_.face_model_version;
+  if (!fused->empty()) out.score = engine_.Compare(face->embedding, *fused).score;
+  out.is_match = out.score >= options_.verify_match_score;
+  out.match_score = options_.verify_match_score;
+  return out;
+}
+
+
+ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r) const {
+  if (r.max_face_num < 1 || r.max_face_num > 120) return Err(code::kInvalid, "MaxFaceNum must be 1 to 120");
+  if (r.min_face_size < 1) return Err(code::kInvalid, "MinFaceSize must be positive");
+  auto decoded = Timed("decode", [&] { return DecodeImage(r.image, options_.image_limits); });
+  if (!decoded.ok()) return ImageError(decoded.status());
+  auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
+  if (!boxes.ok()) return ImageError(boxes.status());
+  if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
+  DetectFaceResponse out;
+  out.image_width = decoded->width;
+  out.image_height = decoded->height;
+  out.face_model_version = options_.face_model_version;
+  std::vector<FaceBox> kept;
+  for (const FaceBox& b : *boxes) {
+    if (std::max(b.width, b.height) >= static_cast<float>(r.min_face_size)) kept.push_back(b);
+  }
+  if (kept.empty()) {
+    return Err(code::kFaceSizeTooSmall, "every face is smaller than MinFaceSize " + std::to_string(r.min_face_size));
+  }
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const FaceBox& a, const FaceBox& b) { return a.width * a.height > b.width * b.height; });
+  if (kept.size() > static_cast<std::size_t>(r.max_face_num)) kept.resize(static_cast<std::size_t>(r.max_face_num));
+  for (const FaceBox& b : kept) {
+    DetectedFace f;
+    f.rect = ToRect(b);
+    auto q = engine_.Quality(*decoded, b);
+    if (!q.ok()) return ImageError(q.status());
+    f.yaw = q->yaw;
+    f.pitch = q->pitch;
+    f.roll = q->roll;
+    if (r.need_quality) {
+      FaceQualityInfo info;
+      info.level = q->level;
+      info.score = 25 * q->level;
+      info.sharpness = static_cast<int>(std::lround(100.0 * std::min(1.0, static_cast<double>(q->sharpness) / 160.0)));
+      info.brightness = static_cast<int>(std::lround(static_cast<double>(q->brightness) * 100.0 / 255.0));
+      f.quality = info;
+    }
+    out.face_infos.push_back(f);
+  }
+  return out;
+}
+
+ApiResult<LivenessResponse> FaceService::DetectLiveFace(const std::vector<std::uint8_t>& image) const {
+  auto decoded = Timed("decode", [&] { return DecodeImage(image, options_.image_limits); });
+  if (!decoded.ok()) return ImageError(decoded.status());
+  auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
+  if (!boxes.ok()) return ImageError(boxes.status());
+  if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
+  const FaceBox& face = (*boxes)[static_cast<std::size_t>(facekit::LargestFace(*boxes))];
+  auto live = Timed("liveness", [&] { return engine_.Liveness(*decoded, face); });
+  if (!live.ok()) return ImageError(live.status());
+  return LivenessResponse{live->score, live->is_live, options_.face_model_version};
+}
+
+ApiResult<CompareResponse> FaceService::CompareFace(const std::vector<std::uint8_t>& image_a,
+                                                    const std::vector<std::uint8_t>& image_b) const {
+  auto a = ChosenFace(image_a);
+  if (!a.ok()) return a.error();
+  auto b = ChosenFace(image_b);
+  if (!b.ok()) return b.error();
+  const CompareResult cmp = engine_.Compare(a->embedding, b->embedding, options_.verify_match_score);
+  return CompareResponse{cmp.score, cmp.similarity, options_.face_model_version, cmp.same_person, cmp.match_score};
+}
+
+}  // namespace facekit::service
