@@ -27,7 +27,11 @@ Status EmbedSearchNode::Open(pipeline::NodeContext& ctx) {
   if (!std::filesystem::is_directory(gallery, ec)) {
     return Status(StatusCode::kNotFound, where + " option \"gallery\": no such folder " + gallery);
   }
-  auto service = service::OpenFaceService(gallery, *engine_);
+  // Read-only: the check-in graph only searches, beside the folder's owner
+  // (a running facekit serve, say).
+  service::DataDirOptions read_only;
+  read_only.read_only = true;
+  auto service = service::OpenFaceService(gallery, *engine_, read_only);
   if (!service.ok()) return Status(service.status().code(), where + ": " + service.status().message());
   service_ = std::move(*service);
   auto info = service_->GetGroupInfo(group_);

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "eval/synthetic_gallery.h"
 #include "gallery/gallery.h"
+#include "store/data_folder_lock.h"
 #include "store/sqlite_store.h"
 
 namespace facekit::cli {
@@ -128,6 +129,8 @@ int RunRestartBench(const RestartBenchOptions& o) {
   fs::create_directories(dir, ec);
   if (ec) return Fail(Status(StatusCode::kIoError, "cannot create " + o.data + ": " + ec.message()));
   const std::string db = (dir / "gallery.db").string();
+  auto lock = store::DataFolderLock::Acquire(o.data, {0, "facekit bench restart", "", 0});
+  if (!lock.ok()) return Fail(lock.status());
   nlohmann::json out{{"faces", o.faces}, {"faces_per_person", o.faces_per_person}};
 
   // 1. The data folder: populated once, reused by later runs.

@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "common/base64.h"
 #include "service/open_service.h"
+#include "store/data_folder_lock.h"
 #include "store/sqlite_store.h"
 
 namespace facekit::cli {
@@ -35,7 +36,7 @@ int ExportCmd(const TransferOptions& o) {
   const std::string db = (std::filesystem::path(o.data) / "gallery.db").string();
   std::error_code ec;
   if (!std::filesystem::exists(db, ec)) return Fail(Status(StatusCode::kNotFound, "no gallery at " + db));
-  auto store = store::OpenSqliteStore(db);
+  auto store = store::OpenSqliteStore(db, /*read_only=*/true);  // beside the folder's owner, if any
   if (!store.ok()) return Fail(store.status());
   auto contents = (*store)->Load(/*with_embeddings=*/true);
   if (!contents.ok()) return Fail(contents.status());
@@ -112,6 +113,8 @@ Status BadLine(std::size_t line, const std::string& why) {
 int ImportCmd(const GlobalOptions& g, const TransferOptions& o) {
   std::ifstream in(o.file);
   if (!in) return Fail(Status(StatusCode::kNotFound, "cannot read " + o.file));
+  auto lock = store::DataFolderLock::Acquire(o.data, {0, "facekit gallery import", "", 0});
+  if (!lock.ok()) return Fail(lock.status());
   auto engine = MakeEngine(g);
   if (!engine.ok()) return Fail(engine.status());
   auto svc = service::OpenFaceService(o.data, **engine);

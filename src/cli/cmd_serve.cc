@@ -15,6 +15,7 @@
 #include "server/server.h"
 #include "server/url_fetcher.h"
 #include "service/open_service.h"
+#include "store/data_folder_lock.h"
 #include "store/key_store.h"
 
 namespace facekit::cli {
@@ -105,6 +106,7 @@ struct ServeOptions {
   bool tls_allow_plaintext = false;
   bool no_loopback_bearer = false;
   double checkpoint_s = 300;
+  float match_score = 0;
 };
 
 // Writes the gallery's index snapshots (of groups changed since the last
@@ -165,9 +167,15 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!SplitHostPort(o.listen, &options.http.host, &options.http.port)) {
     return Fail(Status(StatusCode::kInvalidArgument, "--listen wants HOST:PORT, not '" + o.listen + "'"));
   }
+  // The server owns its data folder: a second server or a writing CLI
+  // command is refused (the CLI can work through this server instead).
+  auto lock = store::DataFolderLock::Acquire(o.data, {0, "facekit serve", "", 0});
+  if (!lock.ok()) return Fail(lock.status());
   auto engine = MakeEngine(g);
   if (!engine.ok()) return Fail(engine.status());
-  auto service = service::OpenFaceService(o.data, **engine);
+  service::DataDirOptions data_options;
+  data_options.service.verify_match_score = o.match_score;
+  auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
   auto keys = OpenKeys(o.data);
   if (!keys.ok()) return Fail(keys.status());
@@ -202,6 +210,14 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!started.ok()) return Fail(started.status());
   auto& srv = *started.value();
   const char* scheme = !options.http.tls ? "http" : o.tls_allow_plaintext ? "https (and http)" : "https";
+  {
+    store::FolderOwner owner = (*lock)->owner();
+    const bool v6 = options.http.host.find(':') != std::string::npos;
+    owner.address = std::string(options.http.tls ? "https" : "http") + "://" + (v6 ? "[" : "") +
+                    (options.http.host == "0.0.0.0" ? "127.0.0.1" : options.http.host) + (v6 ? "]" : "") + ":" +
+                    std::to_string(srv.port());
+    if (Status s = (*lock)->Update(owner); !s.ok()) std::fprintf(stderr, "facekit: %s\n", s.ToString().c_str());
+  }
   std::printf("facekit: serving on %s://%s:%u (%s; data %s, %d workers)\n", scheme, options.http.host.c_str(),
               static_cast<unsigned>(srv.port()),
               o.no_grpc ? "cloud API at /" : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit", o.data.c_str(),
@@ -263,6 +279,11 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "restarts fast")
       ->default_val(o->checkpoint_s)
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--match-score", o->match_score,
+                  "1:1 decision rule of IsMatch (VerifyFace, VerifyPerson) and REST/gRPC compare: same person at or "
+                  "above this score (0 = the manifest's 60, the cloud API's; 40/50/60 = false accepts 1e-3/1e-4/1e-5)")
+      ->default_val(0)
+      ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain: serve HTTPS and gRPC over TLS on the port")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", o->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);

@@ -198,7 +198,7 @@ Status Gallery::CompactInBackground() {
 Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GalleryStore> store, GalleryOptions options) {
   if (!store) return Status(StatusCode::kInvalidArgument, "no store");
   if (options.dim <= 0) return Status(StatusCode::kInvalidArgument, "embedding dimension must be positive");
-  if (!options.snapshot_dir.empty()) {
+  if (!options.snapshot_dir.empty() && !options.read_only) {
     std::error_code ec;
     std::filesystem::create_directories(options.snapshot_dir, ec);
     if (ec) return Status(StatusCode::kIoError, "cannot create " + options.snapshot_dir + ": " + ec.message());
@@ -567,7 +567,7 @@ std::vector<SearchHit> Gallery::SearchPersons(const std::vector<std::int64_t>& g
 }
 
 Status Gallery::Checkpoint() {
-  if (options_.snapshot_dir.empty()) return Status::Ok();
+  if (options_.snapshot_dir.empty() || options_.read_only) return Status::Ok();
   std::lock_guard writer(writer_mu_);
   std::shared_lock lock(state_mu_);
   for (auto& [gkey, g] : catalog_.groups_) {

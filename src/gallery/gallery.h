@@ -50,6 +50,8 @@ struct GalleryOptions {
   IndexOptions index;
   // Folder for index snapshots; empty = no snapshots.
   std::string snapshot_dir;
+  // Read snapshots but never write them (a reader beside the folder's owner).
+  bool read_only = false;
 };
 
 struct GroupState {

@@ -9,15 +9,23 @@ namespace facekit::service {
 Result<std::unique_ptr<FaceService>> OpenFaceService(const std::string& data_dir, const FaceEngine& engine,
                                                      DataDirOptions options) {
   if (data_dir.empty()) return Status(StatusCode::kInvalidArgument, "no data folder given (--data DIR)");
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) return Status(StatusCode::kIoError, "cannot create " + data_dir + ": " + ec.message());
   const std::filesystem::path dir(data_dir);
-  FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore((dir / "gallery.db").string()));
+  std::error_code ec;
+  if (options.read_only) {
+    if (!std::filesystem::exists(dir / "gallery.db", ec)) {
+      return Status(StatusCode::kNotFound, "no gallery in " + data_dir + " (" + (dir / "gallery.db").string() +
+                                               " does not exist); enrol faces or create a group first");
+    }
+  } else {
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return Status(StatusCode::kIoError, "cannot create " + data_dir + ": " + ec.message());
+  }
+  FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore((dir / "gallery.db").string(), options.read_only));
   gallery::GalleryOptions go;
   go.dim = engine.embedding_dim();
   go.index = options.index;
   go.snapshot_dir = (dir / "index").string();
+  go.read_only = options.read_only;
   FACEKIT_ASSIGN_OR_RETURN(auto gallery, gallery::Gallery::Open(std::move(store), go));
   return std::make_unique<FaceService>(engine, std::move(gallery), std::move(options.service));
 }

@@ -17,9 +17,13 @@ Status SqliteExec(sqlite3* db, const std::string& sql) {
 }
 
 Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, const std::string& what,
-                       std::span<const char* const> extra_pragmas) {
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000"}) {
-    FACEKIT_RETURN_IF_ERROR(SqliteExec(db, pragma));
+                       std::span<const char* const> extra_pragmas, bool read_only) {
+  if (read_only) {
+    FACEKIT_RETURN_IF_ERROR(SqliteExec(db, "PRAGMA busy_timeout=10000"));
+  } else {
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=10000"}) {
+      FACEKIT_RETURN_IF_ERROR(SqliteExec(db, pragma));
+    }
   }
   for (const char* pragma : extra_pragmas) FACEKIT_RETURN_IF_ERROR(SqliteExec(db, pragma));
   Stmt v(db, "PRAGMA user_version");
@@ -32,6 +36,11 @@ Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, con
     return Status(StatusCode::kFailedPrecondition, what + " has schema version " + std::to_string(version) +
                                                        ", newer than this build's " + std::to_string(target) +
                                                        "; use a newer facekit");
+  }
+  if (read_only && version != target) {
+    return Status(StatusCode::kFailedPrecondition,
+                  what + " has schema version " + std::to_string(version) + ", this build's is " +
+                      std::to_string(target) + "; a command that writes it (or facekit serve) upgrades it");
   }
   for (; version < target; ++version) {
     FACEKIT_RETURN_IF_ERROR(SqliteExec(db, "BEGIN IMMEDIATE"));

@@ -21,8 +21,11 @@ Status SqliteExec(sqlite3* db, const std::string& sql);
 // file is at version migrations.size() afterwards; a file with a newer
 // version is refused (kFailedPrecondition). `what` names the file in errors
 // ("the gallery database"). Returns the schema version.
+// `read_only` (a connection opened SQLITE_OPEN_READONLY): only the busy
+// timeout is set and nothing is migrated; a file at another version than
+// migrations.size() is refused (kFailedPrecondition).
 Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, const std::string& what,
-                       std::span<const char* const> extra_pragmas = {});
+                       std::span<const char* const> extra_pragmas = {}, bool read_only = false);
 
 // A JSON array of strings stored in a TEXT column; false when `text` is not one.
 bool ParseJsonStringArray(const std::string& text, std::vector<std::string>* out);

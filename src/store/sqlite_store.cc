@@ -84,12 +84,12 @@ bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string
 
 class SqliteStore final : public GalleryStore {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  SqliteStore(sqlite3* db, bool read_only) : db_(db), read_only_(read_only) {}
   ~SqliteStore() override { sqlite3_close(db_); }
 
   Status Init() {
     static constexpr const char* kForeignKeys[] = {"PRAGMA foreign_keys=ON"};
-    auto version = OpenSchema(db_, kMigrations, "the gallery database", kForeignKeys);
+    auto version = OpenSchema(db_, kMigrations, "the gallery database", kForeignKeys, read_only_);
     if (!version.ok()) return version.status();
     version_ = *version;
     return Status::Ok();
@@ -97,8 +97,17 @@ class SqliteStore final : public GalleryStore {
 
   int SchemaVersion() const override { return version_; }
 
+  // One read transaction: a consistent snapshot even while another process
+  // (the folder's owner, beside a read-only reader) commits.
   Result<StoreContents> Load(bool with_embeddings) override {
     std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Exec("BEGIN"));
+    auto contents = LoadLocked(with_embeddings);
+    (void)Exec(contents.ok() ? "COMMIT" : "ROLLBACK");
+    return contents;
+  }
+
+  Result<StoreContents> LoadLocked(bool with_embeddings) {
     StoreContents c;
     {
       Stmt s(db_, "SELECT gkey,id,name,tag,ex_descriptions,face_model_version,created_ms FROM groups ORDER BY gkey");
@@ -195,6 +204,7 @@ class SqliteStore final : public GalleryStore {
   }
 
   Result<std::vector<std::int64_t>> Apply(const Batch& batch) override {
+    if (read_only_) return Status(StatusCode::kFailedPrecondition, "the gallery database was opened read-only");
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     std::vector<std::int64_t> keys(batch.size(), 0);
@@ -365,22 +375,23 @@ class SqliteStore final : public GalleryStore {
   }
 
   sqlite3* db_;
+  bool read_only_;
   std::mutex mu_;
   int version_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<GalleryStore>> OpenSqliteStore(const std::string& path) {
+Result<std::unique_ptr<GalleryStore>> OpenSqliteStore(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Status(StatusCode::kIoError, "cannot open gallery database " + path + ": " + message);
   }
-  auto store = std::make_unique<SqliteStore>(db);
+  auto store = std::make_unique<SqliteStore>(db, read_only);
   if (Status s = store->Init(); !s.ok()) {
     if (s.code() == StatusCode::kIoError && std::strstr(s.message().c_str(), "not a database")) {
       return Status(StatusCode::kDataCorrupt, path + " is not a gallery database: " + s.message());

@@ -13,7 +13,8 @@ namespace facekit::store {
 // newer ones refused (kFailedPrecondition).
 inline constexpr int kSqliteSchemaVersion = 1;
 
-// Opens (creating if needed) the database file at `path`.
-Result<std::unique_ptr<GalleryStore>> OpenSqliteStore(const std::string& path);
+// Opens (creating if needed) the database file at `path`. `read_only`: the
+// file must exist and be at this build's schema version; every Apply fails.
+Result<std::unique_ptr<GalleryStore>> OpenSqliteStore(const std::string& path, bool read_only = false);
 
 }  // namespace facekit::store

@@ -150,6 +150,55 @@ TEST_F(CliTest, CommandsTakingOneFaceSayWhichAndAcceptFace) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["face_index"], 2);
 }
 
+TEST_F(CliTest, EnrolRefusesAmbiguousPhotosAppliesTheFaceLimitFirstAndSumsUp) {
+  const std::string people = dir_ + "/people", data = dir_ + "/data";
+  const std::string photos = testing::DataDir() + "/faces/photos/";
+  std::filesystem::create_directories(people + "/obama");
+  std::filesystem::create_directories(people + "/joe");
+  int n = 0;
+  for (const char* p : {"obama.jpg", "obama2.jpg", "obama3.jpg", "obama-240p.jpg", "obama-480p.jpg", "obama-720p.jpg",
+                        "obama-1080p.jpg"}) {
+    std::filesystem::create_symlink(photos + p, people + "/obama/" + std::to_string(++n) + ".jpg");
+  }
+  std::filesystem::create_symlink(photos + "biden.jpg", people + "/joe/1.jpg");
+  std::filesystem::create_symlink(photos + "obama_and_biden.jpg", people + "/joe/2.jpg");
+
+  CliRun r = Facekit("gallery enroll --data " + data + " --group g " + people + " --json");
+  EXPECT_EQ(r.status, 1) << "the group photo failed";
+  std::string line, last;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> failed;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"] == "failed") failed.push_back(j);
+    last = line;
+  }
+  auto summary = nlohmann::json::parse(last);
+  EXPECT_EQ(summary["images"], 9);
+  EXPECT_EQ(summary["enrolled"], 6);         // 5 of obama, joe's own photo
+  EXPECT_EQ(summary["over_face_limit"], 2);  // obama's 6th and 7th: not tried
+  EXPECT_EQ(summary["failed"], 1);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["source"], "joe/2.jpg");
+  EXPECT_EQ(failed[0]["code"], "FailedOperation.FaceAmbiguous");
+  // Told which face, the group photo is enrolled; nothing else is redone.
+  r = Facekit("gallery enroll --data " + data + " --group g " + people + " --face 1 --json");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  std::istringstream again(r.out);
+  while (std::getline(again, line)) last = line;
+  summary = nlohmann::json::parse(last);
+  EXPECT_EQ(summary["enrolled"], 1);
+  EXPECT_EQ(summary["already_enrolled"], 6);
+  EXPECT_EQ(summary["over_face_limit"], 2);
+  EXPECT_EQ(summary["failed"], 0);
+  // Not a terminal: no progress bar; the summary in words on stderr without --json.
+  r = Facekit("gallery enroll --data " + data + " --group g " + people);
+  EXPECT_EQ(r.err.find("enrol ["), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("9 images in "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0 enrolled, 7 already enrolled, 2 over the 5-face limit, 0 failed"), std::string::npos)
+      << r.err;
+}
+
 TEST_F(CliTest, ModelsInspectPrintsTotals) {
   CliRun r = Facekit("models inspect mtcnn-rnet --json");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -417,7 +466,7 @@ TEST_F(CliTest, GalleryEnrolSearchListDeleteExportImport) {
   std::filesystem::create_symlink(photos + "white.png", people + "/biden/2.png");  // no face
 
   CliRun r = Facekit("gallery enroll --data " + data + " --group staff " + people + " --json");
-  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(r.status, 1) << "an image failed: " << r.err;
   std::istringstream lines(r.out);
   std::string line, last;
   int enrolled_lines = 0;
@@ -440,6 +489,17 @@ TEST_F(CliTest, GalleryEnrolSearchListDeleteExportImport) {
   EXPECT_EQ(s["candidates"][0]["person_id"], "obama");
   EXPECT_GT(s["candidates"][0]["score"].get<double>(), 60.0);
   for (const char* k : {"face_id", "score", "similarity", "group_id"}) EXPECT_TRUE(s["candidates"][0].contains(k)) << k;
+  EXPECT_EQ(s["verdict"]["match"], true);
+  EXPECT_EQ(s["verdict"]["person_id"], "obama");
+  EXPECT_EQ(s["verdict"]["threshold"], 70.0);
+  // A stranger: a verdict of no match with the best score and the threshold, not only a ranked list.
+  r = Facekit("gallery search --data " + data + " --group staff " + photos + "lin-manuel-miranda.png");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("no match: the best candidate, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" < 70"), std::string::npos) << r.out;
+  r = Facekit("gallery search --data " + data + " --group staff " + photos + "obama3.jpg");
+  EXPECT_NE(r.out.find("match: obama (score "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a match when score >= 70: about 1 false alarm in 100 searches"), std::string::npos) << r.out;
 
   r = Facekit("gallery search --data " + data + " --group nope " + photos + "obama3.jpg");
   EXPECT_EQ(r.status, 1);

@@ -1,0 +1,127 @@
+#include "cli/api_client.h"
+
+#include <curl/curl.h>
+
+#include <chrono>
+
+#include "server/tc3_signature.h"
+
+namespace facekit::cli {
+
+namespace {
+
+std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+service::ApiError Unreachable(const std::string& what) { return {"ServerUnreachable", what}; }
+
+}  // namespace
+
+std::string UrlEncode(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<ApiClient>> ApiClient::Create(ApiClientOptions o) {
+  std::string base = o.server;
+  if (base.find("://") == std::string::npos) base = "http://" + base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const auto scheme_end = base.find("://");
+  const std::string scheme = base.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    return Status(StatusCode::kInvalidArgument, "--server " + o.server + ": the scheme must be http or https");
+  }
+  const std::string authority = base.substr(scheme_end + 3);
+  if (authority.empty() || authority.find('/') != std::string::npos) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--server " + o.server + " is not a server's base URL such as http://127.0.0.1:8080");
+  }
+  const auto colon = o.key.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == o.key.size()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--key wants SecretId:SecretKey (facekit keys create prints both)");
+  }
+  return std::unique_ptr<ApiClient>(
+      new ApiClient(base, authority, o.key.substr(0, colon), o.key.substr(colon + 1), o.timeout_s));
+}
+
+ApiClient::ApiClient(std::string base, std::string authority, std::string secret_id, std::string secret_key,
+                     double timeout_s)
+    : base_(std::move(base)),
+      authority_(std::move(authority)),
+      secret_id_(std::move(secret_id)),
+      secret_key_(std::move(secret_key)),
+      timeout_s_(timeout_s),
+      curl_(curl_easy_init()) {}
+
+ApiClient::~ApiClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+service::ApiResult<nlohmann::json> ApiClient::Call(std::string_view method, const std::string& path,
+                                                   const nlohmann::json* body) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) return Unreachable("libcurl could not start");
+  curl_easy_reset(curl);
+  const std::string payload = body != nullptr ? body->dump() : std::string();
+  const auto q = path.find('?');
+  server::Tc3SignInput in;
+  in.method = std::string(method);
+  in.canonical_uri = path.substr(0, q);
+  in.canonical_query = q == std::string::npos ? std::string() : path.substr(q + 1);
+  in.content_type = "application/json";
+  in.host = authority_;
+  in.payload_hash = server::Sha256Hex(payload);
+  in.timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  in.service = "iai";
+  const std::string url = base_ + path;
+  const std::string headers_text[] = {
+      "Authorization: " + server::Tc3Authorization(secret_id_, secret_key_, in),
+      "Content-Type: " + in.content_type,
+      "Host: " + authority_,
+      "X-TC-Timestamp: " + std::to_string(in.timestamp),
+      "X-TC-Language: en-US",
+      "Expect:",
+  };
+  curl_slist* headers = nullptr;
+  for (const std::string& h : headers_text) headers = curl_slist_append(headers, h.c_str());
+  std::string answer;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, in.method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s_ * 1000));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) return Unreachable("cannot reach " + base_ + ": " + curl_easy_strerror(rc));
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  auto j = nlohmann::json::parse(answer, nullptr, false);
+  if (status == 200 && !j.is_discarded()) return j;
+  if (j.is_object() && j.contains("code") && j["code"].is_string()) {
+    return service::ApiError{j["code"].get<std::string>(), j.value("message", std::string())};
+  }
+  return service::ApiError{"HttpError", in.method + " " + url + " answered HTTP " + std::to_string(status) +
+                                            (answer.empty() ? std::string() : ": " + answer.substr(0, 200))};
+}
+
+}  // namespace facekit::cli

@@ -1,0 +1,56 @@
+// api_client.h - the CLI's client of a running `facekit serve`: REST/JSON
+// calls (/v1/...) signed with TC3-HMAC-SHA256, so they work over plain HTTP
+// from any host, over HTTPS, and with keys limited to some groups.
+//
+// WHAT THIS REPRESENTS
+//   One server (base URL) and one key (SecretId:SecretKey). Call() sends one
+//   request and returns the answer's JSON, or the API's error code and
+//   message; a server that cannot be reached is the error "ServerUnreachable"
+//   with curl's reason.
+//
+// THREAD SAFETY
+//   One ApiClient per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "facekit/status.h"
+#include "service/face_service.h"
+
+namespace facekit::cli {
+
+struct ApiClientOptions {
+  std::string server;  ///< base URL, e.g. http://127.0.0.1:8080 (http:// assumed without a scheme)
+  std::string key;     ///< "SecretId:SecretKey"
+  double timeout_s = 120;
+};
+
+class ApiClient {
+ public:
+  /// kInvalidArgument for a malformed URL or key.
+  static Result<std::unique_ptr<ApiClient>> Create(ApiClientOptions options);
+  ~ApiClient();
+
+  /// `method` GET/POST/PATCH/DELETE, `path` with an optional query
+  /// ("/v1/groups?limit=5"), `body` sent as JSON when not null.
+  service::ApiResult<nlohmann::json> Call(std::string_view method, const std::string& path,
+                                          const nlohmann::json* body = nullptr);
+
+  /// The base URL, for messages.
+  const std::string& server() const { return base_; }
+
+ private:
+  ApiClient(std::string base, std::string authority, std::string secret_id, std::string secret_key, double timeout_s);
+  std::string base_, authority_, secret_id_, secret_key_;
+  double timeout_s_;
+  void* curl_;
+};
+
+/// `text` percent-encoded for a URL path segment or query value.
+std::string UrlEncode(std::string_view text);
+
+}  // namespace facekit::cli
