@@ -20,6 +20,7 @@ APT_PACKAGES=(
   libsqlite3-dev libfaiss-dev
   libboost1.81-dev libcurl4-openssl-dev wrk
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
+  golang-grpc-gateway  # protoc-gen-swagger: the OpenAPI document (/v1/openapi.json)
 )
 
 missing=()

@@ -266,7 +266,9 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
   cmd->add_option("--max-queued", o->max_queued, "Requests waiting for a worker beyond which new ones are refused")
       ->default_val(o->max_queued);
   cmd->add_option("--max-body-mb", o->max_body_mb, "Largest request body (MB)")->default_val(o->max_body_mb);
-  cmd->add_option("--language", o->language, "Error message language when X-TC-Language is absent")
+  cmd->add_option("--language", o->language,
+                  "Error message language of the cloud endpoint (POST /) when X-TC-Language is absent; REST and "
+                  "gRPC default to en-US")
       ->default_val(o->language)
       ->check(CLI::IsMember({"zh-CN", "en-US"}));
   cmd->add_option("--allow-url-cidr", o->allow_url_cidrs,

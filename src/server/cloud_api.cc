@@ -615,7 +615,7 @@ ApiResult<json> DetectFace(CloudApi::Impl::Call& c) {
   service::DetectFaceRequest r;
   r.max_face_num = static_cast<int>(c.params.Int("MaxFaceNum", 1));
   r.min_face_size = static_cast<int>(c.params.Int("MinFaceSize", 34));
-  const bool attributes = c.params.Int("NeedFaceAttributes", 0) == 1;
+  r.need_face_attributes = c.params.Int("NeedFaceAttributes", 0) == 1;
   r.need_quality = c.params.Int("NeedQualityDetection", 0) == 1;
   (void)c.params.Str("FaceModelVersion");
   (void)c.params.Int("NeedRotateDetection", 0);
@@ -630,9 +630,9 @@ ApiResult<json> DetectFace(CloudApi::Impl::Call& c) {
     json j = RectJson(f.rect);
     // Of the attributes only the head pose is computed (from the landmarks);
     // the others (age, gender, expression, ...) are left out, not invented.
-    if (attributes) {
-      j["FaceAttributesInfo"] = {{"Pitch", std::lround(f.pitch)}, {"Yaw", std::lround(f.yaw)},
-                                 {"Roll", std::lround(f.roll)}};
+    if (const auto& a = f.attributes) {
+      j["FaceAttributesInfo"] = {
+          {"Pitch", std::lround(a->pitch)}, {"Yaw", std::lround(a->yaw)}, {"Roll", std::lround(a->roll)}};
     }
     if (f.quality) {
       j["FaceQualityInfo"] = {{"Score", f.quality->score},

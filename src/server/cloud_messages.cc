@@ -1,5 +1,7 @@
 #include "server/cloud_messages.h"
 
+#include <algorithm>
+#include <charconv>
 #include <map>
 
 namespace facekit::server {
@@ -69,7 +71,54 @@ const std::map<std::string_view, std::string_view>& ChineseMessages() {
   return m;
 }
 
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// An Accept-Language range's language, by its primary subtag: "zh-TW" ->
+// "zh-CN", "EN" -> "en-US", "*" -> `fallback`; "" for one not offered.
+std::string_view Offered(std::string_view range, std::string_view fallback) {
+  if (range == "*") return fallback;
+  const std::string_view primary = range.substr(0, range.find('-'));
+  auto is = [&](std::string_view want) {
+    return primary.size() == want.size() &&
+           std::equal(primary.begin(), primary.end(), want.begin(), [](char a, char b) { return (a | 0x20) == b; });
+  };
+  if (is("zh")) return "zh-CN";
+  if (is("en")) return "en-US";
+  return {};
+}
+
 }  // namespace
+
+std::string ErrorLanguage(std::string_view tc_language, std::string_view accept_language, std::string_view fallback) {
+  if (tc_language == "zh-CN" || tc_language == "en-US") return std::string(tc_language);
+  std::string_view best;
+  double best_q = 0;
+  while (!accept_language.empty()) {
+    const auto comma = accept_language.find(',');
+    std::string_view item = accept_language.substr(0, comma);
+    accept_language.remove_prefix(comma == std::string_view::npos ? accept_language.size() : comma + 1);
+    const auto semicolon = item.find(';');
+    const std::string_view range = Trim(item.substr(0, semicolon));
+    double q = 1;
+    if (semicolon != std::string_view::npos) {
+      const std::string_view param = Trim(item.substr(semicolon + 1));
+      if (!param.starts_with("q=") ||
+          std::from_chars(param.data() + 2, param.data() + param.size(), q).ec != std::errc()) {
+        continue;  // malformed: ignored
+      }
+    }
+    const std::string_view language = Offered(range, fallback);
+    if (!language.empty() && q > best_q) {
+      best = language;
+      best_q = q;
+    }
+  }
+  return std::string(best.empty() ? fallback : best);
+}
 
 std::string LocalisedMessage(std::string_view code, const std::string& english, std::string_view language) {
   if (language != "zh-CN") return english;

@@ -435,11 +435,20 @@ Outcome CompareFaces(GrpcCall& c, const v1::CompareFacesRequest& q, v1::CompareF
   return std::nullopt;
 }
 
+// need_quality_detection, or its deprecated alias need_quality.
+bool NeedQuality(const v1::DetectFacesRequest& q) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return q.need_quality_detection() || q.need_quality();
+#pragma GCC diagnostic pop
+}
+
 Outcome DetectFaces(GrpcCall& c, const v1::DetectFacesRequest& q, v1::DetectFacesResponse* out) {
   service::DetectFaceRequest r;
   r.max_face_num = static_cast<int>(Or(q.max_face_num(), 1));
   r.min_face_size = static_cast<int>(Or(q.min_face_size(), 34));
-  r.need_quality = q.need_quality();
+  r.need_quality = NeedQuality(q);
+  r.need_face_attributes = q.need_face_attributes();
   auto image = c.Image(q.image(), q.url(), "image");
   if (!image.ok()) return image.error();
   r.image = std::move(image.value());
@@ -453,6 +462,17 @@ Outcome DetectFaces(GrpcCall& c, const v1::DetectFacesRequest& q, v1::DetectFace
     face->set_yaw(f.yaw);
     face->set_pitch(f.pitch);
     face->set_roll(f.roll);
+    for (const auto& p : f.landmarks) {
+      auto* point = face->add_landmarks();
+      point->set_x(p.x);
+      point->set_y(p.y);
+    }
+    if (f.attributes) {
+      auto* attributes = face->mutable_attributes();
+      attributes->set_yaw(f.attributes->yaw);
+      attributes->set_pitch(f.attributes->pitch);
+      attributes->set_roll(f.attributes->roll);
+    }
     if (f.quality) {
       auto* quality = face->mutable_quality();
       quality->set_score(f.quality->score);

@@ -13,6 +13,7 @@
 #include <deque>
 
 #include "facekit/v1/facekit.pb.h"
+#include "server/cloud_messages.h"
 #include "server/grpc_methods.h"
 #include "server/grpc_status_map.h"
 
@@ -161,7 +162,10 @@ struct FaceKitGrpcService::Impl {
       if (metrics) metrics->Observe(rest ? "rest" : "grpc", action, error ? error->code : "OK", seconds);
       if (!error) return grpc::Status::OK;
       ctx->AddTrailingMetadata(kErrorCodeMetadata, error->code);
-      return grpc::Status(GrpcCodeFor(error->code), error->code + ": " + error->message);
+      const std::string language =
+          ErrorLanguage(Metadata(*ctx, "x-tc-language"), Metadata(*ctx, "accept-language"), options.default_language);
+      return grpc::Status(GrpcCodeFor(error->code),
+                          error->code + ": " + LocalisedMessage(error->code, error->message, language));
     };
 
     const Origin origin = OriginOf(*ctx, path);

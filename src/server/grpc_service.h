@@ -10,7 +10,8 @@
 //   endpoint), run the method (grpc_methods.h) within the key's groups, and
 //   answer; errors become a gRPC status (grpc_status_map.h) whose message
 //   starts with the cloud error code, also sent as trailing metadata
-//   `facekit-error-code`.
+//   `facekit-error-code`, and goes on in English unless the call asks for
+//   zh-CN (metadata `x-tc-language`, or `accept-language`).
 //
 //   Authentication, metadata `authorization` either
 //     TC3-HMAC-SHA256 Credential=..., SignedHeaders=content-type;host, Signature=...
@@ -96,6 +97,10 @@ struct GrpcServiceOptions {
   // Bearer credentials from loopback clients over plaintext. Turn off when a
   // proxy on the same machine forwards remote clients: Bearer then needs TLS.
   bool bearer_from_loopback = true;
+  // Error messages when the call asks for no language (metadata
+  // `x-tc-language`, else `accept-language`; see ErrorLanguage). The cloud
+  // endpoint's default (CloudApiOptions::default_language) is its own.
+  std::string default_language = "en-US";
 };
 
 class FaceKitGrpcService final : public grpc::Service {

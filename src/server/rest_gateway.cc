@@ -253,6 +253,9 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
       {"x-tc-timestamp", req.Header("x-tc-timestamp")},
       {rest_metadata::kContentType, req.Header("content-type")},
       {rest_metadata::kHost, req.Header("host")},
+      // The language of error messages (grpc_service.h).
+      {"x-tc-language", req.Header("x-tc-language")},
+      {"accept-language", req.Header("accept-language")},
   };
   for (const auto& [name, value] : passed) {
     if (!IsMetadataSafe(value)) {

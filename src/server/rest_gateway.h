@@ -14,8 +14,9 @@
 //        the key);
 //     3. calling the method through an in-process channel to the gRPC server
 //        (so REST and gRPC share one implementation, one authentication and
-//        one set of metrics), with the request's Authorization and
-//        X-TC-Timestamp and, vouched for by the gateway's secret token, the
+//        one set of metrics), with the request's Authorization,
+//        X-TC-Timestamp, X-TC-Language and Accept-Language (the language of
+//        error messages, English by default) and, vouched for by the gateway's secret token, the
 //        HTTP facts a TC3 signature covers (method, path, query,
 //        Content-Type, Host, body SHA-256) and the client's address;
 //     4. answering 200 with the response as JSON (proto field names,
@@ -24,7 +25,8 @@
 //        says), or the error as {"code", "message", "status"}: `code` is the
 //        cloud error code when there is one (else the gRPC code name),
 //        `status` the gRPC code name, and the HTTP status follows the gRPC
-//        code (grpc_status_map.h).
+//        code (grpc_status_map.h). The gateway's own refusals (routing,
+//        parsing) are in English.
 //
 // THREAD SAFETY
 //   Handle() may be called concurrently.

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "server/openapi_document.h"
 #include "server/rest_gateway.h"
 
 namespace facekit::server {
@@ -42,6 +43,17 @@ bool IsCloudRequest(std::string_view method, std::string_view target) {
 }
 
 bool IsRestRequest(std::string_view target) { return target.starts_with("/v1/") || target == "/v1"; }
+
+// The OpenAPI document of the REST routes: public, no key needed (it holds
+// only the schema, as gRPC reflection does).
+HttpResponse OpenApi(const std::string& method) {
+  if (method == "GET" || method == "HEAD") return Text(200, std::string(OpenApiDocument()), "application/json");
+  HttpResponse r = RestGateway::Error(
+      405, "UNIMPLEMENTED", method + " is not served for " + std::string(kOpenApiPath) + " (allowed: GET, HEAD)",
+      "UNIMPLEMENTED");
+  r.headers.emplace_back("Allow", "GET, HEAD");
+  return r;
+}
 
 // 32 random bytes in hex: the secret the REST gateway shows the gRPC service.
 std::string NewGatewayToken() { return NewUuid() + NewUuid(); }
@@ -123,6 +135,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
   auto handler = [p](const HttpRequest& req) -> HttpResponse {
     const std::string_view path = req.Path();
     if (path == "/") return p->cloud->Handle(req);
+    if (p->rest && path == kOpenApiPath) return OpenApi(req.method);
     if (p->rest && IsRestRequest(path)) return p->rest->Handle(req);
     if (req.method == "GET" || req.method == "HEAD") {
       if (path == "/ping") return Text(200, "pong");

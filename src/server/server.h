@@ -1,7 +1,8 @@
 // The FaceKit server: one listening port answering the cloud-compatible API
 // (`POST /`), the facekit.v1 gRPC service (HTTP/2 connections, told apart by
-// their preface), its REST/JSON transcoding (`/v1/...`), health (`GET /ping`,
-// `/healthz`, `/readyz`) and Prometheus metrics (`GET /metrics`).
+// their preface), its REST/JSON transcoding (`/v1/...`) and the OpenAPI
+// document of it (`GET /v1/openapi.json`), health (`GET /ping`, `/healthz`,
+// `/readyz`) and Prometheus metrics (`GET /metrics`).
 //
 // THREAD SAFETY
 //   Start() once; Shutdown() from any thread.

@@ -13,6 +13,7 @@
 // serialised by the gallery, searches run in parallel with them.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -243,16 +244,26 @@ struct FaceQualityInfo {
   int brightness = 0;  // 0..100: mean grey of the face core * 100 / 255
   int level = 0;       // the QualityControl level (0..4) the face passes
 };
+// Of the cloud API's FaceAttributesInfo only the head pose is computed; age,
+// gender, expression and the rest are not (and are not made up).
+struct FaceAttributesInfo {
+  float yaw = 0, pitch = 0, roll = 0;  // degrees, from the 5 landmarks
+};
 struct DetectedFace {
   Rect rect;
+  // Left eye, right eye, nose, left and right mouth corners (left/right as
+  // seen in the image), in the pixels of the decoded image, as `rect`.
+  std::array<Point2f, 5> landmarks{};
   float yaw = 0, pitch = 0, roll = 0;  // degrees, from the 5 landmarks
   std::optional<FaceQualityInfo> quality;  // with need_quality
+  std::optional<FaceAttributesInfo> attributes;  // with need_face_attributes
 };
 struct DetectFaceRequest {
   std::vector<std::uint8_t> image;
   int max_face_num = 1;  // 1..120
   int min_face_size = 34;
   bool need_quality = false;
+  bool need_face_attributes = false;
 };
 struct DetectFaceResponse {
   int image_width = 0, image_height = 0;

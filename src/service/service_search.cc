@@ -200,11 +200,13 @@ ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r
   for (const FaceBox& b : kept) {
     DetectedFace f;
     f.rect = ToRect(b);
+    f.landmarks = b.landmarks;
     auto q = engine_.Quality(*decoded, b);
     if (!q.ok()) return ImageError(q.status());
     f.yaw = q->yaw;
     f.pitch = q->pitch;
     f.roll = q->roll;
+    if (r.need_face_attributes) f.attributes = FaceAttributesInfo{q->yaw, q->pitch, q->roll};
     if (r.need_quality) {
       FaceQualityInfo info;
       info.level = q->level;

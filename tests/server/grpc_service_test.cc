@@ -99,7 +99,7 @@ TEST_F(GrpcServerTest, EnrolSearchVerifyCompareDetectListDelete) {
 
   v1::DetectFacesRequest detect;
   detect.set_image(PhotoBytes("obama.jpg"));
-  detect.set_need_quality(true);
+  detect.set_need_quality_detection(true);
   v1::DetectFacesResponse faces;
   r = Rpc(&Stub::DetectFaces, "DetectFaces", detect, &faces);
   ASSERT_TRUE(r.ok()) << r.status.error_message();

@@ -133,6 +133,25 @@ class OnePortServerTest : public ::testing::Test {
 
   HttpAnswer Http(const std::string& raw) const { return HttpExchange(server_->port(), raw); }
 
+  // ---- the cloud endpoint (POST /) on the same port, signed as the Node SDK does
+
+  HttpAnswer Cloud(const std::string& action, const nlohmann::json& params, const std::string& language = {},
+                   const std::string& key = "AKIDadmin") const {
+    SignedRequest cloud;
+    cloud.action = action;
+    cloud.params = params;
+    cloud.secret_id = key;
+    cloud.secret_key = "secret-of-" + key;
+    cloud.timestamp = NowSeconds();
+    cloud.host = authority_;
+    cloud.service = "127";
+    cloud.language = language;
+    const server::HttpRequest r = cloud.Build();
+    std::string raw = r.method + " " + r.target + " HTTP/1.1\r\n";
+    for (const auto& [k, v] : r.headers) raw += k + ": " + v + "\r\n";
+    return Http(raw + "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body);
+  }
+
   TempDir dir_;
   std::unique_ptr<service::FaceService> service_;
   MemoryKeys keys_;
