@@ -17,6 +17,13 @@ std::string ResolveModelsDir(const GlobalOptions& g) {
   return FACEKIT_DEFAULT_MODELS_DIR;
 }
 
+ImageLimits ImageLimitsOf(const GlobalOptions& g) {
+  ImageLimits limits;
+  limits.max_pixels = g.max_image_pixels;
+  limits.working_long_side = g.working_size;
+  return limits;
+}
+
 Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g) {
   EngineOptions o;
   o.models_dir = ResolveModelsDir(g);

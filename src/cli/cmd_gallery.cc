@@ -39,7 +39,9 @@ int FailApi(const ApiError& e) {
 Result<std::unique_ptr<FaceService>> Open(const GlobalOptions& g, const std::string& data,
                                           std::unique_ptr<FaceEngine>* engine) {
   FACEKIT_ASSIGN_OR_RETURN(*engine, MakeEngine(g));
-  return service::OpenFaceService(data, **engine);
+  service::DataDirOptions options;
+  options.service.image_limits = ImageLimitsOf(g);
+  return service::OpenFaceService(data, **engine, options);
 }
 
 bool IsImageFile(const fs::path& p) {
