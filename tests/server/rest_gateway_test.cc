@@ -184,19 +184,7 @@ TEST_F(RestGatewayTest, KeysLimitedToAGroupSeeOnlyThatGroup) {
 
 TEST_F(RestGatewayTest, CloudApiAndPingShareThePort) {
   EXPECT_EQ(Http("GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").body, "pong");
-  testing::SignedRequest cloud;
-  cloud.action = "CreateGroup";
-  cloud.params = {{"GroupId", "cloud"}, {"GroupName", "Cloud"}};
-  cloud.secret_id = "AKIDadmin";
-  cloud.secret_key = "secret-of-AKIDadmin";
-  cloud.timestamp = testing::NowSeconds();
-  cloud.host = authority_;
-  cloud.service = "127";
-  const HttpRequest r = cloud.Build();
-  std::string raw = r.method + " " + r.target + " HTTP/1.1\r\n";
-  for (const auto& [k, v] : r.headers) raw += k + ": " + v + "\r\n";
-  raw += "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
-  json answer = Expect(200, Http(raw));
+  json answer = Expect(200, Http(CloudSigned("CreateGroup", {{"GroupId", "cloud"}, {"GroupName", "Cloud"}})));
   EXPECT_FALSE(answer["Response"].contains("Error")) << answer;
   // The group made through the cloud API is there over REST.
   EXPECT_EQ(Expect(200, Http(RestBearer("GET", "/v1/groups/cloud")))["group_name"], "Cloud");

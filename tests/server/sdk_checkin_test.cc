@@ -14,29 +14,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "serve_process.h"
 #include "test_util.h"
 #include "tls_test_util.h"
 
 namespace facekit {
 namespace {
-
-// Runs a shell command, returning its exit status and standard output.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-testing::ChildProcess SpawnServe(const std::string& data, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {FACEKIT_CLI_PATH, "--models=" + testing::ModelsDir(), "serve", "--data", data,
-                                   "--listen", "127.0.0.1:0", "--workers", "2"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return testing::SpawnWithStdout(args, /*quiet_stderr=*/false);
-}
 
 // The flow of checkin.js against `facekit serve` with `serve_args`; `scheme`
 // is what the server prints ("http" or "https"), `env` extra environment.
@@ -48,31 +31,21 @@ void RunCheckin(const std::vector<std::string>& serve_args, const std::string& s
   const std::string data = dir.file("data");
   const std::string cli = FACEKIT_CLI_PATH;
 
-  auto [rc, key_json] = RunCommand(cli + " keys create --data " + data + " --role admin --json");
+  auto [rc, key_json] = testing::RunCommand(cli + " keys create --data " + data + " --role admin --json");
   ASSERT_EQ(rc, 0) << key_json;
   const auto key = nlohmann::json::parse(key_json, nullptr, false);
   ASSERT_TRUE(key.contains("secret_id") && key.contains("secret_key")) << key_json;
 
-  testing::ChildProcess server = SpawnServe(data, serve_args);
+  testing::ChildProcess server = testing::SpawnServe(data, serve_args);
   ASSERT_NE(server.out, nullptr);
-  char line[512];
-  std::string port;
-  const std::string serving = "serving on " + scheme + "://127.0.0.1:";
-  while (port.empty() && std::fgets(line, sizeof(line), server.out)) {
-    const std::string text = line;
-    const auto at = text.find(serving);
-    if (at == std::string::npos) continue;
-    const auto begin = at + serving.size();
-    const auto end = text.find_first_not_of("0123456789", begin);
-    port = text.substr(begin, end - begin);
-  }
+  const std::string port = testing::ServedPort(server, scheme);
   ASSERT_FALSE(port.empty()) << "the server did not report its port";
 
   const std::string env = "FACEKIT_ENDPOINT=127.0.0.1:" + port +
                           " FACEKIT_SECRET_ID=" + key["secret_id"].get<std::string>() +
                           " FACEKIT_SECRET_KEY=" + key["secret_key"].get<std::string>() +
                           " PHOTOS=" + testing::DataDir() + "/faces/photos " + env_extra;
-  auto [node_rc, node_out] = RunCommand("cd " + sdk_dir + " && env " + env + " node checkin.js 2>&1");
+  auto [node_rc, node_out] = testing::RunCommand("cd " + sdk_dir + " && env " + env + " node checkin.js 2>&1");
   EXPECT_EQ(node_rc, 0) << node_out;
   EXPECT_NE(node_out.find("ok: SearchFaces finds the right person first"), std::string::npos) << node_out;
   EXPECT_NE(node_out.find("ok: a wrong key is refused with AuthFailure.SignatureFailure"), std::string::npos)
