@@ -126,29 +126,23 @@ struct CloudApi::Impl {
     if (!options.request_id) options.request_id = NewUuid;
   }
 
+  // An image given as base64 text, within the cloud API's limits.
   ApiResult<std::vector<std::uint8_t>> DecodeBase64(std::string_view text, const char* field) const {
-    // The cloud API's FAQ: the most common mistake is leaving the data URL header on.
-    if (text.starts_with("data:")) {
-      const auto comma = text.find(',');
-      if (comma == std::string_view::npos || text.substr(0, comma).find(";base64") == std::string_view::npos) {
-        return Err("FailedOperation.ImageDecodeFailed",
-                   std::string(field) + " starts like a data URL but has no ';base64,' header");
-      }
-      text.remove_prefix(comma + 1);
-    }
-    if (text.size() > options.max_image_base64_bytes) {
-      return Err("FailedOperation.ImageSizeExceed", std::string(field) + " is " + std::to_string(text.size()) +
-                                                         " bytes of base64, more than the limit of " +
-                                                         std::to_string(options.max_image_base64_bytes));
-    }
-    auto bytes = Base64Decode(text);
-    if (!bytes) {
-      return Err("FailedOperation.ImageDecodeFailed", std::string(field) + " is not valid base64");
-    }
-    return std::move(*bytes);
+    auto bytes = DecodeBase64Image(text, field, options.max_image_base64_bytes);
+    if (!bytes.ok()) return bytes;
+    if (auto e = CheckLimits(bytes.value())) return *e;
+    return bytes;
   }
-
-  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const { return DownloadImage(fetch, url); }
+  // An image given by Url, within the cloud API's limits.
+  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const {
+    auto bytes = DownloadImage(fetch, url);
+    if (!bytes.ok()) return bytes;
+    if (auto e = CheckLimits(bytes.value())) return *e;
+    return bytes;
+  }
+  std::optional<ApiError> CheckLimits(const std::vector<std::uint8_t>& image) const {
+    return options.image_limits ? CheckImageInput(image, *options.image_limits) : std::nullopt;
+  }
 
   HttpResponse Envelope(json response, const std::string& request_id) const {
     response["RequestId"] = request_id;
