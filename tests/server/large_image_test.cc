@@ -34,18 +34,9 @@ const Phone& PhonePhoto() {
   return phone;
 }
 
-FaceBox Box(float x, float y, float w, float h) {
-  FaceBox b;
-  b.x = x;
-  b.y = y;
-  b.width = w;
-  b.height = h;
-  return b;
-}
-
 // A rectangle of a JSON answer, named by its four fields.
 FaceBox Box(const json& r, const char* x, const char* y, const char* w, const char* h) {
-  return Box(r[x].get<float>(), r[y].get<float>(), r[w].get<float>(), r[h].get<float>());
+  return {.x = r[x].get<float>(), .y = r[y].get<float>(), .width = r[w].get<float>(), .height = r[h].get<float>()};
 }
 
 class LargeImageServerTest : public testing::OnePortServerTest {
@@ -90,10 +81,9 @@ TEST_F(LargeImageServerTest, GrpcAndRestAcceptPhonePhotosAndAnswerInOriginalPixe
   EXPECT_EQ(faces.image_height(), 2903);
   ASSERT_GE(faces.faces_size(), 1);
   const auto& rect = faces.faces(0).rect();
-  EXPECT_GT(testing::BoxIou(Box(static_cast<float>(rect.x()), static_cast<float>(rect.y()), static_cast<float>(rect.width()),
-                                static_cast<float>(rect.height())),
-                            phone.face),
-            0.85);
+  const FaceBox grpc_box{.x = static_cast<float>(rect.x()), .y = static_cast<float>(rect.y()),
+                         .width = static_cast<float>(rect.width()), .height = static_cast<float>(rect.height())};
+  EXPECT_GT(testing::BoxIou(grpc_box, phone.face), 0.85);
 
   json body = {{"image", Base64Encode(phone.photo.jpeg)}};
   testing::HttpAnswer a = Http(RestBearer("POST", "/v1/detect", body));
