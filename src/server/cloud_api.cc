@@ -12,7 +12,6 @@
 #include <set>
 #include <unordered_map>
 
-#include "common/base64.h"
 #include "server/cloud_messages.h"
 #include "server/cloud_params.h"
 #include "server/tc3_signature.h"
