@@ -22,20 +22,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <string>
-#include <vector>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
 
 #include "bench_util.h"
 #include "facekit/engine.h"
@@ -65,8 +64,9 @@ bool WritePhonePhoto(const std::string& photo, int width, int height, double noi
   if (src.empty()) return false;
   const double s = std::max(static_cast<double>(width) / src.cols, static_cast<double>(height) / src.rows);
   cv::Mat big;
-  cv::resize(src, big, cv::Size(std::max(width, static_cast<int>(src.cols * s + 0.5)),
-                                std::max(height, static_cast<int>(src.rows * s + 0.5))),
+  cv::resize(src, big,
+             cv::Size(std::max(width, static_cast<int>(src.cols * s + 0.5)),
+                      std::max(height, static_cast<int>(src.rows * s + 0.5))),
              0, 0, cv::INTER_CUBIC);
   cv::Mat out = big(cv::Rect((big.cols - width) / 2, (big.rows - height) / 2, width, height)).clone();
   if (noise > 0) {

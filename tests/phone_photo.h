@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
-#include <vector>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -18,7 +17,7 @@ namespace facekit::testing {
 struct PhonePhoto {
   std::vector<uint8_t> jpeg;
   int width = 0, height = 0;
-  double scale = 1;              ///< original photo pixels -> phone photo pixels
+  double scale = 1;                ///< original photo pixels -> phone photo pixels
   int offset_x = 0, offset_y = 0;  ///< where the scaled photo's top-left corner is
 
   /// A face found on the original photo, where it is in the phone photo.
@@ -72,7 +71,8 @@ inline double BoxIou(const FaceBox& a, const FaceBox& b) {
 inline double LandmarkDistance(const FaceBox& a, const FaceBox& b) {
   double d = 0;
   for (size_t i = 0; i < a.landmarks.size(); ++i) {
-    d = std::max(d, std::hypot(double{a.landmarks[i].x} - b.landmarks[i].x, double{a.landmarks[i].y} - b.landmarks[i].y));
+    d = std::max(d,
+                 std::hypot(double{a.landmarks[i].x} - b.landmarks[i].x, double{a.landmarks[i].y} - b.landmarks[i].y));
   }
   return d;
 }

@@ -28,7 +28,8 @@ const Phone& PhonePhoto() {
     p.photo = testing::MakePhonePhoto("obama-720p.jpg", 4352, 2903);
     auto small = testing::SharedEngine().Detect(testing::MustLoad(testing::Photo("obama-720p.jpg")));
     EXPECT_TRUE(small.ok() && !small->empty());
-    if (small.ok() && !small->empty()) p.face = p.photo.FromOriginal((*small)[static_cast<size_t>(LargestFace(*small))]);
+    if (small.ok() && !small->empty())
+      p.face = p.photo.FromOriginal((*small)[static_cast<size_t>(LargestFace(*small))]);
     return p;
   }();
   return phone;
@@ -81,8 +82,10 @@ TEST_F(LargeImageServerTest, GrpcAndRestAcceptPhonePhotosAndAnswerInOriginalPixe
   EXPECT_EQ(faces.image_height(), 2903);
   ASSERT_GE(faces.faces_size(), 1);
   const auto& rect = faces.faces(0).rect();
-  const FaceBox grpc_box{.x = static_cast<float>(rect.x()), .y = static_cast<float>(rect.y()),
-                         .width = static_cast<float>(rect.width()), .height = static_cast<float>(rect.height())};
+  const FaceBox grpc_box{.x = static_cast<float>(rect.x()),
+                         .y = static_cast<float>(rect.y()),
+                         .width = static_cast<float>(rect.width()),
+                         .height = static_cast<float>(rect.height())};
   EXPECT_GT(testing::BoxIou(grpc_box, phone.face), 0.85);
 
   json body = {{"image", Base64Encode(phone.photo.jpeg)}};
@@ -169,8 +172,8 @@ TEST_F(RelaxedCloudServerTest, CloudEndpointAcceptsPhonePhotosWhenRelaxed) {
 TEST(ServeImageFlags, PixelBudgetAndCloudLimitsReachTheEndpoints) {
   testing::TempDir dir;
   const std::string data = dir.file("data");
-  auto [rc, key_json] = testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " keys create --data " + data +
-                                            " --role admin --json");
+  auto [rc, key_json] =
+      testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " keys create --data " + data + " --role admin --json");
   ASSERT_EQ(rc, 0) << key_json;
   const json key = json::parse(key_json, nullptr, false);
   ASSERT_TRUE(key.contains("secret_id")) << key_json;
@@ -180,7 +183,8 @@ TEST(ServeImageFlags, PixelBudgetAndCloudLimitsReachTheEndpoints) {
     std::vector<std::string> flags;
     std::string rest_code, cloud_code;  // empty = answered
   };
-  for (const Run& run : {Run{{"--max-image-pixels", "10000000"}, "FailedOperation.ImageResolutionExceed",
+  for (const Run& run : {Run{{"--max-image-pixels", "10000000"},
+                             "FailedOperation.ImageResolutionExceed",
                              "FailedOperation.ImageResolutionExceed"},
                          Run{{"--cloud-image-limits", "relaxed", "--working-size", "1280"}, "", ""}}) {
     testing::ChildProcess server = testing::SpawnServe(data, run.flags);
@@ -193,8 +197,8 @@ TEST(ServeImageFlags, PixelBudgetAndCloudLimitsReachTheEndpoints) {
                          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                          "\r\nConnection: close\r\n\r\n" + body);
     const testing::HttpAnswer cloud = testing::HttpExchange(
-        port_number, testing::SignedCloudHttp("127.0.0.1:" + port, "DetectFace", {{"Image", Base64Encode(jpeg)}}, id,
-                                              secret));
+        port_number,
+        testing::SignedCloudHttp("127.0.0.1:" + port, "DetectFace", {{"Image", Base64Encode(jpeg)}}, id, secret));
     if (run.rest_code.empty()) {
       EXPECT_EQ(rest.status, 200) << rest.body;
       EXPECT_EQ(rest.Json()["image_width"], 4352) << rest.body;
