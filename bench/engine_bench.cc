@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 
 #include "facekit/engine.h"
 #include "facekit/image.h"
+#include "bench_util.h"
 
 namespace {
 
@@ -31,31 +31,6 @@ double Quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-}
-
-// "model name (family F model M, N cpus, AVX-512|AVX2|SSE)" from
-// /proc/cpuinfo, so that every figure says which processor produced it
-// (the same workplace has handed out machines 3x apart in speed).
-std::string CpuDescription() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line, name = "unknown cpu", family = "?", model = "?", flags;
-  int cpus = 0;
-  auto value = [](const std::string& l) {
-    size_t colon = l.find(':');
-    return colon == std::string::npos ? std::string() : l.substr(std::min(l.size(), colon + 2));
-  };
-  while (std::getline(in, line)) {
-    if (line.rfind("processor", 0) == 0) ++cpus;
-    if (cpus > 1) continue;  // the first processor's fields describe them all
-    if (line.rfind("model name", 0) == 0) name = value(line);
-    else if (line.rfind("cpu family", 0) == 0) family = value(line);
-    else if (line.rfind("model\t", 0) == 0) model = value(line);
-    else if (line.rfind("flags", 0) == 0) flags = " " + value(line) + " ";
-  }
-  const char* simd = flags.find(" avx512f ") != std::string::npos ? "AVX-512"
-                     : flags.find(" avx2 ") != std::string::npos  ? "AVX2"
-                                                                  : "SSE";
-  return name + " (family " + family + " model " + model + ", " + std::to_string(cpus) + " cpus, " + simd + ")";
 }
 
 }  // namespace
@@ -78,7 +53,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "One JSON object per configuration");
   CLI11_PARSE(app, argc, argv);
 
-  const std::string cpu = CpuDescription();
+  const std::string cpu = facekit::bench::CpuDescription();
   if (!json) {
     std::printf("%s\n", cpu.c_str());
     std::printf("%-28s %7s %8s %8s %8s %8s %10s %10s\n", "image", "threads", "decode", "detect", "align", "embed",

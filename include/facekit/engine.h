@@ -14,6 +14,11 @@
 //   All constants that belong to a model (thresholds, normalisation, the
 //   alignment template) come from the manifest.
 //
+//   Face coordinates (FaceBox, landmarks, sizes) are in the pixels of the
+//   original image, also when the decoder reduced a large photo to its
+//   working resolution (Image::source_width): Detect maps its results up,
+//   Align, Quality and Liveness map the box they are given down.
+//
 // THREAD SAFETY
 //   All methods are const and may be called from several threads; each
 //   network runs one request at a time (internal mutex), so threads contend
@@ -37,7 +42,8 @@ struct Point2f {
   float y = 0.f;
 };
 
-/// One detected face in the coordinates of the image given to Detect.
+/// One detected face in the coordinates of the original image (Image::
+/// original_width() x original_height()), whatever raster Detect ran on.
 struct FaceBox {
   float x = 0.f, y = 0.f, width = 0.f, height = 0.f;  ///< may extend past the image edges
   float score = 0.f;                                  ///< detector confidence in [0,1]
@@ -60,7 +66,7 @@ struct DetectOptions {
   int min_face_size = 0;
   /// Keep at most this many faces (largest first); 0 = all.
   int max_faces = 0;
-  /// Images whose long side exceeds this are downscaled for detection
+  /// Rasters whose long side exceeds this are downscaled for detection
   /// (results are mapped back). 0 = manifest default.
   int max_detect_side = 0;
 };
@@ -172,6 +178,11 @@ class FaceEngine {
   explicit FaceEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// `face`, in original image pixels, in the pixels of `image`'s raster; and
+/// back. Both are the identity unless the decoder reduced the image.
+FaceBox FaceInRaster(const Image& image, const FaceBox& face);
+FaceBox FaceInOriginal(const Image& image, const FaceBox& face);
 
 /// The largest face (by area), or -1 for an empty list.
 int LargestFace(std::span<const FaceBox> faces);

@@ -29,7 +29,7 @@ enum class StatusCode {
   kImageCorrupt,           ///< the bytes claim a known format but cannot be decoded
   kImageUnsupportedFormat, ///< a recognised but unsupported format (GIF, TIFF...) or unknown bytes
   kImageTooSmall,          ///< short side below the configured minimum
-  kImageTooLarge,          ///< long side above the configured maximum for its format
+  kImageTooLarge,          ///< more pixels than the pixel budget, or a long side above its format's limit
   kImageSizeExceeded,      ///< encoded size above the configured byte limit
   kNoFace,                 ///< no face was found where one is required
   kTooManyFaces,           ///< several faces where exactly one is required (liveness)

@@ -17,6 +17,13 @@ std::string ResolveModelsDir(const GlobalOptions& g) {
   return FACEKIT_DEFAULT_MODELS_DIR;
 }
 
+ImageLimits ImageLimitsOf(const GlobalOptions& g) {
+  ImageLimits limits;
+  limits.max_pixels = g.max_image_pixels;
+  limits.working_long_side = g.working_size;
+  return limits;
+}
+
 Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g) {
   EngineOptions o;
   o.models_dir = ResolveModelsDir(g);
@@ -74,7 +81,7 @@ void ProgressBar::Update(std::size_t done, std::size_t worked) {
 Result<PickedFace> PickFace(const FaceEngine& engine, const Image& image, const FaceChoice& choice,
                             const std::string& what, bool quiet) {
   FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
-  auto index = ChooseFace(faces, image.width, image.height, choice);
+  auto index = ChooseFace(faces, image.original_width(), image.original_height(), choice);
   if (!index.ok()) return Status(index.status().code(), what + ": " + index.status().message());
   PickedFace out{faces[static_cast<size_t>(*index)], *index, static_cast<int>(faces.size())};
   if (!quiet && faces.size() > 1) {

@@ -1,6 +1,7 @@
 // cli_common.h - shared plumbing of the facekit command-line tool.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,15 +10,21 @@
 
 #include "facekit/engine.h"
 #include "facekit/face_choice.h"
+#include "facekit/image.h"
 #include "facekit/status.h"
 
 namespace facekit::cli {
 
-/// Options every subcommand understands.
+/// Options every subcommand understands (before or after its name).
 struct GlobalOptions {
   std::string models_dir;
   int threads = 1;
+  std::int64_t max_image_pixels = kDefaultMaxImagePixels;  ///< the pixel budget of every image read
+  int working_size = kDefaultWorkingLongSide;              ///< long side images are decoded at (0 = full size)
 };
+
+/// The image limits --max-image-pixels and --working-size describe.
+ImageLimits ImageLimitsOf(const GlobalOptions& g);
 
 /// The models folder: --models, else $FACEKIT_MODELS, else the build's source tree.
 std::string ResolveModelsDir(const GlobalOptions& g);

@@ -22,7 +22,8 @@ using nlohmann::json;
 
 // Embeds every image of the people listed in an LFW people file (`name count`
 // lines after a header) that exists under DIR/name/.
-Result<eval::LabelledSet> EmbedPeople(const FaceEngine& engine, const std::string& dir, const std::string& people_file) {
+Result<eval::LabelledSet> EmbedPeople(const FaceEngine& engine, const std::string& dir, const std::string& people_file,
+                                      const ImageLimits& limits) {
   std::ifstream in(people_file);
   if (!in) return Status(StatusCode::kNotFound, "cannot open " + people_file);
   std::string line;
@@ -38,7 +39,7 @@ Result<eval::LabelledSet> EmbedPeople(const FaceEngine& engine, const std::strin
     const int person = static_cast<int>(set.names.size());
     set.names.push_back(name);
     for (const std::string& f : SortedFiles(folder.string())) {
-      auto image = LoadImageFile(f);
+      auto image = LoadImageFile(f, limits);
       if (!image.ok()) return image.status();
       bool detected = false;
       eval::FacePick pick;
@@ -114,11 +115,11 @@ void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run) {
       }
       auto engine = MakeEngine(g);
       if (!engine.ok()) return Fail(engine.status());
-      auto cal_set = EmbedPeople(**engine, o->images, o->people);
+      auto cal_set = EmbedPeople(**engine, o->images, o->people, ImageLimitsOf(g));
       if (!cal_set.ok()) return Fail(cal_set.status());
       eval::LabelledSet val_set;
       if (!o->validate.empty()) {
-        auto v = EmbedPeople(**engine, o->images, o->validate);
+        auto v = EmbedPeople(**engine, o->images, o->validate, ImageLimitsOf(g));
         if (!v.ok()) return Fail(v.status());
         val_set = std::move(*v);
       }

@@ -26,14 +26,15 @@ Status DrawFaces(const Image& image, const std::vector<FaceBox>& faces, const st
   cv::Mat m = AsMat(canvas);
   int thick = std::max(1, std::max(m.cols, m.rows) / 400);
   static const cv::Scalar kColours[5] = {{255, 0, 0}, {0, 0, 255}, {0, 255, 0}, {255, 0, 255}, {0, 255, 255}};
-  for (const FaceBox& f : faces) {
-    cv::rectangle(m, cv::Rect2f(f.x, f.y, f.width, f.height), cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
+  for (const FaceBox& face : faces) {
+    const FaceBox r = FaceInRaster(image, face);  // drawn on the decoded raster
+    cv::rectangle(m, cv::Rect2f(r.x, r.y, r.width, r.height), cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
     for (size_t i = 0; i < 5; ++i) {
-      cv::circle(m, cv::Point2f(f.landmarks[i].x, f.landmarks[i].y), thick * 2 + 1, kColours[i], cv::FILLED, cv::LINE_AA);
+      cv::circle(m, cv::Point2f(r.landmarks[i].x, r.landmarks[i].y), thick * 2 + 1, kColours[i], cv::FILLED, cv::LINE_AA);
     }
     char label[16];
-    std::snprintf(label, sizeof(label), "%.2f", static_cast<double>(f.score));
-    cv::putText(m, label, cv::Point2f(f.x, std::max(12.f, f.y - 4.f)), cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick,
+    std::snprintf(label, sizeof(label), "%.2f", static_cast<double>(r.score));
+    cv::putText(m, label, cv::Point2f(r.x, std::max(12.f, r.y - 4.f)), cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick,
                 cv::Scalar(0, 255, 0), thick, cv::LINE_AA);
   }
   return SaveImageFile(canvas, path);
@@ -64,7 +65,7 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
     *run = [&g, o] {
       auto engine = MakeEngine(g);
       if (!engine.ok()) return Fail(engine.status());
-      auto image = LoadImageFile(o->image);
+      auto image = LoadImageFile(o->image, ImageLimitsOf(g));
       if (!image.ok()) return Fail(image.status());
       DetectOptions d;
       d.min_face_size = o->min_face;
@@ -84,7 +85,8 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
         }
       }
       if (o->json) {
-        json out{{"width", image->width}, {"height", image->height}, {"faces", json::array()}};
+        // The original image's size: face coordinates are in its pixels.
+        json out{{"width", image->original_width()}, {"height", image->original_height()}, {"faces", json::array()}};
         for (size_t i = 0; i < faces->size(); ++i) {
           json fj = FaceJson((*faces)[i]);
           if (o->quality) {
@@ -97,7 +99,8 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
         }
         std::cout << out.dump() << "\n";
       } else {
-        std::printf("%s: %dx%d, %zu face(s)\n", o->image.c_str(), image->width, image->height, faces->size());
+        std::printf("%s: %dx%d, %zu face(s)\n", o->image.c_str(), image->original_width(), image->original_height(),
+                    faces->size());
         for (size_t i = 0; i < faces->size(); ++i) {
           const FaceBox& f = (*faces)[i];
           std::printf("  box x=%.1f y=%.1f w=%.1f h=%.1f score=%.3f\n", static_cast<double>(f.x), static_cast<double>(f.y),
@@ -150,7 +153,7 @@ void RegisterCompare(CLI::App& app, const GlobalOptions& g, Action* run) {
       PickedFace picked[2];
       const std::string* paths[2] = {&o->a, &o->b};
       for (int i = 0; i < 2; ++i) {
-        auto image = LoadImageFile(*paths[i]);
+        auto image = LoadImageFile(*paths[i], ImageLimitsOf(g));
         if (!image.ok()) return Fail(image.status());
         auto face = PickFace(**engine, *image, choices[i], *paths[i]);
         if (!face.ok()) return Fail(face.status());
@@ -201,7 +204,7 @@ void RegisterEmbed(CLI::App& app, const GlobalOptions& g, Action* run) {
     *run = [&g, o] {
       auto engine = MakeEngine(g);
       if (!engine.ok()) return Fail(engine.status());
-      auto image = LoadImageFile(o->image);
+      auto image = LoadImageFile(o->image, ImageLimitsOf(g));
       if (!image.ok()) return Fail(image.status());
       auto face = PickFace(**engine, *image, o->face, o->image);
       if (!face.ok()) return Fail(face.status());

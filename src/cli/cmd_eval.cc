@@ -34,7 +34,8 @@ struct EmbeddedImage {
 
 class EmbeddingCache {
  public:
-  EmbeddingCache(const FaceEngine& engine, std::string dir, bool flip) : engine_(engine), dir_(std::move(dir)), flip_(flip) {}
+  EmbeddingCache(const FaceEngine& engine, std::string dir, bool flip, ImageLimits limits)
+      : engine_(engine), dir_(std::move(dir)), flip_(flip), limits_(limits) {}
 
   const EmbeddedImage& Get(const std::string& name, int n) {
     std::string path = eval::LfwImagePath(dir_, name, n);
@@ -42,7 +43,7 @@ class EmbeddingCache {
     if (it != cache_.end()) return it->second;
     EmbeddedImage& e = cache_[path];
     double t0 = NowMs();
-    auto image = LoadImageFile(path);
+    auto image = LoadImageFile(path, limits_);
     if (!image.ok()) {
       e.error = image.status();
       return e;
@@ -68,6 +69,7 @@ class EmbeddingCache {
   const FaceEngine& engine_;
   std::string dir_;
   bool flip_;
+  ImageLimits limits_;
   std::map<std::string, EmbeddedImage> cache_;
   int no_face_ = 0;
   double total_ms_ = 0;
@@ -115,7 +117,9 @@ Status DrawDetectionResult(const Image& image, const eval::AnnotatedImage& gt, c
                            const eval::ImageResult& r, const std::string& path) {
   Image canvas = image;
   cv::Mat m = AsMat(canvas);
-  auto rect = [](const eval::Box& b) { return cv::Rect2f(b.x, b.y, b.width, b.height); };
+  // Boxes are in original pixels; the raster may be a reduced decode.
+  const auto sx = static_cast<float>(image.scale_x()), sy = static_cast<float>(image.scale_y());
+  auto rect = [&](const eval::Box& b) { return cv::Rect2f(b.x / sx, b.y / sy, b.width / sx, b.height / sy); };
   for (size_t i = 0; i < gt.boxes.size(); ++i) {
     if (gt.boxes[i].ignore) {
       cv::rectangle(m, rect(gt.boxes[i]), cv::Scalar(160, 160, 160), 1);
@@ -162,7 +166,7 @@ void RegisterEvalDetect(CLI::App* ev, const GlobalOptions& g, Action* run) {
       std::vector<std::vector<eval::Box>> detections;
       std::vector<Image> images;
       for (const eval::AnnotatedImage& a : *gt) {
-        auto image = LoadImageFile((base / a.file).string());
+        auto image = LoadImageFile((base / a.file).string(), ImageLimitsOf(g));
         if (!image.ok()) return Fail(image.status());
         auto faces = (*engine)->Detect(*image, dopt);
         if (!faces.ok()) return Fail(faces.status());
@@ -230,7 +234,7 @@ CLI::App* RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run) {
       if (!engine.ok()) return Fail(engine.status());
       auto test = eval::LoadLfwPairs(o->pairs);
       if (!test.ok()) return Fail(test.status());
-      EmbeddingCache cache(**engine, o->images, o->flip);
+      EmbeddingCache cache(**engine, o->images, o->flip, ImageLimitsOf(g));
       std::vector<eval::ScoredPair> train;
       size_t train_skipped = 0, skipped = 0;
       if (!o->train_pairs.empty() && test->folds == 1 && o->threshold < -1.f) {

@@ -77,7 +77,7 @@ int RunIdentify(const GlobalOptions& g, const IdentifyOptions& o) {
   for (const auto& [name, files] : people) {
     for (std::size_t i = 0; i < files.size(); ++i) {
       ++done;
-      auto img = LoadImageFile(files[i]);
+      auto img = LoadImageFile(files[i], ImageLimitsOf(g));
       if (!img.ok()) {
         ++unreadable;
         continue;

@@ -19,8 +19,8 @@ using nlohmann::json;
 Result<FaceBox> TheFace(const FaceEngine& engine, const Image& image, bool whole_image) {
   if (whole_image) {
     FaceBox f;
-    f.width = static_cast<float>(image.width);
-    f.height = static_cast<float>(image.height);
+    f.width = static_cast<float>(image.original_width());
+    f.height = static_cast<float>(image.original_height());
     return f;
   }
   FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
@@ -52,7 +52,7 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
     *run = [&g, o] {
       auto engine = MakeEngine(g);
       if (!engine.ok()) return Fail(engine.status());
-      auto image = LoadImageFile(o->image);
+      auto image = LoadImageFile(o->image, ImageLimitsOf(g));
       if (!image.ok()) return Fail(image.status());
       auto face = TheFace(**engine, *image, o->whole);
       if (!face.ok()) return Fail(face.status());
@@ -89,7 +89,7 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
       std::map<std::string, int> skip_reasons;
       for (const auto& [dir, live] : {std::pair{e->live, true}, std::pair{e->spoof, false}}) {
         for (const std::string& p : SortedFiles(dir)) {
-          auto image = LoadImageFile(p);
+          auto image = LoadImageFile(p, ImageLimitsOf(g));
           auto face = image.ok() ? TheFace(**engine, *image, e->whole) : Result<FaceBox>(image.status());
           if (!face.ok()) {
             ++skipped;

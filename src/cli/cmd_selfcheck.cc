@@ -40,7 +40,7 @@ void RegisterSelfcheck(CLI::App& app, const GlobalOptions& g, Action* run) {
       size_t nfaces = 0;
       for (int i = 0; i < o->repeat; ++i) {
         double a = NowMs();
-        auto image = DecodeImage(*bytes);
+        auto image = DecodeImage(*bytes, ImageLimitsOf(g));
         if (!image.ok()) return Fail(image.status());
         double b = NowMs();
         DetectOptions dopt;

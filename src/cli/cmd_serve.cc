@@ -107,6 +107,7 @@ struct ServeOptions {
   bool no_loopback_bearer = false;
   double checkpoint_s = 300;
   float match_score = 0;
+  std::string cloud_image_limits = "cloud";
 };
 
 // Writes the gallery's index snapshots (of groups changed since the last
@@ -173,7 +174,10 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!lock.ok()) return Fail(lock.status());
   auto engine = MakeEngine(g);
   if (!engine.ok()) return Fail(engine.status());
+  // REST and gRPC: the pixel budget and working size (global options); the
+  // cloud endpoint checks its documented limits first unless relaxed.
   service::DataDirOptions data_options;
+  data_options.service.image_limits = ImageLimitsOf(g);
   data_options.service.verify_match_score = o.match_score;
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
@@ -188,6 +192,10 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   options.http.max_body_bytes = static_cast<std::size_t>(o.max_body_mb * 1024 * 1024);
   options.cloud.default_rate_limit = o.rate_limit;
   options.cloud.default_language = o.language;
+  if (o.cloud_image_limits == "relaxed") {
+    options.cloud.max_image_base64_bytes = 0;  // the body limit (--max-body-mb) still holds
+    options.cloud.image_limits.reset();
+  }
   options.enable_grpc = !o.no_grpc;
   options.grpc.bearer_from_loopback = !o.no_loopback_bearer;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
@@ -274,6 +282,12 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
   cmd->add_option("--allow-url-cidr", o->allow_url_cidrs,
                   "Private/loopback networks that Url image inputs may reach (e.g. 10.0.0.0/8); default none");
   cmd->add_flag("--no-url", o->no_url, "Refuse Url image inputs altogether");
+  cmd->add_option("--cloud-image-limits", o->cloud_image_limits,
+                  "cloud: POST / keeps the cloud API's documented image limits (base64 <= 5 MB, JPEG long side <= "
+                  "4000, others <= 2000); relaxed: only the pixel budget (--max-image-pixels) and the body limit, "
+                  "as for REST and gRPC")
+      ->default_val(o->cloud_image_limits)
+      ->check(CLI::IsMember({"cloud", "relaxed"}));
   cmd->add_flag("--no-grpc", o->no_grpc, "Serve neither gRPC nor REST (/v1/...), only the cloud API and health");
   cmd->add_option("--grace", o->grace_s, "Seconds in-flight requests get to finish on SIGTERM")->default_val(10);
   cmd->add_option("--checkpoint-interval", o->checkpoint_s,

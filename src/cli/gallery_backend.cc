@@ -295,6 +295,7 @@ Result<std::unique_ptr<GalleryBackend>> OpenBackend(const GlobalOptions& g, cons
   FACEKIT_ASSIGN_OR_RETURN(*engine, MakeEngine(g));
   service::DataDirOptions options;
   options.read_only = !o.writes;
+  options.service.image_limits = ImageLimitsOf(g);
   FACEKIT_ASSIGN_OR_RETURN(auto svc, service::OpenFaceService(o.data, **engine, options));
   return std::unique_ptr<GalleryBackend>(new LocalBackend(std::move(lock), std::move(svc), o.data));
 }

@@ -10,6 +10,17 @@ int main(int argc, char** argv) {
   GlobalOptions g;
   app.add_option("--models", g.models_dir, "Models folder (manifest.json + files/); default $FACEKIT_MODELS or the source tree's models/");
   app.add_option("--threads", g.threads, "Inference threads (0 = all cores)")->default_val(1)->check(CLI::Range(0, 256));
+  app.add_option("--max-image-pixels", g.max_image_pixels,
+                 "Pixel budget: images with more pixels (width x height) are refused with ImageTooLarge (0 = none)")
+      ->default_val(g.max_image_pixels)
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--working-size", g.working_size,
+                 "Long side above which images are decoded at reduced scale (JPEG: libjpeg 1/2, 1/4, 1/8; others: "
+                 "resized); face coordinates stay in original pixels (0 = always full size)")
+      ->default_val(g.working_size)
+      ->check(CLI::NonNegativeNumber);
+  // Global options may also follow the subcommand (`facekit serve --max-image-pixels N`).
+  app.fallthrough();
   app.set_version_flag("--version", FACEKIT_VERSION);
   Action run;
   RegisterDetect(app, g, &run);

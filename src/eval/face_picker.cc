@@ -23,14 +23,16 @@ FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
 Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
                                    bool* detected, FacePick* pick) {
   FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
-  int idx = CentralFace(faces, image.width, image.height);
+  // Face boxes are in original pixels (the raster may be a reduced decode).
+  const int w = image.original_width(), h = image.original_height();
+  int idx = CentralFace(faces, w, h);
   *detected = idx >= 0;
   if (pick != nullptr) {
     pick->faces = static_cast<int>(faces.size());
-    pick->covers_centre = idx >= 0 && CoversCentre(faces[static_cast<size_t>(idx)], image.width, image.height);
+    pick->covers_centre = idx >= 0 && CoversCentre(faces[static_cast<size_t>(idx)], w, h);
   }
   FaceBox face = idx >= 0 ? faces[static_cast<size_t>(idx)]
-                          : CentredFallbackFace(image.width, image.height, kFallbackFaceFraction, engine.alignment_template());
+                          : CentredFallbackFace(w, h, kFallbackFaceFraction, engine.alignment_template());
   FACEKIT_ASSIGN_OR_RETURN(Image chip, engine.Align(image, face));
   FACEKIT_ASSIGN_OR_RETURN(std::vector<Embedding> e, engine.Embed(std::span<const Image>(&chip, 1), options));
   return std::move(e[0]);

@@ -49,9 +49,19 @@ Result<std::vector<FaceBox>> FaceEngine::Detect(const Image& image, const Detect
   if (image.empty() || image.bgr.size() != static_cast<size_t>(image.width) * static_cast<size_t>(image.height) * 3) {
     return Status(StatusCode::kInvalidArgument, "image is empty or its pixel buffer does not match its size");
   }
+  if (options.min_face_size < 0) return Status(StatusCode::kInvalidArgument, "detect options must not be negative");
+  // The minimum face size is in original pixels; the detector sees the raster.
+  DetectOptions raster = options;
+  const double scale = std::max(image.scale_x(), image.scale_y());
+  if (scale != 1.0) {
+    const int min_face = options.min_face_size > 0 ? options.min_face_size : impl_->manifest.detector.min_face_size;
+    raster.min_face_size = std::max(1, static_cast<int>(std::lround(min_face / scale)));
+  }
   cv::Mat rgb;
   cv::cvtColor(AsMat(image), rgb, cv::COLOR_BGR2RGB);
-  return impl_->detector->Detect(rgb, options, stats);
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, impl_->detector->Detect(rgb, raster, stats));
+  for (FaceBox& f : faces) f = FaceInOriginal(image, f);
+  return faces;
 }
 
 Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {
@@ -60,7 +70,8 @@ Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) return Status(StatusCode::kInvalidArgument, "landmarks are not finite");
   }
   int size = impl_->embedder->input_size();
-  cv::Mat chip = face::AlignFace(AsMat(image), face.landmarks, impl_->embedder->info().alignment_template, size);
+  cv::Mat chip = face::AlignFace(AsMat(image), FaceInRaster(image, face).landmarks,
+                                 impl_->embedder->info().alignment_template, size);
   return ImageFromMat(chip);
 }
 
@@ -69,14 +80,14 @@ Result<LivenessResult> FaceEngine::Liveness(const Image& image, const FaceBox& f
   if (image.empty()) return Status(StatusCode::kInvalidArgument, "image is empty");
   cv::Mat rgb;
   cv::cvtColor(AsMat(image), rgb, cv::COLOR_BGR2RGB);
-  return impl_->liveness->Check(rgb, face);
+  return impl_->liveness->Check(rgb, FaceInRaster(image, face));
 }
 
 Result<FaceQuality> FaceEngine::Quality(const Image& image, const FaceBox& face) const {
   FACEKIT_ASSIGN_OR_RETURN(Image chip, Align(image, face));
   FaceQuality q;
   face::ChipMeasures(AsMat(chip), &q.sharpness, &q.brightness);
-  q.size = std::min(face.width, face.height);
+  q.size = std::min(face.width, face.height);  // original pixels
   face::Pose pose = face::EstimatePose(face.landmarks);
   q.yaw = pose.yaw;
   q.pitch = pose.pitch;
@@ -177,6 +188,31 @@ std::vector<std::string> FaceEngine::model_descriptions() const {
   std::vector<std::string> out;
   for (const auto& m : impl_->manifest.models) out.push_back(m.name + " " + m.version + " (" + m.file + ")");
   return out;
+}
+
+namespace {
+
+FaceBox ScaleFace(const FaceBox& f, double sx, double sy) {
+  if (sx == 1.0 && sy == 1.0) return f;
+  FaceBox out = f;
+  out.x = static_cast<float>(f.x * sx);
+  out.y = static_cast<float>(f.y * sy);
+  out.width = static_cast<float>(f.width * sx);
+  out.height = static_cast<float>(f.height * sy);
+  for (size_t i = 0; i < f.landmarks.size(); ++i) {
+    out.landmarks[i] = {static_cast<float>(f.landmarks[i].x * sx), static_cast<float>(f.landmarks[i].y * sy)};
+  }
+  return out;
+}
+
+}  // namespace
+
+FaceBox FaceInRaster(const Image& image, const FaceBox& face) {
+  return ScaleFace(face, 1.0 / image.scale_x(), 1.0 / image.scale_y());
+}
+
+FaceBox FaceInOriginal(const Image& image, const FaceBox& face) {
+  return ScaleFace(face, image.scale_x(), image.scale_y());
 }
 
 int LargestFace(std::span<const FaceBox> faces) {

@@ -12,8 +12,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "common/base64.h"
 #include "server/cloud_messages.h"
+#include "server/cloud_params.h"
 #include "server/tc3_signature.h"
 
 namespace facekit::server {
@@ -40,90 +40,6 @@ std::string NewUuid() {
 namespace {
 
 ApiError Err(std::string code, std::string message) { return ApiError{std::move(code), std::move(message)}; }
-
-// ---------------------------------------------------------------- parameters
-
-// Typed access to the request body's parameters. The first problem found is
-// kept (MissingParameter / InvalidParameter) and every later read is a no-op.
-class Params {
- public:
-  explicit Params(const json& body) : body_(body) {}
-
-  const std::optional<ApiError>& error() const { return error_; }
-
-  bool Has(const char* name) const { return body_.contains(name) && !body_[name].is_null(); }
-
-  std::string Str(const char* name, bool required = false) {
-    const json* v = Get(name, required);
-    if (!v) return {};
-    if (!v->is_string()) return Fail(name, "a string"), std::string();
-    return v->get<std::string>();
-  }
-  std::optional<std::string> OptStr(const char* name) {
-    if (!Has(name)) return std::nullopt;
-    return Str(name);
-  }
-  std::int64_t Int(const char* name, std::int64_t fallback, bool required = false) {
-    const json* v = Get(name, required);
-    if (!v) return fallback;
-    if (!v->is_number_integer()) return Fail(name, "an integer"), fallback;
-    return v->get<std::int64_t>();
-  }
-  std::optional<std::int64_t> OptInt(const char* name) {
-    if (!Has(name)) return std::nullopt;
-    return Int(name, 0);
-  }
-  double Num(const char* name, double fallback) {
-    const json* v = Get(name, false);
-    if (!v) return fallback;
-    if (!v->is_number()) return Fail(name, "a number"), fallback;
-    return v->get<double>();
-  }
-  std::vector<std::string> StrList(const char* name, bool required = false) {
-    const json* v = Get(name, required);
-    std::vector<std::string> out;
-    if (!v) return out;
-    if (!v->is_array()) return Fail(name, "an array of strings"), out;
-    for (const auto& e : *v) {
-      if (!e.is_string()) return Fail(name, "an array of strings"), std::vector<std::string>();
-      out.push_back(e.get<std::string>());
-    }
-    return out;
-  }
-  // An array of objects, each with an integer field and a string field.
-  std::vector<std::pair<std::int64_t, std::string>> Pairs(const char* name, const char* index_field,
-                                                          const char* text_field, bool required = false) {
-    const json* v = Get(name, required);
-    std::vector<std::pair<std::int64_t, std::string>> out;
-    if (!v) return out;
-    const std::string shape = std::string("an array of {") + index_field + ", " + text_field + "}";
-    if (!v->is_array()) return Fail(name, shape.c_str()), out;
-    for (const auto& e : *v) {
-      if (!e.is_object() || !e.contains(index_field) || !e[index_field].is_number_integer() ||
-          !e.contains(text_field) || !e[text_field].is_string()) {
-        return Fail(name, shape.c_str()), decltype(out)();
-      }
-      out.emplace_back(e[index_field].get<std::int64_t>(), e[text_field].get<std::string>());
-    }
-    return out;
-  }
-
- private:
-  const json* Get(const char* name, bool required) {
-    if (error_) return nullptr;
-    if (!Has(name)) {
-      if (required) error_ = Err("MissingParameter", std::string("the parameter ") + name + " is required");
-      return nullptr;
-    }
-    return &body_[name];
-  }
-  void Fail(const char* name, const char* what) {
-    if (!error_) error_ = Err("InvalidParameter", std::string("the parameter ") + name + " must be " + what);
-  }
-
-  const json& body_;
-  std::optional<ApiError> error_;
-};
 
 // ---------------------------------------------------------------- responses
 
@@ -177,7 +93,7 @@ struct CloudApi::Impl {
   struct Call {
     Impl& api;
     const ApiKey& key;
-    Params params;
+    CloudParams params;
     std::string_view action;
     KeyScope scope{key, api.service};
 
@@ -209,29 +125,23 @@ struct CloudApi::Impl {
     if (!options.request_id) options.request_id = NewUuid;
   }
 
+  // An image given as base64 text, within the cloud API's limits.
   ApiResult<std::vector<std::uint8_t>> DecodeBase64(std::string_view text, const char* field) const {
-    // The cloud API's FAQ: the most common mistake is leaving the data URL header on.
-    if (text.starts_with("data:")) {
-      const auto comma = text.find(',');
-      if (comma == std::string_view::npos || text.substr(0, comma).find(";base64") == std::string_view::npos) {
-        return Err("FailedOperation.ImageDecodeFailed",
-                   std::string(field) + " starts like a data URL but has no ';base64,' header");
-      }
-      text.remove_prefix(comma + 1);
-    }
-    if (text.size() > options.max_image_base64_bytes) {
-      return Err("FailedOperation.ImageSizeExceed", std::string(field) + " is " + std::to_string(text.size()) +
-                                                         " bytes of base64, more than the limit of " +
-                                                         std::to_string(options.max_image_base64_bytes));
-    }
-    auto bytes = Base64Decode(text);
-    if (!bytes) {
-      return Err("FailedOperation.ImageDecodeFailed", std::string(field) + " is not valid base64");
-    }
-    return std::move(*bytes);
+    auto bytes = DecodeBase64Image(text, field, options.max_image_base64_bytes);
+    if (!bytes.ok()) return bytes;
+    if (auto e = CheckLimits(bytes.value())) return *e;
+    return bytes;
   }
-
-  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const { return DownloadImage(fetch, url); }
+  // An image given by Url, within the cloud API's limits.
+  ApiResult<std::vector<std::uint8_t>> Download(const std::string& url) const {
+    auto bytes = DownloadImage(fetch, url);
+    if (!bytes.ok()) return bytes;
+    if (auto e = CheckLimits(bytes.value())) return *e;
+    return bytes;
+  }
+  std::optional<ApiError> CheckLimits(const std::vector<std::uint8_t>& image) const {
+    return options.image_limits ? CheckImageInput(image, *options.image_limits) : std::nullopt;
+  }
 
   HttpResponse Envelope(json response, const std::string& request_id) const {
     response["RequestId"] = request_id;
@@ -797,7 +707,7 @@ HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
       return finish(Err("UnknownParameter", "the parameter " + name + " is not a parameter of " + action));
     }
   }
-  Call call{*this, key, Params(body), action};
+  Call call{*this, key, CloudParams(body), action};
   return finish(spec->second.handler(call));
 }
 

@@ -8,7 +8,8 @@
 //   TC3-HMAC-SHA256 verification (every SDK variant), the key's role,
 //   action and group allow-lists, a per-key rate limit, parameter
 //   validation (types, unknown and missing parameters), image input (base64
-//   with or without a `data:` header, or Url), and the response / error
+//   with or without a `data:` header, or Url, within the cloud API's
+//   documented limits unless relaxed), and the response / error
 //   envelopes with a UUID RequestId. Errors are answered with HTTP 200, as the
 //   SDKs require, with messages in zh-CN or en-US per X-TC-Language.
 //
@@ -35,7 +36,13 @@ namespace facekit::server {
 
 struct CloudApiOptions {
   std::string version = "2020-03-03";
-  std::size_t max_image_base64_bytes = 5 * 1024 * 1024;  // the cloud API's documented 5 MB
+  // The cloud API's documented image limits, checked before the service sees
+  // an image: base64 <= 5 MB (0 = no limit but the body's), and the header's
+  // resolution (CloudImageLimits(): JPEG long side <= 4000, others <= 2000;
+  // nullopt = only the service's own limits, its pixel budget). `facekit
+  // serve --cloud-image-limits relaxed` lifts both.
+  std::size_t max_image_base64_bytes = 5 * 1024 * 1024;
+  std::optional<ImageLimits> image_limits = CloudImageLimits();
   std::int64_t max_clock_skew_s = 300;
   bool reject_signatures_of_other_actions = true;
   double default_rate_limit = 100;  // requests per second per key (burst = one second's worth)

@@ -90,7 +90,7 @@ ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vec
   }
   std::vector<FaceBox> kept;
   if (choice != nullptr) {
-    auto chosen = ChooseFace(sized, decoded->width, decoded->height, *choice);
+    auto chosen = ChooseFace(sized, decoded->original_width(), decoded->original_height(), *choice);
     if (!chosen.ok()) {
       return Err(chosen.status().code() == StatusCode::kTooManyFaces ? code::kFaceAmbiguous : code::kFaceIndexExceed,
                  chosen.status().message());

@@ -65,6 +65,9 @@ struct Rect {
 struct ServiceOptions {
   // Model version the cloud API reports; FaceKit's scores follow its 3.0 semantics.
   std::string face_model_version = "3.0";
+  // Every image is decoded with these: the pixel budget and the working
+  // resolution (face rects are in original pixels regardless). The cloud
+  // endpoint checks the cloud API's own limits before calling the service.
   ImageLimits image_limits;
   std::size_t max_groups = 100000;
   std::size_t max_faces_per_person = 5;

@@ -184,8 +184,8 @@ ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r
   if (!boxes.ok()) return ImageError(boxes.status());
   if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
   DetectFaceResponse out;
-  out.image_width = decoded->width;
-  out.image_height = decoded->height;
+  out.image_width = decoded->original_width();  // face rects are in original pixels too
+  out.image_height = decoded->original_height();
   out.face_model_version = options_.face_model_version;
   std::vector<FaceBox> kept;
   for (const FaceBox& b : *boxes) {

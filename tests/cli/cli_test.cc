@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "phone_photo.h"
 #include "test_util.h"
 
 namespace facekit {
@@ -197,6 +198,52 @@ TEST_F(CliTest, EnrolRefusesAmbiguousPhotosAppliesTheFaceLimitFirstAndSumsUp) {
   EXPECT_NE(r.err.find("9 images in "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("0 enrolled, 7 already enrolled, 2 over the 5-face limit, 0 failed"), std::string::npos)
       << r.err;
+}
+
+// The phone photos: 4352x2903 and 3061x4600 JPEGs (built from shared
+// photos) were refused with ImageTooLarge; detect now answers in their
+// original coordinates, also when --working-size (given after the
+// subcommand) makes the decoder read them at 1/2 scale, and the pixel budget
+// refuses them with a message saying how to raise it.
+TEST_F(CliTest, DetectCompareEmbedAcceptPhonePhotosInOriginalCoordinates) {
+  struct Case {
+    const char* photo;
+    int width, height;
+  };
+  for (const Case& c : {Case{"obama-720p.jpg", 4352, 2903}, Case{"obama.jpg", 3061, 4600}}) {
+    const testing::PhonePhoto phone = testing::MakePhonePhoto(c.photo, c.width, c.height);
+    const std::string path = Write("phone.jpg", std::string(phone.jpeg.begin(), phone.jpeg.end()));
+    auto small = testing::SharedEngine().Detect(testing::MustLoad(testing::Photo(c.photo)));
+    ASSERT_TRUE(small.ok() && !small->empty());
+    const FaceBox want = phone.FromOriginal((*small)[static_cast<size_t>(LargestFace(*small))]);
+    for (const std::string options : {"", " --working-size 1280"}) {
+      CliRun r = Facekit("detect " + path + " --json" + options);
+      ASSERT_EQ(r.status, 0) << c.photo << options << ": " << r.err;
+      auto j = nlohmann::json::parse(r.out);
+      EXPECT_EQ(j["width"], c.width);
+      EXPECT_EQ(j["height"], c.height);
+      ASSERT_FALSE(j["faces"].empty());
+      const auto& f = j["faces"][0];  // largest first
+      FaceBox got;
+      got.x = f["x"].get<float>();
+      got.y = f["y"].get<float>();
+      got.width = f["width"].get<float>();
+      got.height = f["height"].get<float>();
+      for (size_t i = 0; i < 5; ++i) got.landmarks[i] = {f["landmarks"][i][0].get<float>(), f["landmarks"][i][1].get<float>()};
+      EXPECT_GT(testing::BoxIou(got, want), 0.85) << c.photo << options;
+      EXPECT_LT(testing::LandmarkDistance(got, want), 0.06 * want.width) << c.photo << options;
+    }
+    CliRun refused = Facekit("--max-image-pixels 10000000 detect " + path + " --json");
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.err.find("error ImageTooLarge"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("--max-image-pixels"), std::string::npos) << refused.err;
+    CliRun same = Facekit("compare " + path + " " + testing::Photo(c.photo) + " --json --working-size 1280");
+    ASSERT_EQ(same.status, 0) << same.err;
+    EXPECT_EQ(nlohmann::json::parse(same.out)["same_person"], true);
+    CliRun emb = Facekit("embed " + path + " --json --working-size 1280");
+    ASSERT_EQ(emb.status, 0) << emb.err;
+    EXPECT_NEAR(nlohmann::json::parse(emb.out)["face"]["x"].get<double>(), want.x, 0.1 * want.width);
+  }
 }
 
 TEST_F(CliTest, ModelsInspectPrintsTotals) {

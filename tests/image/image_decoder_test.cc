@@ -115,9 +115,14 @@ TEST(ImageDecoder, EachBadInputHasItsOwnCode) {
   EXPECT_EQ(CodeOf(Encode(Gradient(63, 200), ".png")), StatusCode::kImageTooSmall);
   EXPECT_EQ(CodeOf(Encode(Gradient(200, 63), ".jpg")), StatusCode::kImageTooSmall);
   EXPECT_EQ(CodeOf(Encode(Gradient(64, 64), ".png")), StatusCode::kOk);
-  EXPECT_EQ(CodeOf(Encode(Gradient(2001, 64), ".png")), StatusCode::kImageTooLarge);
-  EXPECT_EQ(CodeOf(Encode(Gradient(2001, 64), ".jpg")), StatusCode::kOk);
-  EXPECT_EQ(CodeOf(Encode(Gradient(4001, 64), ".jpg")), StatusCode::kImageTooLarge);
+  // The cloud API's long-side limits apply only when asked for.
+  EXPECT_EQ(CodeOf(Encode(Gradient(2001, 64), ".png")), StatusCode::kOk);
+  EXPECT_EQ(CodeOf(Encode(Gradient(4001, 64), ".jpg")), StatusCode::kOk);
+  const ImageLimits cloud = CloudImageLimits();
+  EXPECT_EQ(CodeOf(Encode(Gradient(2000, 64), ".png"), cloud), StatusCode::kOk);
+  EXPECT_EQ(CodeOf(Encode(Gradient(2001, 64), ".png"), cloud), StatusCode::kImageTooLarge);
+  EXPECT_EQ(CodeOf(Encode(Gradient(2001, 64), ".jpg"), cloud), StatusCode::kOk);
+  EXPECT_EQ(CodeOf(Encode(Gradient(4001, 64), ".jpg"), cloud), StatusCode::kImageTooLarge);
 
   ImageLimits tight;
   tight.max_bytes = 100;
@@ -128,33 +133,163 @@ TEST(ImageDecoder, EachBadInputHasItsOwnCode) {
   EXPECT_EQ(CodeOf(png, custom), StatusCode::kImageTooLarge);
 }
 
+// A PNG header claiming `width` x `height`, with no pixel data behind it.
+std::vector<uint8_t> PngHeaderOnly(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> png = Encode(Gradient(64, 64), ".png");
+  for (int k = 0; k < 4; ++k) {
+    png[16 + static_cast<size_t>(k)] = static_cast<uint8_t>(width >> (24 - 8 * k));
+    png[20 + static_cast<size_t>(k)] = static_cast<uint8_t>(height >> (24 - 8 * k));
+  }
+  return png;
+}
+
 TEST(ImageDecoder, HugeDimensionsAreRefusedFromTheHeaderAlone) {
   // A PNG header claiming 100000 x 100000 pixels, with no pixel data.
-  std::vector<uint8_t> png = Encode(Gradient(64, 64), ".png");
-  auto put32 = [&](size_t at, uint32_t v) {
-    for (int k = 0; k < 4; ++k) png[at + static_cast<size_t>(k)] = static_cast<uint8_t>(v >> (24 - 8 * k));
-  };
-  put32(16, 100000);
-  put32(20, 100000);
+  std::vector<uint8_t> png = PngHeaderOnly(100000, 100000);
   auto h = ReadImageHeader(png);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->width, 100000);
   EXPECT_EQ(CodeOf(png), StatusCode::kImageTooLarge);
 }
 
-TEST(ImageDecoder, JpegExifOrientationIsApplied) {
-  cv::Mat bgr(80, 120, CV_8UC3, cv::Scalar(0, 0, 0));
-  bgr(cv::Rect(0, 0, 20, 20)) = cv::Scalar(255, 255, 255);  // white top-left corner
-  std::vector<uint8_t> jpg = Encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95});
-  // APP1 Exif with Orientation = 6 (rotate 90 degrees clockwise to display).
+TEST(ImageDecoder, PixelBudgetIsCheckedFromTheHeaderAndNamesHowToRaiseIt) {
+  // 12000 x 9000 = 108 MP, over the default budget of 100 MP: refused
+  // without decoding (there is nothing to decode).
+  auto over = DecodeImage(PngHeaderOnly(12000, 9000));
+  ASSERT_EQ(over.status().code(), StatusCode::kImageTooLarge);
+  EXPECT_NE(over.status().message().find("12000x9000 (108.0 MP)"), std::string::npos) << over.status().message();
+  EXPECT_NE(over.status().message().find("pixel budget of 100000000 pixels (100.0 MP)"), std::string::npos);
+  EXPECT_NE(over.status().message().find("--max-image-pixels"), std::string::npos);
+  // Within a raised budget the header passes and decoding is tried.
+  ImageLimits raised;
+  raised.max_pixels = 200'000'000;
+  EXPECT_NE(CodeOf(PngHeaderOnly(12000, 9000), raised), StatusCode::kImageTooLarge);
+  // The budget is width x height, exactly.
+  ImageLimits budget;
+  budget.max_pixels = 120 * 90;
+  EXPECT_EQ(CodeOf(Encode(Gradient(120, 90), ".jpg"), budget), StatusCode::kOk);
+  budget.max_pixels = 120 * 90 - 1;
+  EXPECT_EQ(CodeOf(Encode(Gradient(120, 90), ".jpg"), budget), StatusCode::kImageTooLarge);
+  // A phone's 50 MP photo is within the default budget.
+  ImageHeader phone{ImageFormat::kJpeg, 8160, 6120};
+  EXPECT_TRUE(CheckImageSize(phone, ImageLimits{}).ok());
+  EXPECT_EQ(CheckImageSize(phone, CloudImageLimits()).code(), StatusCode::kImageTooLarge);
+}
+
+// A JPEG of `width` x `height`: mid-grey with a white square of side `side`
+// at (x, y), so that where it lands after decoding is measurable.
+std::vector<uint8_t> JpegWithSquare(int width, int height, int x, int y, int side) {
+  cv::Mat m(height, width, CV_8UC3, cv::Scalar(90, 90, 90));
+  m(cv::Rect(x, y, side, side)) = cv::Scalar(255, 255, 255);
+  return Encode(m, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90});
+}
+
+// The bounding box of the raster's pixels brighter than 200.
+cv::Rect BrightBox(const Image& img) {
+  cv::Mat m(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.bgr.data()));
+  cv::Mat grey, mask;
+  cv::cvtColor(m, grey, cv::COLOR_BGR2GRAY);
+  cv::threshold(grey, mask, 200, 255, cv::THRESH_BINARY);
+  return cv::boundingRect(mask);
+}
+
+TEST(ImageDecoder, PhonePhotoSizesAreDecodedAtTheWorkingResolution) {
+  // The two photo sizes: accepted (the cloud API's 4000 px limit
+  // refused them), decoded at full size under the default working size
+  // 2560 (a 1/2 decode would fall below it), and with a 1280 working size
+  // by libjpeg at 1/2 scale, reporting the original size and scale.
+  struct Case {
+    int width, height, square_x, square_y;
+    int reduced_width, reduced_height;  // at working size 1280: ceil(side / 2)
+  };
+  for (const Case& c : {Case{4352, 2903, 3000, 1200, 2176, 1452}, Case{3061, 4600, 800, 3500, 1531, 2300}}) {
+    const std::vector<uint8_t> jpg = JpegWithSquare(c.width, c.height, c.square_x, c.square_y, 400);
+    auto full = DecodeImage(jpg);
+    ASSERT_TRUE(full.ok()) << full.status().ToString();
+    EXPECT_EQ(full->width, c.width);
+    EXPECT_EQ(full->height, c.height);
+    EXPECT_EQ(full->source_width, 0);  // not reduced
+    EXPECT_EQ(full->scale_x(), 1.0);
+
+    ImageLimits limits;
+    limits.working_long_side = 1280;
+    auto reduced = DecodeImage(jpg, limits);
+    ASSERT_TRUE(reduced.ok()) << reduced.status().ToString();
+    EXPECT_EQ(reduced->width, c.reduced_width);
+    EXPECT_EQ(reduced->height, c.reduced_height);
+    EXPECT_EQ(reduced->original_width(), c.width);
+    EXPECT_EQ(reduced->original_height(), c.height);
+    EXPECT_NEAR(reduced->scale_x(), 2.0, 0.001);
+    EXPECT_NEAR(reduced->scale_y(), 2.0, 0.001);
+    // The square, mapped back with the scale, is where it was drawn.
+    const cv::Rect box = BrightBox(*reduced);
+    EXPECT_NEAR(box.x * reduced->scale_x(), c.square_x, 3);
+    EXPECT_NEAR(box.y * reduced->scale_y(), c.square_y, 3);
+    EXPECT_NEAR(box.width * reduced->scale_x(), 400, 6);
+  }
+}
+
+TEST(ImageDecoder, JpegReductionIsTheLargestThatKeepsTheWorkingSize) {
+  const std::vector<uint8_t> jpg = JpegWithSquare(8160, 6120, 4000, 3000, 800);  // a 50 MP phone photo's size
+  struct Case {
+    int working, width, height;
+  };
+  // Default 2560: 1/2 (4080); 1/4 would give 2040 < 2560.
+  for (const Case& c : {Case{2560, 4080, 3060}, Case{2040, 2040, 1530}, Case{2041, 4080, 3060}, Case{1000, 1020, 765},
+                        Case{0, 8160, 6120}}) {
+    ImageLimits limits;
+    limits.working_long_side = c.working;
+    auto img = DecodeImage(jpg, limits);
+    ASSERT_TRUE(img.ok()) << img.status().ToString();
+    EXPECT_EQ(img->width, c.width) << "working size " << c.working;
+    EXPECT_EQ(img->height, c.height) << "working size " << c.working;
+    EXPECT_EQ(img->original_width(), 8160);
+    EXPECT_EQ(img->original_height(), 6120);
+  }
+}
+
+TEST(ImageDecoder, OtherFormatsAboveTheWorkingSizeAreResized) {
+  cv::Mat m(1000, 3000, CV_8UC3, cv::Scalar(90, 90, 90));
+  m(cv::Rect(2400, 300, 300, 300)) = cv::Scalar(255, 255, 255);
+  ImageLimits limits;
+  limits.working_long_side = 1200;
+  for (const char* ext : {".png", ".bmp", ".webp"}) {
+    auto img = DecodeImage(Encode(m, ext), limits);
+    ASSERT_TRUE(img.ok()) << ext << " " << img.status().ToString();
+    EXPECT_EQ(img->width, 1200) << ext;
+    EXPECT_EQ(img->height, 400) << ext;
+    EXPECT_EQ(img->original_width(), 3000) << ext;
+    EXPECT_EQ(img->original_height(), 1000) << ext;
+    const cv::Rect box = BrightBox(*img);
+    EXPECT_NEAR(box.x * img->scale_x(), 2400, 3) << ext;
+    EXPECT_NEAR(box.y * img->scale_y(), 300, 3) << ext;
+  }
+  // At or under the working size nothing changes.
+  limits.working_long_side = 3000;
+  auto same = DecodeImage(Encode(m, ".png"), limits);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->width, 3000);
+  EXPECT_EQ(same->source_width, 0);
+}
+
+// `jpg` with an APP1 Exif segment saying Orientation = 6 (rotate 90 degrees
+// clockwise to display) after its SOI marker.
+std::vector<uint8_t> WithOrientation6(const std::vector<uint8_t>& jpg) {
   const uint8_t app1[] = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,  // marker, length 34, "Exif\0\0"
                           'I', 'I', 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,        // TIFF header, IFD at 8
                           0x01, 0x00,                                          // 1 entry
                           0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
                           0x00, 0x00, 0x00, 0x00};                             // next IFD: none
-  std::vector<uint8_t> rotated(jpg.begin(), jpg.begin() + 2);
-  rotated.insert(rotated.end(), std::begin(app1), std::end(app1));
+  std::vector<uint8_t> rotated(std::begin(app1), std::end(app1));
+  rotated.insert(rotated.begin(), {jpg[0], jpg[1]});  // SOI first
   rotated.insert(rotated.end(), jpg.begin() + 2, jpg.end());
+  return rotated;
+}
+
+TEST(ImageDecoder, JpegExifOrientationIsApplied) {
+  cv::Mat bgr(80, 120, CV_8UC3, cv::Scalar(0, 0, 0));
+  bgr(cv::Rect(0, 0, 20, 20)) = cv::Scalar(255, 255, 255);  // white top-left corner
+  std::vector<uint8_t> rotated = WithOrientation6(Encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95}));
   auto img = DecodeImage(rotated);
   ASSERT_TRUE(img.ok()) << img.status().ToString();
   EXPECT_EQ(img->width, 80);
@@ -162,6 +297,26 @@ TEST(ImageDecoder, JpegExifOrientationIsApplied) {
   // The white corner moves to the top-right.
   EXPECT_GT(img->bgr[3 * 75], 200);
   EXPECT_LT(img->bgr[0], 60);
+}
+
+TEST(ImageDecoder, JpegExifOrientationIsKeptByTheReducedDecode) {
+  // 4000 x 2400 stored, 2400 x 4000 displayed; a white square at the stored
+  // top-left lands at the displayed top-right.
+  cv::Mat bgr(2400, 4000, CV_8UC3, cv::Scalar(60, 60, 60));
+  bgr(cv::Rect(0, 0, 400, 400)) = cv::Scalar(255, 255, 255);
+  std::vector<uint8_t> rotated = WithOrientation6(Encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90}));
+  ImageLimits limits;
+  limits.working_long_side = 1000;  // 1/4: 1000 x 600 stored
+  auto img = DecodeImage(rotated, limits);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  EXPECT_EQ(img->width, 600);
+  EXPECT_EQ(img->height, 1000);
+  EXPECT_EQ(img->original_width(), 2400);
+  EXPECT_EQ(img->original_height(), 4000);
+  const cv::Rect box = BrightBox(*img);
+  EXPECT_NEAR(box.x * img->scale_x(), 2000, 8);
+  EXPECT_NEAR(box.y * img->scale_y(), 0, 8);
+  EXPECT_NEAR(box.width * img->scale_x(), 400, 8);
 }
 
 TEST(ImageDecoder, FileErrors) {

@@ -33,23 +33,48 @@ inline std::string PhotoBytes(const std::string& name) {
   return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
 }
 
+// A cloud API request to `authority` (`POST /`, TC3 signed like the Node SDK)
+// as raw HTTP/1.1.
+inline std::string SignedCloudHttp(const std::string& authority, const std::string& action,
+                                   const nlohmann::json& params, const std::string& key, const std::string& secret,
+                                   const std::string& language = {}) {
+  SignedRequest cloud;
+  cloud.action = action;
+  cloud.params = params;
+  cloud.secret_id = key;
+  cloud.secret_key = secret;
+  cloud.timestamp = NowSeconds();
+  cloud.host = authority;
+  cloud.service = "127";
+  cloud.language = language;
+  const server::HttpRequest r = cloud.Build();
+  std::string raw = r.method + " " + r.target + " HTTP/1.1\r\n";
+  for (const auto& [k, v] : r.headers) raw += k + ": " + v + "\r\n";
+  return raw + "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
+}
+
 // ---------------------------------------------------------------- the server
 
 class OnePortServerTest : public ::testing::Test {
  protected:
+  // Changes the options the service and server start with.
+  virtual void Configure(service::DataDirOptions* /*data*/, server::ServerOptions* /*server*/) {}
+
   void SetUp() override {
-    auto svc = service::OpenFaceService(dir_.path(), SharedEngine());
+    service::DataDirOptions data;
+    server::ServerOptions o;
+    o.http.port = 0;
+    o.cloud.default_rate_limit = 0;
+    // The rate buckets never refill: AKIDslow gets exactly one request.
+    o.cloud.steady_ms = [] { return std::int64_t{0}; };
+    Configure(&data, &o);
+    auto svc = service::OpenFaceService(dir_.path(), SharedEngine(), data);
     ASSERT_TRUE(svc.ok()) << svc.status().ToString();
     service_ = std::move(svc.value());
     keys_.Add("AKIDadmin", KeyRole::kAdmin);
     keys_.Add("AKIDreader", KeyRole::kReadOnly);
     keys_.Add("AKIDscoped", KeyRole::kReadWrite).groups = {"a"};
     keys_.Add("AKIDslow", KeyRole::kReadOnly).rate_limit = 1;
-    server::ServerOptions o;
-    o.http.port = 0;
-    o.cloud.default_rate_limit = 0;
-    // The rate buckets never refill: AKIDslow gets exactly one request.
-    o.cloud.steady_ms = [] { return std::int64_t{0}; };
     auto s = server::Server::Start(o, *service_, keys_, {});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s.value());
@@ -131,25 +156,19 @@ class OnePortServerTest : public ::testing::Test {
     return raw + "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   }
 
+  // A cloud API request (`POST /`, TC3 signed like the Node SDK) as raw HTTP/1.1.
+  std::string CloudSigned(const std::string& action, const nlohmann::json& params,
+                          const std::string& key = "AKIDadmin") const {
+    return SignedCloudHttp(authority_, action, params, key, "secret-of-" + key);
+  }
+
   HttpAnswer Http(const std::string& raw) const { return HttpExchange(server_->port(), raw); }
 
   // ---- the cloud endpoint (POST /) on the same port, signed as the Node SDK does
 
   HttpAnswer Cloud(const std::string& action, const nlohmann::json& params, const std::string& language = {},
                    const std::string& key = "AKIDadmin") const {
-    SignedRequest cloud;
-    cloud.action = action;
-    cloud.params = params;
-    cloud.secret_id = key;
-    cloud.secret_key = "secret-of-" + key;
-    cloud.timestamp = NowSeconds();
-    cloud.host = authority_;
-    cloud.service = "127";
-    cloud.language = language;
-    const server::HttpRequest r = cloud.Build();
-    std::string raw = r.method + " " + r.target + " HTTP/1.1\r\n";
-    for (const auto& [k, v] : r.headers) raw += k + ": " + v + "\r\n";
-    return Http(raw + "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body);
+    return Http(SignedCloudHttp(authority_, action, params, key, "secret-of-" + key, language));
   }
 
   TempDir dir_;

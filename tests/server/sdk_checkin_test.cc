@@ -33,7 +33,7 @@ void RunCheckin(const std::vector<std::string>& serve_args, const std::string& s
   const std::string data = dir.file("data");
   const std::string cli = FACEKIT_CLI_PATH;
 
-  auto [rc, key_json] = RunCommand(cli + " keys create --data " + data + " --role admin --json");
+  auto [rc, key_json] = testing::RunCommand(cli + " keys create --data " + data + " --role admin --json");
   ASSERT_EQ(rc, 0) << key_json;
   const auto key = nlohmann::json::parse(key_json, nullptr, false);
   ASSERT_TRUE(key.contains("secret_id") && key.contains("secret_key")) << key_json;
@@ -46,7 +46,7 @@ void RunCheckin(const std::vector<std::string>& serve_args, const std::string& s
                           " FACEKIT_SECRET_ID=" + key["secret_id"].get<std::string>() +
                           " FACEKIT_SECRET_KEY=" + key["secret_key"].get<std::string>() +
                           " PHOTOS=" + testing::DataDir() + "/faces/photos " + env_extra;
-  auto [node_rc, node_out] = RunCommand("cd " + sdk_dir + " && env " + env + " node checkin.js 2>&1");
+  auto [node_rc, node_out] = testing::RunCommand("cd " + sdk_dir + " && env " + env + " node checkin.js 2>&1");
   EXPECT_EQ(node_rc, 0) << node_out;
   EXPECT_NE(node_out.find("ok: SearchFaces finds the right person first"), std::string::npos) << node_out;
   EXPECT_NE(node_out.find("ok: a wrong key is refused with AuthFailure.SignatureFailure"), std::string::npos)
