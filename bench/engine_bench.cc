@@ -19,49 +19,11 @@
 
 #include "facekit/engine.h"
 #include "facekit/image.h"
-
-namespace {
-
-double NowMs() {
-  using namespace std::chrono;
-  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-}
-
-// "model name (family F model M, N cpus, AVX-512|AVX2|SSE)" from
-// /proc/cpuinfo, so that every figure says which processor produced it
-// (the same workplace has handed out machines 3x apart in speed).
-std::string CpuDescription() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line, name = "unknown cpu", family = "?", model = "?", flags;
-  int cpus = 0;
-  auto value = [](const std::string& l) {
-    size_t colon = l.find(':');
-    return colon == std::string::npos ? std::string() : l.substr(std::min(l.size(), colon + 2));
-  };
-  while (std::getline(in, line)) {
-    if (line.rfind("processor", 0) == 0) ++cpus;
-    if (cpus > 1) continue;  // the first processor's fields describe them all
-    if (line.rfind("model name", 0) == 0) name = value(line);
-    else if (line.rfind("cpu family", 0) == 0) family = value(line);
-    else if (line.rfind("model\t", 0) == 0) model = value(line);
-    else if (line.rfind("flags", 0) == 0) flags = " " + value(line) + " ";
-  }
-  const char* simd = flags.find(" avx512f ") != std::string::npos ? "AVX-512"
-                     : flags.find(" avx2 ") != std::string::npos  ? "AVX2"
-                                                                  : "SSE";
-  return name + " (family " + family + " model " + model + ", " + std::to_string(cpus) + " cpus, " + simd + ")";
-}
-
-}  // namespace
+#include "bench_util.h"
 
 int main(int argc, char** argv) {
   using namespace facekit;
+  using namespace facekit::bench;
   const std::string data = std::string(FACEKIT_SOURCE_DIR) + "/../shared/data";
   std::vector<std::string> images = {data + "/faces/photos/obama-720p.jpg", data + "/liveness/samples/image_T1.jpg"};
   std::vector<int> threads = {1, 2};
