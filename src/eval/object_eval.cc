@@ -4,6 +4,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "objects/centernet_decoder.h"
+
 namespace facekit::eval {
 namespace {
 
@@ -73,12 +75,7 @@ void AddConfusion(const ImageObjects& img, const ObjectEvalOptions& o, std::vect
 }  // namespace
 
 float ObjectIoU(const ObjectBox& a, const ObjectBox& b) {
-  const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
-  const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (iw <= 0 || ih <= 0) return 0.f;
-  const float inter = iw * ih;
-  const float uni = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
-  return uni > 0 ? inter / uni : 0.f;
+  return objects::BoxIoU({a.x1, a.y1, a.x2, a.y2, a.score, a.class_id}, {b.x1, b.y1, b.x2, b.y2, b.score, b.class_id});
 }
 
 double AveragePrecision(const std::vector<bool>& is_true_positive, int truths) {
