@@ -18,7 +18,7 @@ Status DrawObjects(const Image& image, const std::vector<DetectedObject>& object
   }
   for (const DetectedObject& o : objects) {
     // A stable, saturated colour per class.
-    const int h = (o.class_id * 47) % 180;
+    const int h = (o.class_id * 137) % 180;
     cv::Mat hsv(1, 1, CV_8UC3, cv::Scalar(h, 230, 230)), bgr;
     cv::cvtColor(hsv, bgr, cv::COLOR_HSV2BGR);
     const cv::Vec3b c = bgr.at<cv::Vec3b>(0, 0);
