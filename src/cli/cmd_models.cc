@@ -102,8 +102,9 @@ void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run) {
       if (!done.ok()) return Fail(done.status());
       for (const auto& d : *done) {
         if (d.converted) {
-          std::printf("models: %s -> %s (%d source ops -> %d ONNX nodes; fused %d PReLU, %d softmax)\n", d.name.c_str(),
-                      d.onnx_path.c_str(), d.source_ops, d.onnx_nodes, d.fused_prelu, d.fused_softmax);
+          std::printf("models: %s -> %s (%d source ops -> %d ONNX nodes; fused %d PReLU, %d softmax, %d hard-swish)\n",
+                      d.name.c_str(), d.onnx_path.c_str(), d.source_ops, d.onnx_nodes, d.fused_prelu, d.fused_softmax,
+                      d.fused_hard_swish);
         } else {
           std::printf("models: %s up to date (%s)\n", d.name.c_str(), d.onnx_path.c_str());
         }

@@ -71,6 +71,7 @@ Result<std::string> Convert(const ManifestModel& mm, const std::string& source,
     FACEKIT_ASSIGN_OR_RETURN(std::string bytes, ConvertTfjsToOnnx(tfjs, opt, &rep));
     im->source_ops = rep.imported_ops;
     im->onnx_nodes = rep.onnx_nodes;
+    im->fused_hard_swish = rep.fused_hard_swish;
     return bytes;
   }
   FACEKIT_ASSIGN_OR_RETURN(TfliteModel tfl, TfliteModel::Load(source));

@@ -21,7 +21,7 @@ struct ImportedModel {
   std::string onnx_path;
   bool converted = false;  ///< false when an up-to-date file was kept
   int source_ops = 0;  ///< operators of the source graph (TFLite) or imported (TF.js)
-  int onnx_nodes = 0, fused_prelu = 0, fused_softmax = 0;
+  int onnx_nodes = 0, fused_prelu = 0, fused_softmax = 0, fused_hard_swish = 0;
 };
 
 /// SHA-256 of a file as lowercase hex.
