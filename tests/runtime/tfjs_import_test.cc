@@ -354,6 +354,14 @@ TEST(TfjsModelErrors, MissingShardFileOnDisk) {
   EXPECT_NE(r.status().message().find("w.bin"), std::string::npos) << r.status().ToString();
   std::ofstream(dir.file("w.bin"), std::ios::binary) << g.shard();
   EXPECT_TRUE(TfjsModel::Load(dir.file("m.json")).ok());
+  // A shard path must stay inside the model's folder.
+  std::string escaping = g.Json({"prob"});
+  escaping.replace(escaping.find("\"w.bin\""), 7, "\"../w.bin\"");
+  std::ofstream(dir.file("m.json"), std::ios::trunc) << escaping;
+  auto r2 = TfjsModel::Load(dir.file("m.json"));
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.status().code(), StatusCode::kModelInvalid);
+  EXPECT_NE(r2.status().message().find("not a plain relative path"), std::string::npos) << r2.status().ToString();
 }
 
 // ---- CenterNet ----
