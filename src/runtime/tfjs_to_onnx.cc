@@ -62,12 +62,13 @@ class Converter {
 
   Result<std::string> Run() {
     std::vector<std::string> outputs = opt_.outputs.empty() ? m_.outputs : opt_.outputs;
+    if (outputs.empty()) outputs = Sinks();
     if (outputs.empty()) return Bad("the model names no outputs and none were requested");
     FACEKIT_RETURN_IF_ERROR(CountUses(outputs));
     for (const std::string& name : imported_) FindHardSwish(*m_.FindNode(name));
     for (const std::string& out : outputs) FACEKIT_RETURN_IF_ERROR(Visit(SplitTensorRef(out).first));
     for (const std::string& out : outputs) {
-      auto it = values_.find(out);
+      auto it = values_.find(Canonical(out));
       if (it == values_.end()) return Bad("output '" + out + "' is not produced by the graph");
       if (it->second.constant) return Bad("output '" + out + "' is a constant");
       if (it->second.onnx != out) b_.AddNode("Identity", {it->second.onnx}, {out});
@@ -93,7 +94,7 @@ class Converter {
     std::vector<std::string> stack;
     for (const std::string& o : outputs) {
       stack.push_back(SplitTensorRef(o).first);
-      ++uses_[o];
+      ++uses_[Canonical(o)];
     }
     while (!stack.empty()) {
       std::string name = stack.back();
@@ -102,7 +103,7 @@ class Converter {
       const TfjsNode* n = m_.FindNode(name);
       if (!n) return Bad("no node named '" + name + "'");
       for (const std::string& in : n->inputs) {
-        ++uses_[in];
+        ++uses_[Canonical(in)];
         stack.push_back(SplitTensorRef(in).first);
       }
     }
@@ -147,8 +148,28 @@ class Converter {
     return d;
   }
 
+  // "node:0" and "node" name the same tensor.
+  static std::string Canonical(const std::string& ref) {
+    auto [node, index] = SplitTensorRef(ref);
+    return index == 0 ? node : ref;
+  }
+
+  // Nodes no other node reads (Const and Placeholder excepted): the graph's
+  // outputs when its signature names none.
+  std::vector<std::string> Sinks() const {
+    std::set<std::string> read;
+    for (const TfjsNode& n : m_.nodes) {
+      for (const std::string& in : n.inputs) read.insert(SplitTensorRef(in).first);
+    }
+    std::vector<std::string> sinks;
+    for (const TfjsNode& n : m_.nodes) {
+      if (n.op != "Const" && n.op != "Placeholder" && !read.count(n.name)) sinks.push_back(n.name);
+    }
+    return sinks;
+  }
+
   Result<const Value*> ValueOf(const TfjsNode& n, const std::string& ref) const {
-    auto it = values_.find(ref);
+    auto it = values_.find(Canonical(ref));
     if (it == values_.end()) return Unsupported(n, "input '" + ref + "' has no value");
     return &it->second;
   }
@@ -499,7 +520,7 @@ class Converter {
       bool scaled_ok = false;
       float scale = 0.f;
       for (int k = 0; k < 2; ++k) {
-        if (scalar(scaled->inputs[k], 1.f / 6.f) && scaled->inputs[1 - k] == x) {
+        if (scalar(scaled->inputs[k], 1.f / 6.f) && Canonical(scaled->inputs[1 - k]) == Canonical(x)) {
           scaled_ok = true;
           scale = m_.weights.at(SplitTensorRef(scaled->inputs[k]).first).floats[0];
         }
@@ -554,6 +575,15 @@ class Converter {
     }
     Shape in_shape = a->constant ? b->shape : a->shape;
     params_ = 0;
+    const Value* c = a->constant ? a : b->constant ? b : nullptr;
+    if ((n.op == "Maximum" || n.op == "Minimum") && c && c->constant->floats.size() == 1) {
+      // clip_by_value: OpenCV 4.6 runs Min/Max only on equal shapes, Clip (attribute form) always.
+      const Value* x = c == a ? b : a;
+      b_.AddNode("Clip", {x->onnx}, {n.name}, {{n.op == "Maximum" ? "min" : "max", c->constant->floats[0]}});
+      Record(n, in_shape, out, {}, 0);
+      Set(n, out);
+      return Status::Ok();
+    }
     FACEKIT_ASSIGN_OR_RETURN(std::string oa, Operand(n, 0, rank));
     FACEKIT_ASSIGN_OR_RETURN(std::string ob, Operand(n, 1, rank));
     b_.AddNode(kOnnx.at(n.op), {oa, ob}, {n.name});

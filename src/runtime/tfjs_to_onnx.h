@@ -9,7 +9,8 @@
 //   (_FusedConv2D, FusedDepthwiseConv2dNative, _FusedMatMul with BiasAdd /
 //   Relu / Relu6 / Prelu / LeakyRelu / Elu) become the op plus its
 //   activation. Hard-swish (x * relu6(x + 3) / 6, spelt as four TF ops)
-//   becomes one HardSwish node.
+//   becomes one HardSwish node, and Maximum/Minimum with a scalar constant
+//   (clip_by_value) a Clip.
 //
 //   Supported ops: Placeholder, Const, Identity, Conv2D, DepthwiseConv2dNative
 //   and the fused forms, MatMul, BiasAdd, Add/AddV2/Sub/Mul/RealDiv/Div/
@@ -45,7 +46,7 @@ struct TfjsToOnnxOptions {
   /// [H, W] of the NHWC input where the file leaves them unknown (-1).
   std::vector<int64_t> input_size;
   /// Tensor references ("node" or "node:k") to export; empty = the
-  /// signature's outputs.
+  /// signature's outputs, or, when it names none, the nodes nothing reads.
   std::vector<std::string> outputs;
   /// Stored as ONNX metadata.
   std::vector<std::pair<std::string, std::string>> metadata;

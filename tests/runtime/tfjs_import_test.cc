@@ -125,7 +125,9 @@ std::vector<float> Ramp(size_t n, float scale, float offset) {
   return v;
 }
 
-// The tiny graph: every op family the human@3.3.6 models use.
+// The tiny graph: every op family the human@3.3.6 models use (conv, depthwise,
+// Prelu, squeeze-excitation, hard-swish, resize, clip_by_value, pad, concat,
+// pool, reshape, matmul, softmax).
 GraphBuilder TinyGraph() {
   GraphBuilder g;
   g.Input("x", {1, 6, 5, 2});
@@ -160,8 +162,12 @@ GraphBuilder TinyGraph() {
   json& c3 = g.Node("skip", "Conv2D", {"x", "w3"});
   GraphBuilder::Ints(c3, "strides", {1, 1, 1, 1});
   GraphBuilder::Str(c3, "padding", "VALID");
+  g.Const("lo", {}, {-0.5f});
+  g.Const("hi", {}, {0.75f});
+  g.Node("clip/max", "Maximum", {"skip", "lo"});  // clip_by_value, as faceres spells it
+  g.Node("clip/min", "Minimum", {"clip/max", "hi"});
   g.IntConst("pads", {4, 2}, {0, 0, 0, 0, 0, 1, 0, 0});
-  g.Node("skip/pad", "Pad", {"skip", "pads"});
+  g.Node("skip/pad", "Pad", {"clip/min", "pads"});
   g.IntConst("axis", {}, {-1});
   g.Node("cat", "ConcatV2", {"up", "skip/pad", "axis"});
   json& pool = g.Node("pool", "MaxPool", {"cat"});
@@ -244,6 +250,25 @@ TEST(TfjsImport, TinyGraphMatchesReference) {
   float sum = 0;
   for (float v : ref["prob"].data) sum += v;
   EXPECT_NEAR(sum, 1.f, 1e-5);
+}
+
+TEST(TfjsImport, OutputsDefaultToTheGraphsSinksAndAcceptTensorNames) {
+  GraphBuilder g = TinyGraph();
+  auto m = g.Parse({});  // no signature outputs: the nodes nothing reads ("prob")
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(m->outputs.empty());
+  auto net = Import(*m, {}, nullptr);
+  ASSERT_NE(net, nullptr);
+  RefTensor in = Input({1, 6, 5, 2});
+  auto out = net->Run(Nchw(in), {"prob"});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  runtime::TfjsToOnnxOptions opt;
+  opt.outputs = {"prob:0"};  // TF's tensor name for output 0
+  auto named = Import(*m, opt, nullptr);
+  ASSERT_NE(named, nullptr);
+  auto out2 = named->Run(Nchw(in), {"prob:0"});
+  ASSERT_TRUE(out2.ok()) << out2.status().ToString();
+  EXPECT_EQ(cv::norm((*out)[0], (*out2)[0], cv::NORM_INF), 0.0);
 }
 
 TEST(TfjsImport, ReportsParametersAndMultiplyAccumulates) {
