@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -20,23 +21,9 @@
 #include "facekit/image.h"
 #include "bench_util.h"
 
-namespace {
-
-double NowMs() {
-  using namespace std::chrono;
-  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace facekit;
+  using namespace facekit::bench;
   const std::string data = std::string(FACEKIT_SOURCE_DIR) + "/../shared/data";
   std::vector<std::string> images = {data + "/faces/photos/obama-720p.jpg", data + "/liveness/samples/image_T1.jpg"};
   std::vector<int> threads = {1, 2};
@@ -53,7 +40,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "One JSON object per configuration");
   CLI11_PARSE(app, argc, argv);
 
-  const std::string cpu = facekit::bench::CpuDescription();
+  const std::string cpu = CpuDescription();
   if (!json) {
     std::printf("%s\n", cpu.c_str());
     std::printf("%-28s %7s %8s %8s %8s %8s %10s %10s\n", "image", "threads", "decode", "detect", "align", "embed",

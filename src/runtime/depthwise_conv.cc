@@ -115,6 +115,10 @@ class FastDepthwiseLayer : public cv::dnn::Layer {
   }
 
   bool setActivation(const cv::Ptr<cv::dnn::ActivationLayer>& layer) override {
+    // One fused activation: cv::dnn offers the next activation layer too
+    // (a HardSwish followed by a scale); accepting it would replace the
+    // first and skip it.
+    if (!activation_.empty() && !layer.empty()) return false;
     activation_ = layer;
     return !activation_.empty();
   }

@@ -3,6 +3,7 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "runtime/conv_layers.h"
+#include "runtime/upsample_layer.h"
 
 namespace facekit::runtime {
 namespace {
@@ -22,6 +23,7 @@ void PrepareOpenCv() {
   static std::once_flag once;
   std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR); });
   RegisterFastConvolutions();
+  RegisterFastResize();
 }
 
 }  // namespace

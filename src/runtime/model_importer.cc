@@ -7,6 +7,8 @@
 #include <fstream>
 #include <memory>
 
+#include "runtime/tfjs_model.h"
+#include "runtime/tfjs_to_onnx.h"
 #include "runtime/tflite_model.h"
 #include "runtime/tflite_to_onnx.h"
 
@@ -37,6 +39,57 @@ Result<std::string> Sha256File(const std::string& path) {
   return hex;
 }
 
+namespace {
+
+// Checks `file` (under models/files/) against the manifest's SHA-256.
+Result<std::string> CheckedSha(const ModelManifest& manifest, const ManifestModel& mm, const std::string& file) {
+  const ManifestFile* expected = nullptr;
+  for (const auto& f : manifest.files) {
+    if (f.file == file) expected = &f;
+  }
+  if (expected == nullptr) {
+    return Status(StatusCode::kModelInvalid, "model " + mm.name + ": source " + file + " is not listed in packages");
+  }
+  std::string path = manifest.FilePath(file);
+  FACEKIT_ASSIGN_OR_RETURN(std::string sha, Sha256File(path));
+  if (sha != expected->sha256) {
+    return Status(StatusCode::kModelChecksumMismatch, path + " has SHA-256 " + sha + ", manifest says " + expected->sha256);
+  }
+  return sha;
+}
+
+// The ONNX bytes of a TFLite or TF.js source; fills the report fields of `im`.
+Result<std::string> Convert(const ManifestModel& mm, const std::string& source,
+                            const std::vector<std::pair<std::string, std::string>>& metadata, ImportedModel* im) {
+  if (mm.source_format == "tfjs") {
+    FACEKIT_ASSIGN_OR_RETURN(TfjsModel tfjs, TfjsModel::Load(source));
+    TfjsToOnnxOptions opt;
+    opt.dynamic_spatial = mm.dynamic_spatial;
+    opt.outputs = mm.import_outputs;
+    opt.metadata = metadata;
+    TfjsToOnnxReport rep;
+    FACEKIT_ASSIGN_OR_RETURN(std::string bytes, ConvertTfjsToOnnx(tfjs, opt, &rep));
+    im->source_ops = rep.imported_ops;
+    im->onnx_nodes = rep.onnx_nodes;
+    im->fused_hard_swish = rep.fused_hard_swish;
+    return bytes;
+  }
+  FACEKIT_ASSIGN_OR_RETURN(TfliteModel tfl, TfliteModel::Load(source));
+  TfliteToOnnxOptions opt;
+  opt.dynamic_spatial = mm.dynamic_spatial;
+  opt.outputs = mm.import_outputs;
+  opt.metadata = metadata;
+  TfliteToOnnxReport rep;
+  FACEKIT_ASSIGN_OR_RETURN(std::string bytes, ConvertTfliteToOnnx(tfl, opt, &rep));
+  im->source_ops = rep.tflite_ops;
+  im->onnx_nodes = rep.onnx_nodes;
+  im->fused_prelu = rep.fused_prelu;
+  im->fused_softmax = rep.fused_softmax;
+  return bytes;
+}
+
+}  // namespace
+
 Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, bool force) {
   std::vector<ImportedModel> done;
   for (const ManifestModel& mm : manifest.models) {
@@ -44,22 +97,15 @@ Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, b
     im.name = mm.name;
     im.onnx_path = manifest.FilePath(mm.file);
     std::string source = manifest.FilePath(mm.source_file);
-    const ManifestFile* expected = nullptr;
-    for (const auto& f : manifest.files) {
-      if (f.file == mm.source_file) expected = &f;
-    }
-    if (expected == nullptr) {
-      return Status(StatusCode::kModelInvalid, "model " + mm.name + ": source " + mm.source_file + " is not listed in packages");
-    }
-    FACEKIT_ASSIGN_OR_RETURN(std::string sha, Sha256File(source));
-    if (sha != expected->sha256) {
-      return Status(StatusCode::kModelChecksumMismatch, source + " has SHA-256 " + sha + ", manifest says " + expected->sha256);
+    FACEKIT_ASSIGN_OR_RETURN(std::string sha, CheckedSha(manifest, mm, mm.source_file));
+    for (const std::string& shard : mm.source_weights) {
+      FACEKIT_ASSIGN_OR_RETURN(std::string shard_sha, CheckedSha(manifest, mm, shard));
     }
     if (mm.source_format == "onnx") {
       done.push_back(im);
       continue;
     }
-    if (mm.source_format != "tflite") {
+    if (mm.source_format != "tflite" && mm.source_format != "tfjs") {
       return Status(StatusCode::kModelInvalid, "model " + mm.name + ": unknown source format '" + mm.source_format + "'");
     }
     std::error_code ec;
@@ -68,16 +114,12 @@ Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, b
       done.push_back(im);
       continue;
     }
-    FACEKIT_ASSIGN_OR_RETURN(TfliteModel tfl, TfliteModel::Load(source));
-    TfliteToOnnxOptions opt;
-    opt.dynamic_spatial = mm.dynamic_spatial;
-    opt.outputs = mm.import_outputs;
-    opt.metadata = {{"facekit.model", mm.name},
-                    {"facekit.source_package", mm.source_package},
-                    {"facekit.source_file", mm.source_file},
-                    {"facekit.source_sha256", sha}};
-    TfliteToOnnxReport rep;
-    FACEKIT_ASSIGN_OR_RETURN(std::string bytes, ConvertTfliteToOnnx(tfl, opt, &rep));
+    FACEKIT_ASSIGN_OR_RETURN(std::string bytes, Convert(mm, source,
+                                                        {{"facekit.model", mm.name},
+                                                         {"facekit.source_package", mm.source_package},
+                                                         {"facekit.source_file", mm.source_file},
+                                                         {"facekit.source_sha256", sha}},
+                                                        &im));
     std::string tmp = im.onnx_path + ".tmp";
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -88,10 +130,6 @@ Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, b
     fs::rename(tmp, im.onnx_path, ec);
     if (ec) return Status(StatusCode::kIoError, "cannot rename " + tmp + ": " + ec.message());
     im.converted = true;
-    im.tflite_ops = rep.tflite_ops;
-    im.onnx_nodes = rep.onnx_nodes;
-    im.fused_prelu = rep.fused_prelu;
-    im.fused_softmax = rep.fused_softmax;
     done.push_back(im);
   }
   return done;

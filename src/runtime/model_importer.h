@@ -2,8 +2,9 @@
 //
 // WHAT THIS REPRESENTS
 //   The step between fetching packages and running the engine: for every
-//   manifest model whose source is a TFLite file, check the source against
-//   its SHA-256, convert it (TfliteToOnnx) and write models/files/<file>.onnx
+//   manifest model whose source is a TFLite file or a TF.js graph model,
+//   check the source (and a TF.js model's weight shards) against its SHA-256,
+//   convert it (TfliteToOnnx, TfjsToOnnx) and write models/files/<file>.onnx
 //   atomically (temp file + rename). ONNX sources are only checked.
 #pragma once
 
@@ -19,7 +20,8 @@ struct ImportedModel {
   std::string name;
   std::string onnx_path;
   bool converted = false;  ///< false when an up-to-date file was kept
-  int tflite_ops = 0, onnx_nodes = 0, fused_prelu = 0, fused_softmax = 0;
+  int source_ops = 0;  ///< operators of the source graph (TFLite) or imported (TF.js)
+  int onnx_nodes = 0, fused_prelu = 0, fused_softmax = 0, fused_hard_swish = 0;
 };
 
 /// SHA-256 of a file as lowercase hex.

@@ -77,6 +77,7 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
         Get(s, "file", &mm.source_file);
         Get(s, "format", &mm.source_format);
         Get(s, "package", &mm.source_package);
+        Get(s, "weights", &mm.source_weights);
       }
       if (e.contains("import")) {
         Get(e["import"], "dynamic_spatial", &mm.dynamic_spatial);
@@ -94,9 +95,12 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       if (e.contains("outputs")) {
         for (const auto& [k, v] : e["outputs"].items()) mm.outputs[k] = v.get<std::string>();
       }
-      if (e.contains("liveness") && e["liveness"].is_object()) {
-        for (const auto& [k, v] : e["liveness"].items()) mm.settings[k] = v.get<double>();
+      for (const char* section : {"liveness", "objects"}) {
+        if (e.contains(section) && e[section].is_object()) {
+          for (const auto& [k, v] : e[section].items()) mm.settings[k] = v.get<double>();
+        }
       }
+      Get(e, "labels", &mm.labels);
       if (e.contains("alignment_template_112")) {
         for (const json& p : e["alignment_template_112"]) mm.alignment_template.push_back({p[0].get<float>(), p[1].get<float>()});
       }

@@ -35,11 +35,13 @@ struct ManifestModel {
   std::string role;  ///< "detector.pnet", "embedder", ...
   std::string file;  ///< ONNX file name under models/files/
   std::string source_file;
-  std::string source_format;  ///< "tflite" or "onnx"
+  std::string source_format;  ///< "tflite", "tfjs" or "onnx"
+  std::vector<std::string> source_weights;  ///< TF.js weight shards (files under models/files/)
   std::string source_package;
   std::string provenance;
   bool dynamic_spatial = false;
   std::vector<std::string> import_outputs;  ///< graph outputs to export instead of the model's
+  std::vector<std::string> labels;          ///< class names by output index (detectors)
   std::string input_name;
   int input_width = 0, input_height = 0;  ///< 0 = any size
   float mean = 127.5f;
@@ -47,7 +49,7 @@ struct ManifestModel {
   std::map<std::string, std::string> outputs;  ///< meaning -> tensor name
   int embedding_dim = 0;
   std::vector<std::array<float, 2>> alignment_template;
-  /// Numeric settings of the model's own section (e.g. "liveness").
+  /// Numeric settings of the model's own section ("liveness", "objects").
   std::map<std::string, double> settings;
 };
 

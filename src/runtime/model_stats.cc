@@ -3,6 +3,26 @@
 #include <set>
 
 namespace facekit::runtime {
+namespace {
+
+void AddToTotals(const LayerStats& l, ModelStats* stats) {
+  stats->total_macs += l.macs;
+  auto& bt = stats->by_type[l.type];
+  bt.first += l.params;
+  bt.second += l.macs;
+}
+
+}  // namespace
+
+ModelStats SummariseLayers(std::vector<LayerStats> layers) {
+  ModelStats stats;
+  for (const LayerStats& l : layers) {
+    AddToTotals(l, &stats);
+    stats.total_params += l.params;
+  }
+  stats.layers = std::move(layers);
+  return stats;
+}
 
 ModelStats ComputeModelStats(const TfliteModel& model) {
   ModelStats stats;
@@ -50,10 +70,7 @@ ModelStats ComputeModelStats(const TfliteModel& model) {
       l.kernel_shape = w.shape;
       l.macs = elements(w.shape);  // [O, I] per image
     }
-    stats.total_macs += l.macs;
-    auto& bt = stats.by_type[l.type];
-    bt.first += l.params;
-    bt.second += l.macs;
+    AddToTotals(l, &stats);
     stats.layers.push_back(std::move(l));
   }
   return stats;

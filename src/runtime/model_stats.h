@@ -1,4 +1,4 @@
-// model_stats.h - parameter and multiply-accumulate counts of a TFLite model.
+// model_stats.h - parameter and multiply-accumulate counts of a model.
 //
 // WHAT THIS REPRESENTS
 //   The cost table a paper prints: for every operator of the graph its type,
@@ -24,7 +24,7 @@ namespace facekit::runtime {
 
 struct LayerStats {
   int index = 0;
-  std::string type;          ///< TFLite op name, e.g. "CONV_2D"
+  std::string type;          ///< op name, e.g. "CONV_2D" (TFLite) or "_FusedConv2D" (TF.js)
   std::string output;        ///< output tensor name
   std::vector<int32_t> input_shape, output_shape;
   std::vector<int32_t> kernel_shape;  ///< weights' shape for conv/FC, else empty
@@ -40,5 +40,9 @@ struct ModelStats {
 };
 
 ModelStats ComputeModelStats(const TfliteModel& model);
+
+/// Totals and per-type sums of `layers` whose params are each their own
+/// (the TF.js importer's per-op report: ConvertTfjsToOnnx).
+ModelStats SummariseLayers(std::vector<LayerStats> layers);
 
 }  // namespace facekit::runtime

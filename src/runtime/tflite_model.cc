@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "runtime/flatbuffer_reader.h"
+#include "runtime/half_float.h"
 
 namespace facekit::runtime {
 namespace {
@@ -18,19 +19,6 @@ namespace subgraph_f { constexpr int kTensors = 0, kInputs = 1, kOutputs = 2, kO
 namespace tensor_f { constexpr int kShape = 0, kType = 1, kBuffer = 2, kName = 3; }
 namespace op_f { constexpr int kOpcodeIndex = 0, kInputs = 1, kOutputs = 2, kOptions = 4; }
 namespace buffer_f { constexpr int kData = 0; }
-
-float HalfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1u, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-  float v;
-  if (exp == 0) {
-    v = std::ldexp(static_cast<float>(mant), -24);
-  } else if (exp == 31) {
-    v = mant ? std::nanf("") : INFINITY;
-  } else {
-    v = std::ldexp(static_cast<float>(mant | 0x400u), static_cast<int>(exp) - 25);
-  }
-  return sign ? -v : v;
-}
 
 TfliteOptions ParseOptions(TfliteOp op, const FlatTable& t) {
   TfliteOptions o;

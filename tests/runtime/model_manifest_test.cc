@@ -26,6 +26,23 @@ TEST(ModelManifest, RepositoryManifestLoadsWithAllRoles) {
   EXPECT_LT(m->detector.rnet_isolated_threshold, m->detector.rnet_threshold);
 }
 
+TEST(ModelManifest, ObjectModelIsATfjsGraphWithLabelsAndDecodeSettings) {
+  auto m = ModelManifest::Load(testing::ModelsDir());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const ManifestModel* o = m->FindRole("objects");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->source_format, "tfjs");
+  EXPECT_EQ(o->source_weights, std::vector<std::string>{"centernet.bin"});
+  EXPECT_EQ(o->labels.size(), 80u);
+  EXPECT_EQ(o->labels[0], "person");
+  EXPECT_EQ(o->labels[67], "cell phone");
+  EXPECT_EQ(o->import_outputs.size(), 2u);
+  EXPECT_EQ(o->settings.at("input_size"), 448);
+  EXPECT_EQ(o->settings.at("stride"), 4);
+  EXPECT_FLOAT_EQ(o->mean, 0.f);
+  EXPECT_FLOAT_EQ(o->scale, 1.f);
+}
+
 TEST(ModelManifest, RNetSecondChanceDefaultsToOffAndMustNotExceedTheThreshold) {
   auto plain = ModelManifest::Parse(R"({"format_version": 1, "detector": {"rnet_threshold": 0.6}})", ".");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();

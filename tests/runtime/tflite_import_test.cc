@@ -19,6 +19,7 @@ namespace facekit {
 namespace {
 
 using runtime::TfliteModel;
+using testing::MaxDiff;
 using testing::RefTensor;
 
 constexpr float kTolerance = 1e-4f;
@@ -46,28 +47,6 @@ void MakeInputs(const std::vector<cv::Mat>& rgb, bool transpose, RefTensor* nhwc
       for (int x = 0; x < m.cols; ++x)
         for (int c = 0; c < 3; ++c) nhwc->data.push_back((m.at<cv::Vec3b>(y, x)[c] - 127.5f) / 128.f);
   }
-}
-
-// Max |a - b| with `onnx` NCHW (4-D) or [N, K] compared to NHWC reference.
-float MaxDiff(const cv::Mat& onnx, const RefTensor& ref) {
-  EXPECT_EQ(static_cast<size_t>(onnx.total()), ref.data.size());
-  float worst = 0;
-  if (onnx.dims == 4) {
-    int n = onnx.size[0], c = onnx.size[1], h = onnx.size[2], w = onnx.size[3];
-    EXPECT_EQ(ref.shape, (std::vector<int>{n, h, w, c}));
-    const float* p = onnx.ptr<float>();
-    for (int b = 0; b < n; ++b)
-      for (int k = 0; k < c; ++k)
-        for (int y = 0; y < h; ++y)
-          for (int x = 0; x < w; ++x) {
-            float r = ref.data[static_cast<size_t>(((b * h + y) * w + x) * c + k)];
-            worst = std::max(worst, std::fabs(p[((b * c + k) * h + y) * w + x] - r));
-          }
-  } else {
-    const float* p = onnx.ptr<float>();
-    for (size_t i = 0; i < ref.data.size(); ++i) worst = std::max(worst, std::fabs(p[i] - ref.data[i]));
-  }
-  return worst;
 }
 
 std::unique_ptr<runtime::DnnModel> Import(const TfliteModel& m, bool dynamic_spatial, runtime::TfliteToOnnxReport* rep) {

@@ -296,4 +296,25 @@ std::map<std::string, RefTensor> RunReference(const TfliteModel& model, const st
   return out;
 }
 
+float MaxDiff(const cv::Mat& onnx, const RefTensor& ref) {
+  EXPECT_EQ(static_cast<size_t>(onnx.total()), ref.data.size());
+  if (static_cast<size_t>(onnx.total()) != ref.data.size()) return 1e9f;
+  float worst = 0;
+  const float* p = onnx.ptr<float>();
+  if (onnx.dims == 4) {
+    int n = onnx.size[0], c = onnx.size[1], h = onnx.size[2], w = onnx.size[3];
+    EXPECT_EQ(ref.shape, (std::vector<int>{n, h, w, c}));
+    for (int b = 0; b < n; ++b)
+      for (int k = 0; k < c; ++k)
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x) {
+            float r = ref.data[static_cast<size_t>(((b * h + y) * w + x) * c + k)];
+            worst = std::max(worst, std::fabs(p[((b * c + k) * h + y) * w + x] - r));
+          }
+    return worst;
+  }
+  for (size_t i = 0; i < ref.data.size(); ++i) worst = std::max(worst, std::fabs(p[i] - ref.data[i]));
+  return worst;
+}
+
 }  // namespace facekit::testing

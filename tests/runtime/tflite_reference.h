@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/core.hpp>
+
 #include "runtime/tflite_model.h"
 
 namespace facekit::testing {
@@ -26,5 +28,10 @@ struct RefTensor {
 /// result) on an op it does not know.
 std::map<std::string, RefTensor> RunReference(const runtime::TfliteModel& model,
                                               const std::vector<RefTensor>& inputs);
+
+/// Max |onnx - ref| where `onnx` is a cv::dnn output (NCHW when 4-D) and
+/// `ref` the reference's NHWC tensor; a size or shape mismatch fails the
+/// test and returns a huge value.
+float MaxDiff(const cv::Mat& onnx, const RefTensor& ref);
 
 }  // namespace facekit::testing
