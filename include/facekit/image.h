@@ -114,6 +114,13 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const ImageLimits& lim
 /// Reads a file and decodes it (kNotFound / kIoError for file problems).
 Result<Image> LoadImageFile(const std::string& path, const ImageLimits& limits = {});
 
+/// The formats DecodeImage accepts, for messages: "JPEG, PNG, BMP or WebP".
+inline constexpr std::string_view kAcceptedImageFormats = "JPEG, PNG, BMP or WebP";
+
+/// Whether a file name ends in an extension of those formats (.jpg, .jpeg,
+/// .png, .bmp, .webp; any case): how folders of images are listed.
+bool HasImageFileExtension(std::string_view path);
+
 /// Reads a whole file into memory.
 Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path);
 

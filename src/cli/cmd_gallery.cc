@@ -34,11 +34,6 @@ struct GalleryOptionsCli {
   float threshold = 0;
 };
 
-bool IsImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp";
-}
 
 nlohmann::json RectJson(const service::Rect& r) {
   return {{"x", r.x}, {"y", r.y}, {"width", r.width}, {"height", r.height}};
@@ -124,7 +119,7 @@ int EnrollCmd(const GlobalOptions& g, const GalleryOptionsCli& o) {
     if (!entry.is_directory()) continue;
     std::vector<fs::path> images;
     for (const auto& f : fs::directory_iterator(entry.path(), ec)) {
-      if (f.is_regular_file() && IsImageFile(f.path())) images.push_back(f.path());
+      if (f.is_regular_file() && HasImageFileExtension(f.path().string())) images.push_back(f.path());
     }
     std::sort(images.begin(), images.end());
     total += images.size();

@@ -1,5 +1,6 @@
 // facekit models import / list.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -45,6 +46,16 @@ Result<runtime::ModelStats> LoadForInspection(const GlobalOptions& g, const std:
       FACEKIT_ASSIGN_OR_RETURN(runtime::TfliteModel model, runtime::TfliteModel::Load(source));
       return runtime::ComputeModelStats(model);
     }
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(what, ec)) {
+    std::string names;
+    if (manifest.ok()) {
+      for (const auto& m : manifest->models) names += (names.empty() ? "" : ", ") + m.name;
+    }
+    return Status(StatusCode::kNotFound,
+                  "no model named " + what + (names.empty() ? std::string() : "; the manifest's models are " + names) +
+                      " (facekit models list); or give the path of a .tflite file or a TF.js model .json");
   }
   if (what.size() > 5 && what.substr(what.size() - 5) == ".json") return TfjsStats(what, nullptr);
   FACEKIT_ASSIGN_OR_RETURN(runtime::TfliteModel model, runtime::TfliteModel::Load(what));

@@ -94,9 +94,7 @@ int RunEvalObjects(const GlobalOptions& g, const EvalOpts& o) {
   }
   std::vector<std::string> files;
   for (const std::string& f : SortedFiles(o.images)) {
-    std::string ext = fs::path(f).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp") files.push_back(f);
+    if (HasImageFileExtension(f)) files.push_back(f);
   }
   if (files.empty()) return Fail({StatusCode::kNotFound, "no images in " + o.images});
   if (!o.draw.empty()) fs::create_directories(o.draw);

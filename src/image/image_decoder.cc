@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -144,6 +145,14 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const ImageLimits& lim
     img.source_height = source_h;
   }
   return img;
+}
+
+bool HasImageFileExtension(std::string_view path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return false;
+  std::string ext(path.substr(dot));
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp";
 }
 
 Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {

@@ -182,9 +182,10 @@ Result<ImageHeader> ReadImageHeader(std::span<const uint8_t> bytes) {
     case ImageFormat::kTiff:
     case ImageFormat::kOther:
       return Status(StatusCode::kImageUnsupportedFormat,
-                    std::string(ImageFormatName(h.format)) + " images are not supported (use JPEG, PNG, BMP or WebP)");
+                    std::string(ImageFormatName(h.format)) + " images are not supported (use " + std::string(kAcceptedImageFormats) + ")");
     case ImageFormat::kUnknown:
-      return Status(StatusCode::kImageUnsupportedFormat, "data is not a JPEG, PNG, BMP or WebP image");
+      return Status(StatusCode::kImageUnsupportedFormat,
+                    "data is not a " + std::string(kAcceptedImageFormats) + " image");
   }
   if (!st.ok()) return st;
   if (h.width <= 0 || h.height <= 0) {

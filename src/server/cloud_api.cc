@@ -114,7 +114,7 @@ struct CloudApi::Impl {
       if (b64.empty()) {
         return Err("InvalidParameterValue.ImageEmpty",
                    std::string("give the image as ") + image_key + (url_key ? std::string(" or ") + url_key : "") +
-                       " (base64 of a JPG, PNG or BMP file)");
+                       " (base64 of a JPEG, PNG, BMP or WebP file)");
       }
       return api.DecodeBase64(b64, image_key);
     }

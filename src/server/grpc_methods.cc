@@ -21,7 +21,7 @@ service::ApiResult<std::vector<std::uint8_t>> GrpcCall::Image(const std::string&
   if (!url.empty()) return DownloadImage(fetch, url);
   if (bytes.empty()) {
     return ApiError{"InvalidParameterValue.ImageEmpty",
-                    "give the image as " + std::string(field) + " (the bytes of a JPG, PNG or BMP file) or as a url"};
+                    "give the image as " + std::string(field) + " (the bytes of a JPEG, PNG, BMP or WebP file) or as a url"};
   }
   if (bytes.size() > max_image_bytes) {
     return ApiError{"FailedOperation.ImageSizeExceed", std::string(field) + " is " + std::to_string(bytes.size()) +

@@ -256,6 +256,13 @@ TEST_F(CliTest, ModelsInspectPrintsTotals) {
   CliRun bad = Facekit("models inspect /nonexistent.tflite");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.err.find("error NotFound"), std::string::npos) << bad.err;
+  // A name that is not a model lists the names that are (it said "cannot open model file mtcnn").
+  CliRun name = Facekit("models inspect mtcnn");
+  EXPECT_EQ(name.status, 1);
+  EXPECT_NE(name.err.find("no model named mtcnn; the manifest's models are mtcnn-pnet, mtcnn-rnet, mtcnn-onet, "
+                          "mobilefacenet"),
+            std::string::npos)
+      << name.err;
 }
 
 // `eval verify` on a two-fold list built from LFW View 1 DevTest: its
