@@ -328,6 +328,9 @@ void RegisterKeys(CLI::App& app, Action* run) {
   create->add_option("--rate-limit", nk->rate_limit, "Requests per second (0 = the server's default)");
   create->add_option("--description", nk->description, "A note on who uses the key");
   create->add_flag("--json", *json_out, "Print {\"secret_id\": ..., \"secret_key\": ...} as JSON");
+  auto credential_out = std::make_shared<bool>(false);
+  create->add_flag("--credential", *credential_out,
+                   "Print only SecretId:SecretKey, the form `--key` and `Authorization: Bearer` take");
   create->callback([=] {
     *run = [=] {
       auto r = ParseKeyRole(*role);
@@ -337,7 +340,9 @@ void RegisterKeys(CLI::App& app, Action* run) {
       if (!store.ok()) return Fail(store.status());
       auto key = (*store)->Create(*nk, WallMs());
       if (!key.ok()) return Fail(key.status());
-      if (*json_out) {
+      if (*credential_out) {
+        std::cout << key->secret_id << ":" << key->secret_key << "\n";
+      } else if (*json_out) {
         std::cout << KeyJson(*key, true).dump() << "\n";
       } else {
         std::cout << "SecretId:  " << key->secret_id << "\nSecretKey: " << key->secret_key << "\nRole:      "
