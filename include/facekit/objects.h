@@ -27,7 +27,7 @@
 namespace facekit {
 
 struct DetectedObject {
-  float x = 0, y = 0, width = 0, height = 0;  ///< pixels of the input image
+  float x = 0, y = 0, width = 0, height = 0;  ///< pixels of the original image (Image::original_width())
   float score = 0;                            ///< the class's centre probability
   int class_id = 0;                           ///< index into ObjectDetector::labels()
   std::string label;
@@ -66,6 +66,9 @@ class ObjectDetector {
 
   /// Class names by class id.
   const std::vector<std::string>& labels() const;
+
+  /// The model's manifest name and version, e.g. "centernet 3.3.6".
+  const std::string& model_version() const;
 
  private:
   struct Impl;

@@ -103,12 +103,12 @@ int RunEvalObjects(const GlobalOptions& g, const EvalOpts& o) {
   json per_image = json::array();
   ProgressBar bar("objects", files.size(), "images");
   for (size_t i = 0; i < files.size(); ++i) {
-    auto image = LoadImageFile(files[i]);
+    auto image = LoadImageFile(files[i], ImageLimitsOf(g));
     if (!image.ok()) return Fail(image.status());
     const std::string stem = fs::path(files[i]).stem().string();
     std::string label_path = (fs::path(o.labels) / (stem + ".txt")).string();
     std::string text = ReadText(label_path, &found);  // no label file: no objects
-    auto truth = eval::ParseYoloLabels(text, image->width, image->height, label_path);
+    auto truth = eval::ParseYoloLabels(text, image->original_width(), image->original_height(), label_path);
     if (!truth.ok()) return Fail(truth.status());
     double t0 = NowMs();
     auto objects = (*detector)->Detect(*image);
@@ -251,7 +251,7 @@ void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, 
       o->flags.classes = SplitCommas(o->classes);
       auto detector = MakeDetector(g, o->flags);
       if (!detector.ok()) return Fail(detector.status());
-      auto image = LoadImageFile(o->image);
+      auto image = LoadImageFile(o->image, ImageLimitsOf(g));
       if (!image.ok()) return Fail(image.status());
       auto objects = (*detector)->Detect(*image);
       if (!objects.ok()) return Fail(objects.status());
@@ -262,7 +262,9 @@ void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, 
       if (o->json) {
         json list = json::array();
         for (const DetectedObject& d : *objects) list.push_back(ObjectJson(d));
-        std::cout << json{{"width", image->width}, {"height", image->height}, {"objects", list}}.dump() << "\n";
+        std::cout << json{{"width", image->original_width()}, {"height", image->original_height()}, {"objects", list}}
+                         .dump()
+                  << "\n";
         return 0;
       }
       for (const DetectedObject& d : *objects) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "facekit/objects.h"
 #include "server/server.h"
 #include "server/url_fetcher.h"
 #include "service/open_service.h"
@@ -181,6 +182,20 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   data_options.service.verify_match_score = o.match_score;
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
+  // DetectObjects (REST/gRPC) when the models folder has an object model.
+  std::unique_ptr<ObjectDetector> objects;
+  {
+    ObjectDetectorOptions oo;
+    oo.models_dir = ResolveModelsDir(g);
+    oo.num_threads = g.threads;
+    auto detector = ObjectDetector::Create(oo);
+    if (detector.ok()) {
+      objects = std::move(detector.value());
+      (*service)->SetObjectDetector(objects.get(), objects->model_version());
+    } else {
+      std::fprintf(stderr, "facekit: DetectObjects is off: %s\n", detector.status().ToString().c_str());
+    }
+  }
   auto keys = OpenKeys(o.data);
   if (!keys.ok()) return Fail(keys.status());
   StoreKeyDirectory directory(std::move(keys.value()));

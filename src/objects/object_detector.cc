@@ -14,6 +14,7 @@ namespace facekit {
 struct ObjectDetector::Impl {
   std::unique_ptr<runtime::DnnModel> net;
   std::vector<std::string> labels;
+  std::string model_version;  // "name version"
   std::vector<bool> wanted;  // by class id
   std::string heatmap, box_sides;
   float mean = 0.f, scale = 1.f;
@@ -38,6 +39,7 @@ ObjectDetector::ObjectDetector(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 ObjectDetector::~ObjectDetector() = default;
 
 const std::vector<std::string>& ObjectDetector::labels() const { return impl_->labels; }
+const std::string& ObjectDetector::model_version() const { return impl_->model_version; }
 
 Result<std::unique_ptr<ObjectDetector>> ObjectDetector::Create(const ObjectDetectorOptions& options) {
   FACEKIT_ASSIGN_OR_RETURN(runtime::ModelManifest manifest, runtime::ModelManifest::Load(options.models_dir));
@@ -50,6 +52,7 @@ Result<std::unique_ptr<ObjectDetector>> ObjectDetector::Create(const ObjectDetec
   impl->heatmap = m->outputs.at("heatmap");
   impl->box_sides = m->outputs.at("box_sides");
   impl->labels = m->labels;
+  impl->model_version = m->name + " " + m->version;
   if (impl->labels.empty()) return Bad(m->name + " lacks labels");
   impl->mean = m->mean;
   impl->scale = m->scale;
@@ -113,13 +116,17 @@ Result<std::vector<DetectedObject>> ObjectDetector::Detect(const Image& image) c
   }
   std::vector<objects::GridBox> boxes =
       objects::DecodeCenterNet(hm.ptr<float>(), sides.ptr<float>(), hm.size[1], hm.size[2], hm.size[3], d.decode);
+  // Network pixels -> raster pixels -> the original image's pixels (a large
+  // photo may have been decoded at reduced scale).
+  const double ox = sx / image.scale_x(), oy = sy / image.scale_y();
+  const auto ow = static_cast<float>(image.original_width()), oh = static_cast<float>(image.original_height());
   std::vector<DetectedObject> result;
   for (const objects::GridBox& b : boxes) {
     if (!d.wanted[static_cast<size_t>(b.class_id)]) continue;
-    const float x1 = std::clamp(static_cast<float>(b.x1 / sx), 0.f, static_cast<float>(image.width));
-    const float y1 = std::clamp(static_cast<float>(b.y1 / sy), 0.f, static_cast<float>(image.height));
-    const float x2 = std::clamp(static_cast<float>(b.x2 / sx), 0.f, static_cast<float>(image.width));
-    const float y2 = std::clamp(static_cast<float>(b.y2 / sy), 0.f, static_cast<float>(image.height));
+    const float x1 = std::clamp(static_cast<float>(b.x1 / ox), 0.f, ow);
+    const float y1 = std::clamp(static_cast<float>(b.y1 / oy), 0.f, oh);
+    const float x2 = std::clamp(static_cast<float>(b.x2 / ox), 0.f, ow);
+    const float y2 = std::clamp(static_cast<float>(b.y2 / oy), 0.f, oh);
     if (x2 <= x1 || y2 <= y1) continue;
     result.push_back({x1, y1, x2 - x1, y2 - y1, b.score, b.class_id, d.labels[static_cast<size_t>(b.class_id)]});
   }

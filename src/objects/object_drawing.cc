@@ -13,10 +13,19 @@ Status DrawObjects(const Image& image, const std::vector<DetectedObject>& object
   Image canvas = image;
   cv::Mat m = AsMat(canvas);
   const int thick = std::max(1, std::max(m.cols, m.rows) / 400);
+  // Boxes are in the original image's pixels; the raster may be a reduced decode.
+  const auto fx = static_cast<float>(1.0 / image.scale_x()), fy = static_cast<float>(1.0 / image.scale_y());
+  const auto box = [&](const DetectedObject& d) { return cv::Rect2f(d.x * fx, d.y * fy, d.width * fx, d.height * fy); };
   for (const DetectedObject& r : reference) {
-    cv::rectangle(m, cv::Rect2f(r.x, r.y, r.width, r.height), cv::Scalar(255, 255, 255), thick, cv::LINE_AA);
+    cv::rectangle(m, box(r), cv::Scalar(255, 255, 255), thick, cv::LINE_AA);
   }
-  for (const DetectedObject& o : objects) {
+  for (const DetectedObject& raw : objects) {
+    DetectedObject o = raw;
+    const cv::Rect2f b = box(raw);
+    o.x = b.x;
+    o.y = b.y;
+    o.width = b.width;
+    o.height = b.height;
     // A stable, saturated colour per class.
     const int h = (o.class_id * 137) % 180;
     cv::Mat hsv(1, 1, CV_8UC3, cv::Scalar(h, 230, 230)), bgr;

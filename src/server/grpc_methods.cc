@@ -496,6 +496,29 @@ Outcome DetectLiveness(GrpcCall& c, const v1::DetectLivenessRequest& q, v1::Dete
   return std::nullopt;
 }
 
+Outcome DetectObjects(GrpcCall& c, const v1::DetectObjectsRequest& q, v1::DetectObjectsResponse* out) {
+  auto image = c.Image(q.image(), q.url(), "image");
+  if (!image.ok()) return image.error();
+  service::DetectObjectsRequest r;
+  r.image = std::move(image.value());
+  r.classes.assign(q.classes().begin(), q.classes().end());
+  r.min_score = q.min_score();
+  r.max_objects = q.max_objects();
+  auto got = c.service.DetectObjects(r);
+  if (!got.ok()) return got.error();
+  out->set_image_width(got->image_width);
+  out->set_image_height(got->image_height);
+  for (const auto& o : got->objects) {
+    auto* d = out->add_objects();
+    SetRect(o.rect, d->mutable_rect());
+    d->set_score(o.score);
+    d->set_class_id(o.class_id);
+    d->set_label(o.label);
+  }
+  out->set_model_version(got->model_version);
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------- the table
 
 template <typename Req, typename Resp>
@@ -553,6 +576,7 @@ const std::vector<GrpcMethod>& FaceKitMethods() {
       Method("CompareFaces", false, "CompareFace", CompareFaces),
       Method("DetectFaces", false, "DetectFace", DetectFaces),
       Method("DetectLiveness", false, "DetectLiveFace", DetectLiveness),
+      Method("DetectObjects", false, "DetectObjects", DetectObjects),
   };
   return methods;
 }

@@ -27,6 +27,7 @@
 
 #include "facekit/engine.h"
 #include "facekit/face_choice.h"
+#include "facekit/objects.h"
 #include "facekit/image.h"
 #include "gallery/gallery.h"
 
@@ -286,6 +287,25 @@ struct CompareResponse {
   float match_score = 0;  // the decision rule applied
 };
 
+// ---- objects (FaceKit's own; the cloud face API has no such action) ----
+struct DetectObjectsRequest {
+  std::vector<std::uint8_t> image;
+  std::vector<std::string> classes;  // class names to report; empty = all
+  float min_score = 0;               // 0 = the model's threshold
+  int max_objects = 0;               // 0 = all (highest score first)
+};
+struct ObjectInfo {
+  Rect rect;  // in the photo's own pixels
+  float score = 0;
+  int class_id = 0;
+  std::string label;
+};
+struct DetectObjectsResponse {
+  int image_width = 0, image_height = 0;
+  std::vector<ObjectInfo> objects;  // highest score first
+  std::string model_version;
+};
+
 class FaceService {
  public:
   // `engine` must outlive the service.
@@ -328,6 +348,12 @@ class FaceService {
   ApiResult<LivenessResponse> DetectLiveFace(const std::vector<std::uint8_t>& image) const;
   ApiResult<CompareResponse> CompareFace(const std::vector<std::uint8_t>& image_a,
                                          const std::vector<std::uint8_t>& image_b) const;
+
+  // Objects of the COCO classes in the image. UnsupportedOperation until
+  // SetObjectDetector gave a detector (the models folder has an object model).
+  ApiResult<DetectObjectsResponse> DetectObjects(const DetectObjectsRequest& r) const;
+  // `detector` (may be null) must outlive the service; set it before serving.
+  void SetObjectDetector(const ObjectDetector* detector, std::string model_version);
 
   // Called with the time of every model stage ("decode", "detect", "embed",
   // "liveness") of every request. Set it before serving; not thread-safe itself.
@@ -380,6 +406,8 @@ class FaceService {
   struct IdSource;
   std::unique_ptr<IdSource> ids_;
   ModelObserver model_observer_;
+  const ObjectDetector* objects_ = nullptr;
+  std::string objects_version_;
 };
 
 // The cloud API's error for an engine/image Status (ImageDecodeFailed, ...).

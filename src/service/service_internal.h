@@ -64,6 +64,7 @@ inline constexpr const char* kFaceSizeTooSmall = "FailedOperation.FaceSizeTooSma
 // FaceKit's own (face choices the cloud API does not have).
 inline constexpr const char* kFaceAmbiguous = "FailedOperation.FaceAmbiguous";
 inline constexpr const char* kFaceIndexExceed = "InvalidParameterValue.FaceIndexExceed";
+inline constexpr const char* kObjectClassIllegal = "InvalidParameterValue.ObjectClassIllegal";
 }  // namespace code
 
 // CreateFace's per-image result codes.
