@@ -150,6 +150,15 @@ PersonInfo MakePersonInfo(const gallery::Catalog& c, const gallery::PersonState&
   }
   return info;
 }
+
+// GetPersonListNum's answer for group `g` (the counts, no persons).
+GetPersonListResponse Counts(const gallery::GroupState& g) {
+  GetPersonListResponse out;
+  out.person_num = g.persons.size();
+  out.face_num = g.faces->size();
+  out.face_model_version = g.record.face_model_version;
+  return out;
+}
 }  // namespace
 
 ApiResult<GetPersonListResponse> FaceService::GetPersonList(const std::string& group_id, std::int64_t offset,
@@ -159,10 +168,7 @@ ApiResult<GetPersonListResponse> FaceService::GetPersonList(const std::string& g
   return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<GetPersonListResponse> {
     const gallery::GroupState* g = c.GroupById(group_id);
     if (!g) return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
-    GetPersonListResponse out;
-    out.person_num = g->persons.size();
-    out.face_num = g->faces->size();
-    out.face_model_version = g->record.face_model_version;
+    GetPersonListResponse out = Counts(*g);
     std::vector<std::int64_t> keys(g->persons.begin(), g->persons.end());
     auto [begin, end] = Window(keys.size(), offset, limit);
     for (std::size_t i = begin; i < end; ++i) out.person_infos.push_back(MakePersonInfo(c, *c.PersonByKey(keys[i]), g));
@@ -175,11 +181,7 @@ ApiResult<GetPersonListResponse> FaceService::GetPersonListNum(const std::string
   return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<GetPersonListResponse> {
     const gallery::GroupState* g = c.GroupById(group_id);
     if (!g) return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
-    GetPersonListResponse out;
-    out.person_num = g->persons.size();
-    out.face_num = g->faces->size();
-    out.face_model_version = g->record.face_model_version;
-    return out;
+    return Counts(*g);
   });
 }
 
