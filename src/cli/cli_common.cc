@@ -117,26 +117,38 @@ CLI::Option* AddFaceOption(CLI::App* cmd, FaceChoice* choice, const std::string&
       ->type_name("largest|central|INDEX");
 }
 
+namespace {
+
+// "HEAD >= T", with the rate in words where T is one of the scale's
+// calibrated points (`rates`: score, words), joined by `sep` ... `end`.
+std::string RuleText(const char* head, float t, std::initializer_list<std::pair<float, const char*>> rates,
+                     const char* sep, const char* end) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%s >= %g", head, static_cast<double>(t));
+  for (const auto& [score, words] : rates) {
+    if (t == score) return std::string(buf) + sep + words + end;
+  }
+  return buf;
+}
+
+}  // namespace
+
 std::string MatchRuleText(float match_score) {
   // The calibrated points (models/manifest.json verification.score_points):
   // 40/50/60 = false accept rates 1e-3/1e-4/1e-5 per comparison on LFW View 1.
-  std::string far;
-  if (match_score == 40.f) far = "about 1 false accept in 1,000 comparisons on LFW";
-  if (match_score == 50.f) far = "about 1 false accept in 10,000 comparisons on LFW";
-  if (match_score == 60.f) far = "about 1 false accept in 100,000 comparisons on LFW";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "same person when score >= %g", static_cast<double>(match_score));
-  return far.empty() ? std::string(buf) : std::string(buf) + " (" + far + ")";
+  return RuleText("same person when score", match_score,
+                  {{40.f, "about 1 false accept in 1,000 comparisons on LFW"},
+                   {50.f, "about 1 false accept in 10,000 comparisons on LFW"},
+                   {60.f, "about 1 false accept in 100,000 comparisons on LFW"}},
+                  " (", ")");
 }
 
 std::string SearchRuleText(float threshold) {
-  std::string far;
-  if (threshold == 70.f) far = "about 1 false alarm in 100 searches of a 10,000-face gallery";
-  if (threshold == 80.f) far = "about 1 false alarm in 1,000 searches of a 10,000-face gallery";
-  if (threshold == 90.f) far = "about 1 false alarm in 10,000 searches of a 10,000-face gallery";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "a match when score >= %g", static_cast<double>(threshold));
-  return far.empty() ? std::string(buf) : std::string(buf) + ": " + far;
+  return RuleText("a match when score", threshold,
+                  {{70.f, "about 1 false alarm in 100 searches of a 10,000-face gallery"},
+                   {80.f, "about 1 false alarm in 1,000 searches of a 10,000-face gallery"},
+                   {90.f, "about 1 false alarm in 10,000 searches of a 10,000-face gallery"}},
+                  ": ", "");
 }
 
 }  // namespace facekit::cli
