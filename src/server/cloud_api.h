@@ -35,7 +35,8 @@
 namespace facekit::server {
 
 struct CloudApiOptions {
-  std::string version = "2020-03-03";
+  // A V1 (HmacSHA1 / HmacSHA256) POST body is at most this (the cloud API's 1 MB).
+  std::size_t max_v1_body_bytes = 1024 * 1024;
   // The cloud API's documented image limits, checked before the service sees
   // an image: base64 <= 5 MB (0 = no limit but the body's), and the header's
   // resolution (CloudImageLimits(): JPEG long side <= 4000, others <= 2000;
