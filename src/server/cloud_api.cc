@@ -632,10 +632,8 @@ ApiResult<ApiKey> CloudApi::Impl::Authenticate(const HttpRequest& req, const Clo
     return key;
   }
   // The Node SDK hashes a multipart body without its number parts (common/sign.js).
-  const std::string digest = NodeMultipartDigest(cloud, MultipartBoundary(h.content_type), [&](std::string_view name) {
-    const ParamSpec* p = schema.Param(name, version);
-    return p && p->type == ParamType::kNumber;
-  });
+  const std::string digest = NodeMultipartDigest(
+      cloud, MultipartBoundary(h.content_type), [&](const FlatParam& p) { return IsNumberParam(p, schema, version); });
   return policy->AuthenticateDigest(h, digest, cloud.action, line);
 }
 

@@ -1,5 +1,6 @@
 #include "server/cloud_param_tree.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <span>
@@ -64,6 +65,16 @@ ApiResult<json> Scalar(ParamType type, const FlatParam& p) {
 }
 
 }  // namespace
+
+bool IsNumberParam(const FlatParam& param, const ActionSchema& schema, ApiVersion version) {
+  const std::string_view name = param.name;
+  const ParamSpec* spec = schema.Param(name.substr(0, name.find('.')), version);
+  if (!spec) return NumberFromText(param.value).has_value();
+  if (spec->type != ParamType::kObjectList) return spec->type == ParamType::kNumber;
+  const std::string_view field = name.substr(name.rfind('.') + 1);
+  return std::any_of(spec->item_fields.begin(), spec->item_fields.end(),
+                     [&](const ItemField& f) { return f.name == field && f.type == ParamType::kNumber; });
+}
 
 ApiResult<json> BuildParamTree(const CloudRequest& request, const ActionSchema& schema, ApiVersion version) {
   if (request.form == CloudRequestForm::kTc3Json) {

@@ -27,6 +27,11 @@
 
 namespace facekit::server {
 
+/// Whether a flat parameter is a number: by the schema's type of its name
+/// ("Infos.0.Index" is the item field's type); for a name the action does not
+/// have, by its text (decimal or not).
+bool IsNumberParam(const FlatParam& param, const ActionSchema& schema, ApiVersion version);
+
 service::ApiResult<nlohmann::json> BuildParamTree(const CloudRequest& request, const ActionSchema& schema,
                                                   ApiVersion version);
 

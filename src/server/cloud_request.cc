@@ -232,7 +232,7 @@ ApiResult<CloudRequest> DecodeCloudRequest(const HttpRequest& req, const CloudRe
 }
 
 std::string NodeMultipartDigest(const CloudRequest& request, std::string_view boundary,
-                                const std::function<bool(std::string_view)>& is_number) {
+                                const std::function<bool(const FlatParam&)>& is_number) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
     EVP_MD_CTX_free(ctx);
@@ -247,7 +247,7 @@ std::string NodeMultipartDigest(const CloudRequest& request, std::string_view bo
              "\"\r\nContent-Type: application/octet-stream\r\n\r\n");
       update(p.value);
       update("\r\n");
-    } else if (!is_number(p.name)) {
+    } else if (!is_number(p)) {
       update("\r\nContent-Disposition: form-data; name=\"" + p.name + "\"\r\n\r\n");
       update(p.value);
       update("\r\n");

@@ -68,10 +68,10 @@ service::ApiResult<CloudRequest> DecodeCloudRequest(const HttpRequest& request, 
 
 /// The body digest the Node SDK signs for a multipart request (common/sign.js sign3): the
 /// parts as form-data writes them, except those whose value was a JavaScript number, which
-/// it leaves out of the hash (it sends them all the same). `is_number(name)` says which
-/// parameters are numbers. Lowercase hex SHA-256.
+/// it leaves out of the hash (it sends them all the same). `is_number(part)` says which
+/// parts were numbers. Lowercase hex SHA-256.
 std::string NodeMultipartDigest(const CloudRequest& request, std::string_view boundary,
-                                const std::function<bool(std::string_view)>& is_number);
+                                const std::function<bool(const FlatParam&)>& is_number);
 
 /// The boundary parameter of a multipart/form-data Content-Type, or "".
 std::string_view MultipartBoundary(std::string_view content_type);
