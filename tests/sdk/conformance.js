@@ -14,6 +14,8 @@
 const fs = require("fs");
 const path = require("path");
 
+const { modelsOf } = require("./models_json");
+
 const sdkRoot = path.dirname(require.resolve("tencentcloud-sdk-nodejs/package.json"));
 const VERSIONS = {
   "2018-03-01": "v20180301",
@@ -28,18 +30,6 @@ const FORMS = [
   { name: "HmacSHA1 POST", signMethod: "HmacSHA1", reqMethod: "POST" },
   { name: "HmacSHA1 GET", signMethod: "HmacSHA1", reqMethod: "GET" },
 ];
-
-// The interfaces of a model file: name -> {field: type}.
-function parseModels(file) {
-  const text = fs.readFileSync(file, "utf8");
-  const out = {};
-  for (const m of text.matchAll(/export interface (\w+) \{([\s\S]*?)\n\}/g)) {
-    const fields = {};
-    for (const f of m[2].matchAll(/\n\s*(\w+)\??: ([^;]+);/g)) fields[f[1]] = f[2];
-    out[m[1]] = fields;
-  }
-  return out;
-}
 
 // Problems of `value` against the d.ts `type`; `missing` collects declared fields left out.
 function check(models, type, value, where, problems, missing) {
@@ -85,7 +75,7 @@ let failures = 0;
 async function runForm(version, form) {
   const dir = VERSIONS[version];
   const { Client } = require(`${sdkRoot}/tencentcloud/services/iai/${dir}/iai_client`);
-  const models = parseModels(`${sdkRoot}/tencentcloud/services/iai/${dir}/iai_models.d.ts`);
+  const models = modelsOf(dir);
   const client = new Client({
     credential: { secretId: process.env.FACEKIT_SECRET_ID, secretKey: process.env.FACEKIT_SECRET_KEY },
     region: "ap-guangzhou",
