@@ -110,13 +110,13 @@ HttpRequest Tc3(CloudRequestForm form, const std::string& action, const Params& 
 }
 
 HttpRequest V1(bool get, server::V1SignatureMethod method, const std::string& action, Params params, int nonce) {
-  params.insert(params.end(), {{"Action", action},
-                               {"Version", "2020-03-03"},
-                               {"Nonce", std::to_string(nonce)},
-                               {"Timestamp", std::to_string(kNow)},
-                               {"SecretId", kId},
-                               {"SignatureMethod", method == server::V1SignatureMethod::kHmacSha1 ? "HmacSHA1"
-                                                                                                  : "HmacSHA256"}});
+  params.insert(params.end(),
+                {{"Action", action},
+                 {"Version", "2020-03-03"},
+                 {"Nonce", std::to_string(nonce)},
+                 {"Timestamp", std::to_string(kNow)},
+                 {"SecretId", kId},
+                 {"SignatureMethod", method == server::V1SignatureMethod::kHmacSha1 ? "HmacSHA1" : "HmacSHA256"}});
   const std::string to_sign = server::V1StringToSign(get ? "GET" : "POST", kHost, "/", params);
   params.emplace_back("Signature", server::V1Signature(kKey, to_sign, method));
   HttpRequest r;
@@ -149,9 +149,11 @@ int main(int argc, char** argv) {
   const auto sha1 = server::V1SignatureMethod::kHmacSha1;
   const auto sha256 = server::V1SignatureMethod::kHmacSha256;
   const std::vector<Form> forms = {
-      {"TC3 POST JSON", [](auto& a, auto& p, int i) { return Tc3(CloudRequestForm::kTc3Json, a, p, kNow - i % 250); }, false},
+      {"TC3 POST JSON", [](auto& a, auto& p, int i) { return Tc3(CloudRequestForm::kTc3Json, a, p, kNow - i % 250); },
+       false},
       {"TC3 GET", [](auto& a, auto& p, int i) { return Tc3(CloudRequestForm::kTc3Get, a, p, kNow - i % 250); }, true},
-      {"TC3 multipart", [](auto& a, auto& p, int i) { return Tc3(CloudRequestForm::kTc3Multipart, a, p, kNow - i % 250); }, false},
+      {"TC3 multipart",
+       [](auto& a, auto& p, int i) { return Tc3(CloudRequestForm::kTc3Multipart, a, p, kNow - i % 250); }, false},
       {"HmacSHA256 POST", [=](auto& a, auto& p, int i) { return V1(false, sha256, a, p, i); }, false},
       {"HmacSHA256 GET", [=](auto& a, auto& p, int i) { return V1(true, sha256, a, p, i); }, true},
       {"HmacSHA1 POST", [=](auto& a, auto& p, int i) { return V1(false, sha1, a, p, i); }, false},
@@ -160,7 +162,8 @@ int main(int argc, char** argv) {
   // A base64 image of `bytes` characters (its content does not matter here).
   auto image = [](std::size_t bytes) {
     std::string s(bytes, 'A');
-    for (std::size_t i = 0; i < bytes; ++i) s[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(i * 7919) % 64];
+    for (std::size_t i = 0; i < bytes; ++i)
+      s[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(i * 7919) % 64];
     return s;
   };
   struct Payload {
@@ -199,11 +202,10 @@ int main(int argc, char** argv) {
           const auto version = server::ApiVersion::k2020_03_03;
           auto key = server::IsV1(decoded->form)
                          ? policy.AuthenticateV1(decoded->v1)
-                         : policy.Authenticate({std::string(req.Header("authorization")),
-                                                std::string(req.Header("content-type")), kHost,
-                                                std::string(req.Header("x-tc-timestamp")), ""},
-                                               req.body, decoded->action,
-                                               {req.method, "/", std::string(req.Query())});
+                         : policy.Authenticate(
+                               {std::string(req.Header("authorization")), std::string(req.Header("content-type")),
+                                kHost, std::string(req.Header("x-tc-timestamp")), ""},
+                               req.body, decoded->action, {req.method, "/", std::string(req.Query())});
           ok = key.ok() && schema && server::BuildParamTree(decoded.value(), *schema, version).ok();
         }
         us.push_back((bench::NowMs() - t0) * 1000.0);

@@ -94,21 +94,24 @@ ApiResult<json> BuildParamTree(const CloudRequest& request, const ActionSchema& 
     const ParamSpec* spec = schema.Param(head, version);
     if (!spec) return Unknown(name, schema.action, version);
     if (spec->type == ParamType::kString || spec->type == ParamType::kNumber) {
-      if (dot != std::string_view::npos) return Invalid(std::string(head) + " is not a list; send " + std::string(head) + "=value");
+      if (dot != std::string_view::npos)
+        return Invalid(std::string(head) + " is not a list; send " + std::string(head) + "=value");
       auto value = Scalar(spec->type, p);
       if (!value.ok()) return value.error();
       tree[std::string(head)] = std::move(value.value());
       continue;
     }
     if (dot == std::string_view::npos) {
-      return Invalid(std::string(head) + " is a list: send " + std::string(head) + ".0, " + std::string(head) + ".1, ...");
+      return Invalid(std::string(head) + " is a list: send " + std::string(head) + ".0, " + std::string(head) +
+                     ".1, ...");
     }
     const std::string_view rest = name.substr(dot + 1);
     const std::size_t dot2 = rest.find('.');
     const auto index = ParseIndex(rest.substr(0, dot2));
     if (!index) return Invalid("the parameter " + p.name + " has no valid list index (0 to 9999, no leading zero)");
     if (spec->type == ParamType::kStringList) {
-      if (dot2 != std::string_view::npos) return Invalid("the items of " + std::string(head) + " are strings: " + p.name);
+      if (dot2 != std::string_view::npos)
+        return Invalid("the items of " + std::string(head) + " are strings: " + p.name);
       lists[head][*index] = p.value;
       continue;
     }

@@ -17,9 +17,9 @@ using service::ApiResult;
 namespace {
 
 // The V1 common parameters (the Node SDK adds RequestClient); everything else is the action's.
-constexpr std::array<std::string_view, 11> kV1CommonParams = {
-    "Action", "Version", "Region", "Timestamp", "Nonce", "SecretId", "Signature", "SignatureMethod", "Language",
-    "Token", "RequestClient"};
+constexpr std::array<std::string_view, 11> kV1CommonParams = {"Action",   "Version",  "Region",       "Timestamp",
+                                                              "Nonce",    "SecretId", "Signature",    "SignatureMethod",
+                                                              "Language", "Token",    "RequestClient"};
 
 ApiError Invalid(std::string message) { return ApiError{"InvalidParameter", std::move(message)}; }
 
@@ -36,12 +36,16 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // The media type of a Content-Type, without parameters, trimmed.
-std::string_view MediaType(std::string_view content_type) { return Trim(content_type.substr(0, content_type.find(';'))); }
+std::string_view MediaType(std::string_view content_type) {
+  return Trim(content_type.substr(0, content_type.find(';')));
+}
 
 // A query string or form body as name/value pairs; each name once.
 ApiResult<std::vector<V1Param>> ParseUnique(std::string_view text, std::string_view where) {
   auto pairs = ParseQuery(text);
-  if (!pairs) return Invalid("the " + std::string(where) + " has a malformed percent-encoding (a '%' not followed by two hex digits)");
+  if (!pairs)
+    return Invalid("the " + std::string(where) +
+                   " has a malformed percent-encoding (a '%' not followed by two hex digits)");
   std::unordered_set<std::string_view> seen;
   for (const auto& [name, value] : *pairs) {
     if (name.empty()) return Invalid("the " + std::string(where) + " has a parameter without a name");
@@ -57,13 +61,15 @@ std::optional<std::string_view> DispositionName(std::string_view value) {
     if (semicolon == std::string_view::npos) return std::nullopt;
     value.remove_prefix(semicolon + 1);
     const std::string_view param = Trim(value.substr(0, value.find(';')));
-    if (param.starts_with("name=\"") && param.size() >= 7 && param.back() == '"') return param.substr(6, param.size() - 7);
+    if (param.starts_with("name=\"") && param.size() >= 7 && param.back() == '"')
+      return param.substr(6, param.size() - 7);
   }
 }
 
 // RFC 7578 form-data: "--B\r\n" headers "\r\n\r\n" value "\r\n--B" ... "--B--".
 ApiResult<std::vector<FlatParam>> ParseMultipart(std::string_view body, std::string_view boundary) {
-  if (boundary.empty() || boundary.size() > 70) return Invalid("multipart/form-data needs a boundary of 1 to 70 characters");
+  if (boundary.empty() || boundary.size() > 70)
+    return Invalid("multipart/form-data needs a boundary of 1 to 70 characters");
   const std::string delimiter = "--" + std::string(boundary);
   const std::string next_delimiter = "\r\n" + delimiter;
   if (!body.starts_with(delimiter)) return Invalid("the multipart body does not start with its boundary");
@@ -113,7 +119,8 @@ ApiResult<std::vector<FlatParam>> ParseMultipart(std::string_view body, std::str
 }
 
 // V1: every parameter in `v1.params`; the common ones read, the action's copied to `params`.
-ApiResult<CloudRequest> DecodeV1(const HttpRequest& req, CloudRequest out, std::string_view text, std::string_view where) {
+ApiResult<CloudRequest> DecodeV1(const HttpRequest& req, CloudRequest out, std::string_view text,
+                                 std::string_view where) {
   auto pairs = ParseUnique(text, where);
   if (!pairs.ok()) return pairs.error();
   for (const auto& [name, value] : pairs.value()) {
@@ -142,11 +149,16 @@ ApiResult<CloudRequest> DecodeV1(const HttpRequest& req, CloudRequest out, std::
 
 std::string_view FormName(CloudRequestForm form) {
   switch (form) {
-    case CloudRequestForm::kTc3Json: return "TC3 POST JSON";
-    case CloudRequestForm::kTc3Get: return "TC3 GET";
-    case CloudRequestForm::kTc3Multipart: return "TC3 multipart";
-    case CloudRequestForm::kV1Get: return "V1 GET";
-    case CloudRequestForm::kV1Post: return "V1 POST";
+    case CloudRequestForm::kTc3Json:
+      return "TC3 POST JSON";
+    case CloudRequestForm::kTc3Get:
+      return "TC3 GET";
+    case CloudRequestForm::kTc3Multipart:
+      return "TC3 multipart";
+    case CloudRequestForm::kV1Get:
+      return "V1 GET";
+    case CloudRequestForm::kV1Post:
+      return "V1 POST";
   }
   return "?";
 }
@@ -223,8 +235,10 @@ ApiResult<CloudRequest> DecodeCloudRequest(const HttpRequest& req, const CloudRe
                        ? "the body is JSON but its Content-Type is application/x-www-form-urlencoded"
                        : "a TC3-signed POST carries JSON or multipart/form-data; form bodies are for V1 signatures");
   } else {
-    return Invalid("Content-Type must be application/json or multipart/form-data (TC3-HMAC-SHA256), or "
-                   "application/x-www-form-urlencoded (V1), not '" + std::string(content_type) + "'");
+    return Invalid(
+        "Content-Type must be application/json or multipart/form-data (TC3-HMAC-SHA256), or "
+        "application/x-www-form-urlencoded (V1), not '" +
+        std::string(content_type) + "'");
   }
   if (out.action.empty()) return ApiError{"MissingParameter", "the X-TC-Action header is missing"};
   if (out.version.empty()) return ApiError{"MissingParameter", "the X-TC-Version header is missing"};

@@ -38,7 +38,9 @@ enum class CloudRequestForm { kTc3Json, kTc3Get, kTc3Multipart, kV1Get, kV1Post 
 
 /// "TC3 POST JSON", "TC3 GET", "TC3 multipart", "V1 GET", "V1 POST".
 std::string_view FormName(CloudRequestForm form);
-inline bool IsV1(CloudRequestForm form) { return form == CloudRequestForm::kV1Get || form == CloudRequestForm::kV1Post; }
+inline bool IsV1(CloudRequestForm form) {
+  return form == CloudRequestForm::kV1Get || form == CloudRequestForm::kV1Post;
+}
 
 /// An action parameter of a flat form: its name as sent ("Urls.0") and its value.
 struct FlatParam {

@@ -17,22 +17,17 @@ ParamSpec Objects(std::string_view name, std::span<const ItemField> fields) {
 }
 
 std::vector<ParamSpec> SearchParams(bool by_group) {
-  return {{"GroupIds", L},
-          {"Image", S},
-          {"Url", S},
-          {"MaxFaceNum", N},
-          {"MinFaceSize", N},
-          {by_group ? "MaxPersonNumPerGroup" : "MaxPersonNum", N},
-          {"NeedPersonInfo", N},
-          {"QualityControl", N},
-          {"FaceMatchThreshold", N},
+  return {{"GroupIds", L},           {"Image", S},          {"Url", S},
+          {"MaxFaceNum", N},         {"MinFaceSize", N},    {by_group ? "MaxPersonNumPerGroup" : "MaxPersonNum", N},
+          {"NeedPersonInfo", N},     {"QualityControl", N}, {"FaceMatchThreshold", N},
           {"NeedRotateDetection", N}};
 }
 
 const std::vector<ActionSchema>& Table() {
   static const std::vector<ActionSchema> table = [] {
     std::vector<ActionSchema> t = {
-        {"CreateGroup", {{"GroupName", S}, {"GroupId", S}, {"GroupExDescriptions", L}, {"Tag", S}, {"FaceModelVersion", S}}},
+        {"CreateGroup",
+         {{"GroupName", S}, {"GroupId", S}, {"GroupExDescriptions", L}, {"Tag", S}, {"FaceModelVersion", S}}},
         {"DeleteGroup", {{"GroupId", S}}},
         {"GetGroupList", {{"Offset", N}, {"Limit", N}}},
         {"GetGroupInfo", {{"GroupId", S}}},
@@ -72,7 +67,8 @@ const std::vector<ActionSchema>& Table() {
         {"SearchPersons", SearchParams(false)},
         {"SearchPersonsReturnsByGroup", SearchParams(true)},
         {"VerifyFace", {{"PersonId", S}, {"Image", S}, {"Url", S}, {"QualityControl", N}, {"NeedRotateDetection", N}}},
-        {"VerifyPerson", {{"PersonId", S}, {"Image", S}, {"Url", S}, {"QualityControl", N}, {"NeedRotateDetection", N}}},
+        {"VerifyPerson",
+         {{"PersonId", S}, {"Image", S}, {"Url", S}, {"QualityControl", N}, {"NeedRotateDetection", N}}},
         {"CompareFace",
          {{"ImageA", S},
           {"ImageB", S},
@@ -122,8 +118,8 @@ const ParamSpec* ActionSchema::Param(std::string_view name, ApiVersion version) 
 
 const ActionSchema* FindActionSchema(std::string_view action) {
   const auto& t = Table();
-  const auto it =
-      std::lower_bound(t.begin(), t.end(), action, [](const ActionSchema& a, std::string_view n) { return a.action < n; });
+  const auto it = std::lower_bound(t.begin(), t.end(), action,
+                                   [](const ActionSchema& a, std::string_view n) { return a.action < n; });
   return it != t.end() && it->action == action ? &*it : nullptr;
 }
 

@@ -103,7 +103,8 @@ V1Outcome V1Verifier::Verify(const V1Request& request) {
   const std::string* method_text = Find(request.params, "SignatureMethod");
   for (auto [name, value] : {std::pair{"SecretId", secret_id}, std::pair{"Signature", signature},
                              std::pair{"Timestamp", timestamp_text}, std::pair{"Nonce", nonce}}) {
-    if (value == nullptr) return Fail(out, "MissingParameter", std::string("the common parameter ") + name + " is required");
+    if (value == nullptr)
+      return Fail(out, "MissingParameter", std::string("the common parameter ") + name + " is required");
   }
   if (!secret_id || !signature || !timestamp_text || !nonce) return out;  // (reported above)
   out.secret_id = *secret_id;

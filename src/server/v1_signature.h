@@ -51,9 +51,9 @@ std::string V1Signature(std::string_view secret_key, std::string_view string_to_
 
 /// What a V1 request carries, as the server received it.
 struct V1Request {
-  std::string method;       ///< "GET" or "POST"
-  std::string host;         ///< the Host header
-  std::string path = "/";   ///< the request path
+  std::string method;           ///< "GET" or "POST"
+  std::string host;             ///< the Host header
+  std::string path = "/";       ///< the request path
   std::vector<V1Param> params;  ///< every parameter, Signature included; names unique
 };
 

@@ -31,8 +31,9 @@ HttpRequest Request(std::string method, std::string target, std::vector<std::pai
 std::string CodeOf(const service::ApiResult<CloudRequest>& r) { return r.ok() ? "OK" : r.error().code; }
 
 const std::vector<std::pair<std::string, std::string>> kTc3 = {
-    {"authorization", "TC3-HMAC-SHA256 Credential=x/2023-11-14/iai/tc3_request, SignedHeaders=content-type;host, "
-                      "Signature=0000000000000000000000000000000000000000000000000000000000000000"},
+    {"authorization",
+     "TC3-HMAC-SHA256 Credential=x/2023-11-14/iai/tc3_request, SignedHeaders=content-type;host, "
+     "Signature=0000000000000000000000000000000000000000000000000000000000000000"},
     {"x-tc-action", "GetGroupList"},
     {"x-tc-version", "2018-03-01"},
     {"x-tc-language", "en-US"}};
@@ -63,7 +64,8 @@ TEST(CloudRequestTest, TellsTheFormsApart) {
 
   const std::string body =
       "--XB\r\nContent-Disposition: form-data; name=\"Limit\"\r\n\r\n5\r\n"
-      "--XB\r\nContent-Disposition: form-data; name=\"Image\"\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\r\n"
+      "--XB\r\nContent-Disposition: form-data; name=\"Image\"\r\nContent-Type: "
+      "application/octet-stream\r\n\r\n\x01\x02\r\n"
       "--XB--\r\n";
   auto multipart = DecodeCloudRequest(Request("POST", "/", Tc3With("multipart/form-data; boundary=XB"), body));
   ASSERT_TRUE(multipart.ok()) << multipart.error().message;
@@ -74,7 +76,8 @@ TEST(CloudRequestTest, TellsTheFormsApart) {
   EXPECT_EQ(multipart->params[1].value, "\x01\x02");
   // With no number part, the Node SDK's digest is the body's.
   EXPECT_EQ(NodeMultipartDigest(multipart.value(), "XB", [](const FlatParam&) { return false; }), Sha256Hex(body));
-  EXPECT_NE(NodeMultipartDigest(multipart.value(), "XB", [](const FlatParam& p) { return p.name == "Limit"; }), Sha256Hex(body));
+  EXPECT_NE(NodeMultipartDigest(multipart.value(), "XB", [](const FlatParam& p) { return p.name == "Limit"; }),
+            Sha256Hex(body));
 
   const std::string v1 = "Action=GetGroupList&Version=2020-03-03&Language=zh-CN&Limit=5&Nonce=1&Timestamp=2&SecretId=a";
   auto v1_get = DecodeCloudRequest(Request("GET", "/?" + v1, {}));
@@ -113,7 +116,8 @@ TEST(CloudRequestTest, MalformedAndAmbiguousRequestsGetTheirCodes) {
       {"POST with a query string", Request("POST", "/?Action=A", form, "Version=2020-03-03"), "InvalidParameter"},
       {"TC3 header beside a V1 Signature", Request("GET", "/?Signature=abc", Tc3With(kForm)), "InvalidParameter"},
       {"X-TC-Action contradicting Action",
-       Request("GET", "/?Action=DeleteGroup&Version=2020-03-03", {{"x-tc-action", "GetGroupList"}}), "InvalidParameter"},
+       Request("GET", "/?Action=DeleteGroup&Version=2020-03-03", {{"x-tc-action", "GetGroupList"}}),
+       "InvalidParameter"},
       {"V1 body over 1 MB", Request("POST", "/", form, "Action=A&Version=B&Image=" + std::string(1024 * 1024, 'a')),
        "RequestSizeLimitExceeded"},
       {"other Content-Type", Request("POST", "/", Tc3With("text/plain"), "{}"), "InvalidParameter"},
@@ -174,11 +178,11 @@ TEST(CloudParamTreeTest, FlatParametersBecomeTheTreeAJsonBodyGives) {
     auto r = BuildParamTree(Flat(std::move(p)), s, v);
     return r.ok() ? std::string("OK") : r.error().code;
   };
-  EXPECT_EQ(code(*face, {{"Urls.1", "b"}}), "InvalidParameter");         // Urls.0 missing
-  EXPECT_EQ(code(*face, {{"Urls", "a"}}), "InvalidParameter");           // a list without index
-  EXPECT_EQ(code(*face, {{"Urls.01", "a"}}), "InvalidParameter");        // leading zero
-  EXPECT_EQ(code(*face, {{"Urls.0.x", "a"}}), "InvalidParameter");       // strings have no fields
-  EXPECT_EQ(code(*face, {{"PersonId.0", "a"}}), "InvalidParameter");     // not a list
+  EXPECT_EQ(code(*face, {{"Urls.1", "b"}}), "InvalidParameter");      // Urls.0 missing
+  EXPECT_EQ(code(*face, {{"Urls", "a"}}), "InvalidParameter");        // a list without index
+  EXPECT_EQ(code(*face, {{"Urls.01", "a"}}), "InvalidParameter");     // leading zero
+  EXPECT_EQ(code(*face, {{"Urls.0.x", "a"}}), "InvalidParameter");    // strings have no fields
+  EXPECT_EQ(code(*face, {{"PersonId.0", "a"}}), "InvalidParameter");  // not a list
   EXPECT_EQ(code(*face, {{"FaceMatchThreshold", "high"}}), "InvalidParameter");
   EXPECT_EQ(code(*face, {{"FaceMatchThreshold", "inf"}}), "InvalidParameter");
   EXPECT_EQ(code(*face, {{"Url", "a"}}), "UnknownParameter");
@@ -215,9 +219,13 @@ class CloudRequestApiTest : public ::testing::Test {
   // A V1 GET signed with HmacSHA256 by `key`, with `nonce` and the action's parameters.
   json V1(const std::string& action, std::vector<V1Param> params, const std::string& key = "AKIDadmin",
           const std::string& version = "2020-03-03") {
-    params.insert(params.end(), {{"Action", action}, {"Version", version}, {"Nonce", std::to_string(++nonce_)},
-                                 {"Timestamp", std::to_string(kNow)}, {"SecretId", key},
-                                 {"SignatureMethod", "HmacSHA256"}, {"Language", "en-US"}});
+    params.insert(params.end(), {{"Action", action},
+                                 {"Version", version},
+                                 {"Nonce", std::to_string(++nonce_)},
+                                 {"Timestamp", std::to_string(kNow)},
+                                 {"SecretId", key},
+                                 {"SignatureMethod", "HmacSHA256"},
+                                 {"Language", "en-US"}});
     const std::string to_sign = V1StringToSign("GET", "iai.facekit.test:8080", "/", params);
     params.emplace_back("Signature", V1Signature("secret-of-" + key, to_sign, V1SignatureMethod::kHmacSha256));
     std::string query;

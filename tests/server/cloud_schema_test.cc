@@ -20,10 +20,14 @@ using nlohmann::json;
 
 std::string DtsType(ParamType t) {
   switch (t) {
-    case ParamType::kString: return "string";
-    case ParamType::kNumber: return "number";
-    case ParamType::kStringList: return "Array<string>";
-    case ParamType::kObjectList: return "object list";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kNumber:
+      return "number";
+    case ParamType::kStringList:
+      return "Array<string>";
+    case ParamType::kObjectList:
+      return "object list";
   }
   return "?";
 }

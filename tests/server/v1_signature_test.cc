@@ -35,11 +35,12 @@ std::vector<V1Param> ParamsOf(const json& object) {
 }
 
 V1Verifier VerifierAt(std::int64_t now, std::string secret_key) {
-  return V1Verifier([secret_key](std::string_view id) -> std::optional<std::string> {
-                      if (id == "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE") return secret_key;
-                      return std::nullopt;
-                    },
-                    [now] { return now; }, {});
+  return V1Verifier(
+      [secret_key](std::string_view id) -> std::optional<std::string> {
+        if (id == "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE") return secret_key;
+        return std::nullopt;
+      },
+      [now] { return now; }, {});
 }
 
 TEST(V1SignatureTest, MatchesTheNodeSdkSignerForBothMethodsOverGetAndPost) {
@@ -87,13 +88,17 @@ TEST(V1SignatureTest, MatchesTheNodeSdkSignerForBothMethodsOverGetAndPost) {
 V1Request Signed(std::vector<V1Param> params, std::string_view key, V1SignatureMethod m,
                  std::string host = "iai.facekit.test:8443") {
   V1Request r{"POST", std::move(host), "/", std::move(params)};
-  r.params.emplace_back("Signature", V1Signature(key, V1StringToSign("POST", "iai.facekit.test:8443", "/", r.params), m));
+  r.params.emplace_back("Signature",
+                        V1Signature(key, V1StringToSign("POST", "iai.facekit.test:8443", "/", r.params), m));
   return r;
 }
 
 std::vector<V1Param> Common(std::string nonce = "7", std::string timestamp = "1700000000") {
-  return {{"Action", "GetGroupList"},     {"Version", "2020-03-03"}, {"Nonce", std::move(nonce)},
-          {"Timestamp", std::move(timestamp)}, {"SecretId", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"},
+  return {{"Action", "GetGroupList"},
+          {"Version", "2020-03-03"},
+          {"Nonce", std::move(nonce)},
+          {"Timestamp", std::move(timestamp)},
+          {"SecretId", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"},
           {"SignatureMethod", "HmacSHA256"}};
 }
 
@@ -105,7 +110,8 @@ TEST(V1SignatureTest, VerifierChecksEveryCommonParameter) {
   // The SDKs sign their endpoint with its port; a client that signs the bare host works too.
   V1Request bare = Signed(Common("8"), key, m);
   bare.params.pop_back();
-  bare.params.emplace_back("Signature", V1Signature(key, V1StringToSign("POST", "iai.facekit.test", "/", bare.params), m));
+  bare.params.emplace_back("Signature",
+                           V1Signature(key, V1StringToSign("POST", "iai.facekit.test", "/", bare.params), m));
   EXPECT_TRUE(v.Verify(bare).ok());
   // The same Nonce on another request (another second, or other parameters) is not a resend.
   EXPECT_TRUE(v.Verify(Signed(Common("7", "1700000001"), key, m)).ok());
