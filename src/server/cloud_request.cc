@@ -133,10 +133,12 @@ ApiResult<CloudRequest> DecodeV1(const HttpRequest& req, CloudRequest out, std::
   }
   if (out.action.empty()) return ApiError{"MissingParameter", "the common parameter Action is required"};
   if (out.version.empty()) return ApiError{"MissingParameter", "the common parameter Version is required"};
-  const std::string_view header_action = req.Header("x-tc-action");
-  if (!header_action.empty() && header_action != out.action) {
-    return Invalid("the X-TC-Action header says " + std::string(header_action) + " but the Action parameter " +
-                   out.action + "; send one of them");
+  for (const auto& [header, value] : {std::pair{"x-tc-action", &out.action}, std::pair{"x-tc-version", &out.version}}) {
+    const std::string_view sent = req.Header(header);
+    if (!sent.empty() && sent != *value) {
+      return Invalid("the header " + std::string(header) + " says " + std::string(sent) + " but the parameter " +
+                     *value + "; send one of them");
+    }
   }
   out.v1.method = req.method;
   out.v1.host = std::string(req.Header("host"));
@@ -191,6 +193,7 @@ ApiResult<CloudRequest> DecodeCloudRequest(const HttpRequest& req, const CloudRe
   if (!get && !query.empty()) {
     return Invalid("a POST request carries its parameters in the body, not in the query string");
   }
+  if (get && !req.body.empty()) return Invalid("a GET request carries its parameters in the query string, not a body");
   if (!tc3) {
     if (get) {
       out.form = CloudRequestForm::kV1Get;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
+
 #include "cloud_test_util.h"
 #include "server/cloud_param_tree.h"
 #include "server/v1_signature.h"
@@ -114,6 +117,9 @@ TEST(CloudRequestTest, MalformedAndAmbiguousRequestsGetTheirCodes) {
       {"TC3 JSON body with a form Content-Type", Request("POST", "/", Tc3With(kForm), "{}"), "InvalidParameter"},
       {"TC3 with a form body", Request("POST", "/", Tc3With(kForm), "Limit=1"), "InvalidParameter"},
       {"POST with a query string", Request("POST", "/?Action=A", form, "Version=2020-03-03"), "InvalidParameter"},
+      {"GET with a body", Request("GET", "/?Action=A&Version=B", {}, "Limit=1"), "InvalidParameter"},
+      {"X-TC-Version contradicting Version",
+       Request("GET", "/?Action=A&Version=2020-03-03", {{"x-tc-version", "2018-03-01"}}), "InvalidParameter"},
       {"TC3 header beside a V1 Signature", Request("GET", "/?Signature=abc", Tc3With(kForm)), "InvalidParameter"},
       {"X-TC-Action contradicting Action",
        Request("GET", "/?Action=DeleteGroup&Version=2020-03-03", {{"x-tc-action", "GetGroupList"}}),
@@ -290,6 +296,69 @@ TEST_F(CloudRequestApiTest, V1RequestsGetTheSameKeysRolesScopesAndVersions) {
     EXPECT_EQ(resp.status, 200);
     EXPECT_EQ(CodeOf(ResponseOf(resp)), code) << target;
   }
+}
+
+}  // namespace
+}  // namespace facekit::server
+
+namespace facekit::server {
+namespace {
+
+// Mutated requests of every form (fixed seed): the decoder and the parameter
+// tree answer each with a value or one of the documented codes, never a crash.
+TEST(CloudRequestTest, MutatedRequestsOfEveryFormGetACodeNotACrash) {
+  const std::string multipart =
+      "--B\r\nContent-Disposition: form-data; name=\"Urls.0\"\r\n\r\nhttp://a/b\r\n"
+      "--B\r\nContent-Disposition: form-data; name=\"Image\"\r\nContent-Type: application/octet-stream\r\n\r\nxy\r\n"
+      "--B--\r\n";
+  const std::vector<HttpRequest> seeds = {
+      Request("GET", "/?GroupIds.0=a&MaxFaceNum=5&PersonExDescriptionInfos.0.PersonExDescriptionIndex=0",
+              Tc3With(kForm)),
+      Request("POST", "/", Tc3With("multipart/form-data; boundary=B"), multipart),
+      Request("GET", "/?Action=SearchFaces&Version=2018-03-01&GroupIds.0=a%20b&Nonce=1&Timestamp=2&SecretId=x", {}),
+      Request("POST", "/", {{"content-type", kForm}}, "Action=CreateFace&Version=2020-03-03&Urls.0=u&Urls.1=v"),
+  };
+  const std::set<std::string> codes = {"OK",
+                                       "InvalidParameter",
+                                       "MissingParameter",
+                                       "UnknownParameter",
+                                       "UnsupportedProtocol",
+                                       "RequestSizeLimitExceeded"};
+  std::mt19937 rng(20);
+  const std::string alphabet = "%&=.0123456789-\r\n\"; AZaz";
+  int decoded = 0;
+  for (int i = 0; i < 4000; ++i) {
+    HttpRequest r = seeds[static_cast<std::size_t>(i) % seeds.size()];
+    std::string& text = r.method == "GET" ? r.target : r.body;
+    for (int m = 0; m < 1 + static_cast<int>(rng() % 3); ++m) {
+      const std::size_t at = 1 + rng() % (text.size() - 1);
+      switch (rng() % 3) {
+        case 0:
+          text[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          text.erase(at, 1 + rng() % 4);
+          break;
+        default:
+          text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+      }
+      if (text.size() < 2) text = "/?";
+    }
+    auto request = DecodeCloudRequest(r);
+    std::string code = CodeOf(request);
+    if (request.ok()) {
+      ++decoded;
+      for (const char* action : {"SearchFaces", "CreateFace", "CreatePerson"}) {
+        for (ApiVersion v : {ApiVersion::k2018_03_01, ApiVersion::k2020_03_03}) {
+          auto tree = BuildParamTree(request.value(), *FindActionSchema(action), v);
+          code = tree.ok() ? "OK" : tree.error().code;
+          EXPECT_TRUE(codes.count(code)) << code;
+        }
+      }
+    }
+    EXPECT_TRUE(codes.count(code)) << code << " for " << text;
+  }
+  EXPECT_GT(decoded, 100);  // the mutations reach the parameter tree, not only the decoder
 }
 
 }  // namespace
