@@ -64,6 +64,45 @@ ApiResult<json> Scalar(ParamType type, const FlatParam& p) {
   return json(p.value);
 }
 
+// nlohmann's DOM builder, driven by its SAX parser, that also notes a name
+// given twice in one object (JSON parsers disagree on which one counts). No
+// exceptions: a syntax error makes sax_parse return false.
+class DuplicateRefusingParser {
+ public:
+  explicit DuplicateRefusingParser(json& out) : dom_(out, false) {}
+  const std::string& duplicate() const { return duplicate_; }
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const std::string& text) { return dom_.number_float(v, text); }
+  bool string(std::string& v) { return dom_.string(v); }
+  bool binary(json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    names_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(std::string& name) {
+    auto& open = names_.back();
+    if (duplicate_.empty() && std::find(open.begin(), open.end(), name) != open.end()) duplicate_ = name;
+    open.push_back(name);
+    return dom_.key(name);
+  }
+  bool end_object() {
+    names_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return dom_.start_array(n); }
+  bool end_array() { return dom_.end_array(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+ private:
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::vector<std::vector<std::string>> names_;  // the names of each open object
+  std::string duplicate_;
+};
+
 }  // namespace
 
 bool IsNumberParam(const FlatParam& param, const ActionSchema& schema, ApiVersion version) {
@@ -78,8 +117,13 @@ bool IsNumberParam(const FlatParam& param, const ActionSchema& schema, ApiVersio
 
 ApiResult<json> BuildParamTree(const CloudRequest& request, const ActionSchema& schema, ApiVersion version) {
   if (request.form == CloudRequestForm::kTc3Json) {
-    json body = json::parse(request.json_body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return Invalid("the request body is not a JSON object");
+    json body;
+    DuplicateRefusingParser parser(body);
+    if (!json::sax_parse(request.json_body, &parser) || !body.is_object()) {
+      return Invalid("the request body is not a JSON object");
+    }
+    const std::string& duplicate = parser.duplicate();
+    if (!duplicate.empty()) return Invalid("the parameter " + duplicate + " is given more than once");
     for (const auto& [name, value] : body.items()) {
       if (!schema.Param(name, version)) return Unknown(name, schema.action, version);
     }

@@ -173,6 +173,14 @@ TEST(CloudParamTreeTest, FlatParametersBecomeTheTreeAJsonBodyGives) {
       {"PersonExDescriptionIndex": 0, "PersonExDescription": "a"},
       {"PersonExDescriptionIndex": 1, "PersonExDescription": "b"}]})"));
 
+  CloudRequest twice;
+  twice.json_body = R"({"GroupId": "a", "Gender": 1, "GroupId": "b"})";
+  EXPECT_EQ(BuildParamTree(twice, *create, ApiVersion::k2020_03_03).error().code, "InvalidParameter");
+  twice.json_body = R"({"PersonExDescriptionInfos": [{"PersonExDescription": "a", "PersonExDescription": "b"}]})";
+  EXPECT_EQ(BuildParamTree(twice, *create, ApiVersion::k2020_03_03).error().code, "InvalidParameter");
+  twice.json_body = R"({"PersonExDescriptionInfos": [{"PersonExDescription": "a"}, {"PersonExDescription": "b"}]})";
+  EXPECT_TRUE(BuildParamTree(twice, *create, ApiVersion::k2020_03_03).ok());
+
   const ActionSchema* face = FindActionSchema("CreateFace");
   auto urls = BuildParamTree(Flat({{"Urls.1", "b"}, {"Urls.0", "a"}, {"FaceMatchThreshold", "60.5"}}), *face,
                              ApiVersion::k2020_03_03);
