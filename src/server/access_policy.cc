@@ -30,16 +30,18 @@ AccessPolicy::AccessPolicy(KeyDirectory& keys, AccessPolicyOptions options) : ke
           .count();
     };
   }
+  const auto secret_of = [this](std::string_view id) -> std::optional<std::string> {
+    auto key = keys_.Find(id);
+    if (!key || key->revoked_ms != 0) return std::nullopt;
+    return key->secret_key;
+  };
   Tc3Verifier::Options vo;
   vo.max_skew_s = options_.max_clock_skew_s;
   vo.reject_replays = false;  // identical requests are answered; see SignatureFitsAction
-  verifier_ = std::make_unique<Tc3Verifier>(
-      [this](std::string_view id) -> std::optional<std::string> {
-        auto key = keys_.Find(id);
-        if (!key || key->revoked_ms != 0) return std::nullopt;
-        return key->secret_key;
-      },
-      options_.now_s, vo);
+  verifier_ = std::make_unique<Tc3Verifier>(secret_of, options_.now_s, vo);
+  V1Verifier::Options v1o;
+  v1o.max_skew_s = options_.max_clock_skew_s;
+  v1_verifier_ = std::make_unique<V1Verifier>(secret_of, options_.now_s, v1o);
 }
 
 AccessPolicy::~AccessPolicy() = default;
@@ -62,6 +64,16 @@ ApiResult<ApiKey> AccessPolicy::Finish(const Tc3Headers& h, const Tc3Outcome& ou
     return Err("AuthFailure.SignatureFailure",
                "this signature was made for another action more than a second ago; sign each request anew");
   }
+  auto found = keys_.Find(outcome.secret_id);
+  if (!found || found->revoked_ms != 0) {
+    return Err("AuthFailure.SecretIdNotFound", "the SecretId is unknown or revoked");
+  }
+  return std::move(*found);
+}
+
+ApiResult<ApiKey> AccessPolicy::AuthenticateV1(const V1Request& request) {
+  const V1Outcome outcome = v1_verifier_->Verify(request);
+  if (!outcome.ok()) return Err(outcome.error_code, outcome.message);
   auto found = keys_.Find(outcome.secret_id);
   if (!found || found->revoked_ms != 0) {
     return Err("AuthFailure.SecretIdNotFound", "the SecretId is unknown or revoked");

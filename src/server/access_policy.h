@@ -2,8 +2,8 @@
 // gRPC and REST) applies to a request's key, in one place.
 //
 // WHAT THIS REPRESENTS
-//   AccessPolicy authenticates a request (a TC3-HMAC-SHA256 signature, or a
-//   `Bearer SecretId:SecretKey` credential) and authorises its key for an
+//   AccessPolicy authenticates a request (a TC3-HMAC-SHA256 signature, a
+//   signature V1, or a `Bearer SecretId:SecretKey` credential) and authorises its key for an
 //   action: read-only keys cannot write, an action allow-list is honoured,
 //   and each key has a token bucket (its rate_limit, else the default; burst
 //   = one second's worth). One AccessPolicy shared by
@@ -31,6 +31,7 @@
 
 #include "common/api_key.h"
 #include "server/tc3_signature.h"
+#include "server/v1_signature.h"
 #include "service/face_service.h"
 
 namespace facekit::server {
@@ -69,6 +70,10 @@ class AccessPolicy {
                                           const Tc3RequestLine& line = {});
   service::ApiResult<ApiKey> AuthenticateDigest(const Tc3Headers& h, std::string_view body_sha256,
                                                 std::string_view action, const Tc3RequestLine& line);
+  // Verifies a signature V1 request (HmacSHA1 / HmacSHA256; V1Verifier), then
+  // that the key exists and is active. An exact resend of a request accepted
+  // within the clock-skew window is refused (AuthFailure.SignatureFailure).
+  service::ApiResult<ApiKey> AuthenticateV1(const V1Request& request);
   // `credentials` is "SecretId:SecretKey" (the text after "Bearer "). The
   // caller decides whether the transport may carry a bare secret.
   service::ApiResult<ApiKey> AuthenticateBearer(std::string_view credentials);
@@ -87,6 +92,7 @@ class AccessPolicy {
   KeyDirectory& keys_;
   AccessPolicyOptions options_;
   std::unique_ptr<Tc3Verifier> verifier_;
+  std::unique_ptr<V1Verifier> v1_verifier_;
   // Signatures reused for other actions (see SignatureFitsAction): signatures seen, and signature+action pairs seen.
   Tc3ReplayCache signatures_seen_{1'000'000};
   Tc3ReplayCache signature_actions_seen_{1'000'000};

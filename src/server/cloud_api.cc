@@ -13,7 +13,10 @@
 #include <unordered_map>
 
 #include "server/cloud_messages.h"
+#include "server/cloud_param_tree.h"
 #include "server/cloud_params.h"
+#include "server/cloud_request.h"
+#include "server/cloud_schema.h"
 #include "server/tc3_signature.h"
 
 namespace facekit::server {
@@ -157,8 +160,8 @@ struct CloudApi::Impl {
   }
 
   HttpResponse Handle(const HttpRequest& req);
-  ApiResult<json> Authorise(const HttpRequest& req, std::string_view action, bool write, ApiKey* key);
-  ApiResult<json> Dispatch(Call& call);
+  ApiResult<ApiKey> Authenticate(const HttpRequest& req, const CloudRequest& cloud, const ActionSchema& schema,
+                                 ApiVersion version);
 };
 
 // ---------------------------------------------------------------- actions
@@ -167,9 +170,9 @@ namespace {
 
 using Handler = ApiResult<json> (*)(CloudApi::Impl::Call&);
 
+// The parameters of each action are in cloud_schema.cc.
 struct ActionSpec {
   bool write;
-  std::vector<const char*> params;  // every parameter the action accepts
   Handler handler;
 };
 
@@ -578,136 +581,101 @@ ApiResult<json> DetectLiveFaceAccurate(CloudApi::Impl::Call& c) {
 
 const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
   static const std::map<std::string, ActionSpec, std::less<>> table = {
-      {"CreateGroup", {true, {"GroupName", "GroupId", "GroupExDescriptions", "Tag", "FaceModelVersion"}, CreateGroup}},
-      {"DeleteGroup", {true, {"GroupId"}, DeleteGroup}},
-      {"GetGroupList", {false, {"Offset", "Limit"}, GetGroupList}},
-      {"GetGroupInfo", {false, {"GroupId"}, GetGroupInfo}},
-      {"ModifyGroup", {true, {"GroupId", "GroupName", "GroupExDescriptionInfos", "Tag"}, ModifyGroup}},
-      {"CreatePerson",
-       {true,
-        {"GroupId", "PersonName", "PersonId", "Gender", "PersonExDescriptionInfos", "Image", "Url",
-         "UniquePersonControl", "QualityControl", "NeedRotateDetection"},
-        CreatePerson}},
-      {"DeletePerson", {true, {"PersonId"}, DeletePerson}},
-      {"DeletePersonFromGroup", {true, {"PersonId", "GroupId"}, DeletePersonFromGroup}},
-      {"GetPersonList", {false, {"GroupId", "Offset", "Limit"}, GetPersonList}},
-      {"GetPersonListNum", {false, {"GroupId"}, GetPersonListNum}},
-      {"GetPersonBaseInfo", {false, {"PersonId"}, GetPersonBaseInfo}},
-      {"GetPersonGroupInfo", {false, {"PersonId", "Offset", "Limit"}, GetPersonGroupInfo}},
-      {"ModifyPersonBaseInfo", {true, {"PersonId", "PersonName", "Gender"}, ModifyPersonBaseInfo}},
-      {"ModifyPersonGroupInfo", {true, {"GroupId", "PersonId", "PersonExDescriptionInfos"}, ModifyPersonGroupInfo}},
-      {"CopyPerson", {true, {"PersonId", "GroupIds"}, CopyPerson}},
-      {"CreateFace",
-       {true,
-        {"PersonId", "Images", "Urls", "FaceMatchThreshold", "QualityControl", "NeedRotateDetection"},
-        CreateFace}},
-      {"DeleteFace", {true, {"PersonId", "FaceIds"}, DeleteFace}},
-      {"SearchFaces",
-       {false,
-        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNum", "NeedPersonInfo", "QualityControl",
-         "FaceMatchThreshold", "NeedRotateDetection"},
-        SearchFaces}},
-      {"SearchFacesReturnsByGroup",
-       {false,
-        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNumPerGroup", "NeedPersonInfo",
-         "QualityControl", "FaceMatchThreshold", "NeedRotateDetection"},
-        SearchFacesReturnsByGroup}},
-      {"SearchPersons",
-       {false,
-        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNum", "NeedPersonInfo", "QualityControl",
-         "FaceMatchThreshold", "NeedRotateDetection"},
-        SearchPersons}},
-      {"SearchPersonsReturnsByGroup",
-       {false,
-        {"GroupIds", "Image", "Url", "MaxFaceNum", "MinFaceSize", "MaxPersonNumPerGroup", "NeedPersonInfo",
-         "QualityControl", "FaceMatchThreshold", "NeedRotateDetection"},
-        SearchPersonsReturnsByGroup}},
-      {"VerifyFace", {false, {"PersonId", "Image", "Url", "QualityControl", "NeedRotateDetection"}, VerifyFace}},
-      {"VerifyPerson", {false, {"PersonId", "Image", "Url", "QualityControl", "NeedRotateDetection"}, VerifyPerson}},
-      {"CompareFace",
-       {false,
-        {"ImageA", "ImageB", "UrlA", "UrlB", "FaceModelVersion", "QualityControl", "NeedRotateDetection",
-         "FaceMatchingStrategy"},
-        CompareFace}},
-      {"DetectFace",
-       {false,
-        {"MaxFaceNum", "MinFaceSize", "Image", "Url", "NeedFaceAttributes", "NeedQualityDetection",
-         "FaceModelVersion", "NeedRotateDetection"},
-        DetectFace}},
-      {"DetectLiveFace", {false, {"Image", "Url", "FaceModelVersion"}, DetectLiveFace}},
-      {"DetectLiveFaceAccurate", {false, {"Image", "Url", "FaceModelVersion"}, DetectLiveFaceAccurate}},
+      {"CreateGroup", {true, CreateGroup}},
+      {"DeleteGroup", {true, DeleteGroup}},
+      {"GetGroupList", {false, GetGroupList}},
+      {"GetGroupInfo", {false, GetGroupInfo}},
+      {"ModifyGroup", {true, ModifyGroup}},
+      {"CreatePerson", {true, CreatePerson}},
+      {"DeletePerson", {true, DeletePerson}},
+      {"DeletePersonFromGroup", {true, DeletePersonFromGroup}},
+      {"GetPersonList", {false, GetPersonList}},
+      {"GetPersonListNum", {false, GetPersonListNum}},
+      {"GetPersonBaseInfo", {false, GetPersonBaseInfo}},
+      {"GetPersonGroupInfo", {false, GetPersonGroupInfo}},
+      {"ModifyPersonBaseInfo", {true, ModifyPersonBaseInfo}},
+      {"ModifyPersonGroupInfo", {true, ModifyPersonGroupInfo}},
+      {"CopyPerson", {true, CopyPerson}},
+      {"CreateFace", {true, CreateFace}},
+      {"DeleteFace", {true, DeleteFace}},
+      {"SearchFaces", {false, SearchFaces}},
+      {"SearchFacesReturnsByGroup", {false, SearchFacesReturnsByGroup}},
+      {"SearchPersons", {false, SearchPersons}},
+      {"SearchPersonsReturnsByGroup", {false, SearchPersonsReturnsByGroup}},
+      {"VerifyFace", {false, VerifyFace}},
+      {"VerifyPerson", {false, VerifyPerson}},
+      {"CompareFace", {false, CompareFace}},
+      {"DetectFace", {false, DetectFace}},
+      {"DetectLiveFace", {false, DetectLiveFace}},
+      {"DetectLiveFaceAccurate", {false, DetectLiveFaceAccurate}},
   };
   return table;
 }
 
 }  // namespace
 
-ApiResult<json> CloudApi::Impl::Authorise(const HttpRequest& req, std::string_view action, bool write, ApiKey* key) {
+ApiResult<ApiKey> CloudApi::Impl::Authenticate(const HttpRequest& req, const CloudRequest& cloud,
+                                               const ActionSchema& schema, ApiVersion version) {
+  if (IsV1(cloud.form)) return policy->AuthenticateV1(cloud.v1);
   Tc3Headers h;
   h.authorization = std::string(req.Header("authorization"));
   h.content_type = std::string(req.Header("content-type"));
   h.host = std::string(req.Header("host"));
   h.timestamp = std::string(req.Header("x-tc-timestamp"));
   h.content_sha256 = std::string(req.Header("x-tc-content-sha256"));
-  auto found = policy->Authenticate(h, req.body, action);
-  if (!found.ok()) return found.error();
-  *key = std::move(found.value());
-  if (auto e = policy->Authorise(*key, action, write)) return *e;
-  return json::object();
+  Tc3RequestLine line;
+  line.method = req.method;
+  line.canonical_uri = std::string(req.Path());
+  line.canonical_query = std::string(req.Query());
+  auto key = policy->Authenticate(h, req.body, cloud.action, line);
+  if (cloud.form != CloudRequestForm::kTc3Multipart || key.ok() || key.error().code != "AuthFailure.SignatureFailure") {
+    return key;
+  }
+  // The Node SDK hashes a multipart body without its number parts (common/sign.js).
+  const std::string digest = NodeMultipartDigest(
+      cloud, MultipartBoundary(h.content_type), [&](const FlatParam& p) { return IsNumberParam(p, schema, version); });
+  return policy->AuthenticateDigest(h, digest, cloud.action, line);
 }
 
 HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
   const std::string request_id = options.request_id();
   std::string language(req.Header("x-tc-language"));
-  if (language != "zh-CN" && language != "en-US") language = options.default_language;
-  std::string action(req.Header("x-tc-action"));
+  std::string action;
   const auto started = req.received;
 
   auto finish = [&](ApiResult<json> result) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto& table = ActionTable();
-    const std::string metric_action = table.count(action) ? action : "unknown";
+    const std::string metric_action = ActionTable().count(action) ? action : "unknown";
     if (metrics) metrics->Observe("cloud", metric_action, result.ok() ? "OK" : result.error().code, seconds);
+    if (language != "zh-CN" && language != "en-US") language = options.default_language;
     if (!result.ok()) return ErrorEnvelope(result.error(), language, request_id);
     return Envelope(std::move(result.value()), request_id);
   };
 
-  if (req.method != "POST") {
-    return finish(Err("UnsupportedProtocol", "this endpoint takes POST requests (signature v3, JSON body)"));
-  }
-  const std::string_view content_type = req.Header("content-type");
-  if (!content_type.starts_with("application/json")) {
-    return finish(Err("InvalidParameter", "Content-Type must be application/json, not '" +
-                                              std::string(content_type) + "'"));
-  }
-  if (action.empty()) return finish(Err("MissingParameter", "the X-TC-Action header is missing"));
-  const std::string_view version = req.Header("x-tc-version");
-  if (version.empty()) return finish(Err("MissingParameter", "the X-TC-Version header is missing"));
+  auto decoded = DecodeCloudRequest(req, {options.max_v1_body_bytes});
+  if (!decoded.ok()) return finish(decoded.error());
+  const CloudRequest& cloud = decoded.value();
+  language = cloud.language;
+  action = cloud.action;
   const auto& table = ActionTable();
   const auto spec = table.find(action);
-  if (spec == table.end()) {
-    return finish(Err("InvalidAction", "the action " + action + " does not exist in version " + options.version));
+  const ActionSchema* schema = FindActionSchema(action);
+  if (spec == table.end() || !schema) return finish(Err("InvalidAction", "the action " + action + " does not exist"));
+  const auto version = ParseApiVersion(cloud.version);
+  if (!version) {
+    return finish(Err("NoSuchVersion", "the version " + cloud.version + " does not exist; use 2020-03-03 or 2018-03-01"));
   }
-  if (version != options.version) {
-    return finish(Err("NoSuchVersion", "the version " + std::string(version) + " does not exist; use " +
-                                           options.version));
+  if (!schema->InVersion(*version)) {
+    return finish(Err("InvalidAction", "the action " + action + " does not exist in version " + cloud.version +
+                                           " (it is a 2020-03-03 action)"));
   }
-  ApiKey key;
-  auto auth = Authorise(req, action, spec->second.write, &key);
-  if (!auth.ok()) return finish(auth.error());
-
-  const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return finish(Err("InvalidParameter", "the request body is not a JSON object"));
-  }
-  for (const auto& [name, value] : body.items()) {
-    const auto& allowed = spec->second.params;
-    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* p) { return name == p; })) {
-      return finish(Err("UnknownParameter", "the parameter " + name + " is not a parameter of " + action));
-    }
-  }
-  Call call{*this, key, CloudParams(body), action};
+  auto key = Authenticate(req, cloud, *schema, *version);
+  if (!key.ok()) return finish(key.error());
+  if (auto e = policy->Authorise(key.value(), action, spec->second.write)) return finish(*e);
+  const auto params = BuildParamTree(cloud, *schema, *version);
+  if (!params.ok()) return finish(params.error());
+  Call call{*this, key.value(), CloudParams(params.value()), action};
   return finish(spec->second.handler(call));
 }
 

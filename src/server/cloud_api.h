@@ -1,11 +1,14 @@
-// The cloud-compatible endpoint: `POST /` exactly as Tencent Cloud's face
-// recognition API 3.0 (version 2020-03-03) speaks it, so its official SDKs
-// work against FaceKit with only the endpoint changed. See
+// The cloud-compatible endpoint: `/` exactly as Tencent Cloud's face
+// recognition API 3.0 (versions 2020-03-03 and 2018-03-01) speaks it, so its
+// official SDKs work against FaceKit with only the endpoint changed. See
 // docs/api-reference.md for what is accepted and answered.
 //
 // WHAT THIS REPRESENTS
 //   A translator from one HTTP request to one FaceService call and back:
-//   TC3-HMAC-SHA256 verification (every SDK variant), the key's role,
+//   the request decoded whatever its form (cloud_request.h: TC3 over POST
+//   JSON, GET and multipart, signature V1 over GET and form POST) into one
+//   parameter tree (cloud_param_tree.h) typed by the version's parameters
+//   (cloud_schema.h), its signature verified (every SDK variant), the key's role,
 //   action and group allow-lists, a per-key rate limit, parameter
 //   validation (types, unknown and missing parameters), image input (base64
 //   with or without a `data:` header, or Url, within the cloud API's
@@ -35,7 +38,8 @@
 namespace facekit::server {
 
 struct CloudApiOptions {
-  std::string version = "2020-03-03";
+  // A V1 (HmacSHA1 / HmacSHA256) POST body is at most this (the cloud API's 1 MB).
+  std::size_t max_v1_body_bytes = 1024 * 1024;
   // The cloud API's documented image limits, checked before the service sees
   // an image: base64 <= 5 MB (0 = no limit but the body's), and the header's
   // resolution (CloudImageLimits(): JPEG long side <= 4000, others <= 2000;

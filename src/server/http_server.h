@@ -78,7 +78,7 @@ struct HttpServerOptions {
   int worker_threads = 2;
   std::size_t max_queued = 256;                   // requests waiting for a worker beyond this are refused
   std::size_t max_body_bytes = 12 * 1024 * 1024;  // larger bodies get 413 before they are read
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 32 * 1024;  // request line and headers: the cloud API's 32 KB for GET
   std::size_t max_connections = 4096;
   std::chrono::milliseconds read_timeout{30000};  // a request must arrive completely within this
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive connections idle longer are closed

@@ -39,7 +39,7 @@ HttpResponse Text(int status, std::string body, std::string content_type = "text
 }
 
 bool IsCloudRequest(std::string_view method, std::string_view target) {
-  return method == "POST" && target.substr(0, target.find('?')) == "/";
+  return (method == "POST" || method == "GET") && target.substr(0, target.find('?')) == "/";
 }
 
 bool IsRestRequest(std::string_view target) { return target.starts_with("/v1/") || target == "/v1"; }

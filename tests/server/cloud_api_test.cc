@@ -161,7 +161,7 @@ TEST_F(CloudApiTest, ProtocolErrors) {
   r.secret_id = "AKIDadmin";
   r.secret_key = "secret-of-AKIDadmin";
   r.timestamp = now_s_;
-  r.version = "2018-03-01";
+  r.version = "2019-01-01";
   EXPECT_EQ(CodeOf(ResponseOf(api_->Handle(r.Build()))), "NoSuchVersion");
 
   // Body not JSON.
