@@ -15,7 +15,6 @@
 #include "cli/liveness_flags.h"
 #include "eval/liveness_eval.h"
 #include "eval/replay_set.h"
-#include "eval/verification_metrics.h"
 #include "image/image_internal.h"
 
 namespace facekit::cli {
@@ -165,6 +164,15 @@ Status CollectReplay(const EvalOpts& e, eval::ReplayHalf half, const FaceEngine&
   return Status::Ok();
 }
 
+json AucJson(const std::optional<double>& auc) { return auc ? json(*auc) : json(nullptr); }
+
+std::string AucText(const std::optional<double>& auc) {
+  if (!auc) return "n/a";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.3f", *auc);
+  return buf;
+}
+
 json RatesJson(const eval::PadRates& r) {
   json species = json::object();
   for (const auto& [name, counts] : r.species) {
@@ -240,14 +248,14 @@ int Report(const EvalOpts& e, const LivenessJudgeOptions& options, const Collect
               {"rule", {{"decisive", options.medium.decisive}, {"passive", passive_weight}}},
               {"decision", RatesJson(decision)},
               {"passive_model", RatesJson(passive)},
-              {"passive_model_auc", eval::RocAuc(passive_scores)}};
+              {"passive_model_auc", AucJson(eval::AttackAuc(passive_scores))}};
     if (!c.set.starts_with("folders")) {
       j["decision_device_in_frame"] = RatesJson(whole);
       j["decision_device_cut"] = RatesJson(cut);
     }
     json cj = json::array();
     for (const eval::CueReport& r : cues) {
-      json one = {{"name", r.name}, {"measured", r.measured}, {"auc", r.auc},
+      json one = {{"name", r.name}, {"measured", r.measured}, {"auc", AucJson(r.auc)},
                   {"threshold", r.threshold}, {"decisive", r.decisive}, {"alone", RatesJson(r.rates)}};
       if (e.choose) one["threshold_at_target_bpcer"] = eval::ThresholdAtBpcer(samples, r.name, e.target_bpcer);
       cj.push_back(one);
@@ -268,7 +276,7 @@ int Report(const EvalOpts& e, const LivenessJudgeOptions& options, const Collect
   std::printf("  %-14s %8s %7s %10s %8s %8s %8s%s\n", "cue", "measured", "AUC", "threshold", "APCER", "BPCER", "ACER",
               e.choose ? "   at target BPCER: threshold  APCER  BPCER" : "");
   for (const eval::CueReport& r : cues) {
-    std::printf("  %-14s %8ld %7.3f %10.4g %7.1f%% %7.1f%% %7.1f%%", r.name.c_str(), r.measured, r.auc,
+    std::printf("  %-14s %8ld %7s %10.4g %7.1f%% %7.1f%% %7.1f%%", r.name.c_str(), r.measured, AucText(r.auc).c_str(),
                 static_cast<double>(r.threshold), 100 * r.rates.apcer, 100 * r.rates.bpcer, 100 * r.rates.acer);
     if (e.choose) {
       const float t = eval::ThresholdAtBpcer(samples, r.name, e.target_bpcer);
@@ -282,8 +290,8 @@ int Report(const EvalOpts& e, const LivenessJudgeOptions& options, const Collect
     }
     std::printf("%s\n", r.decisive ? "  decisive" : "");
   }
-  std::printf("passive model alone (its own rule): %s\n  ROC AUC of its spoof score: %.3f\n", RatesText(passive).c_str(),
-              eval::RocAuc(passive_scores));
+  std::printf("passive model alone (its own rule): %s\n  ROC AUC of its spoof score: %s\n", RatesText(passive).c_str(),
+              AucText(eval::AttackAuc(passive_scores)).c_str());
   return 0;
 }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "eval/verification_metrics.h"
 
 namespace facekit::eval {
 namespace {
@@ -66,13 +65,20 @@ std::vector<CueReport> ReportCues(const std::vector<LivenessSample>& samples) {
       scored.push_back({c->value, s.attack, 0});
     }
     r.measured = static_cast<long>(scored.size());
-    r.auc = RocAuc(scored);
+    r.auc = AttackAuc(scored);
     r.rates = PadRatesOf(samples, [&](const LivenessSample& s) {
       const SpoofCue* c = FindCue(s, r.name);
       return c != nullptr && c->fired();
     });
   }
   return reports;
+}
+
+std::optional<double> AttackAuc(const std::vector<ScoredPair>& scored) {
+  const bool attacks = std::any_of(scored.begin(), scored.end(), [](const ScoredPair& p) { return p.same; });
+  const bool bona_fide = std::any_of(scored.begin(), scored.end(), [](const ScoredPair& p) { return !p.same; });
+  if (!attacks || !bona_fide) return std::nullopt;
+  return RocAuc(scored);
 }
 
 float ThresholdAtBpcer(const std::vector<LivenessSample>& samples, const std::string& cue, double bpcer) {

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/verification_metrics.h"
 #include "facekit/liveness_decision.h"
 
 namespace facekit::eval {
@@ -60,7 +61,7 @@ PadRates PadRatesOf(const std::vector<LivenessSample>& samples,
 struct CueReport {
   std::string name;
   long measured = 0;
-  double auc = 0.5;
+  std::optional<double> auc;  ///< absent unless both classes were measured
   float threshold = 0;
   bool decisive = false;
   PadRates rates;  ///< the cue alone at `threshold` (unmeasured = not fired)
@@ -69,6 +70,10 @@ struct CueReport {
 /// One report per cue name found in the samples (in the samples' order),
 /// each at the threshold the samples carry.
 std::vector<CueReport> ReportCues(const std::vector<LivenessSample>& samples);
+
+/// ROC AUC of scores where `same` marks attacks; absent unless both
+/// attacks and bona fide samples are there.
+std::optional<double> AttackAuc(const std::vector<ScoredPair>& scored);
 
 /// The smallest threshold at which at most `bpcer` of the bona fide samples
 /// that measured `cue` fire (value >= threshold); +infinity without any.

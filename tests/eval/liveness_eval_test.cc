@@ -45,7 +45,8 @@ TEST(LivenessEval, EachCueAloneWithItsAucOverTheSamplesItMeasured) {
   EXPECT_EQ(r.measured, 8);
   EXPECT_TRUE(r.decisive);
   // Attacks 3.9, 2.0, 3.2, 3.0 against live 1.0, 2.0, 3.5, 0.5: 16 pairs, 12 ordered, one tie.
-  EXPECT_DOUBLE_EQ(r.auc, 12.5 / 16);
+  ASSERT_TRUE(r.auc.has_value());
+  EXPECT_DOUBLE_EQ(*r.auc, 12.5 / 16);
   // At 3.0: fires on 3.5 (live), 3.9, 3.2, 3.0; the unmeasured attack does not fire.
   EXPECT_DOUBLE_EQ(r.rates.bpcer, 0.25);
   EXPECT_EQ(r.rates.attacks_accepted, 2);
@@ -60,6 +61,7 @@ TEST(LivenessEval, ThresholdAtBpcerKeepsThatShareOfBonaFideQuiet) {
   EXPECT_GT(one, 2.0f);
   EXPECT_LT(one, 2.0001f);
   EXPECT_TRUE(std::isinf(ThresholdAtBpcer(s, "glare", 0.1)));
+  EXPECT_FALSE(AttackAuc({{1.f, true, 0}, {2.f, true, 0}}).has_value());  // no bona fide
 }
 
 }  // namespace
