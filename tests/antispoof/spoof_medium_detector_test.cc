@@ -10,15 +10,6 @@
 namespace facekit {
 namespace {
 
-FaceBox Box(float x, float y, float w, float h) {
-  FaceBox f;
-  f.x = x;
-  f.y = y;
-  f.width = w;
-  f.height = h;
-  return f;
-}
-
 DetectedObject Object(const char* label, float score, float x, float y, float w, float h) {
   return DetectedObject{x, y, w, h, score, 0, label};
 }
@@ -39,18 +30,18 @@ Image Grey(int w, int h) {
 }
 
 TEST(SpoofMedium, ContainmentIsTheShareOfTheFaceInsideTheObject) {
-  const FaceBox face = Box(100, 100, 50, 60);
+  const FaceBox face = FaceBox{.x = 100, .y = 100, .width = 50, .height = 60};
   EXPECT_FLOAT_EQ(FaceContainment(face, Object("tv", 1, 0, 0, 400, 400)), 1.f);
   EXPECT_FLOAT_EQ(FaceContainment(face, Object("tv", 1, 125, 0, 400, 400)), 0.5f);
   EXPECT_FLOAT_EQ(FaceContainment(face, Object("tv", 1, 300, 0, 50, 50)), 0.f);
-  EXPECT_FLOAT_EQ(FaceContainment(Box(0, 0, 0, 10), Object("tv", 1, 0, 0, 50, 50)), 0.f);
+  EXPECT_FLOAT_EQ(FaceContainment(FaceBox{.x = 0, .y = 0, .width = 0, .height = 10}, Object("tv", 1, 0, 0, 50, 50)), 0.f);
 }
 
 TEST(SpoofMedium, TheObjectCueFiresForAFaceMostlyInsideALargerMediumBox) {
   auto d = WithoutObjects();
   ASSERT_NE(d, nullptr);
   const Image image = Grey(640, 480);
-  const FaceBox face = Box(200, 150, 80, 90);
+  const FaceBox face = FaceBox{.x = 200, .y = 150, .width = 80, .height = 90};
   struct Case {
     DetectedObject object;
     bool around;  // the overlap rule holds
@@ -84,7 +75,7 @@ TEST(SpoofMedium, EveryCueIsReportedDecisiveOnesFlag) {
   auto d = WithoutObjects(o);
   ASSERT_NE(d, nullptr);
   const Image image = Grey(640, 480);
-  auto e = d->Analyze(image, Box(200, 150, 80, 90));  // no detections given, none loaded
+  auto e = d->Analyze(image, FaceBox{.x = 200, .y = 150, .width = 80, .height = 90});  // no detections given, none loaded
   ASSERT_TRUE(e.ok());
   std::vector<std::string> names;
   for (const SpoofCue& c : e->cues) names.push_back(c.name);
@@ -114,8 +105,8 @@ TEST(SpoofMedium, BadOptionsAndCallsAreErrors) {
   auto d = WithoutObjects();
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->DetectMedia(Grey(64, 64)).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(d->Analyze(Image{}, Box(0, 0, 10, 10)).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(d->Analyze(Grey(64, 64), Box(0, 0, 0, 10)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d->Analyze(Image{}, FaceBox{.x = 0, .y = 0, .width = 10, .height = 10}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d->Analyze(Grey(64, 64), FaceBox{.x = 0, .y = 0, .width = 0, .height = 10}).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(SpoofMedium, SampleFramesLiveAndPhoneReplay) {
