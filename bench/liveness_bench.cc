@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
       {"face detection (FaceEngine::Detect)", [&](const Frame& f) { return (*engine)->Detect(f.image).status(); }},
   };
   const std::string cpu = CpuDescription();
-  if (!json) std::printf("%s, %zu frames of 640x480, 1 thread\n%-42s %9s %9s %12s\n", cpu.c_str(), frames.size(), "step", "p50 ms", "p90 ms", "cpu p50 ms");
+  if (!json)
+    std::printf("%s, %zu frames of 640x480, 1 thread\n%-42s %9s %9s %12s\n", cpu.c_str(), frames.size(), "step",
+                "p50 ms", "p90 ms", "cpu p50 ms");
   for (const Step& step : steps) {
     std::vector<double> ms, cpu_ms;
     for (int round = 0; round < warmup + repeat; ++round) {

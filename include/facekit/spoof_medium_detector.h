@@ -75,7 +75,7 @@ struct MediumEvidence {
   std::vector<SpoofCue> cues;
   /// The medium object the face lies in (the object cue's), if any.
   std::optional<DetectedObject> medium;
-  float containment = 0;  ///< share of the face box inside `medium`
+  float containment = 0;               ///< share of the face box inside `medium`
   std::array<float, 4> bezel_sides{};  ///< left, top, right, bottom coverage
   /// A decisive cue fired.
   bool flagged = false;

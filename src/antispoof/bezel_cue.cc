@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace facekit::antispoof {
 namespace {
@@ -57,11 +56,12 @@ BezelMeasure MeasureBezel(const cv::Mat& grey, const cv::Rect2f& face, const Bez
   BezelMeasure m;
   const double side = std::max(face.width, face.height);
   if (grey.empty() || side < 4) return m;
-  const cv::Rect2d wanted(face.x - params.reach * side, face.y - params.reach * side, face.width + 2 * params.reach * side,
-                          face.height + 2 * params.reach * side);
-  const cv::Rect region = cv::Rect(cv::Point(static_cast<int>(std::floor(wanted.x)), static_cast<int>(std::floor(wanted.y))),
-                                   cv::Point(static_cast<int>(std::ceil(wanted.br().x)), static_cast<int>(std::ceil(wanted.br().y)))) &
-                          cv::Rect(0, 0, grey.cols, grey.rows);
+  const cv::Rect2d wanted(face.x - params.reach * side, face.y - params.reach * side,
+                          face.width + 2 * params.reach * side, face.height + 2 * params.reach * side);
+  const cv::Rect region =
+      cv::Rect(cv::Point(static_cast<int>(std::floor(wanted.x)), static_cast<int>(std::floor(wanted.y))),
+               cv::Point(static_cast<int>(std::ceil(wanted.br().x)), static_cast<int>(std::ceil(wanted.br().y)))) &
+      cv::Rect(0, 0, grey.cols, grey.rows);
   if (region.width < 8 || region.height < 8) return m;
   const double margin = 0.1 * side;
   m.measured = face.x - region.x >= margin || face.y - region.y >= margin ||

@@ -24,19 +24,18 @@
 #pragma once
 
 #include <array>
-
 #include <opencv2/core.hpp>
 
 namespace facekit::antispoof {
 
 struct BezelParams {
-  double reach = 2.5;           ///< search this many face sides beyond the box on each side
-  double max_tilt_deg = 25;     ///< a side may lean this much from vertical/horizontal
-  double min_segment = 0.15;    ///< segments shorter than this many face sides are ignored
+  double reach = 2.5;         ///< search this many face sides beyond the box on each side
+  double max_tilt_deg = 25;   ///< a side may lean this much from vertical/horizontal
+  double min_segment = 0.15;  ///< segments shorter than this many face sides are ignored
   /// A line must lie this many face sides beyond the box: the head's own
   /// outline (cheeks, hair, ears) hugs the detector's box.
   double min_gap = 0.1;
-  int max_side_px = 480;        ///< the search region is downscaled to at most this long side
+  int max_side_px = 480;  ///< the search region is downscaled to at most this long side
 };
 
 struct BezelMeasure {

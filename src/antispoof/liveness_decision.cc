@@ -23,17 +23,17 @@ std::string Reason(const SpoofCue& c, const MediumEvidence& e) {
 
 }  // namespace
 
-std::string_view PassiveWeightName(PassiveWeight weight) {
-  return weight == PassiveWeight::kVeto ? "veto" : "ignored";
-}
+std::string_view PassiveWeightName(PassiveWeight weight) { return weight == PassiveWeight::kVeto ? "veto" : "ignored"; }
 
 Result<PassiveWeight> ParsePassiveWeight(std::string_view name) {
   if (name == "ignored") return PassiveWeight::kIgnored;
   if (name == "veto") return PassiveWeight::kVeto;
-  return Status(StatusCode::kInvalidArgument, "passive weight must be 'ignored' or 'veto', not '" + std::string(name) + "'");
+  return Status(StatusCode::kInvalidArgument,
+                "passive weight must be 'ignored' or 'veto', not '" + std::string(name) + "'");
 }
 
-LivenessDecision DecideLiveness(MediumEvidence medium, std::optional<LivenessResult> passive, const LivenessRule& rule) {
+LivenessDecision DecideLiveness(MediumEvidence medium, std::optional<LivenessResult> passive,
+                                const LivenessRule& rule) {
   LivenessDecision d;
   d.medium = std::move(medium);
   d.passive = std::move(passive);

@@ -6,7 +6,8 @@ Result<std::unique_ptr<LivenessJudge>> LivenessJudge::Create(const FaceEngine* e
                                                              const LivenessJudgeOptions& options) {
   const bool needs_passive = options.report_passive || options.rule.passive != PassiveWeight::kIgnored;
   if (needs_passive && engine == nullptr) {
-    return Status(StatusCode::kInvalidArgument, "the liveness rule needs the passive model, but no face engine was given");
+    return Status(StatusCode::kInvalidArgument,
+                  "the liveness rule needs the passive model, but no face engine was given");
   }
   std::unique_ptr<LivenessJudge> judge(new LivenessJudge());
   judge->engine_ = needs_passive ? engine : nullptr;

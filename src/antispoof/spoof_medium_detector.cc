@@ -1,7 +1,6 @@
 #include "facekit/spoof_medium_detector.h"
 
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 #include "antispoof/bezel_cue.h"

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace facekit::antispoof {
 namespace {
@@ -16,8 +15,9 @@ constexpr int kGlareLevel = 235;
 constexpr double kMinColourSaturation = 20;  // mean HSV saturation (0-255) below which colour is not judged
 
 cv::Rect Clip(const cv::Rect2f& r, const cv::Mat& m) {
-  const cv::Rect rounded(cv::Point(static_cast<int>(std::lround(r.x)), static_cast<int>(std::lround(r.y))),
-                         cv::Point(static_cast<int>(std::lround(r.x + r.width)), static_cast<int>(std::lround(r.y + r.height))));
+  const cv::Rect rounded(
+      cv::Point(static_cast<int>(std::lround(r.x)), static_cast<int>(std::lround(r.y))),
+      cv::Point(static_cast<int>(std::lround(r.x + r.width)), static_cast<int>(std::lround(r.y + r.height))));
   return rounded & cv::Rect(0, 0, m.cols, m.rows);
 }
 
@@ -127,7 +127,8 @@ TextureMeasure MeasureTexture(const cv::Mat& bgr, const cv::Rect2f& face) {
     for (int x = 0; x < grey.cols; ++x) ++hist[g[x]];
   }
   const int total = grey.rows * grey.cols;
-  t.black_level = static_cast<float>(Percentile(hist, total, 0.02)) / static_cast<float>(std::max(1, Percentile(hist, total, 0.5)));
+  t.black_level =
+      static_cast<float>(Percentile(hist, total, 0.02)) / static_cast<float>(std::max(1, Percentile(hist, total, 0.5)));
   cv::Scalar grey_mean, grey_std;
   cv::meanStdDev(grey, grey_mean, grey_std);
   t.low_contrast = static_cast<float>(1.0 - grey_std[0] / std::max(1.0, grey_mean[0]));

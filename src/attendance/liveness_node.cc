@@ -34,9 +34,9 @@ Status LivenessNode::Open(pipeline::NodeContext& ctx) {
   } else if (passive == "veto") {
     o.rule.passive = PassiveWeight::kVeto;
   } else {
-    return Status(StatusCode::kInvalidArgument, "node \"" + ctx.name() +
-                                                    "\" option \"passive\": expected \"off\", \"report\" or \"veto\", got \"" +
-                                                    passive + "\"");
+    return Status(StatusCode::kInvalidArgument,
+                  "node \"" + ctx.name() + "\" option \"passive\": expected \"off\", \"report\" or \"veto\", got \"" +
+                      passive + "\"");
   }
   FACEKIT_ASSIGN_OR_RETURN(double veto, pipeline::OptionDouble(ctx, "passive_veto_spoof", o.rule.passive_veto_spoof));
   o.rule.passive_veto_spoof = static_cast<float>(veto);
@@ -50,7 +50,8 @@ Result<const std::vector<DetectedObject>*> LivenessNode::Media(const Image& imag
                                                                std::int64_t now_ms, bool new_track) {
   if (!objects_) return nullptr;
   const std::int64_t age = now_ms - media_ms_;
-  const bool stale = !have_media_ || age >= objects_interval_ms_ || age < 0 || (new_track && age >= objects_new_track_ms_);
+  const bool stale =
+      !have_media_ || age >= objects_interval_ms_ || age < 0 || (new_track && age >= objects_new_track_ms_);
   if (stale && media_frame_ != frame_index) {
     FACEKIT_ASSIGN_OR_RETURN(media_, judge_->medium().DetectMedia(image));
     have_media_ = true;
@@ -60,8 +61,8 @@ Result<const std::vector<DetectedObject>*> LivenessNode::Media(const Image& imag
   return &media_;
 }
 
-Status LivenessNode::Judge(pipeline::NodeContext& ctx, const Image& image, const Faces& faces, TrackedFace& f,
-                           Track& t, bool new_track) {
+Status LivenessNode::Judge(pipeline::NodeContext& ctx, const Image& image, const Faces& faces, TrackedFace& f, Track& t,
+                           bool new_track) {
   const std::int64_t now = faces.frame.pts_ms;
   FACEKIT_ASSIGN_OR_RETURN(const std::vector<DetectedObject>* media, Media(image, faces.frame.index, now, new_track));
   FACEKIT_ASSIGN_OR_RETURN(LivenessDecision d, judge_->Judge(image, f.box, media));
@@ -75,12 +76,9 @@ Status LivenessNode::Judge(pipeline::NodeContext& ctx, const Image& image, const
   t.score = d.passive ? d.passive->score : 0.f;
   if (t.verdict == before || t.verdict == Verdict::kPending) return Status::Ok();
   media::Event e;
-  e.json = {{"type", "liveness"},
-            {"track_id", f.track_id},
-            {"pts_ms", now},
-            {"live", t.verdict == Verdict::kLive},
-            {"reason", d.reason},
-            {"evidence", antispoof::DecisionJson(d)}};
+  e.json = {{"type", "liveness"}, {"track_id", f.track_id},
+            {"pts_ms", now},      {"live", t.verdict == Verdict::kLive},
+            {"reason", d.reason}, {"evidence", antispoof::DecisionJson(d)}};
   return ctx.Output("events", pipeline::Packet::Make<media::Event>(std::move(e), ctx.Input("faces").timestamp()));
 }
 

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -187,7 +186,8 @@ json RatesJson(const eval::PadRates& r) {
 
 std::string RatesText(const eval::PadRates& r) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "APCER %5.1f%% (pooled %5.1f%%, %ld/%ld accepted)  BPCER %5.1f%% (%ld/%ld rejected)  ACER %5.1f%%",
+  std::snprintf(buf, sizeof buf,
+                "APCER %5.1f%% (pooled %5.1f%%, %ld/%ld accepted)  BPCER %5.1f%% (%ld/%ld rejected)  ACER %5.1f%%",
                 100 * r.apcer, 100 * r.apcer_pooled, r.attacks_accepted, r.attacks, 100 * r.bpcer, r.bona_fide_rejected,
                 r.bona_fide, 100 * r.acer);
   std::string s = buf;
@@ -221,7 +221,8 @@ void WriteScores(const std::string& path, const std::vector<eval::LivenessSample
 
 int Report(const EvalOpts& e, const LivenessJudgeOptions& options, const Collected& c) {
   const auto& samples = c.samples;
-  const eval::PadRates decision = eval::PadRatesOf(samples, [](const eval::LivenessSample& s) { return !s.judged_live; });
+  const eval::PadRates decision =
+      eval::PadRatesOf(samples, [](const eval::LivenessSample& s) { return !s.judged_live; });
   auto subset = [&](bool in_frame) {  // bona fide and the replays with (or without) the device whole in the frame
     std::vector<eval::LivenessSample> part;
     for (const auto& s : samples) {
@@ -255,7 +256,7 @@ int Report(const EvalOpts& e, const LivenessJudgeOptions& options, const Collect
     }
     json cj = json::array();
     for (const eval::CueReport& r : cues) {
-      json one = {{"name", r.name}, {"measured", r.measured}, {"auc", AucJson(r.auc)},
+      json one = {{"name", r.name},           {"measured", r.measured}, {"auc", AucJson(r.auc)},
                   {"threshold", r.threshold}, {"decisive", r.decisive}, {"alone", RatesJson(r.rates)}};
       if (e.choose) one["threshold_at_target_bpcer"] = eval::ThresholdAtBpcer(samples, r.name, e.target_bpcer);
       cj.push_back(one);
@@ -305,20 +306,25 @@ void RegisterEvalLiveness(CLI::App* eval_app, const GlobalOptions& g, Action* ru
   ev->add_option("--spoof", e->spoof, "Folder of spoof (replay, print) photos")->check(CLI::ExistingDirectory);
   ev->add_flag("--whole-image", e->whole, "Photos are face crops: judge them whole instead of detecting");
   ev->add_option("--every", e->every, "Folders (searched recursively): take every N-th file in path order")
-      ->check(CLI::Range(1, 1000000))->capture_default_str();
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   ev->add_option("--offset", e->offset, "With --every: start at the N-th file (0-based)")
-      ->check(CLI::Range(0, 1000000))->capture_default_str();
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   ev->add_flag("--all-faces", e->all_faces,
-              "Judge every face detected in a photo (scenes with several people) instead of requiring one");
+               "Judge every face detected in a photo (scenes with several people) instead of requiring one");
   ev->add_option("--replay-set", e->replay_half, "Build the synthetic replay set's half and measure on it")
       ->check(CLI::IsMember({"tuning", "held-out"}));
   ev->add_option("--data", e->data, "Shared data folder for --replay-set (LFW, COCO)")->capture_default_str();
-  ev->add_option("--pairs", e->pairs, "Live + replay pairs in the half")->check(CLI::Range(1, 100000))->capture_default_str();
+  ev->add_option("--pairs", e->pairs, "Live + replay pairs in the half")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   ev->add_option("--seed", e->seed, "Seed of the replay set")->capture_default_str();
   ev->add_option("--dump", e->dump, "Write the replay set's frames (JPEG) and frames.tsv to this folder");
   ev->add_flag("--choose-thresholds", e->choose, "Also print each cue's threshold at --target-bpcer on this set");
   ev->add_option("--target-bpcer", e->target_bpcer, "BPCER each cue may cost for --choose-thresholds")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   ev->add_option("--scores", e->scores, "Write every sample's cue values as CSV");
   ev->add_flag("--json", e->json, "Print one JSON object");
   AddLivenessFlags(ev, &e->flags);
@@ -326,7 +332,8 @@ void RegisterEvalLiveness(CLI::App* eval_app, const GlobalOptions& g, Action* ru
     *run = [&g, e] {
       const bool folders = !e->live.empty() || !e->spoof.empty();
       if (folders == !e->replay_half.empty()) {
-        return Fail(Status(StatusCode::kInvalidArgument, "give either --live DIR and/or --spoof DIR, or --replay-set HALF"));
+        return Fail(
+            Status(StatusCode::kInvalidArgument, "give either --live DIR and/or --spoof DIR, or --replay-set HALF"));
       }
       auto engine = MakeEngine(g);
       if (!engine.ok()) return Fail(engine.status());
@@ -335,10 +342,11 @@ void RegisterEvalLiveness(CLI::App* eval_app, const GlobalOptions& g, Action* ru
       auto judge = LivenessJudge::Create(engine->get(), *options);
       if (!judge.ok()) return Fail(judge.status());
       Collected c;
-      const Status s = folders ? CollectFolders(g, *e, **engine, **judge, &c)
-                               : CollectReplay(*e, e->replay_half == "tuning" ? eval::ReplayHalf::kTuning
-                                                                               : eval::ReplayHalf::kHeldOut,
-                                               **engine, **judge, &c);
+      const Status s =
+          folders
+              ? CollectFolders(g, *e, **engine, **judge, &c)
+              : CollectReplay(*e, e->replay_half == "tuning" ? eval::ReplayHalf::kTuning : eval::ReplayHalf::kHeldOut,
+                              **engine, **judge, &c);
       if (!s.ok()) return Fail(s);
       return Report(*e, *options, c);
     };

@@ -1,7 +1,6 @@
 // facekit liveness: the liveness decision for the one face of a photo.
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "antispoof/decision_json.h"
@@ -32,7 +31,8 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
     LivenessFlags flags;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* c = app.add_subcommand("liveness", "Liveness decision (replay medium evidence + passive model) for the one face in a photo");
+  CLI::App* c = app.add_subcommand(
+      "liveness", "Liveness decision (replay medium evidence + passive model) for the one face in a photo");
   c->add_option("IMAGE", o->image, "Photo with exactly one face")->required();
   c->add_flag("--json", o->json, "Print JSON {is_live, reason, cues, medium, bezel_sides, passive} (docs/liveness.md)");
   c->add_flag("--whole-image", o->whole,
@@ -62,13 +62,14 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
       std::printf("%s: %s (%s)\n", o->image.c_str(), d->live ? "live" : "not live", d->reason.c_str());
       for (const SpoofCue& cue : d->medium.cues) {
         std::printf("  %-12s %s %9.3f  threshold %9.3g%s%s\n", cue.name.c_str(), cue.measured ? "" : "-",
-                    static_cast<double>(cue.value), static_cast<double>(cue.threshold), cue.decisive ? "  decisive" : "",
-                    cue.fired() ? "  FIRED" : "");
+                    static_cast<double>(cue.value), static_cast<double>(cue.threshold),
+                    cue.decisive ? "  decisive" : "", cue.fired() ? "  FIRED" : "");
       }
       if (d->passive) {
         std::printf("  passive model (%s): score %.1f, spoof score %.3f, leaf %d%s\n",
-                    std::string(PassiveWeightName((*options).rule.passive)).c_str(), static_cast<double>(d->passive->score),
-                    static_cast<double>(d->passive->spoof_score), d->passive->leaf, d->passive->too_blurry ? ", too blurry" : "");
+                    std::string(PassiveWeightName((*options).rule.passive)).c_str(),
+                    static_cast<double>(d->passive->score), static_cast<double>(d->passive->spoof_score),
+                    d->passive->leaf, d->passive->too_blurry ? ", too blurry" : "");
       }
       return 0;
     };

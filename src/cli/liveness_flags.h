@@ -2,10 +2,9 @@
 // shared by `facekit liveness` and `facekit eval liveness`.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/cli_common.h"
 #include "facekit/liveness_judge.h"

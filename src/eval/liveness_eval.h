@@ -38,17 +38,17 @@ namespace facekit::eval {
 struct LivenessSample {
   std::string name;
   bool attack = false;
-  std::string species;             ///< empty for bona fide
-  bool medium_in_frame = true;     ///< replays: the whole device is in the frame
+  std::string species;          ///< empty for bona fide
+  bool medium_in_frame = true;  ///< replays: the whole device is in the frame
   std::vector<SpoofCue> cues;
-  bool judged_live = false;        ///< the combined decision
+  bool judged_live = false;  ///< the combined decision
   std::optional<LivenessResult> passive;
 };
 
 struct PadRates {
   long attacks = 0, attacks_accepted = 0, bona_fide = 0, bona_fide_rejected = 0;
   std::map<std::string, std::pair<long, long>> species;  ///< species -> (accepted, total)
-  double apcer = 0;         ///< worst species
+  double apcer = 0;                                      ///< worst species
   double apcer_pooled = 0;
   double bpcer = 0;
   double acer = 0;

@@ -4,10 +4,9 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <vector>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace facekit::eval {
 namespace {
@@ -74,7 +73,8 @@ void DisplayResponse(cv::Mat& content, SceneRandom& rng, std::string* notes) {
   }
   std::vector<cv::Mat> planes;
   cv::split(content, planes);
-  for (int c = 0; c < 3; ++c) cv::LUT(planes[static_cast<size_t>(c)], lut[static_cast<size_t>(c)], planes[static_cast<size_t>(c)]);
+  for (int c = 0; c < 3; ++c)
+    cv::LUT(planes[static_cast<size_t>(c)], lut[static_cast<size_t>(c)], planes[static_cast<size_t>(c)]);
   cv::merge(planes, content);
   char buf[96];
   std::snprintf(buf, sizeof buf, " gamma=%.2f black=%.2f gain=%.2f", gamma, black, gain);
@@ -106,10 +106,10 @@ cv::Mat SubpixelGrid(const cv::Mat& content, double black_matrix) {
 }
 
 struct DeviceShape {
-  double aspect = 1;                          // screen width / height
-  double side = 0, top = 0, bottom = 0;       // bezels as fractions of the screen's shorter side
-  double corner = 0;                          // corner radius, same unit
-  bool cover = true;                          // photo fills the screen (else fitted with bars)
+  double aspect = 1;                     // screen width / height
+  double side = 0, top = 0, bottom = 0;  // bezels as fractions of the screen's shorter side
+  double corner = 0;                     // corner radius, same unit
+  bool cover = true;                     // photo fills the screen (else fitted with bars)
 };
 
 DeviceShape DrawShape(SceneKind device, SceneRandom& rng) {
@@ -216,10 +216,14 @@ void AddHand(cv::Mat& frame, const std::array<cv::Point2f, 4>& quad, double devi
 
 std::string_view SceneKindName(SceneKind kind) {
   switch (kind) {
-    case SceneKind::kLive: return "live";
-    case SceneKind::kPhone: return "phone";
-    case SceneKind::kTablet: return "tablet";
-    case SceneKind::kMonitor: return "monitor";
+    case SceneKind::kLive:
+      return "live";
+    case SceneKind::kPhone:
+      return "phone";
+    case SceneKind::kTablet:
+      return "tablet";
+    case SceneKind::kMonitor:
+      return "monitor";
   }
   return "?";
 }
@@ -350,8 +354,8 @@ SceneFrame RenderReplayScene(const ScenePhoto& photo, const cv::Mat& background,
     out.description += " hand";
   }
   // The face: its centre mapped through the perspective, its side as drawn.
-  std::vector<cv::Point2f> fc = {cv::Point2f(static_cast<float>(face_in_body.x * tau),
-                                             static_cast<float>(face_in_body.y * tau))};
+  std::vector<cv::Point2f> fc = {
+      cv::Point2f(static_cast<float>(face_in_body.x * tau), static_cast<float>(face_in_body.y * tau))};
   cv::perspectiveTransform(fc, fc, h);
   out.face = cv::Rect2f(fc[0].x - static_cast<float>(face_side / 2), fc[0].y - static_cast<float>(face_side / 2),
                         static_cast<float>(face_side), static_cast<float>(face_side));

@@ -26,10 +26,9 @@
 //   Free functions; reentrant.
 #pragma once
 
+#include <opencv2/core.hpp>
 #include <string>
 #include <string_view>
-
-#include <opencv2/core.hpp>
 
 #include "eval/scene_random.h"
 
@@ -46,12 +45,12 @@ struct ScenePhoto {
 };
 
 struct SceneFrame {
-  cv::Mat bgr;                  ///< the camera frame (CV_8UC3)
+  cv::Mat bgr;  ///< the camera frame (CV_8UC3)
   SceneKind kind = SceneKind::kLive;
   bool spoof = false;
-  cv::Rect2f face;              ///< where the shown face is (square, approximate)
-  bool medium_in_frame = false; ///< replay: the whole device lies inside the frame
-  std::string description;      ///< the main parameters drawn, one line
+  cv::Rect2f face;               ///< where the shown face is (square, approximate)
+  bool medium_in_frame = false;  ///< replay: the whole device lies inside the frame
+  std::string description;       ///< the main parameters drawn, one line
 };
 
 struct SceneSize {

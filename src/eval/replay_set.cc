@@ -72,7 +72,8 @@ Result<ReplaySet> ReplaySet::Create(const ReplaySetOptions& options, ReplayHalf 
 }
 
 ReplaySet::Pick ReplaySet::PickFor(int pair) const {
-  SceneRandom rng(SceneRandom::Derive(options_.seed, static_cast<std::uint64_t>(pair) * 2 + (half_ == ReplayHalf::kTuning ? 0 : 1)));
+  SceneRandom rng(SceneRandom::Derive(options_.seed,
+                                      static_cast<std::uint64_t>(pair) * 2 + (half_ == ReplayHalf::kTuning ? 0 : 1)));
   Pick p;
   p.person = static_cast<std::size_t>(rng.Index(static_cast<int>(people_.size())));
   p.photo = static_cast<std::size_t>(rng.Index(static_cast<int>(people_[p.person].size())));
@@ -85,8 +86,8 @@ ReplaySet::Pick ReplaySet::PickFor(int pair) const {
 
 std::string ReplaySet::Sources(int i) const {
   const Pick p = PickFor(i / 2);
-  return "lfw:" + fs::path(people_[p.person][p.photo]).filename().string() + " coco:" +
-         fs::path(backgrounds_[p.background]).filename().string();
+  return "lfw:" + fs::path(people_[p.person][p.photo]).filename().string() +
+         " coco:" + fs::path(backgrounds_[p.background]).filename().string();
 }
 
 Result<SceneFrame> ReplaySet::Frame(int i) const {
@@ -97,7 +98,8 @@ Result<SceneFrame> ReplaySet::Frame(int i) const {
   FACEKIT_ASSIGN_OR_RETURN(photo.bgr, Read(people_[p.person][p.photo]));
   photo.face = kLfwFace;
   FACEKIT_ASSIGN_OR_RETURN(cv::Mat background, Read(backgrounds_[p.background]));
-  const std::uint64_t base = SceneRandom::Derive(options_.seed, 1000003ull * (pair + 1) + (half_ == ReplayHalf::kTuning ? 0 : 7));
+  const std::uint64_t base =
+      SceneRandom::Derive(options_.seed, 1000003ull * (pair + 1) + (half_ == ReplayHalf::kTuning ? 0 : 7));
   // The same stream for the scene's first draws (background crop, face
   // place) in both frames of the pair, then the same camera.
   SceneRandom scene(SceneRandom::Derive(base, 1));

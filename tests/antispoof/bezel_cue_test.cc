@@ -53,9 +53,9 @@ TEST(BezelCue, OnlyTheSidesPresentCount) {
 
 TEST(BezelCue, LinesThatDoNotRunAlongsideTheFaceDoNotCount) {
   cv::Mat grey = Background();
-  cv::line(grey, cv::Point(0, 60), cv::Point(639, 60), cv::Scalar(20), 6);     // a shelf above, spanning it: counts
-  cv::line(grey, cv::Point(40, 300), cv::Point(40, 470), cv::Scalar(20), 6);   // left, but below the face: does not
-  cv::line(grey, cv::Point(620, 0), cv::Point(620, 479), cv::Scalar(20), 6);   // right, beyond reach: does not
+  cv::line(grey, cv::Point(0, 60), cv::Point(639, 60), cv::Scalar(20), 6);      // a shelf above, spanning it: counts
+  cv::line(grey, cv::Point(40, 300), cv::Point(40, 470), cv::Scalar(20), 6);    // left, but below the face: does not
+  cv::line(grey, cv::Point(620, 0), cv::Point(620, 479), cv::Scalar(20), 6);    // right, beyond reach: does not
   cv::line(grey, cv::Point(300, 200), cv::Point(340, 260), cv::Scalar(20), 3);  // across the face, diagonal
   const BezelMeasure m = MeasureBezel(grey, kFace);
   EXPECT_GT(m.sides[1], 0.95f);

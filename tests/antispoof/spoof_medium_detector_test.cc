@@ -34,7 +34,8 @@ TEST(SpoofMedium, ContainmentIsTheShareOfTheFaceInsideTheObject) {
   EXPECT_FLOAT_EQ(FaceContainment(face, Object("tv", 1, 0, 0, 400, 400)), 1.f);
   EXPECT_FLOAT_EQ(FaceContainment(face, Object("tv", 1, 125, 0, 400, 400)), 0.5f);
   EXPECT_FLOAT_EQ(FaceContainment(face, Object("tv", 1, 300, 0, 50, 50)), 0.f);
-  EXPECT_FLOAT_EQ(FaceContainment(FaceBox{.x = 0, .y = 0, .width = 0, .height = 10}, Object("tv", 1, 0, 0, 50, 50)), 0.f);
+  EXPECT_FLOAT_EQ(FaceContainment(FaceBox{.x = 0, .y = 0, .width = 0, .height = 10}, Object("tv", 1, 0, 0, 50, 50)),
+                  0.f);
 }
 
 TEST(SpoofMedium, TheObjectCueFiresForAFaceMostlyInsideALargerMediumBox) {
@@ -51,9 +52,9 @@ TEST(SpoofMedium, TheObjectCueFiresForAFaceMostlyInsideALargerMediumBox) {
       {Object("cell phone", 0.5f, 170, 100, 150, 260), true, true},    // around the face
       {Object("cell phone", 0.05f, 170, 100, 150, 260), true, false},  // too weak (threshold 0.12)
       {Object("tv", 0.4f, 100, 50, 400, 300), true, true},
-      {Object("laptop", 0.4f, 230, 100, 300, 300), false, false},      // covers 62 % of the face (< 70 %)
-      {Object("cell phone", 0.5f, 205, 155, 70, 80), false, false},    // inside the face: smaller than 1.2 faces
-      {Object("person", 0.9f, 100, 50, 400, 400), false, false},       // not a medium class
+      {Object("laptop", 0.4f, 230, 100, 300, 300), false, false},    // covers 62 % of the face (< 70 %)
+      {Object("cell phone", 0.5f, 205, 155, 70, 80), false, false},  // inside the face: smaller than 1.2 faces
+      {Object("person", 0.9f, 100, 50, 400, 400), false, false},     // not a medium class
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.object.label + " " + std::to_string(c.object.score));
@@ -75,7 +76,8 @@ TEST(SpoofMedium, EveryCueIsReportedDecisiveOnesFlag) {
   auto d = WithoutObjects(o);
   ASSERT_NE(d, nullptr);
   const Image image = Grey(640, 480);
-  auto e = d->Analyze(image, FaceBox{.x = 200, .y = 150, .width = 80, .height = 90});  // no detections given, none loaded
+  auto e =
+      d->Analyze(image, FaceBox{.x = 200, .y = 150, .width = 80, .height = 90});  // no detections given, none loaded
   ASSERT_TRUE(e.ok());
   std::vector<std::string> names;
   for (const SpoofCue& c : e->cues) names.push_back(c.name);
@@ -105,8 +107,10 @@ TEST(SpoofMedium, BadOptionsAndCallsAreErrors) {
   auto d = WithoutObjects();
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->DetectMedia(Grey(64, 64)).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(d->Analyze(Image{}, FaceBox{.x = 0, .y = 0, .width = 10, .height = 10}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(d->Analyze(Grey(64, 64), FaceBox{.x = 0, .y = 0, .width = 0, .height = 10}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d->Analyze(Image{}, FaceBox{.x = 0, .y = 0, .width = 10, .height = 10}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(d->Analyze(Grey(64, 64), FaceBox{.x = 0, .y = 0, .width = 0, .height = 10}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(SpoofMedium, SampleFramesLiveAndPhoneReplay) {

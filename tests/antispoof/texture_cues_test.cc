@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 namespace facekit::antispoof {
@@ -17,7 +16,8 @@ cv::Mat Smooth(int n, int seed = 3) {
   cv::Mat m(n, n, CV_32F);
   for (int y = 0; y < n; ++y) {
     for (int x = 0; x < n; ++x) {
-      m.at<float>(y, x) = static_cast<float>(120 + 40 * std::exp(-((x - n / 2.0) * (x - n / 2.0) + (y - n / 2.0) * (y - n / 2.0)) / (0.1 * n * n)));
+      m.at<float>(y, x) = static_cast<float>(
+          120 + 40 * std::exp(-((x - n / 2.0) * (x - n / 2.0) + (y - n / 2.0) * (y - n / 2.0)) / (0.1 * n * n)));
     }
   }
   cv::Mat noise(m.size(), CV_32F);

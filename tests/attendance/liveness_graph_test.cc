@@ -60,10 +60,10 @@ struct GraphRun {
 
 GraphRun RunGraph(const TempDir& dir, const std::string& video, const std::string& gallery) {
   const std::string log = dir.file(video + ".liveness.jsonl");
-  const CliRun run = RunPipelineCli("'" + SourceDir() + "/examples/attendance/graph.json' --set source='" +
-                                        dir.file(video) + "' --set gallery='" + gallery +
-                                        "' --set group=staff --set liveness_events='" + log + "'",
-                                    dir.path());
+  const CliRun run =
+      RunPipelineCli("'" + SourceDir() + "/examples/attendance/graph.json' --set source='" + dir.file(video) +
+                         "' --set gallery='" + gallery + "' --set group=staff --set liveness_events='" + log + "'",
+                     dir.path());
   EXPECT_EQ(run.exit_code, 0) << run.err;
   return {JsonLines(run.out), JsonLines(ReadAll(log))};
 }

@@ -18,9 +18,14 @@ LivenessSample Sample(bool attack, const char* species, float cue, bool judged_l
 }
 
 std::vector<LivenessSample> Samples() {
-  return {Sample(false, "", 1.0f, true),       Sample(false, "", 2.0f, true),  Sample(false, "", 3.5f, false),
-          Sample(false, "", 0.5f, true),       Sample(true, "phone", 3.9f, false), Sample(true, "phone", 2.0f, true),
-          Sample(true, "monitor", 3.2f, false), Sample(true, "monitor", 3.0f, false),
+  return {Sample(false, "", 1.0f, true),
+          Sample(false, "", 2.0f, true),
+          Sample(false, "", 3.5f, false),
+          Sample(false, "", 0.5f, true),
+          Sample(true, "phone", 3.9f, false),
+          Sample(true, "phone", 2.0f, true),
+          Sample(true, "monitor", 3.2f, false),
+          Sample(true, "monitor", 3.0f, false),
           Sample(true, "monitor", 9.0f, true, false)};
 }
 

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 
-
 #include "test_util.h"
 
 namespace facekit::eval {
