@@ -10,15 +10,18 @@
 //        its spoof score is at or above `passive_veto_spoof`.
 //   The default gives the passive model no weight (kIgnored): on the shared
 //   webcam crops it rejects every live face and ranks replays above live
-//   faces (ROC AUC 0.11), and on the synthetic replay set it does no better
-//   (docs/liveness.md has the figures), so neither a veto nor an acceptance
-//   can rest on it. Its result is still reported when it was run.
+//   faces (ROC AUC 0.10-0.12), on the synthetic replay set it is barely
+//   above chance (0.58-0.61), and a veto at its most confident scores
+//   (spoof >= 0.993) rejected a quarter of the live faces of the tuning
+//   sets while catching no replay the medium cues missed (docs/liveness.md).
+//   Its result is still reported when it was run.
 //   `reason` names what decided, in English, e.g. "face inside a cell phone
 //   box (score 0.41, 96 % of the face)" or "no replay medium found".
 //
 //   What the rule does not see: a screen held so close that no bezel and no
-//   object box are visible, and print attacks (see docs/liveness.md); the
-//   attendance graph pairs it with an active challenge for that.
+//   object box are visible (with its colour corrected), and print attacks
+//   (see docs/liveness.md); an active challenge (blink, head turn) is the
+//   answer there, not this rule.
 //
 // THREAD SAFETY
 //   Pure function.
