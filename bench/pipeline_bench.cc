@@ -6,7 +6,7 @@
 // frames per second, per-frame latency (source emit to the end of the overlay
 // branch) p50/p99, check-ins, and each enrolled person's recognition latency
 // in video time (their first frame to their check-in's pts).
-//   facekit_bench_pipeline [THREADS ...]      (default 1 2)
+//   facekit_bench_pipeline [--liveness] [THREADS ...]      (default 1 2; liveness off)
 // A benchmark, not a test: the figures depend on the machine.
 #include <algorithm>
 #include <chrono>
@@ -136,10 +136,17 @@ int Fail(const std::string& what) {
 int main(int argc, char** argv) {
   const std::string source_dir = FACEKIT_SOURCE_DIR;
   const std::string lfw = source_dir + "/../shared/data/lfw-view1/deepfunneled";
-  std::vector<int> thread_counts = {1, 2};
-  if (argc > 1) {
-    thread_counts.clear();
-    for (int i = 1; i < argc; ++i) thread_counts.push_back(std::atoi(argv[i]));
+  std::vector<int> thread_counts;
+  bool liveness = false;  // --liveness: the graph's FaceLiveness node on, with its default options
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--liveness") {
+      liveness = true;
+    } else {
+      thread_counts.push_back(std::atoi(argv[i]));
+    }
+  }
+  if (thread_counts.empty()) {
+    thread_counts = {1, 2};
   }
   const fs::path work = fs::temp_directory_path() / ("facekit-bench-pipeline-" + std::to_string(::getpid()));
   fs::create_directories(work);
@@ -182,7 +189,7 @@ int main(int argc, char** argv) {
     if (doc.is_discarded()) return Fail("examples/attendance/graph.json is not JSON");
     const std::string events = (work / ("events-" + std::to_string(threads) + ".jsonl")).string();
     Status st = facekit::pipeline::SubstitutePlaceholders(
-        doc, {{"source", video}, {"gallery", gallery}, {"group", "staff"}, {"liveness", "off"}, {"fps", "30"},
+        doc, {{"source", video}, {"gallery", gallery}, {"group", "staff"}, {"liveness", liveness ? "on" : "off"}, {"fps", "30"},
               {"events", events}, {"annotated", ""}, {"interval_us", realtime ? "33333" : "0"}});
     if (!st.ok()) return Fail(st.message());
     // Stamp frames as they leave the source; measure them at the end of the overlay branch.
@@ -199,7 +206,7 @@ int main(int argc, char** argv) {
     st = facekit::media::RegisterMediaNodes(registry);
     if (st.ok()) {
       st = facekit::attendance::RegisterAttendanceNodes(
-          registry, std::make_shared<facekit::attendance::EngineProvider>(shared_engine));
+          registry, std::make_shared<facekit::attendance::EngineProvider>(shared_engine, eo));
     }
     if (st.ok()) st = registry.Register<BenchStamp>("BenchStamp");
     if (st.ok()) st = registry.Register<BenchLatency>("BenchLatency");
@@ -239,6 +246,7 @@ int main(int argc, char** argv) {
     }
     nlohmann::json out = {{"threads", threads},
                           {"pace", realtime ? "30 fps (real time)" : "as fast as it goes"},
+                          {"liveness", liveness},
                           {"video", "1280x720 30 fps MJPG"},
                           {"frames", frames},
                           {"frames_measured", latency.size()},

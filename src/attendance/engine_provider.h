@@ -14,7 +14,10 @@ namespace facekit::attendance {
 class EngineProvider {
  public:
   explicit EngineProvider(EngineOptions options) : options_(std::move(options)) {}
-  explicit EngineProvider(std::shared_ptr<const FaceEngine> engine) : engine_(std::move(engine)) {}
+  /// `options` are what the engine was made with (nodes that load models of
+  /// their own read the models folder and thread count there).
+  explicit EngineProvider(std::shared_ptr<const FaceEngine> engine, EngineOptions options = {})
+      : options_(std::move(options)), engine_(std::move(engine)) {}
   /// The engine, created at the first call; the creation error otherwise.
   Result<std::shared_ptr<const FaceEngine>> Get() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -25,6 +28,7 @@ class EngineProvider {
     }
     return engine_;
   }
+  const EngineOptions& options() const { return options_; }
 
  private:
   std::mutex mu_;

@@ -22,8 +22,8 @@ struct TrackedFace {
   FaceBox box;                ///< in the frame's coordinates
   int track_id = -1;          ///< set by FaceTracker; -1 before
   bool check = false;         ///< tracker: new track or re-check period elapsed
-  std::optional<bool> live;   ///< set by FaceLiveness; unset = not checked (or node off)
-  float live_score = 0;
+  std::optional<bool> live;   ///< set by FaceLiveness (false also while a new track awaits confirmation); unset = node off
+  float live_score = 0;       ///< the passive model's 0-100 score when FaceLiveness runs it (passive report/veto), else 0
   std::string person_id;      ///< set by EmbedSearch when recognised; empty = unknown
   std::string person_name;
   float score = 0;            ///< search score (0-100) of person_id

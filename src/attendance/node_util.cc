@@ -4,9 +4,11 @@
 
 namespace facekit::attendance {
 
-Result<bool> OptionEnabled(const pipeline::NodeContext& ctx) {
-  const auto it = ctx.options().find("enabled");
-  if (it == ctx.options().end()) return true;
+Result<bool> OptionEnabled(const pipeline::NodeContext& ctx) { return OptionOnOff(ctx, "enabled", true); }
+
+Result<bool> OptionOnOff(const pipeline::NodeContext& ctx, const std::string& key, bool fallback) {
+  const auto it = ctx.options().find(key);
+  if (it == ctx.options().end()) return fallback;
   if (it->is_boolean()) return it->get<bool>();
   if (it->is_string()) {
     const std::string v = it->get<std::string>();
@@ -14,7 +16,7 @@ Result<bool> OptionEnabled(const pipeline::NodeContext& ctx) {
     if (v == "off" || v == "false") return false;
   }
   return Status(StatusCode::kInvalidArgument,
-                "node \"" + ctx.name() + "\" option \"enabled\": expected true, false, \"on\" or \"off\", got " +
+                "node \"" + ctx.name() + "\" option \"" + key + "\": expected true, false, \"on\" or \"off\", got " +
                     it->dump());
 }
 

@@ -15,6 +15,9 @@ namespace facekit::attendance {
 /// enabled passes its input through unchanged.
 Result<bool> OptionEnabled(const pipeline::NodeContext& ctx);
 
+/// A switch option `key`: true/false or "on"/"off" ("true"/"false"); `fallback` when absent.
+Result<bool> OptionOnOff(const pipeline::NodeContext& ctx, const std::string& key, bool fallback);
+
 /// A copy of a BGR cv::Mat as a facekit::Image.
 Image ToImage(const cv::Mat& bgr);
 

@@ -1,22 +1,15 @@
-// facekit liveness / facekit eval liveness.
-#include <algorithm>
+// facekit liveness: the liveness decision for the one face of a photo.
 #include <cstdio>
 #include <iostream>
-#include <map>
-
 #include <nlohmann/json.hpp>
 
+#include "antispoof/decision_json.h"
 #include "cli/commands.h"
-#include "eval/verification_metrics.h"
+#include "cli/liveness_flags.h"
 
 namespace facekit::cli {
-namespace {
 
-using nlohmann::json;
-
-// The face to check: the whole image for pre-cropped faces, else exactly
-// one detected face.
-Result<FaceBox> TheFace(const FaceEngine& engine, const Image& image, bool whole_image) {
+Result<FaceBox> OnlyFace(const FaceEngine& engine, const Image& image, bool whole_image) {
   if (whole_image) {
     FaceBox f;
     f.width = static_cast<float>(image.original_width());
@@ -31,109 +24,57 @@ Result<FaceBox> TheFace(const FaceEngine& engine, const Image& image, bool whole
   return faces[0];
 }
 
-json LivenessJson(const LivenessResult& r) {
-  return {{"score", r.score}, {"is_live", r.is_live}, {"spoof_score", r.spoof_score}, {"leaf", r.leaf},
-          {"sharp_pixels", r.sharp_pixels}, {"too_blurry", r.too_blurry}};
-}
-
-}  // namespace
-
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run) {
   struct Opts {
     std::string image;
     bool json = false, whole = false;
+    LivenessFlags flags;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* c = app.add_subcommand("liveness", "Anti-spoofing check of the one face in a photo");
+  CLI::App* c = app.add_subcommand(
+      "liveness", "Liveness decision (replay medium evidence + passive model) for the one face in a photo");
   c->add_option("IMAGE", o->image, "Photo with exactly one face")->required();
-  c->add_flag("--json", o->json, "Print JSON {score 0-100, is_live, spoof_score, leaf, sharp_pixels, too_blurry}");
-  c->add_flag("--whole-image", o->whole, "The image is already a face crop: check it whole instead of detecting");
+  c->add_flag("--json", o->json, "Print JSON {is_live, reason, cues, medium, bezel_sides, passive} (docs/liveness.md)");
+  c->add_flag("--whole-image", o->whole,
+              "The image is already a face crop: judge it whole (no detection; object and bezel cues unmeasured)");
+  AddLivenessFlags(c, &o->flags);
   c->callback([&g, o, run] {
     *run = [&g, o] {
       auto engine = MakeEngine(g);
       if (!engine.ok()) return Fail(engine.status());
+      auto options = LivenessOptionsOf(g, o->flags, o->whole);
+      if (!options.ok()) return Fail(options.status());
+      auto judge = LivenessJudge::Create(engine->get(), *options);
+      if (!judge.ok()) return Fail(judge.status());
       auto image = LoadImageFile(o->image, ImageLimitsOf(g));
       if (!image.ok()) return Fail(image.status());
-      auto face = TheFace(**engine, *image, o->whole);
+      auto face = OnlyFace(**engine, *image, o->whole);
       if (!face.ok()) return Fail(face.status());
-      auto r = (*engine)->Liveness(*image, *face);
-      if (!r.ok()) return Fail(r.status());
+      auto d = (*judge)->Judge(*image, *face);
+      if (!d.ok()) return Fail(d.status());
       if (o->json) {
-        std::cout << LivenessJson(*r).dump() << "\n";
-      } else {
-        std::printf("%s: %s, score %.1f (spoof score %.3f, leaf %d, %d sharp pixels%s)\n", o->image.c_str(),
-                    r->is_live ? "live" : "not live", static_cast<double>(r->score), static_cast<double>(r->spoof_score),
-                    r->leaf, r->sharp_pixels, r->too_blurry ? ", too blurry" : "");
+        nlohmann::json j = antispoof::DecisionJson(*d);
+        j["face"] = {{"x", face->x}, {"y", face->y}, {"width", face->width}, {"height", face->height}};
+        j["passive_weight"] = PassiveWeightName((*options).rule.passive);
+        std::cout << j.dump() << "\n";
+        return 0;
+      }
+      std::printf("%s: %s (%s)\n", o->image.c_str(), d->live ? "live" : "not live", d->reason.c_str());
+      for (const SpoofCue& cue : d->medium.cues) {
+        std::printf("  %-12s %s %9.3f  threshold %9.3g%s%s\n", cue.name.c_str(), cue.measured ? "" : "-",
+                    static_cast<double>(cue.value), static_cast<double>(cue.threshold),
+                    cue.decisive ? "  decisive" : "", cue.fired() ? "  FIRED" : "");
+      }
+      if (d->passive) {
+        std::printf("  passive model (%s): score %.1f, spoof score %.3f, leaf %d%s\n",
+                    std::string(PassiveWeightName((*options).rule.passive)).c_str(),
+                    static_cast<double>(d->passive->score), static_cast<double>(d->passive->spoof_score),
+                    d->passive->leaf, d->passive->too_blurry ? ", too blurry" : "");
       }
       return 0;
     };
   });
-
-  struct EvalOpts {
-    std::string live, spoof;
-    bool json = false, whole = false;
-  };
-  auto e = std::make_shared<EvalOpts>();
-  CLI::App* ev = eval_app->add_subcommand("liveness", "APCER, BPCER and ROC AUC of the liveness check on two folders");
-  ev->add_option("--live", e->live, "Folder of live face photos")->required()->check(CLI::ExistingDirectory);
-  ev->add_option("--spoof", e->spoof, "Folder of spoof (replay, print) photos")->required()->check(CLI::ExistingDirectory);
-  ev->add_flag("--whole-image", e->whole, "Photos are face crops: check them whole instead of detecting");
-  ev->add_flag("--json", e->json, "Print one JSON object");
-  ev->callback([&g, e, run] {
-    *run = [&g, e] {
-      auto engine = MakeEngine(g);
-      if (!engine.ok()) return Fail(engine.status());
-      std::vector<eval::ScoredPair> scored;  // same = live
-      long live_n = 0, spoof_n = 0, live_rejected = 0, spoof_accepted = 0, blurry = 0, skipped = 0;
-      long model_live_rejected = 0, model_spoof_accepted = 0;  // the network alone, without the blur pre-check
-      std::map<std::string, int> skip_reasons;
-      for (const auto& [dir, live] : {std::pair{e->live, true}, std::pair{e->spoof, false}}) {
-        for (const std::string& p : SortedFiles(dir)) {
-          auto image = LoadImageFile(p, ImageLimitsOf(g));
-          auto face = image.ok() ? TheFace(**engine, *image, e->whole) : Result<FaceBox>(image.status());
-          if (!face.ok()) {
-            ++skipped;
-            ++skip_reasons[std::string(StatusCodeName(face.status().code()))];
-            continue;
-          }
-          auto r = (*engine)->Liveness(*image, *face);
-          if (!r.ok()) return Fail(r.status());
-          scored.push_back({r->score, live, 0});
-          blurry += r->too_blurry ? 1 : 0;
-          const bool model_live = r->score >= 87.f;
-          if (live) {
-            ++live_n;
-            live_rejected += r->is_live ? 0 : 1;
-            model_live_rejected += model_live ? 0 : 1;
-          } else {
-            ++spoof_n;
-            spoof_accepted += r->is_live ? 1 : 0;
-            model_spoof_accepted += model_live ? 1 : 0;
-          }
-        }
-      }
-      const double apcer = spoof_n ? static_cast<double>(spoof_accepted) / static_cast<double>(spoof_n) : 0;
-      const double bpcer = live_n ? static_cast<double>(live_rejected) / static_cast<double>(live_n) : 0;
-      const double auc = eval::RocAuc(scored);
-      const double model_apcer = spoof_n ? static_cast<double>(model_spoof_accepted) / static_cast<double>(spoof_n) : 0;
-      const double model_bpcer = live_n ? static_cast<double>(model_live_rejected) / static_cast<double>(live_n) : 0;
-      if (e->json) {
-        std::cout << json{{"live", live_n}, {"spoof", spoof_n}, {"apcer", apcer}, {"bpcer", bpcer},
-                          {"acer", (apcer + bpcer) / 2}, {"auc", auc}, {"too_blurry", blurry},
-                          {"model_apcer", model_apcer}, {"model_bpcer", model_bpcer}, {"skipped", skipped},
-                          {"skip_reasons", skip_reasons}}
-                         .dump()
-                  << "\n";
-      } else {
-        std::printf("live %ld, spoof %ld (skipped %ld)\n", live_n, spoof_n, skipped);
-        for (const auto& [reason, n] : skip_reasons) std::printf("  skipped %s: %d\n", reason.c_str(), n);
-        std::printf("APCER %.2f%% (%ld spoofs accepted)  BPCER %.2f%% (%ld live rejected)  ACER %.2f%%  AUC %.4f  too blurry %ld\n",
-                    100 * apcer, spoof_accepted, 100 * bpcer, live_rejected, 50 * (apcer + bpcer), auc, blurry);
-        std::printf("network alone (no blur pre-check): APCER %.2f%%  BPCER %.2f%%\n", 100 * model_apcer, 100 * model_bpcer);
-      }
-      return 0;
-    };
-  });
+  RegisterEvalLiveness(eval_app, g, run);
 }
 
 }  // namespace facekit::cli

@@ -33,6 +33,8 @@ void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterBenchRestart(CLI::App* bench, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
+/// `facekit eval liveness` (cmd_eval_liveness.cc), under the eval subcommand.
+void RegisterEvalLiveness(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
 /// `facekit objects` and, under `eval_app`, `facekit eval objects` (cmd_objects.cc).
 void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);

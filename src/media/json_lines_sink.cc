@@ -10,7 +10,8 @@ Status JsonLinesSink::Open(pipeline::NodeContext& ctx) {
   FACEKIT_ASSIGN_OR_RETURN(std::string path, pipeline::OptionString(ctx, "path", "-"));
   FACEKIT_ASSIGN_OR_RETURN(keep_, pipeline::OptionBool(ctx, "keep", false));
   to_stdout_ = path == "-";
-  if (!to_stdout_) {
+  discard_ = path.empty();
+  if (!to_stdout_ && !discard_) {
     file_.open(path, std::ios::trunc);
     if (!file_) return Status(StatusCode::kIoError, "node \"" + ctx.name() + "\": cannot write " + path);
   }
@@ -19,11 +20,12 @@ Status JsonLinesSink::Open(pipeline::NodeContext& ctx) {
 
 Status JsonLinesSink::Process(pipeline::NodeContext& ctx) {
   FACEKIT_ASSIGN_OR_RETURN(const Event* e, ctx.Input("events").GetOr<Event>());
-  const std::string line = e->json.dump();
-  std::ostream& out = to_stdout_ ? std::cout : file_;
-  out << line << '\n';
-  out.flush();
-  if (!out) return Status(StatusCode::kIoError, "writing an event failed");
+  if (!discard_) {
+    std::ostream& out = to_stdout_ ? std::cout : file_;
+    out << e->json.dump() << '\n';
+    out.flush();
+    if (!out) return Status(StatusCode::kIoError, "writing an event failed");
+  }
   if (keep_) {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(e->json);

@@ -1,7 +1,9 @@
 // media/json_lines_sink.h - "JsonLinesSink": writes Events as JSON lines.
 //
 // Options:
-//   path   "-" (default) = standard output, else a file (truncated at Open)
+//   path   "-" (default) = standard output, "" = write nothing (as
+//          VideoWriterSink: a graph can leave a log off by default), else a
+//          file (truncated at Open)
 //   keep   also keep the events in memory for events() (default false)
 // Input "events": Event. Each event is one line, flushed at once.
 #pragma once
@@ -28,6 +30,7 @@ class JsonLinesSink final : public pipeline::Node {
  private:
   std::ofstream file_;
   bool to_stdout_ = true;
+  bool discard_ = false;
   bool keep_ = false;
   mutable std::mutex mu_;
   std::vector<nlohmann::json> events_;

@@ -13,23 +13,11 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "attendance/attendance_test_util.h"
 #include "media/pipeline_cli.h"
-#include "service/open_service.h"
-#include "test_util.h"
 
 namespace facekit::testing {
 namespace {
-
-// The person's LFW View 1 photos, in name order.
-std::vector<std::string> Photos(const std::string& name) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(DataDir() + "/lfw-view1/deepfunneled/" + name, ec)) {
-    files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 struct Segment {
   std::string name;
@@ -56,7 +44,7 @@ bool WriteVideo(const std::string& path, std::vector<Segment>& segments) {
     for (int i = 0; i < kFramesPerPerson; ++i, ++frame) {
       // The enrolled photo is the first; the video shows the others,
       // changing every 4 frames, drifting right 3 px per frame.
-      const std::vector<std::string> photos = Photos(s.name);
+      const std::vector<std::string> photos = LfwPhotos(s.name);
       if (photos.size() < 2) return false;
       const std::size_t photo = 1 + static_cast<std::size_t>(i / 4) % (photos.size() - 1);
       cv::Mat face = cv::imread(photos[photo], cv::IMREAD_COLOR);
@@ -82,38 +70,19 @@ TEST(AttendanceGraph, OneCheckinPerKnownPersonInOrderNoneForStrangers) {
 
   // Enrol one photo of each known person into a fresh gallery folder.
   const std::string gallery = dir.file("gallery");
-  {
-    auto service = service::OpenFaceService(gallery, SharedEngine());
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service::CreateGroupRequest g;
-    g.group_id = "staff";
-    g.group_name = "Staff";
-    ASSERT_TRUE((*service)->CreateGroup(g).ok());
-    for (const Segment& s : segments) {
-      if (!s.known) continue;
-      service::CreatePersonRequest p;
-      p.group_id = "staff";
-      p.person_id = s.name;
-      p.person_name = s.name;
-      auto bytes = ReadFileBytes(Photos(s.name).at(0));
-      ASSERT_TRUE(bytes.ok());
-      p.image = std::move(*bytes);
-      auto created = (*service)->CreatePerson(p);
-      ASSERT_TRUE(created.ok()) << created.error().message;
-    }
+  std::vector<std::string> enrolled;
+  for (const Segment& s : segments) {
+    if (s.known) enrolled.push_back(s.name);
   }
+  EnrolFirstPhotos(gallery, enrolled);
+  if (HasFatalFailure()) return;
 
   const CliRun run = RunPipelineCli("'" + SourceDir() + "/examples/attendance/graph.json' --set source='" + video +
                                         "' --set gallery='" + gallery + "' --set group=staff --set liveness=off --set annotated='" +
                                         dir.file("annotated.avi") + "'",
                                     dir.path());
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::vector<nlohmann::json> events;
-  std::istringstream lines(run.out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.empty()) continue;
-    events.push_back(nlohmann::json::parse(line));
-  }
+  const std::vector<nlohmann::json> events = JsonLines(run.out);
   std::vector<const Segment*> known;
   for (const Segment& s : segments) {
     if (s.known) known.push_back(&s);

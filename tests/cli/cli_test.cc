@@ -473,7 +473,21 @@ TEST_F(CliTest, LivenessJsonAndFaceCountErrors) {
   CliRun r = Facekit("liveness --json " + testing::DataDir() + "/liveness/samples/image_T1.jpg");
   ASSERT_EQ(r.status, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  for (const char* k : {"score", "is_live", "spoof_score", "leaf", "sharp_pixels", "too_blurry"}) EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"is_live", "reason", "cues", "medium", "bezel_sides", "passive", "passive_weight", "face"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_TRUE(j["is_live"].get<bool>()) << r.out;
+  EXPECT_EQ(j["passive_weight"], "ignored");
+  ASSERT_EQ(j["cues"].size(), 8u);
+  for (const auto& cue : j["cues"]) {
+    for (const char* k : {"name", "value", "threshold", "measured", "decisive", "fired"}) EXPECT_TRUE(cue.contains(k)) << k;
+  }
+  for (const char* k : {"score", "is_live", "spoof_score", "leaf", "sharp_pixels", "too_blurry", "vetoed"}) {
+    EXPECT_TRUE(j["passive"].contains(k)) << k;
+  }
+  CliRun phone = Facekit("liveness --json " + testing::DataDir() + "/liveness/samples/image_F2.jpg");
+  ASSERT_EQ(phone.status, 0) << phone.err;
+  EXPECT_FALSE(nlohmann::json::parse(phone.out)["is_live"].get<bool>()) << phone.out;
   CliRun crowd = Facekit("liveness " + testing::Photo("obama_and_biden.jpg"));
   EXPECT_EQ(crowd.status, 1);
   EXPECT_NE(crowd.err.find("error TooManyFaces"), std::string::npos) << crowd.err;
@@ -481,7 +495,39 @@ TEST_F(CliTest, LivenessJsonAndFaceCountErrors) {
   EXPECT_EQ(none.status, 1);
   EXPECT_NE(none.err.find("error NoFace"), std::string::npos) << none.err;
   CliRun crop = Facekit("liveness --whole-image --json " + testing::DataDir() + "/liveness/real/0.png");
-  EXPECT_EQ(crop.status, 0) << crop.err;
+  ASSERT_EQ(crop.status, 0) << crop.err;
+  for (const auto& cue : nlohmann::json::parse(crop.out)["cues"]) {  // a crop has no surroundings
+    if (cue["name"] == "object" || cue["name"] == "bezel") {
+      EXPECT_FALSE(cue["measured"].get<bool>()) << cue.dump();
+    }
+  }
+  CliRun bad = Facekit("liveness --threshold moire " + testing::DataDir() + "/liveness/samples/image_T1.jpg");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("error InvalidArgument: --threshold wants CUE=VALUE"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliTest, EvalLivenessOnATinyReplaySetAndOnFolders) {
+  CliRun r = Facekit("eval liveness --replay-set held-out --pairs 2 --no-objects --json --choose-thresholds --data " +
+                     testing::DataDir() + " --scores " + dir_ + "/scores.csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["decision"]["bona_fide"].get<int>() + j["decision"]["attacks"].get<int>() +
+                j["skipped"].value("live: face not found where placed", 0) +
+                j["skipped"].value("replay: face not found where placed", 0),
+            4);
+  for (const char* k : {"apcer", "apcer_pooled", "bpcer", "acer", "species"}) EXPECT_TRUE(j["decision"].contains(k)) << k;
+  ASSERT_EQ(j["cues"].size(), 8u);
+  EXPECT_TRUE(j["cues"][0].contains("threshold_at_target_bpcer"));
+  EXPECT_FALSE(Slurp(dir_ + "/scores.csv").empty());
+  CliRun crops = Facekit("eval liveness --live " + testing::DataDir() + "/liveness/real --spoof " + testing::DataDir() +
+                         "/liveness/fake --whole-image --every 60 --json");
+  ASSERT_EQ(crops.status, 0) << crops.err;
+  j = nlohmann::json::parse(crops.out);
+  EXPECT_EQ(j["decision"]["bona_fide"], 2);  // files 0 and 60 of 120
+  EXPECT_EQ(j["decision"]["attacks"], 5);
+  CliRun neither = Facekit("eval liveness --json");
+  EXPECT_EQ(neither.status, 1);
+  EXPECT_NE(neither.err.find("--replay-set"), std::string::npos) << neither.err;
 }
 
 TEST_F(CliTest, ErrorsGoToStderrWithTheirCode) {
