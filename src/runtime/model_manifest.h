@@ -49,7 +49,7 @@ struct ManifestModel {
   std::map<std::string, std::string> outputs;  ///< meaning -> tensor name
   int embedding_dim = 0;
   std::vector<std::array<float, 2>> alignment_template;
-  /// Numeric settings of the model's own section ("liveness", "objects").
+  /// Numeric settings of the model's own section ("liveness", "objects", "landmarks").
   std::map<std::string, double> settings;
 };
 

@@ -1,0 +1,99 @@
+#include "facekit/face_mesh.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "face/face_mesh_crop.h"
+#include "image/image_internal.h"
+#include "runtime/dnn_model.h"
+#include "runtime/model_manifest.h"
+
+namespace facekit {
+
+struct FaceMesh::Impl {
+  std::unique_ptr<runtime::DnnModel> net;
+  std::string mesh_output, flag_output;
+  int input_size = 192;
+  float mean = 0.f, scale = 1.f / 255.f;
+  float crop_scale = 1.5f;
+  float min_confidence = 0.5f;
+  bool level_eyes = true;
+};
+
+namespace {
+
+Status Bad(const std::string& what) { return {StatusCode::kModelInvalid, what}; }
+
+double Setting(const runtime::ManifestModel& m, const char* key, double fallback) {
+  auto it = m.settings.find(key);
+  return it == m.settings.end() ? fallback : it->second;
+}
+
+}  // namespace
+
+FaceMesh::FaceMesh(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FaceMesh::~FaceMesh() = default;
+
+float FaceMesh::min_confidence() const { return impl_->min_confidence; }
+
+Result<std::unique_ptr<FaceMesh>> FaceMesh::Create(const FaceMeshOptions& options) {
+  FACEKIT_ASSIGN_OR_RETURN(runtime::ModelManifest manifest, runtime::ModelManifest::Load(options.models_dir));
+  const runtime::ManifestModel* m = manifest.FindRole("landmarks.mesh");
+  if (m == nullptr) {
+    return Status(StatusCode::kNotFound, "the models folder has no model with role landmarks.mesh");
+  }
+  auto impl = std::make_unique<Impl>();
+  for (const char* out : {"mesh", "face_flag"}) {
+    if (!m->outputs.count(out)) return Bad(m->name + " lacks output '" + std::string(out) + "'");
+  }
+  impl->mesh_output = m->outputs.at("mesh");
+  impl->flag_output = m->outputs.at("face_flag");
+  if (m->input_width <= 0 || m->input_width != m->input_height) return Bad(m->name + " needs a square input size");
+  impl->input_size = m->input_width;
+  impl->mean = m->mean;
+  impl->scale = m->scale;
+  impl->crop_scale = options.crop_scale > 0 ? options.crop_scale
+                                            : static_cast<float>(Setting(*m, "crop_scale", 1.5));
+  impl->min_confidence = static_cast<float>(Setting(*m, "min_confidence", 0.5));
+  impl->level_eyes = options.level_eyes;
+  if (!(impl->crop_scale > 0.f && impl->crop_scale < 10.f)) {
+    return Status(StatusCode::kInvalidArgument, "crop_scale must be in (0, 10)");
+  }
+  runtime::DnnModel::SetThreads(options.num_threads);
+  FACEKIT_ASSIGN_OR_RETURN(impl->net, runtime::DnnModel::Load(manifest.FilePath(m->file)));
+  return std::unique_ptr<FaceMesh>(new FaceMesh(std::move(impl)));
+}
+
+Result<FaceMeshResult> FaceMesh::Run(const Image& image, const FaceBox& face) const {
+  if (image.empty()) return Status(StatusCode::kImageEmpty, "empty image");
+  if (!(face.width > 0 && face.height > 0)) return Status(StatusCode::kInvalidArgument, "empty face box");
+  const Impl& d = *impl_;
+  const FaceBox raster = FaceInRaster(image, face);
+  const face::MeshCrop crop = face::MeshCropFor(raster, d.crop_scale, d.level_eyes, d.input_size);
+  cv::Mat patch;
+  cv::warpAffine(AsMat(image), patch, crop.CropToImage(), cv::Size(d.input_size, d.input_size),
+                 cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  const cv::Mat blob =
+      cv::dnn::blobFromImage(patch, d.scale, cv::Size(), cv::Scalar::all(d.mean), /*swapRB=*/true, false, CV_32F);
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, d.net->Run(blob, {d.mesh_output, d.flag_output}));
+  const cv::Mat& mesh = out[0];
+  const cv::Mat& flag = out[1];
+  if (mesh.total() != static_cast<size_t>(FaceMeshResult::kPoints) * 3 || flag.total() != 1) {
+    return Status(StatusCode::kInternal, "face mesh model returned unexpected output shapes");
+  }
+  FaceMeshResult r;
+  r.confidence = flag.ptr<float>()[0];
+  r.points.reserve(FaceMeshResult::kPoints);
+  const float* p = mesh.ptr<float>();
+  const double sx = image.scale_x(), sy = image.scale_y();
+  for (int i = 0; i < FaceMeshResult::kPoints; ++i, p += 3) {
+    const Point3f q = crop.ToImage(p[0], p[1], p[2]);
+    r.points.push_back({static_cast<float>(q.x * sx), static_cast<float>(q.y * sy), static_cast<float>(q.z * sx)});
+  }
+  return r;
+}
+
+}  // namespace facekit
