@@ -3,12 +3,27 @@
 // input pixels back to the image.
 #pragma once
 
+#include <array>
+
 #include <opencv2/core.hpp>
 
 #include "facekit/engine.h"
 #include "facekit/face_mesh.h"
 
 namespace facekit::face {
+
+/// The eyelid contours of the mesh (MediaPipe's EyeLower0, outer to inner
+/// corner, and EyeUpper0, outer to inner, corners excluded), in the order
+/// the iris model returns them (its points 0-8 and 9-15).
+struct EyeContour {
+  std::array<int, 9> lower;
+  std::array<int, 7> upper;
+};
+inline constexpr EyeContour kRightEyeContour{{33, 7, 163, 144, 145, 153, 154, 155, 133},
+                                             {246, 161, 160, 159, 158, 157, 173}};
+inline constexpr EyeContour kLeftEyeContour{{263, 249, 390, 373, 374, 380, 381, 382, 362},
+                                            {466, 388, 387, 386, 385, 384, 398}};
+inline constexpr int kIrisModelLidPoints = 16;
 
 struct MeshCrop {
   float cx = 0.f, cy = 0.f;  ///< centre, image pixels
