@@ -34,6 +34,10 @@ void RegisterBenchRestart(CLI::App* bench, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
+/// `facekit eval liveness-video` and `facekit eval liveness-video-set`
+/// (cmd_liveness_video.cc), under the eval subcommand.
+void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* run);
+
 /// `facekit objects` and, under `eval_app`, `facekit eval objects` (cmd_objects.cc).
 void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
