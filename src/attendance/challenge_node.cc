@@ -49,6 +49,7 @@ nlohmann::json ChallengeEvent(const LivenessChallenge& c, int track_id, std::int
                      {"baseline", e.baseline},
                      {blink ? "closed" : "turned", FrameJson(e.extreme)},
                      {blink ? "reopened" : "back", FrameJson(e.back)}});
+    if (e.wrong_action.has_value()) steps.back()["wrong_action"] = *e.wrong_action;
   }
   j["steps"] = std::move(steps);
   return j;
@@ -72,6 +73,7 @@ Status ChallengeNode::Open(pipeline::NodeContext& ctx) {
   FACEKIT_ASSIGN_OR_RETURN(double open, pipeline::OptionDouble(ctx, "open_ratio", 0.85));
   FACEKIT_ASSIGN_OR_RETURN(double turn, pipeline::OptionDouble(ctx, "turn_deg", 15));
   FACEKIT_ASSIGN_OR_RETURN(double back, pipeline::OptionDouble(ctx, "return_deg", 8));
+  FACEKIT_ASSIGN_OR_RETURN(options_.strict, pipeline::OptionBool(ctx, "strict", false));
   if (!(closed > 0 && closed < open && open <= 1.5)) {
     return Status(StatusCode::kInvalidArgument, where + "\"closed_ratio\"/\"open_ratio\": need 0 < closed < open <= 1.5");
   }

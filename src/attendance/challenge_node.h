@@ -19,7 +19,8 @@
 //   seed       0 (the draws are a function of seed and track id)
 //   time_limit_ms 8000 (per action), min_confidence (< 0 = the model's),
 //   baseline_frames 3, closed_ratio 0.6, open_ratio 0.85, blink_window_ms 1000,
-//   turn_deg 15, return_deg 8 (LivenessChallenge).
+//   turn_deg 15, return_deg 8, strict false (a turn not asked fails the
+//   challenge; LivenessChallenge).
 #pragma once
 
 #include <map>

@@ -32,6 +32,7 @@ std::string DecisionName(ChallengeDecision d) {
     case ChallengeDecision::kPending: return "pending";
     case ChallengeDecision::kPassed: return "passed";
     case ChallengeDecision::kTimedOut: return "timed_out";
+    case ChallengeDecision::kFailed: return "failed";
   }
   return "?";
 }
@@ -98,25 +99,34 @@ ChallengeDecision LivenessChallenge::Add(const ChallengeSample& s) {
     ++low_confidence_;
     return decision_;
   }
+  Turn done;
+  const int turned = TrackTurn(s, &done);
   bool seen = false;
   switch (e.action) {
     case ChallengeAction::kBlink: seen = SeeBlink(s, e); break;
-    case ChallengeAction::kTurnLeft: seen = SeeTurn(s, e, 1.f); break;
-    case ChallengeAction::kTurnRight: seen = SeeTurn(s, e, -1.f); break;
+    case ChallengeAction::kTurnLeft: seen = turned > 0; break;
+    case ChallengeAction::kTurnRight: seen = turned < 0; break;
+  }
+  if (e.action != ChallengeAction::kBlink && !turn_.has_value() && yaw_.size() >= Need()) e.baseline = Median(yaw_);
+  const bool wrong = options_.strict && turned != 0 && !seen;
+  if (turned != 0 && (seen || wrong)) {  // the turn's frames are the evidence
+    e.baseline = done.baseline;
+    e.extreme = done.extreme;
+    e.back = done.back;
+    if (wrong) e.wrong_action = ActionName(turned > 0 ? ChallengeAction::kTurnLeft : ChallengeAction::kTurnRight);
   }
   // The sample joins the baselines after it was judged against them: open
   // eyes for the openness baseline, frontal poses (outside a turn) for yaw.
   const float open_base = Median(openness_);
-  if (openness_.size() < static_cast<std::size_t>(options_.baseline_frames) ||
-      s.openness >= options_.closed_ratio * open_base) {
-    Remember(openness_, s.openness);
-  }
+  if (openness_.size() < Need() || s.openness >= options_.closed_ratio * open_base) Remember(openness_, s.openness);
   const float yaw_base = Median(yaw_);
-  if (yaw_.size() < static_cast<std::size_t>(options_.baseline_frames) ||
-      (!excursion_ms_.has_value() && std::fabs(s.yaw - yaw_base) < options_.return_deg)) {
+  if (yaw_.size() < Need() || (!turn_.has_value() && std::fabs(s.yaw - yaw_base) < options_.return_deg)) {
     Remember(yaw_, s.yaw);
   }
-  if (seen) {
+  if (wrong) {
+    decision_ = ChallengeDecision::kFailed;
+    decided_ms_ = s.pts_ms;
+  } else if (seen) {
     e.passed = true;
     if (step_ + 1 == actions_.size()) {
       decision_ = ChallengeDecision::kPassed;
@@ -129,7 +139,7 @@ ChallengeDecision LivenessChallenge::Add(const ChallengeSample& s) {
 }
 
 bool LivenessChallenge::SeeBlink(const ChallengeSample& s, ActionEvidence& e) {
-  if (openness_.size() < static_cast<std::size_t>(options_.baseline_frames)) return false;
+  if (openness_.size() < Need()) return false;
   if (!excursion_ms_.has_value()) {
     e.baseline = Median(openness_);
     if (s.openness < options_.closed_ratio * e.baseline) {
@@ -151,22 +161,20 @@ bool LivenessChallenge::SeeBlink(const ChallengeSample& s, ActionEvidence& e) {
   return false;
 }
 
-bool LivenessChallenge::SeeTurn(const ChallengeSample& s, ActionEvidence& e, float sign) {
-  if (yaw_.size() < static_cast<std::size_t>(options_.baseline_frames)) return false;
-  if (!excursion_ms_.has_value()) {
-    e.baseline = Median(yaw_);
-    if (sign * (s.yaw - e.baseline) >= options_.turn_deg) {
-      excursion_ms_ = s.pts_ms;
-      e.extreme = At(s, s.yaw);
-    }
-    return false;
+int LivenessChallenge::TrackTurn(const ChallengeSample& s, Turn* done) {
+  if (yaw_.size() < Need()) return 0;
+  if (!turn_.has_value()) {
+    const float base = Median(yaw_);
+    if (std::fabs(s.yaw - base) >= options_.turn_deg) turn_ = Turn{s.yaw > base ? 1 : -1, base, At(s, s.yaw), {}};
+    return 0;
   }
-  if (sign * (s.yaw - e.extreme->value) > 0) e.extreme = At(s, s.yaw);
-  if (std::fabs(s.yaw - e.baseline) <= options_.return_deg) {
-    e.back = At(s, s.yaw);
-    return true;
-  }
-  return false;
+  Turn& t = *turn_;
+  if (static_cast<float>(t.sign) * (s.yaw - t.extreme.value) > 0) t.extreme = At(s, s.yaw);
+  if (std::fabs(s.yaw - t.baseline) > options_.return_deg) return 0;
+  t.back = At(s, s.yaw);
+  *done = t;
+  turn_.reset();
+  return done->sign;
 }
 
 }  // namespace facekit::attendance

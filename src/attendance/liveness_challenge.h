@@ -19,7 +19,12 @@
 //     turn) in the asked direction (left = the person's left, yaw > 0), then
 //     comes back within return_deg of the baseline.
 //   Samples whose mesh confidence is below min_confidence are counted but
-//   not used. Actions other than the one asked are ignored (not a failure).
+//   not used. Blinks that were not asked are ignored (people blink); a turn
+//   that was not asked (the other way, or while a blink is asked) is ignored
+//   too, unless `strict`: then it fails the challenge at once. Strict
+//   stops a replayed recording that shows every action in a fixed order
+//   unless its order happens to match the drawn one; it also fails a
+//   recording of a live person (which cannot follow prompts).
 //
 // THREAD SAFETY
 //   None; one per track, used by one node.
@@ -35,10 +40,10 @@
 namespace facekit::attendance {
 
 enum class ChallengeAction { kBlink, kTurnLeft, kTurnRight };
-enum class ChallengeDecision { kPending, kPassed, kTimedOut };
+enum class ChallengeDecision { kPending, kPassed, kTimedOut, kFailed };
 
 std::string ActionName(ChallengeAction a);            ///< "blink", "turn-left", "turn-right"
-std::string DecisionName(ChallengeDecision d);        ///< "pending", "passed", "timed_out"
+std::string DecisionName(ChallengeDecision d);        ///< "pending", "passed", "timed_out", "failed"
 Result<ChallengeAction> ParseAction(const std::string& name);
 
 struct ChallengeOptions {
@@ -50,6 +55,7 @@ struct ChallengeOptions {
   std::int64_t blink_window_ms = 1000;  ///< blink: closed -> reopened within this
   float turn_deg = 15.f;              ///< turn: yaw this far from the baseline
   float return_deg = 8.f;             ///< turn: back within this of the baseline
+  bool strict = false;                ///< a turn not asked fails the challenge
 };
 
 struct ChallengeSample {
@@ -75,6 +81,7 @@ struct ActionEvidence {
   std::optional<EvidenceFrame> extreme;  ///< first closed frame (lowest openness) / furthest yaw
   std::optional<EvidenceFrame> back;     ///< reopened / back to frontal
   int frames = 0;                        ///< samples while this action was asked
+  std::optional<std::string> wrong_action;  ///< strict: the turn that failed it (its frames in extreme/back)
 };
 
 class LivenessChallenge {
@@ -100,8 +107,17 @@ class LivenessChallenge {
 
  private:
   void Ask(std::size_t step, std::int64_t now_ms);
+  // A head turn and its way back, whatever was asked.
+  struct Turn {
+    int sign = 0;  // +1 left, -1 right
+    float baseline = 0.f;
+    EvidenceFrame extreme, back;
+  };
   bool SeeBlink(const ChallengeSample& s, ActionEvidence& e);
-  bool SeeTurn(const ChallengeSample& s, ActionEvidence& e, float sign);
+  /// +1 / -1 when a turn to the left / right came back with this sample
+  /// (its frames in *done), else 0.
+  int TrackTurn(const ChallengeSample& s, Turn* done);
+  std::size_t Need() const { return static_cast<std::size_t>(options_.baseline_frames); }
 
   std::vector<ChallengeAction> actions_;
   ChallengeOptions options_;
@@ -112,8 +128,9 @@ class LivenessChallenge {
   std::vector<ActionEvidence> evidence_;
   // The track's history of used samples (for the baselines).
   std::vector<float> openness_, yaw_;
-  // When the current action's closure (blink) or turn started.
+  // When the current blink's closure started; the turn in progress.
   std::optional<std::int64_t> excursion_ms_;
+  std::optional<Turn> turn_;
   int samples_ = 0, low_confidence_ = 0;
 };
 

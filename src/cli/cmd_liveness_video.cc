@@ -30,6 +30,7 @@ struct VideoEvalOptions {
   std::string challenge = "blink";
   std::int64_t time_limit_ms = 8000;
   std::int64_t seed = 0;
+  bool strict = false;
   bool json = false;
 };
 
@@ -66,7 +67,8 @@ Result<std::vector<json>> RunChallenge(pipeline::NodeRegistry& registry, const s
         {{"name", "track"}, {"type", "FaceTrack"}, {"inputs", {{"faces", "detect.faces"}}}},
         {{"name", "challenge"},
          {"type", "FaceChallenge"},
-         {"options", {{"challenge", o.challenge}, {"seed", o.seed}, {"time_limit_ms", o.time_limit_ms}}},
+         {"options",
+          {{"challenge", o.challenge}, {"seed", o.seed}, {"time_limit_ms", o.time_limit_ms}, {"strict", o.strict}}},
          {"inputs", {{"faces", "track.faces"}}}},
         {{"name", "events"}, {"type", "JsonLinesSink"}, {"options", {{"path", events_path}}},
          {"inputs", {{"events", "challenge.events"}}}}}}};
@@ -136,7 +138,7 @@ int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
   json species = json::object();
   for (const auto& [name, s] : m.species) species[name] = {{"attacks", s.attacks}, {"accepted", s.accepted}, {"apcer", s.apcer}};
   if (o.json) {
-    std::cout << json{{"challenge", o.challenge}, {"time_limit_ms", o.time_limit_ms}, {"seed", o.seed},
+    std::cout << json{{"challenge", o.challenge}, {"time_limit_ms", o.time_limit_ms}, {"seed", o.seed}, {"strict", o.strict},
                       {"bona_fide", m.bona_fide}, {"attacks", m.attacks}, {"bpcer", m.bpcer},
                       {"apcer", m.apcer_max}, {"apcer_pooled", m.apcer_pooled}, {"species", species},
                       {"accept_ms_median", MsJson(m.accept_ms_median)}, {"accept_ms_p90", MsJson(m.accept_ms_p90)},
@@ -197,6 +199,7 @@ void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* r
       ->check(CLI::IsMember({"blink", "turn", "turn-left", "turn-right", "random"}));
   c->add_option("--time-limit-ms", o->time_limit_ms, "Per action (default 8000)")->check(CLI::PositiveNumber);
   c->add_option("--seed", o->seed, "Seed of the drawn actions (turn, random)")->check(CLI::NonNegativeNumber);
+  c->add_flag("--strict", o->strict, "A turn that was not asked fails the challenge");
   c->add_flag("--json", o->json, "One JSON object with the figures and each video's challenge events");
   c->callback([&g, o, run] { *run = [&g, o] { return EvalVideos(g, *o); }; });
 

@@ -116,6 +116,26 @@ TEST(LivenessChallenge, SequenceAsksEachActionInTurnAndTimesOutPerAction) {
   EXPECT_FALSE(c.evidence()[1].passed);
 }
 
+TEST(LivenessChallenge, StrictFailsOnATurnThatWasNotAsked) {
+  ChallengeOptions o;
+  o.strict = true;
+  LivenessChallenge c({ChallengeAction::kBlink, ChallengeAction::kTurnLeft}, o, 0);
+  // A blink passes the first action; a turn to the right then fails the second.
+  EXPECT_EQ(FeedOpenness(c, {0.3f, 0.3f, 0.3f, 0.05f, 0.3f}), ChallengeDecision::kPending);
+  EXPECT_EQ(FeedYaw(c, {0, 1, -20, -1}, 5), ChallengeDecision::kFailed);
+  EXPECT_EQ(c.decided_ms(), 800);
+  const ActionEvidence& e = c.evidence()[1];
+  EXPECT_FALSE(e.passed);
+  EXPECT_EQ(e.wrong_action, "turn-right");
+  EXPECT_EQ(e.extreme->frame_index, 7);
+  EXPECT_EQ(e.back->frame_index, 8);
+  EXPECT_EQ(DecisionName(c.decision()), "failed");
+  // Not strict: the same frames leave it pending.
+  LivenessChallenge lenient({ChallengeAction::kBlink, ChallengeAction::kTurnLeft}, {}, 0);
+  FeedOpenness(lenient, {0.3f, 0.3f, 0.3f, 0.05f, 0.3f});
+  EXPECT_EQ(FeedYaw(lenient, {0, 1, -20, -1}, 5), ChallengeDecision::kPending);
+}
+
 TEST(LivenessChallenge, NamesRoundTripAndUnknownActionIsAnError) {
   for (ChallengeAction a : {ChallengeAction::kBlink, ChallengeAction::kTurnLeft, ChallengeAction::kTurnRight}) {
     auto parsed = ParseAction(ActionName(a));
