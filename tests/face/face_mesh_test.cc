@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -102,7 +103,10 @@ void ExpectMatchesReference(const std::string& role, const std::string& photo, i
     ASSERT_EQ((*out)[i].total(), r.data.size()) << outputs[i];
     float largest = 0;
     for (float v : r.data) largest = std::max(largest, std::fabs(v));
-    EXPECT_LT(testing::MaxDiff((*out)[i], r), 1e-5f * std::max(1.f, largest)) << role << " " << outputs[i];
+    const float diff = testing::MaxDiff((*out)[i], r);
+    std::printf("%s %s: max |onnx - reference| %.3g, largest |value| %.3g\n", role.c_str(), outputs[i].c_str(),
+                static_cast<double>(diff), static_cast<double>(largest));
+    EXPECT_LT(diff, 1e-5f * std::max(1.f, largest)) << role << " " << outputs[i];
   }
 }
 
