@@ -10,12 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "attendance/attendance_nodes.h"
 #include "cli/commands.h"
 #include "eval/liveness_video_metrics.h"
 #include "eval/liveness_video_set.h"
-#include "media/media_nodes.h"
-#include "pipeline/builtin_nodes.h"
 #include "pipeline/graph_config.h"
 #include "pipeline/graph_runner.h"
 
@@ -107,12 +104,7 @@ json MsJson(const std::optional<double>& v) { return v.has_value() ? json(*v) : 
 
 int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
   pipeline::NodeRegistry registry;
-  pipeline::RegisterBuiltinNodes(registry);
-  Status st = media::RegisterMediaNodes(registry);
-  EngineOptions engine_options;
-  engine_options.models_dir = ResolveModelsDir(g);
-  engine_options.num_threads = g.threads;
-  if (st.ok()) st = attendance::RegisterAttendanceNodes(registry, std::make_shared<attendance::EngineProvider>(engine_options));
+  const Status st = RegisterGraphNodes(registry, g);
   if (!st.ok()) return Fail(st);
   std::error_code ec;
   const fs::path tmp = fs::temp_directory_path(ec) / ("facekit-liveness-video-" + std::to_string(::getpid()) + ".jsonl");

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_common.h"
+#include "pipeline/registry.h"
 
 namespace facekit::cli {
 
@@ -45,6 +46,10 @@ void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, 
 void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit pipeline run GRAPH [--set k=v]...` (docs/attendance.md).
 void RegisterPipeline(CLI::App& app, const GlobalOptions& g, Action* run);
+/// Registers the node types of `facekit pipeline run` into `registry`: the
+/// framework's, the media nodes and the face nodes (sharing one engine made
+/// from the global options on first use).
+Status RegisterGraphNodes(pipeline::NodeRegistry& registry, const GlobalOptions& g);
 /// `facekit keys create|list|revoke`.
 void RegisterKeys(CLI::App& app, Action* run);
 

@@ -33,11 +33,6 @@ namespace {
 
 Status Bad(const std::string& what) { return {StatusCode::kModelInvalid, what}; }
 
-double Setting(const runtime::ManifestModel& m, const char* key, double fallback) {
-  auto it = m.settings.find(key);
-  return it == m.settings.end() ? fallback : it->second;
-}
-
 }  // namespace
 
 FaceMesh::FaceMesh(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -62,8 +57,8 @@ Result<std::unique_ptr<FaceMesh>> FaceMesh::Create(const FaceMeshOptions& option
   impl->mean = m->mean;
   impl->scale = m->scale;
   impl->crop_scale = options.crop_scale > 0 ? options.crop_scale
-                                            : static_cast<float>(Setting(*m, "crop_scale", 1.5));
-  impl->min_confidence = static_cast<float>(Setting(*m, "min_confidence", 0.5));
+                                            : static_cast<float>(m->Setting("crop_scale", 1.5));
+  impl->min_confidence = static_cast<float>(m->Setting("min_confidence", 0.5));
   impl->level_eyes = options.level_eyes;
   if (!(impl->crop_scale > 0.f && impl->crop_scale < 10.f)) {
     return Status(StatusCode::kInvalidArgument, "crop_scale must be in (0, 10)");
@@ -80,7 +75,7 @@ Result<std::unique_ptr<FaceMesh>> FaceMesh::Create(const FaceMeshOptions& option
     impl->iris_size = iris->input_width;
     impl->iris_mean = iris->mean;
     impl->iris_scale = iris->scale;
-    impl->iris_crop_scale = static_cast<float>(Setting(*iris, "crop_scale", 2.3));
+    impl->iris_crop_scale = static_cast<float>(iris->Setting("crop_scale", 2.3));
     FACEKIT_ASSIGN_OR_RETURN(impl->iris, runtime::DnnModel::Load(manifest.FilePath(iris->file)));
   }
   return std::unique_ptr<FaceMesh>(new FaceMesh(std::move(impl)));

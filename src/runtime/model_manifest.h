@@ -51,6 +51,11 @@ struct ManifestModel {
   std::vector<std::array<float, 2>> alignment_template;
   /// Numeric settings of the model's own section ("liveness", "objects", "landmarks").
   std::map<std::string, double> settings;
+  /// settings[key], or `fallback` when the manifest does not set it.
+  double Setting(const std::string& key, double fallback) const {
+    auto it = settings.find(key);
+    return it == settings.end() ? fallback : it->second;
+  }
 };
 
 struct DetectorConfig {
