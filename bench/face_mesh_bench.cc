@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   using namespace facekit::bench;
   const std::string data = std::string(FACEKIT_SOURCE_DIR) + "/../shared/data/faces";
   std::vector<std::string> images = {data + "/photos/obama.jpg", data + "/photos/biden.jpg",
-                                     data + "/photos/obama-720p.jpg", data + "/lfw-original-250/Tony_Blair/Tony_Blair_0001.jpg"};
+                                     data + "/photos/obama-720p.jpg",
+                                     data + "/lfw-original-250/Tony_Blair/Tony_Blair_0001.jpg"};
   std::vector<int> threads = {1};
   int repeat = 50, warmup = 5;
   bool json = false;
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
     faces.emplace_back(std::move(*img), (*found)[0]);
   }
   const std::string cpu = CpuDescription();
-  if (!json) std::printf("%s\n%-8s %-6s %10s %10s %12s\n", cpu.c_str(), "threads", "iris", "p50 ms", "p90 ms", "cpu p50 ms");
+  if (!json)
+    std::printf("%s\n%-8s %-6s %10s %10s %12s\n", cpu.c_str(), "threads", "iris", "p50 ms", "p90 ms", "cpu p50 ms");
   for (int t : threads) {
     for (bool iris : {false, true}) {
       FaceMeshOptions o;

@@ -23,8 +23,9 @@ nlohmann::json AskedJson(const LivenessChallenge& c) {
 
 nlohmann::json ChallengeSummary(const LivenessChallenge& c) {
   nlohmann::json j = {{"asked", AskedJson(c)}, {"decision", DecisionName(c.decision())}};
-  j["time_to_decision_ms"] =
-      c.decision() == ChallengeDecision::kPending ? nlohmann::json(nullptr) : nlohmann::json(c.decided_ms() - c.start_ms());
+  j["time_to_decision_ms"] = c.decision() == ChallengeDecision::kPending
+                                 ? nlohmann::json(nullptr)
+                                 : nlohmann::json(c.decided_ms() - c.start_ms());
   return j;
 }
 
@@ -34,7 +35,8 @@ nlohmann::json ChallengeEvent(const LivenessChallenge& c, int track_id, std::int
   j["track_id"] = track_id;
   j["pts_ms"] = pts_ms;
   j["started_ms"] = c.start_ms();
-  j["decided_ms"] = c.decision() == ChallengeDecision::kPending ? nlohmann::json(nullptr) : nlohmann::json(c.decided_ms());
+  j["decided_ms"] =
+      c.decision() == ChallengeDecision::kPending ? nlohmann::json(nullptr) : nlohmann::json(c.decided_ms());
   j["track_lost"] = track_lost;
   j["frames"] = c.samples();
   j["low_confidence_frames"] = c.low_confidence_samples();
@@ -60,8 +62,10 @@ Status ChallengeNode::Open(pipeline::NodeContext& ctx) {
   FACEKIT_ASSIGN_OR_RETURN(mode_, pipeline::OptionString(ctx, "challenge", "none"));
   if (mode_ != "none" && mode_ != "blink" && mode_ != "turn" && mode_ != "turn-left" && mode_ != "turn-right" &&
       mode_ != "random") {
-    return Status(StatusCode::kInvalidArgument, where + "\"challenge\": expected none, blink, turn, turn-left, "
-                                                        "turn-right or random, got \"" + mode_ + "\"");
+    return Status(StatusCode::kInvalidArgument, where +
+                                                    "\"challenge\": expected none, blink, turn, turn-left, "
+                                                    "turn-right or random, got \"" +
+                                                    mode_ + "\"");
   }
   FACEKIT_ASSIGN_OR_RETURN(std::int64_t length, pipeline::OptionInt(ctx, "length", 2, 1, 10));
   FACEKIT_ASSIGN_OR_RETURN(std::int64_t seed, pipeline::OptionInt(ctx, "seed", 0, 0));
@@ -75,7 +79,8 @@ Status ChallengeNode::Open(pipeline::NodeContext& ctx) {
   FACEKIT_ASSIGN_OR_RETURN(double back, pipeline::OptionDouble(ctx, "return_deg", 8));
   FACEKIT_ASSIGN_OR_RETURN(options_.strict, pipeline::OptionBool(ctx, "strict", false));
   if (!(closed > 0 && closed < open && open <= 1.5)) {
-    return Status(StatusCode::kInvalidArgument, where + "\"closed_ratio\"/\"open_ratio\": need 0 < closed < open <= 1.5");
+    return Status(StatusCode::kInvalidArgument,
+                  where + "\"closed_ratio\"/\"open_ratio\": need 0 < closed < open <= 1.5");
   }
   if (!(back > 0 && back < turn && turn < 90)) {
     return Status(StatusCode::kInvalidArgument, where + "\"turn_deg\"/\"return_deg\": need 0 < return < turn < 90");

@@ -21,10 +21,8 @@ namespace facekit::attendance {
 class DedupNode final : public pipeline::Node {
  public:
   static pipeline::Contract GetContract() {
-    return pipeline::Contract()
-        .Input<Faces>("faces")
-        .OptionalInput<media::Event>("events")
-        .Output<media::Event>("events");
+    return pipeline::Contract().Input<Faces>("faces").OptionalInput<media::Event>("events").Output<media::Event>(
+        "events");
   }
   Status Open(pipeline::NodeContext& ctx) override;
   Status Process(pipeline::NodeContext& ctx) override;

@@ -20,19 +20,26 @@ EvidenceFrame At(const ChallengeSample& s, float value) { return {s.frame_index,
 
 std::string ActionName(ChallengeAction a) {
   switch (a) {
-    case ChallengeAction::kBlink: return "blink";
-    case ChallengeAction::kTurnLeft: return "turn-left";
-    case ChallengeAction::kTurnRight: return "turn-right";
+    case ChallengeAction::kBlink:
+      return "blink";
+    case ChallengeAction::kTurnLeft:
+      return "turn-left";
+    case ChallengeAction::kTurnRight:
+      return "turn-right";
   }
   return "?";
 }
 
 std::string DecisionName(ChallengeDecision d) {
   switch (d) {
-    case ChallengeDecision::kPending: return "pending";
-    case ChallengeDecision::kPassed: return "passed";
-    case ChallengeDecision::kTimedOut: return "timed_out";
-    case ChallengeDecision::kFailed: return "failed";
+    case ChallengeDecision::kPending:
+      return "pending";
+    case ChallengeDecision::kPassed:
+      return "passed";
+    case ChallengeDecision::kTimedOut:
+      return "timed_out";
+    case ChallengeDecision::kFailed:
+      return "failed";
   }
   return "?";
 }
@@ -103,9 +110,15 @@ ChallengeDecision LivenessChallenge::Add(const ChallengeSample& s) {
   const int turned = TrackTurn(s, &done);
   bool seen = false;
   switch (e.action) {
-    case ChallengeAction::kBlink: seen = SeeBlink(s, e); break;
-    case ChallengeAction::kTurnLeft: seen = turned > 0; break;
-    case ChallengeAction::kTurnRight: seen = turned < 0; break;
+    case ChallengeAction::kBlink:
+      seen = SeeBlink(s, e);
+      break;
+    case ChallengeAction::kTurnLeft:
+      seen = turned > 0;
+      break;
+    case ChallengeAction::kTurnRight:
+      seen = turned < 0;
+      break;
   }
   if (e.action != ChallengeAction::kBlink && !turn_.has_value() && yaw_.size() >= Need()) e.baseline = Median(yaw_);
   const bool wrong = options_.strict && turned != 0 && !seen;

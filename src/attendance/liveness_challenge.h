@@ -42,20 +42,20 @@ namespace facekit::attendance {
 enum class ChallengeAction { kBlink, kTurnLeft, kTurnRight };
 enum class ChallengeDecision { kPending, kPassed, kTimedOut, kFailed };
 
-std::string ActionName(ChallengeAction a);            ///< "blink", "turn-left", "turn-right"
-std::string DecisionName(ChallengeDecision d);        ///< "pending", "passed", "timed_out", "failed"
+std::string ActionName(ChallengeAction a);      ///< "blink", "turn-left", "turn-right"
+std::string DecisionName(ChallengeDecision d);  ///< "pending", "passed", "timed_out", "failed"
 Result<ChallengeAction> ParseAction(const std::string& name);
 
 struct ChallengeOptions {
-  std::int64_t time_limit_ms = 8000;  ///< per action, from when it is asked
-  float min_confidence = 0.5f;        ///< mesh frames below are not used
-  int baseline_frames = 3;            ///< samples needed before an action can be seen
-  float closed_ratio = 0.6f;          ///< blink: closed below this x baseline openness
-  float open_ratio = 0.85f;           ///< blink: reopened above this x baseline
+  std::int64_t time_limit_ms = 8000;    ///< per action, from when it is asked
+  float min_confidence = 0.5f;          ///< mesh frames below are not used
+  int baseline_frames = 3;              ///< samples needed before an action can be seen
+  float closed_ratio = 0.6f;            ///< blink: closed below this x baseline openness
+  float open_ratio = 0.85f;             ///< blink: reopened above this x baseline
   std::int64_t blink_window_ms = 1000;  ///< blink: closed -> reopened within this
-  float turn_deg = 15.f;              ///< turn: yaw this far from the baseline
-  float return_deg = 8.f;             ///< turn: back within this of the baseline
-  bool strict = false;                ///< a turn not asked fails the challenge
+  float turn_deg = 15.f;                ///< turn: yaw this far from the baseline
+  float return_deg = 8.f;               ///< turn: back within this of the baseline
+  bool strict = false;                  ///< a turn not asked fails the challenge
 };
 
 struct ChallengeSample {
@@ -77,10 +77,10 @@ struct ActionEvidence {
   ChallengeAction action = ChallengeAction::kBlink;
   std::int64_t asked_ms = 0;
   bool passed = false;
-  float baseline = 0.f;                  ///< open-eye openness or frontal yaw
-  std::optional<EvidenceFrame> extreme;  ///< first closed frame (lowest openness) / furthest yaw
-  std::optional<EvidenceFrame> back;     ///< reopened / back to frontal
-  int frames = 0;                        ///< samples while this action was asked
+  float baseline = 0.f;                     ///< open-eye openness or frontal yaw
+  std::optional<EvidenceFrame> extreme;     ///< first closed frame (lowest openness) / furthest yaw
+  std::optional<EvidenceFrame> back;        ///< reopened / back to frontal
+  int frames = 0;                           ///< samples while this action was asked
   std::optional<std::string> wrong_action;  ///< strict: the turn that failed it (its frames in extreme/back)
 };
 

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -59,7 +58,9 @@ Result<std::vector<json>> RunChallenge(pipeline::NodeRegistry& registry, const s
       {"default_queue", {{"capacity", 8}, {"policy", "block"}}},
       {"nodes",
        {{{"name", "source"}, {"type", "VideoSource"}, {"options", {{"uri", video}}}},
-        {{"name", "detect"}, {"type", "FaceDetect"}, {"options", {{"min_face_size", 40}}},
+        {{"name", "detect"},
+         {"type", "FaceDetect"},
+         {"options", {{"min_face_size", 40}}},
          {"inputs", {{"frames", "source.frames"}}}},
         {{"name", "track"}, {"type", "FaceTrack"}, {"inputs", {{"faces", "detect.faces"}}}},
         {{"name", "challenge"},
@@ -67,7 +68,9 @@ Result<std::vector<json>> RunChallenge(pipeline::NodeRegistry& registry, const s
          {"options",
           {{"challenge", o.challenge}, {"seed", o.seed}, {"time_limit_ms", o.time_limit_ms}, {"strict", o.strict}}},
          {"inputs", {{"faces", "track.faces"}}}},
-        {{"name", "events"}, {"type", "JsonLinesSink"}, {"options", {{"path", events_path}}},
+        {{"name", "events"},
+         {"type", "JsonLinesSink"},
+         {"options", {{"path", events_path}}},
          {"inputs", {{"events", "challenge.events"}}}}}}};
   FACEKIT_ASSIGN_OR_RETURN(pipeline::GraphConfig config, pipeline::ParseGraphConfig(graph.dump()));
   pipeline::RunnerOptions ro;
@@ -107,7 +110,8 @@ int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
   const Status st = RegisterGraphNodes(registry, g);
   if (!st.ok()) return Fail(st);
   std::error_code ec;
-  const fs::path tmp = fs::temp_directory_path(ec) / ("facekit-liveness-video-" + std::to_string(::getpid()) + ".jsonl");
+  const fs::path tmp =
+      fs::temp_directory_path(ec) / ("facekit-liveness-video-" + std::to_string(::getpid()) + ".jsonl");
   std::vector<eval::VideoOutcome> outcomes;
   json per_video = json::array();
   for (const auto& [dir, attack] : {std::pair{o.live, false}, std::pair{o.spoof, true}}) {
@@ -116,11 +120,15 @@ int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
       if (!events.ok()) return Fail(Status(events.status().code(), video + ": " + events.status().message()));
       outcomes.push_back(Outcome(video, attack, *events));
       const eval::VideoOutcome& r = outcomes.back();
-      per_video.push_back({{"video", video}, {"attack", attack}, {"species", r.species}, {"accepted", r.accepted},
+      per_video.push_back({{"video", video},
+                           {"attack", attack},
+                           {"species", r.species},
+                           {"accepted", r.accepted},
                            {"decision_ms", r.decision_ms.has_value() ? json(*r.decision_ms) : json(nullptr)},
                            {"events", *events}});
       if (!o.json) {
-        std::printf("%-60s %-6s %s%s\n", video.c_str(), attack ? "attack" : "live", r.accepted ? "accepted" : "rejected",
+        std::printf("%-60s %-6s %s%s\n", video.c_str(), attack ? "attack" : "live",
+                    r.accepted ? "accepted" : "rejected",
                     r.decision_ms.has_value() ? (" after " + std::to_string(*r.decision_ms) + " ms").c_str() : "");
       }
     }
@@ -128,13 +136,23 @@ int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
   fs::remove(tmp, ec);
   const eval::LivenessVideoMetrics m = eval::SummariseLivenessVideos(outcomes);
   json species = json::object();
-  for (const auto& [name, s] : m.species) species[name] = {{"attacks", s.attacks}, {"accepted", s.accepted}, {"apcer", s.apcer}};
+  for (const auto& [name, s] : m.species)
+    species[name] = {{"attacks", s.attacks}, {"accepted", s.accepted}, {"apcer", s.apcer}};
   if (o.json) {
-    std::cout << json{{"challenge", o.challenge}, {"time_limit_ms", o.time_limit_ms}, {"seed", o.seed}, {"strict", o.strict},
-                      {"bona_fide", m.bona_fide}, {"attacks", m.attacks}, {"bpcer", m.bpcer},
-                      {"apcer", m.apcer_max}, {"apcer_pooled", m.apcer_pooled}, {"species", species},
-                      {"accept_ms_median", MsJson(m.accept_ms_median)}, {"accept_ms_p90", MsJson(m.accept_ms_p90)},
-                      {"reject_ms_median", MsJson(m.reject_ms_median)}, {"reject_ms_p90", MsJson(m.reject_ms_p90)},
+    std::cout << json{{"challenge", o.challenge},
+                      {"time_limit_ms", o.time_limit_ms},
+                      {"seed", o.seed},
+                      {"strict", o.strict},
+                      {"bona_fide", m.bona_fide},
+                      {"attacks", m.attacks},
+                      {"bpcer", m.bpcer},
+                      {"apcer", m.apcer_max},
+                      {"apcer_pooled", m.apcer_pooled},
+                      {"species", species},
+                      {"accept_ms_median", MsJson(m.accept_ms_median)},
+                      {"accept_ms_p90", MsJson(m.accept_ms_p90)},
+                      {"reject_ms_median", MsJson(m.reject_ms_median)},
+                      {"reject_ms_p90", MsJson(m.reject_ms_p90)},
                       {"videos", per_video}}
                      .dump()
               << "\n";
@@ -146,7 +164,9 @@ int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
   for (const auto& [name, s] : m.species) {
     std::printf("  APCER %-8s %.1f%% (%d of %d accepted)\n", name.c_str(), 100 * s.apcer, s.accepted, s.attacks);
   }
-  auto ms = [](const std::optional<double>& v) { return v.has_value() ? std::to_string(static_cast<long>(*v)) + " ms" : std::string("-"); };
+  auto ms = [](const std::optional<double>& v) {
+    return v.has_value() ? std::to_string(static_cast<long>(*v)) + " ms" : std::string("-");
+  };
   std::printf("time to decision: accepted live median %s, p90 %s; rejections (timeout) median %s, p90 %s\n",
               ms(m.accept_ms_median).c_str(), ms(m.accept_ms_p90).c_str(), ms(m.reject_ms_median).c_str(),
               ms(m.reject_ms_p90).c_str());
@@ -165,7 +185,8 @@ int BuildSet(const GlobalOptions& g, const eval::LivenessVideoSetOptions& o, boo
   if (!set.ok()) return Fail(set.status());
   json people = json::array();
   for (const auto& p : set->people) {
-    people.push_back({{"name", p.name}, {"photo", p.photo}, {"enrol", p.enrol}, {"openness", p.openness}, {"yaw", p.yaw}});
+    people.push_back(
+        {{"name", p.name}, {"photo", p.photo}, {"enrol", p.enrol}, {"openness", p.openness}, {"yaw", p.yaw}});
   }
   if (json_out) {
     std::cout << json{{"people", people}, {"live", set->live}, {"spoof", set->spoof}}.dump() << "\n";
@@ -198,8 +219,8 @@ void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* r
   auto s = std::make_shared<eval::LivenessVideoSetOptions>();
   s->lfw_dir = "../shared/data/lfw-view1/deepfunneled";
   auto json_out = std::make_shared<bool>(false);
-  CLI::App* b = eval_app->add_subcommand("liveness-video-set",
-                                         "Write the synthetic live and attack videos (OUT/live-blink, live-turn, live-all, spoof)");
+  CLI::App* b = eval_app->add_subcommand(
+      "liveness-video-set", "Write the synthetic live and attack videos (OUT/live-blink, live-turn, live-all, spoof)");
   b->add_option("--out", s->out_dir, "Output folder")->required();
   b->add_option("--lfw", s->lfw_dir, "LFW deep-funneled folder")->check(CLI::ExistingDirectory);
   b->add_option("--people", s->people, "How many people (default 6)")->check(CLI::Range(1, 100));

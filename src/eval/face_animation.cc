@@ -4,9 +4,8 @@
 #include <array>
 #include <cmath>
 #include <numeric>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "face/face_mesh_crop.h"
 
@@ -155,9 +154,9 @@ cv::Mat TurnHead(const cv::Mat& bgr, std::span<const Point3f> mesh, float yaw_de
                          std::min(static_cast<float>(bgr.rows - 1), y1 + h / 2) - std::max(0.f, y0 - h / 2));
   for (int k = 0; k < 12; ++k) {
     const float f = static_cast<float>(k % 4) / 4.f;
-    cv::Point2f p = k < 4 ? cv::Point2f(frame.x + f * frame.width, frame.y)
-                  : k < 8 ? cv::Point2f(frame.x + frame.width, frame.y + f * frame.height)
-                          : cv::Point2f(frame.x + (1 - f) * frame.width, frame.y + frame.height);
+    cv::Point2f p = k < 4   ? cv::Point2f(frame.x + f * frame.width, frame.y)
+                    : k < 8 ? cv::Point2f(frame.x + frame.width, frame.y + f * frame.height)
+                            : cv::Point2f(frame.x + (1 - f) * frame.width, frame.y + frame.height);
     if (k == 8) p = cv::Point2f(frame.x, frame.y + frame.height / 2);
     src.push_back(p);
     dst.push_back(p);
@@ -199,7 +198,8 @@ cv::Mat TurnHead(const cv::Mat& bgr, std::span<const Point3f> mesh, float yaw_de
       s3[static_cast<std::size_t>(k)] = src[static_cast<std::size_t>(t.v[static_cast<std::size_t>(k)])];
       d3[static_cast<std::size_t>(k)] = dst[static_cast<std::size_t>(t.v[static_cast<std::size_t>(k)])];
     }
-    const cv::Rect r = cv::boundingRect(std::vector<cv::Point2f>(d3.begin(), d3.end())) & cv::Rect(0, 0, bgr.cols, bgr.rows);
+    const cv::Rect r =
+        cv::boundingRect(std::vector<cv::Point2f>(d3.begin(), d3.end())) & cv::Rect(0, 0, bgr.cols, bgr.rows);
     if (r.width <= 0 || r.height <= 0) continue;
     std::array<cv::Point2f, 3> dl;
     for (int k = 0; k < 3; ++k) dl[static_cast<std::size_t>(k)] = d3[static_cast<std::size_t>(k)] - cv::Point2f(r.tl());

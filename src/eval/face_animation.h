@@ -29,9 +29,8 @@
 //   Pure functions.
 #pragma once
 
-#include <span>
-
 #include <opencv2/core.hpp>
+#include <span>
 
 #include "facekit/face_mesh.h"
 

@@ -36,7 +36,8 @@ LivenessVideoMetrics SummariseLivenessVideos(const std::vector<VideoOutcome>& ou
   m.bpcer = m.bona_fide ? static_cast<double>(m.bona_fide_rejected) / m.bona_fide : 0;
   std::vector<double> bona_fide_accept;
   for (const VideoOutcome& o : outcomes) {
-    if (!o.attack && o.accepted && o.decision_ms.has_value()) bona_fide_accept.push_back(static_cast<double>(*o.decision_ms));
+    if (!o.attack && o.accepted && o.decision_ms.has_value())
+      bona_fide_accept.push_back(static_cast<double>(*o.decision_ms));
   }
   m.accept_ms_median = NearestRank(bona_fide_accept, 0.5);
   m.accept_ms_p90 = NearestRank(bona_fide_accept, 0.9);

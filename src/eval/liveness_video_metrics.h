@@ -24,8 +24,8 @@ namespace facekit::eval {
 struct VideoOutcome {
   std::string path;
   bool attack = false;
-  std::string species;                   ///< attacks: the PAIS; bona fide: ""
-  bool accepted = false;                 ///< the check passed for some face of the video
+  std::string species;                      ///< attacks: the PAIS; bona fide: ""
+  bool accepted = false;                    ///< the check passed for some face of the video
   std::optional<std::int64_t> decision_ms;  ///< time to the deciding pass (accepted) or timeout
 };
 

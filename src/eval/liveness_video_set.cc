@@ -4,7 +4,6 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -28,7 +27,8 @@ struct Pose {
 void AddBlink(std::vector<Pose>& poses, int fps, double at) {
   const int f = static_cast<int>(at * fps);
   const float closure[] = {0.5f, 1.f, 1.f, 0.5f};
-  for (int k = 0; k < 4 && f + k < static_cast<int>(poses.size()); ++k) poses[static_cast<size_t>(f + k)].closed = closure[k];
+  for (int k = 0; k < 4 && f + k < static_cast<int>(poses.size()); ++k)
+    poses[static_cast<size_t>(f + k)].closed = closure[k];
 }
 
 // Turn to `deg` over 0.5 s, hold 0.3 s, back over 0.5 s, starting at `at` seconds.
@@ -37,9 +37,9 @@ void AddTurn(std::vector<Pose>& poses, int fps, double at, float deg) {
   for (int k = 0; k < 2 * ramp + hold; ++k) {
     const size_t i = static_cast<size_t>(f0 + k);
     if (i >= poses.size()) break;
-    const float a = k < ramp ? static_cast<float>(k + 1) / ramp
-                  : k < ramp + hold ? 1.f
-                                    : 1.f - static_cast<float>(k - ramp - hold + 1) / ramp;
+    const float a = k < ramp          ? static_cast<float>(k + 1) / ramp
+                    : k < ramp + hold ? 1.f
+                                      : 1.f - static_cast<float>(k - ramp - hold + 1) / ramp;
     poses[i].yaw = deg * a;
   }
 }
@@ -208,7 +208,8 @@ Result<LivenessVideoSet> BuildLivenessVideoSet(const FaceEngine& engine, const F
   std::vector<std::string> kinds = o.kinds;
   if (kinds.empty()) kinds = {"blink", "turn", "all", "phone", "tilt", "replay"};
   std::error_code ec;
-  for (const char* dir : {"live-blink", "live-turn", "live-all", "spoof"}) fs::create_directories(fs::path(o.out_dir) / dir, ec);
+  for (const char* dir : {"live-blink", "live-turn", "live-all", "spoof"})
+    fs::create_directories(fs::path(o.out_dir) / dir, ec);
   if (ec) return Status(StatusCode::kIoError, "cannot create " + o.out_dir + ": " + ec.message());
   LivenessVideoSet set;
   std::vector<std::vector<Point3f>> meshes;
@@ -231,8 +232,8 @@ Result<LivenessVideoSet> BuildLivenessVideoSet(const FaceEngine& engine, const F
       if (!wants(kind)) continue;
       const std::vector<Pose> script = Script(kind, o.fps);
       const std::string path = (fs::path(o.out_dir) / ("live-" + kind) / (person.name + "-" + kind + ".avi")).string();
-      FACEKIT_RETURN_IF_ERROR(WriteVideo(path, o.fps, static_cast<int>(script.size()),
-                                         [&](int i) { return live_frame(script, i); }));
+      FACEKIT_RETURN_IF_ERROR(
+          WriteVideo(path, o.fps, static_cast<int>(script.size()), [&](int i) { return live_frame(script, i); }));
       set.live.push_back(path);
     }
     const int spoof_frames = 10 * o.fps;
@@ -245,8 +246,9 @@ Result<LivenessVideoSet> BuildLivenessVideoSet(const FaceEngine& engine, const F
         const double t = static_cast<double>(i) / o.fps;
         const float yaw = kind == "tilt" ? 35.f * static_cast<float>(std::sin(2 * CV_PI * t / 4.0)) : 0.f;
         std::vector<cv::Point2f> screen, body;
-        PhoneQuads(320.f + 6.f * static_cast<float>(std::sin(1.3 * t)), 240.f + 4.f * static_cast<float>(std::cos(1.1 * t)),
-                   yaw, 3.f * static_cast<float>(std::sin(0.9 * t)), screen, body);
+        PhoneQuads(320.f + 6.f * static_cast<float>(std::sin(1.3 * t)),
+                   240.f + 4.f * static_cast<float>(std::cos(1.1 * t)), yaw,
+                   3.f * static_cast<float>(std::sin(0.9 * t)), screen, body);
         // The phone shows the photo's square middle (the face), as a phone would.
         return Camera(OnScreen(still(cv::Rect(170, 60, 300, 360)), screen, body), i, seed);
       }));

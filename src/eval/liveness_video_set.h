@@ -4,10 +4,9 @@
 //
 // WHAT THIS REPRESENTS
 //   BuildLivenessVideoSet writes MJPG .avi files into out_dir/live-blink,
-//   live-turn, live-all (one folder per challenge it serves) and spoof from the first suitable LFW photos (sorted by name; a
-//   person needs two photos, a frontal face: |yaw| <= 12 degrees, eyes open
-//   with eye aspect ratio >= 0.2). Everything is deterministic (fixed seeds):
-//   the same inputs give the same files, so the measured figures can be
+//   live-turn, live-all (one folder per challenge it serves) and spoof from the first suitable LFW photos (sorted by
+//   name; a person needs two photos, a frontal face: |yaw| <= 12 degrees, eyes open with eye aspect ratio >= 0.2).
+//   Everything is deterministic (fixed seeds): the same inputs give the same files, so the measured figures can be
 //   reproduced with one command (docs/liveness-video.md).
 //
 //   Every "live" video is SYNTHETIC: one still photo on a plain background,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -56,8 +55,7 @@ Result<std::unique_ptr<FaceMesh>> FaceMesh::Create(const FaceMeshOptions& option
   impl->input_size = m->input_width;
   impl->mean = m->mean;
   impl->scale = m->scale;
-  impl->crop_scale = options.crop_scale > 0 ? options.crop_scale
-                                            : static_cast<float>(m->Setting("crop_scale", 1.5));
+  impl->crop_scale = options.crop_scale > 0 ? options.crop_scale : static_cast<float>(m->Setting("crop_scale", 1.5));
   impl->min_confidence = static_cast<float>(m->Setting("min_confidence", 0.5));
   impl->level_eyes = options.level_eyes;
   if (!(impl->crop_scale > 0.f && impl->crop_scale < 10.f)) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-
 #include <opencv2/core.hpp>
 
 #include "facekit/engine.h"

@@ -9,7 +9,7 @@ namespace facekit {
 namespace {
 
 struct Eye {
-  int outer, inner;                          // corners
+  int outer, inner;                        // corners
   std::array<std::array<int, 2>, 3> lids;  // upper-lower pairs, outer to inner
 };
 // The person's right eye (left in a camera image) and left eye.

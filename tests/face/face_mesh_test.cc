@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -255,7 +254,8 @@ TEST(FaceMesh, TruncatedOrCorruptFacemeshFilesAreRefusedWithTheFileNamed) {
     EXPECT_TRUE(bytes.ok());
     if (!bytes.ok()) return std::size_t{0};
     std::ofstream(dir.file(name), std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(std::min(keep, bytes->size())));
+        .write(reinterpret_cast<const char*>(bytes->data()),
+               static_cast<std::streamsize>(std::min(keep, bytes->size())));
     return bytes->size();
   };
   const std::size_t json_size = copy("facemesh.json", SIZE_MAX);
