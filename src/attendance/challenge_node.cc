@@ -138,12 +138,16 @@ Status ChallengeNode::Process(pipeline::NodeContext& ctx) {
     }
     Track& t = it->second;
     t.seen_ms = now;
-    if (t.challenge.decision() == ChallengeDecision::kPending) {
+    // A face FaceLiveness judged a spoof is refused anyway: no mesh for it.
+    const bool spoof = f.live.has_value() && !*f.live;
+    if (t.challenge.decision() == ChallengeDecision::kPending && !spoof) {
       if (image.empty()) image = ToImage(out.frame.bgr);
       FACEKIT_ASSIGN_OR_RETURN(FaceMeshResult mesh, mesh_->Run(image, f.box));
       FACEKIT_ASSIGN_OR_RETURN(EyeOpenness eyes, MeshEyeOpenness(mesh.points));
       FACEKIT_ASSIGN_OR_RETURN(MeshPose pose, MeshHeadPose(mesh.points));
       t.challenge.Add({out.frame.index, now, mesh.confidence, eyes.mean(), pose.yaw});
+    } else {
+      t.challenge.Expire(now);
     }
     if (t.challenge.decision() != ChallengeDecision::kPending && !t.reported) {
       FACEKIT_RETURN_IF_ERROR(Report(ctx, f.track_id, t, now, false));

@@ -5,7 +5,8 @@
 // {"type":"challenge",...} per decided track: the evidence). While a track's
 // challenge is pending the node runs the face mesh on each of its frames and
 // feeds eye openness and yaw to the track's LivenessChallenge; once decided
-// it runs nothing more for that track. Faces of tracks that have not passed
+// it runs nothing more for that track (nor on frames where FaceLiveness
+// judged the face a spoof: it is refused anyway). Faces of tracks that have not passed
 // are marked (challenge_passed = false), so EmbedSearch and CheckinDedup skip
 // them. A timed-out track stays failed until it is forgotten (unseen 60 s):
 // a new attempt is a new track.
