@@ -1,18 +1,20 @@
 // facekit_bench_face_mesh - cost of the dense landmarks per face.
 //
-// For each photo the largest face is detected once; FaceMesh::Run (crop,
-// face mesh network, and with --iris the iris network on both eyes) is then
-// timed over --repeat runs after --warmup runs, on one inference thread by
+// For each photo the largest face is detected once; FaceMesh::Run (crop and
+// face mesh network; in the second configuration also the iris network on both eyes) is
+// then timed over --repeat runs after --warmup runs, on one inference thread by
 // default. Prints the median and p90 wall time and the calling thread's CPU
 // time (cv::dnn runs in the caller with one thread; on a shared machine the
 // CPU time leaves out the time other processes held the core), for the mesh
 // alone and for the mesh with eye refinement; --json prints one object per
-// configuration.
+// configuration. For scale it also times MTCNN detection of the same photos
+// resized to 640x480 (engine threads: 1).
 //
 //   build/release/bench/facekit_bench_face_mesh [--repeat 50] [--threads 1 2] [--json]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "facekit/engine.h"
 #include "facekit/face_mesh.h"
 #include "facekit/image.h"
+#include "image/image_internal.h"
 
 int main(int argc, char** argv) {
   using namespace facekit;
@@ -61,6 +64,23 @@ int main(int argc, char** argv) {
       return 1;
     }
     faces.emplace_back(std::move(*img), (*found)[0]);
+  }
+  // For scale: MTCNN detection of the same photos resized to a 640x480 frame.
+  std::vector<double> detect_ms, detect_cpu_ms;
+  for (int run = 0; run < warmup + repeat; ++run) {
+    for (const auto& [image, face] : faces) {
+      cv::Mat frame;
+      cv::resize(AsMat(image), frame, cv::Size(640, 480), 0, 0, cv::INTER_AREA);
+      const Image vga = ImageFromMat(frame);
+      const double t0 = NowMs(), c0 = ThreadCpuMs();
+      auto found = (*engine)->Detect(vga);
+      const double t1 = NowMs(), c1 = ThreadCpuMs();
+      if (!found.ok()) return 1;
+      if (run >= warmup) {
+        detect_ms.push_back(t1 - t0);
+        detect_cpu_ms.push_back(c1 - c0);
+      }
+    }
   }
   const std::string cpu = CpuDescription();
   if (!json)
@@ -107,6 +127,17 @@ int main(int argc, char** argv) {
                     t == 1 ? Quantile(cpu_ms, 0.5) : -1.0);
       }
     }
+  }
+  if (json) {
+    std::printf("%s\n", nlohmann::json{{"cpu", cpu},
+                                       {"detect_640x480_ms_p50", Quantile(detect_ms, 0.5)},
+                                       {"detect_640x480_ms_p90", Quantile(detect_ms, 0.9)},
+                                       {"detect_640x480_cpu_ms_p50", Quantile(detect_cpu_ms, 0.5)}}
+                            .dump()
+                            .c_str());
+  } else {
+    std::printf("detect 640x480 (1 thread): p50 %.2f ms, p90 %.2f ms, cpu p50 %.2f ms\n", Quantile(detect_ms, 0.5),
+                Quantile(detect_ms, 0.9), Quantile(detect_cpu_ms, 0.5));
   }
   return 0;
 }
