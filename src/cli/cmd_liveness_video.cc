@@ -53,7 +53,7 @@ std::string Species(const std::string& path) {
 
 // Runs source -> detect -> track -> FaceChallenge on one video; returns the challenge events.
 Result<std::vector<json>> RunChallenge(pipeline::NodeRegistry& registry, const std::string& video,
-                                       const VideoEvalOptions& o, const std::string& events_path) {
+                                       const VideoEvalOptions& o, std::int64_t seed, const std::string& events_path) {
   const json graph = {
       {"default_queue", {{"capacity", 8}, {"policy", "block"}}},
       {"nodes",
@@ -66,7 +66,7 @@ Result<std::vector<json>> RunChallenge(pipeline::NodeRegistry& registry, const s
         {{"name", "challenge"},
          {"type", "FaceChallenge"},
          {"options",
-          {{"challenge", o.challenge}, {"seed", o.seed}, {"time_limit_ms", o.time_limit_ms}, {"strict", o.strict}}},
+          {{"challenge", o.challenge}, {"seed", seed}, {"time_limit_ms", o.time_limit_ms}, {"strict", o.strict}}},
          {"inputs", {{"faces", "track.faces"}}}},
         {{"name", "events"},
          {"type", "JsonLinesSink"},
@@ -116,7 +116,10 @@ int EvalVideos(const GlobalOptions& g, const VideoEvalOptions& o) {
   json per_video = json::array();
   for (const auto& [dir, attack] : {std::pair{o.live, false}, std::pair{o.spoof, true}}) {
     for (const std::string& video : Videos(dir)) {
-      auto events = RunChallenge(registry, video, o, tmp.string());
+      // Each video's first track has the same id: a seed per video varies
+      // the drawn actions across the set (turn: left or right; random).
+      const std::int64_t seed = o.seed + static_cast<std::int64_t>(outcomes.size());
+      auto events = RunChallenge(registry, video, o, seed, tmp.string());
       if (!events.ok()) return Fail(Status(events.status().code(), video + ": " + events.status().message()));
       outcomes.push_back(Outcome(video, attack, *events));
       const eval::VideoOutcome& r = outcomes.back();
@@ -211,7 +214,9 @@ void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* r
   c->add_option("--challenge", o->challenge, "blink, turn, turn-left, turn-right or random")
       ->check(CLI::IsMember({"blink", "turn", "turn-left", "turn-right", "random"}));
   c->add_option("--time-limit-ms", o->time_limit_ms, "Per action (default 8000)")->check(CLI::PositiveNumber);
-  c->add_option("--seed", o->seed, "Seed of the drawn actions (turn, random)")->check(CLI::NonNegativeNumber);
+  c->add_option("--seed", o->seed,
+                "Seed of the drawn actions (turn, random); video i (in listing order, live first) uses seed + i")
+      ->check(CLI::NonNegativeNumber);
   c->add_flag("--strict", o->strict, "A turn that was not asked fails the challenge");
   c->add_flag("--json", o->json, "One JSON object with the figures and each video's challenge events");
   c->callback([&g, o, run] { *run = [&g, o] { return EvalVideos(g, *o); }; });
