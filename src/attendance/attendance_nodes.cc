@@ -1,5 +1,6 @@
 #include "attendance/attendance_nodes.h"
 
+#include "attendance/challenge_node.h"
 #include "attendance/dedup_node.h"
 #include "attendance/embed_search_node.h"
 #include "attendance/face_detect_node.h"
@@ -23,6 +24,7 @@ Status RegisterWithEngine(pipeline::NodeRegistry& registry, const std::string& n
 Status RegisterAttendanceNodes(pipeline::NodeRegistry& registry, std::shared_ptr<EngineProvider> engines) {
   FACEKIT_RETURN_IF_ERROR(RegisterWithEngine<FaceDetectNode>(registry, "FaceDetect", engines));
   FACEKIT_RETURN_IF_ERROR(RegisterWithEngine<LivenessNode>(registry, "FaceLiveness", engines));
+  FACEKIT_RETURN_IF_ERROR(RegisterWithEngine<ChallengeNode>(registry, "FaceChallenge", engines));
   FACEKIT_RETURN_IF_ERROR(RegisterWithEngine<EmbedSearchNode>(registry, "EmbedSearch", engines));
   if (registry.Find("FaceTrack") == nullptr) FACEKIT_RETURN_IF_ERROR(registry.Register<TrackerNode>("FaceTrack"));
   if (registry.Find("CheckinDedup") == nullptr) FACEKIT_RETURN_IF_ERROR(registry.Register<DedupNode>("CheckinDedup"));

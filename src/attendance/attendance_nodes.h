@@ -1,7 +1,8 @@
 // attendance/attendance_nodes.h - registers the face node types
-// (FaceDetect, FaceTrack, FaceLiveness, EmbedSearch, CheckinDedup, FaceOverlay;
-// docs/attendance.md). The provider's engine is shared by every node instance
-// and created when the first face node opens.
+// (FaceDetect, FaceTrack, FaceLiveness, FaceChallenge, EmbedSearch,
+// CheckinDedup, FaceOverlay; docs/attendance.md). The provider's engine (and
+// face mesh) is shared by every node instance and created when the first
+// node that needs it opens.
 #pragma once
 
 #include <memory>

@@ -15,11 +15,13 @@ Status DedupNode::Open(pipeline::NodeContext& ctx) {
 }
 
 Status DedupNode::Process(pipeline::NodeContext& ctx) {
+  // Events of the nodes upstream (a challenge's evidence) pass through.
+  if (ctx.HasInput("events")) return ctx.Output("events", ctx.Input("events"));
   const pipeline::Packet& in = ctx.Input("faces");
   FACEKIT_ASSIGN_OR_RETURN(const Faces* faces, in.GetOr<Faces>());
   const std::int64_t pts = faces->frame.pts_ms;
   for (const TrackedFace& f : faces->faces) {
-    if (f.person_id.empty() || (f.live.has_value() && !*f.live)) continue;
+    if (f.person_id.empty() || !f.Admitted()) continue;
     auto it = last_ms_.find(f.person_id);
     if (it != last_ms_.end() && pts - it->second < window_ms_) continue;
     last_ms_[f.person_id] = pts;
@@ -28,6 +30,7 @@ Status DedupNode::Process(pipeline::NodeContext& ctx) {
               {"group_id", group_},  {"score", f.score},         {"pts_ms", pts},
               {"track_id", f.track_id}};
     e.json["live"] = f.live.has_value() ? nlohmann::json(*f.live) : nlohmann::json(nullptr);
+    if (!f.challenge.is_null()) e.json["challenge"] = f.challenge;
     FACEKIT_RETURN_IF_ERROR(ctx.Output("events", pipeline::Packet::Make<media::Event>(std::move(e), in.timestamp())));
   }
   return Status::Ok();

@@ -79,7 +79,7 @@ Status EmbedSearchNode::Process(pipeline::NodeContext& ctx) {
   Faces out = *faces;
   const std::int64_t now = out.frame.pts_ms;
   for (TrackedFace& f : out.faces) {
-    if (f.live.has_value() && !*f.live) continue;
+    if (!f.Admitted()) continue;
     auto it = identities_.find(f.track_id);
     const bool run = it == identities_.end() || f.check ||
                      (it->second.person_id.empty() && now - it->second.checked_ms >= retry_ms_);

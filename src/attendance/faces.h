@@ -27,6 +27,17 @@ struct TrackedFace {
   std::string person_id;      ///< set by EmbedSearch when recognised; empty = unknown
   std::string person_name;
   float score = 0;            ///< search score (0-100) of person_id
+  /// Set by FaceChallenge: unset = no challenge (node off); false = asked and
+  /// not passed (yet, or timed out).
+  std::optional<bool> challenge_passed;
+  std::string challenge_prompt;  ///< the action being asked now ("blink", ...); empty when none
+  nlohmann::json challenge;      ///< summary for the check-in event; null = no challenge
+
+  /// Neither judged a spoof by FaceLiveness nor held back by FaceChallenge:
+  /// only such faces are searched and checked in.
+  bool Admitted() const {
+    return !(live.has_value() && !*live) && !(challenge_passed.has_value() && !*challenge_passed);
+  }
 };
 
 struct Faces {

@@ -2,7 +2,8 @@
 //
 // Input "faces": Faces; output "frames": Frame (a copy of the frame with a
 // green box and "name score" for recognised faces, orange "#track" for the
-// others, red for faces judged not live). Options: enabled (true; off = the
+// others, red for faces judged not live or whose challenge failed, yellow
+// with "please <action>" while a challenge is pending). Options: enabled (true; off = the
 // frame as it came).
 #pragma once
 

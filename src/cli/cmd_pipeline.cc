@@ -23,6 +23,15 @@
 
 namespace facekit::cli {
 
+Status RegisterGraphNodes(pipeline::NodeRegistry& registry, const GlobalOptions& g) {
+  pipeline::RegisterBuiltinNodes(registry);
+  FACEKIT_RETURN_IF_ERROR(media::RegisterMediaNodes(registry));
+  EngineOptions engine_options;
+  engine_options.models_dir = ResolveModelsDir(g);
+  engine_options.num_threads = g.threads;
+  return attendance::RegisterAttendanceNodes(registry, std::make_shared<attendance::EngineProvider>(engine_options));
+}
+
 namespace {
 
 struct PipelineOptions {
@@ -43,14 +52,7 @@ int RunPipeline(const GlobalOptions& g, const PipelineOptions& o) {
   auto config = pipeline::LoadGraphConfig(o.graph, vars);
   if (!config.ok()) return Fail(Status(config.status().code(), o.graph + ": " + config.status().message()));
   pipeline::NodeRegistry registry;
-  pipeline::RegisterBuiltinNodes(registry);
-  Status st = media::RegisterMediaNodes(registry);
-  EngineOptions engine_options;
-  engine_options.models_dir = ResolveModelsDir(g);
-  engine_options.num_threads = g.threads;
-  if (st.ok()) {
-    st = attendance::RegisterAttendanceNodes(registry, std::make_shared<attendance::EngineProvider>(engine_options));
-  }
+  const Status st = RegisterGraphNodes(registry, g);
   if (!st.ok()) return Fail(st);
   pipeline::RunnerOptions ro;
   ro.registry = &registry;

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_common.h"
+#include "pipeline/registry.h"
 
 namespace facekit::cli {
 
@@ -36,6 +37,10 @@ void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g,
 /// `facekit eval liveness` (cmd_eval_liveness.cc), under the eval subcommand.
 void RegisterEvalLiveness(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
+/// `facekit eval liveness-video` and `facekit eval liveness-video-set`
+/// (cmd_liveness_video.cc), under the eval subcommand.
+void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* run);
+
 /// `facekit objects` and, under `eval_app`, `facekit eval objects` (cmd_objects.cc).
 void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
@@ -43,6 +48,10 @@ void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, 
 void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit pipeline run GRAPH [--set k=v]...` (docs/attendance.md).
 void RegisterPipeline(CLI::App& app, const GlobalOptions& g, Action* run);
+/// Registers the node types of `facekit pipeline run` into `registry`: the
+/// framework's, the media nodes and the face nodes (sharing one engine made
+/// from the global options on first use).
+Status RegisterGraphNodes(pipeline::NodeRegistry& registry, const GlobalOptions& g);
 /// `facekit keys create|list|revoke`.
 void RegisterKeys(CLI::App& app, Action* run);
 

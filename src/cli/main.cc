@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   RegisterSelfcheck(app, g, &run);
   CLI::App* eval_app = RegisterEval(app, g, &run);
   RegisterLiveness(app, eval_app, g, &run);
+  RegisterLivenessVideo(eval_app, g, &run);
   RegisterObjects(app, eval_app, g, &run);
   RegisterIdentify(eval_app, g, &run);
   RegisterCalibrate(app, g, &run);

@@ -28,11 +28,6 @@ namespace {
 
 Status Bad(const std::string& what) { return {StatusCode::kModelInvalid, what}; }
 
-double Setting(const runtime::ManifestModel& m, const char* key, double fallback) {
-  auto it = m.settings.find(key);
-  return it == m.settings.end() ? fallback : it->second;
-}
-
 }  // namespace
 
 ObjectDetector::ObjectDetector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -56,15 +51,15 @@ Result<std::unique_ptr<ObjectDetector>> ObjectDetector::Create(const ObjectDetec
   if (impl->labels.empty()) return Bad(m->name + " lacks labels");
   impl->mean = m->mean;
   impl->scale = m->scale;
-  impl->size_multiple = static_cast<int>(Setting(*m, "size_multiple", 32));
-  impl->decode.stride = static_cast<int>(Setting(*m, "stride", 4));
+  impl->size_multiple = static_cast<int>(m->Setting("size_multiple", 32));
+  impl->decode.stride = static_cast<int>(m->Setting("stride", 4));
   impl->decode.score_threshold =
-      options.score_threshold >= 0 ? options.score_threshold : static_cast<float>(Setting(*m, "score_threshold", 0.2));
-  impl->decode.nms_iou = options.nms_iou >= 0 ? options.nms_iou : static_cast<float>(Setting(*m, "nms_iou", 0.5));
-  impl->decode.top_k = options.top_k > 0 ? options.top_k : static_cast<int>(Setting(*m, "top_k", 100));
+      options.score_threshold >= 0 ? options.score_threshold : static_cast<float>(m->Setting("score_threshold", 0.2));
+  impl->decode.nms_iou = options.nms_iou >= 0 ? options.nms_iou : static_cast<float>(m->Setting("nms_iou", 0.5));
+  impl->decode.top_k = options.top_k > 0 ? options.top_k : static_cast<int>(m->Setting("top_k", 100));
   impl->input_size = options.input_size > 0
                          ? options.input_size
-                         : static_cast<int>(Setting(*m, "input_size", std::max(m->input_width, m->input_height)));
+                         : static_cast<int>(m->Setting("input_size", std::max(m->input_width, m->input_height)));
   impl->stretch = options.stretch;
   if (impl->size_multiple < 1 || impl->decode.stride < 1 || impl->input_size % impl->size_multiple != 0) {
     return Status(StatusCode::kInvalidArgument, "input size " + std::to_string(impl->input_size) +

@@ -49,8 +49,13 @@ struct ManifestModel {
   std::map<std::string, std::string> outputs;  ///< meaning -> tensor name
   int embedding_dim = 0;
   std::vector<std::array<float, 2>> alignment_template;
-  /// Numeric settings of the model's own section ("liveness", "objects").
+  /// Numeric settings of the model's own section ("liveness", "objects", "landmarks").
   std::map<std::string, double> settings;
+  /// settings[key], or `fallback` when the manifest does not set it.
+  double Setting(const std::string& key, double fallback) const {
+    auto it = settings.find(key);
+    return it == settings.end() ? fallback : it->second;
+  }
 };
 
 struct DetectorConfig {
