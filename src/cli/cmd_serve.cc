@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
 #include "server/server.h"
 #include "server/url_fetcher.h"
@@ -182,6 +183,23 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   data_options.service.verify_match_score = o.match_score;
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
+  // DetectLiveFace / DetectLiveness decide from the replay medium around the
+  // face (docs/liveness.md), not from the passive model alone.
+  std::unique_ptr<LivenessJudge> judge;
+  {
+    LivenessJudgeOptions lo;
+    lo.medium.models_dir = ResolveModelsDir(g);
+    lo.medium.num_threads = g.threads;
+    lo.report_passive = false;
+    auto created = LivenessJudge::Create(engine->get(), lo);
+    if (created.ok()) {
+      judge = std::move(created.value());
+      (*service)->SetLivenessJudge(judge.get());
+    } else {
+      std::fprintf(stderr, "facekit: DetectLiveFace falls back to the passive model alone: %s\n",
+                   created.status().ToString().c_str());
+    }
+  }
   // DetectObjects (REST/gRPC) when the models folder has an object model.
   std::unique_ptr<ObjectDetector> objects;
   {

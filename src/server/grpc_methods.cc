@@ -493,6 +493,7 @@ Outcome DetectLiveness(GrpcCall& c, const v1::DetectLivenessRequest& q, v1::Dete
   out->set_score(got->score);
   out->set_is_live(got->is_liveness);
   out->set_face_model_version(got->face_model_version);
+  out->set_reason(got->reason);
   return std::nullopt;
 }
 

@@ -27,6 +27,7 @@
 
 #include "facekit/engine.h"
 #include "facekit/face_choice.h"
+#include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
 #include "facekit/image.h"
 #include "gallery/gallery.h"
@@ -275,9 +276,13 @@ struct DetectFaceResponse {
   std::string face_model_version;
 };
 struct LivenessResponse {
-  float score = 0;  // 0..100, live above 87
+  // 0..100, live above 87. With a LivenessJudge: 87 + 13 (1 - r) when live,
+  // 87 / r otherwise, r = the largest decisive cue's value over its
+  // threshold (how far the evidence is from the decision, not a probability).
+  float score = 0;
   bool is_liveness = false;
   std::string face_model_version;
+  std::string reason;  // what decided, in English (with a LivenessJudge)
 };
 struct CompareResponse {
   float score = 0;
@@ -354,6 +359,10 @@ class FaceService {
   ApiResult<DetectObjectsResponse> DetectObjects(const DetectObjectsRequest& r) const;
   // `detector` (may be null) must outlive the service; set it before serving.
   void SetObjectDetector(const ObjectDetector* detector, std::string model_version);
+  // DetectLiveFace decides with `judge` (the replay-medium decision,
+  // docs/liveness.md) instead of the passive model alone; it must outlive
+  // the service (may be null); set it before serving.
+  void SetLivenessJudge(const LivenessJudge* judge) { liveness_ = judge; }
 
   // Called with the time of every model stage ("decode", "detect", "embed",
   // "liveness") of every request. Set it before serving; not thread-safe itself.
@@ -407,6 +416,7 @@ class FaceService {
   std::unique_ptr<IdSource> ids_;
   ModelObserver model_observer_;
   const ObjectDetector* objects_ = nullptr;
+  const LivenessJudge* liveness_ = nullptr;
   std::string objects_version_;
 };
 

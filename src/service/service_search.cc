@@ -220,6 +220,21 @@ ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r
   return out;
 }
 
+namespace {
+
+// DetectLiveFace's Score from the medium evidence: r = the largest decisive
+// cue's value over its threshold; live (r < 1) maps to (87, 100], a fired cue
+// (r >= 1) to (0, 87], so that the cloud API's "live above 87" holds.
+float LivenessScore(const MediumEvidence& m) {
+  float r = 0;
+  for (const SpoofCue& c : m.cues) {
+    if (c.decisive && c.measured && c.threshold > 0) r = std::max(r, c.value / c.threshold);
+  }
+  return r < 1 ? 87.f + 13.f * (1.f - r) : 87.f / r;
+}
+
+}  // namespace
+
 ApiResult<LivenessResponse> FaceService::DetectLiveFace(const std::vector<std::uint8_t>& image) const {
   auto decoded = Timed("decode", [&] { return DecodeImage(image, options_.image_limits); });
   if (!decoded.ok()) return ImageError(decoded.status());
@@ -227,9 +242,16 @@ ApiResult<LivenessResponse> FaceService::DetectLiveFace(const std::vector<std::u
   if (!boxes.ok()) return ImageError(boxes.status());
   if (boxes->empty()) return ImageError(Status(StatusCode::kNoFace, "no face"));
   const FaceBox& face = (*boxes)[static_cast<std::size_t>(facekit::LargestFace(*boxes))];
+  if (liveness_ != nullptr) {
+    auto judged = Timed("liveness", [&] { return liveness_->Judge(*decoded, face); });
+    if (!judged.ok()) return ImageError(judged.status());
+    return LivenessResponse{LivenessScore(judged->medium), judged->live, options_.face_model_version,
+                            judged->reason};
+  }
   auto live = Timed("liveness", [&] { return engine_.Liveness(*decoded, face); });
   if (!live.ok()) return ImageError(live.status());
-  return LivenessResponse{live->score, live->is_live, options_.face_model_version};
+  return LivenessResponse{live->score, live->is_live, options_.face_model_version,
+                          "the passive anti-spoofing model alone (no replay-medium check on this server)"};
 }
 
 ApiResult<CompareResponse> FaceService::CompareFace(const std::vector<std::uint8_t>& image_a,
