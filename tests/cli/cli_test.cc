@@ -496,7 +496,8 @@ TEST_F(CliTest, LivenessJsonAndFaceCountErrors) {
   EXPECT_NE(none.err.find("error NoFace"), std::string::npos) << none.err;
   CliRun crop = Facekit("liveness --whole-image --json " + testing::DataDir() + "/liveness/real/0.png");
   ASSERT_EQ(crop.status, 0) << crop.err;
-  for (const auto& cue : nlohmann::json::parse(crop.out)["cues"]) {  // a crop has no surroundings
+  const nlohmann::json crop_json = nlohmann::json::parse(crop.out);
+  for (const auto& cue : crop_json["cues"]) {  // a crop has no surroundings
     if (cue["name"] == "object" || cue["name"] == "bezel") {
       EXPECT_FALSE(cue["measured"].get<bool>()) << cue.dump();
     }
