@@ -248,7 +248,7 @@ int RunSearchBench(const SearchBenchOptions& o) {
 
 }  // namespace
 
-void RegisterBench(CLI::App& app, const GlobalOptions&, Action* run) {
+void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks that print figures (not tests)");
   bench->require_subcommand(1);
   auto o = std::make_shared<SearchBenchOptions>();
@@ -281,6 +281,7 @@ void RegisterBench(CLI::App& app, const GlobalOptions&, Action* run) {
   search->add_flag("--json", o->json, "One JSON object on stdout");
   search->callback([o, run] { *run = [o] { return RunSearchBench(*o); }; });
   RegisterBenchRestart(bench, run);
+  RegisterBenchSoak(bench, g, run);
 }
 
 }  // namespace facekit::cli

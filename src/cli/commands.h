@@ -32,6 +32,8 @@ void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit bench restart` (cmd_bench_restart.cc), under the bench command.
 void RegisterBenchRestart(CLI::App* bench, Action* run);
+/// `facekit bench soak` (cmd_bench_soak.cc): kill -9 and restart a real server under load.
+void RegisterBenchSoak(CLI::App* bench, const GlobalOptions& g, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 /// `facekit eval liveness` (cmd_eval_liveness.cc), under the eval subcommand.
