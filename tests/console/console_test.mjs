@@ -1,0 +1,311 @@
+// The web console (/console/) in a real browser: Debian's Chromium driven by
+// playwright-core against a real `facekit serve` on port 0 with a fresh data
+// folder. Signs in, creates a group, enrols two persons by upload, searches
+// by photo, compares, detects, bulk-enrols (and resumes), reads the health
+// page, then checks that a read-only key cannot delete (the error is shown
+// with its code), plus accessibility basics (labelled controls, keyboard
+// navigation, focus). Screenshots go to --artifacts.
+//
+//   node console_test.mjs --cli build/release/facekit --models models \
+//        --faces ../shared/data/faces --artifacts build/release/console-artifacts [--docs-images docs/images]
+//
+// Exit 0 when every check passed, 1 otherwise, 77 (skipped) when Chromium is absent.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const started = Date.now();
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const CLI = resolve(arg('cli', 'build/release/facekit'));
+const MODELS = resolve(arg('models', 'models'));
+const FACES = resolve(arg('faces', '../shared/data/faces'));
+const ARTIFACTS = resolve(arg('artifacts', 'console-artifacts'));
+const DOCS = arg('docs-images');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIP: no Chromium at ${CHROMIUM} (Debian's chromium package; scripts/setup.sh installs it)`);
+  process.exit(77);
+}
+let chromium;
+try {
+  ({ chromium } = createRequire(import.meta.url)('playwright-core'));
+} catch {
+  console.log('FAIL: playwright-core is not installed in tests/console: run scripts/setup.sh');
+  process.exit(1);
+}
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+function check(ok, what) {
+  if (ok) { passed++; console.log(`ok: ${what}`); } else { failed++; console.log(`FAIL: ${what}`); }
+  return ok;
+}
+
+// ---- the server, with an admin key and a read-only key
+const work = mkdtempSync(join(tmpdir(), 'facekit-console-'));
+const data = join(work, 'data');
+const key = (role) => {
+  const k = JSON.parse(execFileSync(CLI, ['keys', 'create', '--data', data, '--role', role, '--json'], { encoding: 'utf8' }));
+  return `${k.secret_id}:${k.secret_key}`;
+};
+const adminKey = key('admin');
+const readOnlyKey = key('read-only');
+const server = spawn(CLI, [`--models=${MODELS}`, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--workers', '2'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+const base = await new Promise((ok, fail) => {
+  let out = '';
+  const timer = setTimeout(() => fail(new Error(`the server did not start in 60 s: ${out}`)), 60000);
+  server.stdout.on('data', (chunk) => {
+    out += chunk;
+    const m = out.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
+    if (m) { clearTimeout(timer); ok(m[1]); }
+  });
+  server.on('exit', (code) => fail(new Error(`the server exited (${code}): ${out}`)));
+});
+console.log(`server at ${base}`);
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+});
+const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+await context.grantPermissions(['camera'], { origin: base });
+const page = await context.newPage();
+page.setDefaultTimeout(20000);
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+// Refused API calls (4xx) are expected and shown by the page; anything else logged as an error is not.
+page.on('console', (m) => {
+  if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+    pageErrors.push(`console error: ${m.text()}`);
+  }
+});
+page.on('response', (r) => { if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/v1/')) pageErrors.push(`404 for ${r.url()}`); });
+
+const photo = (person, n) => join(FACES, 'bbt', person, `${person}${n}.png`);
+const shot = async (name) => {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+  if (DOCS) {
+    mkdirSync(DOCS, { recursive: true });
+    await page.screenshot({ path: join(DOCS, `console-${name}.png`) });
+  }
+};
+const nav = () => page.getByRole('navigation');
+const heading = () => page.locator('h1').textContent();
+const alertText = () => page.locator('[role=alert]:not(:empty)').first().textContent();
+const statusText = (re) => page.locator('[role=status]', { hasText: re }).first().waitFor().then(() => true, () => false);
+
+// Every form control has a label (a <label for>, aria-label or aria-labelledby),
+// every button a name, every image an alternative.
+async function checkAccessible(where) {
+  const problems = await page.evaluate(() => {
+    const out = [];
+    for (const c of document.querySelectorAll('input, select, textarea')) {
+      if (c.type === 'hidden') continue;
+      const named = (c.labels && c.labels.length) || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby');
+      if (!named) out.push(`unlabelled ${c.tagName.toLowerCase()} ${c.name || c.id}`);
+    }
+    for (const b of document.querySelectorAll('button, a[href]')) {
+      if (!(b.textContent.trim() || b.getAttribute('aria-label'))) out.push(`unnamed ${b.tagName.toLowerCase()}`);
+    }
+    for (const i of document.querySelectorAll('img')) if (!i.hasAttribute('alt')) out.push('img without alt');
+    for (const c of document.querySelectorAll('canvas:not([hidden])')) if (!c.getAttribute('aria-label')) out.push('canvas without label');
+    return out;
+  });
+  check(problems.length === 0, `${where}: controls labelled, buttons named (${problems.join('; ') || 'none missing'})`);
+}
+
+try {
+  // ---- static route and sign-in
+  const first = await page.goto(`${base}/console`);
+  check(page.url() === `${base}/console/` && first.ok(), '/console redirects to /console/');
+  check(first.headers()['content-security-policy']?.includes("default-src 'self'"), 'the page is served with a same-origin CSP');
+  check(await heading() === 'Sign in', 'the sign-in page shows');
+  check(await page.evaluate(() => document.activeElement && document.activeElement.id === document.querySelector('input[name=key]').id),
+    'the key field has the focus');
+  await checkAccessible('sign-in');
+  await shot('signin');
+
+  await page.getByLabel('API key').fill('AKIDnosuchkey:nosecret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('[role=alert]', { hasText: 'AuthFailure.SecretIdNotFound' }).waitFor();
+  check(true, 'an unknown key is refused with AuthFailure.SecretIdNotFound shown');
+
+  // Keyboard only: type the key and press Enter.
+  await page.getByLabel('API key').fill('');
+  await page.getByLabel('API key').focus();
+  await page.keyboard.type(adminKey);
+  await page.keyboard.press('Enter');
+  await page.locator('h1', { hasText: 'Groups' }).waitFor();
+  check(true, 'signing in by keyboard opens the groups page');
+  check(await page.evaluate(() => sessionStorage.getItem('facekit.key') !== null && localStorage.length === 0),
+    'the key is kept in sessionStorage only');
+
+  // The browser's signer: WebCrypto and the plain JavaScript fallback agree.
+  const crypto = await page.evaluate(async () => {
+    const { tc3Authorization } = await import('/console/js/api.js');
+    const { sha256 } = await import('/console/js/sha256.js');
+    const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    const r = { method: 'POST', path: '/v1/groups', query: '', contentType: 'application/json', host: 'h:1',
+      body: JSON.stringify({ group_id: 'ü'.repeat(100) }), timestamp: 1700000000, secretId: 'AKID', secretKey: 'k'.repeat(80) };
+    return {
+      abc: hexOf(sha256(new TextEncoder().encode('abc'))),
+      long: hexOf(sha256(new Uint8Array(1000).fill(97))) === hexOf(new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(1000).fill(97)))),
+      same: (await tc3Authorization(r, 'auto')) === (await tc3Authorization(r, 'js')),
+    };
+  });
+  check(crypto.abc === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' && crypto.long && crypto.same,
+    'sha256.js matches the FIPS 180-4 vector and WebCrypto; both sign alike');
+
+  // ---- groups
+  await page.getByLabel('Group ID').fill('bbt');
+  await page.getByLabel('Group name').fill('Big Bang');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.locator('td', { hasText: /^bbt$/ }).waitFor();
+  check(true, 'a group is created and listed');
+  await checkAccessible('groups');
+
+  // Keyboard navigation: on a fresh load, Tab reaches the skip link first, then the pages.
+  await page.reload();
+  await page.locator('td', { hasText: /^bbt$/ }).waitFor();
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Skip to content', 'Tab first reaches the skip link');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Persons', 'Tab then walks the page links');
+  await page.keyboard.press('Enter');
+  await page.locator('h1', { hasText: 'Persons' }).waitFor();
+  check(await page.evaluate(() => document.activeElement.tagName) === 'H1', 'Enter on a link opens the page and moves the focus to its heading');
+
+  // ---- persons: two enrolled by upload
+  for (const [id, name] of [['leonard', 'Leonard'], ['penny', 'Penny']]) {
+    await page.getByLabel('Person ID').fill(id);
+    await page.getByLabel('Person name').fill(name);
+    await page.getByLabel('Photo', { exact: true }).setInputFiles(photo(id, 1));
+    await page.getByRole('button', { name: 'Add person' }).click();
+    check(await statusText(`Person ${id} added`), `${id} is enrolled by upload`);
+  }
+  await page.locator('caption', { hasText: '2 of 2 persons in bbt' }).waitFor();
+  check(await page.locator('img.thumb').count() === 2, 'the persons list shows both faces as thumbnails');
+  await page.getByLabel('Find by name or ID').fill('pen');
+  await page.locator('caption', { hasText: '1 of 2 persons' }).waitFor();
+  check(await page.locator('tbody td', { hasText: /^penny$/ }).count() === 1, 'finding by name narrows the list to Penny');
+  await page.getByLabel('Find by name or ID').fill('');
+  await checkAccessible('persons');
+  await shot('persons');
+
+  // The camera (Chromium's fake device: a test pattern, no face): captured, sent, refused in words.
+  await page.getByText('Or take a photo with the camera').click();
+  await page.getByRole('button', { name: 'Start camera' }).click();
+  await page.getByRole('button', { name: 'Take photo' }).click();
+  check(await statusText('Camera photo taken'), 'the camera (getUserMedia) gives a photo');
+  await page.getByLabel('Person ID').fill('nobody');
+  await page.getByLabel('Person name').fill('Nobody');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.locator('[role=alert]', { hasText: 'NoFaceInPhoto' }).waitFor();
+  check(true, `a camera capture is sent; the API's refusal is shown: "${await alertText()}"`);
+
+  // ---- search by photo
+  await nav().getByRole('link', { name: 'Search' }).click();
+  await page.getByLabel('Photo to search').setInputFiles(photo('penny', 2));
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  check(await statusText('Best match: Penny'), 'search by photo finds Penny first');
+  const rows = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  check(rows.length === 2 && rows[0][1] === 'penny' && Number(rows[0][4]) > Number(rows[1][4]),
+    `penny ranks first, above leonard (${rows.map((r) => r.join(' ')).join('; ')})`);
+  check(await page.locator('canvas:not([hidden])').count() === 1, 'the face box is drawn on the photo');
+  await checkAccessible('search');
+  await shot('search');
+
+  // ---- compare and detect
+  await nav().getByRole('link', { name: 'Compare' }).click();
+  await page.getByLabel('First photo', { exact: true }).setInputFiles(photo('leonard', 1));
+  await page.getByLabel('Second photo', { exact: true }).setInputFiles(photo('leonard', 2));
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await page.locator('.verdict-match, .verdict-nomatch').waitFor();
+  check((await page.locator('.verdict-match').count()) === 1, `two photos of Leonard are the same person (${await page.locator('.verdict-match, .verdict-nomatch').textContent()})`);
+  await nav().getByRole('link', { name: 'Detect' }).click();
+  await page.getByLabel('Photo', { exact: true }).setInputFiles(join(FACES, 'photos', 'bbt4.jpg'));
+  await page.getByRole('button', { name: 'Detect' }).click();
+  await page.locator('caption', { hasText: 'faces in' }).waitFor();
+  check((await page.locator('caption').textContent()).startsWith('6 faces'), 'detect finds the 6 faces of bbt4.jpg, drawn with landmarks and quality');
+  await checkAccessible('detect');
+  await shot('detect');
+
+  // ---- bulk enrolment, resumed
+  await nav().getByRole('link', { name: 'Bulk enrolment' }).click();
+  const bulk = [photo('amy', 1), photo('amy', 2), photo('howard', 1)];
+  await page.getByLabel('Photos', { exact: true }).setInputFiles(bulk.slice(0, 2));
+  await page.getByRole('button', { name: 'Enrol' }).click();
+  check(await statusText('2 of 2: 2 added, 0 already enrolled'), 'bulk enrolment adds two photos of Amy with progress');
+  await page.getByLabel('Photos', { exact: true }).setInputFiles(bulk);
+  await page.getByRole('button', { name: 'Enrol' }).click();
+  check(await statusText('3 of 3: 1 added, 2 already enrolled (skipped), 0 failed'), 'running it again with one more photo resumes: the done ones are skipped');
+  await checkAccessible('bulk enrolment');
+
+  // ---- health and metrics
+  await nav().getByRole('link', { name: 'Health' }).click();
+  check(await statusText('Gallery: ready'), 'the health page reads /healthz and /readyz');
+  await page.locator('figcaption', { hasText: 'Gallery size' }).waitFor();
+  check(await page.locator('.chart svg').count() === 3, 'three charts are drawn');
+  check(await page.locator('td', { hasText: /^CreatePerson$/ }).count() >= 1, 'the requests table counts CreatePerson');
+  await page.getByRole('button', { name: 'Refresh now' }).click();
+  await page.waitForFunction(() => document.querySelector('.chart path.line')?.getAttribute('d')?.startsWith('M'));
+  check(true, 'a second sample draws the request-rate line');
+  await shot('health');
+
+  // ---- groups: counts and rename
+  await nav().getByRole('link', { name: 'Groups' }).click();
+  const row = page.locator('tr', { has: page.locator('td', { hasText: /^bbt$/ }) });
+  await row.waitFor();
+  const cells = await row.locator('td').allTextContents();
+  check(cells[3] === '4' && cells[4] === '5', `the group row counts 4 persons and 5 faces (${cells.slice(0, 5).join(' | ')})`);
+  await page.getByRole('button', { name: 'Rename group bbt' }).click();
+  await page.getByLabel('New name for bbt').fill('The Big Bang Theory');
+  await page.getByRole('button', { name: 'Save' }).click();
+  check(await statusText('renamed to The Big Bang Theory'), 'a group is renamed');
+  await page.locator('td', { hasText: 'The Big Bang Theory' }).waitFor();
+  await shot('groups');
+
+  // ---- a read-only key cannot delete
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('h1', { hasText: 'Sign in' }).waitFor();
+  check(await page.evaluate(() => sessionStorage.length === 0), 'signing out forgets the key');
+  await page.getByLabel('API key').fill(readOnlyKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('h1', { hasText: 'Groups' }).waitFor();
+  await nav().getByRole('link', { name: 'Persons' }).click();
+  await page.getByRole('button', { name: 'Delete person leonard' }).click();
+  await page.locator('[role=alert]', { hasText: 'AuthFailure.UnauthorizedOperation' }).waitFor();
+  check(true, `a read-only key cannot delete; the error is shown: "${await alertText()}"`);
+  await shot('read-only-refused');
+  await page.reload();
+  await page.locator('caption', { hasText: 'persons in bbt' }).waitFor();
+  check(await page.locator('tbody td', { hasText: /^leonard$/ }).count() === 1, 'leonard is still there');
+
+  check(pageErrors.length === 0, `no script errors or CSP violations in the page (${pageErrors.join('; ') || 'none'})`);
+} catch (err) {
+  failed++;
+  console.log(`FAIL: ${err.message.split('\n').slice(0, 6).join('\n')}`);
+  await page.screenshot({ path: join(ARTIFACTS, 'failure.png') }).catch(() => {});
+  if (pageErrors.length) console.log(pageErrors.join('\n'));
+} finally {
+  await browser.close();
+  if (server.exitCode === null) {
+    const exited = new Promise((ok) => server.once('exit', ok));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`screenshots in ${ARTIFACTS}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`console: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
