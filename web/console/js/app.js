@@ -89,7 +89,9 @@ async function show() {
   if (!api) return renderSignIn();
   nav.hidden = false;
   who.hidden = false;
-  document.getElementById('who-id').textContent = `Key ${api.secretId}`;
+  const whoId = document.getElementById('who-id');
+  whoId.textContent = `Key ${api.secretId.length > 12 ? `${api.secretId.slice(0, 12)}…` : api.secretId}`;
+  whoId.title = api.secretId;
   const { name, params } = route();
   const page = PAGES[name];
   for (const a of nav.querySelectorAll('a')) {

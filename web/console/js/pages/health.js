@@ -5,7 +5,10 @@
 import { h, table } from '../ui.js';
 
 const PERIOD_MS = 5000;
-const KEEP = 60;  // samples: five minutes
+const WINDOW_MS = 5 * 60 * 1000;  // what the charts show
+// Samples of this tab, kept while it lives (also while other pages are open,
+// so coming back shows what happened meanwhile).
+const samples = [];  // {t, requests, refused, buckets: {le: count}, gallery: {kind: n}}
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** Prometheus text -> [{name, labels: {k: v}, value}] */
@@ -46,28 +49,25 @@ function svg(tag, attrs, ...children) {
   return e;
 }
 
-/** A line chart of series [{name, cls, values: [number|null]}], with its latest values in text. */
-function lineChart(title, series, unit) {
+/** A line chart over the last WINDOW_MS of series [{name, cls, points: [{t, v}]}], with its latest values in text. */
+function lineChart(title, series, unit, end) {
   const W = 400, H = 160, P = 28;
-  const all = series.flatMap((s) => s.values.filter((v) => v !== null));
-  const top = Math.max(1e-9, ...all) * 1.1;
-  const x = (i) => P + (i * (W - P - 6)) / Math.max(1, KEEP - 1);
+  const shown = series.map((s) => ({ ...s, points: s.points.filter((p) => p.v !== null && p.t >= end - WINDOW_MS) }));
+  const top = Math.max(1e-9, ...shown.flatMap((s) => s.points.map((p) => p.v))) * 1.1;
+  const x = (t) => P + ((t - (end - WINDOW_MS)) / WINDOW_MS) * (W - P - 6);
   const y = (v) => H - 18 - (v / top) * (H - 30);
-  const paths = series.map((s) => {
-    let d = '';
-    s.values.forEach((v, i) => { if (v !== null) d += `${d ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`; });
-    const dots = s.values.map((v, i) => (v === null ? null : svg('circle', { class: s.cls, cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 2.5 })))
-      .filter(Boolean);
-    return svg('g', {}, svg('path', { class: s.cls, d }), ...dots);
-  });
-  const latest = series.map((s) => {
-    const v = [...s.values].reverse().find((n) => n !== null);
-    return `${s.name} ${v === undefined ? '-' : v.toFixed(unit === '/s' ? 2 : 0)} ${unit}`;
+  const digits = unit === '/s' ? 2 : 0;
+  const paths = shown.map((s) => svg('g', {},
+    svg('path', { class: s.cls, d: s.points.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('') }),
+    ...s.points.map((p) => svg('circle', { class: s.cls, cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5 }))));
+  const latest = shown.map((s) => {
+    const last = s.points[s.points.length - 1];
+    return `${s.name} ${last ? last.v.toFixed(digits) : '-'} ${unit}`;
   }).join(', ');
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${title}: ${latest}` },
     svg('line', { x1: P, y1: H - 18, x2: W, y2: H - 18, stroke: '#999' }),
-    svg('text', { x: 2, y: 12 }, top.toFixed(unit === '/s' ? 1 : 0)), svg('text', { x: 2, y: H - 20 }, '0'),
-    svg('text', { x: P, y: H - 4 }, `last ${KEEP * PERIOD_MS / 60000} min`), ...paths);
+    svg('text', { x: 2, y: 12 }, top.toFixed(digits ? 1 : 0)), svg('text', { x: 2, y: H - 20 }, '0'),
+    svg('text', { x: P, y: H - 4 }, `last ${WINDOW_MS / 60000} min`), ...paths);
   return h('figure', { class: 'chart' }, h('figcaption', {}, `${title} — ${latest}`), chart);
 }
 
@@ -86,11 +86,11 @@ function barChart(title, bars) {
 
 export async function renderHealth(root, { onLeave }) {
   const state = h('p', { role: 'status', 'aria-live': 'polite' });
+  const lifetime = h('p');
   const charts = h('div', { class: 'charts' });
   const details = h('div');
   const now = h('button', { type: 'button', class: 'secondary' }, 'Refresh now');
-  root.append(h('div', { class: 'row' }, state, now), charts, details);
-  const samples = [];  // {t, requests, buckets: {le: count}, gallery: {kind: n}}
+  root.append(h('div', { class: 'row' }, state, now), lifetime, charts, details);
 
   async function sample() {
     const [healthz, readyz, metrics] = await Promise.all(['/healthz', '/readyz', '/metrics'].map((p) =>
@@ -114,23 +114,28 @@ export async function renderHealth(root, { onLeave }) {
         s.gallery[x.labels.kind] = x.value;
       }
     }
+    // A restarted server starts its counters again: so do the charts.
+    if (samples.length && s.requests < samples[samples.length - 1].requests) samples.length = 0;
     samples.push(s);
-    if (samples.length > KEEP + 1) samples.shift();
+    while (samples.length > 2 && samples[1].t < s.t - WINDOW_MS) samples.shift();
     const rate = [], refusedRate = [], p50 = [], p90 = [];
+    const ms = (q) => (q === null ? null : q * 1000);
     for (let i = 1; i < samples.length; i++) {
       const a = samples[i - 1], b = samples[i];
       const seconds = (b.t - a.t) / 1000;
-      rate.push((b.requests - a.requests) / seconds);
-      refusedRate.push((b.refused - a.refused) / seconds);
+      rate.push({ t: b.t, v: (b.requests - a.requests) / seconds });
+      refusedRate.push({ t: b.t, v: (b.refused - a.refused) / seconds });
       const delta = {};
       for (const le of Object.keys(b.buckets)) delta[le] = b.buckets[le] - (a.buckets[le] || 0);
-      const q50 = quantile(delta, 0.5), q90 = quantile(delta, 0.9);
-      p50.push(q50 === null ? null : q50 * 1000);
-      p90.push(q90 === null ? null : q90 * 1000);
+      p50.push({ t: b.t, v: ms(quantile(delta, 0.5)) });
+      p90.push({ t: b.t, v: ms(quantile(delta, 0.9)) });
     }
+    const life50 = ms(quantile(s.buckets, 0.5)), life90 = ms(quantile(s.buckets, 0.9));
+    lifetime.textContent = `Since the server started: ${s.requests} requests answered (${s.refused} refused with an error code)` +
+      (life50 === null ? '.' : `, latency p50 ${life50.toFixed(0)} ms, p90 ${life90.toFixed(0)} ms (from the histogram's buckets).`);
     charts.replaceChildren(
-      lineChart('Requests per second', [{ name: 'all', cls: 'line', values: rate }, { name: 'refused', cls: 'line2', values: refusedRate }], '/s'),
-      lineChart('Latency (arrival to answer)', [{ name: 'p50', cls: 'line', values: p50 }, { name: 'p90', cls: 'line2', values: p90 }], 'ms'),
+      lineChart('Requests per second', [{ name: 'all', cls: 'line', points: rate }, { name: 'refused', cls: 'line2', points: refusedRate }], '/s', s.t),
+      lineChart('Latency (arrival to answer)', [{ name: 'p50', cls: 'line', points: p50 }, { name: 'p90', cls: 'line2', points: p90 }], 'ms', s.t),
       barChart('Gallery size', ['groups', 'persons', 'faces'].map((k) => ({ label: k, value: s.gallery[k] ?? 0 }))));
     const rows = [...byAction.entries()].sort((x, y) => y[1] - x[1]).map(([k, v]) => [...k.split(' '), String(v)]);
     details.replaceChildren(table('Requests answered since the server started', ['Surface', 'Action', 'Code', 'Count'], rows));
