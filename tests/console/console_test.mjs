@@ -74,7 +74,9 @@ console.log(`server at ${base}`);
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    // A host name that is not loopback for the page (so not a secure context), reaching this server.
+    '--host-resolver-rules=MAP console.test 127.0.0.1', '--no-proxy-server'],
 });
 const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
 await context.grantPermissions(['camera'], { origin: base });
@@ -91,9 +93,10 @@ page.on('console', (m) => {
 page.on('response', (r) => { if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/v1/')) pageErrors.push(`404 for ${r.url()}`); });
 
 const photo = (person, n) => join(FACES, 'bbt', person, `${person}${n}.png`);
+const DOC_SHOTS = ['groups', 'search', 'read-only-refused'];  // the ones docs/console.md shows
 const shot = async (name) => {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-  if (DOCS) {
+  if (DOCS && DOC_SHOTS.includes(name)) {
     mkdirSync(DOCS, { recursive: true });
     await page.screenshot({ path: join(DOCS, `console-${name}.png`) });
   }
@@ -185,6 +188,12 @@ try {
   await page.locator('h1', { hasText: 'Persons' }).waitFor();
   check(await page.evaluate(() => document.activeElement.tagName) === 'H1', 'Enter on a link opens the page and moves the focus to its heading');
 
+  // A first sample of the metrics: the health page, visited again later, charts what happened in between.
+  await nav().getByRole('link', { name: 'Health' }).click();
+  check(await statusText('Gallery: ready'), 'the health page reads /healthz and /readyz');
+  await nav().getByRole('link', { name: 'Persons' }).click();
+  await page.locator('h1', { hasText: 'Persons' }).waitFor();
+
   // ---- persons: two enrolled by upload
   for (const [id, name] of [['leonard', 'Leonard'], ['penny', 'Penny']]) {
     await page.getByLabel('Person ID').fill(id);
@@ -253,13 +262,18 @@ try {
 
   // ---- health and metrics
   await nav().getByRole('link', { name: 'Health' }).click();
-  check(await statusText('Gallery: ready'), 'the health page reads /healthz and /readyz');
   await page.locator('figcaption', { hasText: 'Gallery size' }).waitFor();
   check(await page.locator('.chart svg').count() === 3, 'three charts are drawn');
+  const rateCaption = await page.locator('figcaption', { hasText: 'Requests per second' }).textContent();
+  const rate = Number(rateCaption.match(/all ([\d.]+)/)?.[1]);
+  check(rate > 0 && await page.locator('.chart path.line').first().getAttribute('d').then((d) => d.startsWith('M')),
+    `the second sample charts the requests made since the first (${rateCaption})`);
+  check(/latency p50 \d+ ms, p90 \d+ ms/.test(await page.locator('p', { hasText: 'Since the server started' }).textContent()),
+    'the latency percentiles since the start are shown');
   check(await page.locator('td', { hasText: /^CreatePerson$/ }).count() >= 1, 'the requests table counts CreatePerson');
   await page.getByRole('button', { name: 'Refresh now' }).click();
-  await page.waitForFunction(() => document.querySelector('.chart path.line')?.getAttribute('d')?.startsWith('M'));
-  check(true, 'a second sample draws the request-rate line');
+  await page.waitForFunction(() => document.querySelectorAll('.chart:first-child circle.line').length >= 2);
+  check(true, 'each refresh adds a sample');
   await shot('health');
 
   // ---- groups: counts and rename
@@ -290,6 +304,20 @@ try {
   await page.reload();
   await page.locator('caption', { hasText: 'persons in bbt' }).waitFor();
   check(await page.locator('tbody td', { hasText: /^leonard$/ }).count() === 1, 'leonard is still there');
+
+  // ---- over plain HTTP from another host name (not a secure context: no WebCrypto, no camera),
+  // the JavaScript signer signs and the server accepts.
+  const remote = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const far = await remote.newPage();
+  far.on('pageerror', (e) => pageErrors.push(`page error (plain HTTP): ${e.message}`));
+  await far.goto(base.replace('127.0.0.1', 'console.test') + '/console/');
+  check(await far.evaluate(() => !window.isSecureContext && !(window.crypto && window.crypto.subtle)),
+    'a page from http://console.test is not a secure context (no WebCrypto)');
+  await far.getByLabel('API key').fill(readOnlyKey);
+  await far.getByRole('button', { name: 'Sign in' }).click();
+  await far.locator('td', { hasText: /^bbt$/ }).waitFor();
+  check(true, 'there the JavaScript SHA-256 signs the requests and the server accepts them');
+  await remote.close();
 
   check(pageErrors.length === 0, `no script errors or CSP violations in the page (${pageErrors.join('; ') || 'none'})`);
 } catch (err) {
