@@ -51,12 +51,13 @@ function check(ok, what) {
 // ---- the server, with an admin key and a read-only key
 const work = mkdtempSync(join(tmpdir(), 'facekit-console-'));
 const data = join(work, 'data');
-const key = (role) => {
-  const k = JSON.parse(execFileSync(CLI, ['keys', 'create', '--data', data, '--role', role, '--json'], { encoding: 'utf8' }));
+const key = (role, ...extra) => {
+  const k = JSON.parse(execFileSync(CLI, ['keys', 'create', '--data', data, '--role', role, ...extra, '--json'], { encoding: 'utf8' }));
   return `${k.secret_id}:${k.secret_key}`;
 };
 const adminKey = key('admin');
 const readOnlyKey = key('read-only');
+const bbtOnlyKey = key('read-write', '--groups', 'bbt');
 const server = spawn(CLI, [`--models=${MODELS}`, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--workers', '2'],
   { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((ok, fail) => {
@@ -174,6 +175,16 @@ try {
   await page.getByRole('button', { name: 'Create group' }).click();
   await page.locator('td', { hasText: /^bbt$/ }).waitFor();
   check(true, 'a group is created and listed');
+  for (const id of ['other', 'temp']) {
+    await page.getByLabel('Group ID').fill(id);
+    await page.getByLabel('Group name').fill(id);
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.locator('td', { hasText: new RegExp(`^${id}$`) }).first().waitFor();
+  }
+  await page.getByRole('button', { name: 'Delete group temp' }).click();
+  await page.getByRole('button', { name: 'Yes, delete group temp (0 persons)' }).click();
+  check(await statusText('Group temp deleted'), 'a group is deleted after a confirmation');
+  check(await page.locator('td', { hasText: /^temp$/ }).count() === 0, 'the deleted group is gone from the list');
   await checkAccessible('groups');
 
   // Keyboard navigation: on a fresh load, Tab reaches the skip link first, then the pages.
@@ -208,6 +219,20 @@ try {
   await page.locator('caption', { hasText: '1 of 2 persons' }).waitFor();
   check(await page.locator('tbody td', { hasText: /^penny$/ }).count() === 1, 'finding by name narrows the list to Penny');
   await page.getByLabel('Find by name or ID').fill('');
+
+  // A person's faces: open, add one, delete one.
+  await page.getByRole('button', { name: 'Open leonard' }).click();
+  await page.locator('h2', { hasText: 'Leonard (leonard)' }).waitFor();
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Leonard (leonard)', 'opening a person moves the focus to it');
+  await page.getByLabel('Add a face to leonard').setInputFiles(photo('leonard', 2));
+  check(await statusText('Face added to leonard'), 'a second face is added to Leonard');
+  await page.locator('figure').nth(1).waitFor();
+  check((await page.locator('figure figcaption').allTextContents()).join() === 'leonard1.png,leonard2.png',
+    'his faces are listed with their sources');
+  await page.locator('figure').nth(1).getByRole('button', { name: /^Delete face/ }).click();
+  check(await statusText(/Face \d+ deleted/), 'a face is deleted');
+  await page.locator('caption', { hasText: '2 of 2 persons in bbt' }).waitFor();
+  check(await page.locator('figure').count() === 1, 'Leonard has one face again');
   await checkAccessible('persons');
   await shot('persons');
 
@@ -304,6 +329,13 @@ try {
   await page.reload();
   await page.locator('caption', { hasText: 'persons in bbt' }).waitFor();
   check(await page.locator('tbody td', { hasText: /^leonard$/ }).count() === 1, 'leonard is still there');
+
+  // ---- a key limited to one group sees only that group
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').fill(bbtOnlyKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('td', { hasText: /^bbt$/ }).waitFor();
+  check(await page.locator('td', { hasText: /^other$/ }).count() === 0, 'a key limited to bbt does not see the group "other"');
 
   // ---- over plain HTTP from another host name (not a secure context: no WebCrypto, no camera),
   // the JavaScript signer signs and the server accepts.

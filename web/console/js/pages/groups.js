@@ -55,7 +55,7 @@ export async function renderGroups(root, { api }) {
 
   function actions(g, count) {
     const cell = h('div', { class: 'row' });
-    const open = h('a', { href: `#/persons?group=${encodeURIComponent(g.group_id)}` }, 'Persons');
+    const open = h('a', { href: `#/persons?group=${encodeURIComponent(g.group_id)}`, 'aria-label': `Persons of ${g.group_id}` }, 'Persons');
     const rename = h('button', { type: 'button', class: 'secondary', 'aria-label': `Rename group ${g.group_id}` }, 'Rename');
     const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete group ${g.group_id}` }, 'Delete');
     cell.append(open, rename, remove);
