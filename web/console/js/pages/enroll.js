@@ -1,19 +1,22 @@
-// Bulk enrolment of many photos into a group, with progress; resumable: a
+// Bulk enrolment of many photos (files, a folder or a ZIP archive) into a
+// group, with progress; resumable: a
 // photo whose name is already among its person's face sources (recorded by
 // the server) is skipped, so running the same set again adds only what is
 // missing (as `facekit gallery enroll` does).
 import { seg } from '../api.js';
 import { faceThumbnail, field, h, messageBox, readPhoto, table, thumbnails } from '../ui.js';
+import { zipEntries } from '../zip.js';
 import { groupSelect } from './groups.js';
 
-/** The person of a file: its folder ("folder/penny/1.jpg" -> penny), else its name without digits ("penny2.png" -> penny). */
-export function personOf(file) {
-  const parts = (file.webkitRelativePath || '').split('/').filter(Boolean);
+/** The person of a photo by its path: its folder ("folder/penny/1.jpg" -> penny), else its name without digits ("penny2.png" -> penny). */
+export function personOf(path) {
+  const parts = path.split('/').filter(Boolean);
   if (parts.length >= 2) return parts[parts.length - 2];
-  return file.name.replace(/\.[^.]*$/, '').replace(/[-_ ]*\d+$/, '') || file.name;
+  const name = parts[0] || path;
+  return name.replace(/\.[^.]*$/, '').replace(/[-_ ]*\d+$/, '') || name;
 }
 
-const sourceOf = (file) => file.webkitRelativePath || file.name;
+const IMAGE = /\.(jpe?g|png|bmp|webp)$/i;
 
 export async function renderEnroll(root, { api, params }) {
   const messages = messageBox();
@@ -22,21 +25,28 @@ export async function renderEnroll(root, { api, params }) {
     'Named PERSON.jpg or PERSON1.jpg, PERSON2.jpg…: the person is the name without its number.');
   const folder = field('Or a folder', h('input', { type: 'file', webkitdirectory: true, multiple: true }),
     'FOLDER/PERSON/IMAGE: the person is the folder holding the image.');
+  const archive = field('Or a ZIP file', h('input', { type: 'file', accept: '.zip,application/zip' }),
+    'PERSON/IMAGE inside, at any depth, as for a folder.');
   const start = h('button', { type: 'submit' }, 'Enrol');
   const stop = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Stop');
   const progress = h('progress', { max: 1, value: 0, 'aria-label': 'Enrolment progress' });
   const counts = h('p', { role: 'status', 'aria-live': 'polite' });
   const failures = h('div');
   const form = h('form', { class: 'panel', 'aria-label': 'Bulk enrolment' },
-    h('div', { class: 'row' }, groups.wrapper, files.wrapper, folder.wrapper), h('div', { class: 'row' }, start, stop));
+    h('div', { class: 'row' }, groups.wrapper, files.wrapper, folder.wrapper, archive.wrapper), h('div', { class: 'row' }, start, stop));
   root.append(form, messages.element, progress, counts, failures);
   let stopping = false;
   stop.addEventListener('click', () => { stopping = true; });
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const list = [...files.input.files, ...folder.input.files].filter((f) => /\.(jpe?g|png|bmp|webp)$/i.test(f.name));
-    if (!list.length) { messages.error({ code: 'MissingPhoto', message: 'choose photos or a folder of photos' }); return; }
+    // {path, read()} for every photo chosen; the path is also the face's source.
+    let list = [...files.input.files, ...folder.input.files].map((f) => ({ path: f.webkitRelativePath || f.name, read: async () => f }));
+    try {
+      if (archive.input.files[0]) list.push(...await zipEntries(archive.input.files[0]));
+    } catch (err) { messages.error(err); return; }
+    list = list.filter((item) => IMAGE.test(item.path));
+    if (!list.length) { messages.error({ code: 'MissingPhoto', message: 'choose photos, a folder or a ZIP file of photos' }); return; }
     const groupId = groups.input.value;
     const tally = { added: 0, skipped: 0, failed: 0 };
     const failed = [];
@@ -47,10 +57,10 @@ export async function renderEnroll(root, { api, params }) {
     progress.max = list.length;
     progress.value = 0;
     messages.clear();
-    for (const [i, file] of list.entries()) {
+    for (const [i, item] of list.entries()) {
       if (stopping) break;
-      const personId = personOf(file);
-      const source = sourceOf(file);
+      const personId = personOf(item.path);
+      const source = item.path;
       try {
         if (!known.has(personId)) {
           const p = await api.get(`/v1/persons/${seg(personId)}`).catch((err) => {
@@ -63,7 +73,7 @@ export async function renderEnroll(root, { api, params }) {
         if (sources && sources.includes(source)) {
           tally.skipped++;
         } else {
-          const img = await readPhoto(file);
+          const img = await readPhoto(await item.read());
           if (sources === null) {
             const r = await api.post(`/v1/groups/${seg(groupId)}/persons`, { person_id: personId, person_name: personId, image: img.base64, source });
             if (r.face_id) thumbnails.put(r.face_id, faceThumbnail(img.bitmap, r.face_rect));
