@@ -105,7 +105,7 @@ const key = (role, ...extra) => {
   const k = JSON.parse(execFileSync(CLI, ['keys', 'create', '--data', data, '--role', role, ...extra, '--json'], { encoding: 'utf8' }));
   return `${k.secret_id}:${k.secret_key}`;
 };
-const adminKey = key('admin');
+const adminKey = key('admin', '--rate-limit', '1000');  // the paging check makes 50 groups at once
 const readOnlyKey = key('read-only');
 const bbtOnlyKey = key('read-write', '--groups', 'bbt');
 const server = spawn(CLI, [`--models=${MODELS}`, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--workers', '2'],
@@ -235,6 +235,26 @@ try {
   await page.getByRole('button', { name: 'Yes, delete group temp (0 persons)' }).click();
   check(await statusText('Group temp deleted'), 'a group is deleted after a confirmation');
   check(await page.locator('td', { hasText: /^temp$/ }).count() === 0, 'the deleted group is gone from the list');
+
+  // Paging: 50 groups a page (each shown group costs a count request).
+  const many = Array.from({ length: 50 }, (_, i) => `page${String(i).padStart(2, '0')}`);
+  const makeGroups = (ids, method) => page.evaluate(async ([credential, list, how]) => {
+    const { Api } = await import('/console/js/api.js');
+    const api = new Api(credential);
+    for (const id of list) {
+      if (how === 'POST') await api.post('/v1/groups', { group_id: id, group_name: id });
+      else await api.del(`/v1/groups/${id}`);
+    }
+  }, [adminKey, ids, method]);
+  await makeGroups(many, 'POST');
+  await page.reload();
+  await page.locator('caption', { hasText: '52 groups (1-50 shown)' }).waitFor();
+  await page.getByRole('button', { name: 'Next groups' }).click();
+  await page.locator('caption', { hasText: '52 groups (51-52 shown)' }).waitFor();
+  check(await page.locator('tbody tr').count() === 2, 'groups are listed 50 a page, with Next and Previous');
+  await makeGroups(many, 'DELETE');
+  await page.reload();
+  await page.locator('caption', { hasText: /^2 groups$/ }).waitFor();
   await checkAccessible('groups');
 
   // Keyboard navigation: on a fresh load, Tab reaches the skip link first, then the pages.

@@ -20,6 +20,8 @@ export async function groupSelect(api, labelText, selected) {
   return { ...field(labelText, select), groups };
 }
 
+const PAGE = 50;  // groups listed at once
+
 function when(ms) {
   const n = Number(ms);
   return n > 0 ? new Date(n).toISOString().slice(0, 16).replace('T', ' ') : '';
@@ -36,8 +38,13 @@ export async function renderGroups(root, { api }) {
   const listing = h('div', { 'aria-live': 'polite' });
   root.append(create, messages.element, listing);
 
+  // A page of groups at a time: each shown group costs one count request, and
+  // keys are rate-limited (100 requests/s by default).
+  let offset = 0;
   async function refresh() {
-    const groups = await listAllGroups(api);
+    const r = await api.get('/v1/groups', { offset, limit: PAGE });
+    if (!r.groups.length && offset > 0) { offset = Math.max(0, offset - PAGE); return refresh(); }
+    const groups = r.groups;
     const counts = await Promise.all(groups.map((g) =>
       api.get(`/v1/groups/${seg(g.group_id)}/persons:count`).catch(() => ({ person_num: '?', face_num: '?' }))));
     const rows = groups.map((g, i) => [
@@ -48,9 +55,14 @@ export async function renderGroups(root, { api }) {
       String(counts[i].face_num),
       actions(g, counts[i]),
     ]);
-    listing.replaceChildren(groups.length
-      ? table(`${groups.length} group${groups.length === 1 ? '' : 's'}`, ['ID', 'Name', 'Created (UTC)', 'Persons', 'Faces', 'Actions'], rows)
-      : h('p', {}, 'No groups yet: create one above.'));
+    const total = r.group_num;
+    const caption = `${total} group${total === 1 ? '' : 's'}` + (total > PAGE ? ` (${offset + 1}-${offset + groups.length} shown)` : '');
+    const pager = total > PAGE ? h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'secondary', disabled: offset === 0, onclick: () => { offset -= PAGE; refresh().catch(messages.error); } }, 'Previous groups'),
+      h('button', { type: 'button', class: 'secondary', disabled: offset + PAGE >= total, onclick: () => { offset += PAGE; refresh().catch(messages.error); } }, 'Next groups')) : null;
+    listing.replaceChildren(...(groups.length
+      ? [table(caption, ['ID', 'Name', 'Created (UTC)', 'Persons', 'Faces', 'Actions'], rows), pager].filter(Boolean)
+      : [h('p', {}, 'No groups yet: create one above.')]));
   }
 
   function actions(g, count) {
