@@ -132,7 +132,7 @@ const browser = await chromium.launch({
 const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
 await context.grantPermissions(['camera'], { origin: base });
 const page = await context.newPage();
-page.setDefaultTimeout(20000);
+page.setDefaultTimeout(60000);  // generous: the asan preset and a busy machine are slow
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
 // Refused API calls (4xx) are expected and shown by the page; anything else logged as an error is not.
@@ -335,6 +335,7 @@ try {
   await page.getByLabel('Second photo', { exact: true }).setInputFiles(photo('leonard', 2));
   await page.getByRole('button', { name: 'Compare' }).click();
   await page.locator('.verdict-match, .verdict-nomatch').waitFor();
+  await shot('compare');
   check((await page.locator('.verdict-match').count()) === 1, `two photos of Leonard are the same person (${await page.locator('.verdict-match, .verdict-nomatch').textContent()})`);
   await nav().getByRole('link', { name: 'Detect' }).click();
   await page.getByLabel('Photo', { exact: true }).setInputFiles(join(FACES, 'photos', 'bbt4.jpg'));

@@ -1,5 +1,5 @@
-// Compare two photos: the largest face of each, the score and the server's
-// decision rule.
+// Compare two photos: the largest face of each (its box drawn), the score
+// and the server's decision rule.
 import { drawPhoto, field, h, messageBox, readPhoto } from '../ui.js';
 
 export async function renderCompare(root, { api }) {
@@ -20,7 +20,12 @@ export async function renderCompare(root, { api }) {
       drawPhoto(canvasA, ia.bitmap, [], 420);
       drawPhoto(canvasB, ib.bitmap, [], 420);
       canvasA.hidden = canvasB.hidden = false;
-      const r = await api.post('/v1/compare', { image_a: ia.base64, image_b: ib.base64 });
+      // The faces compared are the largest of each photo: their boxes, when the key may detect.
+      const largest = (img) => api.post('/v1/detect', { image: img.base64, max_face_num: 1 }).then((d) => d.faces, () => []);
+      const [r, facesA, facesB] = await Promise.all([
+        api.post('/v1/compare', { image_a: ia.base64, image_b: ib.base64 }), largest(ia), largest(ib)]);
+      drawPhoto(canvasA, ia.bitmap, facesA.map((f) => ({ rect: f.rect, points: f.landmarks })), 420);
+      drawPhoto(canvasB, ib.bitmap, facesB.map((f) => ({ rect: f.rect, points: f.landmarks })), 420);
       messages.clear();
       verdict.className = r.is_match ? 'verdict-match' : 'verdict-nomatch';
       verdict.textContent = `${r.is_match ? 'Same person' : 'Not the same person'}: score ${r.score.toFixed(1)} ` +
