@@ -131,9 +131,13 @@ export function faceThumbnail(bitmap, rect, size = 96) {
 // sessionStorage with the key, forgotten when the tab closes.
 const THUMBS = 'facekit.thumbnails';
 const MAX_THUMBS = 300;
+let thumbCache = null;  // parsed once per page load, not once per thumbnail shown
 export const thumbnails = {
   all() {
-    try { return JSON.parse(sessionStorage.getItem(THUMBS) || '{}'); } catch { return {}; }
+    if (!thumbCache) {
+      try { thumbCache = JSON.parse(sessionStorage.getItem(THUMBS) || '{}'); } catch { thumbCache = {}; }
+    }
+    return thumbCache;
   },
   get(faceId) { return this.all()[faceId]; },
   put(faceId, dataUrl) {
@@ -141,8 +145,10 @@ export const thumbnails = {
     all[faceId] = dataUrl;
     const ids = Object.keys(all);
     for (const old of ids.slice(0, Math.max(0, ids.length - MAX_THUMBS))) delete all[old];
-    try { sessionStorage.setItem(THUMBS, JSON.stringify(all)); } catch { /* full: keep going without */ }
+    try { sessionStorage.setItem(THUMBS, JSON.stringify(all)); } catch { /* full: kept in memory only */ }
   },
+  /** Forgets them all (signing out). */
+  clear() { thumbCache = null; },
 };
 
 /** A table: headers (strings) and rows (arrays of nodes or text). */
