@@ -1,8 +1,10 @@
 #include "server/static_site.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 
 namespace facekit::server {
 
@@ -45,6 +47,18 @@ bool IsPlainName(std::string_view name) {
     start = end + 1;
   }
   return true;
+}
+
+// "Sat, 05 Dec 2026 00:45:00 GMT" (RFC 9110 IMF-fixdate): the console reads
+// the server's clock from it, to sign requests within the allowed skew even
+// when the browser's clock is off.
+std::string HttpDate() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[40];
+  const std::size_t n = std::strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return std::string(text, n);
 }
 
 HttpResponse Plain(int status, std::string body) {
@@ -107,6 +121,7 @@ HttpResponse StaticSite::Handle(const HttpRequest& req) const {
   r.content_type = std::string(ContentTypeFor(name));
   r.headers = {
       {"ETag", it->second.etag},
+      {"Date", HttpDate()},
       {"Cache-Control", "no-cache"},
       {"X-Content-Type-Options", "nosniff"},
       {"Content-Security-Policy", std::string(kContentSecurityPolicy)},

@@ -11,8 +11,9 @@
 //     - GET/HEAD PREFIX/NAME   -> the file NAME, with the Content-Type of its
 //       extension, a strong ETag (If-None-Match -> 304), "Cache-Control:
 //       no-cache" (browsers revalidate, so a new binary's files are seen at
-//       once) and security headers (nosniff, a same-origin CSP, no framing,
-//       no referrer);
+//       once), a Date (the server's clock, which the console signs with) and
+//       security headers (nosniff, a same-origin CSP, no framing, no
+//       referrer);
 //     - a name that is not in the table -> 404. Names are looked up as sent,
 //       never decoded or joined to a folder, and a name with "%", "\",
 //       empty, "." or ".." segments is refused (404) before the lookup, so

@@ -3,6 +3,7 @@
 // answering /console/ with the files embedded from web/console/.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -53,6 +54,11 @@ TEST(StaticSite, ServesEachFileWithItsContentType) {
     EXPECT_EQ(HeaderOf(r, "X-Content-Type-Options"), "nosniff") << target;
     EXPECT_NE(HeaderOf(r, "Content-Security-Policy").find("default-src 'self'"), std::string::npos) << target;
     EXPECT_FALSE(HeaderOf(r, "ETag").empty()) << target;
+    // IMF-fixdate, e.g. "Sat, 05 Dec 2026 00:45:00 GMT".
+    const std::string date = HeaderOf(r, "Date");
+    std::tm parsed{};
+    const char* end = strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &parsed);
+    EXPECT_TRUE(end != nullptr && *end == '\0' && date.size() == 29) << target << ": " << date;
   }
   EXPECT_EQ(site.Handle(Request("GET", "/console/js/app.js")).body, "export const a = 1;");
   EXPECT_EQ(site.Handle(Request("GET", "/console/?x=1")).body, "<!doctype html><title>t</title>");

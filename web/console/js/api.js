@@ -47,6 +47,26 @@ export async function tc3Authorization(r, crypto = 'auto') {
   return `TC3-HMAC-SHA256 Credential=${r.secretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`;
 }
 
+// The server's clock minus the browser's, in ms: signatures carry the
+// server's time, so a browser whose clock is off by more than the allowed
+// skew (300 s) still signs acceptably. Read from the Date header of the
+// console's own index.html (served with the server's clock), once per page
+// load and again after an AuthFailure.SignatureExpire.
+let skewMs = 0;
+let clockRead = null;
+export function readServerClock() {
+  clockRead = fetch(new URL('../index.html', import.meta.url), { method: 'HEAD', cache: 'no-store' }).then((r) => {
+    const server = Date.parse(r.headers.get('Date') || '');
+    // The header has whole seconds: the server's time is within the second after it.
+    if (!Number.isNaN(server)) skewMs = server + 500 - Date.now();
+  }, () => {});
+  return clockRead;
+}
+/** The server's time as this page knows it, in unix seconds. */
+export function serverNow() {
+  return Math.floor((Date.now() + skewMs) / 1000);
+}
+
 /** An error answered by the API ({code, message, status}) or met on the way. */
 export class ApiError extends Error {
   constructor(code, message, httpStatus) {
@@ -83,11 +103,22 @@ export class Api {
   }
 
   /** Calls METHOD path; resolves to the answer's JSON, rejects with an ApiError. */
-  async call(method, path, { query, body } = {}) {
+  async call(method, path, options = {}) {
+    await (clockRead || readServerClock());
+    try {
+      return await this.send(method, path, options);
+    } catch (err) {
+      if (err.code !== 'AuthFailure.SignatureExpire') throw err;
+      await readServerClock();  // the browser's clock moved: once more with the server's time
+      return this.send(method, path, options);
+    }
+  }
+
+  async send(method, path, { query, body } = {}) {
     const q = typeof query === 'string' ? query : queryString(query);
     const text = body === undefined ? '' : JSON.stringify(body);
     const contentType = body === undefined ? '' : 'application/json';
-    const timestamp = Math.floor(Date.now() / 1000);
+    const timestamp = serverNow();
     const headers = {
       'X-TC-Timestamp': String(timestamp),
       Authorization: await tc3Authorization({
