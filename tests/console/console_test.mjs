@@ -303,6 +303,15 @@ try {
   check(await statusText(/Face \d+ deleted/), 'a face is deleted');
   await page.locator('caption', { hasText: '2 of 2 persons in bbt' }).waitFor();
   check(await page.locator('figure').count() === 1, 'Leonard has one face again');
+  // An ID not in the group shown is looked up in every group.
+  await page.getByLabel('Group', { exact: true }).selectOption('other');
+  await page.locator('caption', { hasText: '0 of 0 persons in other' }).waitFor();
+  await page.getByLabel('Find by name or ID').fill('penny');
+  await page.getByRole('button', { name: 'Look up person ID "penny" in every group' }).click();
+  await page.locator('h2', { hasText: 'Penny (penny)' }).waitFor();
+  check((await page.locator('section p').first().textContent()).startsWith('Groups: bbt'), 'a person outside the group shown is found by ID, with her groups');
+  await page.getByLabel('Group', { exact: true }).selectOption('bbt');
+  await page.locator('caption', { hasText: '2 of 2 persons in bbt' }).waitFor();
   await checkAccessible('persons');
   await shot('persons');
 
@@ -342,6 +351,12 @@ try {
   await page.getByRole('button', { name: 'Detect' }).click();
   await page.locator('caption', { hasText: 'faces in' }).waitFor();
   check((await page.locator('caption').textContent()).startsWith('6 faces'), 'detect finds the 6 faces of bbt4.jpg, drawn with landmarks and quality');
+  await page.getByLabel('Photo', { exact: true }).setInputFiles(join(FACES, 'photos', 'obama.jpg'));
+  await page.getByLabel('Liveness (largest face)').check();
+  await page.getByRole('button', { name: 'Detect' }).click();
+  await page.locator('.pill').waitFor();
+  check(/^(live|not live) score [\d.]+ \(live above 87\)/.test(await page.locator('.pill').locator('..').textContent()),
+    `liveness is shown on request (${await page.locator('.pill').locator('..').textContent()})`);
   await checkAccessible('detect');
   await shot('detect');
 
