@@ -79,8 +79,8 @@ export async function renderGroups(root, { api }) {
         e.preventDefault();
         try {
           await api.patch(`/v1/groups/${seg(g.group_id)}`, { group_name: input.input.value });
-          messages.info(`Group ${g.group_id} renamed to ${input.input.value}.`);
           await refresh();
+          messages.info(`Group ${g.group_id} renamed to ${input.input.value}.`);
         } catch (err) { messages.error(err); }
       });
       cell.replaceChildren(form);
@@ -93,8 +93,8 @@ export async function renderGroups(root, { api }) {
       yes.addEventListener('click', async () => {
         try {
           await api.del(`/v1/groups/${seg(g.group_id)}`);
-          messages.info(`Group ${g.group_id} deleted.`);
           await refresh();
+          messages.info(`Group ${g.group_id} deleted.`);
         } catch (err) { messages.error(err); }
       });
       cell.replaceChildren(h('span', {}, 'Sure? '), yes, no);
@@ -107,9 +107,10 @@ export async function renderGroups(root, { api }) {
     e.preventDefault();
     try {
       await api.post('/v1/groups', { group_id: id.input.value.trim(), group_name: name.input.value.trim(), tag: tag.input.value.trim() });
-      messages.info(`Group ${id.input.value.trim()} created.`);
+      const created = id.input.value.trim();
       create.reset();
       await refresh();
+      messages.info(`Group ${created} created.`);
     } catch (err) { messages.error(err); }
   });
   await refresh();

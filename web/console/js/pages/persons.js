@@ -85,9 +85,9 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
   async function removePerson(personId) {
     try {
       await api.del(`/v1/persons/${seg(personId)}`);
-      messages.info(`Person ${personId} deleted.`);
       detail.hidden = true;
       await refresh();
+      messages.info(`Person ${personId} deleted.`);
     } catch (err) { messages.error(err); }
   }
 
@@ -101,9 +101,9 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
         h('button', { type: 'button', class: 'danger', 'aria-label': `Delete face ${f}`, onclick: async () => {
           try {
             await api.del(`/v1/persons/${seg(personId)}/faces`, { face_ids: f });
-            messages.info(`Face ${f} deleted.`);
             await open(personId);
             await refresh();
+            messages.info(`Face ${f} deleted.`);
           } catch (err) { messages.error(err); }
         } }, 'Delete face'))));
       const more = field(`Add a face to ${personId}`, h('input', { type: 'file', accept: 'image/*' }));
@@ -113,14 +113,11 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
         try {
           const img = await readPhoto(file);
           const r = await api.post(`/v1/persons/${seg(personId)}/faces`, { images: [img.base64], sources: [img.name] });
-          if (r.suc_face_num > 0) {
-            thumbnails.put(r.suc_face_ids[0], faceThumbnail(img.bitmap, r.suc_face_rects[0]));
-            messages.info(`Face added to ${personId}.`);
-          } else {
-            messages.error({ code: `RetCode ${r.ret_codes[0]}`, message: 'the face was not added (-1101 no face, -1102 not decodable, -1601 quality, -1604 not the same person)' });
-          }
+          if (r.suc_face_num > 0) thumbnails.put(r.suc_face_ids[0], faceThumbnail(img.bitmap, r.suc_face_rects[0]));
           await open(personId);
           await refresh();
+          if (r.suc_face_num > 0) messages.info(`Face added to ${personId}.`);
+          else messages.error({ code: `RetCode ${r.ret_codes[0]}`, message: 'the face was not added (-1101 no face, -1102 not decodable, -1601 quality, -1604 not the same person)' });
         } catch (err) { messages.error(err); }
       });
       detail.replaceChildren(
@@ -152,10 +149,10 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
       thumbnails.put(r.face_id, faceThumbnail(img.bitmap, r.face_rect));
       drawPhoto(preview, img.bitmap, [{ rect: r.face_rect, label: personId }], 360);
       preview.hidden = false;
-      messages.info(`Person ${personId} added with face ${r.face_id} (${r.faces_in_photo} face${r.faces_in_photo === 1 ? '' : 's'} in the photo).`);
       add.reset();
       captured = null;
       await refresh();
+      messages.info(`Person ${personId} added with face ${r.face_id} (${r.faces_in_photo} face${r.faces_in_photo === 1 ? '' : 's'} in the photo).`);
     } catch (err) { messages.error(err); }
   });
   await refresh();
