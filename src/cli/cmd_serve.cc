@@ -261,8 +261,9 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   }
   std::printf("facekit: serving on %s://%s:%u (%s; data %s, %d workers)\n", scheme, options.http.host.c_str(),
               static_cast<unsigned>(srv.port()),
-              o.no_grpc ? "cloud API at /" : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit", o.data.c_str(),
-              options.http.worker_threads);
+              o.no_grpc ? "cloud API at /"
+                        : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit, web console at /console/",
+              o.data.c_str(), options.http.worker_threads);
   std::printf("facekit: create an API key with: facekit keys create --data %s --role admin\n", o.data.c_str());
   std::fflush(stdout);
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "server/console_files.h"
 #include "server/openapi_document.h"
 #include "server/rest_gateway.h"
 
@@ -24,6 +25,7 @@ struct Server::Parts {
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<RestGateway> rest;  // holds a channel into `grpc`: declared after it, destroyed before it
   std::unique_ptr<HttpServer> http;
+  StaticSite console{std::string(kConsolePrefix), ConsoleFiles()};  // the web console, beside REST
   std::atomic<bool> ready{false};
   std::once_flag shutdown_once;
 };
@@ -137,6 +139,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     if (path == "/") return p->cloud->Handle(req);
     if (p->rest && path == kOpenApiPath) return OpenApi(req.method);
     if (p->rest && IsRestRequest(path)) return p->rest->Handle(req);
+    if (p->rest && p->console.Matches(path)) return p->console.Handle(req);
     if (req.method == "GET" || req.method == "HEAD") {
       if (path == "/ping") return Text(200, "pong");
       if (path == "/healthz") return Text(200, "ok\n");

@@ -2,7 +2,8 @@
 // (`POST /`), the facekit.v1 gRPC service (HTTP/2 connections, told apart by
 // their preface), its REST/JSON transcoding (`/v1/...`) and the OpenAPI
 // document of it (`GET /v1/openapi.json`), health (`GET /ping`, `/healthz`,
-// `/readyz`) and Prometheus metrics (`GET /metrics`).
+// `/readyz`), Prometheus metrics (`GET /metrics`) and, beside REST, the web
+// console's static files (`/console/`, static_site.h).
 //
 // THREAD SAFETY
 //   Start() once; Shutdown() from any thread.
