@@ -19,9 +19,22 @@ nlohmann::json ShapeJson(const std::vector<ShapeGroup>& shape) {
 
 namespace {
 
-// Open contours (drawn as polylines) versus closed ones.
+// Closed contours versus open lines.
 bool Closed(std::string_view name) {
   return name.find("Eye") != std::string_view::npos || name.find("Mouth") != std::string_view::npos;
+}
+
+// The separate lines of a group (face_shape.cc): AnalyzeFace's Mouth is the
+// outer then the inner lip line, its Nose the bridge then the base; the
+// dense Nose is the midline, then each wing.
+struct Segment {
+  std::size_t begin, end;
+};
+std::vector<Segment> Segments(std::string_view name, std::size_t n) {
+  if (name == "Mouth" && n == 22) return {{0, 14}, {14, 22}};
+  if (name == "Nose" && n == 13) return {{0, 6}, {6, 13}};
+  if (name == "Nose" && n == 18) return {{0, 10}, {10, 14}, {14, 18}};
+  return {{0, n}};
 }
 
 cv::Scalar Colour(std::size_t i) {
@@ -49,7 +62,11 @@ Status DrawShapes(const Image& image, const std::vector<FaceBox>& faces,
       std::vector<cv::Point> pts;
       for (const Point2f& p : g.points) pts.emplace_back(cvRound(p.x * sx * 16), cvRound(p.y * sy * 16));
       const cv::Scalar c = Colour(gi);
-      if (pts.size() > 1) cv::polylines(m, pts, Closed(g.name), c, thick, cv::LINE_AA, 4);
+      for (const Segment& seg : Segments(g.name, pts.size())) {
+        const std::vector<cv::Point> line(pts.begin() + static_cast<std::ptrdiff_t>(seg.begin),
+                                          pts.begin() + static_cast<std::ptrdiff_t>(seg.end));
+        if (line.size() > 1) cv::polylines(m, line, Closed(g.name), c, thick, cv::LINE_AA, 4);
+      }
       const int radius = pts.size() == 1 || pts.size() == 5 ? thick * 3 : thick + 1;
       for (const cv::Point& p : pts) cv::circle(m, p, radius * 16, c, thick, cv::LINE_AA, 4);
     }
