@@ -102,6 +102,7 @@ int Run(const GlobalOptions& g, const Opts& o) {
     std::cout << json{{"annotated", r.annotated}, {"found", r.found},         {"nme", r.nme},
                       {"max_nme", r.max_nme},     {"over_10_percent", r.over_10_percent},
                       {"groups", groups},         {"normalisation", "inter-ocular (outer eye corners, points 36-45)"},
+                      {"point_nme", r.point_nme},
                       {"faces", per_face}}
                      .dump()
               << "\n";

@@ -39,6 +39,7 @@ Result<FaceLandmarkError> FaceShapeError(const std::vector<BoxPart>& annotation,
     const Point2f& p = g->points[static_cast<std::size_t>(c.index)];
     const BoxPart& t = *gt[static_cast<std::size_t>(i)];
     const double e = std::hypot(static_cast<double>(p.x - t.x), static_cast<double>(p.y - t.y)) / out.inter_ocular;
+    out.point_error.push_back(e);
     auto& s = sums[std::string(c.group)];
     s.first += e;
     s.second += 1;
@@ -54,7 +55,9 @@ LandmarkReport SummariseLandmarks(std::vector<FaceLandmarkError> faces, int anno
   r.annotated = annotated;
   r.found = static_cast<int>(faces.size());
   for (const Ibug68Correspondence& c : Ibug68ToFaceShape()) r.group_points[std::string(c.group)] += 1;
+  r.point_nme.assign(kPoints, 0.0);
   for (const FaceLandmarkError& f : faces) {
+    for (std::size_t i = 0; i < f.point_error.size() && i < r.point_nme.size(); ++i) r.point_nme[i] += f.point_error[i];
     r.nme += f.nme;
     r.max_nme = std::max(r.max_nme, f.nme);
     r.over_10_percent += f.nme > 0.10 ? 1 : 0;
@@ -64,6 +67,7 @@ LandmarkReport SummariseLandmarks(std::vector<FaceLandmarkError> faces, int anno
     const auto n = static_cast<double>(faces.size());
     r.nme /= n;
     for (auto& [name, e] : r.group_nme) e /= n;
+    for (double& e : r.point_nme) e /= n;
   }
   r.faces = std::move(faces);
   return r;

@@ -31,6 +31,7 @@ struct FaceLandmarkError {
   float inter_ocular = 0;            ///< pixels
   std::map<std::string, double> group_nme;  ///< per FaceShape group
   double nme = 0;                    ///< over the 68 points
+  std::vector<double> point_error;   ///< per iBUG point 0-67, over the inter-ocular distance
 };
 
 /// `annotation`: one box's parts. kInvalidArgument when it lacks one of the 68 points, `shape`
@@ -44,6 +45,7 @@ struct LandmarkReport {
   std::map<std::string, double> group_nme;  ///< mean over faces
   std::map<std::string, int> group_points;  ///< points of the 68 per group
   double nme = 0;                           ///< mean over faces
+  std::vector<double> point_nme;            ///< per iBUG point 0-67, mean over faces
   double max_nme = 0;                       ///< the worst face
   int over_10_percent = 0;                  ///< faces with NME > 0.10 (a common failure criterion)
 };

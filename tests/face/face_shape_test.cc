@@ -223,6 +223,13 @@ TEST(LandmarkEval, ParsesPartsAndMeasuresNme) {
   ASSERT_TRUE(moved.ok());
   EXPECT_NEAR(moved->nme, 0.1, 1e-5);
   EXPECT_NEAR(moved->group_nme.at("Mouth"), 0.1, 1e-5);
+  ASSERT_EQ(moved->point_error.size(), 68u);
+  EXPECT_NEAR(moved->point_error[8], 0.1, 1e-5);
+  const eval::LandmarkReport report = eval::SummariseLandmarks({*exact, *moved}, 3);
+  EXPECT_EQ(report.found, 2);
+  EXPECT_NEAR(report.nme, 0.05, 1e-5);
+  EXPECT_NEAR(report.point_nme[30], 0.05, 1e-5);
+  EXPECT_EQ(report.group_points.at("FaceProfile"), 17);
   parts.pop_back();
   EXPECT_FALSE(eval::FaceShapeError(parts, shape).ok());
 }
