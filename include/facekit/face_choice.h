@@ -26,7 +26,8 @@
 namespace facekit {
 
 struct FaceChoice {
-  enum class Rule { kLargest, kCentral, kIndex, kSole };
+  /// kMostConfident: the detector's highest score (DetectFaceSimilarity's rule).
+  enum class Rule { kLargest, kCentral, kIndex, kSole, kMostConfident };
   Rule rule = Rule::kLargest;
   int index = 0;  ///< with kIndex: 0-based position in Detect's order (largest first)
 };
@@ -34,11 +35,11 @@ struct FaceChoice {
 /// Side ratio at or above which a second face makes kSole refuse the photo.
 inline constexpr float kAmbiguousSideRatio = 0.5f;
 
-/// "largest", "central", "sole" or a 0-based index such as "1";
+/// "largest", "central", "sole", "most-confident" or a 0-based index such as "1";
 /// kInvalidArgument for anything else. The empty string is "largest".
 Result<FaceChoice> ParseFaceChoice(std::string_view text);
 
-/// "largest", "central", "sole" or the index as text.
+/// "largest", "central", "sole", "most-confident" or the index as text.
 std::string FaceChoiceName(const FaceChoice& choice);
 
 /// The index into `faces` (Detect's order) of the chosen face. Errors:

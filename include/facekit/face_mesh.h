@@ -60,7 +60,17 @@ struct FaceMeshResult {
   float confidence = 0.f;
   /// The eyelid contours come from the iris model (refine_eyes).
   bool eyes_refined = false;
+  /// With eyes_refined: kIrisPoints points from the iris model, numbered as
+  /// MediaPipe's refined mesh numbers them (468 + i): 468-472 the person's
+  /// right iris (centre first, then four points on its edge), 473-477 the
+  /// left one. Empty without the iris model.
+  static constexpr int kIrisPoints = 10;
+  std::vector<Point3f> iris;
 };
+
+/// Point `index` of a mesh: 0-467 the face mesh, 468-477 the iris points
+/// (FaceMeshResult::iris). kInvalidArgument when the mesh does not have it.
+Result<Point3f> MeshPoint(const FaceMeshResult& mesh, int index);
 
 class FaceMesh {
  public:
@@ -80,7 +90,8 @@ class FaceMesh {
 
  private:
   struct Impl;
-  Status RefineEye(const Image& image, float angle, bool right, std::vector<Point3f>& points) const;
+  Status RefineEye(const Image& image, float angle, bool right, std::vector<Point3f>& points,
+                   std::vector<Point3f>& iris) const;
   explicit FaceMesh(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -7,6 +7,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cli/commands.h"
+#include "cli/face_shape_output.h"
+#include "facekit/face_mesh.h"
+#include "facekit/face_shape.h"
 #include "facekit/image.h"
 #include "image/image_internal.h"
 
@@ -49,7 +52,7 @@ void PrintEmbedding(const Embedding& e) {
 
 void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
   struct Opts {
-    std::string image, draw;
+    std::string image, draw, landmarks = "five";
     bool json = false, quality = false;
     int min_face = 0, max_faces = 0;
   };
@@ -61,6 +64,10 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
   c->add_option("--draw", o->draw, "Write the image with boxes and landmarks drawn (format from the extension)");
   c->add_option("--min-face", o->min_face, "Smallest face side in pixels (default from the manifest)")->check(CLI::NonNegativeNumber);
   c->add_option("--max-faces", o->max_faces, "Return at most N faces, largest first (0 = all)")->check(CLI::NonNegativeNumber);
+  c->add_option("--landmarks", o->landmarks,
+                "five (the detector's) or dense: also the face mesh and the cloud API's contours (AnalyzeFace's "
+                "face_shape, AnalyzeDenseLandmarks' dense_face_shape; docs/face-shape.md), drawn with --draw")
+      ->check(CLI::IsMember({"five", "dense"}));
   c->callback([&g, o, run] {
     *run = [&g, o] {
       auto engine = MakeEngine(g);
@@ -72,8 +79,30 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
       d.max_faces = o->max_faces;
       auto faces = (*engine)->Detect(*image, d);
       if (!faces.ok()) return Fail(faces.status());
+      // --landmarks dense: each face's mesh and its cloud contours.
+      std::vector<std::vector<ShapeGroup>> shapes, dense;
+      std::vector<float> mesh_confidence;
+      if (o->landmarks == "dense") {
+        FaceMeshOptions mo;
+        mo.models_dir = ResolveModelsDir(g);
+        mo.num_threads = g.threads;
+        auto mesh = FaceMesh::Create(mo);
+        if (!mesh.ok()) return Fail(mesh.status());
+        for (const FaceBox& f : *faces) {
+          auto m = (*mesh)->Run(*image, f);
+          if (!m.ok()) return Fail(m.status());
+          auto shape = MapFaceShape(*m);
+          if (!shape.ok()) return Fail(shape.status());
+          auto dense_shape = MapDenseFaceShape(*m);
+          if (!dense_shape.ok()) return Fail(dense_shape.status());
+          shapes.push_back(std::move(*shape));
+          dense.push_back(std::move(*dense_shape));
+          mesh_confidence.push_back(m->confidence);
+        }
+      }
       if (!o->draw.empty()) {
-        Status st = DrawFaces(*image, *faces, o->draw);
+        Status st = o->landmarks == "dense" ? DrawShapes(*image, *faces, shapes, o->draw)
+                                            : DrawFaces(*image, *faces, o->draw);
         if (!st.ok()) return Fail(st);
       }
       std::vector<FaceQuality> qualities;
@@ -94,6 +123,11 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
             fj["quality"] = {{"sharpness", q.sharpness}, {"brightness", q.brightness}, {"size", q.size},
                              {"yaw", q.yaw},             {"pitch", q.pitch},           {"roll", q.roll},
                              {"level", q.level},         {"limits", q.limits}};
+          }
+          if (o->landmarks == "dense") {
+            fj["mesh_confidence"] = mesh_confidence[i];
+            fj["face_shape"] = ShapeJson(shapes[i]);
+            fj["dense_face_shape"] = ShapeJson(dense[i]);
           }
           out["faces"].push_back(fj);
         }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "facekit/face_mesh.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
 #include "server/server.h"
@@ -212,6 +213,21 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
       (*service)->SetObjectDetector(objects.get(), objects->model_version());
     } else {
       std::fprintf(stderr, "facekit: DetectObjects is off: %s\n", detector.status().ToString().c_str());
+    }
+  }
+  // AnalyzeFace / AnalyzeDenseLandmarks when the models folder has the face mesh.
+  std::unique_ptr<FaceMesh> mesh;
+  {
+    FaceMeshOptions mo;
+    mo.models_dir = ResolveModelsDir(g);
+    mo.num_threads = g.threads;
+    auto created = FaceMesh::Create(mo);
+    if (created.ok()) {
+      mesh = std::move(created.value());
+      (*service)->SetFaceMesh(mesh.get());
+    } else {
+      std::fprintf(stderr, "facekit: AnalyzeFace and AnalyzeDenseLandmarks are off: %s\n",
+                   created.status().ToString().c_str());
     }
   }
   auto keys = OpenKeys(o.data);

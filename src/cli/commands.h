@@ -46,6 +46,11 @@ void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* r
 /// `facekit objects` and, under `eval_app`, `facekit eval objects` (cmd_objects.cc).
 void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
+/// `facekit eval landmarks` (cmd_landmarks.cc), under the eval subcommand.
+void RegisterEvalLandmarks(CLI::App* eval_app, const GlobalOptions& g, Action* run);
+/// `facekit eval mask` (cmd_eval_mask.cc), under the eval subcommand.
+void RegisterEvalMask(CLI::App* eval_app, const GlobalOptions& g, Action* run);
+
 /// `facekit serve`.
 void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit pipeline run GRAPH [--set k=v]...` (docs/attendance.md).

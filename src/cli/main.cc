@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   RegisterLivenessVideo(eval_app, g, &run);
   RegisterObjects(app, eval_app, g, &run);
   RegisterIdentify(eval_app, g, &run);
+  RegisterEvalLandmarks(eval_app, g, &run);
+  RegisterEvalMask(eval_app, g, &run);
   RegisterCalibrate(app, g, &run);
   RegisterGallery(app, g, &run);
   RegisterBench(app, g, &run);

@@ -73,6 +73,19 @@ Result<std::vector<AnnotatedImage>> ParseImglabXml(const std::string& xml) {
       }
       b.ignore = Attribute(tag, "ignore") == "1";
       current->boxes.push_back(b);
+      current->box_parts.emplace_back();
+    } else if (tag.rfind("<part", 0) == 0) {
+      if (current == nullptr || current->boxes.empty()) {
+        return Status(StatusCode::kInvalidArgument, "a <part> outside a <box>");
+      }
+      BoxPart part;
+      float index = -1;
+      if (!Number(Attribute(tag, "name"), &index) || !Number(Attribute(tag, "x"), &part.x) ||
+          !Number(Attribute(tag, "y"), &part.y) || index < 0 || index != static_cast<float>(static_cast<int>(index))) {
+        return Status(StatusCode::kInvalidArgument, "a <part> of " + current->file + " lacks a numeric name, x or y");
+      }
+      part.index = static_cast<int>(index);
+      current->box_parts.back().push_back(part);
     }
   }
   if (images.empty()) return Status(StatusCode::kInvalidArgument, "annotation XML lists no <image>");

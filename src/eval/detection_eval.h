@@ -2,7 +2,8 @@
 //
 // WHAT THIS REPRESENTS
 //   ParseImglabXml reads dlib imglab XML (<image file='...'> with
-//   <box top left width height [ignore='1']>). EvaluateDetections matches
+//   <box top left width height [ignore='1']>, and the box's
+//   <part name x y/> landmarks when it has them). EvaluateDetections matches
 //   detections to annotations the PASCAL VOC way: detections in descending
 //   score order, each matched to the unmatched annotation of highest IoU if
 //   that IoU >= the threshold (true positive); a detection that instead
@@ -22,6 +23,13 @@
 
 namespace facekit::eval {
 
+/// A named landmark of an annotated box (<part name='NN' x='..' y='..'/>);
+/// `index` is the name read as a number (the 68-point scheme's 0-67).
+struct BoxPart {
+  int index = 0;
+  float x = 0, y = 0;
+};
+
 struct Box {
   float x = 0, y = 0, width = 0, height = 0;
   bool ignore = false;
@@ -33,6 +41,7 @@ float IoU(const Box& a, const Box& b);
 struct AnnotatedImage {
   std::string file;  ///< as written in the XML (relative to it)
   std::vector<Box> boxes;
+  std::vector<std::vector<BoxPart>> box_parts;  ///< per box, its landmarks (often none)
 };
 
 Result<std::vector<AnnotatedImage>> ParseImglabXml(const std::string& xml);

@@ -16,6 +16,10 @@ Result<FaceChoice> ParseFaceChoice(std::string_view text) {
     c.rule = FaceChoice::Rule::kSole;
     return c;
   }
+  if (text == "most-confident") {
+    c.rule = FaceChoice::Rule::kMostConfident;
+    return c;
+  }
   int index = -1;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
   if (ec != std::errc() || end != text.data() + text.size() || index < 0) {
@@ -35,6 +39,8 @@ std::string FaceChoiceName(const FaceChoice& choice) {
       return "central";
     case FaceChoice::Rule::kSole:
       return "sole";
+    case FaceChoice::Rule::kMostConfident:
+      return "most-confident";
     case FaceChoice::Rule::kIndex:
       break;
   }
@@ -84,6 +90,11 @@ Result<int> ChooseFace(std::span<const FaceBox> faces, int image_width, int imag
                                                         std::to_string(faces.size()) + " face(s), numbered from 0, largest first");
       }
       return choice.index;
+    case FaceChoice::Rule::kMostConfident: {
+      const auto best = std::max_element(faces.begin(), faces.end(),
+                                         [](const FaceBox& a, const FaceBox& b) { return a.score < b.score; });
+      return static_cast<int>(best - faces.begin());
+    }
     case FaceChoice::Rule::kSole:
       break;
   }

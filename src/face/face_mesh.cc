@@ -102,16 +102,19 @@ Result<FaceMeshResult> FaceMesh::Run(const Image& image, const FaceBox& face) co
   const float* p = mesh.ptr<float>();
   for (int i = 0; i < FaceMeshResult::kPoints; ++i, p += 3) r.points.push_back(crop.ToImage(p[0], p[1], p[2]));
   if (d.iris) {
-    FACEKIT_RETURN_IF_ERROR(RefineEye(image, crop.angle, /*right=*/true, r.points));
-    FACEKIT_RETURN_IF_ERROR(RefineEye(image, crop.angle, /*right=*/false, r.points));
+    r.iris.assign(FaceMeshResult::kIrisPoints, Point3f{});
+    FACEKIT_RETURN_IF_ERROR(RefineEye(image, crop.angle, /*right=*/true, r.points, r.iris));
+    FACEKIT_RETURN_IF_ERROR(RefineEye(image, crop.angle, /*right=*/false, r.points, r.iris));
     r.eyes_refined = true;
   }
   const float sx = static_cast<float>(image.scale_x()), sy = static_cast<float>(image.scale_y());
   for (Point3f& q : r.points) q = {q.x * sx, q.y * sy, q.z * sx};
+  for (Point3f& q : r.iris) q = {q.x * sx, q.y * sy, q.z * sx};
   return r;
 }
 
-Status FaceMesh::RefineEye(const Image& image, float angle, bool right, std::vector<Point3f>& points) const {
+Status FaceMesh::RefineEye(const Image& image, float angle, bool right, std::vector<Point3f>& points,
+                           std::vector<Point3f>& iris) const {
   const Impl& d = *impl_;
   const face::EyeContour& eye = right ? face::kRightEyeContour : face::kLeftEyeContour;
   const Point3f& a = points[static_cast<size_t>(eye.lower.front())];
@@ -122,7 +125,12 @@ Status FaceMesh::RefineEye(const Image& image, float angle, bool right, std::vec
   crop.side = d.iris_crop_scale * std::hypot(b.x - a.x, b.y - a.y);
   crop.angle = angle;
   crop.input_size = d.iris_size;
-  if (!(crop.side > 1.f)) return Status::Ok();
+  if (!(crop.side > 1.f)) {
+    // A degenerate eye: its iris points are the eye's centre.
+    const std::size_t first = right ? 0 : FaceMeshResult::kIrisPoints / 2;
+    for (std::size_t i = 0; i < FaceMeshResult::kIrisPoints / 2; ++i) iris[first + i] = {crop.cx, crop.cy, a.z};
+    return Status::Ok();
+  }
   cv::Mat patch;
   cv::warpAffine(AsMat(image), patch, crop.CropToImage(), cv::Size(d.iris_size, d.iris_size),
                  cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar::all(0));
@@ -132,7 +140,7 @@ Status FaceMesh::RefineEye(const Image& image, float angle, bool right, std::vec
   const cv::Mat blob = cv::dnn::blobFromImage(patch, d.iris_scale, cv::Size(), cv::Scalar::all(d.iris_mean),
                                               /*swapRB=*/true, false, CV_32F);
   FACEKIT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, d.iris->Run(blob, {d.iris_output}));
-  if (out[0].total() < static_cast<size_t>(face::kIrisModelLidPoints) * 3) {
+  if (out[0].total() < static_cast<size_t>(face::kIrisModelPoints) * 3) {
     return Status(StatusCode::kInternal, "iris model returned unexpected output shape");
   }
   const float* e = out[0].ptr<float>();
@@ -146,7 +154,25 @@ Status FaceMesh::RefineEye(const Image& image, float angle, bool right, std::vec
   };
   for (size_t i = 0; i < eye.lower.size(); ++i) place(static_cast<int>(i), eye.lower[i]);
   for (size_t i = 0; i < eye.upper.size(); ++i) place(static_cast<int>(eye.lower.size() + i), eye.upper[i]);
+  // Iris model points 71-75: the iris centre, then four points on its edge.
+  const std::size_t first = right ? 0 : FaceMeshResult::kIrisPoints / 2;
+  const float depth = points[static_cast<size_t>(eye.lower.front())].z;
+  for (int i = 0; i < FaceMeshResult::kIrisPoints / 2; ++i) {
+    const float* q = e + 3 * (face::kIrisModelContourPoints + i);
+    const float u = mirror ? static_cast<float>(d.iris_size) - q[0] : q[0];
+    const Point3f at = crop.ToImage(u, q[1], 0.f);
+    iris[first + static_cast<std::size_t>(i)] = {at.x, at.y, depth};
+  }
   return Status::Ok();
+}
+
+Result<Point3f> MeshPoint(const FaceMeshResult& mesh, int index) {
+  if (index >= 0 && static_cast<std::size_t>(index) < mesh.points.size()) {
+    return mesh.points[static_cast<std::size_t>(index)];
+  }
+  const int iris = index - FaceMeshResult::kPoints;
+  if (iris >= 0 && static_cast<std::size_t>(iris) < mesh.iris.size()) return mesh.iris[static_cast<std::size_t>(iris)];
+  return Status(StatusCode::kInvalidArgument, "the mesh has no point " + std::to_string(index));
 }
 
 }  // namespace facekit

@@ -23,6 +23,9 @@ inline constexpr EyeContour kRightEyeContour{{33, 7, 163, 144, 145, 153, 154, 15
 inline constexpr EyeContour kLeftEyeContour{{263, 249, 390, 373, 374, 380, 381, 382, 362},
                                             {466, 388, 387, 386, 385, 384, 398}};
 inline constexpr int kIrisModelLidPoints = 16;
+// The iris model's 71 eye-region points come before its 5 iris points.
+inline constexpr int kIrisModelContourPoints = 71;
+inline constexpr int kIrisModelPoints = kIrisModelContourPoints + 5;
 
 struct MeshCrop {
   float cx = 0.f, cy = 0.f;  ///< centre, image pixels

@@ -17,6 +17,7 @@
 #include "server/cloud_params.h"
 #include "server/cloud_request.h"
 #include "server/cloud_schema.h"
+#include "server/cloud_shapes.h"
 #include "server/tc3_signature.h"
 
 namespace facekit::server {
@@ -579,6 +580,45 @@ ApiResult<json> DetectLiveFaceAccurate(CloudApi::Impl::Call& c) {
   return out;
 }
 
+// AnalyzeFace / AnalyzeDenseLandmarks: the contours from the face mesh.
+ApiResult<json> Analyze(CloudApi::Impl::Call& c, bool dense) {
+  service::AnalyzeFaceRequest r;
+  r.mode = static_cast<int>(c.params.Int("Mode", 0));
+  r.dense = dense;
+  (void)c.params.Str("FaceModelVersion");
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  r.image = std::move(image.value());
+  auto out = c.api.service.AnalyzeFace(r);
+  if (!out.ok()) return out.error();
+  return AnalyzeFaceJson(out.value(), dense);
+}
+ApiResult<json> AnalyzeFace(CloudApi::Impl::Call& c) { return Analyze(c, false); }
+ApiResult<json> AnalyzeDenseLandmarks(CloudApi::Impl::Call& c) { return Analyze(c, true); }
+
+// CompareMaskFace / DetectFaceSimilarity: two images and QualityControl.
+ApiResult<json> ComparePair(CloudApi::Impl::Call& c, bool similarity) {
+  if (!similarity) (void)c.params.Str("FaceModelVersion");
+  const int quality = static_cast<int>(c.params.Int("QualityControl", 0));
+  FK_CHECK_PARAMS(c);
+  auto a = c.Image("ImageA", "UrlA");
+  if (!a.ok()) return a.error();
+  auto b = c.Image("ImageB", "UrlB");
+  if (!b.ok()) return b.error();
+  if (similarity) {
+    auto out = c.api.service.DetectFaceSimilarity(a.value(), b.value(), quality);
+    if (!out.ok()) return out.error();
+    return json{{"Score", Score(out->score)}};
+  }
+  auto out = c.api.service.CompareMaskFace(a.value(), b.value(), quality);
+  if (!out.ok()) return out.error();
+  return json{{"Score", Score(out->score)}, {"FaceModelVersion", out->face_model_version}};
+}
+ApiResult<json> CompareMaskFace(CloudApi::Impl::Call& c) { return ComparePair(c, false); }
+ApiResult<json> DetectFaceSimilarity(CloudApi::Impl::Call& c) { return ComparePair(c, true); }
+
 const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
   static const std::map<std::string, ActionSpec, std::less<>> table = {
       {"CreateGroup", {true, CreateGroup}},
@@ -608,6 +648,10 @@ const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
       {"DetectFace", {false, DetectFace}},
       {"DetectLiveFace", {false, DetectLiveFace}},
       {"DetectLiveFaceAccurate", {false, DetectLiveFaceAccurate}},
+      {"AnalyzeFace", {false, AnalyzeFace}},
+      {"AnalyzeDenseLandmarks", {false, AnalyzeDenseLandmarks}},
+      {"CompareMaskFace", {false, CompareMaskFace}},
+      {"DetectFaceSimilarity", {false, DetectFaceSimilarity}},
   };
   return table;
 }

@@ -90,6 +90,13 @@ const std::vector<ActionSchema>& Table() {
         // Not in either version's SDK model file any more (the SDKs dropped it); both API versions had it.
         {"DetectLiveFace", {{"Image", S}, {"Url", S}, {"FaceModelVersion", S}}},
         {"DetectLiveFaceAccurate", {{"Image", S}, {"Url", S}, {"FaceModelVersion", S}}, true},
+        {"AnalyzeFace", {{"Mode", N}, {"Image", S}, {"Url", S}, {"FaceModelVersion", S}, {"NeedRotateDetection", N}}},
+        {"AnalyzeDenseLandmarks",
+         {{"Mode", N}, {"Image", S}, {"Url", S}, {"FaceModelVersion", S}, {"NeedRotateDetection", N}}},
+        {"CompareMaskFace",
+         {{"ImageA", S}, {"ImageB", S}, {"UrlA", S}, {"UrlB", S}, {"FaceModelVersion", S}, {"QualityControl", N}},
+         true},
+        {"DetectFaceSimilarity", {{"ImageA", S}, {"ImageB", S}, {"UrlA", S}, {"UrlB", S}, {"QualityControl", N}}, true},
     };
     std::sort(t.begin(), t.end(), [](const auto& a, const auto& b) { return a.action < b.action; });
     return t;

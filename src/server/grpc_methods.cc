@@ -435,6 +435,65 @@ Outcome CompareFaces(GrpcCall& c, const v1::CompareFacesRequest& q, v1::CompareF
   return std::nullopt;
 }
 
+Outcome AnalyzeFace(GrpcCall& c, const v1::AnalyzeFaceRequest& q, v1::AnalyzeFaceResponse* out) {
+  auto image = c.Image(q.image(), q.url(), "image");
+  if (!image.ok()) return image.error();
+  service::AnalyzeFaceRequest r;
+  r.image = std::move(image.value());
+  r.mode = q.mode();
+  r.dense = q.dense();
+  auto got = c.service.AnalyzeFace(r);
+  if (!got.ok()) return got.error();
+  out->set_image_width(got->image_width);
+  out->set_image_height(got->image_height);
+  out->set_face_model_version(got->face_model_version);
+  for (const auto& f : got->faces) {
+    auto* face = out->add_faces();
+    SetRect(f.rect, face->mutable_rect());
+    face->set_mesh_confidence(f.mesh_confidence);
+    for (const ShapeGroup& g : f.groups) {
+      auto* group = face->add_groups();
+      group->set_name(std::string(g.name));
+      for (const Point2f& p : g.points) {
+        auto* point = group->add_points();
+        point->set_x(p.x);
+        point->set_y(p.y);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Outcome CompareMaskFaces(GrpcCall& c, const v1::CompareMaskFacesRequest& q, v1::CompareFacesResponse* out) {
+  auto a = c.Image(q.image_a(), q.url_a(), "image_a");
+  if (!a.ok()) return a.error();
+  auto b = c.Image(q.image_b(), q.url_b(), "image_b");
+  if (!b.ok()) return b.error();
+  auto got = c.service.CompareMaskFace(a.value(), b.value(), q.quality_control());
+  if (!got.ok()) return got.error();
+  out->set_score(got->score);
+  out->set_similarity(got->similarity);
+  out->set_face_model_version(got->face_model_version);
+  out->set_is_match(got->is_match);
+  out->set_match_score(got->match_score);
+  return std::nullopt;
+}
+
+Outcome DetectFaceSimilarity(GrpcCall& c, const v1::DetectFaceSimilarityRequest& q,
+                             v1::DetectFaceSimilarityResponse* out) {
+  auto a = c.Image(q.image_a(), q.url_a(), "image_a");
+  if (!a.ok()) return a.error();
+  auto b = c.Image(q.image_b(), q.url_b(), "image_b");
+  if (!b.ok()) return b.error();
+  auto got = c.service.DetectFaceSimilarity(a.value(), b.value(), q.quality_control());
+  if (!got.ok()) return got.error();
+  out->set_score(got->score);
+  out->set_compare_score(got->compare_score);
+  out->set_similarity(got->similarity);
+  out->set_is_match(got->score >= service::kSimilarityMatchScore);
+  return std::nullopt;
+}
+
 // need_quality_detection, or its deprecated alias need_quality.
 bool NeedQuality(const v1::DetectFacesRequest& q) {
 #pragma GCC diagnostic push
@@ -577,6 +636,12 @@ const std::vector<GrpcMethod>& FaceKitMethods() {
       Method("CompareFaces", false, "CompareFace", CompareFaces),
       Method("DetectFaces", false, "DetectFace", DetectFaces),
       Method("DetectLiveness", false, "DetectLiveFace", DetectLiveness),
+      Method<v1::AnalyzeFaceRequest, v1::AnalyzeFaceResponse>(
+          "AnalyzeFace", false,
+          [](const v1::AnalyzeFaceRequest& q) { return std::string(q.dense() ? "AnalyzeDenseLandmarks" : "AnalyzeFace"); },
+          AnalyzeFace),
+      Method("CompareMaskFaces", false, "CompareMaskFace", CompareMaskFaces),
+      Method("DetectFaceSimilarity", false, "DetectFaceSimilarity", DetectFaceSimilarity),
       Method("DetectObjects", false, "DetectObjects", DetectObjects),
   };
   return methods;

@@ -40,6 +40,7 @@ struct FaceService::IdSource {
 FaceService::FaceService(const FaceEngine& engine, std::unique_ptr<gallery::Gallery> gallery, ServiceOptions options)
     : engine_(engine), gallery_(std::move(gallery)), options_(std::move(options)), ids_(std::make_unique<IdSource>()) {
   if (options_.verify_match_score <= 0) options_.verify_match_score = engine_.match_rule().score;
+  if (options_.mask_match_score <= 0) options_.mask_match_score = options_.verify_match_score;
 }
 
 FaceService::~FaceService() = default;

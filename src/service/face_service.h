@@ -27,6 +27,8 @@
 
 #include "facekit/engine.h"
 #include "facekit/face_choice.h"
+#include "facekit/face_mesh.h"
+#include "facekit/face_shape.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
 #include "facekit/image.h"
@@ -81,6 +83,9 @@ struct ServiceOptions {
   // CompareFace: same person at or above this score. 0 = the engine's
   // match_rule() (60, the cloud API's fixed IsMatch threshold).
   float verify_match_score = 0;
+  // CompareMaskFace's IsMatch-style rule (not in the cloud API's answer,
+  // reported by REST/gRPC): 0 = verify_match_score. docs/masked-faces.md.
+  float mask_match_score = 0;
   // UniquePersonControl levels 1..4: refuse when the best existing face scores
   // at least this much (1:1 scale; 40/50/60 = FAR 1e-3/1e-4/1e-5).
   float unique_person_scores[4] = {30, 40, 50, 60};
@@ -292,6 +297,42 @@ struct CompareResponse {
   float match_score = 0;  // the decision rule applied
 };
 
+// ---- face contours (AnalyzeFace, AnalyzeDenseLandmarks) ----
+struct AnalyzeFaceRequest {
+  std::vector<std::uint8_t> image;
+  int mode = 0;        // 0 = every face (at most max_faces), 1 = the largest only
+  bool dense = false;  // AnalyzeDenseLandmarks' groups instead of AnalyzeFace's
+};
+struct AnalyzedFace {
+  Rect rect;
+  std::vector<ShapeGroup> groups;  // facekit/face_shape.h: FaceShapeGroups() or DenseFaceShapeGroups()
+  float mesh_confidence = 0;       // the mesh model's face probability
+};
+struct AnalyzeFaceResponse {
+  int image_width = 0, image_height = 0;
+  std::vector<AnalyzedFace> faces;  // largest first
+  std::string face_model_version;
+};
+// The cloud API's limits: AnalyzeFace answers at most 10 faces,
+// AnalyzeDenseLandmarks 5.
+inline constexpr int kAnalyzeFaceMaxFaces = 10;
+inline constexpr int kAnalyzeDenseMaxFaces = 5;
+
+// ---- DetectFaceSimilarity ----
+struct SimilarityResponse {
+  // 0..100, 70 = the 1:1 score 50 (a false accept rate of 1e-4 as
+  // calibrated): 1.4 x score up to 50, then 70 + 0.6 x (score - 50).
+  float score = 0;
+  float compare_score = 0;  // the 1:1 (CompareFace) score it came from
+  float similarity = 0;
+};
+// DetectFaceSimilarity's fixed decision point and the 1:1 score it stands for.
+inline constexpr float kSimilarityMatchScore = 70;
+inline constexpr float kSimilarityAnchorCompareScore = 50;
+// The map from the 1:1 score to DetectFaceSimilarity's scale (monotonic,
+// 0 -> 0, 50 -> 70, 100 -> 100).
+float SimilarityScoreOf(float compare_score);
+
 // ---- objects (FaceKit's own; the cloud face API has no such action) ----
 struct DetectObjectsRequest {
   std::vector<std::uint8_t> image;
@@ -353,6 +394,21 @@ class FaceService {
   ApiResult<LivenessResponse> DetectLiveFace(const std::vector<std::uint8_t>& image) const;
   ApiResult<CompareResponse> CompareFace(const std::vector<std::uint8_t>& image_a,
                                          const std::vector<std::uint8_t>& image_b) const;
+  // CompareMaskFace: CompareFace with QualityControl (0-4) on both faces, the
+  // same embedder and score scale, and the mask decision rule
+  // (ServiceOptions::mask_match_score; docs/masked-faces.md).
+  ApiResult<CompareResponse> CompareMaskFace(const std::vector<std::uint8_t>& image_a,
+                                             const std::vector<std::uint8_t>& image_b, int quality_control) const;
+  // DetectFaceSimilarity: the most confident face of each image, QualityControl
+  // 0-4, the score on the cloud API's scale of that action (70 = FAR 1e-4).
+  ApiResult<SimilarityResponse> DetectFaceSimilarity(const std::vector<std::uint8_t>& image_a,
+                                                     const std::vector<std::uint8_t>& image_b,
+                                                     int quality_control) const;
+  // The contours of the faces in the image. UnsupportedOperation until
+  // SetFaceMesh gave a mesh (the models folder has landmarks.mesh).
+  ApiResult<AnalyzeFaceResponse> AnalyzeFace(const AnalyzeFaceRequest& r) const;
+  // `mesh` (may be null) must outlive the service; set it before serving.
+  void SetFaceMesh(const FaceMesh* mesh) { mesh_ = mesh; }
 
   // Objects of the COCO classes in the image. UnsupportedOperation until
   // SetObjectDetector gave a detector (the models folder has an object model).
@@ -417,6 +473,7 @@ class FaceService {
   ModelObserver model_observer_;
   const ObjectDetector* objects_ = nullptr;
   const LivenessJudge* liveness_ = nullptr;
+  const FaceMesh* mesh_ = nullptr;
   std::string objects_version_;
 };
 

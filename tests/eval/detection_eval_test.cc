@@ -31,7 +31,7 @@ TEST(DetectionEval, ParsesImglabXml) {
 }
 
 TEST(DetectionEval, MatchesIgnoresAndAveragePrecision) {
-  AnnotatedImage img{"x", {{0, 0, 10, 10, false, 0}, {100, 100, 10, 10, false, 0}, {50, 50, 10, 10, true, 0}}};
+  AnnotatedImage img{"x", {{0, 0, 10, 10, false, 0}, {100, 100, 10, 10, false, 0}, {50, 50, 10, 10, true, 0}}, {}};
   std::vector<Box> det = {
       {1, 1, 10, 10, false, 0.9f},     // TP (IoU 0.68)
       {0, 0, 10, 10, false, 0.8f},     // duplicate of an already matched face: FP

@@ -173,6 +173,31 @@ async function runForm(version, form) {
   } else {
     await call("DetectLiveFaceAccurate", { Image: A1 }, () => "", { expectError: "InvalidAction" });
   }
+  // The contours from the face mesh (docs/face-shape.md): the model file's counts, left eye left of right.
+  const meanX = (pts) => pts.reduce((s, p) => s + p.X, 0) / pts.length;
+  const FACE_SHAPE = { FaceProfile: 21, LeftEye: 8, RightEye: 8, LeftEyeBrow: 8, RightEyeBrow: 8, Mouth: 22, Nose: 13,
+                       LeftPupil: 1, RightPupil: 1 };
+  await call("AnalyzeFace", { Image: A1, Mode: 1 }, (r) => {
+    const s = (r.FaceShapeSet || [])[0];
+    if (r.FaceShapeSet.length !== 1 || !s) return "one FaceShape";
+    for (const [group, n] of Object.entries(FACE_SHAPE)) if ((s[group] || []).length !== n) return `${group} has ${(s[group] || []).length} points`;
+    return need(meanX(s.LeftEye) < meanX(s.RightEye) && r.ImageWidth === 160, "LeftEye left of RightEye, ImageWidth");
+  });
+  await call("AnalyzeFace", { Image: A1, Mode: 2 }, () => "", { expectError: "InvalidParameterValue" });
+  await call("AnalyzeDenseLandmarks", { Image: A1 }, (r) => {
+    const s = (r.DenseFaceShapeSet || [])[0];
+    return need(r.DenseFaceShapeSet.length === 1 && s.Width > 20 && s.MouthOutside.length === 20 && s.LeftPupil.length === 5 &&
+                meanX(s.LeftEye) < meanX(s.RightEye), "one DenseFaceShape with its groups");
+  });
+  if (version === "2020-03-03") {
+    await call("CompareMaskFace", { ImageA: A1, ImageB: A2 }, (r) => need(r.Score >= 60 && r.FaceModelVersion === "3.0", "Score of one person"));
+    await call("CompareMaskFace", { ImageA: A1, ImageB: B1, QualityControl: 0 }, (r) => need(r.Score < 40, "Score of two people"));
+    await call("DetectFaceSimilarity", { ImageA: A1, ImageB: A2 }, (r) => need(r.Score >= 70, "Score of one person (70 = same)"));
+    await call("DetectFaceSimilarity", { ImageA: A1, ImageB: B1 }, (r) => need(r.Score < 70, "Score of two people"));
+  } else {
+    await call("CompareMaskFace", { ImageA: A1, ImageB: A2 }, () => "", { expectError: "InvalidAction" });
+    await call("DetectFaceSimilarity", { ImageA: A1, ImageB: A2 }, () => "", { expectError: "InvalidAction" });
+  }
   await call("CreateGroup", { GroupId: G2, GroupName: `Second ${tag}` }, () => "");
   await call("CopyPerson", { PersonId: P1, GroupIds: [G2] }, (r) => need(r.SucGroupNum === 1, "SucGroupNum"));
   await call("DeletePersonFromGroup", { PersonId: P1, GroupId: G2 }, () => "");

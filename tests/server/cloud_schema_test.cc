@@ -84,14 +84,11 @@ TEST(CloudSchemaTest, ParametersAreTheSdkModelFilesOfEachVersion) {
     for (const auto& [action, fields] : requests.items()) {
       if (!ours.count(action)) missing.insert(action);
     }
-    std::set<std::string> expected = {"AnalyzeDenseLandmarks",
-                                      "AnalyzeFace",
-                                      "DetectFaceAttributes",
+    std::set<std::string> expected = {"DetectFaceAttributes",
                                       "GetUpgradeGroupFaceModelVersionJobList",
                                       "GetUpgradeGroupFaceModelVersionResult",
                                       "RevertGroupFaceModelVersion",
                                       "UpgradeGroupFaceModelVersion"};
-    if (version == ApiVersion::k2020_03_03) expected.insert({"CompareMaskFace", "DetectFaceSimilarity"});
     EXPECT_EQ(missing, expected);
   }
 }
@@ -103,7 +100,10 @@ TEST(CloudSchemaTest, VersionsByName) {
   EXPECT_FALSE(ParseApiVersion(""));
   ASSERT_NE(FindActionSchema("CompareFace"), nullptr);
   EXPECT_EQ(FindActionSchema("CompareFace")->Param("FaceMatchingStrategy", ApiVersion::k2018_03_01), nullptr);
-  EXPECT_EQ(FindActionSchema("AnalyzeFace"), nullptr);
+  EXPECT_EQ(FindActionSchema("DetectFaceAttributes"), nullptr);
+  ASSERT_NE(FindActionSchema("CompareMaskFace"), nullptr);
+  EXPECT_FALSE(FindActionSchema("CompareMaskFace")->InVersion(ApiVersion::k2018_03_01));
+  EXPECT_TRUE(FindActionSchema("AnalyzeFace")->InVersion(ApiVersion::k2018_03_01));
 }
 
 }  // namespace
