@@ -1,0 +1,298 @@
+// VectorIndex snapshot files: Save and Load, a checksummed format whose
+// arrays are bounded by the file size before anything is allocated.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "gallery/vector_index.h"
+#include "gallery/vector_index_internal.h"
+
+namespace facekit::gallery {
+
+namespace {
+
+// Streaming 64-bit checksum; the writer and reader feed the same field
+// sequence, so chunk boundaries agree.
+class Checksum {
+ public:
+  void Update(const void* data, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 29;
+    }
+    for (; i < size; ++i) h = (h ^ p[i]) * 0x100000001B3ull;
+    value_ = (value_ ^ h) * 0xC4CEB9FE1A85EC53ull + 0x165667B19E3779F9ull;
+  }
+  std::uint64_t value() const { return value_; }
+
+ private:
+  std::uint64_t value_ = 0xCBF29CE484222325ull;
+};
+
+constexpr char kMagic[4] = {'F', 'K', 'V', 'I'};
+// 2: the HNSW graph's quantiser follows the graph (its codes are re-made on
+// load). Version 1 files still load; their quantiser is trained on load.
+constexpr std::uint32_t kFormatVersion = VectorIndex::kSnapshotVersion;
+constexpr std::uint32_t kOldestReadableVersion = 1;
+
+
+class SnapshotWriter {
+ public:
+  explicit SnapshotWriter(std::FILE* file) : file_(file) {}
+  void Raw(const void* data, std::size_t size) {
+    if (!ok_ || size == 0) return;
+    checksum_.Update(data, size);
+    ok_ = std::fwrite(data, 1, size, file_) == size;
+  }
+  template <typename T>
+  void Value(const T& v) {
+    Raw(&v, sizeof(T));
+  }
+  template <typename T>
+  void Array(const std::vector<T>& v) {
+    Value<std::uint64_t>(v.size());
+    Raw(v.data(), v.size() * sizeof(T));
+  }
+  bool Finish() {
+    const std::uint64_t sum = checksum_.value();
+    if (ok_) ok_ = std::fwrite(&sum, 1, sizeof(sum), file_) == sizeof(sum);
+    return ok_;
+  }
+
+ private:
+  std::FILE* file_;
+  Checksum checksum_;
+  bool ok_ = true;
+};
+
+class SnapshotReader {
+ public:
+  SnapshotReader(std::FILE* file, std::uint64_t file_size) : file_(file), remaining_(file_size) {}
+  bool Raw(void* data, std::size_t size) {
+    if (!ok_) return false;
+    if (size == 0) return true;
+    if (size > remaining_ || std::fread(data, 1, size, file_) != size) return ok_ = false;
+    remaining_ -= size;
+    checksum_.Update(data, size);
+    return true;
+  }
+  template <typename T>
+  bool Value(T& v) {
+    return Raw(&v, sizeof(T));
+  }
+  // Arrays larger than what is left of the file are refused before allocating.
+  template <typename T>
+  bool Array(std::vector<T>& v, std::uint64_t expected = std::numeric_limits<std::uint64_t>::max()) {
+    std::uint64_t n = 0;
+    if (!Value(n)) return false;
+    if (expected != std::numeric_limits<std::uint64_t>::max() && n != expected) return ok_ = false;
+    if (n > remaining_ / sizeof(T)) return ok_ = false;
+    v.reserve(static_cast<std::size_t>(n));
+    AdviseHugePages(v);
+    v.resize(static_cast<std::size_t>(n));
+    return Raw(v.data(), v.size() * sizeof(T));
+  }
+  bool Finish() {
+    std::uint64_t stored = 0;
+    const std::uint64_t computed = checksum_.value();
+    if (!ok_ || remaining_ != sizeof(stored)) return false;
+    if (std::fread(&stored, 1, sizeof(stored), file_) != sizeof(stored)) return false;
+    return stored == computed;
+  }
+  std::uint64_t remaining() const { return remaining_; }
+
+ private:
+  std::FILE* file_;
+  std::uint64_t remaining_;
+  Checksum checksum_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+Status VectorIndex::Save(const std::string& path, std::uint64_t stamp, std::uint32_t format_version) const {
+  if (format_version < kOldestReadableVersion || format_version > kFormatVersion) {
+    return Status(StatusCode::kInvalidArgument, "cannot write snapshot format " + std::to_string(format_version));
+  }
+  const std::string tmp = path + ".tmp";
+  std::FILE* file = std::fopen(tmp.c_str(), "wb");
+  if (!file) return Status(StatusCode::kIoError, "cannot write " + tmp + ": " + std::strerror(errno));
+  SnapshotWriter w(file);
+  w.Raw(kMagic, sizeof(kMagic));
+  w.Value(format_version);
+  w.Value<std::int32_t>(dim_);
+  w.Value<std::int32_t>(graph_ ? 1 : ivf_ ? 2 : 0);
+  w.Value(stamp);
+  w.Value<std::int32_t>(options_.hnsw_m);
+  w.Array(keys_);
+  w.Array(tags_);
+  w.Array(alive_);
+  w.Array(data_);
+  if (graph_) {
+    const faiss::HNSW& h = graph_->hnsw.hnsw;
+    w.Array(h.assign_probas);
+    w.Array(h.cum_nneighbor_per_level);
+    w.Array(h.levels);
+    w.Array(h.offsets);
+    w.Array(h.neighbors);
+    w.Value<std::int32_t>(h.entry_point);
+    w.Value<std::int32_t>(h.max_level);
+    w.Value<std::int32_t>(h.efConstruction);
+    if (format_version >= 2) {
+      w.Array(graph_->sq.min);
+      w.Array(graph_->sq.step);
+    }
+  }
+  if (ivf_) {
+    w.Value<std::uint64_t>(ivf_->nlist);
+    w.Array(ivf_->centroids);
+    w.Array(ivf_->sq.min);
+    w.Array(ivf_->sq.step);
+    w.Array(ivf_->row_list);
+    w.Value<std::uint64_t>(ivf_->trained_size);
+  }
+  bool ok = w.Finish() && std::fflush(file) == 0 && ::fsync(fileno(file)) == 0;
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    return Status(StatusCode::kIoError, "writing " + tmp + " failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status(StatusCode::kIoError, "renaming " + tmp + ": " + ec.message());
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return Status::Ok();
+}
+
+Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOptions options) {
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(path, ec);
+  if (ec) return Status(StatusCode::kNotFound, "no snapshot at " + path);
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return Status(StatusCode::kIoError, "cannot read " + path);
+  const auto bad = [&](const std::string& why) {
+    std::fclose(file);
+    return Status(StatusCode::kDataCorrupt, "snapshot " + path + ": " + why);
+  };
+  SnapshotReader r(file, file_size);
+  char magic[4];
+  std::uint32_t version = 0;
+  std::int32_t dim = 0, has_graph = 0, m = 0;
+  std::uint64_t stamp = 0;
+  if (!r.Raw(magic, 4) || std::memcmp(magic, kMagic, 4) != 0) return bad("not a FaceKit index snapshot");
+  if (!r.Value(version)) return bad("truncated header");
+  if (version < kOldestReadableVersion || version > kFormatVersion) {
+    return bad("format version " + std::to_string(version) + " is not supported (this build reads versions " +
+               std::to_string(kOldestReadableVersion) + " to " + std::to_string(kFormatVersion) + ")");
+  }
+  if (!r.Value(dim) || dim <= 0 || dim > 4096 || !r.Value(has_graph) || !r.Value(stamp) || !r.Value(m) || m < 2 ||
+      m > 512) {
+    return bad("bad header");
+  }
+  if (has_graph < 0 || has_graph > 2) return bad("unknown structure");
+  if (has_graph == 1) options.hnsw_m = m;
+  auto index = std::make_unique<VectorIndex>(dim, options);
+  index->graph_.reset();
+  if (!r.Array(index->keys_)) return bad("truncated keys");
+  const std::uint64_t n = index->keys_.size();
+  if (!r.Array(index->tags_, n) || !r.Array(index->alive_, n) ||
+      !r.Array(index->data_, n * static_cast<std::uint64_t>(dim))) {
+    return bad("truncated rows");
+  }
+  if (has_graph == 2) {
+    auto ivf = std::make_unique<Ivf>();
+    const auto d = static_cast<std::uint64_t>(dim);
+    std::uint64_t nlist = 0, trained = 0;
+    if (!r.Value(nlist) || nlist == 0 || nlist > (1u << 20) || !r.Array(ivf->centroids, nlist * d) ||
+        !r.Array(ivf->sq.min, d) || !r.Array(ivf->sq.step, d) || !r.Array(ivf->row_list, n) || !r.Value(trained)) {
+      return bad("truncated IVF lists");
+    }
+    for (std::uint32_t l : ivf->row_list) {
+      if (l >= nlist) return bad("IVF list out of range");
+    }
+    if (!ivf->sq.Valid(static_cast<std::size_t>(d))) return bad("IVF quantiser");
+    ivf->nlist = static_cast<std::size_t>(nlist);
+    ivf->trained_size = static_cast<std::size_t>(trained);
+    ivf->lists.assign(ivf->nlist, {});
+    ivf->row_pos.assign(static_cast<std::size_t>(n), 0);
+    std::vector<std::uint32_t> lists = std::move(ivf->row_list);
+    ivf->row_list.assign(static_cast<std::size_t>(n), 0);
+    for (std::size_t row = 0; row < n; ++row) {
+      ivf->Append(lists[row], row, index->data_.data() + row * static_cast<std::size_t>(dim),
+                  static_cast<std::size_t>(dim));
+    }
+    index->ivf_ = std::move(ivf);
+  }
+  if (has_graph == 1) {
+    auto graph = std::make_unique<Graph>(dim, &index->data_, m);
+    faiss::HNSW& h = graph->hnsw.hnsw;
+    std::int32_t entry = 0, max_level = 0, ef_construction = 0;
+    if (!r.Array(h.assign_probas) || !r.Array(h.cum_nneighbor_per_level) || !r.Array(h.levels, n) ||
+        !r.Array(h.offsets, n + 1) || !r.Array(h.neighbors) || !r.Value(entry) || !r.Value(max_level) ||
+        !r.Value(ef_construction)) {
+      return bad("truncated graph");
+    }
+    if (version >= 2 && (!r.Array(graph->sq.min, static_cast<std::uint64_t>(dim)) ||
+                         !r.Array(graph->sq.step, static_cast<std::uint64_t>(dim)))) {
+      return bad("truncated graph quantiser");
+    }
+    if (version >= 2 && !graph->sq.Valid(static_cast<std::size_t>(dim))) return bad("graph quantiser");
+    // Structural checks, so a damaged file can never index out of bounds.
+    if (h.offsets.front() != 0 || h.offsets.back() != h.neighbors.size()) return bad("graph offsets");
+    for (std::size_t i = 0; i + 1 < h.offsets.size(); ++i) {
+      if (h.offsets[i] > h.offsets[i + 1]) return bad("graph offsets");
+    }
+    for (auto v : h.neighbors) {
+      if (v < -1 || (v >= 0 && static_cast<std::uint64_t>(v) >= n)) return bad("graph neighbour out of range");
+    }
+    const int levels_count = static_cast<int>(h.cum_nneighbor_per_level.size());
+    for (int level : h.levels) {
+      if (level < 1 || level >= levels_count) return bad("graph level out of range");
+    }
+    if (max_level < -1 || max_level >= levels_count ||
+        (n > 0 && (entry < 0 || static_cast<std::uint64_t>(entry) >= n))) {
+      return bad("graph entry point");
+    }
+    h.entry_point = entry;
+    h.max_level = max_level;
+    h.efConstruction = ef_construction;
+    index->options_.ef_construction = ef_construction;
+    graph->storage.ntotal = static_cast<faiss_idx>(n);
+    graph->hnsw.ntotal = static_cast<faiss_idx>(n);
+    // Version 1 files have no quantiser: EncodeRows trains one on the rows.
+    graph->EncodeRows(index->data_, static_cast<std::size_t>(dim));
+    index->graph_ = std::move(graph);
+  }
+  if (!r.Finish()) return bad("checksum mismatch or trailing bytes");
+  std::fclose(file);
+  index->key_to_row_.reserve(static_cast<std::size_t>(n));
+  for (std::size_t row = 0; row < n; ++row) {
+    if (!index->alive_[row]) {
+      ++index->dead_;
+      continue;
+    }
+    if (!index->key_to_row_.emplace(index->keys_[row], row).second) {
+      return Status(StatusCode::kDataCorrupt, "snapshot " + path + ": key repeated");
+    }
+  }
+  if (!index->graph_ && index->dead_ > 0) {
+    return Status(StatusCode::kDataCorrupt, "snapshot " + path + ": dead rows in a flat index");
+  }
+  return Loaded{std::move(index), stamp};
+}
+
+}  // namespace facekit::gallery
