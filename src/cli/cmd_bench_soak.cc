@@ -9,10 +9,7 @@
 // Each writer owns its persons (ids "w<N>-<seq>"), so what a writer believes
 // is exact except for the one request it had in flight when the server died:
 // that one is "uncertain" and may have happened or not, but only whole.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,8 +26,7 @@
 
 #include "cli/commands.h"
 #include "cli/gallery_backend.h"
-
-extern char** environ;
+#include "cli/serve_child.h"
 
 namespace facekit::cli {
 namespace {
@@ -114,62 +110,6 @@ Result<std::vector<Identity>> LoadIdentities(const std::string& dir, int limit) 
   if (out.empty()) return Status(StatusCode::kNotFound, "no DIR/<person>/<photo> images under --photos " + dir);
   return out;
 }
-
-// `facekit serve` on 127.0.0.1 port 0 as a child process.
-class Server {
- public:
-  Status Start(const std::string& self, const std::string& models, const std::string& data, const std::string& log) {
-    int fds[2];
-    if (::pipe(fds) != 0) return Status(StatusCode::kInternal, "pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<std::string> args = {self, "--models=" + models, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                                     "--workers", "2"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    if (rc != 0) {
-      ::close(fds[0]);
-      pid_ = -1;
-      return Status(StatusCode::kInternal, "cannot start " + self);
-    }
-    out_ = ::fdopen(fds[0], "r");
-    char line[512];
-    const std::string serving = "serving on http://127.0.0.1:";
-    while (std::fgets(line, sizeof(line), out_)) {
-      const std::string text = line;
-      const auto at = text.find(serving);
-      if (at == std::string::npos) continue;
-      const auto begin = at + serving.size();
-      url_ = "http://127.0.0.1:" + text.substr(begin, text.find_first_not_of("0123456789", begin) - begin);
-      return Status::Ok();
-    }
-    Kill(SIGKILL);
-    return Status(StatusCode::kInternal, "the server did not start; its messages are in " + log);
-  }
-  void Kill(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (out_) std::fclose(out_);
-    out_ = nullptr;
-  }
-  ~Server() { Kill(SIGKILL); }
-  const std::string& url() const { return url_; }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  std::string url_;
-};
 
 Result<std::unique_ptr<GalleryBackend>> Connect(const GlobalOptions& g, const std::string& url, const std::string& key) {
   BackendOptions bo;
@@ -473,8 +413,9 @@ int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
   auto ids = LoadIdentities(o.photos, o.identities);
   if (!ids.ok()) return Fail(ids.status());
   std::error_code ec;
-  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
-  if (ec) return Fail(Status(StatusCode::kInternal, "cannot find the facekit binary: " + ec.message()));
+  auto self_path = SelfPath();
+  if (!self_path.ok()) return Fail(self_path.status());
+  const std::string self = *self_path;
   const std::string models = ResolveModelsDir(g);
   fs::path data = o.data;
   bool temporary = false;
@@ -504,7 +445,7 @@ int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
   Soak soak(o, std::move(ids).value());
   std::mt19937_64 rng(o.seed);
   std::vector<double> restart_ms;
-  Server server;
+  ServeChild server;
   int cycles = 0;
   Status failed = Status::Ok();
   for (int cycle = 0; cycle <= o.cycles && failed.ok(); ++cycle) {
