@@ -72,6 +72,29 @@ ApiClient::~ApiClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 service::ApiResult<nlohmann::json> ApiClient::Call(std::string_view method, const std::string& path,
                                                    const nlohmann::json* body) {
+  return Send(method, path, body, {});
+}
+
+service::ApiResult<nlohmann::json> ApiClient::CallCloud(std::string_view action, const nlohmann::json& params,
+                                                        std::string_view version) {
+  auto got = Send("POST", "/", &params, {"X-TC-Action: " + std::string(action), "X-TC-Version: " + std::string(version),
+                                         "X-TC-Region: ap-guangzhou"});
+  if (!got.ok()) return got;
+  const nlohmann::json& answer = got.value();
+  const auto found = answer.find("Response");
+  const nlohmann::json* response = found != answer.end() ? &*found : nullptr;
+  if (response == nullptr || !response->is_object()) {
+    return service::ApiError{"HttpError", "the answer to " + std::string(action) + " has no Response object"};
+  }
+  if (const auto e = response->find("Error"); e != response->end() && e->is_object()) {
+    return service::ApiError{e->value("Code", std::string()), e->value("Message", std::string())};
+  }
+  return nlohmann::json(*response);
+}
+
+service::ApiResult<nlohmann::json> ApiClient::Send(std::string_view method, const std::string& path,
+                                                   const nlohmann::json* body,
+                                                   const std::vector<std::string>& extra_headers) {
   CURL* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return Unreachable("libcurl could not start");
   curl_easy_reset(curl);
@@ -98,6 +121,7 @@ service::ApiResult<nlohmann::json> ApiClient::Call(std::string_view method, cons
   };
   curl_slist* headers = nullptr;
   for (const std::string& h : headers_text) headers = curl_slist_append(headers, h.c_str());
+  for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
   std::string answer;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, in.method.c_str());

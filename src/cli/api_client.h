@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,10 +41,18 @@ class ApiClient {
   service::ApiResult<nlohmann::json> Call(std::string_view method, const std::string& path,
                                           const nlohmann::json* body = nullptr);
 
+  /// One action of the cloud API (POST / with a JSON body, TC3-signed,
+  /// X-TC-Action/Version/Region headers): the answer's `Response` object, or
+  /// its `Error` as the error.
+  service::ApiResult<nlohmann::json> CallCloud(std::string_view action, const nlohmann::json& params,
+                                               std::string_view version = "2020-03-03");
+
   /// The base URL, for messages.
   const std::string& server() const { return base_; }
 
  private:
+  service::ApiResult<nlohmann::json> Send(std::string_view method, const std::string& path,
+                                          const nlohmann::json* body, const std::vector<std::string>& extra_headers);
   ApiClient(std::string base, std::string authority, std::string secret_id, std::string secret_key, double timeout_s);
   std::string base_, authority_, secret_id_, secret_key_;
   double timeout_s_;

@@ -282,6 +282,7 @@ void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run) {
   search->callback([o, run] { *run = [o] { return RunSearchBench(*o); }; });
   RegisterBenchRestart(bench, run);
   RegisterBenchSoak(bench, g, run);
+  RegisterBenchLoad(bench, g, run);
 }
 
 }  // namespace facekit::cli

@@ -34,6 +34,8 @@ void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterBenchRestart(CLI::App* bench, Action* run);
 /// `facekit bench soak` (cmd_bench_soak.cc): kill -9 and restart a real server under load.
 void RegisterBenchSoak(CLI::App* bench, const GlobalOptions& g, Action* run);
+/// `facekit bench load` (cmd_bench_load.cc): many connections of signed cloud API calls.
+void RegisterBenchLoad(CLI::App* bench, const GlobalOptions& g, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 /// `facekit eval liveness` (cmd_eval_liveness.cc), under the eval subcommand.

@@ -1,4 +1,4 @@
-// `facekit bench soak` through the real binary, a few kill -9 cycles: every
+// `facekit bench soak` and `bench load` through the real binary, a few kill -9 cycles: every
 // acknowledged write of its writers survives each SIGKILL of the server,
 // nothing is half-written, and the report says so (exit 0). The long run
 // (100 cycles on LFW View 1) is scripts/soak.sh, outside the test command.
@@ -41,6 +41,27 @@ TEST(SoakCli, RefusesAFolderWithoutPhotosAndInvertedRunTimes) {
   auto [rc2, out2] = testing::RunCommand(cli + "--photos " + testing::DataDir() + "/faces/bbt --min-run 2 --max-run 1 2>&1");
   EXPECT_EQ(rc2, 1) << out2;
   EXPECT_NE(out2.find("--max-run is shorter than --min-run"), std::string::npos) << out2;
+}
+
+}  // namespace
+}  // namespace facekit
+
+namespace facekit {
+namespace {
+
+TEST(LoadCli, MixedSignedCloudCallsAnswerWithoutErrors) {
+  auto [rc, out] = testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir() +
+                                       " bench load --photos " + testing::DataDir() +
+                                       "/faces/bbt --people 8 --connections 3 --duration 3 --json");
+  ASSERT_EQ(rc, 0) << out;
+  const nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["errors"], 0) << out;
+  EXPECT_EQ(j["people"], 8) << out;
+  for (const char* action : {"SearchFaces", "DetectFace", "CreatePerson"}) {
+    ASSERT_TRUE(j["actions"].contains(action)) << out;
+    EXPECT_GT(j["actions"][action]["ok"].get<int>(), 0) << action << ": " << out;
+  }
+  EXPECT_GT(j["requests"].get<int>(), 0) << out;
 }
 
 }  // namespace
