@@ -12,6 +12,8 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "facekit/face_attributes.h"
+#include "facekit/face_mesh.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
 #include "server/server.h"
@@ -213,6 +215,31 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     } else {
       std::fprintf(stderr, "facekit: DetectObjects is off: %s\n", detector.status().ToString().c_str());
     }
+  }
+  // Age, gender, expression and eye openness (docs/attributes.md) when the
+  // models folder has the attribute models and the face mesh.
+  std::unique_ptr<FaceAttributeModels> attribute_models;
+  std::unique_ptr<FaceMesh> mesh;
+  {
+    FaceAttributeOptions ao;
+    ao.models_dir = ResolveModelsDir(g);
+    ao.num_threads = g.threads;
+    auto created = FaceAttributeModels::Create(ao);
+    if (created.ok()) {
+      attribute_models = std::move(created.value());
+    } else {
+      std::fprintf(stderr, "facekit: age, gender and expression are off: %s\n", created.status().ToString().c_str());
+    }
+    FaceMeshOptions mo;
+    mo.models_dir = ResolveModelsDir(g);
+    mo.num_threads = g.threads;
+    auto m = FaceMesh::Create(mo);
+    if (m.ok()) {
+      mesh = std::move(m.value());
+    } else {
+      std::fprintf(stderr, "facekit: eye openness is off: %s\n", m.status().ToString().c_str());
+    }
+    (*service)->SetAttributeModels(attribute_models.get(), mesh.get());
   }
   auto keys = OpenKeys(o.data);
   if (!keys.ok()) return Fail(keys.status());

@@ -86,7 +86,6 @@ TEST(CloudSchemaTest, ParametersAreTheSdkModelFilesOfEachVersion) {
     }
     std::set<std::string> expected = {"AnalyzeDenseLandmarks",
                                       "AnalyzeFace",
-                                      "DetectFaceAttributes",
                                       "GetUpgradeGroupFaceModelVersionJobList",
                                       "GetUpgradeGroupFaceModelVersionResult",
                                       "RevertGroupFaceModelVersion",
