@@ -39,6 +39,9 @@ struct FaceAttributeOptions {
   float age_gender_crop_scale = 0.f;
   /// The same for the expression model.
   float expression_crop_scale = 0.f;
+  /// Side of the age/gender model's input; <= 0 = the manifest's input
+  /// size (the imported graph takes any multiple of 32).
+  int age_gender_input_size = 0;
 };
 
 /// Which attributes to compute (each costs one network run).

@@ -28,7 +28,7 @@ struct AttributeNet {
 };
 
 Result<AttributeNet> LoadNet(const runtime::ModelManifest& manifest, const runtime::ManifestModel& m,
-                             const std::vector<std::string>& output_keys, float crop_override) {
+                             const std::vector<std::string>& output_keys, float crop_override, int size_override) {
   AttributeNet a;
   for (const std::string& key : output_keys) {
     auto it = m.outputs.find(key);
@@ -37,6 +37,15 @@ Result<AttributeNet> LoadNet(const runtime::ModelManifest& manifest, const runti
   }
   if (m.input_width <= 0 || m.input_width != m.input_height) return Bad(m.name + " needs a square input size");
   a.input_size = m.input_width;
+  if (size_override > 0) {
+    if (!m.dynamic_spatial || size_override % 32 != 0) {
+      return Status(StatusCode::kInvalidArgument,
+                    m.name +
+                        ": the input size can only change for a graph imported with dynamic_spatial, "
+                        "to a multiple of 32");
+    }
+    a.input_size = size_override;
+  }
   a.mean = m.mean;
   a.scale = m.scale;
   a.crop_scale = crop_override > 0 ? crop_override : static_cast<float>(m.Setting("crop_scale", 1.0));
@@ -104,11 +113,13 @@ Result<std::unique_ptr<FaceAttributeModels>> FaceAttributeModels::Create(const F
   runtime::DnnModel::SetThreads(options.num_threads);
   auto impl = std::make_unique<Impl>();
   if (ag != nullptr) {
-    FACEKIT_ASSIGN_OR_RETURN(AttributeNet a, LoadNet(manifest, *ag, {"gender", "age"}, options.age_gender_crop_scale));
+    FACEKIT_ASSIGN_OR_RETURN(AttributeNet a, LoadNet(manifest, *ag, {"gender", "age"}, options.age_gender_crop_scale,
+                                                     options.age_gender_input_size));
     impl->age_gender = std::move(a);
   }
   if (ex != nullptr) {
-    FACEKIT_ASSIGN_OR_RETURN(AttributeNet a, LoadNet(manifest, *ex, {"probabilities"}, options.expression_crop_scale));
+    FACEKIT_ASSIGN_OR_RETURN(AttributeNet a,
+                             LoadNet(manifest, *ex, {"probabilities"}, options.expression_crop_scale, 0));
     a.grey = true;
     if (ex->labels.empty()) return Bad(ex->name + " lacks labels");
     impl->expression_labels = ex->labels;
