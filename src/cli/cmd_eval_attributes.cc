@@ -63,6 +63,18 @@ json EyeQuantiles(std::vector<double> v) {
   return q;
 }
 
+// How many ratios of `v` reach each of a ladder of thresholds (for choosing one).
+json OpenCounts(const std::vector<double>& v) {
+  json counts = json::object();
+  for (int k = 8; k <= 22; ++k) {
+    const double at = k / 100.0;
+    char key[16];
+    std::snprintf(key, sizeof(key), "%.2f", at);
+    counts[key] = std::count_if(v.begin(), v.end(), [at](double r) { return r >= at; });
+  }
+  return counts;
+}
+
 int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
   auto label_text = ReadText(e.genders);
   if (!label_text.ok()) return Fail(label_text.status());
@@ -181,9 +193,13 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
                 {"top_class_counts", expr}}},
               {"ms_per_face", measured ? t.ms / measured : 0.0}};
     if (mesh) {
-      j["eyes"] = {{"painted_shut", e.close_eyes},    {"threshold", e.eyes_threshold},
-                   {"measured", t.eye_ratios.size()}, {"mesh_not_a_face", t.mesh_not_face},
-                   {"judged_open", t.eyes_open},      {"ratio_quantiles", EyeQuantiles(t.eye_ratios)}};
+      j["eyes"] = {{"painted_shut", e.close_eyes},
+                   {"threshold", e.eyes_threshold},
+                   {"measured", t.eye_ratios.size()},
+                   {"mesh_not_a_face", t.mesh_not_face},
+                   {"judged_open", t.eyes_open},
+                   {"ratio_quantiles", EyeQuantiles(t.eye_ratios)},
+                   {"judged_open_at", OpenCounts(t.eye_ratios)}};
     }
     std::cout << j.dump() << "\n";
     return 0;
