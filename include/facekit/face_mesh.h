@@ -96,7 +96,7 @@ struct EyeOpenness {
 };
 /// A single photo's eyes count as open when the smaller of the two ratios is
 /// at least this (how it was chosen: docs/attributes.md).
-inline constexpr float kEyesOpenMinRatio = 0.12f;
+inline constexpr float kEyesOpenMinRatio = 0.15f;
 /// Needs FaceMeshResult::kPoints points (kInvalidArgument otherwise).
 Result<EyeOpenness> MeshEyeOpenness(std::span<const Point3f> mesh);
 
