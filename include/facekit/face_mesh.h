@@ -105,6 +105,9 @@ struct EyeOpenness {
   float left = 0.f;
   float mean() const { return (right + left) / 2; }
 };
+/// A single photo's eyes count as open when the smaller of the two ratios is
+/// at least this (how it was chosen: docs/attributes.md).
+inline constexpr float kEyesOpenMinRatio = 0.15f;
 /// Needs FaceMeshResult::kPoints points (kInvalidArgument otherwise).
 Result<EyeOpenness> MeshEyeOpenness(std::span<const Point3f> mesh);
 

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/face_shape_output.h"
+#include "facekit/face_attributes.h"
 #include "facekit/face_mesh.h"
 #include "facekit/face_shape.h"
 #include "facekit/image.h"
@@ -43,6 +44,46 @@ Status DrawFaces(const Image& image, const std::vector<FaceBox>& faces, const st
   return SaveImageFile(canvas, path);
 }
 
+// Age, gender, expression and eye openness of each face, as JSON (fields
+// whose model is not in the models folder are absent).
+Result<std::vector<json>> MeasureAttributes(const GlobalOptions& g, const Image& image,
+                                            const std::vector<FaceBox>& faces) {
+  FaceAttributeOptions ao;
+  ao.models_dir = ResolveModelsDir(g);
+  ao.num_threads = g.threads;
+  FACEKIT_ASSIGN_OR_RETURN(std::unique_ptr<FaceAttributeModels> models, FaceAttributeModels::Create(ao));
+  FaceMeshOptions mo;
+  mo.models_dir = ResolveModelsDir(g);
+  mo.num_threads = g.threads;
+  auto mesh = FaceMesh::Create(mo);  // optional: eye openness only
+  std::vector<json> out;
+  for (const FaceBox& f : faces) {
+    FACEKIT_ASSIGN_OR_RETURN(FaceAttributeResult r, models->Run(image, f));
+    json j = json::object();
+    if (r.age) j["age"] = *r.age;
+    if (r.male_probability) {
+      j["male_probability"] = *r.male_probability;
+      j["gender"] = *r.male_probability > 0.5f ? "male" : "female";
+    }
+    if (!r.expression.empty()) {
+      json e = json::object();
+      for (size_t k = 0; k < r.expression.size(); ++k) e[models->expression_labels()[k]] = r.expression[k];
+      j["expression"] = e;
+      j["expression_top"] = models->expression_labels()[static_cast<size_t>(r.TopExpression())];
+    }
+    if (mesh.ok()) {
+      FACEKIT_ASSIGN_OR_RETURN(FaceMeshResult m, (*mesh)->Run(image, f));
+      if (m.confidence >= (*mesh)->min_confidence()) {
+        FACEKIT_ASSIGN_OR_RETURN(EyeOpenness eyes, MeshEyeOpenness(m.points));
+        j["eye_openness"] = {{"right", eyes.right}, {"left", eyes.left}};
+        j["eyes_open"] = std::min(eyes.right, eyes.left) >= kEyesOpenMinRatio;
+      }
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 void PrintEmbedding(const Embedding& e) {
   for (size_t i = 0; i < e.size(); ++i) std::printf(i ? " %.6f" : "%.6f", static_cast<double>(e[i]));
   std::printf("\n");
@@ -53,12 +94,14 @@ void PrintEmbedding(const Embedding& e) {
 void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
   struct Opts {
     std::string image, draw, landmarks = "five";
-    bool json = false, quality = false;
+    bool json = false, quality = false, attributes = false;
     int min_face = 0, max_faces = 0;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("detect", "Detect faces with 5 landmarks");
   c->add_flag("--quality", o->quality, "Also measure sharpness, brightness, size, pose and the QualityControl level (0-4)");
+  c->add_flag("--attributes", o->attributes,
+              "Also estimate age, gender, expression and eye openness (docs/attributes.md)");
   c->add_option("IMAGE", o->image, "Image file (JPEG, PNG, BMP, WebP)")->required();
   c->add_flag("--json", o->json, "Print JSON");
   c->add_option("--draw", o->draw, "Write the image with boxes and landmarks drawn (format from the extension)");
@@ -113,6 +156,12 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
           qualities.push_back(std::move(*q));
         }
       }
+      std::vector<json> attributes;
+      if (o->attributes) {
+        auto measured = MeasureAttributes(g, *image, *faces);
+        if (!measured.ok()) return Fail(measured.status());
+        attributes = std::move(*measured);
+      }
       if (o->json) {
         // The original image's size: face coordinates are in its pixels.
         json out{{"width", image->original_width()}, {"height", image->original_height()}, {"faces", json::array()}};
@@ -129,6 +178,7 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
             fj["face_shape"] = ShapeJson(shapes[i]);
             fj["dense_face_shape"] = ShapeJson(dense[i]);
           }
+          if (o->attributes) fj["attributes"] = attributes[i];
           out["faces"].push_back(fj);
         }
         std::cout << out.dump() << "\n";
@@ -147,6 +197,7 @@ void RegisterDetect(CLI::App& app, const GlobalOptions& g, Action* run) {
                         static_cast<double>(q.roll), q.limits.empty() ? "" : "; next level needs: ",
                         q.limits.empty() ? "" : q.limits.front().c_str());
           }
+          if (o->attributes) std::printf("    attributes %s\n", attributes[i].dump().c_str());
         }
       }
       return 0;

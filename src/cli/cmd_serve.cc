@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "facekit/face_attributes.h"
 #include "facekit/face_mesh.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
@@ -215,20 +216,33 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
       std::fprintf(stderr, "facekit: DetectObjects is off: %s\n", detector.status().ToString().c_str());
     }
   }
-  // AnalyzeFace / AnalyzeDenseLandmarks when the models folder has the face mesh.
+  // The face mesh (AnalyzeFace, AnalyzeDenseLandmarks, eye openness) and the
+  // attribute models (age, gender, expression; docs/attributes.md) when the
+  // models folder has them.
+  std::unique_ptr<FaceAttributeModels> attribute_models;
   std::unique_ptr<FaceMesh> mesh;
   {
     FaceMeshOptions mo;
     mo.models_dir = ResolveModelsDir(g);
     mo.num_threads = g.threads;
-    auto created = FaceMesh::Create(mo);
-    if (created.ok()) {
-      mesh = std::move(created.value());
+    auto m = FaceMesh::Create(mo);
+    if (m.ok()) {
+      mesh = std::move(m.value());
       (*service)->SetFaceMesh(mesh.get());
     } else {
-      std::fprintf(stderr, "facekit: AnalyzeFace and AnalyzeDenseLandmarks are off: %s\n",
-                   created.status().ToString().c_str());
+      std::fprintf(stderr, "facekit: AnalyzeFace, AnalyzeDenseLandmarks and eye openness are off: %s\n",
+                   m.status().ToString().c_str());
     }
+    FaceAttributeOptions ao;
+    ao.models_dir = ResolveModelsDir(g);
+    ao.num_threads = g.threads;
+    auto created = FaceAttributeModels::Create(ao);
+    if (created.ok()) {
+      attribute_models = std::move(created.value());
+    } else {
+      std::fprintf(stderr, "facekit: age, gender and expression are off: %s\n", created.status().ToString().c_str());
+    }
+    (*service)->SetAttributeModels(attribute_models.get(), mesh.get());
   }
   auto keys = OpenKeys(o.data);
   if (!keys.ok()) return Fail(keys.status());

@@ -45,6 +45,9 @@ void RegisterEvalLiveness(CLI::App* eval_app, const GlobalOptions& g, Action* ru
 /// (cmd_liveness_video.cc), under the eval subcommand.
 void RegisterLivenessVideo(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 
+/// `facekit eval attributes` (cmd_eval_attributes.cc), under the eval subcommand.
+void RegisterEvalAttributes(CLI::App* eval_app, const GlobalOptions& g, Action* run);
+
 /// `facekit objects` and, under `eval_app`, `facekit eval objects` (cmd_objects.cc).
 void RegisterObjects(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   RegisterLiveness(app, eval_app, g, &run);
   RegisterLivenessVideo(eval_app, g, &run);
   RegisterObjects(app, eval_app, g, &run);
+  RegisterEvalAttributes(eval_app, g, &run);
   RegisterIdentify(eval_app, g, &run);
   RegisterEvalLandmarks(eval_app, g, &run);
   RegisterEvalMask(eval_app, g, &run);

@@ -95,7 +95,7 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       if (e.contains("outputs")) {
         for (const auto& [k, v] : e["outputs"].items()) mm.outputs[k] = v.get<std::string>();
       }
-      for (const char* section : {"liveness", "objects", "landmarks"}) {
+      for (const char* section : {"liveness", "objects", "landmarks", "attributes"}) {
         if (e.contains(section) && e[section].is_object()) {
           for (const auto& [k, v] : e[section].items()) mm.settings[k] = v.get<double>();
         }

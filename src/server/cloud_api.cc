@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "server/cloud_attributes.h"
 #include "server/cloud_messages.h"
 #include "server/cloud_param_tree.h"
 #include "server/cloud_params.h"
@@ -542,12 +543,8 @@ ApiResult<json> DetectFace(CloudApi::Impl::Call& c) {
   json faces = json::array();
   for (const auto& f : out->face_infos) {
     json j = RectJson(f.rect);
-    // Of the attributes only the head pose is computed (from the landmarks);
-    // the others (age, gender, expression, ...) are left out, not invented.
-    if (const auto& a = f.attributes) {
-      j["FaceAttributesInfo"] = {
-          {"Pitch", std::lround(a->pitch)}, {"Yaw", std::lround(a->yaw)}, {"Roll", std::lround(a->roll)}};
-    }
+    // What is not computed (glasses, hat, mask, ...) is left out, not invented.
+    if (const auto& a = f.attributes) j["FaceAttributesInfo"] = FaceAttributesInfoJson(*a);
     if (f.quality) {
       j["FaceQualityInfo"] = {{"Score", f.quality->score},
                               {"Sharpness", f.quality->sharpness},
@@ -558,6 +555,34 @@ ApiResult<json> DetectFace(CloudApi::Impl::Call& c) {
   return json{{"ImageWidth", out->image_width},
               {"ImageHeight", out->image_height},
               {"FaceInfos", faces},
+              {"FaceModelVersion", out->face_model_version}};
+}
+
+ApiResult<json> DetectFaceAttributes(CloudApi::Impl::Call& c) {
+  service::DetectFaceRequest r;
+  r.max_face_num = static_cast<int>(c.params.Int("MaxFaceNum", 1));
+  r.min_face_size = 1;  // the action has no MinFaceSize: every face found
+  const std::string type_text = c.params.Str("FaceAttributesType");
+  (void)c.params.Str("FaceModelVersion");
+  (void)c.params.Int("NeedRotateDetection", 0);
+  FK_CHECK_PARAMS(c);
+  auto types = ParseFaceAttributesType(type_text);
+  if (!types.ok()) return types.error();
+  r.need_face_attributes = true;
+  r.attribute_selection = SelectionFor(types.value());
+  auto image = c.Image("Image", "Url");
+  if (!image.ok()) return image.error();
+  r.image = std::move(image.value());
+  auto out = c.api.service.DetectFace(r);
+  if (!out.ok()) return out.error();
+  json faces = json::array();
+  for (const auto& f : out->face_infos) {
+    faces.push_back({{"FaceRect", RectJson(f.rect)},
+                     {"FaceDetailAttributesInfo", FaceDetailAttributesJson(*f.attributes, types.value())}});
+  }
+  return json{{"ImageWidth", out->image_width},
+              {"ImageHeight", out->image_height},
+              {"FaceDetailInfos", faces},
               {"FaceModelVersion", out->face_model_version}};
 }
 
@@ -646,6 +671,7 @@ const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
       {"VerifyPerson", {false, VerifyPerson}},
       {"CompareFace", {false, CompareFace}},
       {"DetectFace", {false, DetectFace}},
+      {"DetectFaceAttributes", {false, DetectFaceAttributes}},
       {"DetectLiveFace", {false, DetectLiveFace}},
       {"DetectLiveFaceAccurate", {false, DetectLiveFaceAccurate}},
       {"AnalyzeFace", {false, AnalyzeFace}},

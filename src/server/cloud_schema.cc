@@ -87,6 +87,13 @@ const std::vector<ActionSchema>& Table() {
           {"NeedQualityDetection", N},
           {"FaceModelVersion", S},
           {"NeedRotateDetection", N}}},
+        {"DetectFaceAttributes",
+         {{"MaxFaceNum", N},
+          {"Image", S},
+          {"Url", S},
+          {"FaceAttributesType", S},
+          {"NeedRotateDetection", N},
+          {"FaceModelVersion", S}}},
         // Not in either version's SDK model file any more (the SDKs dropped it); both API versions had it.
         {"DetectLiveFace", {{"Image", S}, {"Url", S}, {"FaceModelVersion", S}}},
         {"DetectLiveFaceAccurate", {{"Image", S}, {"Url", S}, {"FaceModelVersion", S}}, true},

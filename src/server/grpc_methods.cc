@@ -531,6 +531,15 @@ Outcome DetectFaces(GrpcCall& c, const v1::DetectFacesRequest& q, v1::DetectFace
       attributes->set_yaw(f.attributes->yaw);
       attributes->set_pitch(f.attributes->pitch);
       attributes->set_roll(f.attributes->roll);
+      if (f.attributes->age) attributes->set_age(*f.attributes->age);
+      if (f.attributes->male_probability) attributes->set_male_probability(*f.attributes->male_probability);
+      for (const auto& e : f.attributes->expression) {
+        auto* score = attributes->add_expression();
+        score->set_label(e.label);
+        score->set_probability(e.probability);
+      }
+      if (f.attributes->eye_openness) attributes->set_eye_openness(*f.attributes->eye_openness);
+      if (f.attributes->eyes_open) attributes->set_eyes_open(*f.attributes->eyes_open);
     }
     if (f.quality) {
       auto* quality = face->mutable_quality();

@@ -76,7 +76,8 @@ std::optional<ApiError> FaceService::Commit(const std::function<Plan(const galle
 }
 
 ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vector<std::uint8_t>& image, int max_faces,
-                                                                  int min_face_size, const FaceChoice* choice) const {
+                                                                  int min_face_size, const FaceChoice* choice,
+                                                                  bool measure_eyes) const {
   auto decoded = Timed("decode", [&] { return DecodeImage(image, options_.image_limits); });
   if (!decoded.ok()) return ImageError(decoded.status());
   auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
@@ -112,6 +113,15 @@ ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vec
     auto q = engine_.Quality(*decoded, b);
     f.quality_level = q.ok() ? q->level : 0;
     f.faces_in_photo = static_cast<int>(sized.size());
+    if (measure_eyes && mesh_ != nullptr) {
+      auto mesh = Timed("mesh", [&] { return mesh_->Run(*decoded, b); });
+      if (!mesh.ok()) return ImageError(mesh.status());
+      if (mesh->confidence >= mesh_->min_confidence()) {
+        auto eyes = MeshEyeOpenness(mesh->points);
+        if (!eyes.ok()) return ImageError(eyes.status());
+        f.eye_openness = std::min(eyes->right, eyes->left);
+      }
+    }
     out.push_back(std::move(f));
   }
   auto embeddings = Timed("embed", [&] { return engine_.Embed(chips); });
@@ -121,8 +131,9 @@ ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vec
 }
 
 ApiResult<FaceService::FaceInput> FaceService::ChosenFace(const std::vector<std::uint8_t>& image,
-                                                          const FaceChoice& choice, int min_face_size) const {
-  auto faces = Faces(image, 1, min_face_size, &choice);
+                                                          const FaceChoice& choice, int min_face_size,
+                                                          bool measure_eyes) const {
+  auto faces = Faces(image, 1, min_face_size, &choice, measure_eyes);
   if (!faces.ok()) return faces.error();
   return std::move(faces.value().front());
 }

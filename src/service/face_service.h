@@ -31,6 +31,8 @@
 #include "facekit/face_shape.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
+#include "facekit/face_attributes.h"
+#include "facekit/face_mesh.h"
 #include "facekit/image.h"
 #include "gallery/gallery.h"
 
@@ -89,6 +91,17 @@ struct ServiceOptions {
   // UniquePersonControl levels 1..4: refuse when the best existing face scores
   // at least this much (1:1 scale; 40/50/60 = FAR 1e-3/1e-4/1e-5).
   float unique_person_scores[4] = {30, 40, 50, 60};
+  // Attributes (docs/attributes.md): the attribute models and the face mesh
+  // run on at most this many faces of an image, the largest (the cloud API's
+  // "attributes of the 5 largest faces"); the others get the head pose only.
+  std::size_t max_attribute_faces = 5;
+  // Both eyes count as open when the smaller eye aspect ratio of the face
+  // mesh is at least this (chosen in docs/attributes.md).
+  float eyes_open_threshold = kEyesOpenMinRatio;
+  // Enrolment (CreatePerson, CreateFace): a QualityControl at or above this
+  // level also refuses faces whose eyes are closed, when the service has a
+  // face mesh (SetAttributeModels); 0 = never.
+  int eyes_open_quality_control = 3;
   // Milliseconds since the epoch (injectable for tests).
   std::function<std::int64_t()> now_ms;
 };
@@ -254,10 +267,30 @@ struct FaceQualityInfo {
   int brightness = 0;  // 0..100: mean grey of the face core * 100 / 255
   int level = 0;       // the QualityControl level (0..4) the face passes
 };
-// Of the cloud API's FaceAttributesInfo only the head pose is computed; age,
-// gender, expression and the rest are not (and are not made up).
+// The attributes of a face (docs/attributes.md): the head pose from the 5
+// landmarks always; age, gender and expression from the attribute models and
+// eye openness from the face mesh when the service has them
+// (SetAttributeModels) and the request asked for them; glasses, hat, mask,
+// beauty and hair are not computed and never set (not made up).
+struct ExpressionScore {
+  std::string label;  // the model's class name: angry, disgust, fear, happy, sad, surprise, neutral
+  float probability = 0;
+};
 struct FaceAttributesInfo {
-  float yaw = 0, pitch = 0, roll = 0;  // degrees, from the 5 landmarks
+  float yaw = 0, pitch = 0, roll = 0;     // degrees, from the 5 landmarks
+  std::optional<float> age;               // years (0-99)
+  std::optional<float> male_probability;  // 0..1
+  std::vector<ExpressionScore> expression;  // every class, the model's order
+  std::optional<float> eye_openness;      // the smaller eye's aspect ratio (face mesh)
+  std::optional<bool> eyes_open;          // both eyes open: eye_openness >= the service's threshold
+  // The probability of `label`, or nullopt when the expression was not computed.
+  std::optional<float> Expression(std::string_view label) const;
+};
+// Which attributes a request computes (each costs a network run).
+struct AttributeSelection {
+  bool age_gender = true;
+  bool expression = true;
+  bool eyes = true;
 };
 struct DetectedFace {
   Rect rect;
@@ -274,6 +307,7 @@ struct DetectFaceRequest {
   int min_face_size = 34;
   bool need_quality = false;
   bool need_face_attributes = false;
+  AttributeSelection attribute_selection;  // with need_face_attributes
 };
 struct DetectFaceResponse {
   int image_width = 0, image_height = 0;
@@ -419,6 +453,16 @@ class FaceService {
   // docs/liveness.md) instead of the passive model alone; it must outlive
   // the service (may be null); set it before serving.
   void SetLivenessJudge(const LivenessJudge* judge) { liveness_ = judge; }
+  // Age, gender and expression (`models`) and eye openness (`mesh`, the same
+  // one as SetFaceMesh's: this sets it too) for DetectFace's attributes and
+  // the enrolment rule; either may be null. Both must outlive the service;
+  // set them before serving.
+  void SetAttributeModels(const FaceAttributeModels* models, const FaceMesh* mesh) {
+    attribute_models_ = models;
+    mesh_ = mesh;
+  }
+  const FaceAttributeModels* attribute_models() const { return attribute_models_; }
+  const FaceMesh* face_mesh() const { return mesh_; }
 
   // Called with the time of every model stage ("decode", "detect", "embed",
   // "liveness") of every request. Set it before serving; not thread-safe itself.
@@ -435,13 +479,21 @@ class FaceService {
     Embedding embedding;
     int quality_level = 0;
     int faces_in_photo = 0;  // faces of at least the minimum size in the image
+    // The smaller eye aspect ratio (face mesh), when measure_eyes asked for it
+    // and the service has a mesh that took the crop for a face.
+    std::optional<float> eye_openness;
   };
   // Decodes the image and embeds the face `choice` names among those of at
   // least `min_face_size` (errors as the cloud API's, and
   // FailedOperation.FaceAmbiguous / InvalidParameterValue.FaceIndexExceed for
   // the FaceKit choices).
   ApiResult<FaceInput> ChosenFace(const std::vector<std::uint8_t>& image, const FaceChoice& choice = {},
-                                  int min_face_size = 0) const;
+                                  int min_face_size = 0, bool measure_eyes = false) const;
+  // The enrolment rule (docs/attributes.md): whether a QualityControl of
+  // `quality_control` also asks for open eyes, and the refusal of `face` when
+  // its eyes are closed.
+  bool EnrolmentChecksEyes(int quality_control) const;
+  std::optional<ApiError> EnrolmentRefusal(const FaceInput& face) const;
 
  private:
   // A write's plan: the batch to commit, or the error that refuses it.
@@ -452,7 +504,7 @@ class FaceService {
   // The image's faces of at least `min_face_size`, largest first, the
   // first `max_faces` (or, with `choice`, the chosen one) embedded.
   ApiResult<std::vector<FaceInput>> Faces(const std::vector<std::uint8_t>& image, int max_faces, int min_face_size,
-                                          const FaceChoice* choice = nullptr) const;
+                                          const FaceChoice* choice = nullptr, bool measure_eyes = false) const;
   ApiResult<SearchResponse> Search(const SearchRequest& r, bool by_group, bool persons) const;
   std::int64_t Now() const;
   template <typename F>
@@ -475,6 +527,10 @@ class FaceService {
   const LivenessJudge* liveness_ = nullptr;
   const FaceMesh* mesh_ = nullptr;
   std::string objects_version_;
+  const FaceAttributeModels* attribute_models_ = nullptr;
+  // The attributes of `face` that `selection` asks for (pose always).
+  ApiResult<FaceAttributesInfo> Attributes(const Image& image, const FaceBox& face, const FaceQuality& quality,
+                                           const AttributeSelection& selection) const;
 };
 
 // The cloud API's error for an engine/image Status (ImageDecodeFailed, ...).

@@ -53,7 +53,7 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
   };
   std::vector<Good> good;
   for (std::size_t i = 0; i < r.images.size(); ++i) {
-    auto face = ChosenFace(r.images[i], r.face_choice);
+    auto face = ChosenFace(r.images[i], r.face_choice, 0, EnrolmentChecksEyes(r.quality_control));
     if (!face.ok()) {
       const std::string& c = face.error().code;
       out.ret_code[i] = c == "InvalidParameterValue.NoFaceInPhoto" || c == code::kFaceSizeTooSmall ||
@@ -64,7 +64,7 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
       continue;
     }
     out.faces_in_photo[i] = face->faces_in_photo;
-    if (face->quality_level < r.quality_control) {
+    if (face->quality_level < r.quality_control || EnrolmentRefusal(face.value())) {
       out.ret_code[i] = kRetQuality;
       continue;
     }

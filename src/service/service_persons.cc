@@ -29,12 +29,13 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
     return CheckPersonEx(r.person_ex_descriptions, g->record.ex_descriptions.size());
   });
   if (pre) return *pre;
-  auto face = ChosenFace(r.image, r.face_choice);
+  auto face = ChosenFace(r.image, r.face_choice, 0, EnrolmentChecksEyes(r.quality_control));
   if (!face.ok()) return face.error();
   if (face->quality_level < r.quality_control) {
     return Err(code::kQualityNotQualified, "the face's quality level " + std::to_string(face->quality_level) +
                                                " is below QualityControl " + std::to_string(r.quality_control));
   }
+  if (auto refused = EnrolmentRefusal(face.value())) return *refused;
   CreatePersonResponse out;
   out.face_rect = ToRect(face->box);
   out.faces_in_photo = face->faces_in_photo;

@@ -197,7 +197,8 @@ ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r
   std::stable_sort(kept.begin(), kept.end(),
                    [](const FaceBox& a, const FaceBox& b) { return a.width * a.height > b.width * b.height; });
   if (kept.size() > static_cast<std::size_t>(r.max_face_num)) kept.resize(static_cast<std::size_t>(r.max_face_num));
-  for (const FaceBox& b : kept) {
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const FaceBox& b = kept[i];
     DetectedFace f;
     f.rect = ToRect(b);
     f.landmarks = b.landmarks;
@@ -206,7 +207,14 @@ ApiResult<DetectFaceResponse> FaceService::DetectFace(const DetectFaceRequest& r
     f.yaw = q->yaw;
     f.pitch = q->pitch;
     f.roll = q->roll;
-    if (r.need_face_attributes) f.attributes = FaceAttributesInfo{q->yaw, q->pitch, q->roll};
+    if (r.need_face_attributes) {
+      // The models run on the largest faces only; the rest get the pose.
+      AttributeSelection selection = r.attribute_selection;
+      if (i >= options_.max_attribute_faces) selection = {false, false, false};
+      auto a = Attributes(*decoded, b, *q, selection);
+      if (!a.ok()) return a.error();
+      f.attributes = std::move(a.value());
+    }
     if (r.need_quality) {
       FaceQualityInfo info;
       info.level = q->level;

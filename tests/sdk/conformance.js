@@ -161,8 +161,21 @@ async function runForm(version, form) {
   } else {
     await call("CompareFace", { ImageA: A1, ImageB: A2, FaceMatchingStrategy: 1 }, () => "", { expectError: "UnknownParameter" });
   }
+  // A1 is Tony Blair: a man (Gender 50-100), eyes open, an adult.
   await call("DetectFace", { Image: A1, MaxFaceNum: 5, NeedQualityDetection: 1, NeedFaceAttributes: 1 },
-             (r) => need(r.FaceInfos.length === 1 && r.FaceInfos[0].FaceQualityInfo.Score >= 0, "FaceInfos"));
+             (r) => need(r.FaceInfos.length === 1 && r.FaceInfos[0].FaceQualityInfo.Score >= 0, "FaceInfos") ||
+                    need(r.FaceInfos[0].FaceAttributesInfo.Gender >= 50 && r.FaceInfos[0].FaceAttributesInfo.Gender <= 100, "Gender") ||
+                    need(r.FaceInfos[0].FaceAttributesInfo.Age >= 20 && r.FaceInfos[0].FaceAttributesInfo.Age <= 100, "Age") ||
+                    need(r.FaceInfos[0].FaceAttributesInfo.Expression >= 0, "Expression") ||
+                    need(r.FaceInfos[0].FaceAttributesInfo.EyeOpen === true, "EyeOpen"));
+  await call("DetectFaceAttributes", { Image: A1, MaxFaceNum: 2, FaceAttributesType: "Age,Gender,Emotion,Smile,Headpose,Eye,Mask" },
+             (r) => need(r.FaceDetailInfos.length === 1 && r.FaceDetailInfos[0].FaceRect.Width > 20, "FaceDetailInfos") ||
+                    need(r.FaceDetailInfos[0].FaceDetailAttributesInfo.Gender.Type === 0, "Gender (0 = male)") ||
+                    need(r.FaceDetailInfos[0].FaceDetailAttributesInfo.Age >= 20 && r.FaceDetailInfos[0].FaceDetailAttributesInfo.Age <= 65, "Age") ||
+                    need(r.FaceDetailInfos[0].FaceDetailAttributesInfo.Emotion.Type >= 0 && r.FaceDetailInfos[0].FaceDetailAttributesInfo.Emotion.Type <= 6, "Emotion") ||
+                    need(r.FaceDetailInfos[0].FaceDetailAttributesInfo.Eye.EyeOpen.Type === 0, "EyeOpen (0 = open)") ||
+                    need(!("Mask" in r.FaceDetailInfos[0].FaceDetailAttributesInfo), "Mask is not computed"));
+  await call("DetectFaceAttributes", { Image: A1, FaceAttributesType: "Age,Wings" }, () => "", { expectError: "InvalidParameterValue" });
   if (form.multipart) {  // the image as bytes, not base64: a binary part
     await call("DetectFace", { Image: fs.readFileSync(path.join(faces, "a1.jpg")), MaxFaceNum: 1 },
                (r) => need(r.FaceInfos.length === 1, "FaceInfos from a binary part"));

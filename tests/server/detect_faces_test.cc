@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "attribute_test_util.h"
 #include "one_port_test_util.h"
 
 namespace facekit::server {
@@ -20,6 +21,9 @@ using Stub = v1::FaceKit::Stub;
 
 class DetectFacesTest : public testing::OnePortServerTest {
  protected:
+  void ConfigureService(service::FaceService* service) override {
+    service->SetAttributeModels(&testing::SharedAttributeModels(), &testing::SharedFaceMesh());
+  }
   json Rest(const json& body) {
     const auto a = Http(RestBearer("POST", "/v1/detect", body));
     EXPECT_EQ(a.status, 200) << a.body;
@@ -83,10 +87,29 @@ TEST_F(DetectFacesTest, RestAnswersLandmarksQualityAndAttributesAsTheCloudDoes) 
     EXPECT_EQ(f["quality"]["brightness"], c["FaceQualityInfo"]["Brightness"]);
     EXPECT_EQ(f["quality"]["score"].get<int>(), 25 * f["quality"]["level"].get<int>());
 
-    // Attributes: the head pose only (the cloud rounds it to its integer
-    // fields); nothing else is claimed on either surface.
-    EXPECT_EQ(f["attributes"].size(), 3u);
-    EXPECT_EQ(c["FaceAttributesInfo"].size(), 3u);
+    // Attributes: the head pose, age, gender, expression and eye openness
+    // (the cloud rounds them to its integer fields and 0-100 scales); glasses,
+    // hat, mask, beauty and hair are claimed on neither surface.
+    const json& a = f["attributes"];
+    const json& ca = c["FaceAttributesInfo"];
+    EXPECT_EQ(std::lround(a["age"].get<double>()), ca["Age"].get<long>());
+    EXPECT_EQ(std::lround(100 * a["male_probability"].get<double>()), ca["Gender"].get<long>());
+    ASSERT_EQ(a["expression"].size(), 7u);
+    for (const json& e : a["expression"]) {
+      if (e["label"] == "happy") {
+        EXPECT_EQ(std::lround(100 * e["probability"].get<double>()), ca["Expression"].get<long>());
+      }
+    }
+    if (a.contains("eyes_open")) {
+      EXPECT_EQ(a["eyes_open"], ca["EyeOpen"]);
+      EXPECT_EQ(a["eyes_open"].get<bool>(), a["eye_openness"].get<double>() >= kEyesOpenMinRatio);
+    }
+    for (const char* absent : {"Glass", "Hat", "Mask", "Beauty", "Hair"}) EXPECT_FALSE(ca.contains(absent)) << absent;
+    if (i < 2) {  // Obama and Biden
+      EXPECT_GT(a["male_probability"].get<double>(), 0.5);
+      EXPECT_GE(ca["Age"].get<int>(), 18);  // adults (the model's ages run low: docs/attributes.md)
+      EXPECT_EQ(ca["EyeOpen"], true);
+    }
     EXPECT_EQ(std::lround(f["attributes"]["yaw"].get<double>()), c["FaceAttributesInfo"]["Yaw"].get<long>());
     EXPECT_EQ(std::lround(f["attributes"]["pitch"].get<double>()), c["FaceAttributesInfo"]["Pitch"].get<long>());
     EXPECT_EQ(std::lround(f["attributes"]["roll"].get<double>()), c["FaceAttributesInfo"]["Roll"].get<long>());
@@ -145,7 +168,38 @@ TEST_F(DetectFacesTest, GrpcAnswersTheSameFields) {
     EXPECT_FLOAT_EQ(f.attributes().yaw(), f.yaw());
     EXPECT_FLOAT_EQ(f.attributes().pitch(), f.pitch());
     EXPECT_FLOAT_EQ(f.attributes().roll(), f.roll());
+    EXPECT_TRUE(f.attributes().has_age());
+    EXPECT_TRUE(f.attributes().has_male_probability());
+    EXPECT_EQ(f.attributes().expression_size(), 7);
   }
+  EXPECT_GT(out.faces(0).attributes().male_probability(), 0.5f);
+}
+
+TEST_F(DetectFacesTest, CloudDetectFaceAttributesAnswersTheAskedTypes) {
+  const auto a = Cloud("DetectFaceAttributes",
+                       {{"Image", PhotoBase64("obama.jpg")}, {"FaceAttributesType", "gender,Age,headpose,Eye,Hat"}},
+                       "en-US");
+  const json j = a.Json();
+  ASSERT_TRUE(j.contains("Response") && !j["Response"].contains("Error")) << a.body;
+  const json& faces = j["Response"]["FaceDetailInfos"];
+  ASSERT_EQ(faces.size(), 1u) << a.body;
+  const json& d = faces[0]["FaceDetailAttributesInfo"];
+  EXPECT_EQ(d["Gender"]["Type"], 0) << d;  // 0 = male
+  // The engine's own estimate of the same face, in the action's [0, 65].
+  const Image decoded = testing::MustLoad(testing::Photo("obama.jpg"));
+  auto boxes = testing::SharedEngine().Detect(decoded);
+  ASSERT_TRUE(boxes.ok() && !boxes->empty());
+  auto own = testing::SharedAttributeModels().Run(decoded, (*boxes)[0]);
+  ASSERT_TRUE(own.ok() && own->age);
+  EXPECT_EQ(d["Age"].get<long>(), std::clamp(std::lround(*own->age), 0L, 65L));
+  EXPECT_GE(d["Age"].get<int>(), 18);
+  EXPECT_EQ(d["Eye"]["EyeOpen"]["Type"], 0);  // open
+  EXPECT_TRUE(d.contains("HeadPose"));
+  EXPECT_FALSE(d.contains("Hat")) << d;  // asked, but not computed: left out
+  EXPECT_FALSE(d.contains("Emotion")) << d;  // not asked
+  const auto bad = Cloud("DetectFaceAttributes", {{"Image", PhotoBase64("obama.jpg")}, {"FaceAttributesType", "Age,Tail"}},
+                         "en-US");
+  EXPECT_EQ(bad.Json()["Response"]["Error"]["Code"], "InvalidParameterValue") << bad.body;
 }
 
 }  // namespace

@@ -59,6 +59,8 @@ class OnePortServerTest : public ::testing::Test {
  protected:
   // Changes the options the service and server start with.
   virtual void Configure(service::DataDirOptions* /*data*/, server::ServerOptions* /*server*/) {}
+  // Sets up the service (models it uses) before the server starts.
+  virtual void ConfigureService(service::FaceService* /*service*/) {}
 
   void SetUp() override {
     service::DataDirOptions data;
@@ -71,6 +73,7 @@ class OnePortServerTest : public ::testing::Test {
     auto svc = service::OpenFaceService(dir_.path(), SharedEngine(), data);
     ASSERT_TRUE(svc.ok()) << svc.status().ToString();
     service_ = std::move(svc.value());
+    ConfigureService(service_.get());
     keys_.Add("AKIDadmin", KeyRole::kAdmin);
     keys_.Add("AKIDreader", KeyRole::kReadOnly);
     keys_.Add("AKIDscoped", KeyRole::kReadWrite).groups = {"a"};

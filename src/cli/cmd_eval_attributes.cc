@@ -1,0 +1,257 @@
+// facekit eval attributes - gender accuracy (confusion matrix) on labelled
+// photos, and the age and expression distributions (no labels for those in
+// the shared data; docs/attributes.md).
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "eval/attribute_eval.h"
+#include "eval/face_animation.h"
+#include "eval/face_picker.h"
+#include "facekit/face_attributes.h"
+#include "facekit/face_choice.h"
+#include "facekit/face_mesh.h"
+#include "image/image_internal.h"
+
+namespace facekit::cli {
+namespace {
+
+using nlohmann::json;
+
+struct EvalAttributesOpts {
+  std::string images, genders, people;
+  float threshold = 0.5f;
+  float crop_scale = 0.f, expression_crop_scale = 0.f;
+  int every = 1;
+  int input_size = 0;
+  bool json = false;
+  bool eyes = false;        // also eye openness (face mesh)
+  bool close_eyes = false;  // paint the eyelids shut first (a synthetic "closed" label)
+  float eyes_threshold = kEyesOpenMinRatio;
+};
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::kNotFound, "cannot open " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Tally {
+  eval::GenderConfusion gender;
+  eval::AgeHistogram age, age_female, age_male;  // by the true label
+  std::vector<int> expression;                   // top-class counts
+  std::vector<double> eye_ratios;                // smaller eye aspect ratio per measured face
+  int eyes_open = 0, mesh_not_face = 0;
+  int no_face = 0, unreadable = 0;
+  double ms = 0;
+};
+
+// The 1st, 5th, 10th, 50th and 90th percentiles of `v`.
+json EyeQuantiles(std::vector<double> v) {
+  json q = json::object();
+  if (v.empty()) return q;
+  std::sort(v.begin(), v.end());
+  for (int p : {1, 5, 10, 50, 90}) {
+    q["p" + std::to_string(p)] = v[static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5)];
+  }
+  return q;
+}
+
+// How many ratios of `v` reach each of a ladder of thresholds (for choosing one).
+json OpenCounts(const std::vector<double>& v) {
+  json counts = json::object();
+  for (int k = 8; k <= 22; ++k) {
+    const double at = k / 100.0;
+    char key[16];
+    std::snprintf(key, sizeof(key), "%.2f", at);
+    counts[key] = std::count_if(v.begin(), v.end(), [at](double r) { return r >= at; });
+  }
+  return counts;
+}
+
+int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
+  auto label_text = ReadText(e.genders);
+  if (!label_text.ok()) return Fail(label_text.status());
+  auto labels = eval::ParseGenderLabels(*label_text);
+  if (!labels.ok()) return Fail(labels.status());
+  std::set<std::string> people;
+  if (!e.people.empty()) {
+    auto text = ReadText(e.people);
+    if (!text.ok()) return Fail(text.status());
+    auto parsed = eval::ParseLfwPeople(*text);
+    if (!parsed.ok()) return Fail(parsed.status());
+    people = std::move(*parsed);
+  }
+  auto engine = MakeEngine(g);
+  if (!engine.ok()) return Fail(engine.status());
+  FaceAttributeOptions ao;
+  ao.models_dir = ResolveModelsDir(g);
+  ao.num_threads = g.threads;
+  ao.age_gender_crop_scale = e.crop_scale;
+  ao.expression_crop_scale = e.expression_crop_scale;
+  ao.age_gender_input_size = e.input_size;
+  auto models = FaceAttributeModels::Create(ao);
+  if (!models.ok()) return Fail(models.status());
+  if (!(*models)->has_age_gender())
+    return Fail(Status(StatusCode::kNotFound, "no age/gender model in the models folder"));
+  const std::vector<std::string>& expression_labels = (*models)->expression_labels();
+  std::unique_ptr<FaceMesh> mesh;
+  if (e.eyes || e.close_eyes) {
+    FaceMeshOptions mo;
+    mo.models_dir = ao.models_dir;
+    mo.num_threads = g.threads;
+    auto created = FaceMesh::Create(mo);
+    if (!created.ok()) return Fail(created.status());
+    mesh = std::move(*created);
+  }
+
+  Tally t;
+  t.expression.assign(expression_labels.size(), 0);
+  int index = -1;
+  for (const eval::GenderLabel& l : *labels) {
+    if (!people.empty() && !people.count(l.person)) continue;
+    if (++index % e.every != 0) continue;
+    auto image = LoadImageFile(e.images + "/" + l.image, ImageLimitsOf(g));
+    if (!image.ok()) {
+      ++t.unreadable;
+      continue;
+    }
+    const double t0 = NowMs();
+    auto faces = (*engine)->Detect(*image);
+    if (!faces.ok()) return Fail(faces.status());
+    int pick = CentralFace(*faces, image->original_width(), image->original_height());
+    if (pick >= 0 && e.close_eyes) {
+      // Shut the eyelids along the face's own mesh, then detect again.
+      auto before = mesh->Run(*image, (*faces)[static_cast<size_t>(pick)]);
+      if (!before.ok()) return Fail(before.status());
+      cv::Mat shut = AsMat(*image).clone();
+      eval::CloseEyelids(shut, before->points, 1.f);
+      *image = ImageFromMat(shut);
+      faces = (*engine)->Detect(*image);
+      if (!faces.ok()) return Fail(faces.status());
+      pick = CentralFace(*faces, image->original_width(), image->original_height());
+    }
+    if (pick < 0) {
+      ++t.no_face;
+      continue;
+    }
+    if (mesh) {
+      auto m = mesh->Run(*image, (*faces)[static_cast<size_t>(pick)]);
+      if (!m.ok()) return Fail(m.status());
+      if (m->confidence < mesh->min_confidence()) {
+        ++t.mesh_not_face;
+      } else {
+        auto eyes = MeshEyeOpenness(m->points);
+        if (!eyes.ok()) return Fail(eyes.status());
+        const float ratio = std::min(eyes->right, eyes->left);
+        t.eye_ratios.push_back(ratio);
+        t.eyes_open += ratio >= e.eyes_threshold;
+      }
+    }
+    auto attributes = (*models)->Run(*image, (*faces)[static_cast<size_t>(pick)]);
+    if (!attributes.ok()) return Fail(attributes.status());
+    t.ms += NowMs() - t0;
+    t.gender.Add(l.male, *attributes->male_probability > e.threshold);
+    t.age.Add(*attributes->age);
+    (l.male ? t.age_male : t.age_female).Add(*attributes->age);
+    if (const int top = attributes->TopExpression(); top >= 0) ++t.expression[static_cast<size_t>(top)];
+  }
+  const int measured = t.gender.total();
+  const auto& c = t.gender.counts;
+  if (e.json) {
+    json expr = json::object();
+    for (size_t i = 0; i < expression_labels.size(); ++i) expr[expression_labels[i]] = t.expression[i];
+    json j = {{"images", measured},
+              {"no_face", t.no_face},
+              {"unreadable", t.unreadable},
+              {"models", (*models)->model_descriptions()},
+              {"gender",
+               {{"threshold", e.threshold},
+                {"accuracy", t.gender.accuracy()},
+                {"balanced_accuracy", t.gender.balanced_accuracy()},
+                {"confusion",
+                 {{"rows", "true female, true male"},
+                  {"columns", "predicted female, predicted male"},
+                  {"counts", {{c[0][0], c[0][1]}, {c[1][0], c[1][1]}}}}}}},
+              {"age",
+               {{"mae", nullptr},
+                {"note", "no age labels in the shared data: distribution only"},
+                {"mean", t.age.mean()},
+                {"median", t.age.median()},
+                {"median_female", t.age_female.median()},
+                {"median_male", t.age_male.median()},
+                {"decades", t.age.decades}}},
+              {"expression",
+               {{"accuracy", nullptr},
+                {"note", "no expression labels in the shared data: top-class distribution only"},
+                {"top_class_counts", expr}}},
+              {"ms_per_face", measured ? t.ms / measured : 0.0}};
+    if (mesh) {
+      j["eyes"] = {{"painted_shut", e.close_eyes},
+                   {"threshold", e.eyes_threshold},
+                   {"measured", t.eye_ratios.size()},
+                   {"mesh_not_a_face", t.mesh_not_face},
+                   {"judged_open", t.eyes_open},
+                   {"ratio_quantiles", EyeQuantiles(t.eye_ratios)},
+                   {"judged_open_at", OpenCounts(t.eye_ratios)}};
+    }
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::printf("%d faces (%d images without a face, %d unreadable); models: ", measured, t.no_face, t.unreadable);
+  for (const std::string& d : (*models)->model_descriptions()) std::printf("%s; ", d.c_str());
+  std::printf("\ngender (male when p > %.2f): accuracy %.2f%%, balanced %.2f%%\n", static_cast<double>(e.threshold),
+              100 * t.gender.accuracy(), 100 * t.gender.balanced_accuracy());
+  std::printf("                predicted F  predicted M\n  true F      %11d  %11d\n  true M      %11d  %11d\n", c[0][0],
+              c[0][1], c[1][0], c[1][1]);
+  std::printf("age (no labels: MAE not measurable here): mean %.1f, median %.1f (true F %.1f, true M %.1f)\n  decades:",
+              static_cast<double>(t.age.mean()), static_cast<double>(t.age.median()),
+              static_cast<double>(t.age_female.median()), static_cast<double>(t.age_male.median()));
+  for (size_t i = 0; i < t.age.decades.size(); ++i) std::printf(" %zu0s %d", i, t.age.decades[i]);
+  std::printf("\nexpression (no labels: distribution of the top class):");
+  for (size_t i = 0; i < expression_labels.size(); ++i)
+    std::printf(" %s %d", expression_labels[i].c_str(), t.expression[i]);
+  if (mesh) {
+    std::printf(
+        "\neyes%s: %d of %zu judged open (smaller eye aspect ratio >= %.3f; %d crops the mesh took for no face)"
+        "\n  ratio quantiles: %s",
+        e.close_eyes ? " (painted shut)" : "", t.eyes_open, t.eye_ratios.size(), static_cast<double>(e.eyes_threshold),
+        t.mesh_not_face, EyeQuantiles(t.eye_ratios).dump().c_str());
+  }
+  std::printf("\n%.1f ms per face (detect + attributes%s)\n", measured ? t.ms / measured : 0.0, mesh ? " + mesh" : "");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterEvalAttributes(CLI::App* eval_app, const GlobalOptions& g, Action* run) {
+  auto e = std::make_shared<EvalAttributesOpts>();
+  CLI::App* ev = eval_app->add_subcommand(
+      "attributes", "Gender accuracy and confusion matrix on labelled photos; age and expression distributions");
+  ev->add_option("--images", e->images, "Image folder (<Name>/<file>)")->required()->check(CLI::ExistingDirectory);
+  ev->add_option("--genders", e->genders, "Gender labels: '<Name>/<file> F|M' per line")
+      ->required()
+      ->check(CLI::ExistingFile);
+  ev->add_option("--people", e->people, "Only the people of this LFW people list (a held-out split)")
+      ->check(CLI::ExistingFile);
+  ev->add_option("--threshold", e->threshold, "Male when the model's probability exceeds this")->capture_default_str();
+  ev->add_option("--crop-scale", e->crop_scale, "Age/gender crop side over the box side (0 = manifest)");
+  ev->add_option("--expression-crop-scale", e->expression_crop_scale, "Expression crop scale (0 = manifest)");
+  ev->add_option("--input-size", e->input_size, "Age/gender network input side (0 = manifest; a multiple of 32)");
+  ev->add_option("--every", e->every, "Take every N-th labelled image")->check(CLI::PositiveNumber);
+  ev->add_flag("--eyes", e->eyes, "Also judge eye openness with the face mesh");
+  ev->add_flag("--close-eyes", e->close_eyes,
+               "Paint each face's eyelids shut first (synthetic closed eyes; implies --eyes)");
+  ev->add_option("--eyes-threshold", e->eyes_threshold, "Eyes open when the smaller eye aspect ratio is at least this")
+      ->capture_default_str();
+  ev->add_flag("--json", e->json, "Print one JSON object");
+  ev->callback([e, &g, run] { *run = [e, &g] { return RunEvalAttributes(*e, g); }; });
+}
+
+}  // namespace facekit::cli
