@@ -49,13 +49,6 @@ struct ActionStats {
   std::map<std::string, std::int64_t> errors;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 Result<std::vector<Person>> LoadPeople(const std::string& dir, std::size_t count) {
   std::vector<fs::path> names;
   std::error_code ec;
@@ -209,38 +202,14 @@ int RunLoad(const GlobalOptions& g, const LoadOptions& o) {
     if (!bytes.ok()) return Fail(bytes.status());
     detect_image = Base64Encode(*bytes);
   }
-  auto self = SelfPath();
-  if (!self.ok()) return Fail(self.status());
-  const std::string models = ResolveModelsDir(g);
-  fs::path data = o.data;
-  std::error_code ec;
-  const bool temporary = data.empty();
-  if (temporary) {
-    char tmpl[] = "/tmp/facekit-load-XXXXXX";
-    if (!::mkdtemp(tmpl)) return Fail(Status(StatusCode::kInternal, "cannot make a temporary folder"));
-    data = tmpl;
-  } else if (fs::create_directories(data, ec); ec) {
-    return Fail(Status(StatusCode::kInvalidArgument, "cannot make --data " + data.string() + ": " + ec.message()));
-  }
-  const std::string folder = (data / "data").string();
-  std::string key;
-  {
-    const std::string cmd = "'" + *self + "' --models='" + models + "' keys create --data '" + folder +
-                            "' --role admin --rate-limit 1000000 --credential 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[256] = {};
-    if (p && std::fgets(buf, sizeof(buf), p)) key = buf;
-    const int status = p ? ::pclose(p) : -1;
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-    if (status != 0 || key.find(':') == std::string::npos) {
-      return Fail(Status(StatusCode::kInternal, "keys create failed: " + key));
-    }
-  }
+  auto setup = PrepareBenchServer(ResolveModelsDir(g), o.data, "load", "--rate-limit 1000000");
+  if (!setup.ok()) return Fail(setup.status());
+  const BenchServerSetup& b = *setup;
   ServeChild server;
-  if (Status s = server.Start(*self, models, folder, (data / "serve.log").string()); !s.ok()) return Fail(s);
+  if (Status s = server.Start(b.self, b.models, b.folder, b.log); !s.ok()) return Fail(s);
   Load load(o, std::move(people).value(), std::move(detect_image));
   {
-    auto api = ApiClient::Create({server.url(), key});
+    auto api = ApiClient::Create({server.url(), b.credential});
     if (!api.ok()) return Fail(api.status());
     if (Status s = load.Enrol(**api); !s.ok()) return Fail(s);
   }
@@ -250,7 +219,7 @@ int RunLoad(const GlobalOptions& g, const LoadOptions& o) {
   std::vector<std::thread> threads;
   for (int c = 0; c < o.connections; ++c) {
     threads.emplace_back([&, c] {
-      auto api = ApiClient::Create({server.url(), key});
+      auto api = ApiClient::Create({server.url(), b.credential});
       if (api.ok()) load.Run(**api, c, until);
     });
   }
@@ -258,7 +227,8 @@ int RunLoad(const GlobalOptions& g, const LoadOptions& o) {
   const double seconds = (NowMs() - start) / 1000;
   server.Kill(15);
   const int rc = load.Report(seconds);
-  if (temporary) fs::remove_all(data, ec);
+  std::error_code ec;
+  if (b.temporary) fs::remove_all(b.dir, ec);
   return rc;
 }
 

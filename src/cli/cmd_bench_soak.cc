@@ -81,13 +81,6 @@ struct Totals {
 
 bool Unreachable(const service::ApiError& e) { return e.code == "ServerUnreachable"; }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 Result<std::vector<Identity>> LoadIdentities(const std::string& dir, int limit) {
   std::vector<fs::path> names;
   std::error_code ec;
@@ -412,36 +405,9 @@ class Soak {
 int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
   auto ids = LoadIdentities(o.photos, o.identities);
   if (!ids.ok()) return Fail(ids.status());
-  std::error_code ec;
-  auto self_path = SelfPath();
-  if (!self_path.ok()) return Fail(self_path.status());
-  const std::string self = *self_path;
-  const std::string models = ResolveModelsDir(g);
-  fs::path data = o.data;
-  bool temporary = false;
-  if (data.empty()) {
-    char tmpl[] = "/tmp/facekit-soak-XXXXXX";
-    if (!::mkdtemp(tmpl)) return Fail(Status(StatusCode::kInternal, "cannot make a temporary folder"));
-    data = tmpl;
-    temporary = true;
-  } else if (fs::create_directories(data, ec); ec) {
-    return Fail(Status(StatusCode::kInvalidArgument, "cannot make --data " + data.string() + ": " + ec.message()));
-  }
-  const std::string log = (data / "serve.log").string();
-  const std::string folder = (data / "data").string();
-  std::string key;
-  {
-    const std::string cmd = "'" + self + "' --models='" + models + "' keys create --data '" + folder +
-                            "' --role admin --credential 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[256] = {};
-    if (p && std::fgets(buf, sizeof(buf), p)) key = buf;
-    const int status = p ? ::pclose(p) : -1;
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-    if (status != 0 || key.find(':') == std::string::npos) {
-      return Fail(Status(StatusCode::kInternal, "keys create failed: " + key));
-    }
-  }
+  auto setup = PrepareBenchServer(ResolveModelsDir(g), o.data, "soak", "");
+  if (!setup.ok()) return Fail(setup.status());
+  const BenchServerSetup& b = *setup;
   Soak soak(o, std::move(ids).value());
   std::mt19937_64 rng(o.seed);
   std::vector<double> restart_ms;
@@ -450,12 +416,12 @@ int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
   Status failed = Status::Ok();
   for (int cycle = 0; cycle <= o.cycles && failed.ok(); ++cycle) {
     const double t0 = NowMs();
-    if (Status s = server.Start(self, models, folder, log); !s.ok()) {
+    if (Status s = server.Start(b.self, b.models, b.folder, b.log); !s.ok()) {
       failed = s;
       break;
     }
     if (cycle > 0) restart_ms.push_back(NowMs() - t0);
-    auto api = Connect(g, server.url(), key);
+    auto api = Connect(g, server.url(), b.credential);
     if (!api.ok()) return Fail(api.status());
     if (cycle == 0) {
       service::CreateGroupRequest cg;
@@ -477,7 +443,7 @@ int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
     std::vector<std::thread> threads;
     for (int w = 0; w < o.writers + o.readers; ++w) {
       threads.emplace_back([&, w, seed = rng()] {
-        auto client = Connect(g, server.url(), key);
+        auto client = Connect(g, server.url(), b.credential);
         if (!client.ok()) return;
         std::mt19937_64 r(seed);
         if (w < o.writers) {
@@ -497,9 +463,10 @@ int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
   if (!o.json) std::fprintf(stderr, "\n");
   soak.Report(restart_ms, cycles);
   if (!failed.ok()) return Fail(failed);
-  if (temporary && soak.Clean()) fs::remove_all(data, ec);
+  std::error_code ec;
+  if (b.temporary && soak.Clean()) fs::remove_all(b.dir, ec);
   if (!soak.Clean()) {
-    std::fprintf(stderr, "facekit: soak found problems (data and server log kept in %s)\n", data.c_str());
+    std::fprintf(stderr, "facekit: soak found problems (data and server log kept in %s)\n", b.dir.c_str());
     return 1;
   }
   return 0;

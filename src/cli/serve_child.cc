@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <vector>
 
@@ -59,6 +61,42 @@ void ServeChild::Kill(int signal) {
   pid_ = -1;
   if (out_) std::fclose(out_);
   out_ = nullptr;
+}
+
+Result<BenchServerSetup> PrepareBenchServer(const std::string& models, const std::string& data,
+                                            const std::string& prefix, const std::string& key_args) {
+  BenchServerSetup b;
+  FACEKIT_ASSIGN_OR_RETURN(b.self, SelfPath());
+  b.models = models;
+  std::error_code ec;
+  if (data.empty()) {
+    std::string tmpl = "/tmp/facekit-" + prefix + "-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) return Status(StatusCode::kInternal, "cannot make a temporary folder");
+    b.dir = tmpl;
+    b.temporary = true;
+  } else if (b.dir = data; std::filesystem::create_directories(b.dir, ec), ec) {
+    return Status(StatusCode::kInvalidArgument, "cannot make --data " + data + ": " + ec.message());
+  }
+  b.folder = (b.dir / "data").string();
+  b.log = (b.dir / "serve.log").string();
+  const std::string cmd = "'" + b.self + "' --models='" + models + "' keys create --data '" + b.folder +
+                          "' --role admin --credential " + key_args + " 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[256] = {};
+  if (p && std::fgets(buf, sizeof(buf), p)) b.credential = buf;
+  const int status = p ? ::pclose(p) : -1;
+  while (!b.credential.empty() && (b.credential.back() == '\n' || b.credential.back() == '\r')) b.credential.pop_back();
+  if (status != 0 || b.credential.find(':') == std::string::npos) {
+    return Status(StatusCode::kInternal, "keys create failed: " + b.credential);
+  }
+  return b;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
 }
 
 Result<std::string> SelfPath() {

@@ -1,6 +1,7 @@
 // serve_child.h - `facekit serve` on 127.0.0.1 port 0 as a child process of a
 // benchmark command (bench soak, bench load): started from this binary, its
-// address read from the line it prints, killed with any signal.
+// address read from the line it prints, killed with any signal; and what
+// such a benchmark prepares first (folder, key) and reports (percentiles).
 //
 // THREAD SAFETY
 //   One thread.
@@ -9,7 +10,9 @@
 #include <sys/types.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "facekit/status.h"
 
@@ -38,5 +41,23 @@ class ServeChild {
 
 /// The path of the running facekit binary (/proc/self/exe).
 Result<std::string> SelfPath();
+
+/// What a benchmark needs to start its own server: this binary, the models,
+/// a folder (DIR/data for the server, DIR/serve.log) and an admin key.
+struct BenchServerSetup {
+  std::string self, models;
+  std::filesystem::path dir;  ///< --data, or a new temporary folder
+  bool temporary = false;     ///< `dir` was made here (remove it when done)
+  std::string folder, log;    ///< DIR/data, DIR/serve.log
+  std::string credential;     ///< "SecretId:SecretKey" of an admin key
+};
+
+/// Makes `data` (or /tmp/facekit-PREFIX-XXXXXX when empty) and an admin key
+/// in it with `facekit keys create ... KEY_ARGS`.
+Result<BenchServerSetup> PrepareBenchServer(const std::string& models, const std::string& data,
+                                            const std::string& prefix, const std::string& key_args);
+
+/// The p-quantile (0-1) of `v`, nearest rank; 0 when empty.
+double Percentile(std::vector<double> v, double p);
 
 }  // namespace facekit::cli
