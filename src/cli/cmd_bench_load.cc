@@ -49,26 +49,16 @@ struct ActionStats {
   std::map<std::string, std::int64_t> errors;
 };
 
+// The people of --photos with two photos or more (one to enrol, others to
+// search and add), base64-encoded once.
 Result<std::vector<Person>> LoadPeople(const std::string& dir, std::size_t count) {
-  std::vector<fs::path> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_directory(ec)) names.push_back(e.path());
-  }
-  if (ec) return Status(StatusCode::kNotFound, "cannot read --photos " + dir + ": " + ec.message());
-  std::sort(names.begin(), names.end());
+  FACEKIT_ASSIGN_OR_RETURN(auto found, LoadPhotoPersons(dir, count, 2));
   std::vector<Person> out;
-  for (const auto& p : names) {
-    if (out.size() >= count) break;
-    Person person{p.filename().string(), {}};
-    for (const auto& f : SortedFiles(p.string())) {
-      if (!HasImageFileExtension(f)) continue;
-      auto bytes = ReadFileBytes(f);
-      if (bytes.ok()) person.images.push_back(Base64Encode(*bytes));
-    }
-    if (person.images.size() >= 2) out.push_back(std::move(person));  // one to enrol, others to search and add
+  for (auto& f : found) {
+    Person p{std::move(f.name), {}};
+    for (const auto& img : f.images) p.images.push_back(Base64Encode(img));
+    out.push_back(std::move(p));
   }
-  if (out.empty()) return Status(StatusCode::kNotFound, "no person with two photos under --photos " + dir);
   return out;
 }
 

@@ -49,11 +49,7 @@ struct SoakOptions {
   bool json = false;
 };
 
-// One identity's photos, read once.
-struct Identity {
-  std::string name;
-  std::vector<std::vector<std::uint8_t>> images;
-};
+using Identity = PhotoPerson;  // one identity's photos, read once
 
 // What a writer knows about one of its persons.
 struct PersonModel {
@@ -80,29 +76,6 @@ struct Totals {
 };
 
 bool Unreachable(const service::ApiError& e) { return e.code == "ServerUnreachable"; }
-
-Result<std::vector<Identity>> LoadIdentities(const std::string& dir, int limit) {
-  std::vector<fs::path> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_directory(ec)) names.push_back(e.path());
-  }
-  if (ec) return Status(StatusCode::kNotFound, "cannot read --photos " + dir + ": " + ec.message());
-  std::sort(names.begin(), names.end());
-  std::vector<Identity> out;
-  for (const auto& p : names) {
-    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
-    Identity id{p.filename().string(), {}};
-    for (const auto& f : SortedFiles(p.string())) {
-      if (!HasImageFileExtension(f)) continue;
-      auto bytes = ReadFileBytes(f);
-      if (bytes.ok()) id.images.push_back(std::move(bytes).value());
-    }
-    if (!id.images.empty()) out.push_back(std::move(id));
-  }
-  if (out.empty()) return Status(StatusCode::kNotFound, "no DIR/<person>/<photo> images under --photos " + dir);
-  return out;
-}
 
 Result<std::unique_ptr<GalleryBackend>> Connect(const GlobalOptions& g, const std::string& url, const std::string& key) {
   BackendOptions bo;
@@ -403,7 +376,7 @@ class Soak {
 };
 
 int RunSoak(const GlobalOptions& g, const SoakOptions& o) {
-  auto ids = LoadIdentities(o.photos, o.identities);
+  auto ids = LoadPhotoPersons(o.photos, static_cast<std::size_t>(o.identities), 1);
   if (!ids.ok()) return Fail(ids.status());
   auto setup = PrepareBenchServer(ResolveModelsDir(g), o.data, "soak", "");
   if (!setup.ok()) return Fail(setup.status());

@@ -1,5 +1,8 @@
 #include "cli/serve_child.h"
 
+#include "cli/cli_common.h"
+#include "facekit/image.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -90,6 +93,33 @@ Result<BenchServerSetup> PrepareBenchServer(const std::string& models, const std
     return Status(StatusCode::kInternal, "keys create failed: " + b.credential);
   }
   return b;
+}
+
+Result<std::vector<PhotoPerson>> LoadPhotoPersons(const std::string& dir, std::size_t limit, std::size_t min_photos) {
+  std::vector<std::filesystem::path> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_directory(ec)) names.push_back(e.path());
+  }
+  if (ec) return Status(StatusCode::kNotFound, "cannot read --photos " + dir + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  std::vector<PhotoPerson> out;
+  for (const auto& p : names) {
+    if (limit > 0 && out.size() >= limit) break;
+    PhotoPerson person{p.filename().string(), {}};
+    for (const auto& f : SortedFiles(p.string())) {
+      if (!HasImageFileExtension(f)) continue;
+      auto bytes = ReadFileBytes(f);
+      if (bytes.ok()) person.images.push_back(std::move(bytes).value());
+    }
+    if (person.images.size() >= std::max<std::size_t>(min_photos, 1)) out.push_back(std::move(person));
+  }
+  if (out.empty()) {
+    return Status(StatusCode::kNotFound, "no DIR/<person>/<photo> images" +
+                                             (min_photos > 1 ? " with " + std::to_string(min_photos) + " photos" : "") +
+                                             " under --photos " + dir);
+  }
+  return out;
 }
 
 double Percentile(std::vector<double> v, double p) {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -56,6 +57,16 @@ struct BenchServerSetup {
 /// in it with `facekit keys create ... KEY_ARGS`.
 Result<BenchServerSetup> PrepareBenchServer(const std::string& models, const std::string& data,
                                             const std::string& prefix, const std::string& key_args);
+
+/// One person's photos, read from DIR/<person>/<photo>.
+struct PhotoPerson {
+  std::string name;
+  std::vector<std::vector<std::uint8_t>> images;
+};
+
+/// The persons of `dir` (sorted by name) with at least `min_photos` images,
+/// at most `limit` of them (0 = all); kNotFound when none.
+Result<std::vector<PhotoPerson>> LoadPhotoPersons(const std::string& dir, std::size_t limit, std::size_t min_photos);
 
 /// The p-quantile (0-1) of `v`, nearest rank; 0 when empty.
 double Percentile(std::vector<double> v, double p);
