@@ -18,6 +18,7 @@
 #include "runtime/model_manifest.h"
 #include "runtime/tfjs_model.h"
 #include "runtime/tfjs_reference.h"
+#include "attribute_test_util.h"
 #include "test_util.h"
 
 namespace facekit {
@@ -26,19 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RefTensor;
 
-const FaceAttributeModels& SharedModels() {
-  static std::unique_ptr<FaceAttributeModels> models = [] {
-    FaceAttributeOptions o;
-    o.models_dir = testing::ModelsDir();
-    auto m = FaceAttributeModels::Create(o);
-    if (!m.ok()) {
-      ADD_FAILURE() << m.status().ToString();
-      std::abort();
-    }
-    return std::move(*m);
-  }();
-  return *models;
-}
+const FaceAttributeModels& SharedModels() { return testing::SharedAttributeModels(); }
 
 // ---- the imported graphs against the reference interpreter ----
 

@@ -21,6 +21,7 @@
 #include "runtime/model_manifest.h"
 #include "runtime/tfjs_model.h"
 #include "runtime/tfjs_reference.h"
+#include "attribute_test_util.h"
 #include "test_util.h"
 
 namespace facekit {
@@ -29,19 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::RefTensor;
 
-const FaceMesh& SharedMesh() {
-  static std::unique_ptr<FaceMesh> mesh = [] {
-    FaceMeshOptions o;
-    o.models_dir = testing::ModelsDir();
-    auto m = FaceMesh::Create(o);
-    if (!m.ok()) {
-      ADD_FAILURE() << m.status().ToString();
-      std::abort();
-    }
-    return std::move(*m);
-  }();
-  return *mesh;
-}
+const FaceMesh& SharedMesh() { return testing::SharedFaceMesh(); }
 
 // The first 3 photos of each person in faces/lfw-original-250 (30 unaligned photos).
 std::vector<std::string> Photos() {

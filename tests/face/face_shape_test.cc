@@ -14,24 +14,13 @@
 #include <set>
 
 #include "eval/landmark_eval.h"
+#include "attribute_test_util.h"
 #include "test_util.h"
 
 namespace facekit {
 namespace {
 
-const FaceMesh& Mesh() {
-  static std::unique_ptr<FaceMesh> mesh = [] {
-    FaceMeshOptions o;
-    o.models_dir = testing::ModelsDir();
-    auto m = FaceMesh::Create(o);
-    if (!m.ok()) {
-      ADD_FAILURE() << m.status().ToString();
-      std::abort();
-    }
-    return std::move(*m);
-  }();
-  return *mesh;
-}
+const FaceMesh& Mesh() { return testing::SharedFaceMesh(); }
 
 const ShapeGroup& Group(const std::vector<ShapeGroup>& s, std::string_view name) {
   const auto it = std::find_if(s.begin(), s.end(), [&](const ShapeGroup& g) { return g.name == name; });

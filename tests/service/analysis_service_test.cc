@@ -10,6 +10,7 @@
 #include "image/image_internal.h"
 #include "service/face_service.h"
 #include "store/sqlite_store.h"
+#include "attribute_test_util.h"
 #include "test_util.h"
 
 namespace facekit::service {
@@ -23,19 +24,7 @@ std::vector<std::uint8_t> Bytes(const std::string& path) {
   return b.ok() ? std::move(*b) : std::vector<std::uint8_t>{};
 }
 
-const FaceMesh& Mesh() {
-  static std::unique_ptr<FaceMesh> mesh = [] {
-    FaceMeshOptions o;
-    o.models_dir = testing::ModelsDir();
-    auto m = FaceMesh::Create(o);
-    if (!m.ok()) {
-      ADD_FAILURE() << m.status().ToString();
-      std::abort();
-    }
-    return std::move(*m);
-  }();
-  return *mesh;
-}
+const FaceMesh& Mesh() { return testing::SharedFaceMesh(); }
 
 template <typename T>
 std::string Code(const ApiResult<T>& r) {
