@@ -42,6 +42,9 @@ std::vector<std::string> SortedFiles(const std::string& dir);
 /// Milliseconds since an arbitrary epoch (steady clock).
 double NowMs();
 
+/// The p-quantile (0-1) of `v`, nearest rank; 0 when empty.
+double Percentile(std::vector<double> v, double p);
+
 /// "label [#####.....] 12/40 unit  3.1/s  ETA 0:09" on stderr, redrawn in
 /// place at most 10 times a second; silent when stderr is not a terminal.
 class ProgressBar {

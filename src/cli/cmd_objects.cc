@@ -65,12 +65,6 @@ std::string ReadText(const std::string& path, bool* found) {
   return ss.str();
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
-}
-
 struct EvalOpts {
   std::string images, labels, names, draw, confusion;
   bool json = false;

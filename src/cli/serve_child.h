@@ -1,7 +1,7 @@
 // serve_child.h - `facekit serve` on 127.0.0.1 port 0 as a child process of a
 // benchmark command (bench soak, bench load): started from this binary, its
 // address read from the line it prints, killed with any signal; and what
-// such a benchmark prepares first (folder, key) and reports (percentiles).
+// such a benchmark prepares first (folder, key, photos).
 //
 // THREAD SAFETY
 //   One thread.
@@ -68,7 +68,5 @@ struct PhotoPerson {
 /// at most `limit` of them (0 = all); kNotFound when none.
 Result<std::vector<PhotoPerson>> LoadPhotoPersons(const std::string& dir, std::size_t limit, std::size_t min_photos);
 
-/// The p-quantile (0-1) of `v`, nearest rank; 0 when empty.
-double Percentile(std::vector<double> v, double p);
 
 }  // namespace facekit::cli
