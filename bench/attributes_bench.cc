@@ -97,22 +97,10 @@ int main(int argc, char** argv) {
     std::printf("%s, %d thread(s)\n%-14s %10s %10s %12s\n", cpu.c_str(), threads, "step", "p50 ms", "p90 ms",
                 "cpu p50 ms");
   for (const auto& [name, step] : steps) {
-    std::vector<double> ms, cpu_ms;
-    for (int run = 0; run < warmup + repeat; ++run) {
-      for (const auto& [image, face] : faces) {
-        const double t0 = NowMs(), c0 = ThreadCpuMs();
-        const Status s = step(image, face);
-        const double t1 = NowMs(), c1 = ThreadCpuMs();
-        if (!s.ok()) {
-          std::fprintf(stderr, "%s\n", s.ToString().c_str());
-          return 1;
-        }
-        if (run >= warmup) {
-          ms.push_back(t1 - t0);
-          cpu_ms.push_back(c1 - c0);
-        }
-      }
-    }
+    Timings timed;
+    if (!TimeOverFaces(faces, warmup, repeat, step, &timed)) return 1;
+    const std::vector<double>& ms = timed.ms;
+    const std::vector<double>& cpu_ms = timed.cpu_ms;
     if (json) {
       std::printf("%s\n", nlohmann::json{{"cpu", cpu},
                                          {"threads", threads},

@@ -1,8 +1,10 @@
-// bench_util.h - clock, quantiles and the processor's name for the benchmark programs.
+// bench_util.h - clock, quantiles, a timing loop over faces and the processor's name for the
+// benchmark programs.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -28,6 +30,34 @@ inline double Quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+// Wall and thread-CPU milliseconds of each timed call.
+struct Timings {
+  std::vector<double> ms, cpu_ms;
+};
+
+// Calls `step(image, face)` for every pair of `faces`, `warmup` untimed
+// rounds then `repeat` timed ones. `step` returns a status (ok(), ToString());
+// the first failure is printed and ends the timing (false).
+template <typename Faces, typename Step>
+bool TimeOverFaces(const Faces& faces, int warmup, int repeat, Step step, Timings* out) {
+  for (int run = 0; run < warmup + repeat; ++run) {
+    for (const auto& [image, face] : faces) {
+      const double t0 = NowMs(), c0 = ThreadCpuMs();
+      const auto status = step(image, face);
+      const double t1 = NowMs(), c1 = ThreadCpuMs();
+      if (!status.ok()) {
+        std::fprintf(stderr, "%s\n", status.ToString().c_str());
+        return false;
+      }
+      if (run >= warmup) {
+        out->ms.push_back(t1 - t0);
+        out->cpu_ms.push_back(c1 - c0);
+      }
+    }
+  }
+  return true;
 }
 
 // "model name (family F model M, N cpus, AVX-512|AVX2|SSE)" from

@@ -96,22 +96,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", mesh.status().ToString().c_str());
         return 1;
       }
-      std::vector<double> ms, cpu_ms;
-      for (int run = 0; run < warmup + repeat; ++run) {
-        for (const auto& [image, face] : faces) {
-          const double t0 = NowMs(), c0 = ThreadCpuMs();
-          auto r = (*mesh)->Run(image, face);
-          const double t1 = NowMs(), c1 = ThreadCpuMs();
-          if (!r.ok()) {
-            std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
-            return 1;
-          }
-          if (run >= warmup) {
-            ms.push_back(t1 - t0);
-            cpu_ms.push_back(c1 - c0);
-          }
-        }
+      Timings timed;
+      if (!TimeOverFaces(
+              faces, warmup, repeat, [&](const Image& i, const FaceBox& f) { return (*mesh)->Run(i, f).status(); },
+              &timed)) {
+        return 1;
       }
+      const std::vector<double>& ms = timed.ms;
+      const std::vector<double>& cpu_ms = timed.cpu_ms;
       if (json) {
         std::printf("%s\n", nlohmann::json{{"cpu", cpu},
                                            {"threads", t},

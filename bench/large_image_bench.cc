@@ -46,16 +46,7 @@ namespace {
 
 using nlohmann::json;
 
-double NowMs() {
-  using namespace std::chrono;
-  return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using facekit::bench::NowMs;
 
 // `photo` scaled up to cover width x height, centre-cropped, with Gaussian
 // noise of `noise` grey levels (fixed seed), as a quality-92 JPEG file.
@@ -130,8 +121,8 @@ int Measure(const std::string& models, const std::string& file, const std::strin
     }
     faces = std::move(*found);
   }
-  out["decode_ms"] = Median(decode_ms);
-  out["detect_ms"] = Median(detect_ms);
+  out["decode_ms"] = facekit::bench::Quantile(decode_ms, 0.5);
+  out["detect_ms"] = facekit::bench::Quantile(detect_ms, 0.5);
   out["raster"] = std::to_string(image.width) + "x" + std::to_string(image.height);
   out["faces"] = faces.size();
   if (!faces.empty()) {

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "attendance/attendance_nodes.h"
+#include "bench_util.h"
 #include "attendance/engine_provider.h"
 #include "facekit/image.h"
 #include "media/frame.h"
@@ -118,12 +119,6 @@ bool WriteVideo(const std::string& lfw, const std::string& path, std::vector<Seg
   }
   *frames = frame;
   return true;
-}
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
 }
 
 int Fail(const std::string& what) {
@@ -252,8 +247,8 @@ int main(int argc, char** argv) {
                           {"frames_measured", latency.size()},
                           {"seconds", seconds},
                           {"fps", static_cast<double>(frames) / seconds},
-                          {"latency_p50_ms", Percentile(latency, 0.5)},
-                          {"latency_p99_ms", Percentile(latency, 0.99)},
+                          {"latency_p50_ms", facekit::bench::Quantile(latency, 0.5)},
+                          {"latency_p99_ms", facekit::bench::Quantile(latency, 0.99)},
                           {"checkins", checkins},
                           {"recognition_latency_video_ms", recognition}};
     std::printf("%s\n", out.dump().c_str());
