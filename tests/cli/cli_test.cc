@@ -392,6 +392,24 @@ TEST_F(CliTest, EvalVerifyFusedFitsOnTrainPairsAndReportsBothModels) {
   EXPECT_NE(no_train.err.find("--train-pairs"), std::string::npos) << no_train.err;
 }
 
+TEST_F(CliTest, EvalIdentifyWithTheSecondEmbedder) {
+  // Four people with several images (one enrolled, the rest probed) and three distractors.
+  // View 1's deep-funneled folder holds 4, 3, 3 and 2 images of the first four.
+  std::string people = Write("people.txt",
+                             "7\nAaron_Peirsol\t4\nAbdullah_Gul\t3\nAbel_Pacheco\t3\nAdel_Al-Jubeir\t2\n"
+                             "AJ_Lamas\t1\nAaron_Guiel\t1\nAaron_Tippin\t1\n");
+  CliRun r = Facekit("eval identify --embedder resnet128 --images " + testing::DataDir() +
+                     "/lfw-view1/deepfunneled --people " + people + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["embedder"], "resnet128");
+  EXPECT_EQ(j["gallery"], 7);
+  EXPECT_EQ(j["probes"], 8);
+  EXPECT_GE(j["rank1"].get<double>(), 0.75);
+  CliRun bad = Facekit("eval identify --embedder fused --images " + testing::DataDir() + "/lfw-view1/deepfunneled");
+  EXPECT_NE(bad.status, 0);
+}
+
 TEST_F(CliTest, EvalDetectOnTheHeldOutDlibSet) {
   CliRun r = Facekit("eval detect --annotations " + testing::DataDir() + "/detection/dlib/testing.xml --json --draw " + dir_);
   ASSERT_EQ(r.status, 0) << r.err;
