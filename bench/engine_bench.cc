@@ -7,6 +7,7 @@
 //
 //   build/release/bench/facekit_bench_engine                 # defaults below
 //   build/release/bench/facekit_bench_engine --threads 1 --repeat 50 --json
+//   build/release/bench/facekit_bench_engine --embedder resnet128   # align + embed with face-api's ResNet-128
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -38,11 +39,15 @@ int main(int argc, char** argv) {
   app.add_option("--min-face", min_face, "Minimum face size (0 = manifest default)");
   app.add_option("--models", models, "Models folder");
   app.add_flag("--json", json, "One JSON object per configuration");
+  std::string embedder_name = "mobilefacenet";
+  app.add_option("--embedder", embedder_name, "Embedder to align and embed with (mobilefacenet or resnet128)")
+      ->check(CLI::IsMember({"mobilefacenet", "resnet128"}));
   CLI11_PARSE(app, argc, argv);
+  const EmbedderKind embedder = *ParseEmbedderKind(embedder_name);
 
   const std::string cpu = CpuDescription();
   if (!json) {
-    std::printf("%s\n", cpu.c_str());
+    std::printf("%s; embedder %s\n", cpu.c_str(), embedder_name.c_str());
     std::printf("%-28s %7s %8s %8s %8s %8s %10s %10s\n", "image", "threads", "decode", "detect", "align", "embed",
                 "det+al+emb", "p90 total");
   }
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
     EngineOptions eo;
     eo.models_dir = models;
     eo.num_threads = t;
+    if (embedder != EmbedderKind::kMobileFaceNet) eo.extra_embedders = {embedder};
     auto engine = FaceEngine::Create(eo);
     if (!engine.ok()) {
       std::fprintf(stderr, "%s\n", engine.status().ToString().c_str());
@@ -82,9 +88,12 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "%s: no face\n", path.c_str());
           return 1;
         }
-        auto chip = (*engine)->Align(*image, (*faces)[static_cast<size_t>(LargestFace(*faces))]);
+        auto chip = (*engine)->Align(*image, (*faces)[static_cast<size_t>(LargestFace(*faces))], embedder);
         double t3 = NowMs();
-        auto e = (*engine)->Embed(std::span<const Image>(&*chip, 1));
+        if (!chip.ok()) return 1;
+        EmbedOptions emo;
+        emo.embedder = embedder;
+        auto e = (*engine)->Embed(std::span<const Image>(&*chip, 1), emo);
         double t4 = NowMs();
         if (!e.ok()) return 1;
         if (i < warmup) continue;
@@ -104,7 +113,7 @@ int main(int argc, char** argv) {
       std::string name = path.substr(path.find_last_of('/') + 1);
       if (json) {
         nlohmann::json j{{"image", name}, {"width", width}, {"height", height}, {"faces", faces_found},
-                         {"threads", t}, {"runs", repeat}, {"decode_ms_p50", Quantile(dec, 0.5)},
+                         {"threads", t}, {"embedder", embedder_name}, {"runs", repeat}, {"decode_ms_p50", Quantile(dec, 0.5)},
                          {"detect_ms_p50", Quantile(det, 0.5)}, {"align_ms_p50", Quantile(ali, 0.5)},
                          {"embed_ms_p50", Quantile(emb, 0.5)}, {"detect_align_embed_ms_p50", Quantile(chain, 0.5)},
                          {"detect_align_embed_ms_p90", Quantile(chain, 0.9)}, {"pnet_ms_p50", Quantile(pnet, 0.5)},

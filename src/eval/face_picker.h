@@ -27,6 +27,11 @@ struct FacePick {
   bool covers_centre = false;  ///< the chosen face covers the image centre (else: the largest face, or the fallback)
 };
 
+/// The evaluation protocol's face of a dataset photo: the CentralFace if one
+/// is detected (*detected = true), else the CentredFallbackFace.
+Result<FaceBox> CentralFaceOrFallback(const FaceEngine& engine, const Image& image, bool* detected,
+                                      FacePick* pick = nullptr);
+
 /// The evaluation protocol's embedding of a dataset photo: the CentralFace
 /// if one is detected (*detected = true), else the CentredFallbackFace.
 /// `pick`, when given, receives the face count and whether the choice

@@ -15,9 +15,10 @@ void L2Normalize(std::vector<float>& v) {
   for (float& x : v) x = static_cast<float>(x / n);
 }
 
-Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Create(const runtime::ModelManifest& manifest) {
-  const runtime::ManifestModel* m = manifest.FindRole("embedder");
-  if (m == nullptr) return Status(StatusCode::kModelInvalid, "manifest has no model with role embedder");
+Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Create(const runtime::ModelManifest& manifest,
+                                                           const std::string& role) {
+  const runtime::ManifestModel* m = manifest.FindRole(role);
+  if (m == nullptr) return Status(StatusCode::kModelInvalid, "manifest has no model with role " + role);
   if (!m->outputs.count("embedding")) return Status(StatusCode::kModelInvalid, m->name + " lacks output 'embedding'");
   if (m->input_width <= 0 || m->input_width != m->input_height) {
     return Status(StatusCode::kModelInvalid, m->name + " needs a square fixed input size");

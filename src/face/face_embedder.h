@@ -1,7 +1,8 @@
 // face_embedder.h - aligned face chips to L2-normalised embeddings.
 //
 // WHAT THIS REPRESENTS
-//   Runs the manifest's "embedder" model on batches of chips of its input
+//   Runs one of the manifest's embedder models (by role: "embedder" is
+//   MobileFaceNet, "embedder.resnet128" face-api's ResNet) on batches of chips of its input
 //   size (BGR in, converted to the model's colour order and normalisation),
 //   and L2-normalises each output. Any number of chips is accepted; they are
 //   run in batches of up to kMaxBatch.
@@ -25,7 +26,8 @@ class FaceEmbedder {
  public:
   static constexpr size_t kMaxBatch = 16;
 
-  static Result<std::unique_ptr<FaceEmbedder>> Create(const runtime::ModelManifest& manifest);
+  static Result<std::unique_ptr<FaceEmbedder>> Create(const runtime::ModelManifest& manifest,
+                                                      const std::string& role = "embedder");
 
   /// `chips` are CV_8UC3 BGR images of input_size() x input_size().
   Result<std::vector<Embedding>> Embed(const std::vector<cv::Mat>& chips, bool flip_augment) const;

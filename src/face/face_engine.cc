@@ -20,8 +20,33 @@ struct FaceEngine::Impl {
   runtime::ModelManifest manifest;
   std::unique_ptr<face::MtcnnDetector> detector;
   std::unique_ptr<face::FaceEmbedder> embedder;
+  std::unique_ptr<face::FaceEmbedder> resnet128;    // null unless requested
   std::unique_ptr<face::LivenessChecker> liveness;  // null without a liveness model
+
+  // The embedder of `kind`, or nullptr when it is not loaded.
+  const face::FaceEmbedder* Embedder(EmbedderKind kind) const {
+    return kind == EmbedderKind::kResNet128 ? resnet128.get() : embedder.get();
+  }
+  Result<const face::FaceEmbedder*> Loaded(EmbedderKind kind) const {
+    const face::FaceEmbedder* e = Embedder(kind);
+    if (e == nullptr) {
+      return Status(StatusCode::kFailedPrecondition, "the engine was created without the " + EmbedderName(kind) +
+                                                         " embedder (EngineOptions::extra_embedders)");
+    }
+    return e;
+  }
 };
+
+std::string EmbedderName(EmbedderKind kind) {
+  return kind == EmbedderKind::kResNet128 ? "resnet128" : "mobilefacenet";
+}
+
+Result<EmbedderKind> ParseEmbedderKind(const std::string& name) {
+  for (EmbedderKind k : {EmbedderKind::kMobileFaceNet, EmbedderKind::kResNet128}) {
+    if (name == EmbedderName(k)) return k;
+  }
+  return Status(StatusCode::kInvalidArgument, "unknown embedder '" + name + "' (mobilefacenet or resnet128)");
+}
 
 FaceEngine::FaceEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FaceEngine::~FaceEngine() = default;
@@ -40,6 +65,11 @@ Result<std::unique_ptr<FaceEngine>> FaceEngine::Create(const EngineOptions& opti
   }
   FACEKIT_ASSIGN_OR_RETURN(impl->detector, face::MtcnnDetector::Create(impl->manifest));
   FACEKIT_ASSIGN_OR_RETURN(impl->embedder, face::FaceEmbedder::Create(impl->manifest));
+  for (EmbedderKind kind : options.extra_embedders) {
+    if (kind == EmbedderKind::kResNet128 && !impl->resnet128) {
+      FACEKIT_ASSIGN_OR_RETURN(impl->resnet128, face::FaceEmbedder::Create(impl->manifest, "embedder.resnet128"));
+    }
+  }
   FACEKIT_ASSIGN_OR_RETURN(impl->liveness, face::LivenessChecker::Create(impl->manifest));
   return std::unique_ptr<FaceEngine>(new FaceEngine(std::move(impl)));
 }
@@ -65,13 +95,17 @@ Result<std::vector<FaceBox>> FaceEngine::Detect(const Image& image, const Detect
 }
 
 Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face) const {
+  return Align(image, face, EmbedderKind::kMobileFaceNet);
+}
+
+Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face, EmbedderKind kind) const {
   if (image.empty()) return Status(StatusCode::kInvalidArgument, "image is empty");
   for (const Point2f& p : face.landmarks) {
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) return Status(StatusCode::kInvalidArgument, "landmarks are not finite");
   }
-  int size = impl_->embedder->input_size();
-  cv::Mat chip = face::AlignFace(AsMat(image), FaceInRaster(image, face).landmarks,
-                                 impl_->embedder->info().alignment_template, size);
+  FACEKIT_ASSIGN_OR_RETURN(const face::FaceEmbedder* e, impl_->Loaded(kind));
+  cv::Mat chip = face::AlignFace(AsMat(image), FaceInRaster(image, face).landmarks, e->info().alignment_template,
+                                 e->input_size());
   return ImageFromMat(chip);
 }
 
@@ -100,7 +134,14 @@ Result<std::vector<Embedding>> FaceEngine::Embed(std::span<const Image> chips, c
   std::vector<cv::Mat> mats;
   mats.reserve(chips.size());
   for (const Image& c : chips) mats.push_back(AsMat(c));
-  return impl_->embedder->Embed(mats, options.flip_augment);
+  FACEKIT_ASSIGN_OR_RETURN(const face::FaceEmbedder* e, impl_->Loaded(options.embedder));
+  return e->Embed(mats, options.flip_augment);
+}
+
+Result<Embedding> FaceEngine::EmbedFace(const Image& image, const FaceBox& face, const EmbedOptions& options) const {
+  FACEKIT_ASSIGN_OR_RETURN(Image chip, Align(image, face, options.embedder));
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<Embedding> e, Embed(std::span<const Image>(&chip, 1), options));
+  return std::move(e[0]);
 }
 
 Result<Embedding> FaceEngine::EmbedLargestFace(const Image& image, FaceBox* face_out, const EmbedOptions& options) const {
@@ -109,9 +150,7 @@ Result<Embedding> FaceEngine::EmbedLargestFace(const Image& image, FaceBox* face
   if (best < 0) return Status(StatusCode::kNoFace, "no face found in the image");
   const FaceBox& f = faces[static_cast<size_t>(best)];
   if (face_out) *face_out = f;
-  FACEKIT_ASSIGN_OR_RETURN(Image chip, Align(image, f));
-  FACEKIT_ASSIGN_OR_RETURN(std::vector<Embedding> e, Embed(std::span<const Image>(&chip, 1), options));
-  return std::move(e[0]);
+  return EmbedFace(image, f, options);
 }
 
 float FaceEngine::Similarity(const Embedding& a, const Embedding& b) {
@@ -182,6 +221,20 @@ int FaceEngine::embedding_dim() const { return impl_->embedder->dim(); }
 int FaceEngine::chip_size() const { return impl_->embedder->input_size(); }
 std::vector<std::array<float, 2>> FaceEngine::alignment_template() const {
   return impl_->embedder->info().alignment_template;
+}
+
+bool FaceEngine::has_embedder(EmbedderKind kind) const { return impl_->Embedder(kind) != nullptr; }
+int FaceEngine::embedding_dim(EmbedderKind kind) const {
+  const face::FaceEmbedder* e = impl_->Embedder(kind);
+  return e ? e->dim() : 0;
+}
+int FaceEngine::chip_size(EmbedderKind kind) const {
+  const face::FaceEmbedder* e = impl_->Embedder(kind);
+  return e ? e->input_size() : 0;
+}
+std::string FaceEngine::embedder_version(EmbedderKind kind) const {
+  const face::FaceEmbedder* e = impl_->Embedder(kind);
+  return e ? e->info().name + " " + e->info().version : std::string();
 }
 
 std::vector<std::string> FaceEngine::model_descriptions() const {

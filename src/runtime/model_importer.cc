@@ -7,7 +7,9 @@
 #include <fstream>
 #include <memory>
 
+#include "runtime/faceapi_resnet_to_onnx.h"
 #include "runtime/tfjs_model.h"
+#include "runtime/tfjs_weights.h"
 #include "runtime/tfjs_to_onnx.h"
 #include "runtime/tflite_model.h"
 #include "runtime/tflite_to_onnx.h"
@@ -61,6 +63,19 @@ Result<std::string> CheckedSha(const ModelManifest& manifest, const ManifestMode
 // The ONNX bytes of a TFLite or TF.js source; fills the report fields of `im`.
 Result<std::string> Convert(const ManifestModel& mm, const std::string& source,
                             const std::vector<std::pair<std::string, std::string>>& metadata, ImportedModel* im) {
+  if (mm.source_format == "faceapi-resnet") {
+    FACEKIT_ASSIGN_OR_RETURN(auto weights, LoadTfjsWeightsManifest(source));
+    FaceApiResnetOptions opt;
+    if (mm.input_width > 0) opt.input_size = mm.input_width;
+    if (!mm.input_name.empty()) opt.input_name = mm.input_name;
+    if (mm.outputs.count("embedding")) opt.output_name = mm.outputs.at("embedding");
+    opt.metadata = metadata;
+    FaceApiResnetReport rep;
+    FACEKIT_ASSIGN_OR_RETURN(std::string bytes, ConvertFaceApiResnetToOnnx(weights, opt, &rep));
+    im->source_ops = rep.conv_layers;
+    im->onnx_nodes = rep.onnx_nodes;
+    return bytes;
+  }
   if (mm.source_format == "tfjs") {
     FACEKIT_ASSIGN_OR_RETURN(TfjsModel tfjs, TfjsModel::Load(source));
     TfjsToOnnxOptions opt;
@@ -105,7 +120,7 @@ Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, b
       done.push_back(im);
       continue;
     }
-    if (mm.source_format != "tflite" && mm.source_format != "tfjs") {
+    if (mm.source_format != "tflite" && mm.source_format != "tfjs" && mm.source_format != "faceapi-resnet") {
       return Status(StatusCode::kModelInvalid, "model " + mm.name + ": unknown source format '" + mm.source_format + "'");
     }
     std::error_code ec;

@@ -2,9 +2,10 @@
 //
 // WHAT THIS REPRESENTS
 //   The step between fetching packages and running the engine: for every
-//   manifest model whose source is a TFLite file or a TF.js graph model,
-//   check the source (and a TF.js model's weight shards) against its SHA-256,
-//   convert it (TfliteToOnnx, TfjsToOnnx) and write models/files/<file>.onnx
+//   manifest model whose source is a TFLite file, a TF.js graph model or
+//   face-api's face recognition weights ("faceapi-resnet"), check the source
+//   (and a TF.js model's weight shards) against its SHA-256, convert it
+//   (TfliteToOnnx, TfjsToOnnx, FaceApiResnetToOnnx) and write models/files/<file>.onnx
 //   atomically (temp file + rename). ONNX sources are only checked.
 #pragma once
 

@@ -101,8 +101,11 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
         }
       }
       Get(e, "labels", &mm.labels);
-      if (e.contains("alignment_template_112")) {
-        for (const json& p : e["alignment_template_112"]) mm.alignment_template.push_back({p[0].get<float>(), p[1].get<float>()});
+      // The 5-point template in the chip's pixels ("_112": the 112x112 chip's).
+      for (const char* key : {"alignment_template_112", "alignment_template"}) {
+        if (!e.contains(key)) continue;
+        mm.alignment_template.clear();
+        for (const json& p : e[key]) mm.alignment_template.push_back({p[0].get<float>(), p[1].get<float>()});
       }
       m.models.push_back(std::move(mm));
     }

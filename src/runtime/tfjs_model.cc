@@ -53,29 +53,6 @@ TfjsAttr ParseAttr(const json& a, const std::string& model) {
   return attr;
 }
 
-TfjsWeightGroup ParseGroup(const json& g) {
-  TfjsWeightGroup group;
-  for (const json& p : g.at("paths")) group.paths.push_back(p.get<std::string>());
-  for (const json& w : g.at("weights")) {
-    TfjsWeightSpec spec;
-    spec.name = w.at("name").get<std::string>();
-    for (const json& d : w.at("shape")) spec.shape.push_back(Int(d));
-    spec.dtype = w.at("dtype").get<std::string>();
-    if (w.contains("quantization") && !w["quantization"].is_null()) {
-      const json& q = w["quantization"];
-      spec.quant_dtype = q.at("dtype").get<std::string>();
-      if (q.contains("min")) spec.quant_min = q["min"].get<float>();
-      if (q.contains("scale")) spec.quant_scale = q["scale"].get<float>();
-      if ((spec.quant_dtype == "uint8" || spec.quant_dtype == "uint16") &&
-          (!q.contains("min") || !q.contains("scale"))) {
-        throw std::invalid_argument("weight '" + spec.name + "' is quantised without min/scale");
-      }
-    }
-    group.weights.push_back(std::move(spec));
-  }
-  return group;
-}
-
 Status CheckGraph(const TfjsModel& m) {
   std::set<std::string> names;
   for (const TfjsNode& n : m.nodes) {
@@ -147,7 +124,7 @@ Result<TfjsModel> TfjsModel::Parse(std::string_view json_text, const std::string
       for (const auto& [key, value] : j["signature"]["outputs"].items()) m.outputs.push_back(value.value("name", key));
     }
     if (!j.contains("weightsManifest")) return Bad(name, "no weightsManifest");
-    for (const json& g : j["weightsManifest"]) groups.push_back(ParseGroup(g));
+    for (const json& g : j["weightsManifest"]) groups.push_back(ParseWeightGroup(g));
   } catch (const std::exception& e) {
     return Bad(name, std::string("malformed model JSON: ") + e.what());
   }
@@ -157,24 +134,38 @@ Result<TfjsModel> TfjsModel::Parse(std::string_view json_text, const std::string
   return m;
 }
 
-Result<TfjsModel> TfjsModel::Load(const std::string& json_path) {
-  auto read = [](const std::string& path) -> Result<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status(StatusCode::kNotFound, "cannot open " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return Status(StatusCode::kIoError, "cannot read " + path);
-    return ss.str();
-  };
-  FACEKIT_ASSIGN_OR_RETURN(std::string text, read(json_path));
+namespace {
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::kNotFound, "cannot open " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status(StatusCode::kIoError, "cannot read " + path);
+  return ss.str();
+}
+
+}  // namespace
+
+TfjsModel::ShardReader FileShardReader(const std::string& json_path) {
   const std::filesystem::path dir = std::filesystem::path(json_path).parent_path();
-  return Parse(text, json_path, [&](const std::string& shard) -> Result<std::string> {
+  return [json_path, dir](const std::string& shard) -> Result<std::string> {
     if (shard.empty() || std::filesystem::path(shard).is_absolute() || shard.find("..") != std::string::npos) {
       return Status(StatusCode::kModelInvalid,
                     json_path + ": weight shard path '" + shard + "' is not a plain relative path");
     }
-    return read((dir / shard).string());
-  });
+    return ReadWholeFile((dir / shard).string());
+  };
+}
+
+Result<TfjsModel> TfjsModel::Load(const std::string& json_path) {
+  FACEKIT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(json_path));
+  return Parse(text, json_path, FileShardReader(json_path));
+}
+
+Result<std::map<std::string, TfjsTensor>> LoadTfjsWeightsManifest(const std::string& manifest_path) {
+  FACEKIT_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(manifest_path));
+  return ParseTfjsWeightsManifest(text, manifest_path, FileShardReader(manifest_path));
 }
 
 }  // namespace facekit::runtime

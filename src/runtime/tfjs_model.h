@@ -89,6 +89,10 @@ struct TfjsModel {
   std::unordered_map<std::string, size_t> index_;
 };
 
+/// Reads the shards named by the manifest at `json_path` from its folder;
+/// refuses absolute paths and "..".
+TfjsModel::ShardReader FileShardReader(const std::string& json_path);
+
 /// Splits a tensor reference "node:k" into ("node", k); "node" is output 0.
 std::pair<std::string, int> SplitTensorRef(const std::string& ref);
 

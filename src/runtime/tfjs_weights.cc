@@ -4,10 +4,20 @@
 #include <cstring>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/half_float.h"
 
 namespace facekit::runtime {
 namespace {
+
+using nlohmann::json;
+
+// TF's JSON spells int64 values as strings ("3") and sometimes as numbers.
+int64_t Int(const json& v) {
+  if (v.is_string()) return std::stoll(v.get<std::string>());
+  return v.get<int64_t>();
+}
 
 Status Bad(const std::string& model, const std::string& what) {
   return {StatusCode::kModelInvalid, model + ": " + what};
@@ -41,6 +51,29 @@ double Element(const TfjsWeightSpec& w, const char* p, size_t i) {
 }
 
 }  // namespace
+
+TfjsWeightGroup ParseWeightGroup(const json& g) {
+  TfjsWeightGroup group;
+  for (const json& p : g.at("paths")) group.paths.push_back(p.get<std::string>());
+  for (const json& w : g.at("weights")) {
+    TfjsWeightSpec spec;
+    spec.name = w.at("name").get<std::string>();
+    for (const json& d : w.at("shape")) spec.shape.push_back(Int(d));
+    spec.dtype = w.at("dtype").get<std::string>();
+    if (w.contains("quantization") && !w["quantization"].is_null()) {
+      const json& q = w["quantization"];
+      spec.quant_dtype = q.at("dtype").get<std::string>();
+      if (q.contains("min")) spec.quant_min = q["min"].get<float>();
+      if (q.contains("scale")) spec.quant_scale = q["scale"].get<float>();
+      if ((spec.quant_dtype == "uint8" || spec.quant_dtype == "uint16") &&
+          (!q.contains("min") || !q.contains("scale"))) {
+        throw std::invalid_argument("weight '" + spec.name + "' is quantised without min/scale");
+      }
+    }
+    group.weights.push_back(std::move(spec));
+  }
+  return group;
+}
 
 Status DecodeWeightGroup(const TfjsWeightGroup& group, const std::string& model,
                          const TfjsModel::ShardReader& read_shard, std::map<std::string, TfjsTensor>* out) {
@@ -95,6 +128,22 @@ Status DecodeWeightGroup(const TfjsWeightGroup& group, const std::string& model,
                           " bytes but the manifest's weights use " + std::to_string(offset) + ": wrong shard size");
   }
   return Status::Ok();
+}
+
+Result<std::map<std::string, TfjsTensor>> ParseTfjsWeightsManifest(std::string_view json_text, const std::string& name,
+                                                                   const TfjsModel::ShardReader& read_shard) {
+  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Bad(name, "not valid JSON (truncated?)");
+  if (!j.is_array() || j.empty()) return Bad(name, "a weights manifest is a non-empty JSON array of weight groups");
+  std::vector<TfjsWeightGroup> groups;
+  try {
+    for (const json& g : j) groups.push_back(ParseWeightGroup(g));
+  } catch (const std::exception& e) {
+    return Bad(name, std::string("malformed weights manifest: ") + e.what());
+  }
+  std::map<std::string, TfjsTensor> weights;
+  for (const TfjsWeightGroup& g : groups) FACEKIT_RETURN_IF_ERROR(DecodeWeightGroup(g, name, read_shard, &weights));
+  return weights;
 }
 
 }  // namespace facekit::runtime

@@ -14,7 +14,10 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "facekit/status.h"
 #include "runtime/tfjs_model.h"
@@ -34,8 +37,23 @@ struct TfjsWeightGroup {
   std::vector<TfjsWeightSpec> weights;
 };
 
+/// One group of a "weightsManifest" array ({"paths": [...], "weights": [...]}).
+/// Throws (nlohmann::json::exception, std::invalid_argument) on a malformed
+/// group; callers turn that into kModelInvalid.
+TfjsWeightGroup ParseWeightGroup(const nlohmann::json& group);
+
 /// Decodes `group` into `out` (name -> tensor). `model` names the model in messages.
 Status DecodeWeightGroup(const TfjsWeightGroup& group, const std::string& model,
                          const TfjsModel::ShardReader& read_shard, std::map<std::string, TfjsTensor>* out);
+
+/// A standalone weights manifest (a JSON array of groups, as face-api ships
+/// NAME-weights_manifest.json beside its shards) decoded to name -> tensor.
+/// kModelInvalid for malformed JSON, unknown dtypes and shards whose size
+/// differs from what the weights need; the reader's error for missing shards.
+Result<std::map<std::string, TfjsTensor>> ParseTfjsWeightsManifest(std::string_view json_text, const std::string& name,
+                                                                   const TfjsModel::ShardReader& read_shard);
+
+/// Reads `manifest_path` and the shards it names (relative to it).
+Result<std::map<std::string, TfjsTensor>> LoadTfjsWeightsManifest(const std::string& manifest_path);
 
 }  // namespace facekit::runtime

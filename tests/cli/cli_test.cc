@@ -340,6 +340,76 @@ TEST_F(CliTest, EvalVerifyAgreesWithIndependentRecomputation) {
   EXPECT_TRUE(png.ok()) << png.status().ToString();
 }
 
+// `eval verify --embedder fused`: the fusion is fitted on the training list
+// only, and each model's own result on the same pairs is reported with it.
+TEST_F(CliTest, EvalVerifyFusedFitsOnTrainPairsAndReportsBothModels) {
+  auto first = [](const std::string& file, int per_class) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::string> same, diff;
+    while (std::getline(in, line)) {
+      std::istringstream l(line);
+      int fields = 0;
+      for (std::string w; l >> w;) ++fields;
+      (fields == 3 ? same : diff).push_back(line);
+    }
+    std::string list = std::to_string(per_class) + "\n";
+    for (int i = 0; i < per_class; ++i) list += same[static_cast<size_t>(i)] + "\n";
+    for (int i = 0; i < per_class; ++i) list += diff[static_cast<size_t>(i)] + "\n";
+    return list;
+  };
+  const std::string lfw = testing::DataDir() + "/lfw-view1/";
+  std::string train = Write("train.txt", first(lfw + "pairsDevTrain.txt", 12));
+  std::string test = Write("test.txt", first(lfw + "pairsDevTest.txt", 6));
+  CliRun r = Facekit("eval verify --embedder fused --fusion logistic --train-pairs " + train + " --pairs " + test +
+                     " --images " + lfw + "deepfunneled --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["embedder"], "fused");
+  EXPECT_EQ(j["pairs"], 12);
+  EXPECT_EQ(j["train_pairs"], 24);
+  EXPECT_EQ(j["fusion"]["kind"], "logistic");
+  EXPECT_GT(j["fusion"]["w_mobilefacenet"].get<double>(), 0.0);
+  EXPECT_GT(j["fusion"]["w_resnet128"].get<double>(), 0.0);
+  for (const char* m : {"mobilefacenet", "resnet128"}) {
+    EXPECT_GT(j["embed_ms_per_face"][m].get<double>(), 0.0) << m;
+    EXPECT_GE(j["components"][m]["auc"].get<double>(), 0.9) << m;
+  }
+  // The fused score of a pair is the fitted combination of the two models'
+  // cosines; genuine pairs of this easy subset score above impostors.
+  EXPECT_GE(j["auc"].get<double>(), 0.95);
+
+  CliRun one = Facekit("eval verify --embedder resnet128 --train-pairs " + train + " --pairs " + test + " --images " + lfw +
+                       "deepfunneled --json");
+  ASSERT_EQ(one.status, 0) << one.err;
+  auto k = nlohmann::json::parse(one.out);
+  EXPECT_NEAR(k["auc"].get<double>(), j["components"]["resnet128"]["auc"].get<double>(), 1e-12);
+  EXPECT_FALSE(k["embed_ms_per_face"].contains("mobilefacenet"));
+
+  CliRun no_train = Facekit("eval verify --embedder fused --pairs " + test + " --images " + lfw + "deepfunneled");
+  EXPECT_EQ(no_train.status, 1);
+  EXPECT_NE(no_train.err.find("--train-pairs"), std::string::npos) << no_train.err;
+}
+
+TEST_F(CliTest, EvalIdentifyWithTheSecondEmbedder) {
+  // Four people with several images (one enrolled, the rest probed) and three distractors.
+  // View 1's deep-funneled folder holds 4, 3, 3 and 2 images of the first four.
+  std::string people = Write("people.txt",
+                             "7\nAaron_Peirsol\t4\nAbdullah_Gul\t3\nAbel_Pacheco\t3\nAdel_Al-Jubeir\t2\n"
+                             "AJ_Lamas\t1\nAaron_Guiel\t1\nAaron_Tippin\t1\n");
+  CliRun r = Facekit("eval identify --embedder resnet128 --images " + testing::DataDir() +
+                     "/lfw-view1/deepfunneled --people " + people + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["embedder"], "resnet128");
+  EXPECT_EQ(j["gallery"], 7);
+  EXPECT_EQ(j["probes"], 8);
+  EXPECT_GE(j["rank1"].get<double>(), 0.75);
+  CliRun bad = Facekit("eval identify --embedder fused --images " + testing::DataDir() + "/lfw-view1/deepfunneled");
+  EXPECT_NE(bad.status, 0);
+}
+
 TEST_F(CliTest, EvalDetectOnTheHeldOutDlibSet) {
   CliRun r = Facekit("eval detect --annotations " + testing::DataDir() + "/detection/dlib/testing.xml --json --draw " + dir_);
   ASSERT_EQ(r.status, 0) << r.err;

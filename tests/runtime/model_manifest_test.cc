@@ -43,6 +43,27 @@ TEST(ModelManifest, ObjectModelIsATfjsGraphWithLabelsAndDecodeSettings) {
   EXPECT_FLOAT_EQ(o->scale, 1.f);
 }
 
+TEST(ModelManifest, ResnetEmbedderHasItsOwnChipAndTemplate) {
+  auto m = ModelManifest::Load(testing::ModelsDir());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const ManifestModel* r = m->FindRole("embedder.resnet128");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->source_format, "faceapi-resnet");
+  EXPECT_EQ(r->source_package, "@vladmandic/face-api@1.7.15");
+  EXPECT_EQ(r->source_weights, std::vector<std::string>{"face_recognition_model.bin"});
+  EXPECT_EQ(r->embedding_dim, 128);
+  EXPECT_EQ(r->input_width, 150);
+  ASSERT_EQ(r->alignment_template.size(), 5u);
+  for (const auto& p : r->alignment_template) {  // in the 150 px chip, not the 112 px one
+    EXPECT_GT(p[0], 0.f);
+    EXPECT_LT(p[0], 150.f);
+    EXPECT_LT(p[1], 150.f);
+  }
+  EXPECT_GT(r->alignment_template[4][1], 112.f * 0.85f);
+  EXPECT_FLOAT_EQ(r->mean, 0.f);  // the graph normalises
+  EXPECT_FLOAT_EQ(r->scale, 1.f);
+}
+
 TEST(ModelManifest, RNetSecondChanceDefaultsToOffAndMustNotExceedTheThreshold) {
   auto plain = ModelManifest::Parse(R"({"format_version": 1, "detector": {"rnet_threshold": 0.6}})", ".");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
