@@ -1,0 +1,550 @@
+#include "store/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <span>
+
+#include "store/sqlite_schema.h"  // ParseJsonStringArray
+
+namespace facekit::store {
+
+namespace {
+
+// Advisory lock keys ("FACEKIT" + purpose): migrations, and the writers'
+// lock that makes change sequence order equal to commit order.
+constexpr const char* kMigrateLock = "4600000000000001";
+constexpr const char* kWriterLock = "4600000000000002";
+
+// Entry i migrates version i to i + 1 (the SQLite schema's tables, plus the
+// change log).
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE groups (
+  gkey bigserial PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  name text NOT NULL UNIQUE,
+  tag text NOT NULL DEFAULT '',
+  ex_descriptions text NOT NULL DEFAULT '[]',
+  face_model_version text NOT NULL,
+  created_ms bigint NOT NULL
+);
+CREATE TABLE persons (
+  pkey bigserial PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  name text NOT NULL,
+  gender integer NOT NULL DEFAULT 0,
+  created_ms bigint NOT NULL
+);
+CREATE TABLE memberships (
+  gkey bigint NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
+  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
+  ex_descriptions text NOT NULL DEFAULT '[]',
+  added_ms bigint NOT NULL,
+  PRIMARY KEY (gkey, pkey)
+);
+CREATE INDEX memberships_by_person ON memberships(pkey);
+CREATE TABLE faces (
+  fkey bigserial PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
+  model_version text NOT NULL,
+  dim integer NOT NULL,
+  embedding bytea NOT NULL,
+  rect_x integer NOT NULL, rect_y integer NOT NULL, rect_w integer NOT NULL, rect_h integer NOT NULL,
+  quality real NOT NULL DEFAULT 0,
+  source text NOT NULL DEFAULT '',
+  created_ms bigint NOT NULL
+);
+CREATE INDEX faces_by_person ON faces(pkey);
+CREATE TABLE changes (
+  seq bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  gkey bigint NOT NULL DEFAULT 0,
+  pkey bigint NOT NULL DEFAULT 0,
+  fkey bigint NOT NULL DEFAULT 0,
+  committed_at timestamptz NOT NULL DEFAULT now()
+);
+)sql",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPostgresSchemaVersion);
+
+std::string ExToJson(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+std::string PairsToJson(const std::vector<std::pair<int, std::string>>& v) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [i, s] : v) j.push_back(nlohmann::json::array({i, s}));
+  return j.dump();
+}
+
+bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string>>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return false;
+  for (const auto& e : j) {
+    if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_string()) return false;
+    out->emplace_back(e[0].get<int>(), e[1].get<std::string>());
+  }
+  return true;
+}
+
+// One statement parameter: text, or raw bytes (bytea).
+struct Param {
+  std::string value;
+  bool binary = false;
+};
+Param P(const std::string& s) { return {s, false}; }
+Param P(std::int64_t v) { return {std::to_string(v), false}; }
+Param P(int v) { return {std::to_string(v), false}; }
+Param P(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(v));
+  return {buf, false};
+}
+Param Bytes(const void* data, std::size_t n) { return {std::string(static_cast<const char*>(data), n), true}; }
+
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r) {}
+  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  PgResult& operator=(PgResult&&) = delete;
+  ~PgResult() { PQclear(r_); }
+  const PGresult* get() const { return r_; }
+  int rows() const { return PQntuples(r_); }
+  std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
+  std::int64_t Int(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
+  double Double(int row, int col) const { return std::strtod(PQgetvalue(r_, row, col), nullptr); }
+  std::int64_t Affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
+  // A bytea column in text form ("\x" + hex).
+  bool Hex(int row, int col, std::string* out) const {
+    const char* v = PQgetvalue(r_, row, col);
+    const std::size_t n = std::strlen(v);
+    if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2 != 0) return false;
+    out->resize((n - 2) / 2);
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0; i < out->size(); ++i) {
+      const int hi = nibble(v[2 + 2 * i]), lo = nibble(v[3 + 2 * i]);
+      if (hi < 0 || lo < 0) return false;
+      (*out)[i] = static_cast<char>(hi * 16 + lo);
+    }
+    return true;
+  }
+
+ private:
+  PGresult* r_;
+};
+
+class PgStore final : public PostgresStore {
+ public:
+  explicit PgStore(PGconn* conn) : conn_(conn) {}
+  ~PgStore() override { PQfinish(conn_); }
+
+  Status Init() {
+    FACEKIT_RETURN_IF_ERROR(Command("SET synchronous_commit = on", {}, "configuring the session"));
+    FACEKIT_RETURN_IF_ERROR(Command("SET client_min_messages = warning", {}, "configuring the session"));
+    FACEKIT_RETURN_IF_ERROR(Command("BEGIN", {}, "migrating the schema"));
+    Status s = Migrate();
+    if (!s.ok()) {
+      (void)Command("ROLLBACK", {}, "");
+      return s;
+    }
+    return Command("COMMIT", {}, "migrating the schema");
+  }
+
+  int SchemaVersion() const override { return version_; }
+
+  Result<StoreContents> Load(bool with_embeddings) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    FACEKIT_RETURN_IF_ERROR(Command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, "reading the gallery"));
+    auto contents = LoadLocked(with_embeddings);
+    (void)Command(contents.ok() ? "COMMIT" : "ROLLBACK", {}, "reading the gallery");
+    return contents;
+  }
+
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
+      const std::vector<std::int64_t>& face_keys) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    for (std::int64_t key : face_keys) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT id,dim,embedding FROM faces WHERE fkey=$1", {P(key)},
+                                                 "reading embeddings"));
+      if (r.rows() == 0) continue;
+      std::vector<float> e;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, 0, 2, r.Int(0, 1), r.Text(0, 0), &e));
+      out.emplace_back(key, std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::int64_t>> Apply(const Batch& batch) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    FACEKIT_RETURN_IF_ERROR(Command("BEGIN", {}, "starting a write"));
+    std::vector<std::int64_t> keys(batch.size(), 0);
+    Status s = Command("SELECT pg_advisory_xact_lock(" + std::string(kWriterLock) + ")", {}, "taking the writer lock");
+    std::int64_t last_seq = 0;
+    for (std::size_t i = 0; s.ok() && i < batch.size(); ++i) {
+      Change c;
+      s = std::visit([&](const auto& m) { return ApplyOne(m, keys, &keys[i], &c); }, batch[i]);
+      if (s.ok()) {
+        auto r = Query("INSERT INTO changes(kind,gkey,pkey,fkey) VALUES($1,$2,$3,$4) RETURNING seq",
+                       {P(c.kind), P(c.group_key), P(c.person_key), P(c.face_key)}, "writing the change log");
+        if (r.ok()) {
+          last_seq = r->Int(0, 0);
+        } else {
+          s = r.status();
+        }
+      }
+    }
+    if (s.ok() && last_seq > 0) {
+      s = Command("SELECT pg_notify('facekit_changes', $1)", {P(last_seq)}, "notifying followers");
+    }
+    if (s.ok()) s = Command("COMMIT", {}, "committing a write");
+    if (!s.ok()) {
+      (void)Command("ROLLBACK", {}, "");
+      return s;
+    }
+    return keys;
+  }
+
+  Result<std::vector<Change>> ChangesSince(std::int64_t after, std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    FACEKIT_ASSIGN_OR_RETURN(PgResult r,
+                             Query("SELECT seq,kind,gkey,pkey,fkey FROM changes WHERE seq>$1 ORDER BY seq LIMIT $2",
+                                   {P(after), P(static_cast<std::int64_t>(limit))}, "reading the change log"));
+    std::vector<Change> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      out.push_back({r.Int(i, 0), r.Text(i, 1), r.Int(i, 2), r.Int(i, 3), r.Int(i, 4)});
+    }
+    return out;
+  }
+
+  Result<std::int64_t> LastChange() override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT COALESCE(MAX(seq),0) FROM changes", {}, "reading the change log"));
+    return r.Int(0, 0);
+  }
+
+ private:
+  // A connection lost (server restarted) is re-opened before the next
+  // operation; the operation that saw the loss already failed (kIoError).
+  Status Reconnect() {
+    if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) return ServerError("reconnecting to PostgreSQL");
+    FACEKIT_RETURN_IF_ERROR(Command("SET synchronous_commit = on", {}, "configuring the session"));
+    return Command("SET client_min_messages = warning", {}, "configuring the session");
+  }
+
+  Status ServerError(const std::string& what) const {
+    std::string message = PQerrorMessage(conn_);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return Status(StatusCode::kIoError, what + ": postgresql: " + message);
+  }
+
+  Result<PgResult> Query(const std::string& sql, const std::vector<Param>& params, const std::string& what) {
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    for (const Param& p : params) {
+      values.push_back(p.value.data());
+      lengths.push_back(static_cast<int>(p.value.size()));
+      formats.push_back(p.binary ? 1 : 0);
+    }
+    PgResult r(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                            lengths.data(), formats.data(), 0));
+    return Check(std::move(r), what);
+  }
+
+  Result<PgResult> Check(PgResult r, const std::string& what) {
+    const PGresult* raw = r.get();
+    const ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    if (state && std::strcmp(state, "23505") == 0) return Status(StatusCode::kAlreadyExists, what + ": " + message);
+    if (state && std::strcmp(state, "23503") == 0) {
+      return Status(StatusCode::kNotFound, what + ": refers to a record that does not exist (" + message + ")");
+    }
+    return Status(StatusCode::kIoError, what + ": postgresql: " + message);
+  }
+
+  // Several statements, no parameters (the simple query protocol).
+  Status Script(const std::string& sql, const std::string& what) {
+    auto r = Check(PgResult(PQexec(conn_, sql.c_str())), what);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Status Command(const std::string& sql, const std::vector<Param>& params, const std::string& what) {
+    auto r = Query(sql, params, what);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  static Status Corrupt(const std::string& what) {
+    return Status(StatusCode::kDataCorrupt, "gallery database: bad " + what);
+  }
+
+  Status Migrate() {
+    FACEKIT_RETURN_IF_ERROR(
+        Command("SELECT pg_advisory_xact_lock(" + std::string(kMigrateLock) + ")", {}, "locking the schema"));
+    FACEKIT_RETURN_IF_ERROR(Command("CREATE TABLE IF NOT EXISTS facekit_schema (version integer NOT NULL)", {},
+                                    "creating the schema table"));
+    FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT version FROM facekit_schema", {}, "reading the schema version"));
+    int version = 0;
+    if (r.rows() == 0) {
+      FACEKIT_RETURN_IF_ERROR(Command("INSERT INTO facekit_schema(version) VALUES(0)", {}, "starting the schema"));
+    } else if (r.rows() == 1) {
+      version = static_cast<int>(r.Int(0, 0));
+    } else {
+      return Corrupt("schema table (" + std::to_string(r.rows()) + " rows)");
+    }
+    const int target = kPostgresSchemaVersion;
+    if (version > target) {
+      return Status(StatusCode::kFailedPrecondition, "the gallery database has schema version " +
+                                                         std::to_string(version) + ", newer than this build's " +
+                                                         std::to_string(target) + "; use a newer facekit");
+    }
+    for (; version < target; ++version) {
+      FACEKIT_RETURN_IF_ERROR(Script(kMigrations[version], "migrating to version " + std::to_string(version + 1)));
+      FACEKIT_RETURN_IF_ERROR(
+          Command("UPDATE facekit_schema SET version=$1", {P(version + 1)}, "recording the schema version"));
+    }
+    version_ = version;
+    return Status::Ok();
+  }
+
+  Result<StoreContents> LoadLocked(bool with_embeddings) {
+    StoreContents c;
+    {
+      FACEKIT_ASSIGN_OR_RETURN(
+          PgResult r,
+          Query("SELECT gkey,id,name,tag,ex_descriptions,face_model_version,created_ms FROM groups ORDER BY gkey", {},
+                "reading groups"));
+      for (int i = 0; i < r.rows(); ++i) {
+        GroupRecord g;
+        g.key = r.Int(i, 0);
+        g.id = r.Text(i, 1);
+        g.name = r.Text(i, 2);
+        g.tag = r.Text(i, 3);
+        if (!ParseJsonStringArray(r.Text(i, 4), &g.ex_descriptions)) return Corrupt("group " + g.id + " custom fields");
+        g.face_model_version = r.Text(i, 5);
+        g.created_ms = r.Int(i, 6);
+        c.groups.push_back(std::move(g));
+      }
+    }
+    {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT pkey,id,name,gender,created_ms FROM persons ORDER BY pkey", {},
+                                                 "reading persons"));
+      for (int i = 0; i < r.rows(); ++i) {
+        c.persons.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), static_cast<int>(r.Int(i, 3)), r.Int(i, 4)});
+      }
+    }
+    {
+      FACEKIT_ASSIGN_OR_RETURN(
+          PgResult r,
+          Query("SELECT gkey,pkey,ex_descriptions,added_ms FROM memberships ORDER BY gkey,pkey", {}, "reading memberships"));
+      for (int i = 0; i < r.rows(); ++i) {
+        MembershipRecord m;
+        m.group_key = r.Int(i, 0);
+        m.person_key = r.Int(i, 1);
+        if (!JsonToPairs(r.Text(i, 2), &m.ex_descriptions)) return Corrupt("membership custom fields");
+        m.added_ms = r.Int(i, 3);
+        c.memberships.push_back(std::move(m));
+      }
+    }
+    {
+      const std::string columns =
+          "SELECT fkey,id,pkey,model_version,dim,rect_x,rect_y,rect_w,rect_h,quality,source,created_ms";
+      FACEKIT_ASSIGN_OR_RETURN(
+          PgResult r,
+          Query(columns + (with_embeddings ? ",embedding" : "") + " FROM faces ORDER BY fkey", {}, "reading faces"));
+      for (int i = 0; i < r.rows(); ++i) {
+        FaceRecord f;
+        f.key = r.Int(i, 0);
+        f.id = r.Text(i, 1);
+        f.person_key = r.Int(i, 2);
+        f.model_version = r.Text(i, 3);
+        const std::int64_t dim = r.Int(i, 4);
+        f.rect = {static_cast<int>(r.Int(i, 5)), static_cast<int>(r.Int(i, 6)), static_cast<int>(r.Int(i, 7)),
+                  static_cast<int>(r.Int(i, 8))};
+        f.quality = static_cast<float>(r.Double(i, 9));
+        f.source = r.Text(i, 10);
+        f.created_ms = r.Int(i, 11);
+        if (with_embeddings) FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
+        c.faces.push_back(std::move(f));
+      }
+    }
+    return c;
+  }
+
+  static Status ReadEmbedding(const PgResult& r, int row, int col, std::int64_t dim, const std::string& face_id,
+                              std::vector<float>* out) {
+    std::string bytes;
+    if (!r.Hex(row, col, &bytes) || dim <= 0 || dim > 4096 ||
+        bytes.size() != static_cast<std::size_t>(dim) * sizeof(float)) {
+      return Corrupt("embedding of face " + face_id);
+    }
+    out->resize(static_cast<std::size_t>(dim));
+    std::memcpy(out->data(), bytes.data(), bytes.size());
+    return Status::Ok();
+  }
+
+  // A placeholder (negative) refers to an earlier insert of the batch.
+  static Result<std::int64_t> Resolve(std::int64_t key, const std::vector<std::int64_t>& keys) {
+    if (key >= 0) return key;
+    const auto i = static_cast<std::size_t>(-key - 1);
+    if (i >= keys.size() || keys[i] <= 0) {
+      return Status(StatusCode::kInternal, "placeholder key does not name an earlier insert");
+    }
+    return keys[i];
+  }
+
+  Status ExpectChange(const Result<PgResult>& r, const std::string& what) {
+    if (!r.ok()) return r.status();
+    if (r->Affected() == 0) return Status(StatusCode::kNotFound, what + ": no such record");
+    return Status::Ok();
+  }
+
+  Status Inserted(Result<PgResult> r, std::int64_t* key) {
+    if (!r.ok()) return r.status();
+    *key = r->Int(0, 0);
+    return Status::Ok();
+  }
+
+  Status ApplyOne(const mutation::InsertGroup& m, const std::vector<std::int64_t>&, std::int64_t* key, Change* c) {
+    const GroupRecord& g = m.group;
+    FACEKIT_RETURN_IF_ERROR(Inserted(Query("INSERT INTO groups(id,name,tag,ex_descriptions,face_model_version,created_ms) "
+                                           "VALUES($1,$2,$3,$4,$5,$6) RETURNING gkey",
+                                           {P(g.id), P(g.name), P(g.tag), P(ExToJson(g.ex_descriptions)),
+                                            P(g.face_model_version), P(g.created_ms)},
+                                           "creating group " + g.id),
+                                     key));
+    *c = {0, "InsertGroup", *key, 0, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::UpdateGroup& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    const GroupRecord& g = m.group;
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(Query("UPDATE groups SET name=$1,tag=$2,ex_descriptions=$3 WHERE gkey=$4",
+                                               {P(g.name), P(g.tag), P(ExToJson(g.ex_descriptions)), P(g.key)},
+                                               "modifying group " + g.id),
+                                         "modifying group " + g.id));
+    *c = {0, "UpdateGroup", g.key, 0, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::DeleteGroup& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    FACEKIT_RETURN_IF_ERROR(
+        ExpectChange(Query("DELETE FROM groups WHERE gkey=$1", {P(m.key)}, "deleting a group"), "deleting a group"));
+    *c = {0, "DeleteGroup", m.key, 0, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::InsertPerson& m, const std::vector<std::int64_t>&, std::int64_t* key, Change* c) {
+    const PersonRecord& p = m.person;
+    FACEKIT_RETURN_IF_ERROR(
+        Inserted(Query("INSERT INTO persons(id,name,gender,created_ms) VALUES($1,$2,$3,$4) RETURNING pkey",
+                       {P(p.id), P(p.name), P(p.gender), P(p.created_ms)}, "creating person " + p.id),
+                 key));
+    *c = {0, "InsertPerson", 0, *key, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::UpdatePerson& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.person.key, keys));
+    const std::string what = "modifying person " + m.person.id;
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(
+        Query("UPDATE persons SET name=$1,gender=$2 WHERE pkey=$3", {P(m.person.name), P(m.person.gender), P(pkey)}, what),
+        what));
+    *c = {0, "UpdatePerson", 0, pkey, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::DeletePerson& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    FACEKIT_RETURN_IF_ERROR(
+        ExpectChange(Query("DELETE FROM persons WHERE pkey=$1", {P(m.key)}, "deleting a person"), "deleting a person"));
+    *c = {0, "DeletePerson", 0, m.key, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::InsertMembership& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.membership.group_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.membership.person_key, keys));
+    auto r = Query("INSERT INTO memberships(gkey,pkey,ex_descriptions,added_ms) VALUES($1,$2,$3,$4)",
+                   {P(gkey), P(pkey), P(PairsToJson(m.membership.ex_descriptions)), P(m.membership.added_ms)},
+                   "adding a person to a group");
+    if (!r.ok()) return r.status();
+    *c = {0, "InsertMembership", gkey, pkey, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::UpdateMembership& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    const std::string what = "modifying a person's group fields";
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(Query("UPDATE memberships SET ex_descriptions=$1 WHERE gkey=$2 AND pkey=$3",
+                                               {P(PairsToJson(m.membership.ex_descriptions)),
+                                                P(m.membership.group_key), P(m.membership.person_key)},
+                                               what),
+                                         what));
+    *c = {0, "UpdateMembership", m.membership.group_key, m.membership.person_key, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::DeleteMembership& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    const std::string what = "removing a person from a group";
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(
+        Query("DELETE FROM memberships WHERE gkey=$1 AND pkey=$2", {P(m.group_key), P(m.person_key)}, what), what));
+    *c = {0, "DeleteMembership", m.group_key, m.person_key, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::InsertFace& m, const std::vector<std::int64_t>& keys, std::int64_t* key, Change* c) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.face.person_key, keys));
+    const FaceRecord& f = m.face;
+    if (f.embedding.empty()) return Status(StatusCode::kInvalidArgument, "face without an embedding");
+    FACEKIT_RETURN_IF_ERROR(Inserted(
+        Query("INSERT INTO faces(id,pkey,model_version,dim,embedding,rect_x,rect_y,rect_w,rect_h,quality,source,"
+              "created_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING fkey",
+              {P(f.id), P(pkey), P(f.model_version), P(static_cast<std::int64_t>(f.embedding.size())),
+               Bytes(f.embedding.data(), f.embedding.size() * sizeof(float)), P(f.rect.x), P(f.rect.y),
+               P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms)},
+              "adding face " + f.id),
+        key));
+    *c = {0, "InsertFace", 0, pkey, *key};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::DeleteFace& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    FACEKIT_RETURN_IF_ERROR(
+        ExpectChange(Query("DELETE FROM faces WHERE fkey=$1", {P(m.key)}, "deleting a face"), "deleting a face"));
+    *c = {0, "DeleteFace", 0, 0, m.key};
+    return Status::Ok();
+  }
+
+  PGconn* conn_;
+  std::mutex mu_;
+  int version_ = 0;
+};
+
+}  // namespace
+
+bool IsPostgresUri(const std::string& text) {
+  return text.rfind("postgres://", 0) == 0 || text.rfind("postgresql://", 0) == 0;
+}
+
+Result<std::unique_ptr<PostgresStore>> OpenPostgresStore(const std::string& conninfo) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (!conn) return Status(StatusCode::kIoError, "cannot connect to PostgreSQL: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    PQfinish(conn);
+    return Status(StatusCode::kIoError, "cannot connect to PostgreSQL: " + message);
+  }
+  auto store = std::make_unique<PgStore>(conn);
+  FACEKIT_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<PostgresStore>(std::move(store));
+}
+
+}  // namespace facekit::store
