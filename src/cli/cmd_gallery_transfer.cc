@@ -147,7 +147,9 @@ int ImportCmd(const GlobalOptions& g, const TransferOptions& o) {
                                j.at("name").get<std::string>(),
                                j.value("tag", ""),
                                j.value("ex_descriptions", std::vector<std::string>{}),
-                               j.value("face_model_version", "3.0"),
+                               // The file carries the faces' 3.0 vectors only (not
+                               // face_vectors or crops): the group comes in at 3.0.
+                               std::string("3.0"),
                                j.value("created_ms", std::int64_t{0})};
         s = write([&](const gallery::Catalog& c) -> Result<store::Batch> {
           if (c.GroupById(rec.id) || c.GroupNameTaken(rec.name)) {

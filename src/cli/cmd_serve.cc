@@ -176,7 +176,18 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   // command is refused (the CLI can work through this server instead).
   auto lock = store::DataFolderLock::Acquire(o.data, {0, "facekit serve", "", 0});
   if (!lock.ok()) return Fail(lock.status());
-  auto engine = MakeEngine(g);
+  // FaceModelVersion 3.1 (groups upgraded to it or created with it) is
+  // face-api's ResNet-128: loaded whenever the models folder has it, so that
+  // such groups search and UpgradeGroupFaceModelVersion can run
+  // (docs/gallery.md#face-model-versions states the cost).
+  std::vector<EmbedderKind> extra_embedders;
+  {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(ResolveModelsDir(g)) / "files" / "faceapi_resnet128.onnx", ec)) {
+      extra_embedders.push_back(EmbedderKind::kResNet128);
+    }
+  }
+  auto engine = MakeEngine(g, extra_embedders);
   if (!engine.ok()) return Fail(engine.status());
   // REST and gRPC: the pixel budget and working size (global options); the
   // cloud endpoint checks its documented limits first unless relaxed.

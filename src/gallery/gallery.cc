@@ -60,16 +60,25 @@ std::vector<const GroupState*> Catalog::Groups() const {
   for (const auto& [key, g] : groups_) out.push_back(&g);
   return out;
 }
-std::vector<float> Catalog::FaceVector(std::int64_t face_key) const {
+std::vector<float> Catalog::FaceVector(std::int64_t face_key) const { return FaceVector(face_key, primary_version_); }
+std::vector<float> Catalog::FaceVector(std::int64_t face_key, const std::string& version) const {
   const FaceState* face = FaceByKey(face_key);
   if (!face) return {};
   const PersonState* person = PersonByKey(face->person_key);
   if (!person) return {};
   for (const auto& [gkey, m] : person->groups) {
     const GroupState* g = GroupByKey(gkey);
-    if (g && g->faces->Contains(face_key)) return g->faces->Vector(face_key);
+    if (g && g->record.face_model_version == version && g->faces->Contains(face_key)) {
+      return g->faces->Vector(face_key);
+    }
   }
   return {};
+}
+const store::ModelJobRecord* Catalog::JobById(const std::string& id) const {
+  for (const auto& j : jobs_) {
+    if (j.id == id) return &j;
+  }
+  return nullptr;
 }
 
 std::vector<SearchHit> Catalog::Search(const std::vector<std::int64_t>& group_keys, const float* query, std::size_t k,
@@ -97,15 +106,8 @@ std::vector<SearchHit> Catalog::Search(const std::vector<std::int64_t>& group_ke
 // ---- Gallery ----
 
 Gallery::Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {}
-
-Gallery::~Gallery() {
-  {
-    std::lock_guard lock(compact_mu_);
-    compact_stop_ = true;
-  }
-  compact_cv_.notify_all();
-  if (compactor_.joinable()) compactor_.join();
+    : store_(std::move(store)), options_(std::move(options)) {
+  catalog_.primary_version_ = options_.primary_version;
 }
 
 void Gallery::RequestCompaction() {
@@ -166,7 +168,7 @@ Status Gallery::CompactInBackground() {
   }
   Status result = Status::Ok();
   for (Job& job : jobs) {
-    auto fresh = std::make_unique<VectorIndex>(options_.dim, job.options);
+    auto fresh = std::make_unique<VectorIndex>(job.index->dim(), job.options);
     Status built = fresh->AddBatch(job.keys, job.rows, job.tags);
     job.rows = {};
     std::lock_guard writer(writer_mu_);
@@ -214,8 +216,13 @@ Status Gallery::LoadCatalog() {
   Catalog& c = catalog_;
   for (auto& rec : contents.groups) {
     GroupState g;
-    g.faces = std::make_unique<VectorIndex>(options_.dim, options_.index);
-    g.people = std::make_unique<VectorIndex>(options_.dim, options_.index);
+    const int dim = DimOf(rec.face_model_version);
+    if (dim <= 0) {
+      return Status(StatusCode::kFailedPrecondition, "group " + rec.id + " uses face model version " +
+                                                         rec.face_model_version + ", unknown to this build");
+    }
+    g.faces = std::make_unique<VectorIndex>(dim, options_.index);
+    g.people = std::make_unique<VectorIndex>(dim, options_.index);
     c.group_ids_[rec.id] = rec.key;
     c.group_names_.insert(rec.name);
     const std::int64_t key = rec.key;
@@ -246,8 +253,17 @@ Status Gallery::LoadCatalog() {
     c.face_ids_[f.id] = f.key;
     if (!f.source.empty()) c.face_sources_[f.source] = f.key;
     c.faces_[f.key] = FaceState{std::move(f.id),     f.person_key, std::move(f.model_version), f.rect, f.quality,
-                                std::move(f.source), f.created_ms};
+                                std::move(f.source), f.created_ms, {}, false};
   }
+  for (const auto& [fkey, version] : contents.other_vectors) {
+    auto f = c.faces_.find(fkey);
+    if (f != c.faces_.end()) f->second.other_versions.insert(version);
+  }
+  for (std::int64_t fkey : contents.crop_keys) {
+    auto f = c.faces_.find(fkey);
+    if (f != c.faces_.end()) f->second.has_crop = true;
+  }
+  c.jobs_ = std::move(contents.jobs);
   return Status::Ok();
 }
 
@@ -286,6 +302,11 @@ Status Gallery::ReconcileIndexes(bool use_snapshots) {
   std::unordered_map<std::int64_t, std::vector<std::int64_t>> missing_by_group;
   std::vector<std::int64_t> missing_all;
   for (auto& [gkey, g] : c.groups_) {
+    if (g.record.face_model_version != options_.primary_version) {
+      // Groups of another version: no snapshots, built from face_vectors.
+      FACEKIT_RETURN_IF_ERROR(BuildGroupIndexes(g));
+      continue;
+    }
     bool from_snapshot = false;
     if (use_snapshots && !options_.snapshot_dir.empty()) {
       auto loaded = VectorIndex::Load(SnapshotPath(gkey, "faces"), options_.index);
@@ -381,7 +402,9 @@ Status Gallery::ReconcileIndexes(bool use_snapshots) {
 Status Gallery::RebuildIndexes() {
   std::lock_guard writer(writer_mu_);
   std::unique_lock lock(state_mu_);
-  for (auto& [gkey, g] : catalog_.groups_) g.people = std::make_unique<VectorIndex>(options_.dim, options_.index);
+  for (auto& [gkey, g] : catalog_.groups_) {
+    g.people = std::make_unique<VectorIndex>(DimOf(g.record.face_model_version), options_.index);
+  }
   return ReconcileIndexes(/*use_snapshots=*/false);
 }
 
@@ -400,14 +423,16 @@ void Gallery::RefreshPerson(GroupState& group, const PersonState& person) {
 Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys) {
   Catalog& c = catalog_;
   auto resolve = [&](std::int64_t key) { return key < 0 ? keys[static_cast<std::size_t>(-key - 1)] : key; };
+  Status failed = Status::Ok();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const store::Mutation& mutation = batch[i];
     std::visit(Overloaded{[&](const store::mutation::InsertGroup& m) {
                             GroupState g;
                             g.record = m.group;
                             g.record.key = keys[i];
-                            g.faces = std::make_unique<VectorIndex>(options_.dim, options_.index);
-                            g.people = std::make_unique<VectorIndex>(options_.dim, options_.index);
+                            const int dim = std::max(DimOf(g.record.face_model_version), 1);
+                            g.faces = std::make_unique<VectorIndex>(dim, options_.index);
+                            g.people = std::make_unique<VectorIndex>(dim, options_.index);
                             c.group_ids_[g.record.id] = keys[i];
                             c.group_names_.insert(g.record.name);
                             c.groups_.emplace(keys[i], std::move(g));
@@ -424,6 +449,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             auto it = c.groups_.find(m.key);
                             if (it == c.groups_.end()) return;
                             for (std::int64_t pkey : it->second.persons) c.persons_.at(pkey).groups.erase(m.key);
+                            std::erase_if(c.jobs_, [&](const store::ModelJobRecord& j) { return j.group_key == m.key; });
                             c.group_ids_.erase(it->second.record.id);
                             c.group_names_.erase(it->second.record.name);
                             if (!options_.snapshot_dir.empty()) {
@@ -474,10 +500,13 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             store::MembershipRecord rec = m.membership;
                             rec.group_key = gkey;
                             rec.person_key = pkey;
-                            // The person's face vectors, from a group that already holds them.
-                            for (std::int64_t fk : p.faces) {
-                              std::vector<float> v = c.FaceVector(fk);
-                              if (!v.empty()) AddFaceToGroup(g, fk, v);
+                            // The person's face vectors of the group's version, from a group
+                            // that already holds them or else from the store.
+                            auto vectors = FaceVectorsLocked(p.faces, g.record.face_model_version);
+                            if (!vectors.ok()) {
+                              failed = vectors.status();
+                            } else {
+                              for (const auto& [fk, v] : *vectors) AddFaceToGroup(g, fk, v);
                             }
                             p.groups[gkey] = std::move(rec);
                             g.persons.insert(pkey);
@@ -500,16 +529,52 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             const std::int64_t pkey = resolve(m.face.person_key);
                             PersonState& p = c.persons_.at(pkey);
                             const store::FaceRecord& f = m.face;
-                            c.faces_[keys[i]] =
-                                FaceState{f.id, pkey, f.model_version, f.rect, f.quality, f.source, f.created_ms};
+                            FaceState state{f.id,      pkey,         f.model_version, f.rect, f.quality,
+                                            f.source,  f.created_ms, {},              !f.crop.empty()};
+                            for (const auto& [v, vector] : f.other_vectors) state.other_versions.insert(v);
+                            c.faces_[keys[i]] = std::move(state);
                             c.face_ids_[f.id] = keys[i];
                             if (!f.source.empty()) c.face_sources_[f.source] = keys[i];
                             p.faces.push_back(keys[i]);
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
-                              AddFaceToGroup(g, keys[i], f.embedding);
+                              // A face without a vector of the group's version is not searched
+                              // there (the service embeds every version its groups need).
+                              if (const auto* v = VectorOfRecord(f, g.record.face_model_version)) {
+                                AddFaceToGroup(g, keys[i], *v);
+                              }
                               RefreshPerson(g, p);
                             }
+                          },
+                          [&](const store::mutation::PutFaceVector& m) {
+                            const std::int64_t fkey = resolve(m.face_key);
+                            auto f = c.faces_.find(fkey);
+                            if (f == c.faces_.end()) return;
+                            f->second.other_versions.insert(m.model_version);
+                            PersonState& p = c.persons_.at(f->second.person_key);
+                            for (const auto& [gkey, membership] : p.groups) {
+                              GroupState& g = c.groups_.at(gkey);
+                              if (g.record.face_model_version != m.model_version) continue;
+                              g.faces->Remove(fkey);
+                              AddFaceToGroup(g, fkey, m.vector);
+                              RefreshPerson(g, p);
+                            }
+                          },
+                          [&](const store::mutation::SetGroupModelVersion& m) {
+                            GroupState& g = c.groups_.at(m.group_key);
+                            g.record.face_model_version = m.model_version;
+                            if (Status s = BuildGroupIndexes(g); !s.ok()) failed = s;
+                          },
+                          [&](const store::mutation::PutModelJob& m) {
+                            store::ModelJobRecord job = m.job;
+                            job.group_key = resolve(job.group_key);
+                            for (auto& j : c.jobs_) {
+                              if (j.id == job.id) {
+                                j = std::move(job);
+                                return;
+                              }
+                            }
+                            c.jobs_.push_back(std::move(job));
                           },
                           [&](const store::mutation::DeleteFace& m) {
                             auto f = c.faces_.find(m.key);
@@ -534,7 +599,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
       break;
     }
   }
-  return Status::Ok();
+  return failed;
 }
 
 Result<std::vector<std::int64_t>> Gallery::Write(const Planner& plan) {
@@ -572,10 +637,11 @@ Status Gallery::Checkpoint() {
   std::shared_lock lock(state_mu_);
   for (auto& [gkey, g] : catalog_.groups_) {
     if (!g.dirty) continue;
+    const bool primary = g.record.face_model_version == options_.primary_version;
     for (auto [index, which] :
          {std::pair<const VectorIndex*, const char*>{g.faces.get(), "faces"}, {g.people.get(), "persons"}}) {
       const std::string path = SnapshotPath(gkey, which);
-      if (index->kind() == IndexKind::kHnsw) {
+      if (primary && index->kind() == IndexKind::kHnsw) {
         FACEKIT_RETURN_IF_ERROR(index->Save(path, static_cast<std::uint64_t>(gkey)));
       } else {
         std::error_code ec;

@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -46,7 +47,12 @@
 namespace facekit::gallery {
 
 struct GalleryOptions {
-  int dim = 192;
+  int dim = 192;  // of `primary_version`, the faces' own vectors
+  // FACE MODEL VERSIONS: every face has a vector of the primary version
+  // (faces.embedding); a group whose FaceModelVersion is another one of
+  // `other_dims` is indexed with that version's vectors (face_vectors).
+  std::string primary_version = "3.0";
+  std::map<std::string, int> other_dims;
   IndexOptions index;
   // Folder for index snapshots; empty = no snapshots.
   std::string snapshot_dir;
@@ -76,6 +82,8 @@ struct FaceState {
   float quality = 0;
   std::string source;
   std::int64_t created_ms = 0;
+  std::set<std::string> other_versions;  // versions besides the primary with a stored vector
+  bool has_crop = false;                 // a stored crop to re-embed from
 };
 
 struct SearchHit {
@@ -100,8 +108,15 @@ class Catalog {
   std::size_t group_count() const { return groups_.size(); }
   std::size_t person_count() const { return persons_.size(); }
   std::size_t face_count() const { return faces_.size(); }
-  // A face's stored vector, from any index holding it (empty if none does).
+  // A face's vector of the primary face model version, from any index
+  // holding it (empty if none does: also when the person's groups all use
+  // another version; Gallery::FaceVectors reads the store then).
   std::vector<float> FaceVector(std::int64_t face_key) const;
+  // A face's vector of `version` from the index of a group of that version.
+  std::vector<float> FaceVector(std::int64_t face_key, const std::string& version) const;
+  // Face-model-version jobs, in start order.
+  const std::vector<store::ModelJobRecord>& Jobs() const { return jobs_; }
+  const store::ModelJobRecord* JobById(const std::string& id) const;
 
   // Top-k faces (or persons' fused features) over the given groups, best
   // first; an entry found in several groups appears once, with its best
@@ -119,6 +134,8 @@ class Catalog {
   std::unordered_map<std::int64_t, FaceState> faces_;
   std::unordered_map<std::string, std::int64_t> face_ids_;
   std::unordered_map<std::string, std::int64_t> face_sources_;
+  std::vector<store::ModelJobRecord> jobs_;
+  std::string primary_version_;
 };
 
 class Gallery {
@@ -148,6 +165,15 @@ class Gallery {
   std::vector<SearchHit> SearchPersons(const std::vector<std::int64_t>& group_keys, const float* query,
                                        std::size_t k) const;
 
+  // The dimension of a face model version's vectors (0 for an unknown one).
+  int DimOf(const std::string& version) const;
+  // Vectors of `version` of the given faces, from memory or the store
+  // (faces without one are left out).
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> FaceVectors(
+      const std::vector<std::int64_t>& face_keys, const std::string& version) const;
+  // A face's stored crop (nullopt: enrolled before crops were stored).
+  Result<std::optional<store::FaceCrop>> FaceCrop(std::int64_t face_key) const { return store_->LoadFaceCrop(face_key); }
+
   // Writes snapshots of changed groups that use HNSW; removes those of
   // groups that no longer need one.
   Status Checkpoint();
@@ -165,6 +191,11 @@ class Gallery {
   Status LoadCatalog();
   Status ReconcileIndexes(bool use_snapshots);
   Status ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys);
+  // Rebuilds a group's two indexes from the store's vectors of its version.
+  Status BuildGroupIndexes(GroupState& group);
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> FaceVectorsLocked(
+      const std::vector<std::int64_t>& face_keys, const std::string& version) const;
+  const std::vector<float>* VectorOfRecord(const store::FaceRecord& face, const std::string& version) const;
   void AddFaceToGroup(GroupState& group, std::int64_t face_key, const std::vector<float>& vector);
   void RefreshPerson(GroupState& group, const PersonState& person);
   std::vector<float> FusedFeature(const PersonState& person, const GroupState& group) const;

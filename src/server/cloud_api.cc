@@ -48,41 +48,6 @@ ApiError Err(std::string code, std::string message) { return ApiError{std::move(
 
 // ---------------------------------------------------------------- responses
 
-json RectJson(const service::Rect& r) {
-  return {{"X", r.x}, {"Y", r.y}, {"Width", r.width}, {"Height", r.height}};
-}
-
-json GroupInfoJson(const service::GroupInfo& g) {
-  return {{"GroupName", g.group_name},
-          {"GroupId", g.group_id},
-          {"GroupExDescriptions", g.group_ex_descriptions},
-          {"Tag", g.tag},
-          {"FaceModelVersion", g.face_model_version},
-          {"CreationTimestamp", g.creation_timestamp}};
-}
-
-// Scores go out with two decimals, as the cloud API's do.
-double Score(float s) { return std::round(static_cast<double>(s) * 100.0) / 100.0; }
-
-json CandidateJson(const service::Candidate& c, bool need_person_info, bool persons) {
-  json j = {{"PersonId", c.person_id}, {"Score", Score(c.score)}};
-  j["FaceId"] = persons ? json(nullptr) : json(c.face_id);
-  if (need_person_info) {
-    j["PersonName"] = c.person_name.value_or("");
-    j["Gender"] = c.gender.value_or(0);
-    json infos = json::array();
-    for (const auto& g : c.person_group_infos) {
-      infos.push_back({{"GroupId", g.group_id}, {"PersonExDescriptions", g.person_ex_descriptions}});
-    }
-    j["PersonGroupInfos"] = infos;
-  } else {
-    j["PersonName"] = nullptr;
-    j["Gender"] = nullptr;
-    j["PersonGroupInfos"] = nullptr;
-  }
-  return j;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- the endpoint
@@ -644,6 +609,46 @@ ApiResult<json> ComparePair(CloudApi::Impl::Call& c, bool similarity) {
 ApiResult<json> CompareMaskFace(CloudApi::Impl::Call& c) { return ComparePair(c, false); }
 ApiResult<json> DetectFaceSimilarity(CloudApi::Impl::Call& c) { return ComparePair(c, true); }
 
+// ---- face model versions (docs/gallery.md#face-model-versions)
+// The job, when it exists and the key may see its group.
+ApiResult<service::UpgradeJobInfo> VisibleJob(CloudApi::Impl::Call& c, const std::string& job_id) {
+  auto job = c.api.service.GetUpgradeJobResult(job_id);
+  if (job.ok() && !c.Visible(job->group_id)) return Err("ResourceNotFound", "JobId " + job_id + " does not exist");
+  return job;
+}
+ApiResult<json> UpgradeGroupFaceModelVersion(CloudApi::Impl::Call& c) {
+  const std::string id = c.params.Str("GroupId", true), version = c.params.Str("FaceModelVersion", true);
+  FK_CHECK_PARAMS(c);
+  if (auto e = c.CheckGroups({id})) return *e;
+  auto out = c.api.service.UpgradeGroupFaceModelVersion(id, version);
+  if (!out.ok()) return out.error();
+  return json{{"JobId", out.value()}};
+}
+ApiResult<json> RevertGroupFaceModelVersion(CloudApi::Impl::Call& c) {
+  const std::string job_id = c.params.Str("JobId", true);
+  FK_CHECK_PARAMS(c);
+  auto job = VisibleJob(c, job_id);
+  if (!job.ok()) return job.error();
+  if (auto e = c.CheckGroups({job->group_id})) return *e;
+  auto out = c.api.service.RevertGroupFaceModelVersion(job_id);
+  if (!out.ok()) return out.error();
+  return json::object();
+}
+ApiResult<json> GetUpgradeGroupFaceModelVersionJobList(CloudApi::Impl::Call& c) {
+  const auto offset = c.params.Int("Offset", 0), limit = c.params.Int("Limit", 10);
+  FK_CHECK_PARAMS(c);
+  auto out = c.api.service.GetUpgradeJobList(offset, limit, c.Filter());
+  if (!out.ok()) return out.error();
+  return UpgradeJobListJson(out.value());
+}
+ApiResult<json> GetUpgradeGroupFaceModelVersionResult(CloudApi::Impl::Call& c) {
+  const std::string job_id = c.params.Str("JobId", true);
+  FK_CHECK_PARAMS(c);
+  auto j = VisibleJob(c, job_id);
+  if (!j.ok()) return j.error();
+  return UpgradeJobResultJson(j.value());
+}
+
 const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
   static const std::map<std::string, ActionSpec, std::less<>> table = {
       {"CreateGroup", {true, CreateGroup}},
@@ -678,6 +683,10 @@ const std::map<std::string, ActionSpec, std::less<>>& ActionTable() {
       {"AnalyzeDenseLandmarks", {false, AnalyzeDenseLandmarks}},
       {"CompareMaskFace", {false, CompareMaskFace}},
       {"DetectFaceSimilarity", {false, DetectFaceSimilarity}},
+      {"UpgradeGroupFaceModelVersion", {true, UpgradeGroupFaceModelVersion}},
+      {"RevertGroupFaceModelVersion", {true, RevertGroupFaceModelVersion}},
+      {"GetUpgradeGroupFaceModelVersionJobList", {false, GetUpgradeGroupFaceModelVersionJobList}},
+      {"GetUpgradeGroupFaceModelVersionResult", {false, GetUpgradeGroupFaceModelVersionResult}},
   };
   return table;
 }

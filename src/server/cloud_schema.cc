@@ -104,6 +104,10 @@ const std::vector<ActionSchema>& Table() {
          {{"ImageA", S}, {"ImageB", S}, {"UrlA", S}, {"UrlB", S}, {"FaceModelVersion", S}, {"QualityControl", N}},
          true},
         {"DetectFaceSimilarity", {{"ImageA", S}, {"ImageB", S}, {"UrlA", S}, {"UrlB", S}, {"QualityControl", N}}, true},
+        {"UpgradeGroupFaceModelVersion", {{"GroupId", S}, {"FaceModelVersion", S}}},
+        {"RevertGroupFaceModelVersion", {{"JobId", S}}},
+        {"GetUpgradeGroupFaceModelVersionJobList", {{"Offset", N}, {"Limit", N}}},
+        {"GetUpgradeGroupFaceModelVersionResult", {{"JobId", S}}},
     };
     std::sort(t.begin(), t.end(), [](const auto& a, const auto& b) { return a.action < b.action; });
     return t;

@@ -1,10 +1,13 @@
 #include "service/face_service.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <mutex>
 #include <random>
 
+#include "facekit/image_ops.h"
+#include "service/model_versions.h"
 #include "service/service_internal.h"
 
 namespace facekit::service {
@@ -32,18 +35,7 @@ ApiError ImageError(const Status& s) {
   }
 }
 
-struct FaceService::IdSource {
-  std::mutex mu;
-  std::mt19937_64 rng{std::random_device{}()};
-};
 
-FaceService::FaceService(const FaceEngine& engine, std::unique_ptr<gallery::Gallery> gallery, ServiceOptions options)
-    : engine_(engine), gallery_(std::move(gallery)), options_(std::move(options)), ids_(std::make_unique<IdSource>()) {
-  if (options_.verify_match_score <= 0) options_.verify_match_score = engine_.match_rule().score;
-  if (options_.mask_match_score <= 0) options_.mask_match_score = options_.verify_match_score;
-}
-
-FaceService::~FaceService() = default;
 
 void FaceService::SetModelObserver(ModelObserver observer) { model_observer_ = std::move(observer); }
 
@@ -77,7 +69,7 @@ std::optional<ApiError> FaceService::Commit(const std::function<Plan(const galle
 
 ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vector<std::uint8_t>& image, int max_faces,
                                                                   int min_face_size, const FaceChoice* choice,
-                                                                  bool measure_eyes) const {
+                                                                  bool measure_eyes, const EmbedExtras* extras) const {
   auto decoded = Timed("decode", [&] { return DecodeImage(image, options_.image_limits); });
   if (!decoded.ok()) return ImageError(decoded.status());
   auto boxes = Timed("detect", [&] { return engine_.Detect(*decoded); });
@@ -127,13 +119,124 @@ ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vec
   auto embeddings = Timed("embed", [&] { return engine_.Embed(chips); });
   if (!embeddings.ok()) return ImageError(embeddings.status());
   for (std::size_t i = 0; i < out.size(); ++i) out[i].embedding = std::move((*embeddings)[i]);
+  if (extras == nullptr) return out;
+  for (FaceInput& f : out) {
+    for (const std::string& version : extras->versions) {
+      auto e = Timed("embed", [&] { return EmbedWith(*decoded, f.box, version); });
+      if (!e.ok()) return ImageError(e.status());
+      f.other_embeddings.emplace_back(version, std::move(*e));
+    }
+    if (extras->crop) {
+      // The face's surroundings (2.2 x its larger side, what any chip
+      // template reaches) in the raster's pixels (boxes are in the original
+      // image's), the face at most kCropFaceSide px wide.
+      constexpr double kCropFaceSide = 160;
+      const double rx = decoded->scale_x(), ry = decoded->scale_y();
+      const double side = std::max(f.box.width / rx, f.box.height / ry);
+      const double scale = std::min(1.0, kCropFaceSide / std::max(side, 1.0));
+      const double half = 1.1 * side;
+      const double cx = (f.box.x + f.box.width / 2) / rx, cy = (f.box.y + f.box.height / 2) / ry;
+      const int x0 = std::max(0, static_cast<int>(std::floor(cx - half)));
+      const int y0 = std::max(0, static_cast<int>(std::floor(cy - half)));
+      const int x1 = std::min(decoded->width, static_cast<int>(std::ceil(cx + half)));
+      const int y1 = std::min(decoded->height, static_cast<int>(std::ceil(cy + half)));
+      auto crop = CropScaled(*decoded, x0, y0, x1 - x0, y1 - y0, scale);
+      if (!crop.ok()) return ImageError(crop.status());
+      auto jpeg = EncodeJpeg(*crop, 92);
+      if (!jpeg.ok()) return ImageError(jpeg.status());
+      f.crop = std::move(*jpeg);
+      const double sx = static_cast<double>(crop->width) / (x1 - x0);
+      const double sy = static_cast<double>(crop->height) / (y1 - y0);
+      for (const Point2f& p : f.box.landmarks) {
+        f.crop_landmarks.push_back(static_cast<float>((p.x / rx - x0) * sx));
+        f.crop_landmarks.push_back(static_cast<float>((p.y / ry - y0) * sy));
+      }
+    }
+  }
   return out;
+}
+
+Result<Embedding> FaceService::EmbedWith(const Image& image, const FaceBox& box, const std::string& version) const {
+  const ModelVersion* v = FindModelVersion(version);
+  if (v == nullptr) return Status(StatusCode::kInvalidArgument, "unknown face model version " + version);
+  EmbedOptions options;
+  options.embedder = v->kind;
+  return engine_.EmbedFace(image, box, options);
+}
+
+float FaceService::ScoreOf(const std::string& version, float similarity, bool search) const {
+  const ModelVersion* v = FindModelVersion(version);
+  const float s = v ? PrimaryEquivalentSimilarity(*v, similarity) : similarity;
+  if (search) return engine_.SearchScore(s);
+  // The 1:1 score of cosine s: Compare of two unit vectors at that cosine.
+  const Embedding a = {1.f, 0.f};
+  const Embedding b = {s, std::sqrt(std::max(0.f, 1.f - s * s))};
+  return engine_.Compare(a, b).score;
+}
+
+std::optional<ApiError> FaceService::CheckVersionServed(const std::string& version) const {
+  const ModelVersion* v = FindModelVersion(version);
+  if (v == nullptr) {
+    std::string known;
+    for (const auto& m : ModelVersions()) known += std::string(known.empty() ? "" : ", ") + m.name;
+    return Err(code::kModelVersionIllegal, "FaceModelVersion '" + version + "' is not offered; FaceKit serves " + known);
+  }
+  if (!engine_.has_embedder(v->kind)) {
+    return Err(code::kUnsupported, "FaceModelVersion " + version + " needs the " + EmbedderName(v->kind) +
+                                       " embedder, which this server did not load (docs/embedders.md)");
+  }
+  return std::nullopt;
+}
+
+ApiResult<std::vector<std::vector<float>>> FaceService::PrimaryVectors(const std::string& person_id) const {
+  auto keys = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<std::vector<std::int64_t>> {
+    const gallery::PersonState* p = c.PersonById(person_id);
+    if (!p) return std::nullopt;
+    return p->faces;
+  });
+  if (!keys) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+  auto got = gallery_->FaceVectors(*keys, options_.face_model_version);
+  if (!got.ok()) return StoreError(got.status());
+  std::vector<std::vector<float>> out;
+  for (auto& [fk, v] : *got) out.push_back(std::move(v));
+  return out;
+}
+
+std::vector<std::string> FaceService::ExtraVersions(const gallery::Catalog& c,
+                                                    const std::vector<std::int64_t>& group_keys) const {
+  std::vector<std::string> out;
+  for (std::int64_t gk : group_keys) {
+    const gallery::GroupState* g = c.GroupByKey(gk);
+    if (!g || g->record.face_model_version == options_.face_model_version) continue;
+    if (std::find(out.begin(), out.end(), g->record.face_model_version) == out.end()) {
+      out.push_back(g->record.face_model_version);
+    }
+  }
+  return out;
+}
+
+std::optional<ApiError> FaceService::CheckFaceVersions(const gallery::Catalog& c, const gallery::PersonState* person,
+                                                       std::int64_t new_group_key, const FaceInput& face) const {
+  std::vector<std::int64_t> groups;
+  if (person) {
+    for (const auto& [gk, m] : person->groups) groups.push_back(gk);
+  }
+  if (new_group_key != 0) groups.push_back(new_group_key);
+  for (const std::string& v : ExtraVersions(c, groups)) {
+    bool have = false;
+    for (const auto& [ov, e] : face.other_embeddings) have = have || ov == v;
+    if (!have) {
+      return Err(code::kUnsupported, "a group of this person switched to FaceModelVersion " + v +
+                                         " during the request; send it again");
+    }
+  }
+  return std::nullopt;
 }
 
 ApiResult<FaceService::FaceInput> FaceService::ChosenFace(const std::vector<std::uint8_t>& image,
                                                           const FaceChoice& choice, int min_face_size,
-                                                          bool measure_eyes) const {
-  auto faces = Faces(image, 1, min_face_size, &choice, measure_eyes);
+                                                          bool measure_eyes, const EmbedExtras* extras) const {
+  auto faces = Faces(image, 1, min_face_size, &choice, measure_eyes, extras);
   if (!faces.ok()) return faces.error();
   return std::move(faces.value().front());
 }

@@ -367,6 +367,20 @@ inline constexpr float kSimilarityAnchorCompareScore = 50;
 // 0 -> 0, 50 -> 70, 100 -> 100).
 float SimilarityScoreOf(float compare_score);
 
+// ---- face model versions (UpgradeGroupFaceModelVersion and its three siblings) ----
+struct UpgradeJobInfo {
+  std::string job_id, group_id, from_version, to_version;
+  std::int64_t start_time = 0;     // ms since the epoch
+  std::int64_t end_timestamp = 0;  // ms; 0 while running (the cloud: estimated end; we give none)
+  int status = 0;                  // 0 upgrading, 1 upgraded, 2 reverted, 3 failed
+  float progress = 0;              // 0..100: faces with a vector of to_version / faces of the group
+  std::string failure;             // why it failed (status 3)
+};
+struct GetUpgradeJobListResponse {
+  std::vector<UpgradeJobInfo> jobs;  // in start order
+  std::size_t job_num = 0;
+};
+
 // ---- objects (FaceKit's own; the cloud face API has no such action) ----
 struct DetectObjectsRequest {
   std::vector<std::uint8_t> image;
@@ -418,6 +432,24 @@ class FaceService {
 
   ApiResult<CreateFaceResponse> CreateFace(const CreateFaceRequest& r);
   ApiResult<DeleteFaceResponse> DeleteFace(const std::string& person_id, const std::vector<std::string>& face_ids);
+
+  // Face model versions (docs/gallery.md#face-model-versions): re-embeds the
+  // group's faces with `version`'s model on the service's job thread while the
+  // group keeps answering with its current vectors, then switches it in one
+  // transaction. Returns the job id.
+  ApiResult<std::string> UpgradeGroupFaceModelVersion(const std::string& group_id, const std::string& version);
+  // Switches the group of an upgraded (status 1) job back to its old version.
+  ApiResult<Empty> RevertGroupFaceModelVersion(const std::string& job_id);
+  ApiResult<GetUpgradeJobListResponse> GetUpgradeJobList(std::int64_t offset, std::int64_t limit,
+                                                         const GroupFilter& visible = {}) const;
+  ApiResult<UpgradeJobInfo> GetUpgradeJobResult(const std::string& job_id) const;
+  // Blocks until no job is running on the job thread (or it stopped).
+  void WaitForModelJobs();
+  // Tests: called before each batch of faces a job embeds with the number
+  // done so far; returning false stops the job thread there, leaving the job
+  // "running" in the store as a crash would. Set before the job starts.
+  using ModelJobHook = std::function<bool(const std::string& job_id, std::size_t done)>;
+  void SetModelJobHook(ModelJobHook hook);
 
   ApiResult<SearchResponse> SearchFaces(const SearchRequest& r, bool by_group = false) const;
   ApiResult<SearchResponse> SearchPersons(const SearchRequest& r, bool by_group = false) const;
@@ -482,13 +514,23 @@ class FaceService {
     // The smaller eye aspect ratio (face mesh), when measure_eyes asked for it
     // and the service has a mesh that took the crop for a face.
     std::optional<float> eye_openness;
+    // With EmbedExtras: embeddings of other face model versions, and the
+    // face's crop (JPEG) with its landmarks in the crop's pixels.
+    std::vector<std::pair<std::string, Embedding>> other_embeddings;
+    std::vector<std::uint8_t> crop;
+    std::vector<float> crop_landmarks;
+  };
+  struct EmbedExtras {
+    std::vector<std::string> versions;  // besides the primary one
+    bool crop = false;
   };
   // Decodes the image and embeds the face `choice` names among those of at
   // least `min_face_size` (errors as the cloud API's, and
   // FailedOperation.FaceAmbiguous / InvalidParameterValue.FaceIndexExceed for
   // the FaceKit choices).
   ApiResult<FaceInput> ChosenFace(const std::vector<std::uint8_t>& image, const FaceChoice& choice = {},
-                                  int min_face_size = 0, bool measure_eyes = false) const;
+                                  int min_face_size = 0, bool measure_eyes = false,
+                                  const EmbedExtras* extras = nullptr) const;
   // The enrolment rule (docs/attributes.md): whether a QualityControl of
   // `quality_control` also asks for open eyes, and the refusal of `face` when
   // its eyes are closed.
@@ -504,7 +546,27 @@ class FaceService {
   // The image's faces of at least `min_face_size`, largest first, the
   // first `max_faces` (or, with `choice`, the chosen one) embedded.
   ApiResult<std::vector<FaceInput>> Faces(const std::vector<std::uint8_t>& image, int max_faces, int min_face_size,
-                                          const FaceChoice* choice = nullptr, bool measure_eyes = false) const;
+                                          const FaceChoice* choice = nullptr, bool measure_eyes = false,
+                                          const EmbedExtras* extras = nullptr) const;
+  // Embedding of `version` of one face of `image` (for the extras and the jobs).
+  Result<Embedding> EmbedWith(const Image& image, const FaceBox& box, const std::string& version) const;
+  // The 1:N (search) or 1:1 score of a similarity of two vectors of `version`.
+  float ScoreOf(const std::string& version, float similarity, bool search) const;
+  // Whether `version` is served: known and its embedder loaded (else the error).
+  std::optional<ApiError> CheckVersionServed(const std::string& version) const;
+  // The versions besides the primary whose vectors a face of these groups needs.
+  std::vector<std::string> ExtraVersions(const gallery::Catalog& c, const std::vector<std::int64_t>& group_keys) const;
+  // Refusal of a planned face lacking a vector one of the person's groups needs.
+  std::optional<ApiError> CheckFaceVersions(const gallery::Catalog& c, const gallery::PersonState* person,
+                                            std::int64_t new_group_key, const FaceInput& face) const;
+  // The vectors of the primary version of a person's faces (memory or store):
+  // 1:1 verification always compares MobileFaceNet vectors (every face has one).
+  ApiResult<std::vector<std::vector<float>>> PrimaryVectors(const std::string& person_id) const;
+  void StartModelJobs();
+  void ModelJobLoop();
+  // One job until switched, failed or stopped; false when the thread must stop.
+  bool RunModelJob(const std::string& job_id);
+  void FailModelJob(const std::string& job_id, const std::string& why);
   ApiResult<SearchResponse> Search(const SearchRequest& r, bool by_group, bool persons) const;
   std::int64_t Now() const;
   template <typename F>
@@ -516,6 +578,9 @@ class FaceService {
     return result;
   }
   std::string NewFaceId();
+  std::string NewJobId(const std::string& group_id);
+  struct JobThread;
+  std::unique_ptr<JobThread> jobs_;
 
   const FaceEngine& engine_;
   std::unique_ptr<gallery::Gallery> gallery_;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "service/model_versions.h"
 #include "store/sqlite_store.h"
 
 namespace facekit::service {
@@ -23,6 +24,12 @@ Result<std::unique_ptr<FaceService>> OpenFaceService(const std::string& data_dir
   FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore((dir / "gallery.db").string(), options.read_only));
   gallery::GalleryOptions go;
   go.dim = engine.embedding_dim();
+  go.primary_version = options.service.face_model_version;
+  // Dimensions of the other versions' vectors, loaded or not (a group of a
+  // version whose embedder is not loaded opens, and its searches are refused).
+  for (const auto& v : ModelVersions()) {
+    if (v.name != go.primary_version) go.other_dims[v.name] = v.dim;
+  }
   go.index = options.index;
   go.snapshot_dir = (dir / "index").string();
   go.read_only = options.read_only;

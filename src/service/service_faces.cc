@@ -28,16 +28,24 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
     std::size_t faces = 0;
     std::vector<std::vector<float>> vectors;
   };
+  EmbedExtras extras;
+  extras.crop = true;  // what re-embedding with another model starts from
   Current cur = gallery_->Read([&](const gallery::Catalog& c) {
     Current out;
     const gallery::PersonState* p = c.PersonById(r.person_id);
     if (!p) return out;
     out.found = true;
     out.faces = p->faces.size();
-    for (std::int64_t fk : p->faces) out.vectors.push_back(c.FaceVector(fk));
+    std::vector<std::int64_t> groups;
+    for (const auto& [gk, m] : p->groups) groups.push_back(gk);
+    extras.versions = ExtraVersions(c, groups);
     return out;
   });
   if (!cur.found) return Err(code::kPersonIdNotExist, "PersonId " + r.person_id + " does not exist");
+  for (const auto& v : extras.versions) {
+    if (auto e = CheckVersionServed(v)) return *e;
+  }
+  if (auto vectors = PrimaryVectors(r.person_id); vectors.ok()) cur.vectors = std::move(vectors.value());
   if (cur.faces >= options_.max_faces_per_person) {
     return Err(code::kPersonFaceNumExceed,
                "a person has at most " + std::to_string(options_.max_faces_per_person) + " faces");
@@ -53,7 +61,7 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
   };
   std::vector<Good> good;
   for (std::size_t i = 0; i < r.images.size(); ++i) {
-    auto face = ChosenFace(r.images[i], r.face_choice, 0, EnrolmentChecksEyes(r.quality_control));
+    auto face = ChosenFace(r.images[i], r.face_choice, 0, EnrolmentChecksEyes(r.quality_control), &extras);
     if (!face.ok()) {
       const std::string& c = face.error().code;
       out.ret_code[i] = c == "InvalidParameterValue.NoFaceInPhoto" || c == code::kFaceSizeTooSmall ||
@@ -95,6 +103,9 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
         return Err(code::kGroupFaceNumExceed, "group " + c.GroupByKey(gkey)->record.id + " is full");
       }
     }
+    for (const Good& g : good) {
+      if (auto e = CheckFaceVersions(c, p, 0, g.face)) return *e;
+    }
     const std::int64_t now = Now();
     for (const Good& g : good) {
       store::FaceRecord f;
@@ -107,6 +118,9 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
       f.quality = static_cast<float>(g.face.quality_level);
       if (g.index < r.sources.size()) f.source = r.sources[g.index];
       f.created_ms = now;
+      f.other_vectors = g.face.other_embeddings;
+      f.crop = g.face.crop;
+      f.crop_landmarks = g.face.crop_landmarks;
       b.push_back(store::mutation::InsertFace{f});
     }
     return b;

@@ -19,10 +19,8 @@ ApiResult<CreateGroupResponse> FaceService::CreateGroup(const CreateGroupRequest
     if (auto e = CheckName(d, "GroupExDescription", 30, code::kGroupExTooLong, code::kGroupExIllegal)) return *e;
     if (!seen.insert(d).second) return Err(code::kGroupExIdentical, "GroupExDescriptions repeat '" + d + "'");
   }
-  if (!r.face_model_version.empty() && r.face_model_version != options_.face_model_version) {
-    return Err(code::kModelVersionIllegal, "FaceModelVersion '" + r.face_model_version +
-                                               "' is not offered; FaceKit serves " + options_.face_model_version);
-  }
+  const std::string version = r.face_model_version.empty() ? options_.face_model_version : r.face_model_version;
+  if (auto e = CheckVersionServed(version)) return *e;
   auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
     store::Batch b;
     if (c.GroupById(r.group_id)) {
@@ -33,12 +31,12 @@ ApiResult<CreateGroupResponse> FaceService::CreateGroup(const CreateGroupRequest
       return Err(code::kGroupNumExceed, "at most " + std::to_string(options_.max_groups) + " groups");
     } else {
       b.push_back(store::mutation::InsertGroup{
-          {0, r.group_id, r.group_name, r.tag, r.group_ex_descriptions, options_.face_model_version, Now()}});
+          {0, r.group_id, r.group_name, r.tag, r.group_ex_descriptions, version, Now()}});
     }
     return b;
   });
   if (refused) return *refused;
-  return CreateGroupResponse{options_.face_model_version};
+  return CreateGroupResponse{version};
 }
 
 ApiResult<Empty> FaceService::DeleteGroup(const std::string& group_id) {

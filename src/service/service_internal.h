@@ -3,6 +3,10 @@
 // operations applies. Not part of the service's interface.
 #pragma once
 
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +14,26 @@
 #include <vector>
 
 #include "service/face_service.h"
+
+namespace facekit::service {
+
+struct FaceService::IdSource {
+  std::mutex mu;
+  std::mt19937_64 rng{std::random_device{}()};
+};
+
+// The thread of the face-model-version jobs (service_model_jobs.cc).
+struct FaceService::JobThread {
+  std::mutex mu;  // guards the members below
+  std::condition_variable cv;
+  bool wake = false;
+  bool running = false;
+  bool stop = false;
+  ModelJobHook hook;
+  std::thread thread;
+};
+
+}  // namespace facekit::service
 
 namespace facekit::service::internal {
 
@@ -61,6 +85,10 @@ inline constexpr const char* kPersonInGroup = "FailedOperation.GroupPersonMapExi
 inline constexpr const char* kPersonNotInGroup = "FailedOperation.GroupPersonMapNotExist";
 inline constexpr const char* kQualityNotQualified = "FailedOperation.FaceQualityNotQualified";
 inline constexpr const char* kFaceSizeTooSmall = "FailedOperation.FaceSizeTooSmall";
+// Face model versions (docs/gallery.md#face-model-versions).
+inline constexpr const char* kUnsupported = "UnsupportedOperation";
+inline constexpr const char* kJobNotFound = "ResourceNotFound";
+inline constexpr const char* kGroupLostFaces = "FailedOperation.GroupLostFaces";
 // FaceKit's own (face choices the cloud API does not have).
 inline constexpr const char* kFaceAmbiguous = "FailedOperation.FaceAmbiguous";
 inline constexpr const char* kFaceIndexExceed = "InvalidParameterValue.FaceIndexExceed";

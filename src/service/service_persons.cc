@@ -22,14 +22,22 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
   if (r.quality_control < 0 || r.quality_control > 4)
     return Err(code::kQualityIllegal, "QualityControl must be 0 to 4");
   // Cheap checks first, so that a wrong id does not cost a detection.
+  EmbedExtras extras;
+  extras.crop = true;  // what re-embedding with another model starts from
+  std::string version;
   auto pre = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<ApiError> {
     const gallery::GroupState* g = c.GroupById(r.group_id);
     if (!g) return Err(code::kGroupIdNotExist, "GroupId " + r.group_id + " does not exist");
     if (c.PersonById(r.person_id)) return Err(code::kPersonIdExists, "PersonId " + r.person_id + " exists");
+    version = g->record.face_model_version;
+    extras.versions = ExtraVersions(c, {g->record.key});
     return CheckPersonEx(r.person_ex_descriptions, g->record.ex_descriptions.size());
   });
   if (pre) return *pre;
-  auto face = ChosenFace(r.image, r.face_choice, 0, EnrolmentChecksEyes(r.quality_control));
+  for (const auto& v : extras.versions) {
+    if (auto e = CheckVersionServed(v)) return *e;
+  }
+  auto face = ChosenFace(r.image, r.face_choice, 0, EnrolmentChecksEyes(r.quality_control), &extras);
   if (!face.ok()) return face.error();
   if (face->quality_level < r.quality_control) {
     return Err(code::kQualityNotQualified, "the face's quality level " + std::to_string(face->quality_level) +
@@ -39,15 +47,18 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
   CreatePersonResponse out;
   out.face_rect = ToRect(face->box);
   out.faces_in_photo = face->faces_in_photo;
-  out.face_model_version = options_.face_model_version;
+  out.face_model_version = version;
   if (r.unique_person_control > 0) {
     const float need = options_.unique_person_scores[r.unique_person_control - 1];
     std::string similar = gallery_->Read([&](const gallery::Catalog& c) -> std::string {
       const gallery::GroupState* g = c.GroupById(r.group_id);
-      if (!g) return {};
-      auto hits = c.Search({g->record.key}, face->embedding.data(), 1, false);
+      if (!g || g->record.face_model_version != version) return {};
+      const bool primary = version == options_.face_model_version;
+      const Embedding& query = primary ? face->embedding : face->other_embeddings.front().second;
+      auto hits = c.Search({g->record.key}, query.data(), 1, false);
       if (hits.empty()) return {};
-      const float score = engine_.Compare(face->embedding, c.FaceVector(hits[0].key)).score;
+      const float score = primary ? engine_.Compare(face->embedding, c.FaceVector(hits[0].key)).score
+                                  : ScoreOf(version, hits[0].similarity, /*search=*/false);
       if (score < need) return {};
       const gallery::FaceState* f = c.FaceByKey(hits[0].key);
       return f ? c.PersonByKey(f->person_key)->record.id : std::string();
@@ -73,6 +84,7 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
     if (auto e = CheckPersonEx(r.person_ex_descriptions, g->record.ex_descriptions.size())) {
       return *e;
     }
+    if (auto e = CheckFaceVersions(c, nullptr, g->record.key, face.value())) return *e;
     const std::int64_t now = Now();
     b.push_back(store::mutation::InsertPerson{{0, r.person_id, r.person_name, r.gender, now}});
     store::MembershipRecord m{g->record.key, store::Placeholder(0), {}, now};
@@ -87,6 +99,9 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
     f.quality = static_cast<float>(face->quality_level);
     f.source = r.source;
     f.created_ms = now;
+    f.other_vectors = face->other_embeddings;
+    f.crop = face->crop;
+    f.crop_landmarks = face->crop_landmarks;
     b.push_back(store::mutation::InsertFace{f});
     return b;
   });
@@ -309,6 +324,17 @@ ApiResult<CopyPersonResponse> FaceService::CopyPerson(const std::string& person_
         return Err(code::kGroupIdNotExist, "GroupId " + gid + " does not exist");
       }
       if (p->groups.count(g->record.key) || !adding.insert(g->record.key).second) continue;  // already there
+      // The cloud API refuses copies across versions; FaceKit copies when
+      // every face of the person has a vector of the group's version.
+      if (g->record.face_model_version != options_.face_model_version) {
+        for (std::int64_t fk : p->faces) {
+          if (!c.FaceByKey(fk)->other_versions.count(g->record.face_model_version)) {
+            return Err(code::kUnsupported, "group " + gid + " uses FaceModelVersion " +
+                                               g->record.face_model_version + " and the person's faces have no " +
+                                               "vector of it (copy between groups of one version)");
+          }
+        }
+      }
       if (g->faces->size() + p->faces.size() > options_.max_faces_per_group) {
         return Err(code::kGroupFaceNumExceed, "group " + gid + " would exceed its face limit");
       }

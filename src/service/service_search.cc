@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "service/model_versions.h"
 #include "service/service_internal.h"
 
 namespace facekit::service {
@@ -31,31 +32,51 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
   if (r.quality_control < 0 || r.quality_control > 4)
     return Err(code::kQualityIllegal, "QualityControl must be 0 to 4");
   if (r.min_face_size < 0) return Err(code::kInvalid, "MinFaceSize must not be negative");
+  std::string version;  // of the searched groups: one (the cloud API's rule)
   auto pre = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<ApiError> {
     std::size_t faces = 0;
     for (const auto& gid : r.group_ids) {
       const gallery::GroupState* g = c.GroupById(gid);
       if (!g) return Err(code::kGroupIdNotExist, "GroupId " + gid + " does not exist");
+      if (version.empty()) {
+        version = g->record.face_model_version;
+      } else if (version != g->record.face_model_version) {
+        return Err(code::kUnsupported, "the groups have different FaceModelVersions (" + version + ", " +
+                                           g->record.face_model_version +
+                                           "); one search covers groups of one version");
+      }
       faces += g->faces->size();
     }
     if (faces == 0) return Err(code::kNoFaceInGroups, "the groups hold no faces");
     return std::nullopt;
   });
   if (pre) return *pre;
+  const bool primary = version == options_.face_model_version;
+  if (!primary) {
+    if (auto e = CheckVersionServed(version)) return *e;
+  }
+  EmbedExtras extras;
+  if (!primary) extras.versions = {version};
   // The cloud API's rule: the largest max_face_num faces. A FaceKit face
   // choice other than "largest" names the one face searched.
   const bool chosen = r.max_face_num == 1 && r.face_choice.rule != FaceChoice::Rule::kLargest;
-  auto faces = Faces(r.image, r.max_face_num, r.min_face_size, chosen ? &r.face_choice : nullptr);
+  auto faces = Faces(r.image, r.max_face_num, r.min_face_size, chosen ? &r.face_choice : nullptr, false,
+                     primary ? nullptr : &extras);
   if (!faces.ok()) return faces.error();
   const auto k = static_cast<std::size_t>(r.max_person_num);
   return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<SearchResponse> {
     SearchResponse out;
-    out.face_model_version = options_.face_model_version;
-    out.faces_in_photo = static_cast<std::size_t>(faces->front().faces_in_photo);
+    out.face_model_version = version;
     std::vector<std::int64_t> gkeys;
     for (const auto& gid : r.group_ids) {
-      if (const gallery::GroupState* g = c.GroupById(gid)) gkeys.push_back(g->record.key);
+      const gallery::GroupState* g = c.GroupById(gid);
+      // Switched by a job since the check: the query's vector is of the old version.
+      if (g && g->record.face_model_version != version) {
+        return Err(code::kUnsupported, "group " + gid + " switched FaceModelVersion during the request; send it again");
+      }
+      if (g) gkeys.push_back(g->record.key);
     }
+    out.faces_in_photo = static_cast<std::size_t>(faces->front().faces_in_photo);
     std::set<std::int64_t> searched_persons;
     for (std::int64_t gk : gkeys) {
       const auto& ps = c.GroupByKey(gk)->persons;
@@ -84,7 +105,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
         cand.person_id = p->record.id;
         if (f) cand.face_id = f->id;
         cand.similarity = h.similarity;
-        cand.score = engine_.SearchScore(h.similarity);
+        cand.score = ScoreOf(version, h.similarity, /*search=*/true);
         if (cand.score < r.face_match_threshold) continue;
         const gallery::GroupState* g = c.GroupByKey(h.group_key);
         cand.group_id = g ? g->record.id : std::string();
@@ -102,16 +123,17 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       return list;
     };
     for (const FaceInput& face : faces.value()) {
+      const float* query = primary ? face.embedding.data() : face.other_embeddings.front().second.data();
       SearchResult result;
       result.face_rect = ToRect(face.box);
       if (face.quality_level < r.quality_control) {
         result.ret_code = kRetQuality;
       } else if (by_group) {
         for (std::int64_t gk : gkeys) {
-          result.by_group.push_back({c.GroupByKey(gk)->record.id, candidates({gk}, face.embedding.data())});
+          result.by_group.push_back({c.GroupByKey(gk)->record.id, candidates({gk}, query)});
         }
       } else {
-        result.candidates = candidates(gkeys, face.embedding.data());
+        result.candidates = candidates(gkeys, query);
       }
       out.results.push_back(std::move(result));
     }
@@ -130,19 +152,13 @@ ApiResult<SearchResponse> FaceService::SearchPersons(const SearchRequest& r, boo
 ApiResult<VerifyResponse> FaceService::VerifyFace(const std::string& person_id,
                                                   const std::vector<std::uint8_t>& image) const {
   if (auto e = CheckId(person_id, false)) return *e;
-  auto vectors = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<std::vector<std::vector<float>>> {
-    const gallery::PersonState* p = c.PersonById(person_id);
-    if (!p) return std::nullopt;
-    std::vector<std::vector<float>> vs;
-    for (std::int64_t fk : p->faces) vs.push_back(c.FaceVector(fk));
-    return vs;
-  });
-  if (!vectors) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+  auto vectors = PrimaryVectors(person_id);
+  if (!vectors.ok()) return vectors.error();
   auto face = ChosenFace(image);
   if (!face.ok()) return face.error();
   VerifyResponse out;
   out.face_model_version = options_.face_model_version;
-  for (const auto& v : *vectors) {
+  for (const auto& v : vectors.value()) {
     if (!v.empty()) out.score = std::max(out.score, engine_.Compare(face->embedding, v).score);
   }
   out.is_match = out.score >= options_.verify_match_score;
@@ -153,17 +169,13 @@ ApiResult<VerifyResponse> FaceService::VerifyFace(const std::string& person_id,
 ApiResult<VerifyResponse> FaceService::VerifyPerson(const std::string& person_id,
                                                     const std::vector<std::uint8_t>& image) const {
   if (auto e = CheckId(person_id, false)) return *e;
-  auto fused = gallery_->Read([&](const gallery::Catalog& c) -> std::optional<std::vector<float>> {
-    const gallery::PersonState* p = c.PersonById(person_id);
-    if (!p) return std::nullopt;
-    std::vector<std::vector<float>> vs;
-    for (std::int64_t fk : p->faces) {
-      auto v = c.FaceVector(fk);
-      if (!v.empty()) vs.push_back(std::move(v));
-    }
-    return gallery::NormalisedMean(vs);
-  });
-  if (!fused) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+  auto vectors = PrimaryVectors(person_id);
+  if (!vectors.ok()) return vectors.error();
+  std::vector<std::vector<float>> vs;
+  for (auto& v : vectors.value()) {
+    if (!v.empty()) vs.push_back(std::move(v));
+  }
+  std::optional<std::vector<float>> fused = gallery::NormalisedMean(vs);
   auto face = ChosenFace(image);
   if (!face.ok()) return face.error();
   VerifyResponse out;

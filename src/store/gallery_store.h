@@ -68,6 +68,32 @@ struct FaceRecord {
   float quality = 0;
   std::string source;  // where the image came from (file path for CLI enrolment), may be empty
   std::int64_t created_ms = 0;
+  // Vectors of other face model versions than `model_version` ("3.1": the
+  // ResNet-128 one), by version; written to face_vectors with the face.
+  std::vector<std::pair<std::string, std::vector<float>>> other_vectors;
+  // The face's region of the photo (a JPEG; empty for faces enrolled before
+  // schema 2) and its five landmarks in the crop's pixels (x0,y0,...,x4,y4):
+  // what re-embedding with another model starts from. Not returned by Load().
+  std::vector<std::uint8_t> crop;
+  std::vector<float> crop_landmarks;
+};
+
+// A face-model-version upgrade job (UpgradeGroupFaceModelVersion).
+struct ModelJobRecord {
+  std::string id;
+  std::int64_t group_key = 0;
+  std::string group_id;
+  std::string from_version, to_version;
+  int status = 0;  // 0 running, 1 upgraded (switched), 2 reverted, 3 failed
+  float progress = 0;  // 0..100
+  std::int64_t start_ms = 0, end_ms = 0;
+  std::string failure;  // why it failed (status 3)
+};
+
+// A face's stored crop (see FaceRecord::crop).
+struct FaceCrop {
+  std::vector<std::uint8_t> image;
+  std::vector<float> landmarks;
 };
 
 namespace mutation {
@@ -105,12 +131,29 @@ struct InsertFace {
 struct DeleteFace {
   std::int64_t key;
 };
+// Stores (or replaces) a face's vector of one model version.
+struct PutFaceVector {
+  std::int64_t face_key;
+  std::string model_version;
+  std::vector<float> vector;
+};
+// Switches a group to another face model version (its indexes are rebuilt
+// from that version's vectors).
+struct SetGroupModelVersion {
+  std::int64_t group_key;
+  std::string model_version;
+};
+// Inserts or replaces a job by id.
+struct PutModelJob {
+  ModelJobRecord job;
+};
 }  // namespace mutation
 
 using Mutation =
     std::variant<mutation::InsertGroup, mutation::UpdateGroup, mutation::DeleteGroup, mutation::InsertPerson,
                  mutation::UpdatePerson, mutation::DeletePerson, mutation::InsertMembership, mutation::UpdateMembership,
-                 mutation::DeleteMembership, mutation::InsertFace, mutation::DeleteFace>;
+                 mutation::DeleteMembership, mutation::InsertFace, mutation::DeleteFace, mutation::PutFaceVector,
+                 mutation::SetGroupModelVersion, mutation::PutModelJob>;
 
 using Batch = std::vector<Mutation>;
 
@@ -122,6 +165,10 @@ struct StoreContents {
   std::vector<PersonRecord> persons;
   std::vector<MembershipRecord> memberships;
   std::vector<FaceRecord> faces;  // embeddings included unless Load(false)
+  std::vector<ModelJobRecord> jobs;  // in start order
+  // (face key, model version) of every stored vector besides the faces' own.
+  std::vector<std::pair<std::int64_t, std::string>> other_vectors;
+  std::vector<std::int64_t> crop_keys;  // faces with a stored crop
 };
 
 class GalleryStore {
@@ -133,6 +180,12 @@ class GalleryStore {
   // Embeddings of the given faces (missing keys are skipped).
   virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
       const std::vector<std::int64_t>& face_keys) = 0;
+  // Vectors of `model_version` of the given faces from face_vectors (missing
+  // ones are skipped).
+  virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadFaceVectors(
+      const std::string& model_version, const std::vector<std::int64_t>& face_keys) = 0;
+  // A face's crop; nullopt when none was stored.
+  virtual Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) = 0;
   // Atomic and durable; returns the key of each insert (0 for other mutations).
   virtual Result<std::vector<std::int64_t>> Apply(const Batch& batch) = 0;
   // The schema version the store is at.

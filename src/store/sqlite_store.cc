@@ -55,6 +55,33 @@ CREATE TABLE faces (
 );
 CREATE INDEX faces_by_person ON faces(pkey);
 )sql",
+    // 2: face model versions (docs/gallery.md#face-model-versions).
+    R"sql(
+CREATE TABLE face_vectors (
+  fkey INTEGER NOT NULL REFERENCES faces(fkey) ON DELETE CASCADE,
+  model_version TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  embedding BLOB NOT NULL,
+  PRIMARY KEY (fkey, model_version)
+) WITHOUT ROWID;
+CREATE TABLE face_crops (
+  fkey INTEGER PRIMARY KEY REFERENCES faces(fkey) ON DELETE CASCADE,
+  image BLOB NOT NULL,
+  landmarks BLOB NOT NULL
+);
+CREATE TABLE model_jobs (
+  id TEXT PRIMARY KEY,
+  gkey INTEGER NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
+  group_id TEXT NOT NULL,
+  from_version TEXT NOT NULL,
+  to_version TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  progress REAL NOT NULL DEFAULT 0,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL DEFAULT 0,
+  failure TEXT NOT NULL DEFAULT ''
+);
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteSchemaVersion);
 
@@ -181,7 +208,81 @@ class SqliteStore final : public GalleryStore {
       }
       if (rc != SQLITE_DONE) return Error("reading faces");
     }
+    {
+      Stmt s(db_, "SELECT fkey,model_version FROM face_vectors ORDER BY fkey,model_version");
+      if (!s.ok()) return Error("reading face vectors");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) c.other_vectors.emplace_back(s.Int(0), s.Text(1));
+      if (rc != SQLITE_DONE) return Error("reading face vectors");
+    }
+    {
+      Stmt s(db_, "SELECT fkey FROM face_crops ORDER BY fkey");
+      if (!s.ok()) return Error("reading face crops");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) c.crop_keys.push_back(s.Int(0));
+      if (rc != SQLITE_DONE) return Error("reading face crops");
+    }
+    {
+      Stmt s(db_,
+             "SELECT id,gkey,group_id,from_version,to_version,status,progress,start_ms,end_ms,failure FROM model_jobs "
+             "ORDER BY start_ms,id");
+      if (!s.ok()) return Error("reading model jobs");
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) {
+        ModelJobRecord j;
+        j.id = s.Text(0);
+        j.group_key = s.Int(1);
+        j.group_id = s.Text(2);
+        j.from_version = s.Text(3);
+        j.to_version = s.Text(4);
+        j.status = static_cast<int>(s.Int(5));
+        j.progress = static_cast<float>(s.Double(6));
+        j.start_ms = s.Int(7);
+        j.end_ms = s.Int(8);
+        j.failure = s.Text(9);
+        c.jobs.push_back(std::move(j));
+      }
+      if (rc != SQLITE_DONE) return Error("reading model jobs");
+    }
     return c;
+  }
+
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadFaceVectors(
+      const std::string& model_version, const std::vector<std::int64_t>& face_keys) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    Stmt s(db_, "SELECT dim,embedding FROM face_vectors WHERE fkey=? AND model_version=?");
+    if (!s.ok()) return Error("reading face vectors");
+    for (std::int64_t key : face_keys) {
+      sqlite3_reset(s.get());
+      s.Bind(1, key);
+      s.Bind(2, model_version);
+      const int rc = s.Step();
+      if (rc == SQLITE_DONE) continue;
+      if (rc != SQLITE_ROW) return Error("reading face vectors");
+      std::vector<float> e;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(s, 1, s.Int(0), "key " + std::to_string(key), &e));
+      out.emplace_back(key, std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT image,landmarks FROM face_crops WHERE fkey=?");
+    if (!s.ok()) return Error("reading a face crop");
+    s.Bind(1, face_key);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<FaceCrop>();
+    if (rc != SQLITE_ROW) return Error("reading a face crop");
+    FaceCrop crop;
+    const auto* image = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 0));
+    crop.image.assign(image, image + sqlite3_column_bytes(s.get(), 0));
+    const int bytes = sqlite3_column_bytes(s.get(), 1);
+    if (bytes != 10 * static_cast<int>(sizeof(float))) return Corrupt("landmarks of a face crop");
+    crop.landmarks.resize(10);
+    std::memcpy(crop.landmarks.data(), sqlite3_column_blob(s.get(), 1), static_cast<std::size_t>(bytes));
+    return std::optional<FaceCrop>(std::move(crop));
   }
 
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
@@ -365,7 +466,55 @@ class SqliteStore final : public GalleryStore {
     s.Bind(12, m.face.created_ms);
     FACEKIT_RETURN_IF_ERROR(StepDone(s, "adding face " + m.face.id));
     *key = sqlite3_last_insert_rowid(db_);
+    for (const auto& [version, vector] : m.face.other_vectors) {
+      FACEKIT_RETURN_IF_ERROR(PutVector(*key, version, vector));
+    }
+    if (!m.face.crop.empty()) {
+      if (m.face.crop_landmarks.size() != 10) return Status(StatusCode::kInvalidArgument, "crop without 5 landmarks");
+      Stmt c(db_, "INSERT INTO face_crops(fkey,image,landmarks) VALUES(?,?,?)");
+      c.Bind(1, *key);
+      c.BindBlob(2, m.face.crop.data(), m.face.crop.size());
+      c.BindBlob(3, m.face.crop_landmarks.data(), m.face.crop_landmarks.size() * sizeof(float));
+      FACEKIT_RETURN_IF_ERROR(StepDone(c, "storing the crop of face " + m.face.id));
+    }
     return Status::Ok();
+  }
+  Status PutVector(std::int64_t face_key, const std::string& version, const std::vector<float>& vector) {
+    if (vector.empty()) return Status(StatusCode::kInvalidArgument, "empty face vector");
+    Stmt s(db_, "INSERT OR REPLACE INTO face_vectors(fkey,model_version,dim,embedding) VALUES(?,?,?,?)");
+    s.Bind(1, face_key);
+    s.Bind(2, version);
+    s.Bind(3, static_cast<std::int64_t>(vector.size()));
+    s.BindBlob(4, vector.data(), vector.size() * sizeof(float));
+    return StepDone(s, "storing a face vector of model " + version);
+  }
+  Status ApplyOne(const mutation::PutFaceVector& m, const std::vector<std::int64_t>& keys, std::int64_t*) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, Resolve(m.face_key, keys));
+    return PutVector(fkey, m.model_version, m.vector);
+  }
+  Status ApplyOne(const mutation::SetGroupModelVersion& m, const std::vector<std::int64_t>&, std::int64_t*) {
+    Stmt s(db_, "UPDATE groups SET face_model_version=? WHERE gkey=?");
+    s.Bind(1, m.model_version);
+    s.Bind(2, m.group_key);
+    FACEKIT_RETURN_IF_ERROR(StepDone(s, "switching a group's face model version"));
+    return ExpectChange("switching a group's face model version");
+  }
+  Status ApplyOne(const mutation::PutModelJob& m, const std::vector<std::int64_t>& keys, std::int64_t*) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.job.group_key, keys));
+    Stmt s(db_,
+           "INSERT OR REPLACE INTO model_jobs(id,gkey,group_id,from_version,to_version,status,progress,start_ms,"
+           "end_ms,failure) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, m.job.id);
+    s.Bind(2, gkey);
+    s.Bind(3, m.job.group_id);
+    s.Bind(4, m.job.from_version);
+    s.Bind(5, m.job.to_version);
+    s.Bind(6, std::int64_t{m.job.status});
+    s.BindDouble(7, m.job.progress);
+    s.Bind(8, m.job.start_ms);
+    s.Bind(9, m.job.end_ms);
+    s.Bind(10, m.job.failure);
+    return StepDone(s, "storing model job " + m.job.id);
   }
   Status ApplyOne(const mutation::DeleteFace& m, const std::vector<std::int64_t>&, std::int64_t*) {
     Stmt s(db_, "DELETE FROM faces WHERE fkey=?");

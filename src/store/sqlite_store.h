@@ -11,7 +11,7 @@ namespace facekit::store {
 
 // The schema version this build writes; older files are migrated on open,
 // newer ones refused (kFailedPrecondition).
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 
 // Opens (creating if needed) the database file at `path`. `read_only`: the
 // file must exist and be at this build's schema version; every Apply fails.

@@ -211,6 +211,34 @@ async function runForm(version, form) {
     await call("CompareMaskFace", { ImageA: A1, ImageB: A2 }, () => "", { expectError: "InvalidAction" });
     await call("DetectFaceSimilarity", { ImageA: A1, ImageB: A2 }, () => "", { expectError: "InvalidAction" });
   }
+  // Face model versions: a group upgraded from 3.0 (MobileFaceNet) to 3.1
+  // (face-api's ResNet-128) by a background job, searched, listed, reverted.
+  const G3 = `g3-${tag}`, P3 = `p3-${tag}`;
+  await call("CreateGroup", { GroupId: G3, GroupName: `Third ${tag}` }, () => "");
+  await call("CreatePerson", { GroupId: G3, PersonId: P3, PersonName: "C", Image: A1 }, () => "");
+  const job = await call("UpgradeGroupFaceModelVersion", { GroupId: G3, FaceModelVersion: "3.1" },
+    (r) => need(typeof r.JobId === "string" && r.JobId.length > 0, "JobId"));
+  let status = 0;
+  for (let i = 0; i < 600 && status === 0; i++) {
+    const r = await call("GetUpgradeGroupFaceModelVersionResult", { JobId: job.JobId }, () => "");
+    status = r.Status === undefined ? -1 : r.Status;
+    if (status === 0) await new Promise((done) => setTimeout(done, 100));
+  }
+  await call("GetUpgradeGroupFaceModelVersionResult", { JobId: job.JobId },
+    (r) => need(r.Status === 1 && r.Progress === 100 && r.FromFaceModelVersion === "3.0" &&
+                r.ToFaceModelVersion === "3.1" && r.GroupId === G3 && r.EndTimestamp >= r.StartTime, "upgraded job"));
+  await call("GetUpgradeGroupFaceModelVersionJobList", { Offset: 0, Limit: 1000 },
+    (r) => need(r.JobNum >= 1 && r.JobInfos.some((j) => j.JobId === job.JobId && j.Status === 1), "job listed"));
+  await call("GetGroupInfo", { GroupId: G3 }, (r) => need(r.FaceModelVersion === "3.1", "FaceModelVersion 3.1"));
+  await call("SearchFaces", { GroupIds: [G3], Image: A2 },
+    (r) => need(r.FaceModelVersion === "3.1" && r.Results[0].Candidates[0].PersonId === P3, "3.1 search"));
+  await call("UpgradeGroupFaceModelVersion", { GroupId: G3, FaceModelVersion: "3.0" }, () => "",
+    { expectError: "InvalidParameterValue.FaceModelVersionIllegal" });
+  await call("RevertGroupFaceModelVersion", { JobId: job.JobId }, () => "");
+  await call("GetGroupInfo", { GroupId: G3 }, (r) => need(r.FaceModelVersion === "3.0", "reverted to 3.0"));
+  await call("RevertGroupFaceModelVersion", { JobId: job.JobId }, () => "", { expectError: "UnsupportedOperation" });
+  await call("GetUpgradeGroupFaceModelVersionResult", { JobId: "no-such-job" }, () => "", { expectError: "ResourceNotFound" });
+  await call("DeleteGroup", { GroupId: G3 }, () => "");
   await call("CreateGroup", { GroupId: G2, GroupName: `Second ${tag}` }, () => "");
   await call("CopyPerson", { PersonId: P1, GroupIds: [G2] }, (r) => need(r.SucGroupNum === 1, "SucGroupNum"));
   await call("DeletePersonFromGroup", { PersonId: P1, GroupId: G2 }, () => "");

@@ -283,7 +283,9 @@ TEST_F(CloudRequestApiTest, V1RequestsGetTheSameKeysRolesScopesAndVersions) {
   EXPECT_EQ(CodeOf(V1("GetGroupList", {}, "AKIDadmin", "2017-01-01")), "NoSuchVersion");
   EXPECT_EQ(CodeOf(V1("DetectLiveFaceAccurate", {{"Image", "x"}}, "AKIDadmin", "2018-03-01")), "InvalidAction");
   EXPECT_EQ(CodeOf(V1("CompareFace", {{"FaceMatchingStrategy", "1"}}, "AKIDadmin", "2018-03-01")), "UnknownParameter");
-  EXPECT_EQ(CodeOf(V1("UpgradeGroupFaceModelVersion", {{"GroupId", "g"}})), "InvalidAction");
+  EXPECT_EQ(CodeOf(V1("NoSuchAction", {{"GroupId", "g"}})), "InvalidAction");
+  // Answered since the face model versions (FaceModelVersion is required).
+  EXPECT_EQ(CodeOf(V1("UpgradeGroupFaceModelVersion", {{"GroupId", "g"}})), "MissingParameter");
   EXPECT_EQ(CodeOf(V1("DetectFaceAttributes", {})), "InvalidParameterValue.ImageEmpty");  // reaches the action
   EXPECT_EQ(CodeOf(V1("CompareMaskFace", {{"ImageA", "x"}}, "AKIDadmin", "2018-03-01")), "InvalidAction");
   EXPECT_EQ(CodeOf(V1("GetGroupList", {{"Limit", "ten"}})), "InvalidParameter");
