@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 
 #include "cli/commands.h"
 #include "facekit/face_attributes.h"
@@ -17,6 +16,7 @@
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
 #include "server/server.h"
+#include "server/store_keys.h"
 #include "server/url_fetcher.h"
 #include "service/open_service.h"
 #include "store/data_folder_lock.h"
@@ -41,42 +41,6 @@ Result<std::unique_ptr<store::KeyStore>> OpenKeys(const std::string& data) {
   if (ec) return Status(StatusCode::kIoError, "cannot create " + data + ": " + ec.message());
   return store::KeyStore::Open(KeysPath(data));
 }
-
-// Keys from the key database, cached; the cache is dropped whenever another
-// process (`facekit keys create|revoke`) has committed, so a new key works and
-// a revoked one stops working on the next request.
-class StoreKeyDirectory final : public server::KeyDirectory {
- public:
-  explicit StoreKeyDirectory(std::unique_ptr<store::KeyStore> store) : store_(std::move(store)) {}
-
-  std::optional<ApiKey> Find(std::string_view secret_id) override {
-    std::lock_guard lock(mu_);
-    auto version = store_->DataVersion();
-    if (!version.ok() || *version != version_) {
-      cache_.clear();
-      version_ = version.ok() ? *version : -1;
-    }
-    const std::string id(secret_id);
-    if (auto it = cache_.find(id); it != cache_.end()) return it->second;
-    auto key = store_->Find(id);
-    if (!key.ok()) {
-      if (key.status().code() != StatusCode::kNotFound) {
-        std::fprintf(stderr, "facekit serve: %s\n", key.status().ToString().c_str());
-        return std::nullopt;  // not cached: a storage hiccup must not lock a key out
-      }
-      cache_[id] = std::nullopt;
-      return std::nullopt;
-    }
-    cache_[id] = *key;
-    return std::move(*key);
-  }
-
- private:
-  std::unique_ptr<store::KeyStore> store_;
-  std::mutex mu_;
-  std::int64_t version_ = -1;
-  std::unordered_map<std::string, std::optional<ApiKey>> cache_;
-};
 
 bool SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* port) {
   const auto colon = listen.rfind(':');
@@ -257,7 +221,9 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   }
   auto keys = OpenKeys(o.data);
   if (!keys.ok()) return Fail(keys.status());
-  StoreKeyDirectory directory(std::move(keys.value()));
+  // Requests look keys up here; admin keys manage them over the API (ListKeys, CreateKey, ...), the
+  // `facekit keys` CLI writes the same keys.db, and either side's changes apply from the next request.
+  server::StoreKeys directory(std::move(keys.value()), WallMs);
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   options.http.worker_threads = o.workers > 0 ? o.workers : static_cast<int>(cores);
@@ -272,6 +238,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   }
   options.enable_grpc = !o.no_grpc;
   options.grpc.bearer_from_loopback = !o.no_loopback_bearer;
+  options.grpc.key_admin = &directory;
   if (!o.tls_cert.empty() || !o.tls_key.empty()) {
     if (o.tls_cert.empty() || o.tls_key.empty()) {
       return Fail(Status(StatusCode::kInvalidArgument, "TLS needs both --tls-cert and --tls-key"));

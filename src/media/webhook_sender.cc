@@ -70,6 +70,9 @@ bool WebhookSender::PostOnce(const std::string& body) {
   if (curl == nullptr) return false;
   ++stats_.attempts;
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  if (!options_.authorization.empty()) {
+    headers = curl_slist_append(headers, ("Authorization: " + options_.authorization).c_str());
+  }
   curl_easy_reset(curl);
   curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

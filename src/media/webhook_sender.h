@@ -22,6 +22,9 @@ namespace facekit::media {
 
 struct WebhookOptions {
   std::string url;
+  // Sent as the Authorization header when set, e.g. "Bearer SecretId:SecretKey"
+  // for a FaceKit server's POST /v1/events.
+  std::string authorization;
   int timeout_ms = 2000;
   int max_retries = 3;
   int backoff_ms = 200;

@@ -10,6 +10,7 @@ Status WebhookSink::Open(pipeline::NodeContext& ctx) {
   WebhookOptions o;
   FACEKIT_ASSIGN_OR_RETURN(o.url, pipeline::OptionString(ctx, "url", ""));
   if (o.url.empty()) return Status(StatusCode::kInvalidArgument, "node \"" + ctx.name() + "\" option \"url\": required");
+  FACEKIT_ASSIGN_OR_RETURN(o.authorization, pipeline::OptionString(ctx, "authorization", ""));
   FACEKIT_ASSIGN_OR_RETURN(std::int64_t timeout, pipeline::OptionInt(ctx, "timeout_ms", 2000, 1, 600000));
   FACEKIT_ASSIGN_OR_RETURN(std::int64_t retries, pipeline::OptionInt(ctx, "max_retries", 3, 0, 100));
   FACEKIT_ASSIGN_OR_RETURN(std::int64_t backoff, pipeline::OptionInt(ctx, "backoff_ms", 200, 0, 600000));

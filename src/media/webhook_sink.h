@@ -1,6 +1,8 @@
 // media/webhook_sink.h - "WebhookSink": POSTs each Event as JSON (WebhookSender).
 //
-// Input "events": Event. Options: url (required), timeout_ms (2000),
+// Input "events": Event. Options: url (required), authorization (the
+// Authorization header, e.g. "Bearer SecretId:SecretKey" for a FaceKit
+// server's POST /v1/events; default none), timeout_ms (2000),
 // max_retries (3), backoff_ms (200, doubled per retry), retry_after_ms (5000),
 // backlog (256 events; when full the oldest is dropped, counted as the
 // node's drops in the profile). At Close, what is left is tried once more;

@@ -653,7 +653,13 @@ const std::vector<GrpcMethod>& FaceKitMethods() {
       Method("DetectFaceSimilarity", false, "DetectFaceSimilarity", DetectFaceSimilarity),
       Method("DetectObjects", false, "DetectObjects", DetectObjects),
   };
-  return methods;
+  static const std::vector<GrpcMethod> all = [] {
+    std::vector<GrpcMethod> v = methods;
+    for (auto& m : KeyMethods()) v.push_back(std::move(m));
+    for (auto& m : EventMethods()) v.push_back(std::move(m));
+    return v;
+  }();
+  return all;
 }
 
 }  // namespace facekit::server

@@ -15,6 +15,8 @@
 
 #include "server/access_policy.h"
 #include "server/image_input.h"
+#include "server/event_hub.h"
+#include "server/store_keys.h"
 #include "service/face_service.h"
 
 namespace facekit::server {
@@ -26,6 +28,9 @@ struct GrpcCall {
   const KeyScope& scope;
   const UrlFetch& fetch;
   std::size_t max_image_bytes;
+  KeyAdmin* keys = nullptr;  // the key administration rpcs' store; null when the server has none
+  EventHub* events = nullptr;  // the live event rpcs' hub; null when the server has none
+  const ApiKey* key = nullptr;  // the caller's key
 
   // The image of `bytes`, or downloaded from `url` (wins when both are set).
   service::ApiResult<std::vector<std::uint8_t>> Image(const std::string& bytes, const std::string& url,
@@ -35,6 +40,7 @@ struct GrpcCall {
 struct GrpcMethod {
   std::string name;  // the rpc name, e.g. "CreateGroup"
   bool write = false;
+  bool admin = false;  // only admin keys may call it (the key administration rpcs)
   // The cloud action the request counts as (some depend on a field, e.g. by_group).
   std::function<std::string(const google::protobuf::Message& request)> action;
   // Fills `response`; the error otherwise.
@@ -45,5 +51,9 @@ struct GrpcMethod {
 
 // Every rpc of facekit.v1.FaceKit.
 const std::vector<GrpcMethod>& FaceKitMethods();
+// The key administration rpcs (admin keys only; grpc_key_methods.cc), part of FaceKitMethods().
+std::vector<GrpcMethod> KeyMethods();
+// PublishEvent and CreateEventStreamToken (grpc_event_methods.cc), part of FaceKitMethods().
+std::vector<GrpcMethod> EventMethods();
 
 }  // namespace facekit::server

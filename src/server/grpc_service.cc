@@ -179,10 +179,15 @@ struct FaceKitGrpcService::Impl {
     action = m.action(*request);
     auto key = Authenticate(origin, body, action);
     if (!key.ok()) return finish(key.error());
+    if (m.admin && key->role != KeyRole::kAdmin) {
+      return finish(ApiError{"AuthFailure.UnauthorizedOperation",
+                             "only a key with the admin role may call " + action + "; this key is " +
+                                 std::string(KeyRoleName(key->role))});
+    }
     if (auto e = policy->Authorise(key.value(), action, m.write)) return finish(e);
 
     const KeyScope scope(key.value(), service);
-    GrpcCall call{service, scope, fetch, options.max_image_bytes};
+    GrpcCall call{service, scope, fetch, options.max_image_bytes, options.key_admin, options.events, &key.value()};
     std::unique_ptr<google::protobuf::Message> response(factory->GetPrototype(d.output_type())->New());
     if (auto e = m.run(call, *request, response.get())) return finish(e);
     const std::string bytes = response->SerializeAsString();

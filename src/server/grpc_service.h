@@ -44,7 +44,9 @@
 
 #include "server/access_policy.h"
 #include "server/image_input.h"
+#include "server/event_hub.h"
 #include "server/metrics.h"
+#include "server/store_keys.h"
 #include "service/face_service.h"
 
 namespace google::protobuf {
@@ -101,6 +103,13 @@ struct GrpcServiceOptions {
   // `x-tc-language`, else `accept-language`; see ErrorLanguage). The cloud
   // endpoint's default (CloudApiOptions::default_language) is its own.
   std::string default_language = "en-US";
+  // Where the key administration rpcs (ListKeys, CreateKey, UpdateKey,
+  // RevokeKey; admin keys only) act; null = they answer UnsupportedOperation.
+  // Must outlive the service.
+  KeyAdmin* key_admin = nullptr;
+  // The live event hub of PublishEvent / CreateEventStreamToken (the Server
+  // sets its own); null = they answer UnsupportedOperation.
+  EventHub* events = nullptr;
 };
 
 class FaceKitGrpcService final : public grpc::Service {

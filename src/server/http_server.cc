@@ -200,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Called on shutdown: closes the connection if it is waiting for a request.
   void CloseIfIdle() {
     net::post(Lowest().get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->Close();
+      if (!self->busy_ || self->stream_) self->Close();  // a stream ends at shutdown
     });
   }
   // Called when the shutdown grace has passed: closes the connection whatever it is doing.
@@ -410,6 +410,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Reply(HttpResponse r, bool keep_alive) {
     if (closed_) return;
+    if (r.stream) return StartStream(std::move(r));
     keep_alive = keep_alive && !server_->shutting_down;
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::server, "FaceKit");
@@ -428,6 +429,52 @@ class Session : public std::enable_shared_from_this<Session> {
       http::async_write(*tls_, *res, std::move(on_write));
     } else {
       http::async_write(tcp_, *res, std::move(on_write));
+    }
+  }
+
+  // A streamed answer: the head, then each chunk as the stream yields it; the
+  // connection closes at the end. A read stays pending meanwhile so that a
+  // client closing its end is noticed while the stream has nothing to send.
+  void StartStream(HttpResponse r) {
+    stream_ = std::move(r.stream);
+    auto head = std::make_shared<std::string>(
+        "HTTP/1.1 " + std::to_string(r.status) + " " +
+        std::string(http::obsolete_reason(static_cast<http::status>(r.status))) +
+        "\r\nServer: FaceKit\r\nContent-Type: " + r.content_type + "\r\n");
+    for (const auto& [k, v] : r.headers) *head += k + ": " + v + "\r\n";
+    *head += "Connection: close\r\n\r\n";
+    WriteStream(std::move(head));
+    WatchForClose();
+  }
+  void WriteStream(std::shared_ptr<std::string> bytes) {
+    Lowest().expires_after(server_->options.idle_timeout);  // a client that stops reading is dropped
+    auto on_write = [self = shared_from_this(), bytes](beast::error_code ec, std::size_t) {
+      if (ec || self->closed_) return self->Close();
+      self->Lowest().expires_never();
+      // The stream keeps this session alive until it answers (or is cancelled by Close).
+      self->stream_->Next([self](std::string chunk, bool end) {
+        net::post(self->Lowest().get_executor(), [self, chunk = std::move(chunk), end]() mutable {
+          if (self->closed_) return;
+          if (end) return self->Close();  // the pending read ends with the socket
+          self->WriteStream(std::make_shared<std::string>(std::move(chunk)));
+        });
+      });
+    };
+    if (tls_) {
+      net::async_write(*tls_, net::buffer(*bytes), std::move(on_write));
+    } else {
+      net::async_write(tcp_, net::buffer(*bytes), std::move(on_write));
+    }
+  }
+  void WatchForClose() {
+    auto on_read = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->Close();
+      self->WatchForClose();  // whatever the client sends now is ignored
+    };
+    if (tls_) {
+      tls_->async_read_some(net::buffer(up_), std::move(on_read));
+    } else {
+      tcp_.async_read_some(net::buffer(up_), std::move(on_read));
     }
   }
 
@@ -457,6 +504,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    if (stream_) stream_->Cancel();
     sniff_timer_.cancel();
     retry_timer_.cancel();
     beast::error_code ec;
@@ -473,6 +521,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<HttpServer::Impl> server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<HttpStream> stream_;  // set while a streamed answer is written
   std::string remote_;
   std::array<char, 16384> up_{};
   std::array<char, 16384> down_{};  // also the drain buffer

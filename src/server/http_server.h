@@ -56,11 +56,29 @@ struct HttpRequest {
   std::string_view Query() const;
 };
 
+// A response body written as it is produced (server-sent events): the
+// headers go out first (no Content-Length, "Connection: close"), then every
+// chunk the stream hands over, until it ends or the connection goes.
+class HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+  // Asks for the next chunk: `ready` is called exactly once, from any thread,
+  // unless Cancel() comes first. `end` = nothing more (the connection closes).
+  // Not called again before `ready` has run.
+  virtual void Next(std::function<void(std::string chunk, bool end)> ready) = 0;
+  // The connection is gone (client closed, a write timed out, shutdown): a
+  // pending `ready` is dropped uncalled.
+  virtual void Cancel() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
-  std::string body;
+  std::string body;  // ignored when `stream` is set
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // Set: the body is streamed (see HttpStream). A client that does not take a
+  // chunk within idle_timeout is disconnected.
+  std::shared_ptr<HttpStream> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

@@ -5,7 +5,9 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/server_posix.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <mutex>
 
@@ -17,6 +19,8 @@ namespace facekit::server {
 
 struct Server::Parts {
   service::FaceService* service = nullptr;
+  KeyDirectory* keys = nullptr;
+  std::unique_ptr<EventHub> events;  // outlives the HTTP server and its streams (declared first)
   Metrics metrics;
   std::shared_ptr<AccessPolicy> policy;
   std::unique_ptr<CloudApi> cloud;
@@ -57,6 +61,27 @@ HttpResponse OpenApi(const std::string& method) {
   return r;
 }
 
+// The value of query parameter `name` ("" when absent; no percent-decoding:
+// tokens are hex, ids digits).
+std::string QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+// GET /v1/events/stream?token=T[&last_event_id=N]: the live events as
+// text/event-stream (event_hub.h), for the key the token was issued to,
+// within its groups. Last-Event-ID (the header EventSource sends when it
+// reconnects, or the query parameter) resumes after that event.
+HttpResponse EventStream(Server::Parts& p, const HttpRequest& req);
+
 // 32 random bytes in hex: the secret the REST gateway shows the gRPC service.
 std::string NewGatewayToken() { return NewUuid() + NewUuid(); }
 
@@ -67,6 +92,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
   auto parts = std::make_unique<Parts>();
   Parts* p = parts.get();
   p->service = &service;
+  p->keys = &keys;
   p->policy = std::make_shared<AccessPolicy>(keys, PolicyOptions(options.cloud));
   p->cloud = std::make_unique<CloudApi>(service, p->policy, fetch, &p->metrics, options.cloud);
   p->metrics.AddGaugeSource([&service] {
@@ -89,8 +115,10 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
       // The standard grpc.health.v1.Health service: SERVING while the server runs.
       grpc::EnableDefaultHealthCheckService(true);
     });
+    p->events = std::make_unique<EventHub>(options.events);
     GrpcServiceOptions go = options.grpc;
     go.gateway_token = NewGatewayToken();
+    go.events = p->events.get();
     p->grpc_service = std::make_unique<FaceKitGrpcService>(service, p->policy, fetch, &p->metrics, &p->peers, go);
     grpc::ServerBuilder builder;
     builder.RegisterService(p->grpc_service.get());
@@ -138,6 +166,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     const std::string_view path = req.Path();
     if (path == "/") return p->cloud->Handle(req);
     if (p->rest && path == kOpenApiPath) return OpenApi(req.method);
+    if (p->rest && path == kEventStreamPath) return EventStream(*p, req);
     if (p->rest && IsRestRequest(path)) return p->rest->Handle(req);
     if (p->rest && p->console.Matches(path)) return p->console.Handle(req);
     if (req.method == "GET" || req.method == "HEAD") {
@@ -168,6 +197,70 @@ Server::~Server() { Shutdown(); }
 std::uint16_t Server::port() const { return parts_->http->port(); }
 
 Metrics& Server::metrics() { return parts_->metrics; }
+
+EventHub* Server::events() { return parts_->events.get(); }
+
+namespace {
+
+HttpResponse EventStream(Server::Parts& p, const HttpRequest& req) {
+  const auto started = std::chrono::steady_clock::now();
+  auto refuse = [&](int status, const std::string& code, const std::string& message, const char* grpc_status) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    p.metrics.Observe("rest", "SubscribeEvents", code, seconds);
+    return RestGateway::Error(status, code, message, grpc_status);
+  };
+  if (req.method != "GET") {
+    HttpResponse r = RestGateway::Error(405, "UNIMPLEMENTED", req.method + " is not served for " +
+                                                                  std::string(kEventStreamPath) + " (allowed: GET)",
+                                        "UNIMPLEMENTED");
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  const std::string token = QueryParam(req.Query(), "token");
+  if (token.empty()) {
+    return refuse(401, "AuthFailure.InvalidAuthorization",
+                  "give ?token=... from POST /v1/events:token (CreateEventStreamToken)", "UNAUTHENTICATED");
+  }
+  auto secret_id = p.events->Redeem(token);
+  if (!secret_id) {
+    return refuse(401, "AuthFailure.TokenFailure",
+                  "the stream token is unknown or expired; get a new one from POST /v1/events:token",
+                  "UNAUTHENTICATED");
+  }
+  auto key = p.keys->Find(*secret_id);
+  if (!key || key->revoked_ms != 0) {
+    return refuse(401, "AuthFailure.SecretIdNotFound", "the token's key is unknown or revoked", "UNAUTHENTICATED");
+  }
+  if (auto e = p.policy->Authorise(*key, "SubscribeEvents", false)) {
+    return refuse(e->code == "RequestLimitExceeded" ? 429 : 403, e->code, e->message,
+                  e->code == "RequestLimitExceeded" ? "RESOURCE_EXHAUSTED" : "PERMISSION_DENIED");
+  }
+  std::string last = std::string(req.Header("last-event-id"));
+  if (last.empty()) last = QueryParam(req.Query(), "last_event_id");
+  std::optional<std::uint64_t> last_id;
+  if (!last.empty()) {
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), v);
+    if (ec != std::errc() || end != last.data() + last.size()) {
+      return refuse(400, "InvalidParameterValue.LastEventIdIllegal", "Last-Event-ID must be an event id (digits)",
+                    "INVALID_ARGUMENT");
+    }
+    last_id = v;
+  }
+  HttpResponse r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy must not hold events back
+  std::vector<std::string> groups = key->groups;
+  r.stream = p.events->Subscribe(last_id, [groups = std::move(groups)](const std::string& group_id) {
+    return groups.empty() || std::find(groups.begin(), groups.end(), group_id) != groups.end();
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  p.metrics.Observe("rest", "SubscribeEvents", "OK", seconds);
+  return r;
+}
+
+}  // namespace
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
   std::call_once(parts_->shutdown_once, [&] {

@@ -2,8 +2,9 @@
 // (`POST /`), the facekit.v1 gRPC service (HTTP/2 connections, told apart by
 // their preface), its REST/JSON transcoding (`/v1/...`) and the OpenAPI
 // document of it (`GET /v1/openapi.json`), health (`GET /ping`, `/healthz`,
-// `/readyz`), Prometheus metrics (`GET /metrics`) and, beside REST, the web
-// console's static files (`/console/`, static_site.h).
+// `/readyz`), Prometheus metrics (`GET /metrics`) and, beside REST, the live
+// event stream (`GET /v1/events/stream`, event_hub.h) and the web console's
+// static files (`/console/`, static_site.h).
 //
 // THREAD SAFETY
 //   Start() once; Shutdown() from any thread.
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "server/cloud_api.h"
+#include "server/event_hub.h"
 #include "server/grpc_service.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -25,6 +27,8 @@ struct ServerOptions {
   CloudApiOptions cloud;  // also the access policy of gRPC and REST (skew, replays, rate limit)
   GrpcServiceOptions grpc;
   bool enable_grpc = true;  // gRPC and REST on the same port
+  // The live event hub (PublishEvent, GET /v1/events/stream); served with REST.
+  EventHubOptions events;
 };
 
 class Server {
@@ -36,6 +40,8 @@ class Server {
 
   std::uint16_t port() const;
   Metrics& metrics();
+  // The live event hub; null without REST (enable_grpc off).
+  EventHub* events();
   // Graceful: in-flight requests (HTTP, REST and gRPC) finish, then the port
   // closes; whatever still runs after `grace` is cancelled.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));

@@ -172,6 +172,25 @@ Status KeyStore::Revoke(const std::string& secret_id, std::int64_t now_ms) {
   return Status::Ok();
 }
 
+Result<KeyRecord> KeyStore::Update(const std::string& secret_id, const KeyChange& change) {
+  auto k = Find(secret_id);
+  if (!k.ok()) return k.status();
+  if (k->revoked_ms != 0) return Status(StatusCode::kFailedPrecondition, "key " + secret_id + " is revoked");
+  if (change.role) k->role = *change.role;
+  if (change.groups) k->groups = *change.groups;
+  std::lock_guard lock(impl_->mu);
+  Stmt s(impl_->db, "UPDATE api_keys SET role = ?, groups = ? WHERE secret_id = ? AND revoked_ms = 0");
+  if (!s.ok()) return impl_->Error("changing a key");
+  s.Bind(1, std::string(KeyRoleName(k->role)));
+  s.Bind(2, ToJson(k->groups));
+  s.Bind(3, secret_id);
+  if (s.Step() != SQLITE_DONE) return impl_->Error("changing a key");
+  if (sqlite3_changes(impl_->db) != 1) {
+    return Status(StatusCode::kFailedPrecondition, "key " + secret_id + " was revoked meanwhile");
+  }
+  return std::move(*k);
+}
+
 Result<std::int64_t> KeyStore::DataVersion() {
   std::lock_guard lock(impl_->mu);
   Stmt s(impl_->db, "PRAGMA data_version");

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct NewKey {
   std::string description;
 };
 
+// What KeyStore::Update changes; unset fields stay as they are.
+struct KeyChange {
+  std::optional<KeyRole> role;
+  std::optional<std::vector<std::string>> groups;  // empty list = every group
+};
+
 class KeyStore {
  public:
   // Opens (creating with mode 0600 if needed) the key database at `path`.
@@ -45,6 +52,9 @@ class KeyStore {
   Result<KeyRecord> Find(const std::string& secret_id);
   // Marks the key revoked; kNotFound when absent, kFailedPrecondition when already revoked.
   Status Revoke(const std::string& secret_id, std::int64_t now_ms);
+  // Changes an active key's role and/or group allow-list and returns it as stored;
+  // kNotFound when absent, kFailedPrecondition when revoked.
+  Result<KeyRecord> Update(const std::string& secret_id, const KeyChange& change);
   // A counter that changes whenever another connection commits (PRAGMA data_version):
   // a cache of keys reloads when it changes.
   Result<std::int64_t> DataVersion();

@@ -2,9 +2,11 @@
 // playwright-core against a real `facekit serve` on port 0 with a fresh data
 // folder. Signs in, creates a group, enrols two persons by upload, searches
 // by photo, compares, detects, bulk-enrols (and resumes), reads the health
-// page, then checks that a read-only key cannot delete (the error is shown
-// with its code), plus accessibility basics (labelled controls, keyboard
-// navigation, focus). Screenshots go to --artifacts.
+// page, creates a read-only key on the Keys page (admin only), sees a
+// check-in posted to POST /v1/events appear on the Live page, then checks that
+// the new read-only key cannot delete (the error is shown with its code) nor
+// see or call the Keys page, plus accessibility basics (labelled controls,
+// keyboard navigation, focus). Screenshots go to --artifacts.
 //
 //   node console_test.mjs --cli build/release/facekit --models models \
 //        --faces ../shared/data/faces --artifacts build/release/console-artifacts [--docs-images docs/images]
@@ -108,6 +110,7 @@ const key = (role, ...extra) => {
 const adminKey = key('admin', '--rate-limit', '1000');  // the paging check makes 50 groups at once
 const readOnlyKey = key('read-only');
 const bbtOnlyKey = key('read-write', '--groups', 'bbt');
+const pipelineKey = key('read-write', '--actions', 'PublishEvent');  // what a pipeline's WebhookSink is given
 const server = spawn(CLI, [`--models=${MODELS}`, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--workers', '2'],
   { stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((ok, fail) => {
@@ -144,7 +147,7 @@ page.on('console', (m) => {
 page.on('response', (r) => { if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/v1/')) pageErrors.push(`404 for ${r.url()}`); });
 
 const photo = (person, n) => join(FACES, 'bbt', person, `${person}${n}.png`);
-const DOC_SHOTS = ['groups', 'search', 'read-only-refused'];  // the ones docs/console.md shows
+const DOC_SHOTS = ['groups', 'search', 'read-only-refused', 'keys', 'live'];  // the ones docs/console.md shows
 const shot = async (name) => {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   if (DOCS && DOC_SHOTS.includes(name)) {
@@ -432,13 +435,80 @@ try {
   await page.locator('td', { hasText: 'The Big Bang Theory' }).waitFor();
   await shot('groups');
 
-  // ---- a read-only key cannot delete
+  // ---- keys (admin only): a read-only key created, its secret shown once, never listed
+  await nav().getByRole('link', { name: 'Keys' }).click();
+  await page.locator('h1', { hasText: 'API keys' }).waitFor();
+  await page.locator('caption', { hasText: /^4 keys/ }).waitFor();
+  check(true, 'an admin key sees the Keys page with the 4 keys');
+  await page.getByLabel('Role', { exact: true }).selectOption('read-only');
+  await page.getByLabel('Description (optional)').fill('front desk');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const newKeyField = page.getByLabel('The new key (SecretId:SecretKey)');
+  await newKeyField.waitFor();
+  const frontDeskKey = await newKeyField.inputValue();
+  check(/^AKID[A-Za-z0-9]{32}:[A-Za-z0-9]{40}$/.test(frontDeskKey), 'a read-only key is created and its secret shown once');
+  await page.locator('td', { hasText: 'front desk' }).waitFor();
+  check(!(await page.locator('table').textContent()).includes(frontDeskKey.split(':')[1]), 'the key list never shows a secret');
+  // A key changed here applies from its next request: a scratch key promoted, then revoked.
+  const scratch = await page.evaluate(async (credential) => {
+    const { Api } = await import('/console/js/api.js');
+    const r = await new Api(credential).post('/v1/keys', { role: 'read-only', description: 'scratch' });
+    return `${r.key.secret_id}:${r.secret_key}`;
+  }, adminKey);
+  await page.reload();
+  const scratchId = scratch.split(':')[0];
+  await page.getByRole('button', { name: `Change key ${scratchId}` }).click();
+  await page.getByLabel(`Role of ${scratchId}`).selectOption('read-write');
+  await page.getByRole('button', { name: 'Save' }).click();
+  check(await statusText(`Key ${scratchId} changed`), 'a key\'s role is changed on the Keys page');
+  const asScratch = (method, path, body) => page.evaluate(async ([credential, m, p, b]) => {
+    const { Api } = await import('/console/js/api.js');
+    try { await new Api(credential).call(m, p, { body: b }); return 'ok'; } catch (err) { return err.code; }
+  }, [scratch, method, path, body]);
+  check(await asScratch('POST', '/v1/groups', { group_id: 'scratch', group_name: 'Scratch' }) === 'ok', 'the promoted key writes at once');
+  await page.getByRole('button', { name: `Revoke key ${scratchId}` }).click();
+  await page.getByRole('button', { name: `Yes, revoke ${scratchId}` }).click();
+  check(await statusText(`Key ${scratchId} revoked`), 'a key is revoked after a confirmation');
+  check(await asScratch('GET', '/v1/groups') === 'AuthFailure.SecretIdNotFound', 'the revoked key is refused at once');
+  await checkAccessible('keys');
+  await shot('keys');
+
+  // ---- live check-ins: an event a pipeline posts appears on the Live page
+  await nav().getByRole('link', { name: 'Live' }).click();
+  check(await statusText('Connected'), 'the Live page opens the event stream (token, then EventSource)');
+  const event = {
+    type: 'checkin', person_id: 'penny', person_name: 'Penny', group_id: 'bbt', score: 91.2, track_id: 3, live: true,
+    face_jpeg: readFileSync(join(FACES, 'photos', 'obama_small.jpg')).toString('base64'),
+    liveness: { score: 0.97, cues: ['no screen', 'no phone'] }, challenge: { asked: ['blink'], decision: 'passed' },
+  };
+  const publish = await fetch(`${base}/v1/events`, {
+    method: 'POST', headers: { Authorization: `Bearer ${pipelineKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(event),
+  });
+  check(publish.ok, `a publish-only pipeline key posts a check-in (${publish.status})`);
+  const item = page.locator('.events li', { hasText: 'Penny' });
+  await item.waitFor();
+  const itemText = await item.textContent();
+  check(await item.locator('img.thumb').count() === 1 && /score 91\.2/.test(itemText) && /cues: no screen, no phone/.test(itemText) &&
+    /challenge blink passed/.test(itemText), `the check-in appears with face, name, score and liveness evidence (${itemText})`);
+  await checkAccessible('live');
+  await shot('live');
+
+  // ---- the new read-only key cannot delete
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('h1', { hasText: 'Sign in' }).waitFor();
   check(await page.evaluate(() => sessionStorage.length === 0), 'signing out forgets the key');
-  await page.getByLabel('API key').fill(readOnlyKey);
+  await page.getByLabel('API key').fill(frontDeskKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('h1', { hasText: 'Groups' }).waitFor();
+  check(!(await nav().getByRole('link', { name: 'Keys' }).isVisible()), 'a read-only key has no Keys link');
+  await page.goto(`${base}/console/#/keys`);
+  await page.locator('p', { hasText: 'Only a key with the admin role manages API keys' }).waitFor();
+  check(true, 'the Keys page tells a read-only key it may not manage keys');
+  const refusedList = await page.evaluate(async (credential) => {
+    const { Api } = await import('/console/js/api.js');
+    return new Api(credential).get('/v1/keys').then(() => 'listed', (err) => err.code);
+  }, frontDeskKey);
+  check(refusedList === 'AuthFailure.UnauthorizedOperation', `the server refuses it the key list (${refusedList})`);
   await nav().getByRole('link', { name: 'Persons' }).click();
   await page.getByRole('button', { name: 'Delete person leonard' }).click();
   await page.locator('[role=alert]', { hasText: 'AuthFailure.UnauthorizedOperation' }).waitFor();

@@ -100,7 +100,7 @@ class LoopbackServer {
 
 TEST(MediaWebhook, RetriesOn500ThenSucceeds) {
   LoopbackServer server({500, 500});
-  WebhookSender sender({.url = server.url(), .timeout_ms = 5000, .max_retries = 3, .backoff_ms = 1,
+  WebhookSender sender({.url = server.url(), .authorization = {}, .timeout_ms = 5000, .max_retries = 3, .backoff_ms = 1,
                         .retry_after_ms = 60000, .backlog = 8});
   sender.Offer(R"({"n":1})", 0);
   EXPECT_EQ(sender.stats().delivered, 1u);
@@ -115,7 +115,7 @@ TEST(MediaWebhook, RetriesOn500ThenSucceeds) {
 
 TEST(MediaWebhook, BoundedBacklogDropsOldestWhileTheEndpointIsDown) {
   LoopbackServer server({}, 503);
-  WebhookSender sender({.url = server.url(), .timeout_ms = 5000, .max_retries = 1, .backoff_ms = 0,
+  WebhookSender sender({.url = server.url(), .authorization = {}, .timeout_ms = 5000, .max_retries = 1, .backoff_ms = 0,
                         .retry_after_ms = 60000, .backlog = 3});
   for (int i = 0; i < 10; ++i) sender.Offer("{\"n\":" + std::to_string(i) + "}", i);
   // One delivery (2 POSTs) failed, then nothing was tried within retry_after_ms.
@@ -140,7 +140,7 @@ TEST(MediaWebhook, ConnectionRefusedIsAFailureNotACrash) {
     LoopbackServer closed({});
     port = std::stoi(closed.url().substr(17));
   }
-  WebhookSender sender({.url = "http://127.0.0.1:" + std::to_string(port) + "/hook", .timeout_ms = 2000,
+  WebhookSender sender({.url = "http://127.0.0.1:" + std::to_string(port) + "/hook", .authorization = {}, .timeout_ms = 2000,
                         .max_retries = 2, .backoff_ms = 0, .retry_after_ms = 60000, .backlog = 2});
   sender.Offer("{}", 0);
   sender.Offer("{}", 1);

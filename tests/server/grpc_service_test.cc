@@ -398,6 +398,11 @@ TEST(GrpcMethodsTest, EveryRpcOfTheProtoHasAMethodAndAnAction) {
   // FaceKit's own rpcs (no cloud action) count as actions of their own name, as reads.
   auto cloud = CloudApi::Actions();
   cloud.emplace_back("DetectObjects", false);
+  for (const auto& [action, write] : {std::pair{"ListKeys", false}, std::pair{"CreateKey", true},
+                                      std::pair{"ModifyKey", true}, std::pair{"RevokeKey", true},
+                                      std::pair{"PublishEvent", true}, std::pair{"SubscribeEvents", false}}) {
+    cloud.emplace_back(action, write);
+  }
   for (const auto& m : FaceKitMethods()) {
     const auto* d = service->FindMethodByName(m.name);
     ASSERT_NE(d, nullptr) << m.name;

@@ -60,6 +60,39 @@ TEST(KeyStoreTest, CreateFindListRevoke) {
   EXPECT_EQ((*ks)->Find(id)->revoked_ms, 3000);
 }
 
+TEST(KeyStoreTest, UpdateChangesRoleAndGroupsOfActiveKeysOnly) {
+  testing::TempDir dir;
+  auto ks = KeyStore::Open(dir.file("keys.db"));
+  ASSERT_TRUE(ks.ok());
+  NewKey nk;
+  nk.role = KeyRole::kReadOnly;
+  nk.groups = {"a"};
+  nk.description = "kiosk";
+  auto k = (*ks)->Create(nk, 1000);
+  ASSERT_TRUE(k.ok());
+
+  KeyChange role_only;
+  role_only.role = KeyRole::kReadWrite;
+  auto changed = (*ks)->Update(k->secret_id, role_only);
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(changed->role, KeyRole::kReadWrite);
+  EXPECT_EQ(changed->groups, (std::vector<std::string>{"a"}));  // unset: unchanged
+  EXPECT_EQ(changed->secret_key, k->secret_key);
+
+  KeyChange groups_only;
+  groups_only.groups = std::vector<std::string>{};
+  ASSERT_TRUE((*ks)->Update(k->secret_id, groups_only).ok());
+  auto found = (*ks)->Find(k->secret_id);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->role, KeyRole::kReadWrite);
+  EXPECT_TRUE(found->groups.empty());
+  EXPECT_EQ(found->description, "kiosk");
+
+  EXPECT_EQ((*ks)->Update("AKIDnone", role_only).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*ks)->Revoke(k->secret_id, 2000).ok());
+  EXPECT_EQ((*ks)->Update(k->secret_id, role_only).status().code(), StatusCode::kFailedPrecondition);
+}
+
 TEST(KeyStoreTest, RejectsFilesThatAreNotKeyDatabases) {
   testing::TempDir dir;
   const std::string path = dir.file("keys.db");

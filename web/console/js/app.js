@@ -10,6 +10,8 @@ import { renderCompare } from './pages/compare.js';
 import { renderDetect } from './pages/detect.js';
 import { renderEnroll } from './pages/enroll.js';
 import { renderHealth } from './pages/health.js';
+import { renderKeys } from './pages/keys.js';
+import { renderLive } from './pages/live.js';
 
 const KEY = 'facekit.key';
 const PAGES = {
@@ -19,7 +21,9 @@ const PAGES = {
   compare: { title: 'Compare two photos', render: renderCompare },
   detect: { title: 'Detect faces', render: renderDetect },
   enroll: { title: 'Bulk enrolment', render: renderEnroll },
+  live: { title: 'Live check-ins', render: renderLive },
   health: { title: 'Server health and metrics', render: renderHealth },
+  keys: { title: 'API keys', render: renderKeys },
 };
 
 const main = document.getElementById('main');
@@ -28,6 +32,14 @@ const who = document.getElementById('who');
 let api = null;
 let leavePage = null;  // the current page's clean-up (timers, camera)
 let loaded = false;  // after the first page: moving to another one moves the focus to its heading
+let isAdmin = null;  // whether the key may manage keys (asked once per sign-in; the server decides)
+
+/** Whether the key is an admin: GET /v1/keys answers it and refuses every other key. */
+async function probeAdmin() {
+  if (isAdmin !== null) return isAdmin;
+  isAdmin = await api.get('/v1/keys').then(() => true, () => false);
+  return isAdmin;
+}
 
 function signedIn() {
   const stored = sessionStorage.getItem(KEY);
@@ -73,6 +85,7 @@ function renderSignIn() {
     }
     sessionStorage.setItem(KEY, key.input.value.trim());
     api = candidate;
+    isAdmin = null;
     if (!location.hash || location.hash === '#/' || location.hash === '#/signin') location.hash = '#/groups';
     else show();
   });
@@ -92,6 +105,8 @@ async function show() {
   const whoId = document.getElementById('who-id');
   whoId.textContent = `Key ${api.secretId.length > 12 ? `${api.secretId.slice(0, 12)}…` : api.secretId}`;
   whoId.title = api.secretId;
+  const admin = await probeAdmin();
+  document.getElementById('nav-keys').hidden = !admin;
   const { name, params } = route();
   const page = PAGES[name];
   for (const a of nav.querySelectorAll('a')) {
@@ -109,6 +124,7 @@ async function show() {
   const ctx = {
     api,
     params,
+    isAdmin: admin,
     go: (hash) => { location.hash = hash; },
     onLeave: (f) => { leavePage = f; },
   };
@@ -125,6 +141,7 @@ document.getElementById('sign-out').addEventListener('click', () => {
   sessionStorage.clear();
   thumbnails.clear();
   api = null;
+  isAdmin = null;
   if (location.hash === '#/signin') renderSignIn();
   else location.hash = '#/signin';
 });
