@@ -3,13 +3,19 @@
 // For each photo the largest face is detected once; then each attribute step
 // is timed over --repeat runs after --warmup runs on one inference thread by
 // default: the age/gender network, the expression network, the face mesh
-// with eye refinement (eye openness), and all of them together (what
+// with eye refinement (eye openness), the face mesh alone (eye openness
+// from the mesh's own eyelids, "eyes_mesh_only"), and all of them together (what
 // DetectFace with NeedFaceAttributes adds per face). Prints the median and
 // p90 wall time and the calling thread's CPU time (cv::dnn runs in the
 // caller with one thread; on a shared machine CPU time leaves out the time
 // other processes held the core); --json prints one object per step.
 //
+// --age-gender-model / --expression-model pick a manifest model other than
+// the roles' defaults (faceres or faceapi-age-gender, emotion or
+// faceapi-expression) to compare their cost.
+//
 //   build/release/bench/facekit_bench_attributes [--repeat 50] [--threads 1] [--json]
+//       [--age-gender-model NAME] [--expression-model NAME]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <functional>
@@ -33,12 +39,15 @@ int main(int argc, char** argv) {
   int threads = 1, repeat = 50, warmup = 5;
   bool json = false;
   std::string models = std::string(FACEKIT_SOURCE_DIR) + "/models";
+  std::string age_gender_model, expression_model;
   CLI::App app{"Cost of face attributes per face"};
   app.add_option("--images", images, "Photos (the largest face of each is used)");
   app.add_option("--threads", threads, "Inference threads")->check(CLI::Range(0, 64));
   app.add_option("--repeat", repeat, "Timed runs per face")->check(CLI::Range(1, 100000));
   app.add_option("--warmup", warmup, "Untimed runs first")->check(CLI::Range(0, 1000));
   app.add_option("--models", models, "Models folder");
+  app.add_option("--age-gender-model", age_gender_model, "Manifest model for age/gender (default: the role's)");
+  app.add_option("--expression-model", expression_model, "Manifest model for expression (default: the role's)");
   app.add_flag("--json", json, "One JSON object per step");
   CLI11_PARSE(app, argc, argv);
 
@@ -49,12 +58,16 @@ int main(int argc, char** argv) {
   FaceAttributeOptions ao;
   ao.models_dir = models;
   ao.num_threads = threads;
+  ao.age_gender_model = age_gender_model;
+  ao.expression_model = expression_model;
   auto attributes = FaceAttributeModels::Create(ao);
   FaceMeshOptions mo;
   mo.models_dir = models;
   mo.num_threads = threads;
   auto mesh = FaceMesh::Create(mo);
-  for (const Status& s : {engine.status(), attributes.status(), mesh.status()}) {
+  mo.refine_eyes = false;
+  auto mesh_alone = FaceMesh::Create(mo);
+  for (const Status& s : {engine.status(), attributes.status(), mesh.status(), mesh_alone.status()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());
       return 1;
@@ -84,6 +97,12 @@ int main(int argc, char** argv) {
          if (!m.ok()) return m.status();
          return MeshEyeOpenness(m->points).status();
        }},
+      {"eyes_mesh_only",
+       [&](const Image& i, const FaceBox& f) {
+         auto m = (*mesh_alone)->Run(i, f);
+         if (!m.ok()) return m.status();
+         return MeshEyeOpenness(m->points).status();
+       }},
       {"all",
        [&](const Image& i, const FaceBox& f) {
          FACEKIT_RETURN_IF_ERROR((*attributes)->Run(i, f).status());
@@ -93,9 +112,11 @@ int main(int argc, char** argv) {
        }},
   };
   const std::string cpu = CpuDescription();
+  std::string used;
+  for (const std::string& d : (*attributes)->model_descriptions()) used += (used.empty() ? "" : ", ") + d;
   if (!json)
-    std::printf("%s, %d thread(s)\n%-14s %10s %10s %12s\n", cpu.c_str(), threads, "step", "p50 ms", "p90 ms",
-                "cpu p50 ms");
+    std::printf("%s, %d thread(s); models: %s\n%-14s %10s %10s %12s\n", cpu.c_str(), threads, used.c_str(), "step",
+                "p50 ms", "p90 ms", "cpu p50 ms");
   for (const auto& [name, step] : steps) {
     Timings timed;
     if (!TimeOverFaces(faces, warmup, repeat, step, &timed)) return 1;
@@ -104,6 +125,7 @@ int main(int argc, char** argv) {
     if (json) {
       std::printf("%s\n", nlohmann::json{{"cpu", cpu},
                                          {"threads", threads},
+                                         {"models", used},
                                          {"step", name},
                                          {"runs", ms.size()},
                                          {"ms_p50", Quantile(ms, 0.5)},

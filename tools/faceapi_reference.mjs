@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// Computes face-api's own face descriptor for one fixed synthetic 150x150 input,
-// with the package's FaceRecognitionNet on TF.js's CPU backend (both bundled in
-// @vladmandic/face-api's dist/face-api.esm.js; no other package needed). The
-// output is the reference that tests/runtime/faceapi_resnet_test.cc compares
-// FaceKit's ONNX import against (tests/runtime/data/faceapi_resnet_reference.json).
+// Computes face-api's own output for one fixed synthetic input, with the
+// package's network on TF.js's CPU backend (both bundled in @vladmandic/face-api's
+// dist/face-api.esm.js; no other package needed). The output is the reference
+// that FaceKit's ONNX imports are compared against:
+//   --net resnet (default): FaceRecognitionNet, 150x150 -> descriptor
+//     (tests/runtime/faceapi_resnet_test.cc, data/faceapi_resnet_reference.json)
+//   --net age_gender: AgeGenderNet, 112x112 -> age, gender (softmax [male, female])
+//   --net expression: FaceExpressionNet, 112x112 -> probabilities (7)
+//     (tests/runtime/faceapi_classifier_test.cc, data/faceapi_<net>_reference.json)
 //
-// usage: node tools/faceapi_reference.mjs [PACKAGE_DIR] > reference.json
+// usage: node tools/faceapi_reference.mjs [--net resnet|age_gender|expression] [PACKAGE_DIR] > reference.json
 //   PACKAGE_DIR: an unpacked @vladmandic/face-api@1.7.15 ("package/"); without
 //   it the package is fetched with `npm pack` (npm registry) into a temp folder.
 //
@@ -19,7 +23,20 @@ import path from 'node:path';
 import util from 'node:util';
 
 const VERSION = '1.7.15';
-let pkgDir = process.argv[2];
+const args = process.argv.slice(2);
+let net = 'resnet';
+const netFlag = args.indexOf('--net');
+if (netFlag >= 0) {
+  net = args[netFlag + 1];
+  args.splice(netFlag, 2);
+}
+const NETS = {
+  resnet: { manifest: 'face_recognition_model', size: 150, make: (f) => new f.FaceRecognitionNet() },
+  age_gender: { manifest: 'age_gender_model', size: 112, make: (f) => new f.AgeGenderNet() },
+  expression: { manifest: 'face_expression_model', size: 112, make: (f) => new f.FaceExpressionNet() },
+};
+if (!NETS[net]) throw new Error(`unknown --net '${net}' (resnet, age_gender, expression)`);
+let pkgDir = args[0];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faceapi-ref-'));
 try {
   if (!pkgDir) {
@@ -40,15 +57,15 @@ try {
   await tf.ready();
 
   const modelDir = path.join(pkgDir, 'model');
-  const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, 'face_recognition_model-weights_manifest.json'), 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, `${NETS[net].manifest}-weights_manifest.json`), 'utf8'));
   const buffers = manifest[0].paths.map((p) => fs.readFileSync(path.join(modelDir, p)));
   const all = Buffer.concat(buffers);
   const weightMap = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength), manifest[0].weights);
-  const net = new faceapi.FaceRecognitionNet();
-  net.loadFromWeightMap(weightMap);
+  const model = NETS[net].make(faceapi);
+  model.loadFromWeightMap(weightMap);
 
   // The fixed input: RGB value (3x + 5y + 70c) mod 256 at column x, row y, channel c.
-  const size = 150;
+  const size = NETS[net].size;
   const data = new Float32Array(size * size * 3);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -56,15 +73,21 @@ try {
     }
   }
   const input = tf.tensor4d(data, [1, size, size, 3]);
-  const descriptor = net.forwardInput(await faceapi.toNetInput(input));
-  const values = Array.from(await descriptor.data());
-  console.log(JSON.stringify({
+  const out = model.forwardInput(await faceapi.toNetInput(input));
+  const result = {
     package: `@vladmandic/face-api@${VERSION}`,
+    net,
     backend: tf.getBackend(),
     tfjs: tf.version_core,
-    input: 'RGB (3x + 5y + 70c) mod 256, 150x150',
-    descriptor: values,
-  }));
+    input: `RGB (3x + 5y + 70c) mod 256, ${size}x${size}`,
+  };
+  if (net === 'resnet') result.descriptor = Array.from(await out.data());
+  if (net === 'age_gender') {
+    result.age = Array.from(await out.age.data());
+    result.gender = Array.from(await out.gender.data());
+  }
+  if (net === 'expression') result.probabilities = Array.from(await out.data());
+  console.log(JSON.stringify(result));
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

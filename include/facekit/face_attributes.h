@@ -2,10 +2,14 @@
 //
 // WHAT THIS REPRESENTS
 //   FaceAttributeModels runs the manifest's attribute models on one detected
-//   face: role "attributes.age_gender" (HSE-FaceRes from @vladmandic/human:
-//   a probability of male and a softmax over ages 0-99) and role
-//   "attributes.expression" (mini-Xception on FER2013: seven expression
-//   probabilities). Each model sees a square crop centred on the detector's
+//   face: role "attributes.age_gender" and role "attributes.expression" by
+//   default, or the manifest models named in the options (evaluation and the
+//   benchmark compare the candidates that way). Two families ship:
+//   @vladmandic/human's faceres (a probability of male and a softmax over
+//   ages 0-99) and emotion (mini-Xception on FER2013, 64 px grey), and
+//   @vladmandic/face-api's age_gender (softmax [male, female], age in years)
+//   and face_expression (112 px RGB); the age/gender outputs are read by
+//   their shape (1 value: sigmoid / years; 2: softmax / 100: age bins). Each model sees a square crop centred on the detector's
 //   box, side = its manifest crop_scale x the box's larger side, rotated so
 //   that the detector's eyes are level, resized to the model's input.
 //   Which model was picked, why, and what was measured: docs/attributes.md.
@@ -42,6 +46,12 @@ struct FaceAttributeOptions {
   /// Side of the age/gender model's input; <= 0 = the manifest's input
   /// size (the imported graph takes any multiple of 32).
   int age_gender_input_size = 0;
+  /// Manifest model name to use for age/gender instead of the one with
+  /// role attributes.age_gender (e.g. "faceres", "faceapi-age-gender");
+  /// empty = the role's. "none" = no age/gender model.
+  std::string age_gender_model;
+  /// The same for expression ("emotion", "faceapi-expression", "none").
+  std::string expression_model;
 };
 
 /// Which attributes to compute (each costs one network run).
@@ -51,10 +61,12 @@ struct AttributeRequest {
 };
 
 struct FaceAttributeResult {
-  /// Estimated age in years (0-99): the model's most likely one-year bin,
-  /// moved towards its more likely neighbour as human does.
+  /// Estimated age in years: faceres' most likely one-year bin (0-99),
+  /// moved towards its more likely neighbour as human does, or face-api's
+  /// regressed age.
   std::optional<float> age;
-  /// Probability that the face is male, in [0, 1] (the model's sigmoid).
+  /// Probability that the face is male, in [0, 1] (faceres' sigmoid or
+  /// face-api's softmax).
   std::optional<float> male_probability;
   /// One probability per expression_labels() entry (sums to 1).
   std::vector<float> expression;

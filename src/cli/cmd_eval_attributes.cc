@@ -24,6 +24,7 @@ using nlohmann::json;
 
 struct EvalAttributesOpts {
   std::string images, genders, people;
+  std::string age_gender_model, expression_model;  // manifest names; empty = the roles' defaults
   float threshold = 0.5f;
   float crop_scale = 0.f, expression_crop_scale = 0.f;
   int every = 1;
@@ -31,6 +32,7 @@ struct EvalAttributesOpts {
   bool json = false;
   bool eyes = false;        // also eye openness (face mesh)
   bool close_eyes = false;  // paint the eyelids shut first (a synthetic "closed" label)
+  bool eyes_without_iris = false;  // judge eyes on the face mesh alone (no iris model)
   float eyes_threshold = kEyesOpenMinRatio;
 };
 
@@ -96,20 +98,26 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
   ao.age_gender_crop_scale = e.crop_scale;
   ao.expression_crop_scale = e.expression_crop_scale;
   ao.age_gender_input_size = e.input_size;
+  ao.age_gender_model = e.age_gender_model;
+  ao.expression_model = e.expression_model;
   auto models = FaceAttributeModels::Create(ao);
   if (!models.ok()) return Fail(models.status());
   if (!(*models)->has_age_gender())
     return Fail(Status(StatusCode::kNotFound, "no age/gender model in the models folder"));
   const std::vector<std::string>& expression_labels = (*models)->expression_labels();
-  std::unique_ptr<FaceMesh> mesh;
-  if (e.eyes || e.close_eyes) {
+  std::unique_ptr<FaceMesh> mesh, painter;  // painter: the iris-refined mesh that paints the eyelids shut
+  for (bool refined : {true, false}) {
+    if (!(e.eyes || e.close_eyes) || (!refined && !e.eyes_without_iris)) continue;
     FaceMeshOptions mo;
     mo.models_dir = ao.models_dir;
     mo.num_threads = g.threads;
+    mo.refine_eyes = refined;
     auto created = FaceMesh::Create(mo);
     if (!created.ok()) return Fail(created.status());
-    mesh = std::move(*created);
+    (refined ? painter : mesh) = std::move(*created);
   }
+  if (!mesh) mesh = std::move(painter);  // leaves painter empty
+  FaceMesh* paint = painter ? painter.get() : mesh.get();
 
   Tally t;
   t.expression.assign(expression_labels.size(), 0);
@@ -128,7 +136,7 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
     int pick = CentralFace(*faces, image->original_width(), image->original_height());
     if (pick >= 0 && e.close_eyes) {
       // Shut the eyelids along the face's own mesh, then detect again.
-      auto before = mesh->Run(*image, (*faces)[static_cast<size_t>(pick)]);
+      auto before = paint->Run(*image, (*faces)[static_cast<size_t>(pick)]);
       if (!before.ok()) return Fail(before.status());
       cv::Mat shut = AsMat(*image).clone();
       eval::CloseEyelids(shut, before->points, 1.f);
@@ -194,6 +202,7 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
               {"ms_per_face", measured ? t.ms / measured : 0.0}};
     if (mesh) {
       j["eyes"] = {{"painted_shut", e.close_eyes},
+                   {"iris_refined", !e.eyes_without_iris},
                    {"threshold", e.eyes_threshold},
                    {"measured", t.eye_ratios.size()},
                    {"mesh_not_a_face", t.mesh_not_face},
@@ -244,10 +253,16 @@ void RegisterEvalAttributes(CLI::App* eval_app, const GlobalOptions& g, Action* 
   ev->add_option("--crop-scale", e->crop_scale, "Age/gender crop side over the box side (0 = manifest)");
   ev->add_option("--expression-crop-scale", e->expression_crop_scale, "Expression crop scale (0 = manifest)");
   ev->add_option("--input-size", e->input_size, "Age/gender network input side (0 = manifest; a multiple of 32)");
+  ev->add_option("--age-gender-model", e->age_gender_model,
+                 "Manifest model for age/gender (faceres, faceapi-age-gender; default: role attributes.age_gender)");
+  ev->add_option("--expression-model", e->expression_model,
+                 "Manifest model for expression (emotion, faceapi-expression, none; default: role attributes.expression)");
   ev->add_option("--every", e->every, "Take every N-th labelled image")->check(CLI::PositiveNumber);
   ev->add_flag("--eyes", e->eyes, "Also judge eye openness with the face mesh");
   ev->add_flag("--close-eyes", e->close_eyes,
                "Paint each face's eyelids shut first (synthetic closed eyes; implies --eyes)");
+  ev->add_flag("--eyes-without-iris", e->eyes_without_iris,
+               "Judge the eyes on the face mesh's own eyelids (no iris model; cheaper)");
   ev->add_option("--eyes-threshold", e->eyes_threshold, "Eyes open when the smaller eye aspect ratio is at least this")
       ->capture_default_str();
   ev->add_flag("--json", e->json, "Print one JSON object");

@@ -48,6 +48,7 @@ Result<AttributeNet> LoadNet(const runtime::ModelManifest& manifest, const runti
   }
   a.mean = m.mean;
   a.scale = m.scale;
+  a.grey = m.color == "GRAY";
   a.crop_scale = crop_override > 0 ? crop_override : static_cast<float>(m.Setting("crop_scale", 1.0));
   if (!(a.crop_scale > 0.f && a.crop_scale < 10.f)) {
     return Status(StatusCode::kInvalidArgument, m.name + ": crop_scale must be in (0, 10)");
@@ -102,10 +103,28 @@ Result<float> AgeFromBins(const std::vector<float>& bins) {
   return std::round(age * 10.f) / 10.f;
 }
 
+// The model for `role`: the one named `name` ("none" = no model; it must
+// have a role under `role`), or the role's own when `name` is empty.
+static Result<const runtime::ManifestModel*> Pick(const runtime::ModelManifest& manifest, const std::string& role,
+                                           const std::string& name) {
+  if (name.empty()) return manifest.FindRole(role);
+  if (name == "none") return static_cast<const runtime::ManifestModel*>(nullptr);
+  for (const runtime::ManifestModel& m : manifest.models) {
+    if (m.name != name) continue;
+    if (m.role != role && m.role.rfind(role + ".", 0) != 0) {
+      return Status(StatusCode::kInvalidArgument, "model '" + name + "' has role " + m.role + ", not " + role);
+    }
+    return &m;
+  }
+  return Status(StatusCode::kNotFound, "the manifest has no model named '" + name + "'");
+}
+
 Result<std::unique_ptr<FaceAttributeModels>> FaceAttributeModels::Create(const FaceAttributeOptions& options) {
   FACEKIT_ASSIGN_OR_RETURN(runtime::ModelManifest manifest, runtime::ModelManifest::Load(options.models_dir));
-  const runtime::ManifestModel* ag = manifest.FindRole("attributes.age_gender");
-  const runtime::ManifestModel* ex = manifest.FindRole("attributes.expression");
+  FACEKIT_ASSIGN_OR_RETURN(const runtime::ManifestModel* ag,
+                           Pick(manifest, "attributes.age_gender", options.age_gender_model));
+  FACEKIT_ASSIGN_OR_RETURN(const runtime::ManifestModel* ex,
+                           Pick(manifest, "attributes.expression", options.expression_model));
   if (ag == nullptr && ex == nullptr) {
     return Status(StatusCode::kNotFound,
                   "the models folder has no model with role attributes.age_gender or attributes.expression");
@@ -120,7 +139,6 @@ Result<std::unique_ptr<FaceAttributeModels>> FaceAttributeModels::Create(const F
   if (ex != nullptr) {
     FACEKIT_ASSIGN_OR_RETURN(AttributeNet a,
                              LoadNet(manifest, *ex, {"probabilities"}, options.expression_crop_scale, 0));
-    a.grey = true;
     if (ex->labels.empty()) return Bad(ex->name + " lacks labels");
     impl->expression_labels = ex->labels;
     impl->expression = std::move(a);
@@ -137,12 +155,19 @@ Result<FaceAttributeResult> FaceAttributeModels::Run(const Image& image, const F
   if (request.age_gender && impl_->age_gender) {
     AttributeNet& a = *impl_->age_gender;
     FACEKIT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, a.net->Run(InputBlob(image, raster, a), a.outputs));
-    if (out[0].total() != 1 || out[1].total() < 2) {
+    // faceres: gender [1] sigmoid, age [100] bins; face-api: gender [2]
+    // softmax (male first), age [1] in years.
+    const size_t genders = out[0].total(), ages = out[1].total();
+    if ((genders != 1 && genders != 2) || ages < 1) {
       return Status(StatusCode::kInternal, "age/gender model returned unexpected output shapes");
     }
     r.male_probability = out[0].ptr<float>()[0];
-    FACEKIT_ASSIGN_OR_RETURN(float age, AgeFromBins(Values(out[1])));
-    r.age = age;
+    if (ages == 1) {
+      r.age = std::round(std::max(out[1].ptr<float>()[0], 0.f) * 10.f) / 10.f;
+    } else {
+      FACEKIT_ASSIGN_OR_RETURN(float age, AgeFromBins(Values(out[1])));
+      r.age = age;
+    }
   }
   if (request.expression && impl_->expression) {
     AttributeNet& a = *impl_->expression;

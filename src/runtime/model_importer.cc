@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 
+#include "runtime/faceapi_classifier_to_onnx.h"
 #include "runtime/faceapi_resnet_to_onnx.h"
 #include "runtime/tfjs_model.h"
 #include "runtime/tfjs_weights.h"
@@ -76,6 +77,25 @@ Result<std::string> Convert(const ManifestModel& mm, const std::string& source,
     im->onnx_nodes = rep.onnx_nodes;
     return bytes;
   }
+  if (mm.source_format == "faceapi-age-gender" || mm.source_format == "faceapi-expression") {
+    FACEKIT_ASSIGN_OR_RETURN(auto weights, LoadTfjsWeightsManifest(source));
+    FaceApiClassifierOptions opt;
+    if (mm.input_width > 0) opt.input_size = mm.input_width;
+    if (!mm.input_name.empty()) opt.input_name = mm.input_name;
+    if (mm.outputs.count("age")) opt.age_output = mm.outputs.at("age");
+    if (mm.outputs.count("gender")) opt.gender_output = mm.outputs.at("gender");
+    if (mm.outputs.count("probabilities")) opt.probabilities_output = mm.outputs.at("probabilities");
+    opt.metadata = metadata;
+    FaceApiClassifierReport rep;
+    FACEKIT_ASSIGN_OR_RETURN(std::string bytes,
+                             ConvertFaceApiClassifierToOnnx(mm.source_format == "faceapi-age-gender"
+                                                                ? FaceApiClassifier::kAgeGender
+                                                                : FaceApiClassifier::kExpression,
+                                                            weights, opt, &rep));
+    im->source_ops = rep.conv_layers;
+    im->onnx_nodes = rep.onnx_nodes;
+    return bytes;
+  }
   if (mm.source_format == "tfjs") {
     FACEKIT_ASSIGN_OR_RETURN(TfjsModel tfjs, TfjsModel::Load(source));
     TfjsToOnnxOptions opt;
@@ -120,7 +140,8 @@ Result<std::vector<ImportedModel>> ImportModels(const ModelManifest& manifest, b
       done.push_back(im);
       continue;
     }
-    if (mm.source_format != "tflite" && mm.source_format != "tfjs" && mm.source_format != "faceapi-resnet") {
+    if (mm.source_format != "tflite" && mm.source_format != "tfjs" && mm.source_format != "faceapi-resnet" &&
+        mm.source_format != "faceapi-age-gender" && mm.source_format != "faceapi-expression") {
       return Status(StatusCode::kModelInvalid, "model " + mm.name + ": unknown source format '" + mm.source_format + "'");
     }
     std::error_code ec;

@@ -86,6 +86,7 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
       if (!e.contains("input")) return Bad("model " + mm.name + " lacks input");
       const json& in = e["input"];
       Get(in, "name", &mm.input_name);
+      Get(in, "color", &mm.color);
       Get(in, "mean", &mm.mean);
       Get(in, "scale", &mm.scale);
       if (in.contains("size") && in["size"].is_array() && in["size"].size() == 2) {

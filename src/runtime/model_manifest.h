@@ -44,6 +44,7 @@ struct ManifestModel {
   std::vector<std::string> labels;          ///< class names by output index (detectors)
   std::string input_name;
   int input_width = 0, input_height = 0;  ///< 0 = any size
+  std::string color;  ///< input colour as the manifest says it ("RGB", "GRAY", ...)
   float mean = 127.5f;
   float scale = 1.f / 128.f;
   std::map<std::string, std::string> outputs;  ///< meaning -> tensor name

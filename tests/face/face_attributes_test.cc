@@ -1,7 +1,9 @@
-// FaceAttributeModels (faceres age/gender and the FER2013 expression model
-// from @vladmandic/human): the imported graphs against the plain TF.js
-// reference interpreter, the age read-out on known bins, gender on labelled
-// photos, a models folder without them, and corrupt or truncated files.
+// FaceAttributeModels: human's faceres (age/gender, role
+// attributes.age_gender.faceres) and emotion (expression) graphs against the
+// plain TF.js reference interpreter, the age read-out on known bins, gender
+// on labelled photos with the default models (face-api's age/gender, human's
+// emotion), a models folder without them, and corrupt or truncated files.
+// face-api's own networks: faceapi_attributes_test.cc.
 #include "facekit/face_attributes.h"
 
 #include <gtest/gtest.h>
@@ -73,8 +75,8 @@ void ExpectMatchesReference(const std::string& role, int side, int channels, flo
 }
 
 TEST(FaceAttributesImport, AgeGenderGraphMatchesReference) {
-  ExpectMatchesReference("attributes.age_gender", 224, 3, 1.f, 0.f);  // the file's input size
-  ExpectMatchesReference("attributes.age_gender", 128, 3, 1.f, 0.f);  // imported with dynamic_spatial
+  ExpectMatchesReference("attributes.age_gender.faceres", 224, 3, 1.f, 0.f);  // the file's input size
+  ExpectMatchesReference("attributes.age_gender.faceres", 128, 3, 1.f, 0.f);  // imported with dynamic_spatial
 }
 TEST(FaceAttributesImport, ExpressionGraphMatchesReference) {
   ExpectMatchesReference("attributes.expression", 64, 1, 2.f / 255.f, -1.f);
