@@ -208,11 +208,13 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   std::unique_ptr<Gallery> g(new Gallery(std::move(store), std::move(options)));
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
+  if (g->store_->shared()) g->StartFollower();
   return g;
 }
 
 Status Gallery::LoadCatalog() {
   FACEKIT_ASSIGN_OR_RETURN(store::StoreContents contents, store_->Load(/*with_embeddings=*/false));
+  applied_seq_ = contents.log_seq;
   Catalog& c = catalog_;
   for (auto& rec : contents.groups) {
     GroupState g;
@@ -604,11 +606,21 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
 
 Result<std::vector<std::int64_t>> Gallery::Write(const Planner& plan) {
   std::lock_guard writer(writer_mu_);
+  // Another node's writes first: the plan is checked against them too (the
+  // database enforces the rest).
+  if (store_->shared()) FACEKIT_RETURN_IF_ERROR(CatchUpLocked());
   // Only writers change the catalog and we are the only writer: no lock
   // needed to read it while planning.
   FACEKIT_ASSIGN_OR_RETURN(store::Batch batch, plan(catalog_));
   if (batch.empty()) return std::vector<std::int64_t>{};
   FACEKIT_ASSIGN_OR_RETURN(std::vector<std::int64_t> keys, store_->Apply(batch));
+  if (store_->shared()) {
+    // Applied in memory from the log, in commit order with the other nodes'
+    // batches. The batch is durable either way: if reading the log fails now,
+    // the follower applies it later.
+    (void)CatchUpLocked();
+    return keys;
+  }
   std::unique_lock lock(state_mu_);
   if (Status s = ApplyInMemory(batch, keys); !s.ok()) {
     // Memory no longer matches the store: rebuild the indexes from it.

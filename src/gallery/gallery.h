@@ -27,6 +27,7 @@
 //   snapshot only costs a rebuild.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -58,6 +59,8 @@ struct GalleryOptions {
   std::string snapshot_dir;
   // Read snapshots but never write them (a reader beside the folder's owner).
   bool read_only = false;
+  // Shared stores: the longest wait between two reads of the change log.
+  int follow_interval_ms = 500;
 };
 
 struct GroupState {
@@ -186,6 +189,14 @@ class Gallery {
   // the last one's error, if any (for tests and tools).
   Status WaitForCompactions();
 
+  // Shared stores (several nodes, one database): replays the store's change
+  // log after the last applied sequence number, whole batches in commit
+  // order. A follower thread does this on every notification (or every
+  // `follow_interval_ms`); writes do it before planning and after committing,
+  // so a write is visible to searches on its node when Write returns.
+  Status CatchUp();
+  std::int64_t applied_seq() const;
+
  private:
   Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options);
   Status LoadCatalog();
@@ -200,6 +211,9 @@ class Gallery {
   void RefreshPerson(GroupState& group, const PersonState& person);
   std::vector<float> FusedFeature(const PersonState& person, const GroupState& group) const;
   std::string SnapshotPath(std::int64_t group_key, const char* which) const;
+  Status CatchUpLocked();      // with writer_mu_ held
+  void StartFollower();
+  void FollowerLoop();
   void RequestCompaction();  // wakes the compactor (call with state_mu_ held or not)
   void CompactorLoop();
   Status CompactInBackground();
@@ -217,6 +231,12 @@ class Gallery {
   bool compact_stop_ = false;
   Status compact_status_;
   std::thread compactor_;  // started on the first request
+
+  // Shared stores: the change log's last sequence number applied in memory
+  // (written under writer_mu_ and state_mu_), and the follower thread.
+  std::int64_t applied_seq_ = 0;
+  std::atomic<bool> follow_stop_{false};
+  std::thread follower_;
 };
 
 // The L2-normalised mean of equal-length vectors: a person's fused feature

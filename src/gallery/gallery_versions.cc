@@ -92,6 +92,8 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
 }
 
 Gallery::~Gallery() {
+  follow_stop_ = true;
+  if (follower_.joinable()) follower_.join();
   {
     std::lock_guard lock(compact_mu_);
     compact_stop_ = true;

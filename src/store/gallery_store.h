@@ -169,6 +169,17 @@ struct StoreContents {
   // (face key, model version) of every stored vector besides the faces' own.
   std::vector<std::pair<std::int64_t, std::string>> other_vectors;
   std::vector<std::int64_t> crop_keys;  // faces with a stored crop
+  // Shared stores: the change log's last sequence number in the same snapshot
+  // (replaying the log after it brings the contents up to date). 0 otherwise.
+  std::int64_t log_seq = 0;
+};
+
+// One committed batch read back from a shared store's change log: mutations
+// with every key resolved (inserts carry theirs in `keys`, by position).
+struct LoggedBatch {
+  std::int64_t last_seq = 0;
+  Batch batch;
+  std::vector<std::int64_t> keys;
 };
 
 class GalleryStore {
@@ -190,6 +201,20 @@ class GalleryStore {
   virtual Result<std::vector<std::int64_t>> Apply(const Batch& batch) = 0;
   // The schema version the store is at.
   virtual int SchemaVersion() const = 0;
+
+  // A shared store is written by several processes (nodes of a cluster); it
+  // keeps a change log that each reader replays to follow the others' writes.
+  virtual bool shared() const { return false; }
+  // Whole committed batches with a sequence number above `after`, oldest
+  // first, at most `max_batches`.
+  virtual Result<std::vector<LoggedBatch>> ReadLog(std::int64_t /*after*/, std::size_t /*max_batches*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no change log");
+  }
+  // Returns when the log may have grown past `after` (a notification) or
+  // after `timeout_ms`, whichever comes first.
+  virtual Status WaitForLog(std::int64_t /*after*/, int /*timeout_ms*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no change log");
+  }
 };
 
 }  // namespace facekit::store

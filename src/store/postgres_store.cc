@@ -2,12 +2,19 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <thread>
 
+#include "store/mutation_codec.h"
 #include "store/sqlite_schema.h"  // ParseJsonStringArray
 
 namespace facekit::store {
@@ -60,12 +67,38 @@ CREATE TABLE faces (
   created_ms bigint NOT NULL
 );
 CREATE INDEX faces_by_person ON faces(pkey);
+CREATE TABLE face_vectors (
+  fkey bigint NOT NULL REFERENCES faces(fkey) ON DELETE CASCADE,
+  model_version text NOT NULL,
+  dim integer NOT NULL,
+  embedding bytea NOT NULL,
+  PRIMARY KEY (fkey, model_version)
+);
+CREATE TABLE face_crops (
+  fkey bigint PRIMARY KEY REFERENCES faces(fkey) ON DELETE CASCADE,
+  image bytea NOT NULL,
+  landmarks bytea NOT NULL
+);
+CREATE TABLE model_jobs (
+  id text PRIMARY KEY,
+  gkey bigint NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
+  group_id text NOT NULL,
+  from_version text NOT NULL,
+  to_version text NOT NULL,
+  status integer NOT NULL,
+  progress real NOT NULL DEFAULT 0,
+  start_ms bigint NOT NULL,
+  end_ms bigint NOT NULL DEFAULT 0,
+  failure text NOT NULL DEFAULT ''
+);
 CREATE TABLE changes (
   seq bigserial PRIMARY KEY,
   kind text NOT NULL,
   gkey bigint NOT NULL DEFAULT 0,
   pkey bigint NOT NULL DEFAULT 0,
   fkey bigint NOT NULL DEFAULT 0,
+  txn bigint NOT NULL,
+  payload text NOT NULL,
   committed_at timestamptz NOT NULL DEFAULT now()
 );
 )sql",
@@ -144,7 +177,10 @@ class PgResult {
 class PgStore final : public PostgresStore {
  public:
   explicit PgStore(PGconn* conn) : conn_(conn) {}
-  ~PgStore() override { PQfinish(conn_); }
+  ~PgStore() override {
+    PQfinish(conn_);
+    if (listener_) PQfinish(listener_);
+  }
 
   Status Init() {
     FACEKIT_RETURN_IF_ERROR(Command("SET synchronous_commit = on", {}, "configuring the session"));
@@ -185,6 +221,40 @@ class PgStore final : public PostgresStore {
     return out;
   }
 
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadFaceVectors(
+      const std::string& model_version, const std::vector<std::int64_t>& face_keys) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    for (std::int64_t key : face_keys) {
+      FACEKIT_ASSIGN_OR_RETURN(
+          PgResult r, Query("SELECT dim,embedding FROM face_vectors WHERE fkey=$1 AND model_version=$2",
+                            {P(key), P(model_version)}, "reading face vectors"));
+      if (r.rows() == 0) continue;
+      std::vector<float> e;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, 0, 1, r.Int(0, 0), "key " + std::to_string(key), &e));
+      out.emplace_back(key, std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT image,landmarks FROM face_crops WHERE fkey=$1", {P(face_key)},
+                                               "reading a face crop"));
+    if (r.rows() == 0) return std::optional<FaceCrop>();
+    std::string image, landmarks;
+    if (!r.Hex(0, 0, &image) || !r.Hex(0, 1, &landmarks) || landmarks.size() != 10 * sizeof(float)) {
+      return Corrupt("crop of a face");
+    }
+    FaceCrop crop;
+    crop.image.assign(image.begin(), image.end());
+    crop.landmarks.resize(10);
+    std::memcpy(crop.landmarks.data(), landmarks.data(), landmarks.size());
+    return std::optional<FaceCrop>(std::move(crop));
+  }
+
   Result<std::vector<std::int64_t>> Apply(const Batch& batch) override {
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Reconnect());
@@ -195,9 +265,12 @@ class PgStore final : public PostgresStore {
     for (std::size_t i = 0; s.ok() && i < batch.size(); ++i) {
       Change c;
       s = std::visit([&](const auto& m) { return ApplyOne(m, keys, &keys[i], &c); }, batch[i]);
+      Result<std::string> payload = s.ok() ? EncodeMutation(batch[i], keys, keys[i]) : Result<std::string>(s);
+      if (!payload.ok()) s = payload.status();
       if (s.ok()) {
-        auto r = Query("INSERT INTO changes(kind,gkey,pkey,fkey) VALUES($1,$2,$3,$4) RETURNING seq",
-                       {P(c.kind), P(c.group_key), P(c.person_key), P(c.face_key)}, "writing the change log");
+        auto r = Query(
+            "INSERT INTO changes(kind,gkey,pkey,fkey,txn,payload) VALUES($1,$2,$3,$4,txid_current(),$5) RETURNING seq",
+            {P(c.kind), P(c.group_key), P(c.person_key), P(c.face_key), P(*payload)}, "writing the change log");
         if (r.ok()) {
           last_seq = r->Int(0, 0);
         } else {
@@ -229,6 +302,73 @@ class PgStore final : public PostgresStore {
     }
     return out;
   }
+
+  bool shared() const override { return true; }
+
+  // Whole transactions: the inner query picks the transactions of the next
+  // `max_batches` x 64 changes, the outer one returns all their rows.
+  Result<std::vector<LoggedBatch>> ReadLog(std::int64_t after, std::size_t max_batches) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    FACEKIT_ASSIGN_OR_RETURN(
+        PgResult r, Query("SELECT seq,txn,payload FROM changes WHERE seq>$1 AND txn IN (SELECT txn FROM changes WHERE "
+                          "seq>$1 ORDER BY seq LIMIT $2) ORDER BY seq",
+                          {P(after), P(static_cast<std::int64_t>(max_batches) * 64)}, "reading the change log"));
+    std::vector<LoggedBatch> out;
+    std::int64_t txn = -1;
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.Int(i, 1) != txn || out.empty()) {
+        if (out.size() == max_batches) break;
+        out.emplace_back();
+        txn = r.Int(i, 1);
+      }
+      auto decoded = DecodeMutation(r.Text(i, 2));
+      if (!decoded.ok()) {
+        return Status(decoded.status().code(), decoded.status().message() + " (seq " + r.Text(i, 0) + ")");
+      }
+      out.back().batch.push_back(std::move(decoded->mutation));
+      out.back().keys.push_back(decoded->key);
+      out.back().last_seq = r.Int(i, 0);
+    }
+    return out;
+  }
+
+  // A second connection LISTENs on the channel; a notification or the
+  // timeout ends the wait. Without that connection, the timeout alone.
+  Status WaitForLog(std::int64_t after, int timeout_ms) override {
+    std::lock_guard lock(listen_mu_);
+    if (!listener_ || PQstatus(listener_) != CONNECTION_OK) {
+      if (listener_) PQfinish(listener_);
+      listener_ = PQconnectdb(conninfo_.c_str());
+      PGresult* r = PQstatus(listener_) == CONNECTION_OK ? PQexec(listener_, "LISTEN facekit_changes") : nullptr;
+      const bool listening = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      if (!listening) {
+        PQfinish(listener_);
+        listener_ = nullptr;
+        std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+        return Status::Ok();
+      }
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      PQconsumeInput(listener_);
+      bool newer = false;
+      while (PGnotify* n = PQnotifies(listener_)) {
+        if (std::strtoll(n->extra, nullptr, 10) > after) newer = true;
+        PQfreemem(n);
+      }
+      if (newer) return Status::Ok();
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      pollfd p{PQsocket(listener_), POLLIN, 0};
+      if (p.fd < 0) break;
+      ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(1, left)));
+    }
+    return Status::Ok();
+  }
+
+  void set_conninfo(std::string conninfo) { conninfo_ = std::move(conninfo); }
 
   Result<std::int64_t> LastChange() override {
     std::lock_guard lock(mu_);
@@ -328,6 +468,10 @@ class PgStore final : public PostgresStore {
   Result<StoreContents> LoadLocked(bool with_embeddings) {
     StoreContents c;
     {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT COALESCE(MAX(seq),0) FROM changes", {}, "reading the change log"));
+      c.log_seq = r.Int(0, 0);
+    }
+    {
       FACEKIT_ASSIGN_OR_RETURN(
           PgResult r,
           Query("SELECT gkey,id,name,tag,ex_descriptions,face_model_version,created_ms FROM groups ORDER BY gkey", {},
@@ -384,6 +528,35 @@ class PgStore final : public PostgresStore {
         f.created_ms = r.Int(i, 11);
         if (with_embeddings) FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
         c.faces.push_back(std::move(f));
+      }
+    }
+    {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT fkey,model_version FROM face_vectors ORDER BY fkey,model_version",
+                                                 {}, "reading face vectors"));
+      for (int i = 0; i < r.rows(); ++i) c.other_vectors.emplace_back(r.Int(i, 0), r.Text(i, 1));
+    }
+    {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT fkey FROM face_crops ORDER BY fkey", {}, "reading face crops"));
+      for (int i = 0; i < r.rows(); ++i) c.crop_keys.push_back(r.Int(i, 0));
+    }
+    {
+      FACEKIT_ASSIGN_OR_RETURN(
+          PgResult r, Query("SELECT id,gkey,group_id,from_version,to_version,status,progress,start_ms,end_ms,failure "
+                            "FROM model_jobs ORDER BY start_ms,id",
+                            {}, "reading model jobs"));
+      for (int i = 0; i < r.rows(); ++i) {
+        ModelJobRecord j;
+        j.id = r.Text(i, 0);
+        j.group_key = r.Int(i, 1);
+        j.group_id = r.Text(i, 2);
+        j.from_version = r.Text(i, 3);
+        j.to_version = r.Text(i, 4);
+        j.status = static_cast<int>(r.Int(i, 5));
+        j.progress = static_cast<float>(r.Double(i, 6));
+        j.start_ms = r.Int(i, 7);
+        j.end_ms = r.Int(i, 8);
+        j.failure = r.Text(i, 9);
+        c.jobs.push_back(std::move(j));
       }
     }
     return c;
@@ -512,7 +685,56 @@ class PgStore final : public PostgresStore {
                P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms)},
               "adding face " + f.id),
         key));
+    for (const auto& [version, vector] : f.other_vectors) FACEKIT_RETURN_IF_ERROR(PutVector(*key, version, vector));
+    if (!f.crop.empty()) {
+      if (f.crop_landmarks.size() != 10) return Status(StatusCode::kInvalidArgument, "crop without 5 landmarks");
+      auto r = Query("INSERT INTO face_crops(fkey,image,landmarks) VALUES($1,$2,$3)",
+                     {P(*key), Bytes(f.crop.data(), f.crop.size()),
+                      Bytes(f.crop_landmarks.data(), f.crop_landmarks.size() * sizeof(float))},
+                     "storing the crop of face " + f.id);
+      if (!r.ok()) return r.status();
+    }
     *c = {0, "InsertFace", 0, pkey, *key};
+    return Status::Ok();
+  }
+  Status PutVector(std::int64_t face_key, const std::string& version, const std::vector<float>& vector) {
+    if (vector.empty()) return Status(StatusCode::kInvalidArgument, "empty face vector");
+    auto r = Query(
+        "INSERT INTO face_vectors(fkey,model_version,dim,embedding) VALUES($1,$2,$3,$4) "
+        "ON CONFLICT (fkey,model_version) DO UPDATE SET dim=EXCLUDED.dim, embedding=EXCLUDED.embedding",
+        {P(face_key), P(version), P(static_cast<std::int64_t>(vector.size())),
+         Bytes(vector.data(), vector.size() * sizeof(float))},
+        "storing a face vector of model " + version);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  Status ApplyOne(const mutation::PutFaceVector& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, Resolve(m.face_key, keys));
+    FACEKIT_RETURN_IF_ERROR(PutVector(fkey, m.model_version, m.vector));
+    *c = {0, "PutFaceVector", 0, 0, fkey};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::SetGroupModelVersion& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
+    const std::string what = "switching a group's face model version";
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(Query("UPDATE groups SET face_model_version=$1 WHERE gkey=$2",
+                                               {P(m.model_version), P(m.group_key)}, what),
+                                         what));
+    *c = {0, "SetGroupModelVersion", m.group_key, 0, 0};
+    return Status::Ok();
+  }
+  Status ApplyOne(const mutation::PutModelJob& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.job.group_key, keys));
+    const ModelJobRecord& j = m.job;
+    auto r = Query(
+        "INSERT INTO model_jobs(id,gkey,group_id,from_version,to_version,status,progress,start_ms,end_ms,failure) "
+        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (id) DO UPDATE SET gkey=EXCLUDED.gkey, "
+        "group_id=EXCLUDED.group_id, from_version=EXCLUDED.from_version, to_version=EXCLUDED.to_version, "
+        "status=EXCLUDED.status, progress=EXCLUDED.progress, start_ms=EXCLUDED.start_ms, end_ms=EXCLUDED.end_ms, "
+        "failure=EXCLUDED.failure",
+        {P(j.id), P(gkey), P(j.group_id), P(j.from_version), P(j.to_version), P(j.status), P(j.progress),
+         P(j.start_ms), P(j.end_ms), P(j.failure)},
+        "storing model job " + j.id);
+    if (!r.ok()) return r.status();
+    *c = {0, "PutModelJob", gkey, 0, 0};
     return Status::Ok();
   }
   Status ApplyOne(const mutation::DeleteFace& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
@@ -525,6 +747,9 @@ class PgStore final : public PostgresStore {
   PGconn* conn_;
   std::mutex mu_;
   int version_ = 0;
+  std::string conninfo_;
+  std::mutex listen_mu_;
+  PGconn* listener_ = nullptr;
 };
 
 }  // namespace
@@ -543,6 +768,7 @@ Result<std::unique_ptr<PostgresStore>> OpenPostgresStore(const std::string& conn
     return Status(StatusCode::kIoError, "cannot connect to PostgreSQL: " + message);
   }
   auto store = std::make_unique<PgStore>(conn);
+  store->set_conninfo(conninfo);
   FACEKIT_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<PostgresStore>(std::move(store));
 }

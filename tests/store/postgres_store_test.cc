@@ -7,9 +7,11 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <chrono>
 #include <thread>
 
 #include "gallery/gallery.h"
+#include "store/mutation_codec.h"
 #include "store/pg_test_cluster.h"
 
 namespace facekit::store {
@@ -313,6 +315,205 @@ TEST(PostgresStore, TheGalleryRunsOnItUnchanged) {
   ASSERT_EQ(other_hits.size(), 2u);
   EXPECT_EQ(other_hits[0].key, hits[0].key);
   EXPECT_FLOAT_EQ(other_hits[0].similarity, hits[0].similarity);
+}
+
+}  // namespace
+}  // namespace facekit::store
+
+namespace facekit::store {
+namespace {
+
+using facekit::testing::PgTestCluster;
+
+TEST(MutationCodec, EveryMutationRoundTripsWithResolvedKeys) {
+  Batch b = CreateGroupWithPerson("g1", "p1", "f1");
+  b.push_back(mutation::UpdateGroup{{10, "g1", "renamed", "t2", {"a"}, "3.0", 5}});
+  b.push_back(mutation::UpdatePerson{{Placeholder(1), "p1", "New name", 2, 7}});
+  b.push_back(mutation::UpdateMembership{{10, 11, {{1, "x"}}, 9}});
+  b.push_back(mutation::DeleteMembership{10, 11});
+  b.push_back(mutation::DeleteFace{12});
+  b.push_back(mutation::DeletePerson{11});
+  b.push_back(mutation::DeleteGroup{10});
+  b.push_back(mutation::PutFaceVector{Placeholder(3), "3.1", {0.5f, -0.5f}});
+  b.push_back(mutation::SetGroupModelVersion{10, "3.1"});
+  store::ModelJobRecord job;
+  job.id = "job-1";
+  job.group_key = Placeholder(0);
+  job.group_id = "g1";
+  job.from_version = "3.0";
+  job.to_version = "3.1";
+  job.progress = 37.5f;
+  job.start_ms = 99;
+  b.push_back(mutation::PutModelJob{job});
+  FaceRecord with_extras = Face("f3", Placeholder(1), 0.75f);
+  with_extras.other_vectors = {{"3.1", {0.1f, 0.2f}}};
+  with_extras.crop = {0xff, 0xd8, 0x00, 0x7f};
+  with_extras.crop_landmarks = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  b.push_back(mutation::InsertFace{with_extras});
+  const std::vector<std::int64_t> keys = {10, 11, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13};
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    auto text = EncodeMutation(b[i], keys, keys[i]);
+    ASSERT_TRUE(text.ok()) << i;
+    auto d = DecodeMutation(*text);
+    ASSERT_TRUE(d.ok()) << d.status().ToString() << " " << *text;
+    EXPECT_EQ(d->mutation.index(), b[i].index());
+    EXPECT_EQ(d->key, keys[i]);
+    auto again = EncodeMutation(d->mutation, keys, d->key);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *text) << "re-encoding a decoded mutation changes it";
+  }
+  auto face = DecodeMutation(*EncodeMutation(b[3], keys, 12));
+  const auto& f = std::get<mutation::InsertFace>(face->mutation).face;
+  EXPECT_EQ(f.person_key, 11);  // the placeholder resolved
+  EXPECT_EQ(f.embedding, (std::vector<float>{0.25f, 0.5f, -0.25f, 0.125f}));
+  EXPECT_EQ(f.rect.x, -3);
+  auto membership = DecodeMutation(*EncodeMutation(b[2], keys, 0));
+  EXPECT_EQ(std::get<mutation::InsertMembership>(membership->mutation).membership.group_key, 10);
+  auto extras = DecodeMutation(*EncodeMutation(b[14], keys, 13));
+  const auto& fx = std::get<mutation::InsertFace>(extras->mutation).face;
+  EXPECT_EQ(fx.other_vectors, with_extras.other_vectors);
+  EXPECT_EQ(fx.crop, with_extras.crop);
+  EXPECT_EQ(fx.crop_landmarks, with_extras.crop_landmarks);
+  auto j = DecodeMutation(*EncodeMutation(b[13], keys, 0));
+  EXPECT_EQ(std::get<mutation::PutModelJob>(j->mutation).job.group_key, 10);
+  EXPECT_FLOAT_EQ(std::get<mutation::PutModelJob>(j->mutation).job.progress, 37.5f);
+  // A placeholder that names no earlier insert cannot be encoded.
+  EXPECT_FALSE(EncodeMutation(b[3], {0, 0, 0, 0}, 12).ok());
+}
+
+TEST(MutationCodec, DamagedEntriesAreDataCorruptNeverACrash) {
+  for (const char* text :
+       {"", "null", "[]", "{}", R"({"op":7})", R"({"op":"Explode"})", R"({"op":"DeleteFace"})",
+        R"({"op":"DeleteFace","key":"1"})", R"({"op":"InsertGroup","group":[]})",
+        R"({"op":"InsertFace","face":{"key":1,"id":"f","pkey":2,"mv":"m","embedding":[],"rect":[0,0,1,1],)"
+        R"("quality":0,"source":"","created_ms":0}})",
+        R"({"op":"InsertFace","face":{"key":1,"id":"f","pkey":2,"mv":"m","embedding":[1],"rect":[0,0,1],)"
+        R"("quality":0,"source":"","created_ms":0}})",
+        R"({"op":"InsertMembership","membership":{"gkey":1,"pkey":2,"ex":[[1]],"added_ms":0}})", "{\"op\":"}) {
+    auto d = DecodeMutation(text);
+    EXPECT_EQ(d.status().code(), StatusCode::kDataCorrupt) << text;
+  }
+}
+
+TEST(PostgresStore, KeepsFaceVectorsCropsAndModelJobsLikeTheSqliteStore) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  auto store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Batch b = CreateGroupWithPerson("g1", "p1", "f1");
+  FaceRecord f = Face("f2", Placeholder(1), 0.5f);
+  f.other_vectors = {{"3.1", {0.1f, 0.2f, 0.3f}}};
+  f.crop = {0xff, 0xd8, 0xff, 0x00, 0x10};
+  f.crop_landmarks = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  b.push_back(mutation::InsertFace{f});
+  auto keys = (*store)->Apply(b);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ModelJobRecord job;
+  job.id = "job-1";
+  job.group_key = (*keys)[0];
+  job.group_id = "g1";
+  job.from_version = "3.0";
+  job.to_version = "3.1";
+  job.start_ms = 5;
+  Batch more;
+  more.push_back(mutation::PutModelJob{job});
+  more.push_back(mutation::PutFaceVector{(*keys)[3], "3.1", {0.4f, 0.5f, 0.6f}});
+  ASSERT_TRUE((*store)->Apply(more).ok());
+  job.status = 1;
+  job.progress = 100;
+  job.end_ms = 9;
+  Batch done;
+  done.push_back(mutation::PutModelJob{job});  // replaces the job by id
+  done.push_back(mutation::SetGroupModelVersion{(*keys)[0], "3.1"});
+  ASSERT_TRUE((*store)->Apply(done).ok());
+  Batch missing;
+  missing.push_back(mutation::SetGroupModelVersion{4242, "3.1"});
+  EXPECT_EQ((*store)->Apply(missing).status().code(), StatusCode::kNotFound);
+
+  auto c = (*store)->Load(false);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->groups[0].face_model_version, "3.1");
+  ASSERT_EQ(c->jobs.size(), 1u);
+  EXPECT_EQ(c->jobs[0].status, 1);
+  EXPECT_FLOAT_EQ(c->jobs[0].progress, 100.0f);
+  EXPECT_EQ(c->jobs[0].end_ms, 9);
+  ASSERT_EQ(c->other_vectors.size(), 2u);
+  EXPECT_EQ(c->crop_keys, (std::vector<std::int64_t>{(*keys)[4]}));
+  auto v = (*store)->LoadFaceVectors("3.1", {(*keys)[3], (*keys)[4], 999});
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->size(), 2u);
+  EXPECT_EQ((*v)[0].second, (std::vector<float>{0.4f, 0.5f, 0.6f}));
+  EXPECT_EQ((*v)[1].second, (std::vector<float>{0.1f, 0.2f, 0.3f}));
+  auto crop = (*store)->LoadFaceCrop((*keys)[4]);
+  ASSERT_TRUE(crop.ok() && crop->has_value());
+  EXPECT_EQ((*crop)->image, f.crop);
+  EXPECT_EQ((*crop)->landmarks, f.crop_landmarks);
+  auto none = (*store)->LoadFaceCrop((*keys)[3]);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(PostgresStore, TwoGalleriesOnOneDatabaseFollowEachOther) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  gallery::GalleryOptions options;
+  options.dim = 4;
+  options.follow_interval_ms = 100;
+  auto open = [&]() {
+    auto store = OpenPostgresStore(pg.conninfo());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return gallery::Gallery::Open(std::unique_ptr<GalleryStore>(std::move(*store)), options);
+  };
+  auto a = open();
+  auto b = open();
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto keys = (*a)->Write([](const gallery::Catalog&) -> Result<Batch> { return CreateGroupWithPerson("g1", "p1", "f1"); });
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  // Visible on A when Write returns; on B once its follower has applied it.
+  EXPECT_EQ((*a)->Read([](const gallery::Catalog& c) { return c.face_count(); }), 1u);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*b)->Read([](const gallery::Catalog& c) { return c.face_count(); }) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ((*b)->Read([](const gallery::Catalog& c) { return c.face_count(); }), 1u);
+  EXPECT_EQ((*b)->applied_seq(), (*a)->applied_seq());
+  // B plans against A's writes even before its follower wakes: the same group id is taken.
+  auto dup = (*b)->Write([](const gallery::Catalog& c) -> Result<Batch> {
+    if (c.GroupById("g1")) return Status(StatusCode::kAlreadyExists, "group g1 exists");
+    return CreateGroupWithPerson("g1", "p9", "f9");
+  });
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  // B adds a face to A's person; A removes the first face; both converge.
+  const std::int64_t gkey = (*keys)[0], pkey = (*keys)[1], f1 = (*keys)[3];
+  auto added = (*b)->Write([&](const gallery::Catalog&) -> Result<Batch> {
+    Batch batch;
+    batch.push_back(mutation::InsertFace{Face("f2", pkey, -0.9f)});
+    return batch;
+  });
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ASSERT_TRUE((*a)->Write([&](const gallery::Catalog&) -> Result<Batch> {
+                  Batch batch;
+                  batch.push_back(mutation::DeleteFace{f1});
+                  return batch;
+                }).ok());
+  ASSERT_TRUE((*a)->CatchUp().ok());
+  ASSERT_TRUE((*b)->CatchUp().ok());
+  const float query[4] = {0.25f, 0.5f, -0.25f, 0.125f};
+  for (auto* g : {a->get(), b->get()}) {
+    EXPECT_EQ(g->Read([](const gallery::Catalog& c) { return c.face_count(); }), 1u);
+    auto hits = g->SearchFaces({gkey}, query, 5);
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].key, (*added)[0]);
+  }
+  EXPECT_EQ((*a)->applied_seq(), (*b)->applied_seq());
+  // A third node started now loads the same state and replays nothing twice.
+  auto c = open();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->applied_seq(), (*a)->applied_seq());
+  auto hits = (*c)->SearchFaces({gkey}, query, 5);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].key, (*added)[0]);
 }
 
 }  // namespace
