@@ -251,10 +251,12 @@ class Converter {
   std::optional<std::vector<int64_t>> SamePads(int32_t in, int kh, int kw, int sh, int sw, int dh, int dw) const {
     if (opt_.dynamic_spatial) return std::nullopt;
     const auto& s = T(in).shape;
-    auto pad = [](int size, int k, int stride, int dil) {
-      int out = (size + stride - 1) / stride;
-      int eff = (k - 1) * dil + 1;
-      int total = std::max(0, (out - 1) * stride + eff - size);
+    // 64-bit: sizes, kernels, strides and dilations come from the file
+    // (strides and dilations are >= 1, TfliteModel::Parse checks).
+    auto pad = [](int64_t size, int64_t k, int64_t stride, int64_t dil) {
+      const int64_t out = (size + stride - 1) / stride;
+      const int64_t eff = (k - 1) * dil + 1;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * stride + eff - size);
       return std::pair<int64_t, int64_t>{total / 2, total - total / 2};
     };
     auto [t, b] = pad(s[1], kh, sh, dh);
