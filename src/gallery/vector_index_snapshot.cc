@@ -263,6 +263,9 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     // search or an insertion reads another node's slots or past the array.
     const auto& cum = h.cum_nneighbor_per_level;
     if (cum.empty() || cum.front() != 0) return bad("graph level sizes");
+    // A new node's level is drawn from assign_probas (one per level): more
+    // of them than levels would give it slots past cum (snapshot_fuzz).
+    if (h.assign_probas.size() + 1 != cum.size()) return bad("graph level probabilities");
     for (std::size_t l = 0; l + 1 < cum.size(); ++l) {
       if (cum[l] > cum[l + 1]) return bad("graph level sizes");
     }

@@ -31,6 +31,7 @@ struct CraftedGraph {
   std::int32_t entry = 0;
   std::int32_t max_level = 1;
   std::vector<float> rows = {1, 0, 0, 1, 0.6f, 0.8f};
+  std::vector<double> probas = {0.5, 0.5};  // a new node's level: one per level
 
   std::string Bytes() const {
     index_detail::SnapshotChecksum sum;
@@ -55,7 +56,7 @@ struct CraftedGraph {
     array(std::vector<std::uint64_t>{0, 0, 0});   // tags
     array(std::vector<std::uint8_t>{1, 1, 1});    // alive
     array(rows);
-    array(std::vector<double>{0.5, 0.5});         // assign_probas
+    array(probas);                                // assign_probas
     array(cum);
     array(levels);
     array(offsets);
@@ -111,6 +112,9 @@ TEST(SnapshotGraphCheck, RefusesLayoutsThatWouldReadPastTheGraph) {
   g = {};
   g.cum = {0, 6, 4};
   bad.emplace_back("level sizes decreasing", g);
+  g = {};
+  g.probas = {0.25, 0.25, 0.25, 0.25};  // snapshot_fuzz: an insertion drew level 3 of a 2-level layout
+  bad.emplace_back("more level probabilities than levels", g);
   g = {};
   g.rows[3] = std::numeric_limits<float>::quiet_NaN();  // snapshot_fuzz: NaN reached the quantiser's float-to-int
   bad.emplace_back("NaN in a row", g);
