@@ -24,6 +24,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
   golang-grpc-gateway  # protoc-gen-swagger: the OpenAPI document (/v1/openapi.json)
   chromium  # the web console's browser test (tests/console, driven by playwright-core)
+  clang libclang-rt-14-dev libomp-dev llvm  # the fuzz preset: clang, libFuzzer, OpenMP, llvm-symbolizer (scripts/fuzz.sh)
 )
 
 missing=()

@@ -170,7 +170,7 @@ Result<GraphConfig> ParseGraphConfig(std::string_view text, const Substitutions&
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {  // stays inside: the caller gets a Status
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999: a Status
     return Invalid(std::string("graph: JSON parse error: ") + e.what());
   }
   FACEKIT_RETURN_IF_ERROR(SubstitutePlaceholders(doc, vars));

@@ -4,7 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "runtime/flatbuffer_reader.h"
 #include "runtime/half_float.h"
@@ -19,6 +21,21 @@ namespace subgraph_f { constexpr int kTensors = 0, kInputs = 1, kOutputs = 2, kO
 namespace tensor_f { constexpr int kShape = 0, kType = 1, kBuffer = 2, kName = 3; }
 namespace op_f { constexpr int kOpcodeIndex = 0, kInputs = 1, kOutputs = 2, kOptions = 4; }
 namespace buffer_f { constexpr int kData = 0; }
+
+// Strides, dilations, pool windows and the depth multiplier: the converter
+// divides by them and sizes pads with them (tflite_fuzz found a stride of 0).
+constexpr std::int32_t kMaxWindowOption = 1 << 16;
+
+const char* BadWindowOption(const TfliteOptions& o) {
+  const std::pair<const char*, std::int32_t> fields[] = {
+      {"stride_w", o.stride_w},     {"stride_h", o.stride_h}, {"dilation_w", o.dilation_w},
+      {"dilation_h", o.dilation_h}, {"filter_w", o.filter_w}, {"filter_h", o.filter_h},
+      {"depth_multiplier", o.depth_multiplier}};
+  for (const auto& [name, v] : fields) {
+    if (v < 1 || v > kMaxWindowOption) return name;
+  }
+  return nullptr;
+}
 
 TfliteOptions ParseOptions(TfliteOp op, const FlatTable& t) {
   TfliteOptions o;
@@ -193,6 +210,10 @@ Result<TfliteModel> TfliteModel::Parse(std::span<const uint8_t> bytes) {
       if (!valid_index(i) || i < 0) return Invalid("operator output index out of range");
     }
     op.options = ParseOptions(op.op(), o.Table(op_f::kOptions));
+    if (const char* bad = BadWindowOption(op.options)) {
+      return Invalid("operator " + std::to_string(m.operators.size()) + " (" + TfliteOpName(op.code) + "): " + bad +
+                     " must be in [1, " + std::to_string(kMaxWindowOption) + "]");
+    }
     m.operators.push_back(std::move(op));
   }
   for (int32_t i : m.inputs) {

@@ -75,6 +75,10 @@ class Converter {
     if (t < 0) return std::nullopt;
     int p = producer_[static_cast<size_t>(t)];
     if (p < 0 || m_.operators[static_cast<size_t>(p)].op() != op) return std::nullopt;
+    // The fusions read inputs[0] (and inputs[1] of binary ops) of what this
+    // returns; a file may give an op fewer (tflite_fuzz found it).
+    const bool binary = op == TfliteOp::kAdd || op == TfliteOp::kMul || op == TfliteOp::kSub || op == TfliteOp::kDiv;
+    if (m_.operators[static_cast<size_t>(p)].inputs.size() < (binary ? 2u : 1u)) return std::nullopt;
     if (consumers_[static_cast<size_t>(t)].size() != 1 || graph_outputs_.count(t)) return std::nullopt;
     return p;
   }
@@ -83,6 +87,7 @@ class Converter {
   void FindFusions() {
     for (size_t i = 0; i < m_.operators.size(); ++i) {
       const TfliteOperator& op = m_.operators[i];
+      if (op.inputs.size() < 2) continue;  // ADD and DIV fusions read two inputs
       if (op.op() == TfliteOp::kAdd && op.options.activation == TfliteActivation::kNone) TryPrelu(static_cast<int>(i));
       if (op.op() == TfliteOp::kDiv) TrySoftmax(static_cast<int>(i));
     }
@@ -150,8 +155,9 @@ class Converter {
     const TfliteOperator& d = Op(div);
     int32_t e = d.inputs[0];
     int32_t s = d.inputs[1];
+    if (e < 0) return;  // an omitted optional input
     int ep = producer_[static_cast<size_t>(e)];
-    if (ep < 0 || Op(ep).op() != TfliteOp::kExp) return;
+    if (ep < 0 || Op(ep).op() != TfliteOp::kExp || Op(ep).inputs.empty()) return;
     // exp output feeds both SUM and DIV.
     if (consumers_[static_cast<size_t>(e)].size() != 2) return;
     auto sum = SoleProducer(s, TfliteOp::kSum);
@@ -211,7 +217,8 @@ class Converter {
 
   Status Unsupported(int op, const std::string& why) const {
     return {StatusCode::kModelInvalid, "cannot import operator #" + std::to_string(op) + " " +
-                                           TfliteOpName(Op(op).code) + " (" + Name(Op(op).outputs[0]) +
+                                           TfliteOpName(Op(op).code) + " (" +
+                                           (Op(op).outputs.empty() ? std::string("no output") : Name(Op(op).outputs[0])) +
                                            "): " + why};
   }
 
@@ -251,10 +258,12 @@ class Converter {
   std::optional<std::vector<int64_t>> SamePads(int32_t in, int kh, int kw, int sh, int sw, int dh, int dw) const {
     if (opt_.dynamic_spatial) return std::nullopt;
     const auto& s = T(in).shape;
-    auto pad = [](int size, int k, int stride, int dil) {
-      int out = (size + stride - 1) / stride;
-      int eff = (k - 1) * dil + 1;
-      int total = std::max(0, (out - 1) * stride + eff - size);
+    // 64-bit: sizes, kernels, strides and dilations come from the file
+    // (strides and dilations are >= 1, TfliteModel::Parse checks).
+    auto pad = [](int64_t size, int64_t k, int64_t stride, int64_t dil) {
+      const int64_t out = (size + stride - 1) / stride;
+      const int64_t eff = (k - 1) * dil + 1;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * stride + eff - size);
       return std::pair<int64_t, int64_t>{total / 2, total - total / 2};
     };
     auto [t, b] = pad(s[1], kh, sh, dh);
@@ -296,6 +305,41 @@ class Converter {
 
   Status Emit(int i) {
     const TfliteOperator& o = Op(i);
+    // The inputs each op's code below reads, present and not omitted (-1):
+    // a file may give fewer (tflite_fuzz found it).
+    std::size_t need = 1;
+    switch (o.op()) {
+      case TfliteOp::kConv2D:
+      case TfliteOp::kDepthwiseConv2D:
+      case TfliteOp::kFullyConnected:
+      case TfliteOp::kPrelu:
+      case TfliteOp::kAdd:
+      case TfliteOp::kSub:
+      case TfliteOp::kMul:
+      case TfliteOp::kDiv:
+      case TfliteOp::kMaximum:
+      case TfliteOp::kMinimum:
+        need = 2;
+        break;
+      case TfliteOp::kStridedSlice:
+        need = 4;
+        break;
+      default:
+        break;
+    }
+    if (o.outputs.empty()) return Unsupported(i, "has no output");
+    if (o.inputs.size() < need) {
+      return Unsupported(i, "has " + std::to_string(o.inputs.size()) + " inputs, needs " + std::to_string(need));
+    }
+    for (std::size_t k = 0; k < need; ++k) {
+      if (o.inputs[k] < 0) return Unsupported(i, "omits input " + std::to_string(k));
+    }
+    // The windowed ops read NHWC input shapes (and OHWI / 1HWO weights).
+    const bool conv = o.op() == TfliteOp::kConv2D || o.op() == TfliteOp::kDepthwiseConv2D;
+    const bool pool = o.op() == TfliteOp::kMaxPool2D || o.op() == TfliteOp::kAveragePool2D;
+    if ((conv || pool) && T(o.inputs[0]).shape.size() != 4) return Unsupported(i, "input is not 4-D");
+    if (conv && T(o.inputs[1]).shape.size() != 4) return Unsupported(i, "weights are not 4-D");
+    if ((conv || pool) && T(o.outputs[0]).shape.size() != 4) return Unsupported(i, "output is not 4-D");
     const std::string out = Name(o.outputs[0]);
     auto in = [&](size_t k) { return o.inputs[k]; };
 

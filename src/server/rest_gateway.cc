@@ -126,16 +126,13 @@ Result<std::unique_ptr<RestGateway>> RestGateway::Create(const pb::ServiceDescri
 
 RestGateway::~RestGateway() = default;
 
-HttpResponse RestGateway::Handle(const HttpRequest& req) const {
-  const auto started = std::chrono::steady_clock::now();
-  // Refusals before the service is reached (it counts the others itself).
-  auto refuse = [&](int status, grpc::StatusCode code, const std::string& message) {
-    const std::string_view name = GrpcCodeName(code);
-    if (metrics_) {
-      metrics_->Observe("rest", "unknown", name,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    }
-    return Error(status, name, message, name);
+RestGateway::Decoded RestGateway::Decode(const HttpRequest& req) const {
+  auto refuse = [](int status, grpc::StatusCode code, std::string message) {
+    Decoded d;
+    d.http_status = status;
+    d.code = code;
+    d.message = std::move(message);
+    return d;
   };
 
   const std::string_view path = req.Path();
@@ -164,10 +161,10 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
     }
     std::string allow;
     for (const auto& a : allowed) allow += (allow.empty() ? "" : ", ") + a;
-    HttpResponse r = refuse(405, grpc::StatusCode::UNIMPLEMENTED,
-                            req.method + " is not served for " + std::string(path) + " (allowed: " + allow + ")");
-    r.headers.emplace_back("Allow", allow);
-    return r;
+    Decoded d = refuse(405, grpc::StatusCode::UNIMPLEMENTED,
+                       req.method + " is not served for " + std::string(path) + " (allowed: " + allow + ")");
+    d.allow = std::move(allow);
+    return d;
   }
   const pb::MethodDescriptor& method = *route->method;
 
@@ -245,6 +242,40 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
       return refuse(400, grpc::StatusCode::INVALID_ARGUMENT, s.message());
     }
   }
+
+  Decoded d;
+  d.route = route;
+  d.request = std::move(request);
+  return d;
+}
+
+HttpResponse RestGateway::Handle(const HttpRequest& req) const {
+  const auto started = std::chrono::steady_clock::now();
+  // Refusals before the service is reached (it counts the others itself).
+  Decoded decoded = Decode(req);
+  if (decoded.route == nullptr) {
+    const std::string_view name = GrpcCodeName(decoded.code);
+    if (metrics_) {
+      metrics_->Observe("rest", "unknown", name,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    HttpResponse r = Error(decoded.http_status, name, decoded.message, name);
+    if (!decoded.allow.empty()) r.headers.emplace_back("Allow", decoded.allow);
+    return r;
+  }
+  const Route* route = decoded.route;
+  const pb::MethodDescriptor& method = *route->method;
+  const std::unique_ptr<pb::Message>& request = decoded.request;
+  const std::string_view path = req.Path();
+  const std::string_view query = req.Query();
+  auto refuse = [&](int status, grpc::StatusCode code, const std::string& message) {
+    const std::string_view name = GrpcCodeName(code);
+    if (metrics_) {
+      metrics_->Observe("rest", "unknown", name,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return Error(status, name, message, name);
+  };
 
   // 3. The call, through the gRPC server.
   grpc::ClientContext ctx;

@@ -32,6 +32,8 @@
 //   Handle() may be called concurrently.
 #pragma once
 
+#include <grpcpp/support/status_code_enum.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,6 +72,20 @@ class RestGateway {
   ~RestGateway();
 
   HttpResponse Handle(const HttpRequest& request) const;
+
+  // Steps 1 and 2 of Handle, without calling anything: the route and the
+  // request message built from the path, body and query, or the refusal
+  // (route == nullptr: http_status, code, message and, for 405, allow).
+  // Decodes untrusted input only, so it is what tests/fuzz/rest_fuzz.cc feeds.
+  struct Decoded {
+    const Route* route = nullptr;
+    std::unique_ptr<google::protobuf::Message> request;
+    int http_status = 0;
+    grpc::StatusCode code = grpc::StatusCode::OK;
+    std::string message;
+    std::string allow;
+  };
+  Decoded Decode(const HttpRequest& request) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

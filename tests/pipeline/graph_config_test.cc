@@ -107,6 +107,14 @@ TEST(PipelineConfig, MalformedFilesFailWithMessagesNamingTheProblem) {
             "controller \"max_interval_us\": must be >= min_interval_us");
 }
 
+// graph_fuzz finding (docs/fuzzing.md): a number too large for a double made
+// nlohmann::json throw out_of_range, which ParseGraphConfig let escape.
+TEST(PipelineConfig, ANumberOutOfRangeIsAParseErrorNotAnException) {
+  EXPECT_NE(ErrorOf("1e479{u\n e").find("graph: JSON parse error"), std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"nodes": [{"name": "a", "type": "X", "options": {"n": -1e999}}]})").find("number overflow"),
+            std::string::npos);
+}
+
 TEST(PipelineConfig, PlaceholdersAreSubstitutedTypedAndWithDefaults) {
   const char* json = R"({"nodes": [{"name": "src", "type": "CounterSource",
       "options": {"count": "${frames}", "label": "cam-${camera}", "fps": "${fps:-30}", "live": "${live:-true}"}}]})";

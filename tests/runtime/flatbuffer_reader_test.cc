@@ -67,5 +67,21 @@ TEST(TfliteModel, RandomCorruptionNeverCrashes) {
   EXPECT_GT(rejected, 0);
 }
 
+// tflite_fuzz finding (docs/fuzzing.md): pnet.tflite with these bytes
+// changed has a Conv2D stride of 0, which parsed and then divided by zero in
+// the ONNX converter's SAME padding. The parser now refuses it.
+TEST(TfliteModel, RefusesAZeroStride) {
+  std::vector<uint8_t> b = Bytes("pnet.tflite");
+  ASSERT_EQ(b.size(), 32352u);
+  const std::pair<size_t, uint8_t> patch[] = {
+      {10400, 0x5e}, {10401, 0xa9}, {19606, 0x70}, {19607, 0xc2}, {19608, 0x2d}, {19609, 0x0d}, {29290, 0x00},
+      {29291, 0x06}, {31447, 0x05}, {31448, 0x00}, {31566, 0x19}, {31567, 0x00}, {31568, 0x00}, {31572, 0x00}};
+  for (const auto& [at, value] : patch) b[at] = value;
+  auto r = TfliteModel::Parse(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kModelInvalid);
+  EXPECT_NE(r.status().message().find("must be in [1, 65536]"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace facekit
