@@ -281,7 +281,9 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
         }
       }
     }
-    if (max_level < -1 || max_level >= levels_count || (n == 0 && max_level != -1) ||
+    // An empty graph's entry point must be -1 too: faiss's insertion takes any
+    // other value as a node to start from (snapshot_fuzz).
+    if (max_level < -1 || max_level >= levels_count || (n == 0 && (max_level != -1 || entry != -1)) ||
         (n > 0 && (entry < 0 || static_cast<std::uint64_t>(entry) >= n ||
                    max_level != h.levels[static_cast<std::size_t>(entry)] - 1))) {
       return bad("graph entry point");

@@ -22,6 +22,7 @@ namespace {
 // The fields of a 3-row, 2-dimensional HNSW snapshot (format 2), written in
 // the order and chunks VectorIndex::Save writes them, with the checksum.
 struct CraftedGraph {
+  std::vector<std::int64_t> keys = {1, 2, 3};
   std::vector<int> cum = {0, 4, 6};       // 4 slots at layer 0, 2 at layer 1
   std::vector<int> levels = {2, 1, 1};    // node 0 has layers 0 and 1
   std::vector<std::size_t> offsets = {0, 6, 10, 14};
@@ -52,9 +53,9 @@ struct CraftedGraph {
     value(std::int32_t{1});                       // HNSW
     value(std::uint64_t{9});                      // stamp
     value(std::int32_t{2});                       // M
-    array(std::vector<std::int64_t>{1, 2, 3});    // keys
-    array(std::vector<std::uint64_t>{0, 0, 0});   // tags
-    array(std::vector<std::uint8_t>{1, 1, 1});    // alive
+    array(keys);
+    array(std::vector<std::uint64_t>(keys.size(), 0));  // tags
+    array(std::vector<std::uint8_t>(keys.size(), 1));   // alive
     array(rows);
     array(probas);                                // assign_probas
     array(cum);
@@ -93,6 +94,28 @@ TEST(SnapshotGraphCheck, AWellFormedCraftedGraphLoadsAndServes) {
   EXPECT_EQ(index.Search(v, 1).at(0).key, 4);
 }
 
+// No rows: no levels, one offset, no neighbours, entry -1, max level -1.
+CraftedGraph Empty() {
+  CraftedGraph g;
+  g.keys.clear();
+  g.levels.clear();
+  g.offsets = {0};
+  g.neighbors.clear();
+  g.rows.clear();
+  g.entry = -1;
+  g.max_level = -1;
+  return g;
+}
+
+TEST(SnapshotGraphCheck, AnEmptyGraphLoadsAndTakesInsertions) {
+  testing::TempDir dir;
+  auto loaded = LoadBytes(dir, Empty().Bytes());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  const float v[2] = {0.6f, 0.8f};
+  ASSERT_TRUE(loaded->index->Add(4, v).ok());
+  EXPECT_EQ(loaded->index->Search(v, 1).at(0).key, 4);
+}
+
 TEST(SnapshotGraphCheck, RefusesLayoutsThatWouldReadPastTheGraph) {
   testing::TempDir dir;
   std::vector<std::pair<std::string, CraftedGraph>> bad;
@@ -121,6 +144,9 @@ TEST(SnapshotGraphCheck, RefusesLayoutsThatWouldReadPastTheGraph) {
   g = {};
   g.rows[0] = std::numeric_limits<float>::infinity();
   bad.emplace_back("infinity in a row", g);
+  g = Empty();
+  g.entry = 0x2bffffff;  // snapshot_fuzz: an empty graph naming an entry point; faiss's insertion started there
+  bad.emplace_back("empty graph with an entry point", g);
   for (const auto& [what, graph] : bad) {
     const auto loaded = LoadBytes(dir, graph.Bytes());
     ASSERT_FALSE(loaded.ok()) << what;
