@@ -65,4 +65,22 @@ bool ParseJsonStringArray(const std::string& text, std::vector<std::string>* out
   return true;
 }
 
+std::string ExToJson(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+std::string PairsToJson(const std::vector<std::pair<int, std::string>>& v) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [i, s] : v) j.push_back(nlohmann::json::array({i, s}));
+  return j.dump();
+}
+
+bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string>>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return false;
+  for (const auto& e : j) {
+    if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_string()) return false;
+    out->emplace_back(e[0].get<int>(), e[1].get<std::string>());
+  }
+  return true;
+}
+
 }  // namespace facekit::store

@@ -6,6 +6,7 @@
 
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "facekit/status.h"
@@ -29,5 +30,12 @@ Result<int> OpenSchema(sqlite3* db, std::span<const char* const> migrations, con
 
 // A JSON array of strings stored in a TEXT column; false when `text` is not one.
 bool ParseJsonStringArray(const std::string& text, std::vector<std::string>* out);
+
+// The text columns both gallery stores (SQLite, PostgreSQL) keep as JSON: a
+// group's custom field names (ExToJson) and a membership's field values
+// ([[index, value], ...]; JsonToPairs is false when `text` is not that).
+std::string ExToJson(const std::vector<std::string>& v);
+std::string PairsToJson(const std::vector<std::pair<int, std::string>>& v);
+bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string>>* out);
 
 }  // namespace facekit::store

@@ -85,30 +85,6 @@ CREATE TABLE model_jobs (
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteSchemaVersion);
 
-std::string ExToJson(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
-
-std::string PairsToJson(const std::vector<std::pair<int, std::string>>& v) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& [i, s] : v) {
-    nlohmann::json e = nlohmann::json::array();
-    e.push_back(i);
-    e.push_back(s);
-    j.push_back(std::move(e));
-  }
-  return j.dump();
-}
-
-
-bool JsonToPairs(const std::string& text, std::vector<std::pair<int, std::string>>* out) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return false;
-  for (const auto& e : j) {
-    if (!e.is_array() || e.size() != 2 || !e[0].is_number_integer() || !e[1].is_string()) return false;
-    out->emplace_back(e[0].get<int>(), e[1].get<std::string>());
-  }
-  return true;
-}
-
 class SqliteStore final : public GalleryStore {
  public:
   SqliteStore(sqlite3* db, bool read_only) : db_(db), read_only_(read_only) {}

@@ -6,31 +6,13 @@
 #include <fstream>
 
 #include "test_util.h"
+#include "store/store_test_records.h"
 
 namespace facekit::store {
 namespace {
 
-FaceRecord Face(const std::string& id, std::int64_t person_key, float first) {
-  FaceRecord f;
-  f.id = id;
-  f.person_key = person_key;
-  f.model_version = "mobilefacenet-1";
-  f.embedding = {first, 0.5f, -0.25f, 0.125f};
-  f.rect = {-3, 4, 50, 60};
-  f.quality = 0.75f;
-  f.source = "folder/" + id + ".jpg";
-  f.created_ms = 1234;
-  return f;
-}
-
-Batch CreateGroupWithPerson(const std::string& gid, const std::string& pid, const std::string& fid) {
-  Batch b;
-  b.push_back(mutation::InsertGroup{{0, gid, gid + "-name", "tag", {"dept", "floor"}, "3.0", 1000}});
-  b.push_back(mutation::InsertPerson{{0, pid, "Person " + pid, 1, 1001}});
-  b.push_back(mutation::InsertMembership{{Placeholder(0), Placeholder(1), {{0, "R&D"}}, 1002}});
-  b.push_back(mutation::InsertFace{Face(fid, Placeholder(1), 0.25f)});
-  return b;
-}
+using test_records::CreateGroupWithPerson;
+using test_records::Face;
 
 TEST(SqliteStore, CreatesSchemaAndPersistsBatches) {
   testing::TempDir dir;
@@ -56,7 +38,7 @@ TEST(SqliteStore, CreatesSchemaAndPersistsBatches) {
   ASSERT_EQ(c->persons.size(), 1u);
   EXPECT_EQ(c->persons[0].gender, 1);
   ASSERT_EQ(c->memberships.size(), 1u);
-  EXPECT_EQ(c->memberships[0].ex_descriptions[0].second, "R&D");
+  EXPECT_EQ(c->memberships[0].ex_descriptions[0].second, "R&D \"quoted\" ünïcode");
   ASSERT_EQ(c->faces.size(), 1u);
   EXPECT_EQ(c->faces[0].embedding, (std::vector<float>{0.25f, 0.5f, -0.25f, 0.125f}));
   EXPECT_EQ(c->faces[0].rect.x, -3);
