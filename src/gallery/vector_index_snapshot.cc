@@ -266,8 +266,9 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     // A new node's level is drawn from assign_probas (one per level): more
     // of them than levels would give it slots past cum (snapshot_fuzz).
     if (h.assign_probas.size() + 1 != cum.size()) return bad("graph level probabilities");
+    // Every level has slots: faiss reads a list's last slot to see if it is full.
     for (std::size_t l = 0; l + 1 < cum.size(); ++l) {
-      if (cum[l] > cum[l + 1]) return bad("graph level sizes");
+      if (cum[l] >= cum[l + 1]) return bad("graph level sizes");
     }
     for (std::size_t i = 0; i < n; ++i) {
       const auto own = static_cast<std::uint64_t>(cum[static_cast<std::size_t>(h.levels[i])]);
@@ -275,9 +276,17 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
       for (int l = 0; l < h.levels[i]; ++l) {
         const std::size_t begin = h.offsets[i] + static_cast<std::size_t>(cum[static_cast<std::size_t>(l)]);
         const std::size_t end = h.offsets[i] + static_cast<std::size_t>(cum[static_cast<std::size_t>(l) + 1]);
+        // -1 only as trailing padding: faiss takes a list whose last slot is
+        // used as full and measures every slot of it (snapshot_fuzz).
+        bool padding = false;
         for (std::size_t k = begin; k < end; ++k) {
           const auto v = h.neighbors[k];
-          if (v >= 0 && h.levels[static_cast<std::size_t>(v)] <= l) return bad("graph neighbour above its level");
+          if (v < 0) {
+            padding = true;
+            continue;
+          }
+          if (padding) return bad("graph neighbour list with a gap");
+          if (h.levels[static_cast<std::size_t>(v)] <= l) return bad("graph neighbour above its level");
         }
       }
     }

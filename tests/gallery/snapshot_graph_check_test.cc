@@ -144,6 +144,17 @@ TEST(SnapshotGraphCheck, RefusesLayoutsThatWouldReadPastTheGraph) {
   g = {};
   g.rows[0] = std::numeric_limits<float>::infinity();
   bad.emplace_back("infinity in a row", g);
+  g = {};
+  g.cum = {0, 4, 4};
+  g.offsets = {0, 4, 8, 12};
+  g.neighbors.resize(12);
+  bad.emplace_back("a level without slots", g);
+  g = {};
+  g.neighbors[6] = -1;  // snapshot_fuzz: node 1's layer-0 list is full ([-1, 2, ...]) with a hole first
+  g.neighbors[7] = 2;
+  g.neighbors[8] = 0;
+  g.neighbors[9] = 2;
+  bad.emplace_back("neighbour list with a gap", g);
   g = Empty();
   g.entry = 0x2bffffff;  // snapshot_fuzz: an empty graph naming an entry point; faiss's insertion started there
   bad.emplace_back("empty graph with an entry point", g);
