@@ -105,6 +105,12 @@ CREATE TABLE changes (
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPostgresSchemaVersion);
 
+// libpq's messages end with a newline.
+std::string Trimmed(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
 // One statement parameter: text, or raw bytes (bytea).
 struct Param {
   std::string value;
@@ -371,8 +377,7 @@ class PgStore final : public PostgresStore {
   }
 
   Status ServerError(const std::string& what) const {
-    std::string message = PQerrorMessage(conn_);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    const std::string message = Trimmed(PQerrorMessage(conn_));
     return Status(StatusCode::kIoError, what + ": postgresql: " + message);
   }
 
@@ -394,8 +399,7 @@ class PgStore final : public PostgresStore {
     const ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-    std::string message = raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    const std::string message = Trimmed(raw ? PQresultErrorMessage(raw) : PQerrorMessage(conn_));
     if (state && std::strcmp(state, "23505") == 0) return Status(StatusCode::kAlreadyExists, what + ": " + message);
     if (state && std::strcmp(state, "23503") == 0) {
       return Status(StatusCode::kNotFound, what + ": refers to a record that does not exist (" + message + ")");
@@ -744,8 +748,7 @@ Result<std::unique_ptr<PostgresStore>> OpenPostgresStore(const std::string& conn
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (!conn) return Status(StatusCode::kIoError, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string message = PQerrorMessage(conn);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    const std::string message = Trimmed(PQerrorMessage(conn));
     PQfinish(conn);
     return Status(StatusCode::kIoError, "cannot connect to PostgreSQL: " + message);
   }

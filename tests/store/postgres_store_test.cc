@@ -91,22 +91,7 @@ TEST(PostgresStore, AFailingBatchLeavesNothingBehind) {
   START_PG_OR_SKIP(pg);
   auto store = OpenPostgresStore(pg.conninfo());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  ASSERT_TRUE((*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1")).ok());
-  auto r = (*store)->Apply(CreateGroupWithPerson("g2", "p1", "f2"));  // same person id
-  EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists) << r.status().ToString();
-  Batch dup_name;
-  dup_name.push_back(mutation::InsertGroup{{0, "g3", "g1-name", "", {}, "3.0", 1}});
-  EXPECT_EQ((*store)->Apply(dup_name).status().code(), StatusCode::kAlreadyExists);
-  auto c = (*store)->Load(false);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->groups.size(), 1u);
-  EXPECT_EQ(c->persons.size(), 1u);
-  EXPECT_EQ(c->faces.size(), 1u);
-  Batch del;
-  del.push_back(mutation::DeleteFace{c->faces[0].key});
-  del.push_back(mutation::DeletePerson{424242});
-  EXPECT_EQ((*store)->Apply(del).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ((*store)->Load(false)->faces.size(), 1u);
+  test_records::ExpectFailingBatchesLeaveNothingBehind(**store);
   Batch orphan;  // a face of a person that does not exist
   orphan.push_back(mutation::InsertFace{Face("f9", 777777, 0.1f)});
   EXPECT_EQ((*store)->Apply(orphan).status().code(), StatusCode::kNotFound);
@@ -121,19 +106,7 @@ TEST(PostgresStore, DeletingAPersonDropsItsFacesAndMemberships) {
   START_PG_OR_SKIP(pg);
   auto store = OpenPostgresStore(pg.conninfo());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto keys = (*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1"));
-  ASSERT_TRUE(keys.ok());
-  Batch more;
-  more.push_back(mutation::InsertFace{Face("f2", (*keys)[1], 0.5f)});
-  ASSERT_TRUE((*store)->Apply(more).ok());
-  Batch del;
-  del.push_back(mutation::DeletePerson{(*keys)[1]});
-  ASSERT_TRUE((*store)->Apply(del).ok());
-  auto c = (*store)->Load(false);
-  EXPECT_EQ(c->persons.size(), 0u);
-  EXPECT_EQ(c->faces.size(), 0u);
-  EXPECT_EQ(c->memberships.size(), 0u);
-  EXPECT_EQ(c->groups.size(), 1u);
+  test_records::ExpectDeletingAPersonDropsItsFacesAndMemberships(**store);
 }
 
 TEST(PostgresStore, RefusesNewerSchemaAndUnreachableServers) {

@@ -56,44 +56,14 @@ TEST(SqliteStore, AFailingBatchLeavesNothingBehind) {
   testing::TempDir dir;
   auto store = OpenSqliteStore(dir.file("g.db"));
   ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1")).ok());
-  // Same person id in the second batch: its group must not appear either.
-  auto r = (*store)->Apply(CreateGroupWithPerson("g2", "p1", "f2"));
-  EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists);
-  // Duplicate group name, duplicate face id.
-  Batch dup_name;
-  dup_name.push_back(mutation::InsertGroup{{0, "g3", "g1-name", "", {}, "3.0", 1}});
-  EXPECT_EQ((*store)->Apply(dup_name).status().code(), StatusCode::kAlreadyExists);
-  auto c = (*store)->Load(false);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->groups.size(), 1u);
-  EXPECT_EQ(c->persons.size(), 1u);
-  EXPECT_EQ(c->faces.size(), 1u);
-  // Deleting something absent is an error and rolls back the batch.
-  Batch del;
-  del.push_back(mutation::DeleteFace{c->faces[0].key});
-  del.push_back(mutation::DeletePerson{424242});
-  EXPECT_EQ((*store)->Apply(del).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ((*store)->Load(false)->faces.size(), 1u);
+  test_records::ExpectFailingBatchesLeaveNothingBehind(**store);
 }
 
 TEST(SqliteStore, DeletingAPersonDropsItsFacesAndMemberships) {
   testing::TempDir dir;
   auto store = OpenSqliteStore(dir.file("g.db"));
   ASSERT_TRUE(store.ok());
-  auto keys = (*store)->Apply(CreateGroupWithPerson("g1", "p1", "f1"));
-  ASSERT_TRUE(keys.ok());
-  Batch more;
-  more.push_back(mutation::InsertFace{Face("f2", (*keys)[1], 0.5f)});
-  ASSERT_TRUE((*store)->Apply(more).ok());
-  Batch del;
-  del.push_back(mutation::DeletePerson{(*keys)[1]});
-  ASSERT_TRUE((*store)->Apply(del).ok());
-  auto c = (*store)->Load(false);
-  EXPECT_EQ(c->persons.size(), 0u);
-  EXPECT_EQ(c->faces.size(), 0u);
-  EXPECT_EQ(c->memberships.size(), 0u);
-  EXPECT_EQ(c->groups.size(), 1u);
+  test_records::ExpectDeletingAPersonDropsItsFacesAndMemberships(**store);
 }
 
 TEST(SqliteStore, RefusesNewerSchemaAndForeignFiles) {
