@@ -267,8 +267,11 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     // of them than levels would give it slots past cum (snapshot_fuzz).
     if (h.assign_probas.size() + 1 != cum.size()) return bad("graph level probabilities");
     // Every level has slots: faiss reads a list's last slot to see if it is full.
+    // And exactly faiss's sizes for this M (2M at layer 0, M above): a huge
+    // count would make the next insertion allocate gigabytes (snapshot_fuzz).
     for (std::size_t l = 0; l + 1 < cum.size(); ++l) {
-      if (cum[l] >= cum[l + 1]) return bad("graph level sizes");
+      const std::int64_t expected = l == 0 ? 2 * static_cast<std::int64_t>(m) : static_cast<std::int64_t>(m);
+      if (m < 1 || static_cast<std::int64_t>(cum[l + 1]) - cum[l] != expected) return bad("graph level sizes");
     }
     for (std::size_t i = 0; i < n; ++i) {
       const auto own = static_cast<std::uint64_t>(cum[static_cast<std::size_t>(h.levels[i])]);

@@ -99,6 +99,8 @@ Status ParseBmp(std::span<const uint8_t> b, ImageHeader* h) {
     if (n < 34) return Truncated("BMP", "shorter than its info header");
     h->width = static_cast<int32_t>(Le32(&b[18]));
     int32_t hh = static_cast<int32_t>(Le32(&b[22]));
+    // Negative = top-down rows; INT32_MIN has no positive twin (image_fuzz).
+    if (hh == std::numeric_limits<int32_t>::min()) return Corrupt("BMP", "height out of range");
     h->height = hh < 0 ? -hh : hh;
     bpp = Le16(&b[28]);
     compression = Le32(&b[30]);
