@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -131,6 +132,28 @@ TEST(ImageDecoder, EachBadInputHasItsOwnCode) {
   custom.min_short_side = 100;
   custom.max_long_side_other = 100;
   EXPECT_EQ(CodeOf(png, custom), StatusCode::kImageTooLarge);
+}
+
+// BMP heights are signed: negative means top-down rows. INT32_MIN has no
+// positive twin (a signed-overflow negation before; found by image_fuzz).
+TEST(ImageDecoder, BmpTopDownHeightsDecodeAndTheMostNegativeIsCorrupt) {
+  cv::Mat bgr = Gradient(96, 80);
+  std::vector<uint8_t> bmp = Encode(bgr, ".bmp");
+  ASSERT_GE(bmp.size(), 26u);
+  auto set_height = [&](int32_t h) {
+    std::vector<uint8_t> v = bmp;
+    const auto u = static_cast<uint32_t>(h);
+    for (int k = 0; k < 4; ++k) v[22 + static_cast<size_t>(k)] = static_cast<uint8_t>(u >> (8 * k));
+    return v;
+  };
+  auto top_down = DecodeImage(set_height(-80));
+  ASSERT_TRUE(top_down.ok()) << top_down.status().ToString();
+  EXPECT_EQ(top_down->width, 96);
+  EXPECT_EQ(top_down->height, 80);
+  // Top-down: the first stored row (the gradient's bottom, y = 79) is now row 0.
+  EXPECT_EQ(top_down->bgr[5 * 3 + 1], 79);
+  EXPECT_EQ(CodeOf(set_height(std::numeric_limits<int32_t>::min())), StatusCode::kImageCorrupt);
+  EXPECT_EQ(CodeOf(set_height(0)), StatusCode::kImageCorrupt);
 }
 
 // A PNG header claiming `width` x `height`, with no pixel data behind it.
