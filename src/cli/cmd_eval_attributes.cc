@@ -1,10 +1,13 @@
 // facekit eval attributes - gender accuracy (confusion matrix) on labelled
-// photos, and the age and expression distributions (no labels for those in
-// the shared data; docs/attributes.md).
+// photos; age error against birth years (--ages) and an expression confusion
+// matrix against labels by eye (--expressions), both the project's own labels
+// in tools/labels/ (the shared data has none); age and expression
+// distributions (docs/attributes.md).
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -24,6 +27,8 @@ using nlohmann::json;
 
 struct EvalAttributesOpts {
   std::string images, genders, people;
+  std::string ages, expressions;  // label files (tools/labels/); empty = not scored
+  double photo_year = 2003.0;     // mean date of the photos, for ages from birth years
   std::string age_gender_model, expression_model;  // manifest names; empty = the roles' defaults
   float threshold = 0.5f;
   float crop_scale = 0.f, expression_crop_scale = 0.f;
@@ -48,6 +53,8 @@ struct Tally {
   eval::GenderConfusion gender;
   eval::AgeHistogram age, age_female, age_male;  // by the true label
   std::vector<int> expression;                   // top-class counts
+  eval::AgeError age_error;                      // photos whose person has a birth year
+  eval::ExpressionConfusion expression_confusion;  // photos with an expression label
   std::vector<double> eye_ratios;                // smaller eye aspect ratio per measured face
   int eyes_open = 0, mesh_not_face = 0;
   int no_face = 0, unreadable = 0;
@@ -77,6 +84,48 @@ json OpenCounts(const std::vector<double>& v) {
   return counts;
 }
 
+// null when no birth years were given.
+json AgeErrorJson(const eval::AgeError& a, const EvalAttributesOpts& e) {
+  if (e.ages.empty()) return nullptr;
+  json decades = json::object();
+  for (size_t d = 0; d < a.by_true_decade.size(); ++d) {
+    const auto& b = a.by_true_decade[d];
+    if (b.count == 0) continue;
+    decades[std::to_string(d) + "0s"] = {{"photos", b.count}, {"mae", b.abs_sum / b.count}, {"bias", b.signed_sum / b.count}};
+  }
+  return {{"labels", e.ages},
+          {"photo_year", e.photo_year},
+          {"photos", a.count()},
+          {"people", a.per_person.size()},
+          {"mae_per_photo", a.mae()},
+          {"mae_per_person", a.person_mae()},
+          {"median_abs_error", a.median_abs()},
+          {"bias", a.bias()},
+          {"within_5_years", a.within(5)},
+          {"within_10_years", a.within(10)},
+          {"by_true_decade", decades}};
+}
+
+// null when no expression labels were given.
+json ExpressionJson(const eval::ExpressionConfusion& c, int unclear, const EvalAttributesOpts& e) {
+  if (e.expressions.empty()) return nullptr;
+  json rows = json::array();
+  for (const auto& row : c.counts) rows.push_back(json::array({row[0], row[1], row[2]}));
+  return {{"labels", e.expressions},
+          {"photos", c.total()},
+          {"unclear_not_scored", unclear},
+          {"accuracy", c.accuracy()},
+          {"balanced_accuracy", c.balanced_accuracy()},
+          {"confusion", {{"rows", "true happy, neutral, other"}, {"columns", "predicted happy, neutral, other"}, {"counts", rows}}},
+          {"smile",
+           {{"rule", "P(happy) >= 0.5 (the cloud's Expression >= 50)"},
+            {"accuracy", c.smile_accuracy()},
+            {"confusion",
+             {{"rows", "true not happy, happy"},
+              {"columns", "predicted no smile, smile"},
+              {"counts", {{c.smile[0][0], c.smile[0][1]}, {c.smile[1][0], c.smile[1][1]}}}}}}}};
+}
+
 int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
   auto label_text = ReadText(e.genders);
   if (!label_text.ok()) return Fail(label_text.status());
@@ -89,6 +138,23 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
     auto parsed = eval::ParseLfwPeople(*text);
     if (!parsed.ok()) return Fail(parsed.status());
     people = std::move(*parsed);
+  }
+  std::map<std::string, int> birth_years;
+  if (!e.ages.empty()) {
+    auto text = ReadText(e.ages);
+    if (!text.ok()) return Fail(text.status());
+    auto parsed = eval::ParseBirthYears(*text);
+    if (!parsed.ok()) return Fail(parsed.status());
+    birth_years = std::move(*parsed);
+  }
+  std::map<std::string, eval::ExpressionClass> expression_truth;
+  int expression_unclear = 0;
+  if (!e.expressions.empty()) {
+    auto text = ReadText(e.expressions);
+    if (!text.ok()) return Fail(text.status());
+    auto parsed = eval::ParseExpressionLabels(*text, &expression_unclear);
+    if (!parsed.ok()) return Fail(parsed.status());
+    expression_truth = std::move(*parsed);
   }
   auto engine = MakeEngine(g);
   if (!engine.ok()) return Fail(engine.status());
@@ -168,7 +234,18 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
     t.gender.Add(l.male, *attributes->male_probability > e.threshold);
     t.age.Add(*attributes->age);
     (l.male ? t.age_male : t.age_female).Add(*attributes->age);
-    if (const int top = attributes->TopExpression(); top >= 0) ++t.expression[static_cast<size_t>(top)];
+    const int top = attributes->TopExpression();
+    if (top >= 0) ++t.expression[static_cast<size_t>(top)];
+    if (auto born = birth_years.find(l.person); born != birth_years.end()) {
+      t.age_error.Add(l.person, e.photo_year - born->second - 0.5, *attributes->age);
+    }
+    if (auto truth = expression_truth.find(l.image); truth != expression_truth.end() && top >= 0) {
+      float p_happy = 0.f;
+      for (size_t i = 0; i < expression_labels.size(); ++i)
+        if (expression_labels[i] == "happy") p_happy = attributes->expression[i];
+      t.expression_confusion.Add(truth->second, eval::ExpressionClassOf(expression_labels[static_cast<size_t>(top)]),
+                                 p_happy >= 0.5f);
+    }
   }
   const int measured = t.gender.total();
   const auto& c = t.gender.counts;
@@ -188,16 +265,14 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
                   {"columns", "predicted female, predicted male"},
                   {"counts", {{c[0][0], c[0][1]}, {c[1][0], c[1][1]}}}}}}},
               {"age",
-               {{"mae", nullptr},
-                {"note", "no age labels in the shared data: distribution only"},
+               {{"mae", AgeErrorJson(t.age_error, e)},
                 {"mean", t.age.mean()},
                 {"median", t.age.median()},
                 {"median_female", t.age_female.median()},
                 {"median_male", t.age_male.median()},
                 {"decades", t.age.decades}}},
               {"expression",
-               {{"accuracy", nullptr},
-                {"note", "no expression labels in the shared data: top-class distribution only"},
+               {{"labelled", ExpressionJson(t.expression_confusion, expression_unclear, e)},
                 {"top_class_counts", expr}}},
               {"ms_per_face", measured ? t.ms / measured : 0.0}};
     if (mesh) {
@@ -219,11 +294,36 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
               100 * t.gender.accuracy(), 100 * t.gender.balanced_accuracy());
   std::printf("                predicted F  predicted M\n  true F      %11d  %11d\n  true M      %11d  %11d\n", c[0][0],
               c[0][1], c[1][0], c[1][1]);
-  std::printf("age (no labels: MAE not measurable here): mean %.1f, median %.1f (true F %.1f, true M %.1f)\n  decades:",
+  if (!e.ages.empty()) {
+    const auto& a = t.age_error;
+    std::printf("age error against birth years (%d photos of %zu people, photo year %.1f): MAE %.2f per photo, %.2f "
+                "per person, median %.2f, bias %+.2f, within 5 years %.1f%%\n  by true decade:",
+                a.count(), a.per_person.size(), e.photo_year, a.mae(), a.person_mae(), a.median_abs(), a.bias(),
+                100 * a.within(5));
+    for (size_t d = 0; d < a.by_true_decade.size(); ++d) {
+      const auto& b = a.by_true_decade[d];
+      if (b.count) std::printf(" %zu0s %d: MAE %.1f bias %+.1f;", d, b.count, b.abs_sum / b.count, b.signed_sum / b.count);
+    }
+    std::printf("\n");
+  }
+  if (!e.expressions.empty()) {
+    const auto& ec = t.expression_confusion;
+    std::printf("expression against labels (%d photos, %d unclear not scored): accuracy %.2f%%, balanced %.2f%%\n"
+                "                 predicted happy  neutral  other\n",
+                ec.total(), expression_unclear, 100 * ec.accuracy(), 100 * ec.balanced_accuracy());
+    for (int r = 0; r < eval::kExpressionClasses; ++r) {
+      std::printf("  true %-8s %15d %8d %6d\n", eval::ExpressionClassName(static_cast<eval::ExpressionClass>(r)),
+                  ec.counts[static_cast<size_t>(r)][0], ec.counts[static_cast<size_t>(r)][1],
+                  ec.counts[static_cast<size_t>(r)][2]);
+    }
+    std::printf("  smile (P(happy) >= 0.5) against happy: accuracy %.2f%% (missed %d, false %d)\n",
+                100 * ec.smile_accuracy(), ec.smile[1][0], ec.smile[0][1]);
+  }
+  std::printf("age distribution: mean %.1f, median %.1f (true F %.1f, true M %.1f)\n  decades:",
               static_cast<double>(t.age.mean()), static_cast<double>(t.age.median()),
               static_cast<double>(t.age_female.median()), static_cast<double>(t.age_male.median()));
   for (size_t i = 0; i < t.age.decades.size(); ++i) std::printf(" %zu0s %d", i, t.age.decades[i]);
-  std::printf("\nexpression (no labels: distribution of the top class):");
+  std::printf("\nexpression (distribution of the top class):");
   for (size_t i = 0; i < expression_labels.size(); ++i)
     std::printf(" %s %d", expression_labels[i].c_str(), t.expression[i]);
   if (mesh) {
@@ -242,12 +342,21 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
 void RegisterEvalAttributes(CLI::App* eval_app, const GlobalOptions& g, Action* run) {
   auto e = std::make_shared<EvalAttributesOpts>();
   CLI::App* ev = eval_app->add_subcommand(
-      "attributes", "Gender accuracy and confusion matrix on labelled photos; age and expression distributions");
+      "attributes", "Gender accuracy and confusion matrix on labelled photos; age error and expression accuracy against label files");
   ev->add_option("--images", e->images, "Image folder (<Name>/<file>)")->required()->check(CLI::ExistingDirectory);
   ev->add_option("--genders", e->genders, "Gender labels: '<Name>/<file> F|M' per line")
       ->required()
       ->check(CLI::ExistingFile);
   ev->add_option("--people", e->people, "Only the people of this LFW people list (a held-out split)")
+      ->check(CLI::ExistingFile);
+  ev->add_option("--ages", e->ages,
+                 "Birth years '<person> <year>' (tools/labels/lfw-birth-years.txt): score age error")
+      ->check(CLI::ExistingFile);
+  ev->add_option("--photo-year", e->photo_year, "Mean date of the photos, for ages from birth years")
+      ->capture_default_str();
+  ev->add_option("--expressions", e->expressions,
+                 "Expression labels '<person>/<file> happy|neutral|other|unclear' "
+                 "(tools/labels/lfw-devtest-expressions.txt): score expression")
       ->check(CLI::ExistingFile);
   ev->add_option("--threshold", e->threshold, "Male when the model's probability exceeds this")->capture_default_str();
   ev->add_option("--crop-scale", e->crop_scale, "Age/gender crop side over the box side (0 = manifest)");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -90,8 +91,8 @@ TEST_F(AttributesCliTest, EvalAttributesOnLabelledPhotos) {
   EXPECT_LE(ff + fm, 15);  // 15 photos of women at most (some may show no face)
   EXPECT_NEAR(j["gender"]["accuracy"].get<double>(), static_cast<double>(ff + mm) / (ff + fm + mf + mm), 1e-9);
   EXPECT_GE(j["gender"]["accuracy"].get<double>(), 0.9);
-  EXPECT_TRUE(j["age"]["mae"].is_null());  // no age labels: not measured
-  EXPECT_TRUE(j["expression"]["accuracy"].is_null());
+  EXPECT_TRUE(j["age"]["mae"].is_null());  // no --ages: not measured
+  EXPECT_TRUE(j["expression"]["labelled"].is_null());  // no --expressions
   EXPECT_EQ(j["eyes"]["measured"].get<int>() + j["eyes"]["mesh_not_a_face"].get<int>(), ff + fm + mf + mm);
   EXPECT_LE(j["eyes"]["judged_open"].get<int>(), j["eyes"]["measured"].get<int>());
 
@@ -101,6 +102,62 @@ TEST_F(AttributesCliTest, EvalAttributesOnLabelledPhotos) {
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.err.find("InvalidArgument"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
+}
+
+// Age error and the expression confusion matrix: only the labelled photos are
+// scored, "unclear" ones are counted and left out, and the figures agree with
+// their own counts. (The years and expressions here are made up: the test
+// checks the bookkeeping, not the models.)
+TEST_F(AttributesCliTest, EvalAttributesScoresAgeAndExpressionLabels) {
+  const std::string labels = BbtLabels();
+  std::ofstream(dir_.file("years.txt")) << "# made up\npenny 1985\nsheldon 1973\n";
+  std::ofstream(dir_.file("expr.txt")) << "penny/penny1.png happy\npenny/penny2.png neutral\nraj/raj1.png other\n"
+                                         "raj/raj2.png unclear\nnobody/x.png happy\n";
+  const CliRun r = Facekit("eval attributes --images " + testing::DataDir() + "/faces/bbt --genders " + labels +
+                           " --ages " + dir_.file("years.txt") + " --photo-year 2015 --expressions " +
+                           dir_.file("expr.txt") + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  const json& age = j["age"]["mae"];
+  ASSERT_TRUE(age.is_object()) << r.out;
+  EXPECT_LE(age["photos"].get<int>(), 10);  // penny's and sheldon's photos that show a face
+  EXPECT_GE(age["photos"].get<int>(), 8);
+  EXPECT_EQ(age["people"].get<int>(), 2);
+  EXPECT_EQ(age["photo_year"].get<double>(), 2015.0);
+  const double mae = age["mae_per_photo"].get<double>();
+  EXPECT_GE(mae, 0.0);
+  EXPECT_GE(mae, std::abs(age["bias"].get<double>()) - 1e-9);  // |mean error| <= mean |error|
+  int decade_photos = 0;
+  for (const auto& [decade, d] : age["by_true_decade"].items()) decade_photos += d["photos"].get<int>();
+  EXPECT_EQ(decade_photos, age["photos"].get<int>());
+  EXPECT_TRUE(age["by_true_decade"].contains("20s"));  // penny: 2015 - 1985 - 0.5 = 29.5
+  EXPECT_TRUE(age["by_true_decade"].contains("40s"));  // sheldon: 41.5
+
+  const json& ex = j["expression"]["labelled"];
+  ASSERT_TRUE(ex.is_object()) << r.out;
+  EXPECT_EQ(ex["unclear_not_scored"].get<int>(), 1);
+  EXPECT_EQ(ex["photos"].get<int>(), 3);  // nobody/x.png is not among the photos
+  int sum = 0, right = 0;
+  for (int t = 0; t < 3; ++t)
+    for (int p = 0; p < 3; ++p) {
+      sum += ex["confusion"]["counts"][t][p].get<int>();
+      if (t == p) right += ex["confusion"]["counts"][t][p].get<int>();
+    }
+  EXPECT_EQ(sum, 3);
+  EXPECT_EQ(ex["confusion"]["counts"][0][0].get<int>() + ex["confusion"]["counts"][0][1].get<int>() +
+                ex["confusion"]["counts"][0][2].get<int>(),
+            1);  // one happy photo
+  EXPECT_NEAR(ex["accuracy"].get<double>(), right / 3.0, 1e-9);
+  const json& smile = ex["smile"]["confusion"]["counts"];
+  EXPECT_EQ(smile[1][0].get<int>() + smile[1][1].get<int>(), 1);
+  EXPECT_EQ(smile[0][0].get<int>() + smile[0][1].get<int>(), 2);
+
+  std::ofstream(dir_.file("bad_years.txt")) << "penny 1985\npenny 1986\n";
+  const CliRun bad = Facekit("eval attributes --images " + testing::DataDir() + "/faces/bbt --genders " + labels +
+                             " --ages " + dir_.file("bad_years.txt"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("listed twice"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ TEST(FaceAttributesImport, AgeGenderGraphMatchesReference) {
   ExpectMatchesReference("attributes.age_gender.faceres", 128, 3, 1.f, 0.f);  // imported with dynamic_spatial
 }
 TEST(FaceAttributesImport, ExpressionGraphMatchesReference) {
-  ExpectMatchesReference("attributes.expression", 64, 1, 2.f / 255.f, -1.f);
+  ExpectMatchesReference("attributes.expression.emotion", 64, 1, 2.f / 255.f, -1.f);
 }
 
 // ---- the age read-out ----
@@ -223,7 +223,7 @@ TEST(FaceAttributes, ImporterRefusesAWeightShardWhoseChecksumChanged) {
   nlohmann::json m = nlohmann::json::parse(std::string(text->begin(), text->end()));
   nlohmann::json kept = nlohmann::json::array();
   for (const auto& model : m["models"]) {
-    if (model["role"] == "attributes.expression") kept.push_back(model);
+    if (model["role"] == "attributes.expression.emotion") kept.push_back(model);
   }
   m["models"] = kept;
   std::ofstream(dir.file("manifest.json")) << m.dump(2);
