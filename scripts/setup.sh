@@ -16,7 +16,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates ccache
-  libopencv-dev nlohmann-json3-dev libcli11-dev libssl-dev
+  libopencv-dev libwebp-dev nlohmann-json3-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libfaiss-dev
   libpq-dev postgresql-15  # PostgreSQL store (docs/scale-out.md); its tests start a private server

@@ -1,8 +1,11 @@
 // Format sniffing, header parsing and structural completeness checks.
 #include <cstring>
+#include <limits>
 
 #include "facekit/image.h"
 #include "image/image_internal.h"
+
+#include <webp/decode.h>
 
 namespace facekit {
 namespace {
@@ -116,6 +119,8 @@ Status ParseBmp(std::span<const uint8_t> b, ImageHeader* h) {
   return Status::Ok();
 }
 
+constexpr size_t kOpenCvWebpHeader = 32;  // OpenCV's WEBP_HEADER_SIZE
+
 Status ParseWebp(std::span<const uint8_t> b, ImageHeader* h) {
   size_t n = b.size();
   if (n < 30) return Truncated("WebP", "shorter than a WebP header");
@@ -136,6 +141,15 @@ Status ParseWebp(std::span<const uint8_t> b, ImageHeader* h) {
     h->height = static_cast<int>((b[27] | (b[28] << 8) | (b[29] << 16)) + 1);
   } else {
     return Corrupt("WebP", "unknown first chunk");
+  }
+  // OpenCV claims WebP data only when libwebp accepts its first 32 bytes
+  // (WebPDecoder::checkSignature). Data it does not claim falls through to
+  // the decoders after it, which look elsewhere for their magic: GDCM found
+  // "DICM" at byte 128 of such a file and aborted on an assertion
+  // (image_fuzz). So the same check is made here first.
+  WebPBitstreamFeatures features;
+  if (n < kOpenCvWebpHeader || WebPGetFeatures(b.data(), kOpenCvWebpHeader, &features) != VP8_STATUS_OK) {
+    return Corrupt("WebP", "libwebp refuses the header");
   }
   return Status::Ok();
 }

@@ -156,6 +156,24 @@ TEST(ImageDecoder, BmpTopDownHeightsDecodeAndTheMostNegativeIsCorrupt) {
   EXPECT_EQ(CodeOf(set_height(0)), StatusCode::kImageCorrupt);
 }
 
+// A WebP header libwebp refuses is not handed to OpenCV: OpenCV's WebP
+// decoder would not claim it and the later decoders look elsewhere for their
+// magic (GDCM found "DICM" at byte 128 and aborted: image_fuzz).
+TEST(ImageDecoder, WebpHeaderLibwebpRefusesIsCorruptAndNoOtherDecoderSeesIt) {
+  std::vector<uint8_t> b = {'R', 'I', 'F', 'F', 26, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'L', 0xf3, 0xff, 0xff,
+                            0xff, 0x2f, 0x07, 0x00, 0x25, 0x10};
+  b.resize(128, 0);
+  for (char c : std::string("DICM")) b.push_back(static_cast<uint8_t>(c));
+  b.insert(b.end(), {0xfe, 0x07, 0x10, 0x00});
+  EXPECT_EQ(CodeOf(b), StatusCode::kImageCorrupt);
+  auto r = DecodeImage(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("libwebp"), std::string::npos) << r.status().ToString();
+  // A real WebP still decodes (lossy and lossless).
+  EXPECT_EQ(CodeOf(Encode(Gradient(96, 80), ".webp")), StatusCode::kOk);
+  EXPECT_EQ(CodeOf(Encode(Gradient(96, 80), ".webp", {cv::IMWRITE_WEBP_QUALITY, 101})), StatusCode::kOk);
+}
+
 // A PNG header claiming `width` x `height`, with no pixel data behind it.
 std::vector<uint8_t> PngHeaderOnly(uint32_t width, uint32_t height) {
   std::vector<uint8_t> png = Encode(Gradient(64, 64), ".png");
