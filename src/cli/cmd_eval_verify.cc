@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/pair_scoring.h"
 #include "eval/face_picker.h"
 #include "eval/lfw_pairs.h"
 #include "eval/roc_plot.h"
@@ -17,108 +18,6 @@ namespace facekit::cli {
 namespace {
 
 using nlohmann::json;
-
-struct EmbeddedImage {
-  std::map<EmbedderKind, Embedding> embeddings;
-  bool detected = false;
-  Status error;
-};
-
-// Each image is decoded and detected once, then embedded by every kind.
-class EmbeddingCache {
- public:
-  EmbeddingCache(const FaceEngine& engine, std::string dir, bool flip, ImageLimits limits,
-                 std::vector<EmbedderKind> kinds)
-      : engine_(engine), dir_(std::move(dir)), flip_(flip), limits_(limits), kinds_(std::move(kinds)) {}
-
-  const EmbeddedImage& Get(const std::string& name, int n) {
-    std::string path = eval::LfwImagePath(dir_, name, n);
-    auto it = cache_.find(path);
-    if (it != cache_.end()) return it->second;
-    EmbeddedImage& e = cache_[path];
-    double t0 = NowMs();
-    auto image = LoadImageFile(path, limits_);
-    if (!image.ok()) {
-      e.error = image.status();
-      return e;
-    }
-    auto face = eval::CentralFaceOrFallback(engine_, *image, &e.detected);
-    if (!face.ok()) {
-      e.error = face.status();
-      return e;
-    }
-    if (!e.detected) ++no_face_;
-    for (EmbedderKind kind : kinds_) {
-      EmbedOptions eo;
-      eo.flip_augment = flip_;
-      eo.embedder = kind;
-      const double t1 = NowMs();
-      auto emb = engine_.EmbedFace(*image, *face, eo);
-      embed_ms_[kind] += NowMs() - t1;
-      if (!emb.ok()) {
-        e.error = emb.status();
-        return e;
-      }
-      e.embeddings[kind] = std::move(*emb);
-    }
-    ++embedded_;
-    total_ms_ += NowMs() - t0;
-    return e;
-  }
-
-  int no_face() const { return no_face_; }
-  size_t images() const { return cache_.size(); }
-  double total_ms() const { return total_ms_; }
-  /// Align + embed time per face of `kind`.
-  double embed_ms_per_face(EmbedderKind kind) const {
-    auto it = embed_ms_.find(kind);
-    return it == embed_ms_.end() || embedded_ == 0 ? 0 : it->second / embedded_;
-  }
-
- private:
-  const FaceEngine& engine_;
-  std::string dir_;
-  bool flip_;
-  ImageLimits limits_;
-  std::vector<EmbedderKind> kinds_;
-  std::map<std::string, EmbeddedImage> cache_;
-  std::map<EmbedderKind, double> embed_ms_;
-  int no_face_ = 0, embedded_ = 0;
-  double total_ms_ = 0;
-};
-
-// Cosine similarities of every pair, one list per kind (same pair order).
-// Pairs with a missing image file are skipped and counted in *skipped; any
-// other unreadable image fails the run.
-Result<std::map<EmbedderKind, std::vector<eval::ScoredPair>>> ScorePairs(const eval::LfwPairs& pairs,
-                                                                         EmbeddingCache& cache,
-                                                                         const std::vector<EmbedderKind>& kinds,
-                                                                         const char* label, size_t* skipped) {
-  std::map<EmbedderKind, std::vector<eval::ScoredPair>> scored;
-  ProgressBar progress(label, pairs.pairs.size(), "pairs");
-  for (size_t i = 0; i < pairs.pairs.size(); ++i) {
-    const eval::LfwPair& p = pairs.pairs[i];
-    const EmbeddedImage& a = cache.Get(p.name1, p.n1);
-    const EmbeddedImage& b = cache.Get(p.name2, p.n2);
-    bool missing = false;
-    for (const EmbeddedImage* e : {&a, &b}) {
-      if (e->error.code() == StatusCode::kNotFound) {
-        missing = true;
-      } else if (!e->error.ok()) {
-        return e->error;
-      }
-    }
-    if (i % 10 == 0 || i + 1 == pairs.pairs.size()) progress.Update(i + 1);
-    if (missing) {
-      ++*skipped;
-      continue;
-    }
-    for (EmbedderKind k : kinds) {
-      scored[k].push_back({FaceEngine::Similarity(a.embeddings.at(k), b.embeddings.at(k)), p.same, p.fold});
-    }
-  }
-  return scored;
-}
 
 std::string FarKey(double far) {
   char buf[32];

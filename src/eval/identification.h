@@ -10,6 +10,7 @@
 // is the requested one.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,17 @@ struct IdentificationResult {
   double dir_at_far = 0;
 };
 
-// Gallery person ids must be unique.
+// Gallery person ids must be unique. Scores are cosine similarities.
 IdentificationResult EvaluateIdentification(const std::vector<IdentityEmbedding>& gallery,
                                             const std::vector<IdentityEmbedding>& probes, double far = 0.01);
+
+// The same protocol with any score (higher = more alike): `score(p, g)` is
+// probe p's score against gallery entry g; `gallery_people[g]` and
+// `probe_people[p]` name their persons. Used for fused scores of two
+// embedders (docs/embedders.md).
+IdentificationResult EvaluateIdentificationScored(const std::vector<std::string>& gallery_people,
+                                                  const std::vector<std::string>& probe_people,
+                                                  const std::function<double(std::size_t, std::size_t)>& score,
+                                                  double far = 0.01);
 
 }  // namespace facekit::eval

@@ -408,6 +408,31 @@ TEST_F(CliTest, EvalIdentifyWithTheSecondEmbedder) {
   EXPECT_GE(j["rank1"].get<double>(), 0.75);
   CliRun bad = Facekit("eval identify --embedder fused --images " + testing::DataDir() + "/lfw-view1/deepfunneled");
   EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("--train-pairs"), std::string::npos) << bad.err;
+
+  // Fused: the fusion is fitted on the first 10 + 10 DevTrain pairs, then the same 1:N protocol.
+  std::ifstream in(testing::DataDir() + "/lfw-view1/pairsDevTrain.txt");
+  std::string line, same, diff;
+  std::getline(in, line);
+  int n_same = 0, n_diff = 0;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    int fields = 0;
+    for (std::string w; l >> w;) ++fields;
+    if (fields == 3 && n_same < 10) same += line + "\n", ++n_same;
+    if (fields == 4 && n_diff < 10) diff += line + "\n", ++n_diff;
+  }
+  std::string train = Write("train.txt", "10\n" + same + diff);
+  CliRun f = Facekit("eval identify --embedder fused --fusion logistic --train-pairs " + train + " --images " +
+                     testing::DataDir() + "/lfw-view1/deepfunneled --people " + people + " --json");
+  ASSERT_EQ(f.status, 0) << f.err;
+  auto fj = nlohmann::json::parse(f.out);
+  EXPECT_EQ(fj["embedder"], "fused");
+  EXPECT_EQ(fj["gallery"], 7);
+  EXPECT_EQ(fj["probes"], 8);
+  EXPECT_EQ(fj["fusion"]["kind"], "logistic");
+  EXPECT_GT(fj["fusion"]["w_mobilefacenet"].get<double>(), 0.0);
+  EXPECT_GE(fj["rank1"].get<double>(), 0.75);
 }
 
 TEST_F(CliTest, EvalDetectOnTheHeldOutDlibSet) {
