@@ -40,6 +40,7 @@ enum class StatusCode {
   kFailedPrecondition,     ///< the operation is not allowed in the current state (last face)
   kDataCorrupt,            ///< stored data (database, snapshot) fails its own checks
   kInternal,               ///< a bug or an unexpected failure of a dependency
+  kUnavailable,            ///< a node or shard needed for the answer did not answer (retry later)
 };
 
 /// Stable machine-readable name, e.g. "ImageTruncated".
