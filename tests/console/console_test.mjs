@@ -145,6 +145,11 @@ page.on('console', (m) => {
   }
 });
 page.on('response', (r) => { if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/v1/')) pageErrors.push(`404 for ${r.url()}`); });
+// The answers to GET /v1/faces/{id}/crop (the persons page's thumbnails).
+const cropAnswers = [];
+page.on('response', (r) => {
+  if (/^\/v1\/faces\/[^/]+\/crop$/.test(new URL(r.url()).pathname)) cropAnswers.push({ status: r.status(), type: r.headers()['content-type'] });
+});
 
 const photo = (person, n) => join(FACES, 'bbt', person, `${person}${n}.png`);
 const DOC_SHOTS = ['groups', 'search', 'read-only-refused', 'keys', 'live'];  // the ones docs/console.md shows
@@ -289,6 +294,18 @@ try {
   }
   await page.locator('caption', { hasText: '2 of 2 persons in bbt' }).waitFor();
   check(await page.locator('img.thumb').count() === 2, 'the persons list shows both faces as thumbnails');
+  // The thumbnails are the crops the server stored (GET /v1/faces/{id}/crop), not cut in the browser.
+  const thumbsLoaded = await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('img.thumb')];
+    return imgs.length === 2 && imgs.every((i) => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 10000 }).then(() => true, () => false);
+  const crop = await page.evaluate(() => {
+    const img = document.querySelector('img.thumb');
+    return { width: img.naturalWidth, height: img.naturalHeight };
+  });
+  check(thumbsLoaded && crop.width >= 64 && crop.width <= 400 &&
+    cropAnswers.filter((a) => a.status === 200 && a.type === 'image/jpeg').length >= 2,
+    `the thumbnails are the server's stored JPEG crops (${JSON.stringify({ crop, cropAnswers })})`);
   await page.getByLabel('Find by name or ID').fill('pen');
   await page.locator('caption', { hasText: '1 of 2 persons' }).waitFor();
   check(await page.locator('tbody td', { hasText: /^penny$/ }).count() === 1, 'finding by name narrows the list to Penny');
@@ -513,6 +530,10 @@ try {
   await page.getByRole('button', { name: 'Delete person leonard' }).click();
   await page.locator('[role=alert]', { hasText: 'AuthFailure.UnauthorizedOperation' }).waitFor();
   check(true, `a read-only key cannot delete; the error is shown: "${await alertText()}"`);
+  check(await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('img.thumb')].slice(0, 2);
+    return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 10000 }).then(() => true, () => false), 'the read-only key sees the face thumbnails too');
   await shot('read-only-refused');
   await page.reload();
   await page.locator('caption', { hasText: 'persons in bbt' }).waitFor();
