@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -41,7 +40,8 @@ Result<std::vector<std::uint8_t>> FaceCropJpeg(const cv::Mat& bgr, const FaceBox
     } else if (crop.cols > 16 && crop.rows > 16) {
       scale = std::min(1.0, scale) * 0.7;
     } else {
-      return Status(StatusCode::kInternal, "a face crop does not fit in " + std::to_string(options.max_bytes) + " bytes");
+      return Status(StatusCode::kInternal,
+                    "a face crop does not fit in " + std::to_string(options.max_bytes) + " bytes");
     }
   }
 }

@@ -70,7 +70,7 @@ struct StreamRefusal {
 
 // What a stream was opened with: the token's key and when the token expires.
 struct StreamGrant {
-  std::string secret_id;      // "" = not checked against keys
+  std::string secret_id;        // "" = not checked against keys
   std::int64_t expires_ms = 0;  // unix ms; 0 = never
 };
 

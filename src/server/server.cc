@@ -120,7 +120,9 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     p->events = std::make_unique<EventHub>(options.events, [keys = p->keys](const std::string& secret_id) {
       auto key = keys->Find(secret_id);
       std::optional<StreamRefusal> why;
-      if (!key || key->revoked_ms != 0) why = StreamRefusal{"AuthFailure.SecretIdNotFound", "the stream's key was revoked"};
+      if (!key || key->revoked_ms != 0) {
+        why = StreamRefusal{"AuthFailure.SecretIdNotFound", "the stream's key was revoked"};
+      }
       return why;
     });
     GrpcServiceOptions go = options.grpc;
@@ -259,9 +261,12 @@ HttpResponse EventStream(Server::Parts& p, const HttpRequest& req) {
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy must not hold events back
   std::vector<std::string> groups = key->groups;
-  r.stream = p.events->Subscribe(last_id, [groups = std::move(groups)](const std::string& group_id) {
-    return groups.empty() || std::find(groups.begin(), groups.end(), group_id) != groups.end();
-  }, std::move(*grant));
+  r.stream = p.events->Subscribe(
+      last_id,
+      [groups = std::move(groups)](const std::string& group_id) {
+        return groups.empty() || std::find(groups.begin(), groups.end(), group_id) != groups.end();
+      },
+      std::move(*grant));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   p.metrics.Observe("rest", "SubscribeEvents", "OK", seconds);
   return r;
