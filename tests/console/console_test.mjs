@@ -3,7 +3,8 @@
 // folder. Signs in, creates a group, enrols two persons by upload, searches
 // by photo, compares, detects, bulk-enrols (and resumes), reads the health
 // page, creates a read-only key on the Keys page (admin only), sees a
-// check-in posted to POST /v1/events appear on the Live page, then checks that
+// check-in posted to POST /v1/events appear on the Live page, and one the
+// attendance graph (facekit pipeline run) posts with its face crop, then checks that
 // the new read-only key cannot delete (the error is shown with its code) nor
 // see or call the Keys page, plus accessibility basics (labelled controls,
 // keyboard navigation, focus). Screenshots go to --artifacts.
@@ -508,6 +509,29 @@ try {
   check(await item.locator('img.thumb').count() === 1 && /score 91\.2/.test(itemText) && /cues: no screen, no phone/.test(itemText) &&
     /challenge blink passed/.test(itemText), `the check-in appears with face, name, score and liveness evidence (${itemText})`);
   await checkAccessible('live');
+
+  // A real pipeline: the example attendance graph over two other photos of Penny, its check-ins posted
+  // by a WebhookSink with the publish-only key; the page shows the face the graph cut from the frame.
+  const graph = JSON.parse(readFileSync(new URL('../../examples/attendance/graph.json', import.meta.url), 'utf8'));
+  graph.nodes = graph.nodes.map((n) => (n.name !== 'events' ? n : {
+    name: 'events', type: 'WebhookSink', inputs: n.inputs,
+    options: { url: `${base}/v1/events`, authorization: `Bearer ${pipelineKey}`, max_retries: 0 },
+  }));
+  const frames = join(work, 'frames');
+  mkdirSync(frames);
+  for (const n of [4, 5]) writeFileSync(join(frames, `penny${n}.png`), readFileSync(photo('penny', n)));  // search scores >= 70
+  writeFileSync(join(work, 'graph.json'), JSON.stringify(graph));
+  let ran = '';
+  try {
+    execFileSync(CLI, [`--models=${MODELS}`, 'pipeline', 'run', join(work, 'graph.json'), '--set', `source=${frames}`,
+      '--set', `gallery=${data}`, '--set', 'group=bbt', '--set', 'liveness=off'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) { ran = `${e.message} ${e.stderr}`; }
+  const fromGraph = page.locator('.events li', { hasText: 'penny' }).filter({ hasNotText: 'score 91.2' });
+  const shown = await fromGraph.first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+  const face = shown ? await fromGraph.first().locator('img.thumb').evaluate((i) => i.decode().then(
+    () => ({ type: i.src.slice(0, 23), width: i.naturalWidth, height: i.naturalHeight }), () => null)) : null;
+  check(ran === '' && shown && face && face.type === 'data:image/jpeg;base64,' && face.width >= 64 && face.width <= 400,
+    `a check-in of the attendance graph (facekit pipeline run, WebhookSink) shows the face it cut (${ran || JSON.stringify(face)})`);
   await shot('live');
 
   // ---- the new read-only key cannot delete
