@@ -534,6 +534,27 @@ try {
     `a check-in of the attendance graph (facekit pipeline run, WebhookSink) shows the face it cut (${ran || JSON.stringify(face)})`);
   await shot('live');
 
+  // Revoking a key cuts the Live stream it opened: the server ends it with a "closed" event, the page
+  // asks for a new token and shows the refusal.
+  const made = await (await fetch(`${base}/v1/keys`, {
+    method: 'POST', headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ role: 'read-only', description: 'kiosk' }),
+  })).json();
+  const kioskKey = `${made.key.secret_id}:${made.secret_key}`;
+  const kiosk = await context.newPage();
+  await kiosk.goto(`${base}/console/`);
+  await kiosk.getByLabel('API key').fill(kioskKey);
+  await kiosk.getByRole('button', { name: 'Sign in' }).click();
+  await kiosk.locator('h1', { hasText: 'Groups' }).waitFor();
+  await kiosk.goto(`${base}/console/#/live`);
+  await kiosk.locator('[role=status]', { hasText: 'Connected' }).waitFor();
+  const revokedAt = Date.now();
+  const revoked = await fetch(`${base}/v1/keys/${kioskKey.split(':')[0]}:revoke`, { method: 'POST', headers: { Authorization: `Bearer ${adminKey}` } });
+  const cut = await kiosk.locator('[role=alert]', { hasText: 'AuthFailure.SecretIdNotFound' }).waitFor({ timeout: 10000 }).then(() => true, () => false);
+  check(revoked.ok && cut && (await kiosk.locator('[role=status]', { hasText: 'Not connected' }).count()) === 1,
+    `revoking a key ends its open Live stream and the page says why (${revoked.status}, ${cut}, shown after ${Date.now() - revokedAt} ms)`);
+  await kiosk.close();
+
   // ---- the new read-only key cannot delete
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('h1', { hasText: 'Sign in' }).waitFor();
