@@ -1,5 +1,7 @@
 #include "attendance/dedup_node.h"
 
+#include "attendance/node_util.h"
+#include "common/base64.h"
 #include "pipeline/node_options.h"
 
 namespace facekit::attendance {
@@ -11,6 +13,9 @@ Status DedupNode::Open(pipeline::NodeContext& ctx) {
     return Status(StatusCode::kInvalidArgument, "node \"" + ctx.name() + "\" option \"window_s\": must not be negative");
   }
   window_ms_ = static_cast<std::int64_t>(window_s * 1000);
+  FACEKIT_ASSIGN_OR_RETURN(face_jpeg_, OptionOnOff(ctx, "face_jpeg", true));
+  FACEKIT_ASSIGN_OR_RETURN(std::int64_t side, pipeline::OptionInt(ctx, "face_jpeg_side", 160, 16, 1024));
+  crop_.max_face_side = static_cast<int>(side);
   return Status::Ok();
 }
 
@@ -31,6 +36,12 @@ Status DedupNode::Process(pipeline::NodeContext& ctx) {
               {"track_id", f.track_id}};
     e.json["live"] = f.live.has_value() ? nlohmann::json(*f.live) : nlohmann::json(nullptr);
     if (!f.challenge.is_null()) e.json["challenge"] = f.challenge;
+    if (face_jpeg_) {
+      // The check-in counts more than its picture: without a crop (a box off
+      // the frame) the event goes out without face_jpeg.
+      auto jpeg = FaceCropJpeg(faces->frame.bgr, f.box, crop_);
+      if (jpeg.ok()) e.json["face_jpeg"] = Base64Encode(*jpeg);
+    }
     FACEKIT_RETURN_IF_ERROR(ctx.Output("events", pipeline::Packet::Make<media::Event>(std::move(e), in.timestamp())));
   }
   return Status::Ok();

@@ -3,10 +3,16 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <map>
 
 namespace facekit::server {
 
 std::string SseEvent(const HubEvent& e) { return "id: " + std::to_string(e.id) + "\ndata: " + e.data + "\n\n"; }
+
+std::string SseClosed(const StreamRefusal& why) {
+  const nlohmann::json data = {{"code", why.code}, {"message", why.message}};
+  return "event: closed\ndata: " + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
+}
 
 // One open stream: the events queued for it and, while its connection waits
 // for more, the callback that takes the next chunk.
@@ -14,7 +20,8 @@ class EventHub::Stream final : public HttpStream {
  public:
   using Ready = std::function<void(std::string chunk, bool end)>;
 
-  explicit Stream(std::function<bool(const std::string&)> visible) : visible_(std::move(visible)) {}
+  Stream(std::function<bool(const std::string&)> visible, StreamGrant grant)
+      : visible_(std::move(visible)), grant_(std::move(grant)) {}
 
   void Next(Ready ready) override {
     std::string out;
@@ -26,6 +33,8 @@ class EventHub::Stream final : public HttpStream {
       } else if (!queue_.empty()) {
         for (auto& chunk : queue_) out += chunk;
         queue_.clear();
+      } else if (finishing_) {  // its last chunk has gone out
+        end = true;
       } else {
         ready_ = std::move(ready);
         return;
@@ -41,6 +50,7 @@ class EventHub::Stream final : public HttpStream {
   }
 
   bool Visible(const std::string& group_id) const { return !visible_ || visible_(group_id); }
+  const StreamGrant& grant() const { return grant_; }
 
   // Queues `chunk` (or hands it to a waiting connection: the callback to run,
   // outside the locks, is returned). When the queue is full the stream ends.
@@ -48,7 +58,7 @@ class EventHub::Stream final : public HttpStream {
   Ready Offer(std::string chunk, std::size_t max_pending, bool* dropped) {
     std::lock_guard lock(mu_);
     *dropped = false;
-    if (ended_ || cancelled_) return nullptr;
+    if (ended_ || cancelled_ || finishing_) return nullptr;
     if (ready_) {
       Ready r = std::move(ready_);
       ready_ = nullptr;
@@ -83,9 +93,28 @@ class EventHub::Stream final : public HttpStream {
     return [r = std::move(r)](std::string, bool) { r(std::string(), true); };
   }
 
+  // Ends the stream after `last` (what is queued is dropped): a waiting
+  // connection gets `last` at once and the end on its next call. *finished
+  // tells whether this call ended it (false: it had already ended).
+  Ready Finish(std::string last, bool* finished) {
+    std::lock_guard lock(mu_);
+    *finished = false;
+    if (ended_ || cancelled_ || finishing_) return nullptr;
+    finishing_ = true;
+    *finished = true;
+    queue_.clear();
+    if (!ready_) {
+      queue_.push_back(std::move(last));
+      return nullptr;
+    }
+    Ready r = std::move(ready_);
+    ready_ = nullptr;
+    return [r = std::move(r), last = std::move(last)](std::string, bool) mutable { r(std::move(last), false); };
+  }
+
   bool Open() const {
     std::lock_guard lock(mu_);
-    return !ended_ && !cancelled_;
+    return !ended_ && !cancelled_ && !finishing_;
   }
 
   void Queue(std::string chunk) {
@@ -95,11 +124,13 @@ class EventHub::Stream final : public HttpStream {
 
  private:
   const std::function<bool(const std::string&)> visible_;
+  const StreamGrant grant_;
   mutable std::mutex mu_;
   std::deque<std::string> queue_;  // guarded by mu_
   Ready ready_;                    // guarded by mu_
   bool ended_ = false;             // guarded by mu_
   bool cancelled_ = false;         // guarded by mu_
+  bool finishing_ = false;         // guarded by mu_: its last chunk is queued or sent
 };
 
 namespace {
@@ -111,10 +142,11 @@ std::int64_t SystemMs() {
 
 }  // namespace
 
-EventHub::EventHub(EventHubOptions options) : options_(std::move(options)) {
+EventHub::EventHub(EventHubOptions options, StreamKeyCheck check_key)
+    : options_(std::move(options)), check_key_(std::move(check_key)) {
   if (!options_.now_ms) options_.now_ms = SystemMs;
   options_.max_pending = std::max<std::size_t>(1, options_.max_pending);
-  heartbeat_ = std::thread([this] { Heartbeats(); });
+  heartbeat_ = std::thread([this] { Maintain(); });
 }
 
 EventHub::~EventHub() {
@@ -134,9 +166,22 @@ EventHub::~EventHub() {
   for (auto& c : calls) c(std::string(), true);
 }
 
-void EventHub::Heartbeats() {
+void EventHub::Maintain() {
+  using Clock = std::chrono::steady_clock;
+  const bool checks = options_.access_check.count() > 0;
+  Clock::time_point next_heartbeat = Clock::now() + options_.heartbeat;
+  Clock::time_point next_check = checks ? Clock::now() + options_.access_check : Clock::time_point::max();
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, options_.heartbeat, [this] { return stopping_; })) {
+  while (!cv_.wait_until(lock, std::min(next_heartbeat, next_check), [this] { return stopping_; })) {
+    const Clock::time_point now = Clock::now();
+    if (now >= next_check) {
+      lock.unlock();
+      CheckAccess();
+      lock.lock();
+      next_check = now + options_.access_check;
+    }
+    if (now < next_heartbeat) continue;
+    next_heartbeat = now + options_.heartbeat;
     std::vector<Stream::Ready> calls;
     for (auto& w : streams_) {
       if (auto s = w.lock()) {
@@ -147,6 +192,45 @@ void EventHub::Heartbeats() {
     for (auto& c : calls) c(std::string(), false);
     lock.lock();
   }
+}
+
+std::size_t EventHub::CheckAccess() {
+  std::vector<std::shared_ptr<Stream>> open;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& w : streams_) {
+      auto s = w.lock();
+      if (s && s->Open() && (s->grant().expires_ms != 0 || !s->grant().secret_id.empty())) open.push_back(std::move(s));
+    }
+  }
+  // Keys are checked outside the hub's lock (check_key may read the key
+  // store), once per key.
+  const std::int64_t now = options_.now_ms();
+  std::map<std::string, std::optional<StreamRefusal>> verdicts;
+  std::vector<Stream::Ready> calls;
+  std::size_t ended = 0;
+  for (const auto& s : open) {
+    const StreamGrant& g = s->grant();
+    std::optional<StreamRefusal> why;
+    if (g.expires_ms != 0 && now >= g.expires_ms) {
+      why = StreamRefusal{"AuthFailure.TokenFailure",
+                          "the stream token expired; get a new one from POST /v1/events:token and reconnect"};
+    } else if (!g.secret_id.empty() && check_key_) {
+      auto it = verdicts.find(g.secret_id);
+      if (it == verdicts.end()) it = verdicts.emplace(g.secret_id, check_key_(g.secret_id)).first;
+      why = it->second;
+    }
+    if (!why) continue;
+    bool finished = false;
+    if (auto r = s->Finish(SseClosed(*why), &finished)) calls.push_back(std::move(r));
+    if (finished) ++ended;
+  }
+  {
+    std::lock_guard lock(mu_);
+    closed_streams_ += ended;
+  }
+  for (auto& c : calls) c(std::string(), false);
+  return ended;
 }
 
 std::uint64_t EventHub::Publish(nlohmann::json event) {
@@ -198,7 +282,7 @@ std::pair<std::string, std::int64_t> EventHub::IssueToken(const std::string& sec
   return {token, expires};
 }
 
-std::optional<std::string> EventHub::Redeem(const std::string& token) {
+std::optional<StreamGrant> EventHub::Redeem(const std::string& token) {
   const std::int64_t now = options_.now_ms();
   std::lock_guard lock(mu_);
   auto it = tokens_.find(token);
@@ -207,12 +291,13 @@ std::optional<std::string> EventHub::Redeem(const std::string& token) {
     tokens_.erase(it);
     return std::nullopt;
   }
-  return it->second.secret_id;
+  return StreamGrant{it->second.secret_id, it->second.expires_ms};
 }
 
 std::shared_ptr<HttpStream> EventHub::Subscribe(std::optional<std::uint64_t> last_id,
-                                                std::function<bool(const std::string& group_id)> visible) {
-  auto stream = std::make_shared<Stream>(std::move(visible));
+                                                std::function<bool(const std::string& group_id)> visible,
+                                                StreamGrant grant) {
+  auto stream = std::make_shared<Stream>(std::move(visible), std::move(grant));
   stream->Queue("retry: 2000\n\n");  // EventSource reconnects after 2 s, sending Last-Event-ID
   std::lock_guard lock(mu_);
   if (stopping_) {
@@ -239,6 +324,7 @@ EventHub::Stats EventHub::stats() const {
         return p && p->Open();
       }));
   s.dropped_streams = dropped_streams_;
+  s.closed_streams = closed_streams_;
   return s;
 }
 

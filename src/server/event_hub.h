@@ -19,6 +19,10 @@
 //   for a token (random, 128 bits, valid `token_ttl` for opening streams) and
 //   the console opens `/v1/events/stream?token=...`. A token names its key,
 //   which is looked up again (active, allowed) whenever a stream opens.
+//   An open stream keeps the grant it was opened with (the key and the
+//   token's expiry): every `access_check` the hub ends the streams whose
+//   token has expired or whose key `check_key` refuses (revoked), after a
+//   last SSE event "closed" saying why (see CheckAccess).
 //
 // THREAD SAFETY
 //   Every method may be called concurrently. Streams call back on the hub's
@@ -52,8 +56,26 @@ struct EventHubOptions {
   std::size_t max_pending = 64;  // events queued for one stream beyond which it is ended
   std::chrono::milliseconds heartbeat{15000};
   std::chrono::milliseconds token_ttl{600000};
+  // How often open streams' grants are checked (CheckAccess); 0 = only when
+  // CheckAccess is called.
+  std::chrono::milliseconds access_check{1000};
   std::function<std::int64_t()> now_ms;  // wall clock (injectable); default the system clock
 };
+
+// Why a stream may not go on: the API error code and message its "closed" event carries.
+struct StreamRefusal {
+  std::string code;
+  std::string message;
+};
+
+// What a stream was opened with: the token's key and when the token expires.
+struct StreamGrant {
+  std::string secret_id;        // "" = not checked against keys
+  std::int64_t expires_ms = 0;  // unix ms; 0 = never
+};
+
+// Whether streams opened as this key may go on: nullopt = yes.
+using StreamKeyCheck = std::function<std::optional<StreamRefusal>(const std::string& secret_id)>;
 
 struct HubEvent {
   std::uint64_t id = 0;
@@ -63,7 +85,9 @@ struct HubEvent {
 
 class EventHub {
  public:
-  explicit EventHub(EventHubOptions options = {});
+  // `check_key` (may be empty: keys are not checked) is called from the
+  // hub's thread, or CheckAccess's caller, without the hub's lock held.
+  explicit EventHub(EventHubOptions options = {}, StreamKeyCheck check_key = {});
   ~EventHub();  // ends every stream
 
   // Numbers the event (adds "id" and "received_ms" to it), keeps it for
@@ -72,27 +96,41 @@ class EventHub {
 
   // A token for opening streams as the key `secret_id`, and when it expires (unix ms).
   std::pair<std::string, std::int64_t> IssueToken(const std::string& secret_id);
-  // The key a live token was issued to; nullopt for unknown or expired tokens.
-  std::optional<std::string> Redeem(const std::string& token);
+  // The key a live token was issued to and the token's expiry (what
+  // Subscribe checks while the stream is open); nullopt for unknown or expired tokens.
+  std::optional<StreamGrant> Redeem(const std::string& token);
 
   // A stream (text/event-stream body) of the events after `last_id` (nullopt
   // = replay the whole ring) that `visible(group_id)` allows.
+  // `grant`: what CheckAccess checks while the stream is open.
   std::shared_ptr<HttpStream> Subscribe(std::optional<std::uint64_t> last_id,
-                                        std::function<bool(const std::string& group_id)> visible);
+                                        std::function<bool(const std::string& group_id)> visible,
+                                        StreamGrant grant = {});
+
+  // Ends each open stream whose token has expired (now_ms >= expires_ms:
+  // AuthFailure.TokenFailure) or whose key check_key refuses, after a last
+  // event "event: closed" / "data: {"code":..,"message":..}" (EventSource
+  // reconnects by itself unless the page closes it; the console gets a new
+  // token). Events not yet written to such a stream are dropped. Returns how
+  // many streams it ended. Runs every access_check on the hub's thread, so a
+  // revoked key's streams end within about that time.
+  std::size_t CheckAccess();
 
   struct Stats {
     std::uint64_t published = 0;
     std::size_t streams = 0;             // open now
     std::uint64_t dropped_streams = 0;   // ended because their client fell behind
+    std::uint64_t closed_streams = 0;    // ended by CheckAccess (token expired, key refused)
   };
   Stats stats() const;
 
   class Stream;
 
  private:
-  void Heartbeats();
+  void Maintain();  // the hub's thread: heartbeats and access checks
 
   EventHubOptions options_;
+  StreamKeyCheck check_key_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;                          // guarded by mu_
@@ -100,6 +138,7 @@ class EventHub {
   std::deque<HubEvent> ring_;                      // guarded by mu_
   std::vector<std::weak_ptr<Stream>> streams_;     // guarded by mu_
   std::uint64_t dropped_streams_ = 0;              // guarded by mu_
+  std::uint64_t closed_streams_ = 0;               // guarded by mu_
   struct Token {
     std::string secret_id;
     std::int64_t expires_ms = 0;
@@ -110,5 +149,7 @@ class EventHub {
 
 // The SSE text of one event: "id: N\ndata: {...}\n\n".
 std::string SseEvent(const HubEvent& e);
+// The last SSE event of a stream CheckAccess ends: "event: closed\ndata: {"code":..,"message":..}\n\n".
+std::string SseClosed(const StreamRefusal& why);
 
 }  // namespace facekit::server

@@ -232,6 +232,22 @@ Outcome GetPerson(GrpcCall& c, const v1::GetPersonRequest& q, v1::Person* out) {
   return std::nullopt;
 }
 
+// The face's person is looked up first so that the key's scope applies as
+// for reading the person; a face outside it does not exist for the key.
+Outcome GetFaceCrop(GrpcCall& c, const v1::GetFaceCropRequest& q, v1::HttpBody* out) {
+  if (q.face_id().empty()) return Missing("face_id");
+  auto person = c.service.FacePerson(q.face_id());
+  if (!person.ok()) return person.error();
+  if (c.scope.CheckPerson(person.value(), false)) {
+    return ApiError{"InvalidParameterValue.FaceIdNotExist", "FaceId " + q.face_id() + " does not exist"};
+  }
+  auto jpeg = c.service.GetFaceCrop(q.face_id());
+  if (!jpeg.ok()) return jpeg.error();
+  out->set_content_type("image/jpeg");
+  out->set_data(std::string(jpeg->begin(), jpeg->end()));
+  return std::nullopt;
+}
+
 Outcome ListPersonGroups(GrpcCall& c, const v1::ListPersonGroupsRequest& q, v1::ListPersonGroupsResponse* out) {
   if (q.person_id().empty()) return Missing("person_id");
   if (auto e = c.scope.CheckPerson(q.person_id(), false)) return e;
@@ -636,6 +652,7 @@ const std::vector<GrpcMethod>& FaceKitMethods() {
       Method("CopyPerson", true, "CopyPerson", CopyPerson),
       Method("CreateFaces", true, "CreateFace", CreateFaces),
       Method("DeleteFaces", true, "DeleteFace", DeleteFaces),
+      Method("GetFaceCrop", false, "GetPersonBaseInfo", GetFaceCrop),
       Method<v1::SearchRequest, v1::SearchResponse>(
           "SearchFaces", false, [](const v1::SearchRequest& q) { return SearchAction(q, false); }, SearchFaces),
       Method<v1::SearchRequest, v1::SearchResponse>(

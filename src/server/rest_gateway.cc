@@ -331,6 +331,20 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
   }
   std::unique_ptr<pb::Message> response(
       pb::MessageFactory::generated_factory()->GetPrototype(method.output_type())->New());
+  if (method.output_type()->full_name() == kHttpBodyMessage) {  // not JSON: the bytes themselves
+    const pb::FieldDescriptor* type = method.output_type()->FindFieldByName("content_type");
+    const pb::FieldDescriptor* data = method.output_type()->FindFieldByName("data");
+    if (type == nullptr || data == nullptr || !response->ParseFromString(response_bytes)) {
+      return Error(500, "INTERNAL", "the response could not be read", "INTERNAL");
+    }
+    HttpResponse r;
+    r.status = 200;
+    r.content_type = response->GetReflection()->GetString(*response, type);
+    r.body = response->GetReflection()->GetString(*response, data);
+    r.headers.emplace_back("Cache-Control", "private, no-cache");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
+  }
   std::string json;
   pb::util::JsonPrintOptions print;
   print.preserve_proto_field_names = true;

@@ -26,7 +26,10 @@
 //        cloud error code when there is one (else the gRPC code name),
 //        `status` the gRPC code name, and the HTTP status follows the gRPC
 //        code (grpc_status_map.h). The gateway's own refusals (routing,
-//        parsing) are in English.
+//        parsing) are in English. A method answering facekit.v1.HttpBody
+//        (kHttpBodyMessage: content_type, data; like google.api.HttpBody)
+//        is answered with `data` as the body and `content_type` as its
+//        Content-Type instead of JSON (GetFaceCrop's JPEG).
 //
 // THREAD SAFETY
 //   Handle() may be called concurrently.
@@ -49,6 +52,9 @@ class Channel;
 }
 
 namespace facekit::server {
+
+// The response message the gateway answers as raw bytes rather than JSON.
+inline constexpr std::string_view kHttpBodyMessage = "facekit.v1.HttpBody";
 
 class RestGateway {
  public:

@@ -115,7 +115,16 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
       // The standard grpc.health.v1.Health service: SERVING while the server runs.
       grpc::EnableDefaultHealthCheckService(true);
     });
-    p->events = std::make_unique<EventHub>(options.events);
+    // Open streams end when their key is revoked (checked every
+    // events.access_check) or their token expires.
+    p->events = std::make_unique<EventHub>(options.events, [keys = p->keys](const std::string& secret_id) {
+      auto key = keys->Find(secret_id);
+      std::optional<StreamRefusal> why;
+      if (!key || key->revoked_ms != 0) {
+        why = StreamRefusal{"AuthFailure.SecretIdNotFound", "the stream's key was revoked"};
+      }
+      return why;
+    });
     GrpcServiceOptions go = options.grpc;
     go.gateway_token = NewGatewayToken();
     go.events = p->events.get();
@@ -221,13 +230,13 @@ HttpResponse EventStream(Server::Parts& p, const HttpRequest& req) {
     return refuse(401, "AuthFailure.InvalidAuthorization",
                   "give ?token=... from POST /v1/events:token (CreateEventStreamToken)", "UNAUTHENTICATED");
   }
-  auto secret_id = p.events->Redeem(token);
-  if (!secret_id) {
+  auto grant = p.events->Redeem(token);
+  if (!grant) {
     return refuse(401, "AuthFailure.TokenFailure",
                   "the stream token is unknown or expired; get a new one from POST /v1/events:token",
                   "UNAUTHENTICATED");
   }
-  auto key = p.keys->Find(*secret_id);
+  auto key = p.keys->Find(grant->secret_id);
   if (!key || key->revoked_ms != 0) {
     return refuse(401, "AuthFailure.SecretIdNotFound", "the token's key is unknown or revoked", "UNAUTHENTICATED");
   }
@@ -252,9 +261,12 @@ HttpResponse EventStream(Server::Parts& p, const HttpRequest& req) {
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy must not hold events back
   std::vector<std::string> groups = key->groups;
-  r.stream = p.events->Subscribe(last_id, [groups = std::move(groups)](const std::string& group_id) {
-    return groups.empty() || std::find(groups.begin(), groups.end(), group_id) != groups.end();
-  });
+  r.stream = p.events->Subscribe(
+      last_id,
+      [groups = std::move(groups)](const std::string& group_id) {
+        return groups.empty() || std::find(groups.begin(), groups.end(), group_id) != groups.end();
+      },
+      std::move(*grant));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   p.metrics.Observe("rest", "SubscribeEvents", "OK", seconds);
   return r;

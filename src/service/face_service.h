@@ -432,6 +432,14 @@ class FaceService {
 
   ApiResult<CreateFaceResponse> CreateFace(const CreateFaceRequest& r);
   ApiResult<DeleteFaceResponse> DeleteFace(const std::string& person_id, const std::vector<std::string>& face_ids);
+  // The person a face belongs to (InvalidParameterValue.FaceIdNotExist when
+  // no face has that id), for the key's scope check before GetFaceCrop.
+  ApiResult<std::string> FacePerson(const std::string& face_id) const;
+  // The face's stored JPEG crop (docs/gallery.md#face-model-versions: the
+  // region 2.2 x the face, the face at most 160 px). FaceIdNotExist, or
+  // ResourceNotFound.FaceCropNotExist for a face enrolled before crops were
+  // stored (gallery schema 1).
+  ApiResult<std::vector<std::uint8_t>> GetFaceCrop(const std::string& face_id) const;
 
   // Face model versions (docs/gallery.md#face-model-versions): re-embeds the
   // group's faces with `version`'s model on the service's job thread while the

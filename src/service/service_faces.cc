@@ -164,4 +164,32 @@ ApiResult<DeleteFaceResponse> FaceService::DeleteFace(const std::string& person_
 }
 
 
+ApiResult<std::string> FaceService::FacePerson(const std::string& face_id) const {
+  if (face_id.empty()) return Err(code::kMissing, "FaceId is empty");
+  return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<std::string> {
+    const gallery::FaceState* f = c.FaceByKey(c.FaceKeyById(face_id));
+    const gallery::PersonState* p = f ? c.PersonByKey(f->person_key) : nullptr;
+    if (!p) return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
+    return p->record.id;
+  });
+}
+
+ApiResult<std::vector<std::uint8_t>> FaceService::GetFaceCrop(const std::string& face_id) const {
+  if (face_id.empty()) return Err(code::kMissing, "FaceId is empty");
+  const std::int64_t key = gallery_->Read([&](const gallery::Catalog& c) { return c.FaceKeyById(face_id); });
+  if (key == 0) return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
+  auto crop = gallery_->FaceCrop(key);
+  if (!crop.ok()) return StoreError(crop.status());
+  if (!crop->has_value()) {
+    // Deleted since, or enrolled before crops were stored.
+    if (gallery_->Read([&](const gallery::Catalog& c) { return c.FaceKeyById(face_id); }) == 0) {
+      return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
+    }
+    return Err(code::kFaceCropNotExist, "FaceId " + face_id +
+                                            " has no stored image: it was enrolled before the gallery kept face crops "
+                                            "(schema 2); enrol the photo again to get one");
+  }
+  return std::move((*crop)->image);
+}
+
 }  // namespace facekit::service

@@ -2,7 +2,8 @@
 // (three enrolled people in a known order, two strangers between them) runs
 // through `facekit pipeline run examples/attendance/graph.json` and must give
 // exactly one check-in per enrolled person, in order, inside the window in
-// which that person is on screen, and none for the strangers.
+// which that person is on screen, and none for the strangers. Each check-in
+// carries a JPEG crop of the face (face_jpeg) that is recognisably that person.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "attendance/attendance_test_util.h"
+#include "common/base64.h"
 #include "media/pipeline_cli.h"
 
 namespace facekit::testing {
@@ -61,6 +63,35 @@ bool WriteVideo(const std::string& path, std::vector<Segment>& segments) {
   return std::filesystem::file_size(path) > 10000;
 }
 
+// The event's face_jpeg decodes to a JPEG (at most 64 KB, what POST
+// /v1/events takes) with one face, the face at most 160 px, which is closer
+// to the event's person's enrolled photo than to any other enrolled person's.
+void ExpectFaceOf(const nlohmann::json& event, const std::vector<const Segment*>& known) {
+  ASSERT_TRUE(event.contains("face_jpeg")) << "no face crop";
+  const auto jpeg = Base64Decode(event.at("face_jpeg").get<std::string>());
+  ASSERT_TRUE(jpeg.has_value()) << "face_jpeg is not base64";
+  ASSERT_GE(jpeg->size(), 3u);
+  EXPECT_EQ((*jpeg)[0], 0xFF);
+  EXPECT_EQ((*jpeg)[1], 0xD8);  // JPEG SOI
+  EXPECT_LE(jpeg->size(), 64u * 1024);
+  auto crop = DecodeImage(*jpeg);
+  ASSERT_TRUE(crop.ok()) << crop.status().ToString();
+  EXPECT_LE(std::max(crop->width, crop->height), 2 * 160);
+  FaceBox box;
+  auto embedding = SharedEngine().EmbedLargestFace(*crop, &box);
+  ASSERT_TRUE(embedding.ok()) << "no face in the crop: " << embedding.status().ToString();
+  EXPECT_LE(std::max(box.width, box.height), 160.f * 1.2f);
+  std::string best;
+  float best_score = -1;
+  for (const Segment* s : known) {
+    auto enrolled = SharedEngine().EmbedLargestFace(MustLoad(LfwPhotos(s->name).at(0)));
+    ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+    const float score = SharedEngine().Compare(*embedding, *enrolled).score;
+    if (score > best_score) best_score = score, best = s->name;
+  }
+  EXPECT_EQ(best, event.at("person_id").get<std::string>()) << "best score " << best_score;
+}
+
 TEST(AttendanceGraph, OneCheckinPerKnownPersonInOrderNoneForStrangers) {
   TempDir dir;
   std::vector<Segment> segments = {{"Colin_Powell", true},  {"Tony_Blair", false},    {"Jean_Chretien", true},
@@ -98,6 +129,7 @@ TEST(AttendanceGraph, OneCheckinPerKnownPersonInOrderNoneForStrangers) {
     const std::int64_t pts = e.at("pts_ms").get<std::int64_t>();
     EXPECT_GE(pts, known[i]->first_frame * 1000 / kFps);
     EXPECT_LE(pts, known[i]->last_frame * 1000 / kFps);
+    ExpectFaceOf(e, known);
   }
   // The annotated video has every frame.
   cv::VideoCapture annotated(dir.file("annotated.avi"));

@@ -3,7 +3,8 @@
 // folder. Signs in, creates a group, enrols two persons by upload, searches
 // by photo, compares, detects, bulk-enrols (and resumes), reads the health
 // page, creates a read-only key on the Keys page (admin only), sees a
-// check-in posted to POST /v1/events appear on the Live page, then checks that
+// check-in posted to POST /v1/events appear on the Live page, and one the
+// attendance graph (facekit pipeline run) posts with its face crop, then checks that
 // the new read-only key cannot delete (the error is shown with its code) nor
 // see or call the Keys page, plus accessibility basics (labelled controls,
 // keyboard navigation, focus). Screenshots go to --artifacts.
@@ -145,6 +146,11 @@ page.on('console', (m) => {
   }
 });
 page.on('response', (r) => { if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/v1/')) pageErrors.push(`404 for ${r.url()}`); });
+// The answers to GET /v1/faces/{id}/crop (the persons page's thumbnails).
+const cropAnswers = [];
+page.on('response', (r) => {
+  if (/^\/v1\/faces\/[^/]+\/crop$/.test(new URL(r.url()).pathname)) cropAnswers.push({ status: r.status(), type: r.headers()['content-type'] });
+});
 
 const photo = (person, n) => join(FACES, 'bbt', person, `${person}${n}.png`);
 const DOC_SHOTS = ['groups', 'search', 'read-only-refused', 'keys', 'live'];  // the ones docs/console.md shows
@@ -289,6 +295,18 @@ try {
   }
   await page.locator('caption', { hasText: '2 of 2 persons in bbt' }).waitFor();
   check(await page.locator('img.thumb').count() === 2, 'the persons list shows both faces as thumbnails');
+  // The thumbnails are the crops the server stored (GET /v1/faces/{id}/crop), not cut in the browser.
+  const thumbsLoaded = await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('img.thumb')];
+    return imgs.length === 2 && imgs.every((i) => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 10000 }).then(() => true, () => false);
+  const crop = await page.evaluate(() => {
+    const img = document.querySelector('img.thumb');
+    return { width: img.naturalWidth, height: img.naturalHeight };
+  });
+  check(thumbsLoaded && crop.width >= 64 && crop.width <= 400 &&
+    cropAnswers.filter((a) => a.status === 200 && a.type === 'image/jpeg').length >= 2,
+    `the thumbnails are the server's stored JPEG crops (${JSON.stringify({ crop, cropAnswers })})`);
   await page.getByLabel('Find by name or ID').fill('pen');
   await page.locator('caption', { hasText: '1 of 2 persons' }).waitFor();
   check(await page.locator('tbody td', { hasText: /^penny$/ }).count() === 1, 'finding by name narrows the list to Penny');
@@ -491,7 +509,51 @@ try {
   check(await item.locator('img.thumb').count() === 1 && /score 91\.2/.test(itemText) && /cues: no screen, no phone/.test(itemText) &&
     /challenge blink passed/.test(itemText), `the check-in appears with face, name, score and liveness evidence (${itemText})`);
   await checkAccessible('live');
+
+  // A real pipeline: the example attendance graph over two other photos of Penny, its check-ins posted
+  // by a WebhookSink with the publish-only key; the page shows the face the graph cut from the frame.
+  const graph = JSON.parse(readFileSync(new URL('../../examples/attendance/graph.json', import.meta.url), 'utf8'));
+  graph.nodes = graph.nodes.map((n) => (n.name !== 'events' ? n : {
+    name: 'events', type: 'WebhookSink', inputs: n.inputs,
+    options: { url: `${base}/v1/events`, authorization: `Bearer ${pipelineKey}`, max_retries: 0 },
+  }));
+  const frames = join(work, 'frames');
+  mkdirSync(frames);
+  for (const n of [4, 5]) writeFileSync(join(frames, `penny${n}.png`), readFileSync(photo('penny', n)));  // search scores >= 70
+  writeFileSync(join(work, 'graph.json'), JSON.stringify(graph));
+  let ran = '';
+  try {
+    execFileSync(CLI, [`--models=${MODELS}`, 'pipeline', 'run', join(work, 'graph.json'), '--set', `source=${frames}`,
+      '--set', `gallery=${data}`, '--set', 'group=bbt', '--set', 'liveness=off'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) { ran = `${e.message} ${e.stderr}`; }
+  const fromGraph = page.locator('.events li', { hasText: 'penny' }).filter({ hasNotText: 'score 91.2' });
+  const shown = await fromGraph.first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+  const face = shown ? await fromGraph.first().locator('img.thumb').evaluate((i) => i.decode().then(
+    () => ({ type: i.src.slice(0, 23), width: i.naturalWidth, height: i.naturalHeight }), () => null)) : null;
+  check(ran === '' && shown && face && face.type === 'data:image/jpeg;base64,' && face.width >= 64 && face.width <= 400,
+    `a check-in of the attendance graph (facekit pipeline run, WebhookSink) shows the face it cut (${ran || JSON.stringify(face)})`);
   await shot('live');
+
+  // Revoking a key cuts the Live stream it opened: the server ends it with a "closed" event, the page
+  // asks for a new token and shows the refusal.
+  const made = await (await fetch(`${base}/v1/keys`, {
+    method: 'POST', headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ role: 'read-only', description: 'kiosk' }),
+  })).json();
+  const kioskKey = `${made.key.secret_id}:${made.secret_key}`;
+  const kiosk = await context.newPage();
+  await kiosk.goto(`${base}/console/`);
+  await kiosk.getByLabel('API key').fill(kioskKey);
+  await kiosk.getByRole('button', { name: 'Sign in' }).click();
+  await kiosk.locator('h1', { hasText: 'Groups' }).waitFor();
+  await kiosk.goto(`${base}/console/#/live`);
+  await kiosk.locator('[role=status]', { hasText: 'Connected' }).waitFor();
+  const revokedAt = Date.now();
+  const revoked = await fetch(`${base}/v1/keys/${kioskKey.split(':')[0]}:revoke`, { method: 'POST', headers: { Authorization: `Bearer ${adminKey}` } });
+  const cut = await kiosk.locator('[role=alert]', { hasText: 'AuthFailure.SecretIdNotFound' }).waitFor({ timeout: 10000 }).then(() => true, () => false);
+  check(revoked.ok && cut && (await kiosk.locator('[role=status]', { hasText: 'Not connected' }).count()) === 1,
+    `revoking a key ends its open Live stream and the page says why (${revoked.status}, ${cut}, shown after ${Date.now() - revokedAt} ms)`);
+  await kiosk.close();
 
   // ---- the new read-only key cannot delete
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -513,6 +575,10 @@ try {
   await page.getByRole('button', { name: 'Delete person leonard' }).click();
   await page.locator('[role=alert]', { hasText: 'AuthFailure.UnauthorizedOperation' }).waitFor();
   check(true, `a read-only key cannot delete; the error is shown: "${await alertText()}"`);
+  check(await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('img.thumb')].slice(0, 2);
+    return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, null, { timeout: 10000 }).then(() => true, () => false), 'the read-only key sees the face thumbnails too');
   await shot('read-only-refused');
   await page.reload();
   await page.locator('caption', { hasText: 'persons in bbt' }).waitFor();

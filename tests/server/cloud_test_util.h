@@ -25,6 +25,11 @@ class MemoryKeys final : public server::KeyDirectory {
     k.role = role;
     return k;
   }
+  // Revokes a key (under the lock: the server may be reading keys meanwhile).
+  void Revoke(const std::string& id, std::int64_t when_ms = 1) {
+    std::lock_guard lock(mu_);
+    keys_[id].revoked_ms = when_ms;
+  }
   std::optional<ApiKey> Find(std::string_view id) override {
     std::lock_guard lock(mu_);
     auto it = keys_.find(std::string(id));

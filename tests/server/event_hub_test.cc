@@ -1,13 +1,17 @@
 // The live event hub (event_hub.h) on its own, then on the real server:
 // PublishEvent over REST, GET /v1/events/stream as server-sent events with a
 // token, replay with Last-Event-ID, group scopes, a client too slow to keep
-// up dropped without holding the publisher, and the pipeline's webhook
-// sender posting to it.
+// up dropped without holding the publisher, open streams ended when their
+// key is revoked or their token expires, and the pipeline's webhook sender
+// posting to it.
 #include "server/event_hub.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 
 #include "common/base64.h"
 #include "media/webhook_sender.h"
@@ -126,10 +130,103 @@ TEST(EventHubTest, CancelledStreamsAreNotCalledAndTokensExpire) {
   auto [token, expires] = hub.IssueToken("AKIDx");
   EXPECT_EQ(token.size(), 32u);
   EXPECT_EQ(expires, 6000);
-  EXPECT_EQ(hub.Redeem(token), "AKIDx");
-  EXPECT_EQ(hub.Redeem("0123"), std::nullopt);
+  auto grant = hub.Redeem(token);
+  ASSERT_TRUE(grant.has_value());
+  EXPECT_EQ(grant->secret_id, "AKIDx");
+  EXPECT_EQ(grant->expires_ms, 6000);
+  EXPECT_FALSE(hub.Redeem("0123").has_value());
   now = 6000;
-  EXPECT_EQ(hub.Redeem(token), std::nullopt);
+  EXPECT_FALSE(hub.Redeem(token).has_value());
+}
+
+TEST(EventHubTest, OpenStreamsEndWhenTheirTokenExpiresOrTheirKeyIsRefused) {
+  std::atomic<std::int64_t> now{1000};
+  std::mutex mu;
+  std::set<std::string> revoked;
+  int checks = 0;
+  EventHubOptions o;
+  o.access_check = std::chrono::milliseconds(0);  // only when the test calls CheckAccess
+  o.now_ms = [&now] { return now.load(); };
+  EventHub hub(o, [&](const std::string& id) {
+    std::lock_guard lock(mu);
+    ++checks;
+    std::optional<StreamRefusal> why;
+    if (revoked.count(id)) why = StreamRefusal{"AuthFailure.SecretIdNotFound", "revoked"};
+    return why;
+  });
+  auto expiring = hub.Subscribe(std::nullopt, {}, StreamGrant{"AKIDa", 2000});
+  auto revokee = hub.Subscribe(std::nullopt, {}, StreamGrant{"AKIDb", 10000});
+  auto revokee2 = hub.Subscribe(std::nullopt, {}, StreamGrant{"AKIDb", 10000});
+  auto unchecked = hub.Subscribe(std::nullopt, {});
+  for (auto* s : {&expiring, &revokee, &revokee2, &unchecked}) ASSERT_TRUE(TakeNow(**s).called);
+  EXPECT_EQ(hub.CheckAccess(), 0u);
+  EXPECT_EQ(checks, 2);  // once per key
+
+  hub.Publish({{"type", "checkin"}, {"person_id", "queued"}});  // queued for revokee2, dropped when it ends
+  EXPECT_NE(TakeNow(*revokee).text.find("queued"), std::string::npos);
+  // A waiting connection gets the "closed" event at once, then the end.
+  Taken waiting;
+  revokee->Next([&waiting](std::string chunk, bool end) {
+    waiting.text = std::move(chunk);
+    waiting.end = end;
+    waiting.called = true;
+  });
+  {
+    std::lock_guard lock(mu);
+    revoked.insert("AKIDb");
+  }
+  EXPECT_EQ(hub.CheckAccess(), 2u);
+  ASSERT_TRUE(waiting.called);
+  EXPECT_FALSE(waiting.end);
+  EXPECT_EQ(waiting.text,
+            "event: closed\ndata: {\"code\":\"AuthFailure.SecretIdNotFound\",\"message\":\"revoked\"}\n\n");
+  EXPECT_TRUE(TakeNow(*revokee).end);
+  Taken last = TakeNow(*revokee2);
+  EXPECT_NE(last.text.find("event: closed\n"), std::string::npos) << last.text;
+  EXPECT_EQ(last.text.find("queued"), std::string::npos) << last.text;
+  EXPECT_TRUE(TakeNow(*revokee2).end);
+  EXPECT_EQ(hub.stats().streams, 2u);
+
+  // The token's expiry ends the other; a stream without a grant goes on.
+  now = 1999;
+  EXPECT_EQ(hub.CheckAccess(), 0u);
+  now = 2000;
+  EXPECT_EQ(hub.CheckAccess(), 1u);
+  EXPECT_EQ(hub.CheckAccess(), 0u);  // counted once
+  Taken expired = TakeNow(*expiring);
+  EXPECT_NE(expired.text.find("\"code\":\"AuthFailure.TokenFailure\""), std::string::npos) << expired.text;
+  EXPECT_TRUE(TakeNow(*expiring).end);
+  hub.Publish({{"type", "checkin"}, {"person_id", "later"}});
+  EXPECT_NE(TakeNow(*unchecked).text.find("later"), std::string::npos);
+  EXPECT_EQ(hub.stats().streams, 1u);
+  EXPECT_EQ(hub.stats().closed_streams, 3u);
+}
+
+TEST(EventHubTest, TheHubsThreadChecksAccessByItself) {
+  std::atomic<bool> revoked{false};
+  EventHubOptions o;
+  o.access_check = std::chrono::milliseconds(5);
+  EventHub hub(o, [&revoked](const std::string&) {
+    std::optional<StreamRefusal> why;
+    if (revoked) why = StreamRefusal{"AuthFailure.SecretIdNotFound", "revoked"};
+    return why;
+  });
+  auto s = hub.Subscribe(std::nullopt, {}, StreamGrant{"AKIDa", 0});
+  ASSERT_TRUE(TakeNow(*s).called);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string text;
+  bool called = false;
+  s->Next([&](std::string chunk, bool) {
+    std::lock_guard lock(mu);
+    text = std::move(chunk);
+    called = true;
+    cv.notify_all();
+  });
+  revoked = true;
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return called; }));
+  EXPECT_TRUE(text.starts_with("event: closed\n")) << text;
 }
 
 // ---------------------------------------------------------------- on the server
@@ -161,6 +258,16 @@ class SseClient {
     }
     return true;
   }
+  // Reads until the server closes the connection (true) or the read times out (false).
+  bool ReadToEnd() {
+    for (;;) {
+      char buf[65536];
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n == 0) return true;
+      if (n < 0) return false;
+      received_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
   const std::string& received() const { return received_; }
 
  private:
@@ -170,7 +277,14 @@ class SseClient {
 
 class EventStreamTest : public testing::OnePortServerTest {
  protected:
-  void Configure(service::DataDirOptions*, ServerOptions* o) override { o->events.max_pending = 4; }
+  void Configure(service::DataDirOptions*, ServerOptions* o) override {
+    o->events.max_pending = 4;
+    o->events.access_check = std::chrono::milliseconds(20);
+    o->events.now_ms = [this] { return now_ms_.load(); };  // the hub's clock: token expiry
+  }
+  void TearDown() override { server_.reset(); }  // its hub's thread reads now_ms_
+
+  std::atomic<std::int64_t> now_ms_{1'700'000'000'000};
 
   std::string Token(const std::string& key) {
     auto a = Http(RestBearer("POST", "/v1/events:token", json::object(), key));
@@ -264,6 +378,48 @@ TEST_F(EventStreamTest, AClientThatStopsReadingIsDroppedWhileOthersKeepUp) {
   // The fast client still follows.
   const std::uint64_t next = hub->Publish({{"type", "checkin"}, {"person_id", "after"}});
   EXPECT_TRUE(fast.ReadUntil("id: " + std::to_string(next) + "\n"));
+}
+
+TEST_F(EventStreamTest, RevokingAKeyCutsItsOpenStreams) {
+  keys_.Add("AKIDkiosk", KeyRole::kReadOnly);
+  SseClient kiosk(server_->port(), "/v1/events/stream?token=" + Token("AKIDkiosk"));
+  SseClient other(server_->port(), "/v1/events/stream?token=" + Token("AKIDreader"));
+  ASSERT_TRUE(kiosk.ReadUntil("retry: 2000\n\n")) << kiosk.received();
+  ASSERT_TRUE(other.ReadUntil("retry: 2000\n\n")) << other.received();
+  Http(RestBearer("POST", "/v1/events", {{"type", "checkin"}, {"person_id", "before"}}));
+  ASSERT_TRUE(kiosk.ReadUntil("before"));
+  keys_.Revoke("AKIDkiosk");
+  // The hub checks every 20 ms here (1 s by default): the stream gets a last
+  // "closed" event saying why, then the server closes the connection.
+  ASSERT_TRUE(kiosk.ReadToEnd()) << "still open: " << kiosk.received();
+  EXPECT_NE(kiosk.received().find("event: closed\ndata: {\"code\":\"AuthFailure.SecretIdNotFound\""),
+            std::string::npos)
+      << kiosk.received();
+  EXPECT_EQ(server_->events()->stats().closed_streams, 1u);
+  // The other key's stream goes on; the revoked key gets no new token.
+  Http(RestBearer("POST", "/v1/events", {{"type", "checkin"}, {"person_id", "after"}}));
+  ASSERT_TRUE(other.ReadUntil("after"));
+  EXPECT_EQ(other.received().find("event: closed"), std::string::npos);
+  EXPECT_EQ(Http(RestBearer("POST", "/v1/events:token", json::object(), "AKIDkiosk")).Json().value("code", ""),
+            "AuthFailure.SecretIdNotFound");
+}
+
+TEST_F(EventStreamTest, AStreamEndsWhenItsTokenExpires) {
+  SseClient reader(server_->port(), "/v1/events/stream?token=" + Token("AKIDreader"));
+  ASSERT_TRUE(reader.ReadUntil("retry: 2000\n\n")) << reader.received();
+  now_ms_ += 600000 - 1;  // the token's last millisecond: still open
+  Http(RestBearer("POST", "/v1/events", {{"type", "checkin"}, {"person_id", "in-time"}}));
+  ASSERT_TRUE(reader.ReadUntil("in-time")) << reader.received();
+  now_ms_ += 1;
+  ASSERT_TRUE(reader.ReadToEnd()) << "still open: " << reader.received();
+  EXPECT_NE(reader.received().find("event: closed\ndata: {\"code\":\"AuthFailure.TokenFailure\""),
+            std::string::npos)
+      << reader.received();
+  // A new token opens a new stream, resuming after the last event seen.
+  SseClient again(server_->port(), "/v1/events/stream?token=" + Token("AKIDreader") + "&last_event_id=1");
+  Http(RestBearer("POST", "/v1/events", {{"type", "checkin"}, {"person_id", "resumed"}}));
+  ASSERT_TRUE(again.ReadUntil("resumed")) << again.received();
+  EXPECT_EQ(again.received().find("in-time"), std::string::npos);
 }
 
 TEST_F(EventStreamTest, ThePipelineWebhookSenderPostsToServe) {

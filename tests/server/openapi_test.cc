@@ -55,6 +55,11 @@ TEST_F(OpenApiTest, ServedWithoutAKeyAndListsEveryRestRoute) {
     EXPECT_EQ(doc["paths"][r.path.text()][method]["operationId"], r.method->name());
   }
 
+  // GetFaceCrop answers a JPEG, not JSON.
+  const json& crop = doc["paths"]["/v1/faces/{face_id}/crop"]["get"]["responses"]["200"];
+  EXPECT_FALSE(crop["schema"].contains("$ref")) << crop;  // not the HttpBody message as JSON
+  EXPECT_NE(crop.value("description", "").find("image/jpeg"), std::string::npos) << crop;
+
   // The security scheme every operation needs.
   EXPECT_EQ(doc["securityDefinitions"]["Authorization"]["type"], "apiKey");
   EXPECT_EQ(doc["securityDefinitions"]["Authorization"]["in"], "header");

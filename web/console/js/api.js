@@ -114,7 +114,7 @@ export class Api {
     }
   }
 
-  async send(method, path, { query, body } = {}) {
+  async send(method, path, { query, body, raw } = {}) {
     const q = typeof query === 'string' ? query : queryString(query);
     const text = body === undefined ? '' : JSON.stringify(body);
     const contentType = body === undefined ? '' : 'application/json';
@@ -133,6 +133,8 @@ export class Api {
     } catch (e) {
       throw new ApiError('NetworkError', `the server could not be reached (${e.message})`, 0);
     }
+    // A non-JSON answer (GET /v1/faces/{id}/crop's JPEG) as a Blob; errors are JSON.
+    if (raw && response.ok) return response.blob();
     let json = null;
     try {
       json = await response.json();
@@ -146,6 +148,8 @@ export class Api {
   }
 
   get(path, query) { return this.call('GET', path, { query }); }
+  /** GET of an answer that is not JSON (an image): resolves to a Blob. */
+  getBlob(path, query) { return this.call('GET', path, { query, raw: true }); }
   post(path, body) { return this.call('POST', path, { body: body ?? {} }); }
   patch(path, body) { return this.call('PATCH', path, { body }); }
   del(path, query) { return this.call('DELETE', path, { query }); }

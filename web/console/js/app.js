@@ -2,7 +2,8 @@
 // so it is gone when the tab closes), hash routes (#/groups, ...) and the
 // pages. Every call goes through the REST API with the key's own rights.
 import { Api, ApiError } from './api.js';
-import { field, h, messageBox, thumbnails } from './ui.js';
+import { forgetFaceCrops } from './face_crops.js';
+import { field, h, messageBox } from './ui.js';
 import { renderGroups } from './pages/groups.js';
 import { renderPersons } from './pages/persons.js';
 import { renderSearch } from './pages/search.js';
@@ -139,7 +140,7 @@ async function show() {
 
 document.getElementById('sign-out').addEventListener('click', () => {
   sessionStorage.clear();
-  thumbnails.clear();
+  forgetFaceCrops();
   api = null;
   isAdmin = null;
   if (location.hash === '#/signin') renderSignIn();

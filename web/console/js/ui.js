@@ -1,6 +1,6 @@
 // Small DOM helpers: elements built without innerHTML (names and ids from the
 // gallery are text, never markup), labelled form fields, images read from
-// files, boxes and landmarks drawn on a canvas, face thumbnails.
+// files, boxes and landmarks drawn on a canvas.
 
 /** h('button', {class: 'x', onclick: f}, 'text', child...) */
 export function h(tag, attrs = {}, ...children) {
@@ -113,43 +113,6 @@ export function drawPhoto(canvas, bitmap, shapes = [], maxWidth = 640) {
     }
   }
 }
-
-/** A 96x96 JPEG data URL of the face `rect` (with a margin) cut from `bitmap`. */
-export function faceThumbnail(bitmap, rect, size = 96) {
-  const side = Math.max(rect.width, rect.height) * 1.3;
-  const cx = rect.x + rect.width / 2;
-  const cy = rect.y + rect.height / 2;
-  const c = document.createElement('canvas');
-  c.width = size;
-  c.height = size;
-  c.getContext('2d').drawImage(bitmap, cx - side / 2, cy - side / 2, side, side, 0, 0, size, size);
-  return c.toDataURL('image/jpeg', 0.8);
-}
-
-// Thumbnails of faces enrolled from this browser tab, by face id: the API
-// stores no face images, so these exist only for faces added here. Kept in
-// sessionStorage with the key, forgotten when the tab closes.
-const THUMBS = 'facekit.thumbnails';
-const MAX_THUMBS = 300;
-let thumbCache = null;  // parsed once per page load, not once per thumbnail shown
-export const thumbnails = {
-  all() {
-    if (!thumbCache) {
-      try { thumbCache = JSON.parse(sessionStorage.getItem(THUMBS) || '{}'); } catch { thumbCache = {}; }
-    }
-    return thumbCache;
-  },
-  get(faceId) { return this.all()[faceId]; },
-  put(faceId, dataUrl) {
-    const all = this.all();
-    all[faceId] = dataUrl;
-    const ids = Object.keys(all);
-    for (const old of ids.slice(0, Math.max(0, ids.length - MAX_THUMBS))) delete all[old];
-    try { sessionStorage.setItem(THUMBS, JSON.stringify(all)); } catch { /* full: kept in memory only */ }
-  },
-  /** Forgets them all (signing out). */
-  clear() { thumbCache = null; },
-};
 
 /** A table: headers (strings) and rows (arrays of nodes or text). */
 export function table(caption, headers, rows) {

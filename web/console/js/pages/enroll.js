@@ -4,7 +4,7 @@
 // the server) is skipped, so running the same set again adds only what is
 // missing (as `facekit gallery enroll` does).
 import { seg } from '../api.js';
-import { faceThumbnail, field, h, messageBox, readPhoto, table, thumbnails } from '../ui.js';
+import { field, h, messageBox, readPhoto, table } from '../ui.js';
 import { zipEntries } from '../zip.js';
 import { groupSelect } from './groups.js';
 
@@ -75,13 +75,11 @@ export async function renderEnroll(root, { api, params }) {
         } else {
           const img = await readPhoto(await item.read());
           if (sources === null) {
-            const r = await api.post(`/v1/groups/${seg(groupId)}/persons`, { person_id: personId, person_name: personId, image: img.base64, source });
-            if (r.face_id) thumbnails.put(r.face_id, faceThumbnail(img.bitmap, r.face_rect));
+            await api.post(`/v1/groups/${seg(groupId)}/persons`, { person_id: personId, person_name: personId, image: img.base64, source });
             known.set(personId, [source]);
           } else {
             const r = await api.post(`/v1/persons/${seg(personId)}/faces`, { images: [img.base64], sources: [source] });
             if (r.suc_face_num !== 1) throw Object.assign(new Error('the face was not added (-1101 no face, -1102 not decodable, -1601 quality, -1604 not the same person)'), { code: `RetCode ${r.ret_codes[0]}` });
-            thumbnails.put(r.suc_face_ids[0], faceThumbnail(img.bitmap, r.suc_face_rects[0]));
             sources.push(source);
           }
           tally.added++;

@@ -74,6 +74,14 @@ export async function renderLive(root, { api, onLeave }) {
       list.prepend(item(e));
       while (list.children.length > SHOWN) list.lastElementChild.remove();
     };
+    // The server ends a stream whose token expired or whose key was revoked
+    // with a last "closed" event: ask for a new token at once (refused, and
+    // shown, when the key was revoked).
+    source.addEventListener('closed', () => {
+      source.close();
+      state.textContent = 'Reconnecting…';
+      connect();
+    });
     source.onerror = () => {
       // CONNECTING: the browser reconnects itself (with Last-Event-ID). CLOSED: the
       // token expired or the stream was refused; ask for a new token.

@@ -1,8 +1,9 @@
 // Persons of a group: find by name or ID, add with a photo (file or camera),
-// faces with thumbnails (for faces added from this tab: the API keeps no face
-// images), add and delete faces, delete a person.
+// faces with thumbnails (the crops the gallery stored at enrolment,
+// face_crops.js), add and delete faces, delete a person.
 import { seg } from '../api.js';
-import { cameraCapture, drawPhoto, faceThumbnail, field, h, messageBox, readPhoto, table, thumbnails } from '../ui.js';
+import { faceThumb } from '../face_crops.js';
+import { cameraCapture, drawPhoto, field, h, messageBox, readPhoto, table } from '../ui.js';
 import { groupSelect } from './groups.js';
 
 const SHOWN = 200;  // rows rendered at once; the filter narrows the rest
@@ -14,12 +15,6 @@ async function listAllPersons(api, groupId) {
     persons.push(...r.persons);
     if (r.persons.length < 1000 || persons.length >= r.person_num) return persons;
   }
-}
-
-function thumb(faceId, label) {
-  const url = thumbnails.get(faceId);
-  return url ? h('img', { class: 'thumb', src: url, alt: label })
-    : h('span', { class: 'nothumb', title: 'The API stores no face images; thumbnails exist for faces added from this tab' }, 'no image');
 }
 
 export async function renderPersons(root, { api, params, go, onLeave }) {
@@ -67,7 +62,7 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
     const hits = persons.filter((p) => !q || p.person_id.toLowerCase().includes(q) || p.person_name.toLowerCase().includes(q));
     const rows = hits.slice(0, SHOWN).map((p) => [
       p.person_id, p.person_name, String(p.face_ids.length),
-      h('div', { class: 'faces' }, p.face_ids.slice(0, 3).map((f) => thumb(f, `Face of ${p.person_name}`))),
+      h('div', { class: 'faces' }, p.face_ids.slice(0, 3).map((f) => faceThumb(api, f, `Face of ${p.person_name}`))),
       h('div', { class: 'row' },
         h('button', { type: 'button', class: 'secondary', 'aria-label': `Open ${p.person_id}`, onclick: () => open(p.person_id) }, 'Open'),
         h('button', { type: 'button', class: 'danger', 'aria-label': `Delete person ${p.person_id}`, onclick: () => removePerson(p.person_id) }, 'Delete')),
@@ -96,7 +91,7 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
       const p = await api.get(`/v1/persons/${seg(personId)}`);
       const inGroups = await api.get(`/v1/persons/${seg(personId)}/groups`, { limit: 100 }).catch(() => ({ groups: [] }));
       const faces = h('div', { class: 'faces' }, p.face_ids.map((f, i) => h('figure', {},
-        thumb(f, `Face ${f}`),
+        faceThumb(api, f, `Face ${f}`),
         h('figcaption', {}, p.face_sources[i] || f),
         h('button', { type: 'button', class: 'danger', 'aria-label': `Delete face ${f}`, onclick: async () => {
           try {
@@ -113,7 +108,6 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
         try {
           const img = await readPhoto(file);
           const r = await api.post(`/v1/persons/${seg(personId)}/faces`, { images: [img.base64], sources: [img.name] });
-          if (r.suc_face_num > 0) thumbnails.put(r.suc_face_ids[0], faceThumbnail(img.bitmap, r.suc_face_rects[0]));
           await open(personId);
           await refresh();
           if (r.suc_face_num > 0) messages.info(`Face added to ${personId}.`);
@@ -146,7 +140,6 @@ export async function renderPersons(root, { api, params, go, onLeave }) {
         messages.error({ code: 'SimilarPerson', message: `not added: the face matches ${r.similar_person_id}` });
         return;
       }
-      thumbnails.put(r.face_id, faceThumbnail(img.bitmap, r.face_rect));
       drawPhoto(preview, img.bitmap, [{ rect: r.face_rect, label: personId }], 360);
       preview.hidden = false;
       add.reset();
