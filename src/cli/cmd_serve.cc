@@ -59,6 +59,7 @@ bool SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* 
 
 struct ServeOptions {
   std::string data = "facekit-data";
+  std::string store;  // postgres://...: the gallery is the database's (docs/scale-out.md)
   std::string listen = "127.0.0.1:8080";
   int workers = 0;
   int io_threads = 1;
@@ -158,6 +159,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   service::DataDirOptions data_options;
   data_options.service.image_limits = ImageLimitsOf(g);
   data_options.service.verify_match_score = o.match_score;
+  data_options.store_uri = o.store;
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
   // DetectLiveFace / DetectLiveness decide from the replay medium around the
@@ -267,11 +269,11 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
                     std::to_string(srv.port());
     if (Status s = (*lock)->Update(owner); !s.ok()) std::fprintf(stderr, "facekit: %s\n", s.ToString().c_str());
   }
-  std::printf("facekit: serving on %s://%s:%u (%s; data %s, %d workers)\n", scheme, options.http.host.c_str(),
+  std::printf("facekit: serving on %s://%s:%u (%s; data %s%s, %d workers)\n", scheme, options.http.host.c_str(),
               static_cast<unsigned>(srv.port()),
               o.no_grpc ? "cloud API at /"
                         : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit, web console at /console/",
-              o.data.c_str(), options.http.worker_threads);
+              o.data.c_str(), o.store.empty() ? "" : ", gallery in PostgreSQL", options.http.worker_threads);
   std::printf("facekit: create an API key with: facekit keys create --data %s --role admin\n", o.data.c_str());
   std::fflush(stdout);
 
@@ -308,6 +310,10 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
       "Serve the cloud-compatible face API (POST /), the facekit.v1 gRPC service and its REST/JSON form (/v1/...), "
       "/ping, /healthz, /readyz and /metrics on one port");
   cmd->add_option("--data", o->data, "Data folder (gallery.db, index/, keys.db)")->default_val(o->data);
+  cmd->add_option("--store", o->store,
+                  "Keep the gallery in this PostgreSQL database (postgres://USER@HOST/DB, or "
+                  "postgresql:///DB?host=/SOCKET/DIR) instead of DATA/gallery.db; every node started on it serves the "
+                  "same gallery (docs/scale-out.md). keys.db and the index snapshots stay in --data");
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
   cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
   cmd->add_option("--io-threads", o->io_threads, "Threads doing network I/O")->default_val(1)->check(CLI::Range(1, 64));
