@@ -89,8 +89,8 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
   const int trials = std::min<int>(o.trials, static_cast<int>(images.size()));
   for (int t = 0; t < trials; ++t) {
     const std::string person = group + "-p" + std::to_string(t);  // person ids are global
-    auto made = (*api_a)->CallCloud("CreatePerson",
-                                    {{"GroupId", group}, {"PersonId", person}, {"PersonName", person}, {"Image", images[t]}});
+    auto made = (*api_a)->CallCloud(
+        "CreatePerson", {{"GroupId", group}, {"PersonId", person}, {"PersonName", person}, {"Image", images[t]}});
     const double acked = NowMs();
     if (!made.ok()) {  // e.g. no face found in this photo
       ++failed;
@@ -103,7 +103,8 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
       ++asks;
       const double asked = NowMs();
       if (by_search) {
-        auto got = (*api_b)->CallCloud("SearchFaces", {{"GroupIds", {group}}, {"Image", images[t]}, {"MaxPersonNum", 5}});
+        auto got =
+            (*api_b)->CallCloud("SearchFaces", {{"GroupIds", {group}}, {"Image", images[t]}, {"MaxPersonNum", 5}});
         seen = got.ok() && HasPerson(got.value(), person);
         if (seen) search_ms.push_back(NowMs() - asked);
       } else {
@@ -142,7 +143,8 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
     line("one SearchFaces on B (for comparison)", out["search_latency_on_b"]);
     std::printf("the first request on B already had the person: %d of %zu searches, %d of %zu reads\n", first_search,
                 search_delay.size(), first_read, read_delay.size());
-    if (failed || timed_out) std::printf("%d enrolments failed, %d not seen within %.0f s\n", failed, timed_out, o.timeout_s);
+    if (failed || timed_out)
+      std::printf("%d enrolments failed, %d not seen within %.0f s\n", failed, timed_out, o.timeout_s);
   }
   std::error_code ec;
   for (const auto* s : {&*setup_a, &*setup_b}) {
@@ -159,7 +161,8 @@ void RegisterBenchSharedStore(CLI::App* bench, const GlobalOptions& g, Action* r
       "shared-store",
       "Two serve nodes on one PostgreSQL gallery (--store): the delay from a CreatePerson acknowledged by node A "
       "to node B's first answer containing the person, p50/p99 (exit 1 when a write was not seen in time)");
-  cmd->add_option("--store", o->store, "PostgreSQL URI both nodes use (postgres://... as for serve --store)")->required();
+  cmd->add_option("--store", o->store, "PostgreSQL URI both nodes use (postgres://... as for serve --store)")
+      ->required();
   cmd->add_option("--photos", o->photos, "Folder of DIR/<person>/<photo> images (e.g. LFW View 1)")->required();
   cmd->add_option("--data", o->data, "Folder for the nodes' folders and logs (kept; default: temporary ones)");
   cmd->add_option("--trials", o->trials, "Persons enrolled on A and looked for on B (half by search)")
