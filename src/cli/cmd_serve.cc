@@ -63,6 +63,7 @@ struct ServeOptions {
   std::string store;  // postgres://...: the gallery is the database's (docs/scale-out.md)
   std::string etcd;   // etcd endpoints: register in the cluster's membership
   std::string node_id;
+  std::string advertise;  // the URL other nodes reach this one at
   std::int64_t lease_ttl_s = 5;
   std::string listen = "127.0.0.1:8080";
   int workers = 0;
@@ -287,9 +288,10 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!o.etcd.empty()) {
     cluster::ClusterNodeOptions co;
     co.endpoints = o.etcd;
-    co.address = std::string("http://") + (options.http.host == "0.0.0.0" ? "127.0.0.1" : options.http.host) + ":" +
-                 std::to_string(srv.port());
-    co.node_id = o.node_id.empty() ? co.address.substr(7) : o.node_id;
+    const std::string host_port =
+        (options.http.host == "0.0.0.0" ? "127.0.0.1" : options.http.host) + ":" + std::to_string(srv.port());
+    co.address = !o.advertise.empty() ? o.advertise : std::string(options.http.tls ? "https://" : "http://") + host_port;
+    co.node_id = o.node_id.empty() ? host_port : o.node_id;
     co.ttl_s = o.lease_ttl_s;
     co.on_change = [](const cluster::MemberList& members) {
       std::string ids;
@@ -348,6 +350,9 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "Join the cluster whose membership is in these etcd members (HOST:PORT[,HOST:PORT...]): register "
                   "this node under a lease kept alive, follow the member list and the shard map (docs/scale-out.md)");
   cmd->add_option("--node-id", o->node_id, "This node's id in the cluster (default HOST:PORT of --listen)");
+  cmd->add_option("--advertise", o->advertise,
+                  "The URL other nodes and clients reach this node at, registered in etcd (default: from --listen, "
+                  "127.0.0.1 for 0.0.0.0; give it when listening on all interfaces)");
   cmd->add_option("--lease-ttl", o->lease_ttl_s,
                   "Seconds after which a node that stopped renewing its lease (crashed) leaves the member list")
       ->default_val(o->lease_ttl_s)
