@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <condition_variable>
 
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
@@ -115,38 +116,41 @@ class KeepAliveImpl final : public EtcdKeepAlive {
     return !cv_.wait_for(lock, d, [this] { return stop_; });
   }
 
+  // One renewal per stream, each with a deadline well inside the TTL: a
+  // member that hangs (rather than closing its connections) costs one
+  // attempt, and the next stream goes to another member (round robin).
   void Loop() {
+    const auto attempt = std::min(interval_, std::chrono::milliseconds(1000));
     while (true) {
+      const auto next = std::chrono::steady_clock::now() + interval_;
       grpc::ClientContext ctx;
       {
         std::lock_guard lock(mu_);
         if (stop_) return;
         ctx_ = &ctx;
       }
+      ctx.set_deadline(std::chrono::system_clock::now() + attempt);
       auto stream = stubs_->lease->LeaseKeepAlive(&ctx);
       etcdserverpb::LeaseKeepAliveRequest req;
       req.set_id(lease_);
       etcdserverpb::LeaseKeepAliveResponse resp;
-      bool lost = false;
-      while (stream->Write(req) && stream->Read(&resp)) {
-        if (resp.ttl() <= 0) {
-          lost = true;
-          break;
-        }
-        if (!Wait(interval_)) break;
-      }
+      const bool renewed = stream->Write(req) && stream->Read(&resp);
       ctx.TryCancel();
       (void)stream->Finish();
       {
         std::lock_guard lock(mu_);
         ctx_ = nullptr;
       }
-      if (lost) {
+      if (renewed && resp.ttl() <= 0) {  // etcd says the lease is gone
         if (on_lost_) on_lost_();
         return;
       }
-      // The member went away: a new stream (the channel picks a live member).
-      if (!Wait(std::chrono::milliseconds(100))) return;
+      // Renewed: wait for the next one. Not renewed (member gone or hung,
+      // no leader yet): try again shortly on another stream.
+      const auto wait = renewed ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      next - std::chrono::steady_clock::now())
+                                : std::chrono::milliseconds(50);
+      if (!Wait(std::max(wait, std::chrono::milliseconds(0)))) return;
     }
   }
 

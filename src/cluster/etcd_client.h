@@ -86,7 +86,9 @@ class EtcdClient {
   Result<std::int64_t> GrantLease(std::int64_t ttl_s);
   /// Ends the lease now; its keys are deleted.
   Status RevokeLease(std::int64_t lease);
-  /// Keeps `lease` alive every `interval` on a stream of its own.
+  /// Keeps `lease` alive every `interval`, each renewal on a short stream of
+  /// its own (deadline min(interval, 1 s)), retried at once on another
+  /// stream when it fails, so a hung member costs one attempt.
   /// `on_lost` is called once (on the keep-alive thread) if etcd says the
   /// lease no longer exists; failures to reach etcd are retried silently.
   std::unique_ptr<EtcdKeepAlive> KeepAlive(std::int64_t lease, std::chrono::milliseconds interval,

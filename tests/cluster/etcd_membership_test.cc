@@ -201,5 +201,31 @@ TEST(EtcdMembership, AThreeMemberClusterSurvivesOneMemberKilled) {
   EXPECT_EQ((*dead)->Put("/x", "1").status().code(), StatusCode::kIoError);
 }
 
+TEST(EtcdMembership, ALeaseOutlivesAHungMember) {
+  testing::EtcdTestCluster etcd(3);
+  START_ETCD_OR_SKIP(etcd);
+  auto c = Client(etcd.endpoints());
+  ASSERT_TRUE(c);
+  MembershipOptions o;
+  o.ttl_s = 2;
+  auto a = Membership::Join(c.get(), "a", "addr-a", o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  // Member 0 hangs with its connections open (its keep-alive streams get no
+  // answer): renewals move to the other members within a stream's life.
+  etcd.Pause(0);
+  auto others = Client(etcd.client_address(1) + "," + etcd.client_address(2));
+  ASSERT_TRUE(others);
+  const auto until = std::chrono::steady_clock::now() + seconds(8);  // 4 TTLs
+  int checks = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    auto got = others->Get("/facekit/nodes/a");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_TRUE(got->has_value()) << "node a lost its registration after " << checks << " checks";
+    ++checks;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  etcd.Resume(0);
+}
+
 }  // namespace
 }  // namespace facekit::cluster

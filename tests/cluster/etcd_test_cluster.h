@@ -78,9 +78,14 @@ class EtcdTestCluster {
   }
   std::string client_address(int i) const { return "127.0.0.1:" + std::to_string(ports_[2 * i]); }
 
+  // SIGSTOP / SIGCONT of one member: it hangs with its connections open.
+  void Pause(int i) { Signal(i, SIGSTOP); }
+  void Resume(int i) { Signal(i, SIGCONT); }
+
   // kill -9 of one member.
   void Kill(int i) {
     if (i < 0 || i >= static_cast<int>(pids_.size()) || pids_[i] <= 0) return;
+    ::kill(pids_[i], SIGCONT);
     ::kill(pids_[i], SIGKILL);
     int status = 0;
     ::waitpid(pids_[i], &status, 0);
@@ -88,6 +93,10 @@ class EtcdTestCluster {
   }
 
  private:
+  void Signal(int i, int sig) {
+    if (i >= 0 && i < static_cast<int>(pids_.size()) && pids_[i] > 0) ::kill(pids_[i], sig);
+  }
+
   static int FreePort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return -1;
