@@ -20,6 +20,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libfaiss-dev
   libpq-dev postgresql-15  # PostgreSQL store (docs/scale-out.md); its tests start a private server
+  etcd-server etcd-client  # cluster membership (docs/scale-out.md); its tests start private members
   libboost1.81-dev libcurl4-openssl-dev wrk curl iproute2
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
   golang-grpc-gateway  # protoc-gen-swagger: the OpenAPI document (/v1/openapi.json)

@@ -276,6 +276,7 @@ void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run) {
   RegisterBenchRestart(bench, run);
   RegisterBenchSoak(bench, g, run);
   RegisterBenchLoad(bench, g, run);
+  RegisterBenchSharedStore(bench, g, run);
 }
 
 }  // namespace facekit::cli

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cluster/cluster_node.h"
 #include "facekit/face_attributes.h"
 #include "facekit/face_mesh.h"
 #include "facekit/liveness_judge.h"
@@ -59,6 +60,11 @@ bool SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* 
 
 struct ServeOptions {
   std::string data = "facekit-data";
+  std::string store;  // postgres://...: the gallery is the database's (docs/scale-out.md)
+  std::string etcd;   // etcd endpoints: register in the cluster's membership
+  std::string node_id;
+  std::string advertise;  // the URL other nodes reach this one at
+  std::int64_t lease_ttl_s = 5;
   std::string listen = "127.0.0.1:8080";
   int workers = 0;
   int io_threads = 1;
@@ -158,6 +164,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   service::DataDirOptions data_options;
   data_options.service.image_limits = ImageLimitsOf(g);
   data_options.service.verify_match_score = o.match_score;
+  data_options.store_uri = o.store;
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
   // DetectLiveFace / DetectLiveness decide from the replay medium around the
@@ -267,18 +274,45 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
                     std::to_string(srv.port());
     if (Status s = (*lock)->Update(owner); !s.ok()) std::fprintf(stderr, "facekit: %s\n", s.ToString().c_str());
   }
-  std::printf("facekit: serving on %s://%s:%u (%s; data %s, %d workers)\n", scheme, options.http.host.c_str(),
+  std::printf("facekit: serving on %s://%s:%u (%s; data %s%s, %d workers)\n", scheme, options.http.host.c_str(),
               static_cast<unsigned>(srv.port()),
               o.no_grpc ? "cloud API at /"
                         : "cloud API at /, REST at /v1/, gRPC facekit.v1.FaceKit, web console at /console/",
-              o.data.c_str(), options.http.worker_threads);
+              o.data.c_str(), o.store.empty() ? "" : ", gallery in PostgreSQL", options.http.worker_threads);
   std::printf("facekit: create an API key with: facekit keys create --data %s --role admin\n", o.data.c_str());
   std::fflush(stdout);
+
+  // Cluster membership: registered under a lease once the address is known;
+  // leaves (lease revoked) before the server stops taking requests.
+  std::unique_ptr<cluster::ClusterNode> cluster_node;
+  if (!o.etcd.empty()) {
+    cluster::ClusterNodeOptions co;
+    co.endpoints = o.etcd;
+    const std::string host_port =
+        (options.http.host == "0.0.0.0" ? "127.0.0.1" : options.http.host) + ":" + std::to_string(srv.port());
+    co.address = !o.advertise.empty() ? o.advertise : std::string(options.http.tls ? "https://" : "http://") + host_port;
+    co.node_id = o.node_id.empty() ? host_port : o.node_id;
+    co.ttl_s = o.lease_ttl_s;
+    co.on_change = [](const cluster::MemberList& members) {
+      std::string ids;
+      for (const auto& [id, address] : members) ids += (ids.empty() ? "" : ", ") + id;
+      std::fprintf(stderr, "facekit: cluster members (%zu): %s\n", members.size(), ids.c_str());
+    };
+    auto joined = cluster::ClusterNode::Join(std::move(co));
+    if (!joined.ok()) {
+      srv.Shutdown(std::chrono::milliseconds(0));
+      return Fail(joined.status());
+    }
+    cluster_node = std::move(joined).value();
+    std::fprintf(stderr, "facekit: joined the cluster as %s (etcd %s)\n", cluster_node->node_id().c_str(),
+                 o.etcd.c_str());
+  }
 
   Checkpointer checkpointer((*service)->gallery(), std::chrono::milliseconds(static_cast<long>(o.checkpoint_s * 1000)));
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "facekit: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  cluster_node.reset();  // leave the cluster first: the others stop counting on this node
   srv.Shutdown(std::chrono::milliseconds(static_cast<long>(o.grace_s * 1000)));
   checkpointer.Stop();
   checkpointer.Run("final");
@@ -308,6 +342,21 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
       "Serve the cloud-compatible face API (POST /), the facekit.v1 gRPC service and its REST/JSON form (/v1/...), "
       "/ping, /healthz, /readyz and /metrics on one port");
   cmd->add_option("--data", o->data, "Data folder (gallery.db, index/, keys.db)")->default_val(o->data);
+  cmd->add_option("--store", o->store,
+                  "Keep the gallery in this PostgreSQL database (postgres://USER@HOST/DB, or "
+                  "postgresql:///DB?host=/SOCKET/DIR) instead of DATA/gallery.db; every node started on it serves the "
+                  "same gallery (docs/scale-out.md). keys.db and the index snapshots stay in --data");
+  cmd->add_option("--etcd", o->etcd,
+                  "Join the cluster whose membership is in these etcd members (HOST:PORT[,HOST:PORT...]): register "
+                  "this node under a lease kept alive, follow the member list and the shard map (docs/scale-out.md)");
+  cmd->add_option("--node-id", o->node_id, "This node's id in the cluster (default HOST:PORT of --listen)");
+  cmd->add_option("--advertise", o->advertise,
+                  "The URL other nodes and clients reach this node at, registered in etcd (default: from --listen, "
+                  "127.0.0.1 for 0.0.0.0; give it when listening on all interfaces)");
+  cmd->add_option("--lease-ttl", o->lease_ttl_s,
+                  "Seconds after which a node that stopped renewing its lease (crashed) leaves the member list")
+      ->default_val(o->lease_ttl_s)
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
   cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
   cmd->add_option("--io-threads", o->io_threads, "Threads doing network I/O")->default_val(1)->check(CLI::Range(1, 64));

@@ -38,6 +38,10 @@ void RegisterBenchRestart(CLI::App* bench, Action* run);
 void RegisterBenchSoak(CLI::App* bench, const GlobalOptions& g, Action* run);
 /// `facekit bench load` (cmd_bench_load.cc): many connections of signed cloud API calls.
 void RegisterBenchLoad(CLI::App* bench, const GlobalOptions& g, Action* run);
+/// `facekit bench shared-store` (cmd_bench_shared_store.cc): read-after-write between two nodes on PostgreSQL.
+void RegisterBenchSharedStore(CLI::App* bench, const GlobalOptions& g, Action* run);
+/// `facekit cluster status` (cmd_cluster.cc): the nodes registered in etcd and the shard map.
+void RegisterCluster(CLI::App& app, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.
 void RegisterLiveness(CLI::App& app, CLI::App* eval_app, const GlobalOptions& g, Action* run);
 /// `facekit eval liveness` (cmd_eval_liveness.cc), under the eval subcommand.

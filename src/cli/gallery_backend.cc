@@ -20,8 +20,9 @@ using R = service::ApiResult<T>;
 
 class LocalBackend final : public GalleryBackend {
  public:
-  LocalBackend(std::unique_ptr<store::DataFolderLock> lock, std::unique_ptr<service::FaceService> svc, std::string dir)
-      : lock_(std::move(lock)), svc_(std::move(svc)), dir_(std::move(dir)) {}
+  LocalBackend(std::unique_ptr<store::DataFolderLock> lock, std::unique_ptr<service::FaceService> svc,
+               std::string description)
+      : lock_(std::move(lock)), svc_(std::move(svc)), description_(std::move(description)) {}
 
   R<service::CreateGroupResponse> CreateGroup(const service::CreateGroupRequest& r) override {
     return svc_->CreateGroup(r);
@@ -69,12 +70,12 @@ class LocalBackend final : public GalleryBackend {
     return svc_->DeletePersonFromGroup(p, g);
   }
   Status Finish() override { return lock_ ? svc_->gallery().Checkpoint() : Status::Ok(); }
-  std::string Describe() const override { return "data folder " + dir_; }
+  std::string Describe() const override { return description_; }
 
  private:
   std::unique_ptr<store::DataFolderLock> lock_;  // held by writers, for as long as the service is open
   std::unique_ptr<service::FaceService> svc_;
-  std::string dir_;
+  std::string description_;
 };
 
 // ---------------------------------------------------------------- remote (REST)
@@ -272,6 +273,9 @@ class RemoteBackend final : public GalleryBackend {
 
 void AddBackendOptions(CLI::App* cmd, BackendOptions* o) {
   cmd->add_option("--data", o->data, "Data folder (gallery.db and index/)");
+  cmd->add_option("--store", o->store,
+                  "Work on the gallery in this PostgreSQL database (postgres://... as given to facekit serve --store) "
+                  "instead of a data folder");
   cmd->add_option("--server", o->server,
                   "Work through a running facekit serve at this URL (e.g. http://127.0.0.1:8080) instead of a data "
                   "folder; needed to change a folder that a server holds");
@@ -287,17 +291,25 @@ Result<std::unique_ptr<GalleryBackend>> OpenBackend(const GlobalOptions& g, cons
     FACEKIT_ASSIGN_OR_RETURN(auto client, ApiClient::Create({o.server, o.key}));
     return std::unique_ptr<GalleryBackend>(new RemoteBackend(std::move(client)));
   }
-  if (o.data.empty()) return Status(StatusCode::kInvalidArgument, "give --data DIR, or --server URL --key ID:SECRET");
+  if (!o.store.empty() && !o.data.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "give --data DIR or --store URI, not both (with --store the gallery is the database's)");
+  }
+  if (o.data.empty() && o.store.empty()) {
+    return Status(StatusCode::kInvalidArgument, "give --data DIR, --store URI, or --server URL --key ID:SECRET");
+  }
   std::unique_ptr<store::DataFolderLock> lock;
-  if (o.writes) {
+  if (o.writes && o.store.empty()) {
     FACEKIT_ASSIGN_OR_RETURN(lock, store::DataFolderLock::Acquire(o.data, {0, o.command, "", 0}));
   }
   FACEKIT_ASSIGN_OR_RETURN(*engine, MakeEngine(g));
   service::DataDirOptions options;
   options.read_only = !o.writes;
+  options.store_uri = o.store;
   options.service.image_limits = ImageLimitsOf(g);
   FACEKIT_ASSIGN_OR_RETURN(auto svc, service::OpenFaceService(o.data, **engine, options));
-  return std::unique_ptr<GalleryBackend>(new LocalBackend(std::move(lock), std::move(svc), o.data));
+  return std::unique_ptr<GalleryBackend>(
+      new LocalBackend(std::move(lock), std::move(svc), o.store.empty() ? "data folder " + o.data : "the PostgreSQL store"));
 }
 
 int FailApi(const service::ApiError& e) {

@@ -9,7 +9,10 @@
 //     * a writing command on a folder: the folder's lock, then the service in
 //       this process; refused, naming the owner and what to do, when another
 //       process holds it;
-//     * a reading command: the service opened read-only, beside any owner.
+//     * a reading command: the service opened read-only, beside any owner;
+//     * --store postgres://...: the service on that shared database, no data
+//       folder and no folder lock (PostgreSQL serialises the writers of all
+//       nodes; running servers on it apply the change from its change log).
 //   The operations are the service's (service/face_service.h) with its
 //   request and response types; the remote one maps them onto /v1/... calls.
 //
@@ -64,13 +67,14 @@ class GalleryBackend {
 /// How a command reaches its gallery.
 struct BackendOptions {
   std::string data;    ///< --data
-  std::string server;  ///< --server (wins over data)
+  std::string server;  ///< --server (wins over data and store)
+  std::string store;   ///< --store postgres://... (instead of data)
   std::string key;     ///< --key SecretId:SecretKey
   bool writes = false;  ///< the command changes the gallery
   std::string command;  ///< e.g. "facekit gallery enroll", recorded as the folder's owner
 };
 
-/// Adds --data, --server and --key to a gallery subcommand.
+/// Adds --data, --store, --server and --key to a gallery subcommand.
 void AddBackendOptions(CLI::App* cmd, BackendOptions* o);
 
 /// Opens what `o` names (see the top of this file). The engine is loaded for

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   RegisterGallery(app, g, &run);
   RegisterBench(app, g, &run);
   RegisterServe(app, g, &run);
+  RegisterCluster(app, &run);
   RegisterKeys(app, &run);
   RegisterPipeline(app, g, &run);
   try {

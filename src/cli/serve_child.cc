@@ -19,7 +19,7 @@ extern char** environ;
 namespace facekit::cli {
 
 Status ServeChild::Start(const std::string& self, const std::string& models, const std::string& data,
-                         const std::string& log) {
+                         const std::string& log, const std::vector<std::string>& extra) {
   Kill(SIGKILL);
   int fds[2];
   if (::pipe(fds) != 0) return Status(StatusCode::kInternal, "pipe failed");
@@ -30,6 +30,7 @@ Status ServeChild::Start(const std::string& self, const std::string& models, con
   posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   std::vector<std::string> args = {self, "--models=" + models, "serve", "--data", data, "--listen", "127.0.0.1:0",
                                    "--workers", "2"};
+  args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

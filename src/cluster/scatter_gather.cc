@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 namespace facekit::cluster {
 
@@ -141,7 +140,7 @@ ScatterOutcome ScatterGather::Finish() const {
   o.requests = requests_;
   o.hedges = hedges_;
   o.retries = retries_;
-  std::unordered_map<std::string, std::size_t> seen;  // face id -> index in o.hits
+  std::vector<std::vector<ShardHit>> answered;
   std::string why_missing;
   for (const ShardState& s : shards_) {
     if (!s.answered) {
@@ -152,19 +151,9 @@ ScatterOutcome ScatterGather::Finish() const {
       if (s.failures.empty() && !s.route.replicas.empty()) why_missing += ": no answer";
       continue;
     }
-    for (const ShardHit& h : s.hits) {
-      auto [it, added] = seen.emplace(h.face_id, o.hits.size());
-      if (added) {
-        o.hits.push_back(h);
-      } else if (h.score > o.hits[it->second].score) {
-        o.hits[it->second] = h;
-      }
-    }
+    answered.push_back(s.hits);
   }
-  std::sort(o.hits.begin(), o.hits.end(), [](const ShardHit& a, const ShardHit& b) {
-    return a.score != b.score ? a.score > b.score : a.face_id < b.face_id;
-  });
-  if (o.hits.size() > options_.top_k) o.hits.resize(options_.top_k);
+  o.hits = MergeFaceHits(answered, options_.top_k);
   std::sort(o.missing.begin(), o.missing.end());
   if (!o.missing.empty() && !options_.allow_partial) {
     o.status = Status(StatusCode::kUnavailable, std::to_string(o.missing.size()) + " of " +

@@ -23,9 +23,9 @@
 //     replica; the earlier request stays outstanding and may still win).
 //   - At `deadline_us` after Start every unanswered shard is missing. A shard
 //     is also missing as soon as every replica has failed for it.
-//   - Finish(): the hits of all answered shards, deduplicated by face id
-//     (the higher score kept: a face that moved shards mid-search may show
-//     twice), ordered by score (higher first, then face id), cut to top_k.
+//   - Finish(): MergeFaceHits over the answered shards (shard_merge.h): each
+//     person's best face, the top `top_k` persons (a face that moved shards
+//     mid-search and shows twice counts once).
 //     Missing shards fail the search with kUnavailable naming them and why,
 //     unless `allow_partial`: then the hits come back with the missing list.
 //     Never a silently partial answer.
@@ -40,15 +40,10 @@
 #include <string>
 #include <vector>
 
+#include "cluster/shard_merge.h"
 #include "facekit/status.h"
 
 namespace facekit::cluster {
-
-struct ShardHit {
-  std::string face_id;
-  std::string person_id;
-  float score = 0.f;
-};
 
 /// One shard and the nodes holding it, in the order to try them.
 struct ShardRoute {
@@ -57,7 +52,7 @@ struct ShardRoute {
 };
 
 struct ScatterOptions {
-  std::size_t top_k = 10;
+  std::size_t top_k = 10;  ///< persons in the merged answer (MergeFaceHits' max_persons)
   std::int64_t hedge_after_us = 50'000;  ///< 0 = never hedge
   std::int64_t deadline_us = 2'000'000;
   bool allow_partial = false;
@@ -81,7 +76,7 @@ struct ShardReply {
 
 struct ScatterOutcome {
   Status status;                       ///< kUnavailable when shards are missing and partial is not allowed
-  std::vector<ShardHit> hits;          ///< merged top-K (also given with a partial answer)
+  std::vector<ShardHit> hits;          ///< merged: best face per person, top_k persons (also with a partial answer)
   std::vector<std::uint32_t> missing;  ///< shards with no answer, ascending
   int requests = 0;                    ///< calls sent, hedges included
   int hedges = 0;                      ///< calls sent because a replica was slow

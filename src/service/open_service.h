@@ -1,5 +1,7 @@
 // Opening a FaceKit data folder: DIR/gallery.db (the store) and DIR/index/
-// (index snapshots), wired into a FaceService.
+// (index snapshots), wired into a FaceService. With `store_uri` the gallery
+// lives in PostgreSQL instead (docs/scale-out.md) and the folder keeps only
+// this node's index snapshots.
 #pragma once
 
 #include <memory>
@@ -16,11 +18,16 @@ struct DataDirOptions {
   // created, migrated or written (writes fail). Readers may run beside the
   // folder's owner (store/data_folder_lock.h).
   bool read_only = false;
+  // "postgres://..." (store::IsPostgresUri): the gallery is that database's,
+  // shared with every node opened on it; DIR/index/ still holds this node's
+  // snapshots (none when the folder is ""). Empty: DIR/gallery.db.
+  std::string store_uri;
 };
 
 // Opens (creating it unless read_only) the data folder's gallery. Writers
 // take the folder's DataFolderLock first: OpenFaceService does not, so that
-// the owner can hold the lock across several opens.
+// the owner can hold the lock across several opens. With `store_uri` the
+// database is created or migrated as needed and `data_dir` may be "".
 Result<std::unique_ptr<FaceService>> OpenFaceService(const std::string& data_dir, const FaceEngine& engine,
                                                      DataDirOptions options = {});
 

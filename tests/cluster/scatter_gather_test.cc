@@ -12,7 +12,7 @@
 namespace facekit::cluster {
 namespace {
 
-ShardHit Hit(const std::string& face, float score) { return {face, "p-" + face, score}; }
+ShardHit Hit(const std::string& face, float similarity) { return {face, "p-" + face, "g", similarity}; }
 
 ShardReply Answer(const ShardRequest& r, const std::map<std::uint32_t, std::vector<ShardHit>>& hits) {
   ShardReply reply;
@@ -183,7 +183,7 @@ TEST(ScatterGather, AShardWithoutReplicasIsMissingFromTheStart) {
   EXPECT_NE(out.status.message().find("shard 1: no replica"), std::string::npos) << out.status.ToString();
 }
 
-TEST(ScatterGather, AFaceSeenOnTwoShardsCountsOnceWithItsBestScore) {
+TEST(ScatterGather, APersonSeenOnTwoShardsCountsOnceWithItsBestFace) {
   ScatterOptions o;
   o.top_k = 10;
   ScatterGather sg({{0, {"a"}}, {1, {"b"}}}, o);
@@ -193,7 +193,7 @@ TEST(ScatterGather, AFaceSeenOnTwoShardsCountsOnceWithItsBestScore) {
   const ScatterOutcome out = sg.Finish();
   ASSERT_EQ(out.hits.size(), 2u);
   EXPECT_EQ(out.hits[0].face_id, "moved");
-  EXPECT_FLOAT_EQ(out.hits[0].score, .6f);
+  EXPECT_FLOAT_EQ(out.hits[0].similarity, .6f);
 }
 
 TEST(ScatterGather, UnknownAndRepeatedRepliesAreIgnored) {

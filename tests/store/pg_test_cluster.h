@@ -83,6 +83,8 @@ class PgTestCluster {
   void Kill() { Signal(SIGKILL); }
 
   std::string conninfo() const { return "host=" + root_ + " dbname=postgres user=facekit connect_timeout=5"; }
+  // The same server as a URI, the form `facekit serve --store` takes.
+  std::string uri() const { return "postgresql:///postgres?host=" + root_ + "&user=facekit&connect_timeout=5"; }
   std::string root() const { return root_; }
 
  private:
@@ -139,3 +141,13 @@ class PgTestCluster {
 };
 
 }  // namespace facekit::testing
+
+// In a TEST: skip when PostgreSQL 15 is absent, fail when it does not start.
+#define START_PG_OR_SKIP(cluster)                                                   \
+  if (::facekit::testing::PgTestCluster::BinDir().empty()) {                        \
+    GTEST_SKIP() << "PostgreSQL 15 not installed (apt-get install postgresql-15)"; \
+  }                                                                                 \
+  if (std::string why = (cluster).Start(); !why.empty()) {                          \
+    FAIL() << why;                                                                  \
+  }                                                                                 \
+  static_assert(true)

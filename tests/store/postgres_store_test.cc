@@ -20,15 +20,6 @@ namespace {
 
 using facekit::testing::PgTestCluster;
 
-#define START_PG_OR_SKIP(cluster)                                                \
-  if (PgTestCluster::BinDir().empty()) {                                         \
-    GTEST_SKIP() << "PostgreSQL 15 not installed (apt-get install postgresql-15)"; \
-  }                                                                              \
-  if (std::string why = (cluster).Start(); !why.empty()) {                       \
-    FAIL() << why;                                                               \
-  }                                                                              \
-  static_assert(true)
-
 using test_records::CreateGroupWithPerson;
 using test_records::Face;
 

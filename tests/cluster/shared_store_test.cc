@@ -1,0 +1,130 @@
+// Two `facekit serve` processes on one PostgreSQL gallery (--store), through
+// the real binary: a face enrolled through node A is found by a search on
+// node B, B's writes reach A, the gallery commands work on the database
+// directly, and a restarted node loads the gallery from the database.
+// Skipped when PostgreSQL 15 is not installed.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "serve_process.h"
+#include "store/pg_test_cluster.h"
+#include "test_util.h"
+
+namespace facekit {
+namespace {
+
+using testing::RunCommand;
+
+std::string Cli() { return std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir(); }
+
+// An admin key of `data` as "SecretId:SecretKey".
+std::string AdminKey(const std::string& data) {
+  auto [rc, out] = RunCommand(Cli() + " keys create --data " + data + " --role admin --credential");
+  EXPECT_EQ(rc, 0) << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// Runs `command` until `done(output)` or 30 s have passed (another node's
+// write arrives through the change log, within about one NOTIFY round trip);
+// the last output.
+std::string RunUntil(const std::string& command, const std::function<bool(const std::string&)>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string out;
+  while (true) {
+    out = RunCommand(command).second;
+    if (done(out) || std::chrono::steady_clock::now() > deadline) return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::string VerdictOf(const std::string& search_json) {
+  const auto j = nlohmann::json::parse(search_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("verdict") || !j["verdict"].is_object()) return "";
+  return j["verdict"].value("person_id", "");
+}
+
+TEST(SharedStore, TwoServeNodesOnOnePostgresDatabaseServeOneGallery) {
+  testing::PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  testing::TempDir dir;
+  const std::string store = "'" + pg.uri() + "'";
+  const std::string bbt = testing::DataDir() + "/faces/bbt/";
+  const std::string people = dir.file("people");
+  for (const char* person : {"sheldon", "penny"}) {
+    std::filesystem::create_directories(people + "/" + person);
+    std::filesystem::create_symlink(bbt + person + "/" + person + "1.png",
+                                    people + "/" + person + "/" + person + "1.png");
+  }
+  // Each node has its own folder (keys.db, index snapshots, the folder's lock).
+  const std::string data_a = dir.file("a"), data_b = dir.file("b");
+  const std::string key_a = AdminKey(data_a), key_b = AdminKey(data_b);
+  testing::ServeProcess a(data_a, {"--store", pg.uri()});
+  ASSERT_FALSE(a.port().empty());
+  auto b = std::make_unique<testing::ServeProcess>(data_b, std::vector<std::string>{"--store", pg.uri()});
+  ASSERT_FALSE(b->port().empty());
+  const std::string on_a = " --server " + a.url() + " --key " + key_a;
+  auto on_b = [&] { return " --server " + b->url() + " --key " + key_b; };
+
+  // Enrolled through A, acknowledged after PostgreSQL's COMMIT ...
+  auto [erc, enrolled] = RunCommand(Cli() + " gallery enroll" + on_a + " --group bbt " + people + " --json");
+  ASSERT_EQ(erc, 0) << enrolled;
+  EXPECT_NE(enrolled.find("\"enrolled\":2"), std::string::npos) << enrolled;
+  // ... and found by a search on B.
+  const std::string search_b = Cli() + " gallery search" + on_b() + " --group bbt " + bbt + "penny/penny2.png --json";
+  std::string found = RunUntil(search_b, [](const std::string& out) { return VerdictOf(out) == "penny"; });
+  EXPECT_EQ(VerdictOf(found), "penny") << found;
+
+  // A write through B reaches A.
+  auto [drc, deleted] = RunCommand(Cli() + " gallery delete" + on_b() + " --person sheldon 2>&1");
+  ASSERT_EQ(drc, 0) << deleted;
+  auto persons_on = [&](const std::string& on) {
+    const std::string out = RunUntil(Cli() + " gallery list" + on + " --json", [](const std::string& o) {
+      const auto j = nlohmann::json::parse(o, nullptr, false);
+      return j.is_array() && j.size() == 1 && j[0].value("persons", -1) == 1;
+    });
+    const auto j = nlohmann::json::parse(out, nullptr, false);
+    return j.is_array() && j.size() == 1 ? j[0].value("persons", -1) : -1;
+  };
+  EXPECT_EQ(persons_on(on_a), 1);
+
+  // The gallery commands on the database itself: no folder, no server.
+  auto [lrc, listed] = RunCommand(Cli() + " gallery list --store " + store + " --json");
+  ASSERT_EQ(lrc, 0) << listed;
+  const auto groups = nlohmann::json::parse(listed, nullptr, false);
+  ASSERT_TRUE(groups.is_array() && groups.size() == 1u) << listed;
+  EXPECT_EQ(groups[0]["group_id"], "bbt");
+  EXPECT_EQ(groups[0]["persons"], 1);
+  auto [crc, created] = RunCommand(Cli() + " gallery create-group --store " + store + " --group later 2>&1");
+  EXPECT_EQ(crc, 0) << created;
+  const std::string on_a_list = Cli() + " gallery list" + on_a + " --json";
+  const std::string both = RunUntil(on_a_list, [](const std::string& o) {
+    const auto j = nlohmann::json::parse(o, nullptr, false);
+    return j.is_array() && j.size() == 2;
+  });
+  EXPECT_EQ(nlohmann::json::parse(both, nullptr, false).size(), 2u) << both;
+  auto [brc, both_given] = RunCommand(Cli() + " gallery list --store " + store + " --data " + data_a + " 2>&1");
+  EXPECT_EQ(brc, 1) << both_given;
+  EXPECT_NE(both_given.find("not both"), std::string::npos) << both_given;
+  auto [urc, not_pg] = RunCommand(Cli() + " gallery list --store sqlite:x.db 2>&1");
+  EXPECT_EQ(urc, 1) << not_pg;
+  EXPECT_NE(not_pg.find("PostgreSQL URI"), std::string::npos) << not_pg;
+
+  // B killed and started again: the gallery comes from the database, at once.
+  b->Stop(SIGKILL);
+  b = std::make_unique<testing::ServeProcess>(data_b, std::vector<std::string>{"--store", pg.uri()});
+  ASSERT_FALSE(b->port().empty());
+  auto [src, again] =
+      RunCommand(Cli() + " gallery search" + on_b() + " --group bbt " + bbt + "penny/penny2.png --json");
+  EXPECT_EQ(src, 0) << again;
+  EXPECT_EQ(VerdictOf(again), "penny") << again;
+}
+
+}  // namespace
+}  // namespace facekit
