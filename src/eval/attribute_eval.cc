@@ -7,26 +7,46 @@
 
 namespace facekit::eval {
 
-Result<std::vector<GenderLabel>> ParseGenderLabels(const std::string& text) {
-  std::vector<GenderLabel> out;
+namespace {
+
+// Calls `line_fn(number, fields)` for every line that is not blank or a '#' comment.
+template <typename Fn>
+Status ForEachDataLine(const std::string& text, Fn line_fn) {
   std::istringstream in(text);
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (Status s = line_fn(number, line); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status BadLine(const std::string& what, int number, const std::string& expected, const std::string& line) {
+  return Status(StatusCode::kInvalidArgument,
+                what + " line " + std::to_string(number) + ": expected '" + expected + "', got '" + line + "'");
+}
+
+}  // namespace
+
+Result<std::vector<GenderLabel>> ParseGenderLabels(const std::string& text) {
+  std::vector<GenderLabel> out;
+  Status s = ForEachDataLine(text, [&](int number, const std::string& line) {
     std::istringstream fields(line);
     std::string image, sex, extra;
     fields >> image >> sex;
     const size_t slash = image.find('/');
     if (image.empty() || (sex != "F" && sex != "M") || (fields >> extra) || slash == 0 || slash == std::string::npos ||
         slash + 1 == image.size()) {
-      return Status(StatusCode::kInvalidArgument, "gender labels line " + std::to_string(number) +
-                                                      ": expected '<person>/<file> F|M', got '" + line + "'");
+      return BadLine("gender labels", number, "<person>/<file> F|M", line);
     }
     out.push_back({image, image.substr(0, slash), sex == "M"});
-  }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -99,30 +119,6 @@ float AgeHistogram::mean() const {
   return static_cast<float>(std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size()));
 }
 
-namespace {
-
-// Calls `line_fn(number, fields)` for every line that is not blank or a '#' comment.
-template <typename Fn>
-Status ForEachDataLine(const std::string& text, Fn line_fn) {
-  std::istringstream in(text);
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') continue;
-    if (Status s = line_fn(number, line); !s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
-Status BadLine(const std::string& what, int number, const std::string& expected, const std::string& line) {
-  return Status(StatusCode::kInvalidArgument,
-                what + " line " + std::to_string(number) + ": expected '" + expected + "', got '" + line + "'");
-}
-
-}  // namespace
 
 Result<std::map<std::string, int>> ParseBirthYears(const std::string& text) {
   std::map<std::string, int> out;

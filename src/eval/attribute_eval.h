@@ -31,7 +31,7 @@ struct GenderLabel {
   bool male = false;
 };
 
-/// Parses gender label lines. Blank lines are skipped; any other line that
+/// Parses gender label lines. Blank and '#' comment lines are skipped; any other line that
 /// is not "<person>/<file> F|M" fails with kInvalidArgument naming it.
 Result<std::vector<GenderLabel>> ParseGenderLabels(const std::string& text);
 

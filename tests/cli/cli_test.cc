@@ -31,6 +31,25 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
+// A one-fold LFW pairs list: the first `per_class` same-person and the first
+// `per_class` different-person pairs of `file`.
+std::string FirstPairs(const std::string& file, int per_class) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> same, diff;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    int fields = 0;
+    for (std::string w; l >> w;) ++fields;
+    (fields == 3 ? same : diff).push_back(line);
+  }
+  std::string list = std::to_string(per_class) + "\n";
+  for (int i = 0; i < per_class; ++i) list += same[static_cast<size_t>(i)] + "\n";
+  for (int i = 0; i < per_class; ++i) list += diff[static_cast<size_t>(i)] + "\n";
+  return list;
+}
+
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -343,25 +362,9 @@ TEST_F(CliTest, EvalVerifyAgreesWithIndependentRecomputation) {
 // `eval verify --embedder fused`: the fusion is fitted on the training list
 // only, and each model's own result on the same pairs is reported with it.
 TEST_F(CliTest, EvalVerifyFusedFitsOnTrainPairsAndReportsBothModels) {
-  auto first = [](const std::string& file, int per_class) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    std::vector<std::string> same, diff;
-    while (std::getline(in, line)) {
-      std::istringstream l(line);
-      int fields = 0;
-      for (std::string w; l >> w;) ++fields;
-      (fields == 3 ? same : diff).push_back(line);
-    }
-    std::string list = std::to_string(per_class) + "\n";
-    for (int i = 0; i < per_class; ++i) list += same[static_cast<size_t>(i)] + "\n";
-    for (int i = 0; i < per_class; ++i) list += diff[static_cast<size_t>(i)] + "\n";
-    return list;
-  };
   const std::string lfw = testing::DataDir() + "/lfw-view1/";
-  std::string train = Write("train.txt", first(lfw + "pairsDevTrain.txt", 12));
-  std::string test = Write("test.txt", first(lfw + "pairsDevTest.txt", 6));
+  std::string train = Write("train.txt", FirstPairs(lfw + "pairsDevTrain.txt", 12));
+  std::string test = Write("test.txt", FirstPairs(lfw + "pairsDevTest.txt", 6));
   CliRun r = Facekit("eval verify --embedder fused --fusion logistic --train-pairs " + train + " --pairs " + test +
                      " --images " + lfw + "deepfunneled --json");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -411,18 +414,7 @@ TEST_F(CliTest, EvalIdentifyWithTheSecondEmbedder) {
   EXPECT_NE(bad.err.find("--train-pairs"), std::string::npos) << bad.err;
 
   // Fused: the fusion is fitted on the first 10 + 10 DevTrain pairs, then the same 1:N protocol.
-  std::ifstream in(testing::DataDir() + "/lfw-view1/pairsDevTrain.txt");
-  std::string line, same, diff;
-  std::getline(in, line);
-  int n_same = 0, n_diff = 0;
-  while (std::getline(in, line)) {
-    std::istringstream l(line);
-    int fields = 0;
-    for (std::string w; l >> w;) ++fields;
-    if (fields == 3 && n_same < 10) same += line + "\n", ++n_same;
-    if (fields == 4 && n_diff < 10) diff += line + "\n", ++n_diff;
-  }
-  std::string train = Write("train.txt", "10\n" + same + diff);
+  std::string train = Write("train.txt", FirstPairs(testing::DataDir() + "/lfw-view1/pairsDevTrain.txt", 10));
   CliRun f = Facekit("eval identify --embedder fused --fusion logistic --train-pairs " + train + " --images " +
                      testing::DataDir() + "/lfw-view1/deepfunneled --people " + people + " --json");
   ASSERT_EQ(f.status, 0) << f.err;
