@@ -9,6 +9,41 @@ namespace facekit::eval {
 
 namespace {
 
+// Square confusion matrices (rows: truth, columns: prediction), shared by
+// gender, expression and smile.
+template <std::size_t N>
+using Matrix = std::array<std::array<int, N>, N>;
+
+template <std::size_t N>
+int MatrixTotal(const Matrix<N>& m) {
+  int n = 0;
+  for (const auto& row : m) n += std::accumulate(row.begin(), row.end(), 0);
+  return n;
+}
+
+// Fraction on the diagonal; 0 for no samples.
+template <std::size_t N>
+double MatrixAccuracy(const Matrix<N>& m) {
+  const int n = MatrixTotal(m);
+  int right = 0;
+  for (std::size_t c = 0; c < N; ++c) right += m[c][c];
+  return n == 0 ? 0.0 : static_cast<double>(right) / n;
+}
+
+// Mean recall over the classes (rows) that have samples; 0 for none.
+template <std::size_t N>
+double MatrixBalancedAccuracy(const Matrix<N>& m) {
+  double sum = 0;
+  int classes = 0;
+  for (std::size_t c = 0; c < N; ++c) {
+    const int n = std::accumulate(m[c].begin(), m[c].end(), 0);
+    if (n == 0) continue;
+    sum += static_cast<double>(m[c][c]) / n;
+    ++classes;
+  }
+  return classes == 0 ? 0.0 : sum / classes;
+}
+
 // Calls `line_fn(number, fields)` for every line that is not blank or a '#' comment.
 template <typename Fn>
 Status ForEachDataLine(const std::string& text, Fn line_fn) {
@@ -78,24 +113,9 @@ Result<std::set<std::string>> ParseLfwPeople(const std::string& text) {
   return names;
 }
 
-int GenderConfusion::total() const { return counts[0][0] + counts[0][1] + counts[1][0] + counts[1][1]; }
-
-double GenderConfusion::accuracy() const {
-  const int n = total();
-  return n == 0 ? 0.0 : static_cast<double>(counts[0][0] + counts[1][1]) / n;
-}
-
-double GenderConfusion::balanced_accuracy() const {
-  double sum = 0;
-  int classes = 0;
-  for (int c = 0; c < 2; ++c) {
-    const int n = counts[c][0] + counts[c][1];
-    if (n == 0) continue;
-    sum += static_cast<double>(counts[c][c]) / n;
-    ++classes;
-  }
-  return classes == 0 ? 0.0 : sum / classes;
-}
+int GenderConfusion::total() const { return MatrixTotal(counts); }
+double GenderConfusion::accuracy() const { return MatrixAccuracy(counts); }
+double GenderConfusion::balanced_accuracy() const { return MatrixBalancedAccuracy(counts); }
 
 void AgeHistogram::Add(float age) {
   const int bin = std::clamp(static_cast<int>(age / 10.f), 0, 9);
@@ -186,35 +206,10 @@ void ExpressionConfusion::Add(ExpressionClass truth, ExpressionClass predicted, 
   ++smile[truth == ExpressionClass::kHappy ? 1 : 0][smile_predicted ? 1 : 0];
 }
 
-int ExpressionConfusion::total() const {
-  int n = 0;
-  for (const auto& row : counts) n += std::accumulate(row.begin(), row.end(), 0);
-  return n;
-}
-
-double ExpressionConfusion::accuracy() const {
-  const int n = total();
-  int right = 0;
-  for (size_t c = 0; c < counts.size(); ++c) right += counts[c][c];
-  return n == 0 ? 0.0 : static_cast<double>(right) / n;
-}
-
-double ExpressionConfusion::balanced_accuracy() const {
-  double sum = 0;
-  int classes = 0;
-  for (size_t c = 0; c < counts.size(); ++c) {
-    const int n = std::accumulate(counts[c].begin(), counts[c].end(), 0);
-    if (n == 0) continue;
-    sum += static_cast<double>(counts[c][c]) / n;
-    ++classes;
-  }
-  return classes == 0 ? 0.0 : sum / classes;
-}
-
-double ExpressionConfusion::smile_accuracy() const {
-  const int n = smile[0][0] + smile[0][1] + smile[1][0] + smile[1][1];
-  return n == 0 ? 0.0 : static_cast<double>(smile[0][0] + smile[1][1]) / n;
-}
+int ExpressionConfusion::total() const { return MatrixTotal(counts); }
+double ExpressionConfusion::accuracy() const { return MatrixAccuracy(counts); }
+double ExpressionConfusion::balanced_accuracy() const { return MatrixBalancedAccuracy(counts); }
+double ExpressionConfusion::smile_accuracy() const { return MatrixAccuracy(smile); }
 
 void AgeError::Add(const std::string& person, double true_age, double predicted_age) {
   const double err = predicted_age - true_age;
