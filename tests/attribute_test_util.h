@@ -38,4 +38,18 @@ inline const FaceMesh& SharedFaceMesh() {
   return *mesh;
 }
 
+inline const EyeLandmarks& SharedEyeLandmarks() {
+  static std::unique_ptr<EyeLandmarks> eyes = [] {
+    EyeLandmarksOptions o;
+    o.models_dir = ModelsDir();
+    auto e = EyeLandmarks::Create(o);
+    if (!e.ok()) {
+      ADD_FAILURE() << "eye landmarks: " << e.status().ToString();
+      std::abort();
+    }
+    return std::move(*e);
+  }();
+  return *eyes;
+}
+
 }  // namespace facekit::testing

@@ -52,10 +52,10 @@ Result<std::vector<json>> MeasureAttributes(const GlobalOptions& g, const Image&
   ao.models_dir = ResolveModelsDir(g);
   ao.num_threads = g.threads;
   FACEKIT_ASSIGN_OR_RETURN(std::unique_ptr<FaceAttributeModels> models, FaceAttributeModels::Create(ao));
-  FaceMeshOptions mo;
-  mo.models_dir = ResolveModelsDir(g);
-  mo.num_threads = g.threads;
-  auto mesh = FaceMesh::Create(mo);  // optional: eye openness only
+  EyeLandmarksOptions lo;
+  lo.models_dir = ResolveModelsDir(g);
+  lo.num_threads = g.threads;
+  auto eye_landmarks = EyeLandmarks::Create(lo);  // optional: eye openness only
   std::vector<json> out;
   for (const FaceBox& f : faces) {
     FACEKIT_ASSIGN_OR_RETURN(FaceAttributeResult r, models->Run(image, f));
@@ -71,13 +71,10 @@ Result<std::vector<json>> MeasureAttributes(const GlobalOptions& g, const Image&
       j["expression"] = e;
       j["expression_top"] = models->expression_labels()[static_cast<size_t>(r.TopExpression())];
     }
-    if (mesh.ok()) {
-      FACEKIT_ASSIGN_OR_RETURN(FaceMeshResult m, (*mesh)->Run(image, f));
-      if (m.confidence >= (*mesh)->min_confidence()) {
-        FACEKIT_ASSIGN_OR_RETURN(EyeOpenness eyes, MeshEyeOpenness(m.points));
-        j["eye_openness"] = {{"right", eyes.right}, {"left", eyes.left}};
-        j["eyes_open"] = std::min(eyes.right, eyes.left) >= kEyesOpenMinRatio;
-      }
+    if (eye_landmarks.ok()) {
+      FACEKIT_ASSIGN_OR_RETURN(EyeLandmarksResult eyes, (*eye_landmarks)->Run(image, f));
+      j["eye_openness"] = {{"right", eyes.right_ratio}, {"left", eyes.left_ratio}};
+      j["eyes_open"] = std::min(eyes.right_ratio, eyes.left_ratio) >= kEyesOpenMinRatio;
     }
     out.push_back(std::move(j));
   }

@@ -37,7 +37,10 @@ struct EvalAttributesOpts {
   bool json = false;
   bool eyes = false;        // also eye openness (face mesh)
   bool close_eyes = false;  // paint the eyelids shut first (a synthetic "closed" label)
-  bool eyes_without_iris = false;  // judge eyes on the face mesh alone (no iris model)
+  // How the eyes are judged: "iris" (the iris model on crops from the
+  // detector's landmarks: what the server runs), "mesh-iris" (face mesh +
+  // iris model), "mesh" (the face mesh's own eyelids).
+  std::string eye_path = "iris";
   float eyes_threshold = kEyesOpenMinRatio;
 };
 
@@ -171,9 +174,13 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
   if (!(*models)->has_age_gender())
     return Fail(Status(StatusCode::kNotFound, "no age/gender model in the models folder"));
   const std::vector<std::string>& expression_labels = (*models)->expression_labels();
-  std::unique_ptr<FaceMesh> mesh, painter;  // painter: the iris-refined mesh that paints the eyelids shut
+  // painter: the iris-refined mesh that paints the eyelids shut (always
+  // the same, whatever judges the eyes afterwards).
+  std::unique_ptr<FaceMesh> mesh, painter;
+  std::unique_ptr<EyeLandmarks> eye_landmarks;
+  const bool judge_eyes = e.eyes || e.close_eyes;
   for (bool refined : {true, false}) {
-    if (!(e.eyes || e.close_eyes) || (!refined && !e.eyes_without_iris)) continue;
+    if (!judge_eyes || (!refined && e.eye_path != "mesh")) continue;
     FaceMeshOptions mo;
     mo.models_dir = ao.models_dir;
     mo.num_threads = g.threads;
@@ -182,7 +189,15 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
     if (!created.ok()) return Fail(created.status());
     (refined ? painter : mesh) = std::move(*created);
   }
-  if (!mesh) mesh = std::move(painter);  // leaves painter empty
+  if (judge_eyes && e.eye_path == "iris") {
+    EyeLandmarksOptions lo;
+    lo.models_dir = ao.models_dir;
+    lo.num_threads = g.threads;
+    auto created = EyeLandmarks::Create(lo);
+    if (!created.ok()) return Fail(created.status());
+    eye_landmarks = std::move(*created);
+  }
+  if (judge_eyes && e.eye_path == "mesh-iris") mesh = std::move(painter);  // leaves painter empty
   FaceMesh* paint = painter ? painter.get() : mesh.get();
 
   Tally t;
@@ -215,7 +230,13 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
       ++t.no_face;
       continue;
     }
-    if (mesh) {
+    if (eye_landmarks) {
+      auto eyes = eye_landmarks->Run(*image, (*faces)[static_cast<size_t>(pick)]);
+      if (!eyes.ok()) return Fail(eyes.status());
+      const float ratio = std::min(eyes->right_ratio, eyes->left_ratio);
+      t.eye_ratios.push_back(ratio);
+      t.eyes_open += ratio >= e.eyes_threshold;
+    } else if (mesh) {
       auto m = mesh->Run(*image, (*faces)[static_cast<size_t>(pick)]);
       if (!m.ok()) return Fail(m.status());
       if (m->confidence < mesh->min_confidence()) {
@@ -275,9 +296,9 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
                {{"labelled", ExpressionJson(t.expression_confusion, expression_unclear, e)},
                 {"top_class_counts", expr}}},
               {"ms_per_face", measured ? t.ms / measured : 0.0}};
-    if (mesh) {
+    if (judge_eyes) {
       j["eyes"] = {{"painted_shut", e.close_eyes},
-                   {"iris_refined", !e.eyes_without_iris},
+                   {"eye_path", e.eye_path},
                    {"threshold", e.eyes_threshold},
                    {"measured", t.eye_ratios.size()},
                    {"mesh_not_a_face", t.mesh_not_face},
@@ -326,14 +347,15 @@ int RunEvalAttributes(const EvalAttributesOpts& e, const GlobalOptions& g) {
   std::printf("\nexpression (distribution of the top class):");
   for (size_t i = 0; i < expression_labels.size(); ++i)
     std::printf(" %s %d", expression_labels[i].c_str(), t.expression[i]);
-  if (mesh) {
+  if (judge_eyes) {
     std::printf(
-        "\neyes%s: %d of %zu judged open (smaller eye aspect ratio >= %.3f; %d crops the mesh took for no face)"
+        "\neyes%s (%s): %d of %zu judged open (smaller eye aspect ratio >= %.3f; %d crops the mesh took for no face)"
         "\n  ratio quantiles: %s",
-        e.close_eyes ? " (painted shut)" : "", t.eyes_open, t.eye_ratios.size(), static_cast<double>(e.eyes_threshold),
+        e.close_eyes ? " (painted shut)" : "", e.eye_path.c_str(), t.eyes_open, t.eye_ratios.size(), static_cast<double>(e.eyes_threshold),
         t.mesh_not_face, EyeQuantiles(t.eye_ratios).dump().c_str());
   }
-  std::printf("\n%.1f ms per face (detect + attributes%s)\n", measured ? t.ms / measured : 0.0, mesh ? " + mesh" : "");
+  std::printf("\n%.1f ms per face (detect + attributes%s)\n", measured ? t.ms / measured : 0.0,
+              judge_eyes ? " + eyes" : "");
   return 0;
 }
 
@@ -370,8 +392,10 @@ void RegisterEvalAttributes(CLI::App* eval_app, const GlobalOptions& g, Action* 
   ev->add_flag("--eyes", e->eyes, "Also judge eye openness with the face mesh");
   ev->add_flag("--close-eyes", e->close_eyes,
                "Paint each face's eyelids shut first (synthetic closed eyes; implies --eyes)");
-  ev->add_flag("--eyes-without-iris", e->eyes_without_iris,
-               "Judge the eyes on the face mesh's own eyelids (no iris model; cheaper)");
+  ev->add_option("--eye-path", e->eye_path,
+                 "How eyes are judged: iris (the iris model on crops from the detector's eye landmarks, as the "
+                 "server does), mesh-iris (face mesh + iris model), mesh (the face mesh's own eyelids)")
+      ->check(CLI::IsMember({"iris", "mesh-iris", "mesh"}));
   ev->add_option("--eyes-threshold", e->eyes_threshold, "Eyes open when the smaller eye aspect ratio is at least this")
       ->capture_default_str();
   ev->add_flag("--json", e->json, "Print one JSON object");

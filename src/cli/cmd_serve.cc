@@ -203,6 +203,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   // models folder has them.
   std::unique_ptr<FaceAttributeModels> attribute_models;
   std::unique_ptr<FaceMesh> mesh;
+  std::unique_ptr<EyeLandmarks> eye_landmarks;
   {
     FaceMeshOptions mo;
     mo.models_dir = ResolveModelsDir(g);
@@ -225,6 +226,16 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
       std::fprintf(stderr, "facekit: age, gender and expression are off: %s\n", created.status().ToString().c_str());
     }
     (*service)->SetAttributeModels(attribute_models.get(), mesh.get());
+    EyeLandmarksOptions lo;
+    lo.models_dir = ResolveModelsDir(g);
+    lo.num_threads = g.threads;
+    auto eyes = EyeLandmarks::Create(lo);
+    if (eyes.ok()) {
+      eye_landmarks = std::move(eyes.value());
+      (*service)->SetEyeLandmarks(eye_landmarks.get());
+    } else if (mesh) {
+      std::fprintf(stderr, "facekit: eye openness from the face mesh alone: %s\n", eyes.status().ToString().c_str());
+    }
   }
   auto keys = OpenKeys(o.data);
   if (!keys.ok()) return Fail(keys.status());

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "face/face_mesh_crop.h"
+#include "face/iris_eye.h"
 #include "image/image_internal.h"
 #include "runtime/dnn_model.h"
 #include "runtime/model_manifest.h"
@@ -21,11 +23,7 @@ struct FaceMesh::Impl {
   float min_confidence = 0.5f;
   bool level_eyes = true;
   // Eye refinement (optional: only when the manifest has landmarks.iris).
-  std::unique_ptr<runtime::DnnModel> iris;
-  std::string iris_output;
-  int iris_size = 64;
-  float iris_mean = 0.f, iris_scale = 1.f / 255.f, iris_crop_scale = 2.3f;
-  bool mirror_right_eye = false;
+  std::optional<face::IrisModel> iris;
 };
 
 namespace {
@@ -65,16 +63,8 @@ Result<std::unique_ptr<FaceMesh>> FaceMesh::Create(const FaceMeshOptions& option
   FACEKIT_ASSIGN_OR_RETURN(impl->net, runtime::DnnModel::Load(manifest.FilePath(m->file)));
   const runtime::ManifestModel* iris = options.refine_eyes ? manifest.FindRole("landmarks.iris") : nullptr;
   if (iris != nullptr) {
-    if (!iris->outputs.count("eye")) return Bad(iris->name + " lacks output 'eye'");
-    if (iris->input_width <= 0 || iris->input_width != iris->input_height) {
-      return Bad(iris->name + " needs a square input size");
-    }
-    impl->iris_output = iris->outputs.at("eye");
-    impl->iris_size = iris->input_width;
-    impl->iris_mean = iris->mean;
-    impl->iris_scale = iris->scale;
-    impl->iris_crop_scale = static_cast<float>(iris->Setting("crop_scale", 2.3));
-    FACEKIT_ASSIGN_OR_RETURN(impl->iris, runtime::DnnModel::Load(manifest.FilePath(iris->file)));
+    FACEKIT_ASSIGN_OR_RETURN(face::IrisModel model, face::LoadIrisModel(manifest, *iris));
+    impl->iris = std::move(model);
   }
   return std::unique_ptr<FaceMesh>(new FaceMesh(std::move(impl)));
 }
@@ -115,53 +105,35 @@ Result<FaceMeshResult> FaceMesh::Run(const Image& image, const FaceBox& face) co
 
 Status FaceMesh::RefineEye(const Image& image, float angle, bool right, std::vector<Point3f>& points,
                            std::vector<Point3f>& iris) const {
-  const Impl& d = *impl_;
+  const face::IrisModel& model = *impl_->iris;
   const face::EyeContour& eye = right ? face::kRightEyeContour : face::kLeftEyeContour;
   const Point3f& a = points[static_cast<size_t>(eye.lower.front())];
   const Point3f& b = points[static_cast<size_t>(eye.lower.back())];
   face::MeshCrop crop;
   crop.cx = (a.x + b.x) / 2;
   crop.cy = (a.y + b.y) / 2;
-  crop.side = d.iris_crop_scale * std::hypot(b.x - a.x, b.y - a.y);
+  crop.side = model.crop_scale * std::hypot(b.x - a.x, b.y - a.y);
   crop.angle = angle;
-  crop.input_size = d.iris_size;
+  crop.input_size = model.input_size;
+  const std::size_t first = right ? 0 : FaceMeshResult::kIrisPoints / 2;
   if (!(crop.side > 1.f)) {
     // A degenerate eye: its iris points are the eye's centre.
-    const std::size_t first = right ? 0 : FaceMeshResult::kIrisPoints / 2;
     for (std::size_t i = 0; i < FaceMeshResult::kIrisPoints / 2; ++i) iris[first + i] = {crop.cx, crop.cy, a.z};
     return Status::Ok();
   }
-  cv::Mat patch;
-  cv::warpAffine(AsMat(image), patch, crop.CropToImage(), cv::Size(d.iris_size, d.iris_size),
-                 cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-  // The model was trained on one eye's orientation; the other is mirrored.
-  const bool mirror = right == d.mirror_right_eye;
-  if (mirror) cv::flip(patch, patch, 1);
-  const cv::Mat blob = cv::dnn::blobFromImage(patch, d.iris_scale, cv::Size(), cv::Scalar::all(d.iris_mean),
-                                              /*swapRB=*/true, false, CV_32F);
-  FACEKIT_ASSIGN_OR_RETURN(std::vector<cv::Mat> out, d.iris->Run(blob, {d.iris_output}));
-  if (out[0].total() < static_cast<size_t>(face::kIrisModelPoints) * 3) {
-    return Status(StatusCode::kInternal, "iris model returned unexpected output shape");
-  }
-  const float* e = out[0].ptr<float>();
+  const float depth = a.z;
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<Point3f> e, face::RunIrisOnEye(model, image, crop, right));
   // Iris model points 0-8: lower lid, 9-15: upper lid (the mesh's EyeLower0, EyeUpper0).
-  auto place = [&](int model_index, int mesh_index) {
-    const float* q = e + 3 * model_index;
-    const float u = mirror ? static_cast<float>(d.iris_size) - q[0] : q[0];
-    const Point3f at = crop.ToImage(u, q[1], 0.f);
+  auto place = [&](size_t model_index, int mesh_index) {
     Point3f& m = points[static_cast<size_t>(mesh_index)];
-    m = {at.x, at.y, m.z};
+    m = {e[model_index].x, e[model_index].y, m.z};
   };
-  for (size_t i = 0; i < eye.lower.size(); ++i) place(static_cast<int>(i), eye.lower[i]);
-  for (size_t i = 0; i < eye.upper.size(); ++i) place(static_cast<int>(eye.lower.size() + i), eye.upper[i]);
+  for (size_t i = 0; i < eye.lower.size(); ++i) place(i, eye.lower[i]);
+  for (size_t i = 0; i < eye.upper.size(); ++i) place(eye.lower.size() + i, eye.upper[i]);
   // Iris model points 71-75: the iris centre, then four points on its edge.
-  const std::size_t first = right ? 0 : FaceMeshResult::kIrisPoints / 2;
-  const float depth = points[static_cast<size_t>(eye.lower.front())].z;
-  for (int i = 0; i < FaceMeshResult::kIrisPoints / 2; ++i) {
-    const float* q = e + 3 * (face::kIrisModelContourPoints + i);
-    const float u = mirror ? static_cast<float>(d.iris_size) - q[0] : q[0];
-    const Point3f at = crop.ToImage(u, q[1], 0.f);
-    iris[first + static_cast<std::size_t>(i)] = {at.x, at.y, depth};
+  for (std::size_t i = 0; i < FaceMeshResult::kIrisPoints / 2; ++i) {
+    const Point3f& at = e[static_cast<size_t>(face::kIrisModelContourPoints) + i];
+    iris[first + i] = {at.x, at.y, depth};
   }
   return Status::Ok();
 }

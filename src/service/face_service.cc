@@ -105,14 +105,10 @@ ApiResult<std::vector<FaceService::FaceInput>> FaceService::Faces(const std::vec
     auto q = engine_.Quality(*decoded, b);
     f.quality_level = q.ok() ? q->level : 0;
     f.faces_in_photo = static_cast<int>(sized.size());
-    if (measure_eyes && mesh_ != nullptr) {
-      auto mesh = Timed("mesh", [&] { return mesh_->Run(*decoded, b); });
-      if (!mesh.ok()) return ImageError(mesh.status());
-      if (mesh->confidence >= mesh_->min_confidence()) {
-        auto eyes = MeshEyeOpenness(mesh->points);
-        if (!eyes.ok()) return ImageError(eyes.status());
-        f.eye_openness = std::min(eyes->right, eyes->left);
-      }
+    if (measure_eyes) {
+      auto ratio = SmallerEyeRatio(*decoded, b);
+      if (!ratio.ok()) return ratio.error();
+      f.eye_openness = ratio.value();
     }
     out.push_back(std::move(f));
   }

@@ -503,6 +503,11 @@ class FaceService {
   }
   const FaceAttributeModels* attribute_models() const { return attribute_models_; }
   const FaceMesh* face_mesh() const { return mesh_; }
+  // Eye openness from the iris model on crops placed from the detector's
+  // landmarks (cheaper than the mesh + iris; docs/attributes.md). When set,
+  // DetectFace's eye attributes and the enrolment rule use it instead of the
+  // mesh. Must outlive the service (may be null); set it before serving.
+  void SetEyeLandmarks(const EyeLandmarks* eyes) { eyes_ = eyes; }
 
   // Called with the time of every model stage ("decode", "detect", "embed",
   // "liveness") of every request. Set it before serving; not thread-safe itself.
@@ -599,11 +604,15 @@ class FaceService {
   const ObjectDetector* objects_ = nullptr;
   const LivenessJudge* liveness_ = nullptr;
   const FaceMesh* mesh_ = nullptr;
+  const EyeLandmarks* eyes_ = nullptr;
   std::string objects_version_;
   const FaceAttributeModels* attribute_models_ = nullptr;
   // The attributes of `face` that `selection` asks for (pose always).
   ApiResult<FaceAttributesInfo> Attributes(const Image& image, const FaceBox& face, const FaceQuality& quality,
                                            const AttributeSelection& selection) const;
+  // The smaller eye aspect ratio of `face` from eyes_ (else the mesh);
+  // nullopt without either, or when the mesh takes the crop for no face.
+  ApiResult<std::optional<float>> SmallerEyeRatio(const Image& image, const FaceBox& face) const;
 };
 
 // The cloud API's error for an engine/image Status (ImageDecodeFailed, ...).

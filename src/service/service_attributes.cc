@@ -36,22 +36,35 @@ ApiResult<FaceAttributesInfo> FaceService::Attributes(const Image& image, const 
       a.expression.push_back({labels[i], run->expression[i]});
     }
   }
-  if (mesh_ != nullptr && selection.eyes) {
-    auto mesh = Timed("mesh", [&] { return mesh_->Run(image, face); });
-    if (!mesh.ok()) return ImageError(mesh.status());
-    // A crop the mesh model does not take for a face says nothing about eyes.
-    if (mesh->confidence >= mesh_->min_confidence()) {
-      auto eyes = MeshEyeOpenness(mesh->points);
-      if (!eyes.ok()) return ImageError(eyes.status());
-      a.eye_openness = std::min(eyes->right, eyes->left);
+  if (selection.eyes) {
+    auto ratio = SmallerEyeRatio(image, face);
+    if (!ratio.ok()) return ratio.error();
+    if (ratio->has_value()) {
+      a.eye_openness = *ratio.value();
       a.eyes_open = *a.eye_openness >= options_.eyes_open_threshold;
     }
   }
   return a;
 }
 
+ApiResult<std::optional<float>> FaceService::SmallerEyeRatio(const Image& image, const FaceBox& face) const {
+  if (eyes_ != nullptr) {
+    auto eyes = Timed("eyes", [&] { return eyes_->Run(image, face); });
+    if (!eyes.ok()) return ImageError(eyes.status());
+    return std::optional<float>(std::min(eyes->right_ratio, eyes->left_ratio));
+  }
+  if (mesh_ == nullptr) return std::optional<float>();
+  auto mesh = Timed("mesh", [&] { return mesh_->Run(image, face); });
+  if (!mesh.ok()) return ImageError(mesh.status());
+  // A crop the mesh model does not take for a face says nothing about eyes.
+  if (mesh->confidence < mesh_->min_confidence()) return std::optional<float>();
+  auto eyes = MeshEyeOpenness(mesh->points);
+  if (!eyes.ok()) return ImageError(eyes.status());
+  return std::optional<float>(std::min(eyes->right, eyes->left));
+}
+
 bool FaceService::EnrolmentChecksEyes(int quality_control) const {
-  return mesh_ != nullptr && options_.eyes_open_quality_control > 0 &&
+  return (eyes_ != nullptr || mesh_ != nullptr) && options_.eyes_open_quality_control > 0 &&
          quality_control >= options_.eyes_open_quality_control;
 }
 

@@ -1,8 +1,9 @@
 // FaceMesh (MediaPipe Face Mesh + Iris from @vladmandic/human): the imported
 // graphs against the plain TF.js reference interpreter, the mesh on real
 // photos against MTCNN's eye landmarks and the 5-point pose, what the eye
-// openness does when eyelids close, the face engine without the mesh, and
-// corrupt model files.
+// openness does when eyelids close, EyeLandmarks (the iris model placed from
+// the detector's eye points) against the mesh path, the face engine without
+// the mesh, and corrupt model files.
 #include "facekit/face_mesh.h"
 
 #include <gtest/gtest.h>
@@ -232,6 +233,116 @@ TEST(FaceMesh, EngineWorksWithoutItAndItSaysWhatIsMissing) {
   ASSERT_FALSE(mesh.ok());
   EXPECT_EQ(mesh.status().code(), StatusCode::kNotFound);
   EXPECT_NE(mesh.status().message().find("landmarks.mesh"), std::string::npos);
+}
+
+// ---- EyeLandmarks: the iris model on crops from the detector's landmarks ----
+
+const EyeLandmarks& SharedEyes() { return testing::SharedEyeLandmarks(); }
+
+TEST(EyeLandmarks, LidsAgreeWithTheMeshRefinedEyelids) {
+  // The same iris model, its crops placed from MTCNN's two eye points instead
+  // of the mesh's eye corners: the lids it finds must be the mesh path's.
+  int n = 0;
+  double sum = 0, ratio_gap = 0;
+  for (const std::string& path : Photos()) {
+    SCOPED_TRACE(path);
+    Image img = testing::MustLoad(path);
+    auto faces = testing::SharedEngine().Detect(img);
+    ASSERT_TRUE(faces.ok());
+    if (faces->empty()) continue;
+    const FaceBox& f = (*faces)[0];
+    auto mesh = SharedMesh().Run(img, f);
+    auto eyes = SharedEyes().Run(img, f);
+    ASSERT_TRUE(mesh.ok() && eyes.ok());
+    const float iod = std::hypot(f.landmarks[1].x - f.landmarks[0].x, f.landmarks[1].y - f.landmarks[0].y);
+    for (std::size_t e = 0; e < 2; ++e) {
+      const face::EyeContour& c = e == 0 ? face::kRightEyeContour : face::kLeftEyeContour;
+      ASSERT_EQ(eyes->lids[e].size(), 16u);
+      ASSERT_EQ(eyes->iris[e].size(), 5u);
+      double d = 0;
+      for (std::size_t i = 0; i < 16; ++i) {
+        const int m = i < 9 ? c.lower[i] : c.upper[i - 9];
+        const Point3f& a = eyes->lids[e][i];
+        const Point3f& b = mesh->points[static_cast<std::size_t>(m)];
+        d += std::hypot(a.x - b.x, a.y - b.y);
+      }
+      d /= 16 * iod;
+      EXPECT_LT(d, 0.15) << "eye " << e;  // measured up to 0.096 (LFW eyes are 10-20 px wide)
+      sum += d;
+      ++n;
+    }
+    auto mesh_eyes = MeshEyeOpenness(mesh->points);
+    ASSERT_TRUE(mesh_eyes.ok());
+    ratio_gap += std::fabs(std::min(eyes->right_ratio, eyes->left_ratio) - std::min(mesh_eyes->right, mesh_eyes->left));
+  }
+  ASSERT_GE(n, 56);
+  EXPECT_LT(sum / n, 0.04);  // measured 0.029
+  EXPECT_LT(ratio_gap / (n / 2), 0.03);
+}
+
+TEST(EyeLandmarks, RatiosFallWhenTheEyelidsClose) {
+  Image img = testing::MustLoad(testing::Photo("obama.jpg"));
+  auto faces = testing::SharedEngine().Detect(img);
+  ASSERT_TRUE(faces.ok() && !faces->empty());
+  auto open = SharedEyes().Run(img, (*faces)[0]);
+  ASSERT_TRUE(open.ok());
+  EXPECT_GT(std::min(open->right_ratio, open->left_ratio), kEyesOpenMinRatio);
+  auto mesh = SharedMesh().Run(img, (*faces)[0]);
+  ASSERT_TRUE(mesh.ok());
+  cv::Mat shut = AsMat(img).clone();
+  eval::CloseEyelids(shut, mesh->points, 1.f);
+  const Image closed = ImageFromMat(shut);
+  auto again = testing::SharedEngine().Detect(closed);
+  ASSERT_TRUE(again.ok() && !again->empty());
+  auto shut_eyes = SharedEyes().Run(closed, (*again)[0]);
+  ASSERT_TRUE(shut_eyes.ok());
+  EXPECT_LT(std::max(shut_eyes->right_ratio, shut_eyes->left_ratio), kEyesOpenMinRatio)
+      << shut_eyes->right_ratio << " " << shut_eyes->left_ratio;
+}
+
+TEST(EyeLandmarks, PointsAreInOriginalPixelsWhenTheImageIsDecodedSmaller) {
+  const std::string path = testing::Photo("obama.jpg");
+  Image full = testing::MustLoad(path);
+  ImageLimits small;
+  small.working_long_side = std::max(full.original_width(), full.original_height()) / 2;
+  auto half = LoadImageFile(path, small);
+  ASSERT_TRUE(half.ok());
+  ASSERT_GT(half->scale_x(), 1.0);
+  auto faces = testing::SharedEngine().Detect(full);
+  ASSERT_TRUE(faces.ok() && !faces->empty());
+  auto a = SharedEyes().Run(full, (*faces)[0]);
+  auto b = SharedEyes().Run(*half, (*faces)[0]);  // the same box, in original pixels
+  ASSERT_TRUE(a.ok() && b.ok());
+  const FaceBox& f = (*faces)[0];
+  const float iod = std::hypot(f.landmarks[1].x - f.landmarks[0].x, f.landmarks[1].y - f.landmarks[0].y);
+  for (std::size_t e = 0; e < 2; ++e) {
+    const Point3f& p = a->iris[e][0];
+    const Point3f& q = b->iris[e][0];
+    EXPECT_LT(std::hypot(p.x - q.x, p.y - q.y), 0.05f * iod) << "eye " << e;
+  }
+}
+
+TEST(EyeLandmarks, CoincidentEyeLandmarksAndEmptyImagesAreRefused) {
+  Image img = testing::MustLoad(testing::Photo("obama.jpg"));
+  FaceBox f;
+  f.x = 10, f.y = 10, f.width = 100, f.height = 100;
+  f.landmarks[0] = f.landmarks[1] = {50.f, 50.f};
+  auto same = SharedEyes().Run(img, f);
+  ASSERT_FALSE(same.ok());
+  EXPECT_EQ(same.status().code(), StatusCode::kInvalidArgument);
+  auto empty = SharedEyes().Run(Image(), f);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kImageEmpty);
+}
+
+TEST(EyeLandmarks, WithoutTheIrisModelItSaysWhatIsMissing) {
+  testing::TempDir dir;
+  EyeLandmarksOptions o;
+  o.models_dir = ModelsWithoutMesh(dir);
+  auto eyes = EyeLandmarks::Create(o);
+  ASSERT_FALSE(eyes.ok());
+  EXPECT_EQ(eyes.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(eyes.status().message().find("landmarks.iris"), std::string::npos);
 }
 
 // ---- corrupt or truncated model files ----

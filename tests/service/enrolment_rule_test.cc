@@ -1,7 +1,8 @@
 // The enrolment rule on attributes (docs/attributes.md): a QualityControl at
 // or above ServiceOptions::eyes_open_quality_control refuses a face whose
-// eyes are closed, when the service has a face mesh; below it, or without a
-// mesh, the same photo is enrolled. The closed eyes are painted over a real
+// eyes are closed, when the service can see eyes (the iris model on crops
+// from the detector's landmarks, as serve runs it, or the face mesh); below
+// it, or without either, the same photo is enrolled. The closed eyes are painted over a real
 // photo along its own eyelid contours (eval::CloseEyelids).
 #include <gtest/gtest.h>
 
@@ -16,7 +17,9 @@
 namespace facekit::service {
 namespace {
 
-std::unique_ptr<FaceService> MakeService(const testing::TempDir& dir, bool with_mesh) {
+enum class Eyes { kNone, kMesh, kLandmarks };
+
+std::unique_ptr<FaceService> MakeService(const testing::TempDir& dir, Eyes eyes) {
   auto store = store::OpenSqliteStore(dir.file("gallery.db"));
   EXPECT_TRUE(store.ok());
   gallery::GalleryOptions go;
@@ -27,7 +30,8 @@ std::unique_ptr<FaceService> MakeService(const testing::TempDir& dir, bool with_
   ServiceOptions so;
   so.now_ms = [] { return std::int64_t{1700000000000}; };
   auto s = std::make_unique<FaceService>(testing::SharedEngine(), std::move(*g), so);
-  if (with_mesh) s->SetAttributeModels(&testing::SharedAttributeModels(), &testing::SharedFaceMesh());
+  if (eyes != Eyes::kNone) s->SetAttributeModels(&testing::SharedAttributeModels(), &testing::SharedFaceMesh());
+  if (eyes == Eyes::kLandmarks) s->SetEyeLandmarks(&testing::SharedEyeLandmarks());
   CreateGroupRequest group;
   group.group_id = "g";
   group.group_name = "g";
@@ -66,10 +70,12 @@ CreatePersonRequest Person(const std::string& id, std::vector<std::uint8_t> imag
   return r;
 }
 
-TEST(EnrolmentRule, ClosedEyesRefusedFromQualityControl3WithAMesh) {
+class EnrolmentRuleEyes : public ::testing::TestWithParam<Eyes> {};
+
+TEST_P(EnrolmentRuleEyes, ClosedEyesRefusedFromQualityControl3) {
   const Photos photos = OpenAndClosed();
   testing::TempDir dir;
-  auto svc = MakeService(dir, /*with_mesh=*/true);
+  auto svc = MakeService(dir, GetParam());
   ASSERT_EQ(svc->options().eyes_open_quality_control, 3);
   EXPECT_TRUE(svc->CreatePerson(Person("open", photos.open, 3)).ok());
   auto refused = svc->CreatePerson(Person("closed", photos.closed, 3));
@@ -88,10 +94,15 @@ TEST(EnrolmentRule, ClosedEyesRefusedFromQualityControl3WithAMesh) {
   EXPECT_EQ(faces->ret_code, (std::vector<int>{-1601, 0}));  // per image: the closed one refused
 }
 
-TEST(EnrolmentRule, WithoutAMeshTheRuleIsNotApplied) {
+INSTANTIATE_TEST_SUITE_P(EnrolmentRule, EnrolmentRuleEyes, ::testing::Values(Eyes::kLandmarks, Eyes::kMesh),
+                         [](const ::testing::TestParamInfo<Eyes>& p) {
+                           return p.param == Eyes::kLandmarks ? "IrisFromLandmarks" : "FaceMesh";
+                         });
+
+TEST(EnrolmentRule, WithoutEyeModelsTheRuleIsNotApplied) {
   const Photos photos = OpenAndClosed();
   testing::TempDir dir;
-  auto svc = MakeService(dir, /*with_mesh=*/false);
+  auto svc = MakeService(dir, Eyes::kNone);
   EXPECT_TRUE(svc->CreatePerson(Person("closed", photos.closed, 3)).ok());
 }
 
