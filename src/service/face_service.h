@@ -494,8 +494,9 @@ class FaceService {
   // the service (may be null); set it before serving.
   void SetLivenessJudge(const LivenessJudge* judge) { liveness_ = judge; }
   // Age, gender and expression (`models`) and eye openness (`mesh`, the same
-  // one as SetFaceMesh's: this sets it too) for DetectFace's attributes and
-  // the enrolment rule; either may be null. Both must outlive the service;
+  // one as SetFaceMesh's: this sets it too; SetEyeLandmarks takes precedence
+  // for eyes) for DetectFace's attributes and the enrolment rule; either may
+  // be null. Both must outlive the service;
   // set them before serving.
   void SetAttributeModels(const FaceAttributeModels* models, const FaceMesh* mesh) {
     attribute_models_ = models;
