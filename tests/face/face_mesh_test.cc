@@ -49,6 +49,23 @@ std::vector<std::string> Photos() {
   return photos;
 }
 
+// The first face of each of Photos() (photos without one are left out).
+struct PhotoFace {
+  std::string path;
+  Image image;
+  FaceBox face;
+};
+std::vector<PhotoFace> FirstFaces() {
+  std::vector<PhotoFace> out;
+  for (const std::string& path : Photos()) {
+    Image img = testing::MustLoad(path);
+    auto faces = testing::SharedEngine().Detect(img);
+    EXPECT_TRUE(faces.ok()) << path;
+    if (faces.ok() && !faces->empty()) out.push_back({path, std::move(img), (*faces)[0]});
+  }
+  return out;
+}
+
 Point2f EyeCentre(const std::vector<Point3f>& m, const face::EyeContour& e) {
   float x = 0, y = 0;
   for (int i : e.lower) x += m[static_cast<size_t>(i)].x, y += m[static_cast<size_t>(i)].y;
@@ -107,13 +124,10 @@ TEST(FaceMeshImport, IrisGraphMatchesReference) { ExpectMatchesReference("landma
 TEST(FaceMesh, EyePointsLandOnMtcnnsEyesAndPoseAgreesWithFivePoints) {
   int n = 0, pose_checked = 0;
   double sum = 0;
-  for (const std::string& path : Photos()) {
-    SCOPED_TRACE(path);
-    Image img = testing::MustLoad(path);
-    auto faces = testing::SharedEngine().Detect(img);
-    ASSERT_TRUE(faces.ok());
-    if (faces->empty()) continue;
-    const FaceBox& f = (*faces)[0];
+  for (const PhotoFace& p : FirstFaces()) {
+    SCOPED_TRACE(p.path);
+    const Image& img = p.image;
+    const FaceBox& f = p.face;
     auto mesh = SharedMesh().Run(img, f);
     ASSERT_TRUE(mesh.ok()) << mesh.status().ToString();
     ASSERT_EQ(mesh->points.size(), 468u);
@@ -244,15 +258,11 @@ TEST(EyeLandmarks, LidsAgreeWithTheMeshRefinedEyelids) {
   // of the mesh's eye corners: the lids it finds must be the mesh path's.
   int n = 0;
   double sum = 0, ratio_gap = 0;
-  for (const std::string& path : Photos()) {
-    SCOPED_TRACE(path);
-    Image img = testing::MustLoad(path);
-    auto faces = testing::SharedEngine().Detect(img);
-    ASSERT_TRUE(faces.ok());
-    if (faces->empty()) continue;
-    const FaceBox& f = (*faces)[0];
-    auto mesh = SharedMesh().Run(img, f);
-    auto eyes = SharedEyes().Run(img, f);
+  for (const PhotoFace& p : FirstFaces()) {
+    SCOPED_TRACE(p.path);
+    const FaceBox& f = p.face;
+    auto mesh = SharedMesh().Run(p.image, f);
+    auto eyes = SharedEyes().Run(p.image, f);
     ASSERT_TRUE(mesh.ok() && eyes.ok());
     const float iod = std::hypot(f.landmarks[1].x - f.landmarks[0].x, f.landmarks[1].y - f.landmarks[0].y);
     for (std::size_t e = 0; e < 2; ++e) {
