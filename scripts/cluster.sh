@@ -95,7 +95,7 @@ nodes_up() {
     alive "$data/serve.pid" && continue
     : >"$data/serve.out"
     nohup "$FACEKIT" "${MODELS_ARG[@]}" serve --data "$data" --listen 127.0.0.1:0 --workers 2 \
-      --store "$STORE" --etcd "$ETCD_ENDPOINTS" --node-id "node-$i" >"$data/serve.out" 2>"$data/serve.log" &
+      --store "$STORE" --etcd "$ETCD_ENDPOINTS" --node-id "node-$i" --cluster-key-file "$DIR/admin.key" >"$data/serve.out" 2>"$data/serve.log" &
     echo $! >"$data/serve.pid"
   done
   for ((i = 1; i <= n; i++)); do

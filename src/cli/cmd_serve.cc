@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -12,12 +13,15 @@
 
 #include "cli/commands.h"
 #include "cluster/cluster_node.h"
+#include "cluster/cluster_search.h"
 #include "facekit/face_attributes.h"
 #include "facekit/face_mesh.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
+#include "server/grpc_shard_method.h"
 #include "server/server.h"
 #include "server/store_keys.h"
+#include "server/tc3_signature.h"
 #include "server/url_fetcher.h"
 #include "service/open_service.h"
 #include "store/data_folder_lock.h"
@@ -65,6 +69,8 @@ struct ServeOptions {
   std::string node_id;
   std::string advertise;  // the URL other nodes reach this one at
   std::int64_t lease_ttl_s = 5;
+  std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
+  std::int64_t shard_deadline_ms = 2000;
   std::string listen = "127.0.0.1:8080";
   int workers = 0;
   int io_threads = 1;
@@ -266,6 +272,47 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     return Fail(Status(StatusCode::kInvalidArgument, "--tls-allow-plaintext needs --tls-cert and --tls-key"));
   }
 
+  // Sharded search (docs/scale-out.md): with --etcd and the cluster's key,
+  // the node indexes only its shards, answers ShardSearch for them, and
+  // sends every SearchFaces to one replica of each shard.
+  std::unique_ptr<cluster::ClusterSearch> cluster_search;
+  if (!o.etcd.empty() && !o.cluster_key_file.empty()) {
+    if (o.no_grpc) return Fail(Status(StatusCode::kInvalidArgument, "--cluster-key-file needs gRPC (no --no-grpc)"));
+    std::ifstream in(o.cluster_key_file);
+    std::string credential;
+    std::getline(in, credential);
+    while (!credential.empty() && (credential.back() == '\r' || credential.back() == ' ')) credential.pop_back();
+    const auto colon = credential.find(':');
+    if (!in.good() && credential.empty()) {
+      return Fail(Status(StatusCode::kNotFound, "cannot read " + o.cluster_key_file));
+    }
+    if (colon == std::string::npos || colon == 0 || colon + 1 == credential.size()) {
+      return Fail(Status(StatusCode::kInvalidArgument,
+                         o.cluster_key_file + " must hold SecretId:SecretKey (facekit keys create --credential)"));
+    }
+    cluster::ClusterSearchOptions cso;
+    cso.deadline_ms = o.shard_deadline_ms;
+    cso.sign = [id = credential.substr(0, colon), secret = credential.substr(colon + 1)](const std::string& authority,
+                                                                                         const std::string& body) {
+      server::Tc3SignInput sign;
+      sign.method = "POST";
+      sign.canonical_uri = server::kShardSearchPath;
+      sign.content_type = "application/grpc";
+      sign.host = authority;
+      sign.payload_hash = server::Sha256Hex(body);
+      sign.timestamp = WallMs() / 1000;
+      sign.service = "facekit";
+      return std::vector<std::pair<std::string, std::string>>{
+          {"authorization", server::Tc3Authorization(id, secret, sign)},
+          {"x-tc-timestamp", std::to_string(sign.timestamp)}};
+    };
+    cluster_search = std::make_unique<cluster::ClusterSearch>((*service)->gallery(), std::move(cso));
+    options.grpc.shard_search = cluster_search.get();
+    (*service)->SetSearchRouter(cluster_search.get());
+  } else if (!o.etcd.empty()) {
+    std::fprintf(stderr, "facekit: no --cluster-key-file: this node searches its whole gallery itself (not sharded)\n");
+  }
+
   server::UrlFetch fetch;
   if (!o.no_url) {
     server::UrlFetchOptions fo;
@@ -309,6 +356,19 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
       for (const auto& [id, address] : members) ids += (ids.empty() ? "" : ", ") + id;
       std::fprintf(stderr, "facekit: cluster members (%zu): %s\n", members.size(), ids.c_str());
     };
+    if (cluster_search) {
+      co.on_map_change = [search = cluster_search.get(), id = co.node_id](
+                             const cluster::MemberList& members, std::shared_ptr<const cluster::ShardMap> map) {
+        const int shards = map->shards();
+        if (Status s = search->OnMembership(id, members, std::move(map)); !s.ok()) {
+          std::fprintf(stderr, "facekit: re-indexing the shards failed: %s\n", s.ToString().c_str());
+          return;
+        }
+        const auto loaded = search->LoadedShards();
+        std::fprintf(stderr, "facekit: serving %zu shards (of %d per group) at change-log position %lld\n",
+                     loaded.size(), shards, static_cast<long long>(loaded.empty() ? 0 : loaded.front().loaded_seq));
+      };
+    }
     auto joined = cluster::ClusterNode::Join(std::move(co));
     if (!joined.ok()) {
       srv.Shutdown(std::chrono::milliseconds(0));
@@ -325,6 +385,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   std::fprintf(stderr, "facekit: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   cluster_node.reset();  // leave the cluster first: the others stop counting on this node
   srv.Shutdown(std::chrono::milliseconds(static_cast<long>(o.grace_s * 1000)));
+  cluster_search.reset();  // after the server: no request uses it any more
   checkpointer.Stop();
   checkpointer.Run("final");
   std::fprintf(stderr, "facekit: stopped\n");
@@ -368,6 +429,14 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "Seconds after which a node that stopped renewing its lease (crashed) leaves the member list")
       ->default_val(o->lease_ttl_s)
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--cluster-key-file", o->cluster_key_file,
+                  "With --etcd: a file holding SecretId:SecretKey of an admin key every node has (the same keys.db). "
+                  "The node then indexes only its shards and answers SearchFaces from one replica of every shard "
+                  "(docs/scale-out.md); without it each node searches its whole gallery");
+  cmd->add_option("--shard-deadline-ms", o->shard_deadline_ms,
+                  "Time a sharded search waits for the shards before failing with FailedOperation.ShardsUnavailable")
+      ->default_val(o->shard_deadline_ms)
+      ->check(CLI::Range(10, 600000));
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
   cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
   cmd->add_option("--io-threads", o->io_threads, "Threads doing network I/O")->default_val(1)->check(CLI::Range(1, 64));

@@ -17,9 +17,12 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(ClusterNodeOptions option
                                                   std::move(ids), self->options_.shards, self->options_.replicas);
                                               {
                                                 std::lock_guard lock(self->mu_);
-                                                self->map_ = std::move(map);
+                                                self->map_ = map;
                                               }
                                               if (self->options_.on_change) self->options_.on_change(members);
+                                              if (self->options_.on_map_change) {
+                                                self->options_.on_map_change(members, std::move(map));
+                                              }
                                             }));
   return node;
 }

@@ -6,13 +6,14 @@
 //   `facekit serve --etcd ENDPOINTS` joins with its node id and address; the
 //   node leaves (lease revoked) when this object is destroyed, or disappears
 //   when its lease expires if the process dies. Today the map is computed
-//   and reported; searching per shard is the next part of issue 17.
+//   and handed to on_map_change (the node's sharded search, cluster_search.h).
 //
 // THREAD SAFETY
 //   Every method from any thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,10 @@ struct ClusterNodeOptions {
   int replicas = kDefaultReplicas;
   /// Called after each change with the new member list (e.g. to log it).
   Membership::OnChange on_change;
+  /// Called after each change with the member list and its shard map (e.g.
+  /// ClusterSearch::OnMembership, which re-indexes the node's shards), on
+  /// the membership's thread, the first time during Join.
+  std::function<void(const MemberList&, std::shared_ptr<const ShardMap>)> on_map_change;
 };
 
 class ClusterNode {

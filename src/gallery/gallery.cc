@@ -291,6 +291,21 @@ std::vector<float> NormalisedMean(const std::vector<std::vector<float>>& vectors
 
 std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group) const {
   std::vector<std::vector<float>> vectors;
+  if (index_filter_) {
+    // Sharded: some of the person's faces are indexed on other nodes only.
+    auto all = FaceVectorsLocked(person.faces, group.record.face_model_version);
+    if (all.ok()) {
+      // In the person's face order, as the unsharded sum below (same rounding).
+      std::unordered_map<std::int64_t, std::size_t> order;
+      for (std::size_t i = 0; i < person.faces.size(); ++i) order.emplace(person.faces[i], i);
+      std::sort(all->begin(), all->end(),
+                [&](const auto& a, const auto& b) { return order[a.first] < order[b.first]; });
+      for (auto& [fk, v] : *all) {
+        if (!v.empty()) vectors.push_back(std::move(v));
+      }
+      return NormalisedMean(vectors);
+    }
+  }
   for (std::int64_t fk : person.faces) {
     std::vector<float> v = group.faces->Vector(fk);
     if (!v.empty()) vectors.push_back(std::move(v));
@@ -298,7 +313,21 @@ std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupS
   return NormalisedMean(vectors);
 }
 
-Status Gallery::ReconcileIndexes(bool use_snapshots) {
+bool Gallery::IndexedHere(const GroupState& group, std::int64_t face_key) const {
+  if (!index_filter_) return true;
+  const FaceState* face = catalog_.FaceByKey(face_key);
+  return face != nullptr && index_filter_(group.record.id, face->id);
+}
+
+Result<std::int64_t> Gallery::SetIndexFilter(IndexFilter filter) {
+  std::lock_guard writer(writer_mu_);
+  std::unique_lock lock(state_mu_);
+  index_filter_ = std::move(filter);
+  FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
+  return applied_seq_;
+}
+
+Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
   Catalog& c = catalog_;
   // Faces: load snapshots, drop what the store no longer has, collect what is missing.
   std::unordered_map<std::int64_t, std::vector<std::int64_t>> missing_by_group;
@@ -309,8 +338,8 @@ Status Gallery::ReconcileIndexes(bool use_snapshots) {
       FACEKIT_RETURN_IF_ERROR(BuildGroupIndexes(g));
       continue;
     }
-    bool from_snapshot = false;
-    if (use_snapshots && !options_.snapshot_dir.empty()) {
+    bool from_snapshot = keep_loaded && g.faces != nullptr;
+    if (!from_snapshot && use_snapshots && !options_.snapshot_dir.empty()) {
       auto loaded = VectorIndex::Load(SnapshotPath(gkey, "faces"), options_.index);
       if (loaded.ok() && loaded->stamp == static_cast<std::uint64_t>(gkey) && loaded->index->dim() == options_.dim) {
         g.faces = std::move(loaded->index);
@@ -324,7 +353,9 @@ Status Gallery::ReconcileIndexes(bool use_snapshots) {
     if (!from_snapshot) g.faces = std::make_unique<VectorIndex>(options_.dim, options_.index);
     std::unordered_set<std::int64_t> desired;
     for (std::int64_t pkey : g.persons) {
-      for (std::int64_t fk : c.persons_.at(pkey).faces) desired.insert(fk);
+      for (std::int64_t fk : c.persons_.at(pkey).faces) {
+        if (IndexedHere(g, fk)) desired.insert(fk);
+      }
     }
     bool changed = !from_snapshot;
     for (const IndexEntry& e : g.faces->Entries()) {
@@ -411,6 +442,7 @@ Status Gallery::RebuildIndexes() {
 }
 
 void Gallery::AddFaceToGroup(GroupState& group, std::int64_t face_key, const std::vector<float>& vector) {
+  if (!IndexedHere(group, face_key)) return;
   (void)group.faces->Add(face_key, vector);
   group.dirty = true;
 }

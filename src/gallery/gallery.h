@@ -197,10 +197,26 @@ class Gallery {
   Status CatchUp();
   std::int64_t applied_seq() const;
 
+  // SHARDED INDEXING (cluster nodes, docs/scale-out.md): only the faces for
+  // which `filter(group id, face id)` holds are put in a group's face index;
+  // the catalog stays whole. Setting a filter re-indexes under the writer
+  // lock: entries the filter drops are removed, newly kept faces are loaded
+  // from the store (vectors of faces already indexed are not read again).
+  // Persons' fused features stay whole (every person of the group, its
+  // vectors read from the store when its faces are not indexed here).
+  // An empty filter indexes everything (the default). Returns the change
+  // log's sequence number applied when the new indexes were complete.
+  using IndexFilter = std::function<bool(const std::string& group_id, const std::string& face_id)>;
+  Result<std::int64_t> SetIndexFilter(IndexFilter filter);
+
  private:
   Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options);
   Status LoadCatalog();
-  Status ReconcileIndexes(bool use_snapshots);
+  // `keep_loaded`: the current face indexes are the base (as a loaded
+  // snapshot would be) instead of being rebuilt.
+  Status ReconcileIndexes(bool use_snapshots, bool keep_loaded = false);
+  // The face filter (SetIndexFilter) of a face key of the catalog.
+  bool IndexedHere(const GroupState& group, std::int64_t face_key) const;
   Status ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys);
   // Rebuilds a group's two indexes from the store's vectors of its version.
   Status BuildGroupIndexes(GroupState& group);
@@ -235,6 +251,7 @@ class Gallery {
   // Shared stores: the change log's last sequence number applied in memory
   // (written under writer_mu_ and state_mu_), and the follower thread.
   std::int64_t applied_seq_ = 0;
+  IndexFilter index_filter_;  // written under writer_mu_ and state_mu_
   std::atomic<bool> follow_stop_{false};
   std::thread follower_;
 };

@@ -54,7 +54,9 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   }
   std::vector<std::int64_t> keys;
   for (std::int64_t pkey : g.persons) {
-    for (std::int64_t fk : catalog_.persons_.at(pkey).faces) keys.push_back(fk);
+    for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
+      if (IndexedHere(g, fk)) keys.push_back(fk);
+    }
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

@@ -26,6 +26,7 @@ const std::map<std::string_view, std::string_view>& ChineseMessages() {
       {"FailedOperation.ImageSizeExceed", "base64编码后的图片数据大小不超过5M"},
       {"FailedOperation.SearchFacesExceed", "检索的人脸数超过限制"},
       {"FailedOperation.ServerError", "算法服务异常，请重试"},
+      {"FailedOperation.ShardsUnavailable", "部分分片暂时无法应答，请重试"},
       {"InternalError", "内部错误"},
       {"InvalidAction", "接口不存在"},
       {"InvalidParameter", "参数错误"},

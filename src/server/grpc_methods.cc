@@ -383,6 +383,7 @@ Outcome Search(GrpcCall& c, const v1::SearchRequest& q, v1::SearchResponse* out,
   r.need_person_info = q.need_person_info();
   r.face_match_threshold = q.face_match_threshold();
   r.quality_control = q.quality_control();
+  r.allow_partial = q.allow_partial();
   auto choice = Choice(q.face_choice());
   if (!choice.ok()) return choice.error();
   r.face_choice = choice.value();
@@ -407,6 +408,7 @@ Outcome Search(GrpcCall& c, const v1::SearchRequest& q, v1::SearchResponse* out,
   out->set_person_num(I32(got->person_num));
   out->set_face_model_version(got->face_model_version);
   out->set_faces_in_photo(I32(got->faces_in_photo));
+  for (const auto& m : got->missing_shards) out->add_missing_shards(m);
   return std::nullopt;
 }
 

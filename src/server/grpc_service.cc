@@ -15,6 +15,7 @@
 #include "facekit/v1/facekit.pb.h"
 #include "server/cloud_messages.h"
 #include "server/grpc_methods.h"
+#include "server/grpc_shard_method.h"
 #include "server/grpc_status_map.h"
 
 namespace facekit::server {
@@ -152,6 +153,8 @@ struct FaceKitGrpcService::Impl {
                   : policy->Authenticate(o.headers, body, action, o.line);
   }
 
+  grpc::Status RunShard(grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out);
+
   grpc::Status Run(const GrpcMethod& m, const google::protobuf::MethodDescriptor& d, const std::string& path,
                    grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
     const auto started = std::chrono::steady_clock::now();
@@ -197,6 +200,34 @@ struct FaceKitGrpcService::Impl {
   }
 };
 
+grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::ServerContext* ctx, const grpc::ByteBuffer* in,
+                                                grpc::ByteBuffer* out) {
+  const auto started = std::chrono::steady_clock::now();
+  auto finish = [&](const std::optional<ApiError>& error) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (metrics) metrics->Observe("grpc", kShardSearchAction, error ? error->code : "OK", seconds);
+    if (!error) return grpc::Status::OK;
+    ctx->AddTrailingMetadata(kErrorCodeMetadata, error->code);
+    return grpc::Status(GrpcCodeFor(error->code), error->code + ": " + error->message);
+  };
+  const Origin origin = OriginOf(*ctx, kShardSearchPath);
+  if (origin.rest) return finish(ApiError{"UnsupportedOperation", "ShardSearch is not served over REST"});
+  std::string body;
+  if (!ReadAll(*in, &body)) return finish(ApiError{"InvalidParameter", "unreadable request"});
+  auto key = Authenticate(origin, body, kShardSearchAction);
+  if (!key.ok()) return finish(key.error());
+  if (key->role != KeyRole::kAdmin) {
+    return finish(ApiError{"AuthFailure.UnauthorizedOperation",
+                           "only a key with the admin role (the cluster's key) may call ShardSearch; this key is " +
+                               std::string(KeyRoleName(key->role))});
+  }
+  std::string bytes;
+  if (auto e = RunShardSearch(*options.shard_search, body, &bytes)) return finish(e);
+  grpc::Slice slice(bytes);
+  *out = grpc::ByteBuffer(&slice, 1);
+  return finish(std::nullopt);
+}
+
 const google::protobuf::ServiceDescriptor* FaceKitGrpcService::Descriptor() {
   return ::facekit::v1::CreateGroupRequest::descriptor()->file()->FindServiceByName("FaceKit");
 }
@@ -220,6 +251,21 @@ FaceKitGrpcService::FaceKitGrpcService(service::FaceService& service, std::share
               return self->Run(m, *d, path, ctx, in, out);
             },
             impl)));
+  }
+  if (impl_->options.shard_search != nullptr) {
+    // A service of its own, so that the server (and reflection) see facekit.cluster.v1.Shard.
+    class ShardService final : public grpc::Service {
+     public:
+      explicit ShardService(Impl* impl) {
+        using Handler = grpc::internal::RpcMethodHandler<Impl, grpc::ByteBuffer, grpc::ByteBuffer>;
+        AddMethod(new grpc::internal::RpcServiceMethod(
+            kShardSearchPath, grpc::internal::RpcMethod::NORMAL_RPC,
+            new Handler([](Impl* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* in,
+                           grpc::ByteBuffer* out) { return self->RunShard(ctx, in, out); },
+                        impl)));
+      }
+    };
+    shard_service_ = std::make_unique<ShardService>(impl_.get());
   }
 }
 

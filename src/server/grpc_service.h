@@ -110,6 +110,9 @@ struct GrpcServiceOptions {
   // The live event hub of PublishEvent / CreateEventStreamToken (the Server
   // sets its own); null = they answer UnsupportedOperation.
   EventHub* events = nullptr;
+  // Cluster nodes: serve facekit.cluster.v1.Shard/ShardSearch on this
+  // handler (grpc_shard_method.h); null = not served. Must outlive the service.
+  const service::ShardSearchHandler* shard_search = nullptr;
 };
 
 class FaceKitGrpcService final : public grpc::Service {
@@ -122,10 +125,15 @@ class FaceKitGrpcService final : public grpc::Service {
   // facekit.v1.FaceKit from the generated descriptor pool.
   static const google::protobuf::ServiceDescriptor* Descriptor();
 
+  // facekit.cluster.v1.Shard when GrpcServiceOptions::shard_search is set
+  // (register it beside this one), else null.
+  grpc::Service* shard_service() const { return shard_service_.get(); }
+
   struct Impl;
 
  private:
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<grpc::Service> shard_service_;
 };
 
 }  // namespace facekit::server

@@ -17,6 +17,7 @@
 //                                                      FAILED_PRECONDITION  400
 //   UnsupportedOperation                               UNIMPLEMENTED        501
 //   InternalError, FailedOperation.ServerError         INTERNAL             500
+//   FailedOperation.ShardsUnavailable (cluster nodes)  UNAVAILABLE          503
 //   anything else                                      UNKNOWN              500
 //
 // THREAD SAFETY

@@ -131,6 +131,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     p->grpc_service = std::make_unique<FaceKitGrpcService>(service, p->policy, fetch, &p->metrics, &p->peers, go);
     grpc::ServerBuilder builder;
     builder.RegisterService(p->grpc_service.get());
+    if (p->grpc_service->shard_service() != nullptr) builder.RegisterService(p->grpc_service->shard_service());
     builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<std::size_t>(http.max_body_bytes, INT32_MAX)));
     // Like idle keep-alive HTTP connections, idle gRPC connections are closed (GOAWAY).
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,

@@ -26,15 +26,15 @@
 #include <vector>
 
 #include "facekit/engine.h"
+#include "facekit/face_attributes.h"
 #include "facekit/face_choice.h"
 #include "facekit/face_mesh.h"
 #include "facekit/face_shape.h"
+#include "facekit/image.h"
 #include "facekit/liveness_judge.h"
 #include "facekit/objects.h"
-#include "facekit/face_attributes.h"
-#include "facekit/face_mesh.h"
-#include "facekit/image.h"
 #include "gallery/gallery.h"
+#include "service/sharded_search.h"
 
 namespace facekit::service {
 
@@ -228,6 +228,10 @@ struct SearchRequest {
   float face_match_threshold = 0;
   int quality_control = 0;
   FaceChoice face_choice;  // with max_face_num 1: the face searched (default: the largest)
+  // Cluster nodes (docs/scale-out.md): answer without the shards that did
+  // not answer (listed in SearchResponse::missing_shards) instead of failing
+  // with FailedOperation.ShardsUnavailable. REST and gRPC only.
+  bool allow_partial = false;
 };
 struct Candidate {
   std::string person_id, face_id;  // face_id empty for person searches
@@ -254,6 +258,8 @@ struct SearchResponse {
   std::size_t person_num = 0;  // persons searched (SearchPersons)
   std::string face_model_version;
   std::size_t faces_in_photo = 0;  // faces of at least min_face_size in the image
+  // Shards ("GROUP/SHARD") left out of a partial answer (allow_partial).
+  std::vector<std::string> missing_shards;
 };
 struct VerifyResponse {
   float score = 0;
@@ -493,6 +499,10 @@ class FaceService {
   // docs/liveness.md) instead of the passive model alone; it must outlive
   // the service (may be null); set it before serving.
   void SetLivenessJudge(const LivenessJudge* judge) { liveness_ = judge; }
+  // Cluster nodes: SearchFaces (and its ReturnsByGroup variant) find their
+  // candidates through `router` (sharded_search.h) instead of the local
+  // indexes; null = local. Must outlive the service; set before serving.
+  void SetSearchRouter(const SearchRouter* router) { router_ = router; }
   // Age, gender and expression (`models`) and eye openness (`mesh`, the same
   // one as SetFaceMesh's: this sets it too; SetEyeLandmarks takes precedence
   // for eyes) for DetectFace's attributes and the enrolment rule; either may
@@ -604,6 +614,7 @@ class FaceService {
   ModelObserver model_observer_;
   const ObjectDetector* objects_ = nullptr;
   const LivenessJudge* liveness_ = nullptr;
+  const SearchRouter* router_ = nullptr;
   const FaceMesh* mesh_ = nullptr;
   const EyeLandmarks* eyes_ = nullptr;
   std::string objects_version_;

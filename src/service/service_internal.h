@@ -41,6 +41,10 @@ namespace code {
 inline constexpr const char* kMissing = "MissingParameter.ErrorParameterEmpty";
 inline constexpr const char* kInvalid = "InvalidParameterValue";
 inline constexpr const char* kInternal = "InternalError";
+// A cluster node could not reach every shard of the searched groups
+// (docs/scale-out.md: not in the cloud API's list; its nearest,
+// FailedOperation.RequestTimeout, would hide refusals and dead nodes).
+inline constexpr const char* kShardsUnavailable = "FailedOperation.ShardsUnavailable";
 inline constexpr const char* kGroupIdIllegal = "InvalidParameterValue.GroupIdIllegal";
 inline constexpr const char* kGroupIdTooLong = "InvalidParameterValue.GroupIdTooLong";
 inline constexpr const char* kGroupIdExists = "InvalidParameterValue.GroupIdAlreadyExist";

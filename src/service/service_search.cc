@@ -46,6 +46,10 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
                                            "); one search covers groups of one version");
       }
       faces += g->faces->size();
+      // A cluster node indexes its own shards only: count the catalog's faces.
+      for (auto it = g->persons.begin(); faces == 0 && it != g->persons.end(); ++it) {
+        faces += c.PersonByKey(*it)->faces.size();
+      }
     }
     if (faces == 0) return Err(code::kNoFaceInGroups, "the groups hold no faces");
     return std::nullopt;
@@ -64,6 +68,46 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
                      primary ? nullptr : &extras);
   if (!faces.ok()) return faces.error();
   const auto k = static_cast<std::size_t>(r.max_person_num);
+  // Cluster nodes: the candidates come from the shards (sharded_search.h),
+  // asked before the catalog is read (the router waits on other nodes).
+  // Per face searched, one list per group list (all groups, or each group).
+  const bool routed = router_ != nullptr && !persons;
+  std::vector<std::vector<RoutedSearchResult>> routed_hits;
+  std::vector<std::string> missing_shards;
+  if (routed) {
+    for (const FaceInput& face : faces.value()) {
+      std::vector<RoutedSearchResult>& lists = routed_hits.emplace_back();
+      if (face.quality_level < r.quality_control) continue;
+      RoutedSearchQuery q;
+      q.query = primary ? face.embedding : face.other_embeddings.front().second;
+      q.face_model_version = version;
+      q.max_persons = k;
+      q.max_faces_per_person = options_.max_faces_per_person;
+      q.allow_partial = r.allow_partial;
+      std::vector<std::vector<std::string>> group_lists;
+      if (by_group) {
+        for (const auto& gid : r.group_ids) group_lists.push_back({gid});
+      } else {
+        group_lists.push_back(r.group_ids);
+      }
+      for (auto& groups : group_lists) {
+        q.group_ids = std::move(groups);
+        auto found = router_->SearchFaces(q);
+        if (!found.ok()) {
+          if (found.status().code() == StatusCode::kUnavailable) {
+            return Err(code::kShardsUnavailable, found.status().message());
+          }
+          return Err("FailedOperation.ServerError", found.status().ToString());
+        }
+        for (const auto& m : found->missing_shards) {
+          if (std::find(missing_shards.begin(), missing_shards.end(), m) == missing_shards.end()) {
+            missing_shards.push_back(m);
+          }
+        }
+        lists.push_back(std::move(found.value()));
+      }
+    }
+  }
   return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<SearchResponse> {
     SearchResponse out;
     out.face_model_version = version;
@@ -87,10 +131,23 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
     for (std::int64_t pk : searched_persons) out.face_num += c.PersonByKey(pk)->faces.size();
     // Candidates of one group list: best face per person (face search) or the
     // fused feature (person search), scored, thresholded, top k.
-    auto candidates = [&](const std::vector<std::int64_t>& groups, const float* query) {
+    // The shards' answer in the catalog's keys (faces this node has not
+    // applied yet, or deleted meanwhile, are left out).
+    auto from_router = [&](const RoutedSearchResult& found) {
+      std::vector<gallery::SearchHit> hits;
+      for (const RoutedHit& h : found.hits) {
+        const std::int64_t fk = c.FaceKeyById(h.face_id);
+        const gallery::GroupState* g = c.GroupById(h.group_id);
+        if (fk != 0 && g != nullptr) hits.push_back({fk, g->record.key, h.similarity});
+      }
+      return hits;
+    };
+    auto candidates = [&](const std::vector<std::int64_t>& groups, const float* query,
+                          const RoutedSearchResult* found) {
       std::vector<Candidate> list;
       std::vector<gallery::SearchHit> hits =
-          c.Search(groups, query, persons ? k : k * options_.max_faces_per_person, persons);
+          found != nullptr ? from_router(*found)
+                           : c.Search(groups, query, persons ? k : k * options_.max_faces_per_person, persons);
       std::set<std::int64_t> seen;
       for (const auto& h : hits) {
         const gallery::PersonState* p = nullptr;
@@ -122,18 +179,25 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       }
       return list;
     };
-    for (const FaceInput& face : faces.value()) {
+    out.missing_shards = missing_shards;
+    for (std::size_t fi = 0; fi < faces.value().size(); ++fi) {
+      const FaceInput& face = faces.value()[fi];
       const float* query = primary ? face.embedding.data() : face.other_embeddings.front().second.data();
+      auto found = [&](std::size_t list) -> const RoutedSearchResult* {
+        return routed && list < routed_hits[fi].size() ? &routed_hits[fi][list] : nullptr;
+      };
       SearchResult result;
       result.face_rect = ToRect(face.box);
       if (face.quality_level < r.quality_control) {
         result.ret_code = kRetQuality;
       } else if (by_group) {
-        for (std::int64_t gk : gkeys) {
-          result.by_group.push_back({c.GroupByKey(gk)->record.id, candidates({gk}, query)});
+        // Routed lists follow r.group_ids; gkeys leaves out groups deleted since.
+        for (std::size_t gi = 0; gi < r.group_ids.size(); ++gi) {
+          const gallery::GroupState* g = c.GroupById(r.group_ids[gi]);
+          if (g) result.by_group.push_back({g->record.id, candidates({g->record.key}, query, found(gi))});
         }
       } else {
-        result.candidates = candidates(gkeys, query);
+        result.candidates = candidates(gkeys, query, found(0));
       }
       out.results.push_back(std::move(result));
     }

@@ -1,0 +1,368 @@
+#include "cluster/cluster_search.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <unordered_map>
+
+#include "cluster/scatter_gather.h"
+#include "cluster/shard_merge.h"
+#include "facekit/cluster/v1/shard.grpc.pb.h"
+
+namespace facekit::cluster {
+
+namespace pb = ::facekit::cluster::v1;
+
+// ---------------------------------------------------------------- Owned
+
+class ClusterSearch::Owned {
+ public:
+  // `also`: held only where `also` holds too (the shards kept while re-indexing).
+  Owned(std::shared_ptr<const ShardMap> map, std::string node, std::shared_ptr<Owned> also = nullptr)
+      : map_(std::move(map)), node_(std::move(node)), also_(std::move(also)) {}
+
+  int shards() const { return map_->shards(); }
+
+  bool Holds(const std::string& group, int shard) {
+    if (shard < 0 || shard >= map_->shards()) return false;
+    if (also_ && !also_->Holds(group, shard)) return false;
+    std::lock_guard lock(mu_);
+    auto it = by_group_.find(group);
+    if (it == by_group_.end()) {
+      std::vector<char> held(static_cast<std::size_t>(map_->shards()), 0);
+      for (int s : map_->ShardsOf(node_, group)) held[static_cast<std::size_t>(s)] = 1;
+      it = by_group_.emplace(group, std::move(held)).first;
+    }
+    return it->second[static_cast<std::size_t>(shard)] != 0;
+  }
+
+ private:
+  std::shared_ptr<const ShardMap> map_;
+  std::string node_;
+  std::shared_ptr<Owned> also_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<char>> by_group_;  // guarded by mu_
+};
+
+// ---------------------------------------------------------------- Remote
+
+struct ClusterSearch::Remote {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, std::shared_ptr<pb::Shard::Stub>> stubs;  // by target; guarded by mu
+  int in_flight = 0;                                              // guarded by mu
+
+  // "http://host:port" -> ("host:port", plaintext); "https://..." -> TLS.
+  std::shared_ptr<pb::Shard::Stub> StubFor(const std::string& address, std::string* target) {
+    std::string t = address;
+    bool tls = false;
+    if (t.rfind("http://", 0) == 0) {
+      t = t.substr(7);
+    } else if (t.rfind("https://", 0) == 0) {
+      t = t.substr(8);
+      tls = true;
+    }
+    while (!t.empty() && t.back() == '/') t.pop_back();
+    *target = t;
+    std::lock_guard lock(mu);
+    auto& stub = stubs[address];
+    if (!stub) {
+      auto creds = tls ? grpc::SslCredentials(grpc::SslCredentialsOptions{}) : grpc::InsecureChannelCredentials();
+      stub = pb::Shard::NewStub(grpc::CreateChannel(t, creds));
+    }
+    return stub;
+  }
+  void Begin() {
+    std::lock_guard lock(mu);
+    ++in_flight;
+  }
+  void End() {
+    std::lock_guard lock(mu);
+    --in_flight;
+    cv.notify_all();
+  }
+};
+
+// ---------------------------------------------------------------- ClusterSearch
+
+ClusterSearch::ClusterSearch(gallery::Gallery& gallery, ClusterSearchOptions options)
+    : gallery_(gallery), options_(std::move(options)), remote_(std::make_unique<Remote>()) {}
+
+ClusterSearch::~ClusterSearch() {
+  std::unique_lock lock(remote_->mu);
+  remote_->cv.wait(lock, [&] { return remote_->in_flight == 0; });
+}
+
+std::shared_ptr<const ClusterSearch::View> ClusterSearch::CurrentView() const {
+  std::shared_lock lock(view_mu_);
+  return view_;
+}
+
+Status ClusterSearch::OnMembership(const std::string& node_id, const MemberList& members,
+                                   std::shared_ptr<const ShardMap> map) {
+  if (!map) return Status(StatusCode::kInvalidArgument, "no shard map");
+  std::lock_guard serial(membership_mu_);
+  auto fresh = std::make_shared<Owned>(map, node_id);
+  const std::shared_ptr<const View> old = CurrentView();
+  {
+    // While re-indexing: route with the new map, serve what both maps hold
+    // (those entries stay in the indexes throughout).
+    auto v = std::make_shared<View>();
+    v->node_id = node_id;
+    v->map = map;
+    v->members = members;
+    if (old && old->serving) v->serving = std::make_shared<Owned>(map, node_id, old->serving);
+    v->loaded_seq = old ? old->loaded_seq : 0;
+    std::unique_lock lock(view_mu_);
+    view_ = std::move(v);
+  }
+  auto seq = gallery_.SetIndexFilter([fresh](const std::string& group, const std::string& face_id) {
+    return fresh->Holds(group, ShardOfFace(face_id, fresh->shards()));
+  });
+  if (!seq.ok()) return seq.status();
+  auto v = std::make_shared<View>();
+  v->node_id = node_id;
+  v->map = std::move(map);
+  v->members = members;
+  v->serving = std::move(fresh);
+  v->loaded_seq = *seq;
+  std::unique_lock lock(view_mu_);
+  view_ = std::move(v);
+  return Status::Ok();
+}
+
+std::vector<LoadedShard> ClusterSearch::LoadedShards() const {
+  const auto view = CurrentView();
+  std::vector<LoadedShard> out;
+  if (!view || !view->serving) return out;
+  std::vector<std::string> groups = gallery_.Read([](const gallery::Catalog& c) {
+    std::vector<std::string> ids;
+    for (const gallery::GroupState* g : c.Groups()) ids.push_back(g->record.id);
+    return ids;
+  });
+  for (const std::string& g : groups) {
+    for (int s = 0; s < view->serving->shards(); ++s) {
+      if (view->serving->Holds(g, s)) out.push_back({g, s, view->loaded_seq});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<service::ShardAnswer>> ClusterSearch::SearchShards(const service::ShardQuery& q) const {
+  // Held shared for the whole search: the view cannot change under it.
+  std::shared_lock serve(view_mu_);
+  std::vector<service::ShardAnswer> out(q.shards.size());
+  for (std::size_t i = 0; i < q.shards.size(); ++i) out[i].shard = q.shards[i];
+  if (!view_ || !view_->serving) {
+    for (auto& a : out) a.refused = "not loaded here (no shard map yet)";
+    return out;
+  }
+  Owned& serving = *view_->serving;
+  const std::string& self = view_->node_id;
+  const std::int64_t applied = gallery_.applied_seq();
+  std::map<std::string, std::map<std::uint32_t, std::size_t>> wanted;  // group -> shard -> answer
+  for (std::size_t i = 0; i < q.shards.size(); ++i) {
+    const service::ShardRef& ref = q.shards[i];
+    out[i].applied_seq = applied;
+    if (!serving.Holds(ref.group_id, static_cast<int>(ref.shard))) {
+      out[i].refused = "not loaded here (" + self + ")";
+    } else {
+      wanted[ref.group_id][ref.shard] = i;
+    }
+  }
+  const int shards = serving.shards();
+  gallery_.Read([&](const gallery::Catalog& c) {
+    for (const auto& [group_id, by_shard] : wanted) {
+      const gallery::GroupState* g = c.GroupById(group_id);
+      std::string refused;
+      if (g == nullptr) {
+        refused = "group " + group_id + " not known here yet (" + self + ")";
+      } else if (g->record.face_model_version != q.face_model_version ||
+                 g->faces->dim() != static_cast<int>(q.query.size())) {
+        refused = "group " + group_id + " is of face model version " + g->record.face_model_version + " here, not " +
+                  q.face_model_version;
+      }
+      if (!refused.empty()) {
+        for (const auto& [shard, i] : by_shard) out[i].refused = refused;
+        continue;
+      }
+      // The group's index holds every shard this node serves: its top k is
+      // a superset of each asked shard's top k (shard_merge.h's argument
+      // holds for any union of shards), split by shard.
+      for (const gallery::SearchHit& h : c.Search({g->record.key}, q.query.data(), q.k, /*persons=*/false)) {
+        const gallery::FaceState* f = c.FaceByKey(h.key);
+        const gallery::PersonState* p = f ? c.PersonByKey(f->person_key) : nullptr;
+        if (p == nullptr) continue;
+        auto it = by_shard.find(static_cast<std::uint32_t>(ShardOfFace(f->id, shards)));
+        if (it == by_shard.end()) continue;
+        out[it->second].hits.push_back({f->id, p->record.id, group_id, h.similarity});
+      }
+    }
+  });
+  return out;
+}
+
+Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::RoutedSearchQuery& q) const {
+  const auto view = CurrentView();
+  if (!view || !view->map) {
+    return Status(StatusCode::kUnavailable, "this node has no shard map yet (joining the cluster)");
+  }
+  const ShardMap& map = *view->map;
+  const auto shards = static_cast<std::uint32_t>(map.shards());
+  const std::string& self = view->node_id;
+  // Routes: route id = group index x S + shard; itself first where it is a
+  // replica, then the replicas with the lowest recent p95.
+  std::vector<ShardRoute> routes;
+  std::set<std::string> first_remote;
+  for (std::size_t gi = 0; gi < q.group_ids.size(); ++gi) {
+    for (std::uint32_t s = 0; s < shards; ++s) {
+      std::vector<std::string> replicas = map.Replicas(q.group_ids[gi], static_cast<int>(s));
+      std::stable_sort(replicas.begin(), replicas.end(), [&](const std::string& a, const std::string& b) {
+        if ((a == self) != (b == self)) return a == self;
+        auto rank = [&](const std::string& n) {
+          const std::int64_t p = latencies_.P95Us(n);
+          return p < 0 ? std::numeric_limits<std::int64_t>::max() : p;
+        };
+        return rank(a) < rank(b);
+      });
+      if (replicas.empty()) replicas.push_back("(no live node)");
+      if (replicas.front() != self) first_remote.insert(replicas.front());
+      routes.push_back({static_cast<std::uint32_t>(gi) * shards + s, std::move(replicas)});
+    }
+  }
+  ScatterOptions so;
+  so.top_k = q.max_persons;
+  so.allow_partial = q.allow_partial;
+  so.deadline_us = options_.deadline_ms * 1000;
+  so.hedge_after_us = 0;  // all local: nothing to hedge
+  for (const std::string& n : first_remote) {
+    so.hedge_after_us = std::max(so.hedge_after_us, latencies_.HedgeAfterUs(n, so.deadline_us));
+  }
+  const auto k = static_cast<std::uint32_t>(ShardFaceBudget(q.max_persons, q.max_faces_per_person));
+  std::string query_bytes(q.query.size() * sizeof(float), '\0');
+  std::memcpy(query_bytes.data(), q.query.data(), query_bytes.size());  // little-endian hosts
+  auto ref_of = [&](std::uint32_t route) { return service::ShardRef{q.group_ids[route / shards], route % shards}; };
+  // An answer per shard asked -> the coordinator's reply.
+  auto to_reply = [shards, group_ids = q.group_ids](std::uint64_t id, const std::string& node,
+                                                    const std::vector<std::uint32_t>& routes_asked,
+                                                    const std::vector<service::ShardAnswer>& answers) {
+    ShardReply reply;
+    reply.request_id = id;
+    for (std::size_t i = 0; i < routes_asked.size(); ++i) {
+      const std::uint32_t route = routes_asked[i];
+      const service::ShardRef ref{group_ids[route / shards], route % shards};
+      const service::ShardAnswer* a = nullptr;
+      for (std::size_t j = 0; j < answers.size() && a == nullptr; ++j) {
+        const std::size_t at = (i + j) % answers.size();  // usually i itself
+        if (answers[at].shard.group_id == ref.group_id && answers[at].shard.shard == ref.shard) a = &answers[at];
+      }
+      if (a == nullptr) {
+        reply.shards.insert_or_assign(route, Status(StatusCode::kUnavailable, node + ": no answer for the shard"));
+      } else if (!a->refused.empty()) {
+        reply.shards.insert_or_assign(route, Status(StatusCode::kUnavailable, node + ": " + a->refused));
+      } else {
+        std::vector<ShardHit> hits;
+        hits.reserve(a->hits.size());
+        for (const auto& h : a->hits) hits.push_back({h.face_id, h.person_id, h.group_id, h.similarity});
+        reply.shards.insert_or_assign(route, Result<std::vector<ShardHit>>(std::move(hits)));
+      }
+    }
+    return reply;
+  };
+  Remote* remote = remote_.get();
+  LatencyTracker* tracker = &latencies_;
+  const ShardTransport transport = [&](const ShardRequest& r, std::function<void(ShardReply)> done) {
+    service::ShardQuery sq;
+    sq.query = q.query;
+    sq.face_model_version = q.face_model_version;
+    sq.k = k;
+    for (std::uint32_t route : r.shards) sq.shards.push_back(ref_of(route));
+    if (r.node == self) {  // no network hop
+      auto answers = SearchShards(sq);
+      if (!answers.ok()) {
+        ShardReply failed;
+        failed.request_id = r.id;
+        failed.status = answers.status();
+        done(std::move(failed));
+      } else {
+        done(to_reply(r.id, r.node, r.shards, *answers));
+      }
+      return;
+    }
+    auto member = view->members.find(r.node);
+    if (member == view->members.end() || member->second.empty()) {
+      ShardReply failed;
+      failed.request_id = r.id;
+      failed.status = Status(StatusCode::kUnavailable, r.node + " is not a live member with an address");
+      done(std::move(failed));
+      return;
+    }
+    struct Call {
+      grpc::ClientContext ctx;
+      pb::ShardSearchRequest request;
+      pb::ShardSearchResponse response;
+      std::chrono::steady_clock::time_point sent;
+    };
+    auto call = std::make_shared<Call>();
+    for (const service::ShardRef& ref : sq.shards) {
+      auto* s = call->request.add_shards();
+      s->set_group_id(ref.group_id);
+      s->set_shard(ref.shard);
+    }
+    call->request.set_query(query_bytes);
+    call->request.set_face_model_version(q.face_model_version);
+    call->request.set_k(k);
+    std::string target;
+    auto stub = remote->StubFor(member->second, &target);
+    if (options_.sign) {
+      for (auto& [name, value] : options_.sign(target, call->request.SerializeAsString())) {
+        call->ctx.AddMetadata(name, value);
+      }
+    }
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.deadline_ms));
+    call->sent = std::chrono::steady_clock::now();
+    remote->Begin();
+    stub->async()->ShardSearch(
+        &call->ctx, &call->request, &call->response,
+        [call, done, remote, tracker, node = r.node, id = r.id, routes_asked = r.shards,
+         to_reply](grpc::Status status) {
+          const auto took =
+              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - call->sent)
+                  .count();
+          if (!status.ok()) {
+            ShardReply failed;
+            failed.request_id = id;
+            failed.status = Status(StatusCode::kUnavailable, node + ": " + status.error_message());
+            done(std::move(failed));
+          } else {
+            tracker->Record(node, took);
+            std::vector<service::ShardAnswer> answers;
+            for (const auto& res : call->response.results()) {
+              service::ShardAnswer a;
+              a.shard = {res.shard().group_id(), res.shard().shard()};
+              a.refused = res.refused();
+              a.applied_seq = res.applied_seq();
+              for (const auto& h : res.hits())
+                a.hits.push_back({h.face_id(), h.person_id(), h.group_id(), h.similarity()});
+              answers.push_back(std::move(a));
+            }
+            done(to_reply(id, node, routes_asked, answers));
+          }
+          remote->End();
+        });
+  };
+  ScatterOutcome outcome = RunScatterGather(std::move(routes), so, transport);
+  if (!outcome.status.ok()) return outcome.status;
+  service::RoutedSearchResult result;
+  for (const ShardHit& h : outcome.hits) result.hits.push_back({h.face_id, h.person_id, h.group_id, h.similarity});
+  for (std::uint32_t route : outcome.missing) {
+    result.missing_shards.push_back(q.group_ids[route / shards] + "/" + std::to_string(route % shards));
+  }
+  return result;
+}
+
+}  // namespace facekit::cluster

@@ -1,0 +1,31 @@
+// grpc_shard_method.h - facekit.cluster.v1.Shard/ShardSearch (proto/facekit/
+// cluster/v1/shard.proto), the call a cluster node coordinating a search
+// makes to the replicas of the shards (docs/scale-out.md, "Search").
+//
+// WHAT THIS REPRESENTS
+//   The translation between the wire messages and service::ShardSearchHandler;
+//   FaceKitGrpcService registers the method beside facekit.v1.FaceKit when a
+//   handler is given and authenticates it like every call (admin keys only,
+//   no rate limit: the client's own search was counted once).
+//
+// THREAD SAFETY
+//   Stateless.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "service/face_service.h"
+#include "service/sharded_search.h"
+
+namespace facekit::server {
+
+inline constexpr const char* kShardSearchPath = "/facekit.cluster.v1.Shard/ShardSearch";
+inline constexpr const char* kShardSearchAction = "ShardSearch";
+
+/// Parses a serialized ShardSearchRequest, runs it on `handler`, and writes
+/// the serialized ShardSearchResponse; an error as the cloud's codes.
+std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
+                                                const std::string& request_bytes, std::string* response_bytes);
+
+}  // namespace facekit::server

@@ -1,0 +1,82 @@
+// sharded_search.h - the two seams of a sharded 1:N search (docs/scale-out.md,
+// "Search"), declared here so that the service and the transports know no
+// cluster, store or network code.
+//
+// WHAT THIS REPRESENTS
+//   SearchRouter: where FaceService::SearchFaces finds its candidates when the
+//   node is part of a cluster (cluster::ClusterSearch scatters the query over
+//   one replica of every shard and merges). Null = the local gallery.
+//   ShardSearchHandler: what the internal gRPC call
+//   facekit.cluster.v1.Shard/ShardSearch runs on the node asked: its own
+//   shards searched, or refused when not loaded here.
+//
+// THREAD SAFETY
+//   Implementations are called concurrently from request threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "facekit/status.h"
+
+namespace facekit::service {
+
+/// A face found by a sharded search.
+struct RoutedHit {
+  std::string face_id, person_id, group_id;
+  float similarity = 0;
+};
+
+struct RoutedSearchQuery {
+  std::vector<std::string> group_ids;
+  std::vector<float> query;  ///< of `face_model_version`
+  std::string face_model_version;
+  std::size_t max_persons = 5;           ///< persons wanted (MaxPersonNum)
+  std::size_t max_faces_per_person = 5;  ///< the gallery's limit: sets each shard's budget
+  bool allow_partial = false;            ///< answer without missing shards instead of failing
+};
+
+struct RoutedSearchResult {
+  /// Each person's best face, best first, at most max_persons.
+  std::vector<RoutedHit> hits;
+  /// Shards that did not answer ("GROUP/SHARD"), only with allow_partial.
+  std::vector<std::string> missing_shards;
+};
+
+class SearchRouter {
+ public:
+  virtual ~SearchRouter() = default;
+  /// kUnavailable when shards did not answer and partial answers are not allowed.
+  virtual Result<RoutedSearchResult> SearchFaces(const RoutedSearchQuery& query) const = 0;
+};
+
+/// One shard of one group.
+struct ShardRef {
+  std::string group_id;
+  std::uint32_t shard = 0;
+};
+
+struct ShardQuery {
+  std::vector<ShardRef> shards;
+  std::vector<float> query;
+  std::string face_model_version;
+  std::uint32_t k = 0;  ///< faces per shard
+};
+
+struct ShardAnswer {
+  ShardRef shard;
+  std::string refused;  ///< non-empty: not served here, and why ("not loaded here")
+  std::vector<RoutedHit> hits;
+  std::int64_t applied_seq = 0;  ///< the node's change-log position when it searched
+};
+
+class ShardSearchHandler {
+ public:
+  virtual ~ShardSearchHandler() = default;
+  /// One answer per shard asked, in the order asked.
+  virtual Result<std::vector<ShardAnswer>> SearchShards(const ShardQuery& query) const = 0;
+};
+
+}  // namespace facekit::service

@@ -1,0 +1,205 @@
+// ClusterSearch without a network (cluster_search.h): per-shard indexing of a
+// gallery under a shard map, ShardSearch answers and refusals, the
+// coordinator's answer on a one-node map equal to the gallery's own search,
+// never silently partial; and the hedge delay's latency tracker.
+#include "cluster/cluster_search.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "store/sqlite_store.h"
+#include "test_util.h"
+
+namespace facekit::cluster {
+namespace {
+
+constexpr int kDim = 16;
+
+std::vector<float> RandomUnit(std::mt19937& rng) {
+  std::normal_distribution<float> n(0, 1);
+  std::vector<float> v(kDim);
+  float norm = 0;
+  for (float& x : v) {
+    x = n(rng);
+    norm += x * x;
+  }
+  for (float& x : v) x /= std::sqrt(norm);
+  return v;
+}
+
+// A gallery of group "g" with 30 persons of 1-3 random faces each (fixed seed).
+std::unique_ptr<gallery::Gallery> MakeGallery(const testing::TempDir& dir) {
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  EXPECT_TRUE(store.ok());
+  gallery::GalleryOptions o;
+  o.dim = kDim;
+  auto g = gallery::Gallery::Open(std::move(*store), o);
+  EXPECT_TRUE(g.ok());
+  auto& gal = **g;
+  auto gkey = gal.Write([](const gallery::Catalog&) -> Result<store::Batch> {
+    store::Batch b;
+    b.push_back(store::mutation::InsertGroup{{0, "g", "g", "", {}, "3.0", 1}});
+    return b;
+  });
+  EXPECT_TRUE(gkey.ok());
+  std::mt19937 rng(17);
+  for (int p = 0; p < 30; ++p) {
+    const std::string pid = "p" + std::to_string(p);
+    const int faces = 1 + p % 3;
+    auto w = gal.Write([&](const gallery::Catalog&) -> Result<store::Batch> {
+      store::Batch b;
+      b.push_back(store::mutation::InsertPerson{{0, pid, pid, 0, 1}});
+      b.push_back(store::mutation::InsertMembership{{(*gkey)[0], store::Placeholder(0), {}, 1}});
+      for (int f = 0; f < faces; ++f) {
+        store::FaceRecord r;
+        r.id = pid + "-f" + std::to_string(f);
+        r.person_key = store::Placeholder(0);
+        r.model_version = "m";
+        r.embedding = RandomUnit(rng);
+        b.push_back(store::mutation::InsertFace{r});
+      }
+      return b;
+    });
+    EXPECT_TRUE(w.ok());
+  }
+  return std::move(*g);
+}
+
+std::vector<float> Query(int seed) {
+  std::mt19937 rng(static_cast<unsigned>(seed));
+  return RandomUnit(rng);
+}
+
+TEST(ClusterSearch, IndexesOnlyItsShardsAndRefusesTheOthers) {
+  testing::TempDir dir;
+  auto gallery = MakeGallery(dir);
+  const auto persons_before = gallery->SearchPersons({1}, Query(1).data(), 30);
+  ClusterSearch search(*gallery, {});
+  auto map = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b", "c"}, 8, 2);
+  ASSERT_TRUE(search.OnMembership("a", {{"a", ""}, {"b", ""}, {"c", ""}}, map).ok());
+  const std::vector<int> mine = map->ShardsOf("a", "g");
+  ASSERT_FALSE(mine.empty());
+  ASSERT_LT(mine.size(), 8u);
+  // The loaded state: this node's shards, at the change log's position.
+  const auto loaded = search.LoadedShards();
+  ASSERT_EQ(loaded.size(), mine.size());
+  for (std::size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(loaded[i].shard, mine[i]);
+  // The face index holds exactly the faces of those shards; the catalog stays whole.
+  std::size_t expected = 0;
+  gallery->Read([&](const gallery::Catalog& c) {
+    EXPECT_EQ(c.face_count(), 60u);
+    for (int p = 0; p < 30; ++p) {
+      for (std::int64_t fk : c.PersonById("p" + std::to_string(p))->faces) {
+        const int s = ShardOfFace(c.FaceByKey(fk)->id, 8);
+        if (std::find(mine.begin(), mine.end(), s) != mine.end()) ++expected;
+      }
+    }
+    EXPECT_EQ(c.GroupById("g")->faces->size(), expected);
+    return 0;
+  });
+  // Persons' fused features are unchanged (read from the store for faces not indexed here).
+  const auto persons_after = gallery->SearchPersons({1}, Query(1).data(), 30);
+  ASSERT_EQ(persons_after.size(), persons_before.size());
+  for (std::size_t i = 0; i < persons_after.size(); ++i) {
+    EXPECT_EQ(persons_after[i].key, persons_before[i].key);
+    EXPECT_FLOAT_EQ(persons_after[i].similarity, persons_before[i].similarity);
+  }
+  // ShardSearch: every shard asked; owned ones answer with their faces only.
+  service::ShardQuery q;
+  q.query = Query(2);
+  q.face_model_version = "3.0";
+  q.k = 100;
+  for (std::uint32_t s = 0; s < 8; ++s) q.shards.push_back({"g", s});
+  auto answers = search.SearchShards(q);
+  ASSERT_TRUE(answers.ok());
+  ASSERT_EQ(answers->size(), 8u);
+  std::size_t hits = 0;
+  for (const auto& a : *answers) {
+    const bool owned = std::find(mine.begin(), mine.end(), static_cast<int>(a.shard.shard)) != mine.end();
+    EXPECT_EQ(a.refused.empty(), owned) << a.shard.shard << " " << a.refused;
+    for (const auto& h : a.hits) EXPECT_EQ(ShardOfFace(h.face_id, 8), static_cast<int>(a.shard.shard));
+    hits += a.hits.size();
+  }
+  EXPECT_EQ(hits, expected);
+  // Another version or an unknown group is refused, not answered empty.
+  q.face_model_version = "3.1";
+  auto other = search.SearchShards(q);
+  ASSERT_TRUE(other.ok());
+  for (const auto& a : *other) EXPECT_FALSE(a.refused.empty());
+}
+
+TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
+  testing::TempDir dir;
+  auto gallery = MakeGallery(dir);
+  ClusterSearch search(*gallery, {});
+  service::RoutedSearchQuery q;
+  q.group_ids = {"g"};
+  q.face_model_version = "3.0";
+  q.max_persons = 5;
+  q.max_faces_per_person = 5;
+  // Not joined yet: unavailable.
+  q.query = Query(3);
+  EXPECT_EQ(search.SearchFaces(q).status().code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(
+      search.OnMembership("a", {{"a", ""}}, std::make_shared<const ShardMap>(std::vector<std::string>{"a"}, 8, 2))
+          .ok());
+  for (int seed = 3; seed < 23; ++seed) {
+    q.query = Query(seed);
+    auto got = search.SearchFaces(q);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(got->missing_shards.empty());
+    // The gallery's own answer: best face per person of its top 25 faces, 5 persons.
+    std::vector<std::string> want;
+    gallery->Read([&](const gallery::Catalog& c) {
+      std::set<std::int64_t> seen;
+      for (const auto& h : c.Search({1}, q.query.data(), 25, false)) {
+        const auto* f = c.FaceByKey(h.key);
+        if (seen.insert(f->person_key).second && want.size() < 5) want.push_back(f->id);
+      }
+      return 0;
+    });
+    ASSERT_EQ(got->hits.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got->hits[i].face_id, want[i]) << seed;
+  }
+  // A second member that cannot be reached (no address): its shards fail
+  // over to this node where it is a replica (2 of 2 nodes: everywhere).
+  ASSERT_TRUE(search
+                  .OnMembership("a", {{"a", ""}, {"b", ""}},
+                                std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 2))
+                  .ok());
+  EXPECT_TRUE(search.SearchFaces(q).ok());
+  // With one replica per shard, b's shards have no other replica: the search
+  // fails naming them, or answers without them when partial answers are allowed.
+  auto map = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 1);
+  ASSERT_TRUE(search.OnMembership("a", {{"a", ""}, {"b", ""}}, map).ok());
+  const std::size_t theirs = map->ShardsOf("b", "g").size();
+  ASSERT_GT(theirs, 0u);
+  auto failed = search.SearchFaces(q);
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(failed.status().message().find("shards could not answer"), std::string::npos);
+  q.allow_partial = true;
+  auto partial = search.SearchFaces(q);
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->missing_shards.size(), theirs);
+  EXPECT_EQ(partial->missing_shards.front().rfind("g/", 0), 0u);
+}
+
+TEST(LatencyTracker, HedgesAfterTheRecentP95WithinBounds) {
+  LatencyTracker t(100);
+  EXPECT_EQ(t.P95Us("n"), -1);
+  EXPECT_EQ(t.HedgeAfterUs("n", 2'000'000), 50'000);  // unknown node
+  for (int i = 1; i <= 100; ++i) t.Record("n", i * 1000);
+  EXPECT_EQ(t.P95Us("n"), 95'000);
+  EXPECT_EQ(t.HedgeAfterUs("n", 2'000'000), 95'000);
+  EXPECT_EQ(t.HedgeAfterUs("n", 100'000), 50'000);  // at most half the time left
+  for (int i = 0; i < 100; ++i) t.Record("fast", 100);
+  EXPECT_EQ(t.HedgeAfterUs("fast", 2'000'000), 5'000);  // at least 5 ms
+  for (int i = 0; i < 100; ++i) t.Record("n", 2000);    // the window forgets old samples
+  EXPECT_EQ(t.P95Us("n"), 2000);
+}
+
+}  // namespace
+}  // namespace facekit::cluster

@@ -1,0 +1,358 @@
+// Sharded search through the real binary (docs/scale-out.md, "Search"): three
+// `facekit serve` nodes on one PostgreSQL and a 3-member etcd, each indexing
+// only its shards and answering SearchFaces from one replica of every shard
+// (ShardSearch over gRPC, its own shards in-process), compared with a fourth
+// node on the same database that searches its whole gallery alone; and a
+// node killed with -9 while a writer enrols and readers search. Skipped when
+// PostgreSQL 15 or etcd is not installed.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "cluster/etcd_test_cluster.h"
+#include "facekit/v1/facekit.grpc.pb.h"
+#include "serve_process.h"
+#include "store/pg_test_cluster.h"
+#include "test_util.h"
+
+namespace facekit {
+namespace {
+
+using testing::RunCommand;
+namespace v1 = ::facekit::v1;
+
+std::string Cli() { return std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir(); }
+
+std::string Lfw() { return testing::DataDir() + "/lfw-view1/deepfunneled/"; }
+
+std::string Bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The photos of an LFW View 1 person, sorted (their numbers have gaps).
+std::vector<std::string> PhotosOf(const std::string& name) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(Lfw() + name, ec)) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Photo `i` (1-based) of a person.
+std::string Photo(const std::string& name, int i) { return PhotosOf(name).at(static_cast<std::size_t>(i - 1)); }
+
+// LFW View 1 people (folders in name order) with `min` to `max` photos, from the `skip`-th on.
+std::vector<std::string> People(std::size_t min, std::size_t max, std::size_t count, std::size_t skip = 0) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(Lfw(), ec)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    if (out.size() >= count) break;
+    const std::size_t n = PhotosOf(name).size();
+    if (n < min || n > max) continue;
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
+// A node of the test cluster and a gRPC stub to it (Bearer from loopback).
+struct Node {
+  std::unique_ptr<testing::ServeProcess> process;
+  std::unique_ptr<v1::FaceKit::Stub> stub;
+  std::string key;
+
+  Node(const std::string& data, const std::vector<std::string>& args, std::string credential)
+      : process(std::make_unique<testing::ServeProcess>(data, args)), key(std::move(credential)) {
+    stub =
+        v1::FaceKit::NewStub(grpc::CreateChannel("127.0.0.1:" + process->port(), grpc::InsecureChannelCredentials()));
+  }
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (v1::FaceKit::Stub::*fn)(grpc::ClientContext*, const Req&, Resp*), const Req& req,
+                    Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + key);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return (stub.get()->*fn)(&ctx, req, resp);
+  }
+};
+
+// Three sharded nodes, one whole-gallery reference node, one admin key on all.
+class ShardedCluster {
+ public:
+  std::string Start(testing::PgTestCluster& pg, testing::EtcdTestCluster& etcd) {
+    auto [rc, out] = RunCommand(Cli() + " keys create --data " + dir_.file("node-1") + " --role admin --credential");
+    if (rc != 0) return "keys create failed: " + out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    key_ = out;
+    key_file_ = dir_.file("admin.key");
+    std::ofstream(key_file_) << key_ << "\n";
+    for (const char* d : {"node-2", "node-3", "ref"}) {
+      std::filesystem::create_directories(dir_.file(d));
+      std::filesystem::copy_file(dir_.file("node-1") + "/keys.db", dir_.file(d) + "/keys.db");
+    }
+    for (int i = 1; i <= 3; ++i) {
+      const std::string id = "node-" + std::to_string(i);
+      nodes_.push_back(
+          std::make_unique<Node>(dir_.file(id),
+                                 std::vector<std::string>{"--store", pg.uri(), "--etcd", etcd.endpoints(), "--node-id",
+                                                          id, "--lease-ttl", "2", "--cluster-key-file", key_file_},
+                                 key_));
+      if (nodes_.back()->process->port().empty()) return id + " did not start";
+    }
+    reference_ = std::make_unique<Node>(dir_.file("ref"), std::vector<std::string>{"--store", pg.uri()}, key_);
+    if (reference_->process->port().empty()) return "the reference node did not start";
+    // Every node sees the three members (and has indexed its shards).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (true) {
+      const auto [src, status] = RunCommand(Cli() + " cluster status --etcd " + etcd.endpoints() + " --json");
+      if (src == 0 && status.find("node-3") != std::string::npos && status.find("node-1") != std::string::npos &&
+          status.find("node-2") != std::string::npos) {
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return "the nodes did not all register: " + status;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "";
+  }
+  Node& node(int i) { return *nodes_[static_cast<std::size_t>(i)]; }
+  Node& reference() { return *reference_; }
+
+ private:
+  testing::TempDir dir_;
+  std::string key_, key_file_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::unique_ptr<Node> reference_;
+};
+
+#define START_SHARDED_OR_SKIP(pg, etcd, cluster)                                                                      \
+  if (testing::EtcdTestCluster::Binary().empty()) GTEST_SKIP() << "etcd not installed (apt-get install etcd-server)"; \
+  testing::PgTestCluster pg;                                                                                          \
+  START_PG_OR_SKIP(pg);                                                                                               \
+  testing::EtcdTestCluster etcd(3);                                                                                   \
+  START_ETCD_OR_SKIP(etcd);                                                                                           \
+  ShardedCluster cluster;                                                                                             \
+  if (std::string why = cluster.Start(pg, etcd); !why.empty()) FAIL() << why
+
+// A search answered as a comparable text: per face, per group list, each
+// candidate's person, face, group and similarity.
+struct Answer {
+  grpc::Status status;
+  std::vector<std::tuple<std::string, std::string, std::string, float>> rows;  // person, face, group, similarity
+};
+
+Answer Search(Node& node, const std::vector<std::string>& groups, const std::string& image, bool by_group) {
+  v1::SearchRequest req;
+  for (const auto& g : groups) req.add_group_ids(g);
+  req.set_image(image);
+  req.set_max_person_num(5);
+  req.set_by_group(by_group);
+  v1::SearchResponse resp;
+  Answer a;
+  // A shard whose replicas are re-indexing answers UNAVAILABLE: asked again.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    resp.Clear();
+    a.status = node.Call(&v1::FaceKit::Stub::SearchFaces, req, &resp);
+  } while (a.status.error_code() == grpc::StatusCode::UNAVAILABLE && std::chrono::steady_clock::now() < deadline &&
+           (std::this_thread::sleep_for(std::chrono::milliseconds(100)), true));
+  for (const auto& r : resp.results()) {
+    for (const auto& c : r.candidates()) a.rows.emplace_back(c.person_id(), c.face_id(), c.group_id(), c.similarity());
+    for (const auto& g : r.group_candidates()) {
+      for (const auto& c : g.candidates()) {
+        a.rows.emplace_back(c.person_id(), c.face_id(), g.group_id() + ":" + c.group_id(), c.similarity());
+      }
+    }
+  }
+  return a;
+}
+
+TEST(ShardedSearch, EveryNodeAnswersAsOneNodeOverTheSameGallery) {
+  START_SHARDED_OR_SKIP(pg, etcd, cluster);
+  // Group g: 14 people with two faces (photos 1 and 2); group h: 14 others with one.
+  const std::vector<std::string> twice = People(3, 1000, 14), once = People(1, 2, 14);
+  ASSERT_EQ(twice.size(), 14u);
+  ASSERT_EQ(once.size(), 14u);
+  Node& writer = cluster.node(0);
+  for (const char* g : {"g", "h"}) {
+    v1::CreateGroupRequest req;
+    req.set_group_id(g);
+    req.set_group_name(g);
+    v1::Group resp;
+    ASSERT_TRUE(writer.Call(&v1::FaceKit::Stub::CreateGroup, req, &resp).ok());
+  }
+  int enrolled = 0;
+  auto enrol = [&](const std::string& group, const std::string& name, int photos, Node& via) {
+    v1::CreatePersonRequest req;
+    req.set_group_id(group);
+    req.set_person_id(name);
+    req.set_person_name(name);
+    req.set_image(Bytes(Photo(name, 1)));
+    v1::CreatePersonResponse resp;
+    auto s = via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+    ++enrolled;
+    if (photos < 2) return;
+    v1::CreateFacesRequest more;
+    more.set_person_id(name);
+    more.add_images(Bytes(Photo(name, 2)));
+    more.set_face_match_threshold(0);
+    v1::CreateFacesResponse done;
+    s = via.Call(&v1::FaceKit::Stub::CreateFaces, more, &done);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+    ++enrolled;
+  };
+  // Writes through every node (each acknowledged after PostgreSQL's COMMIT).
+  for (std::size_t i = 0; i < twice.size(); ++i) enrol("g", twice[i], 2, cluster.node(static_cast<int>(i % 3)));
+  for (std::size_t i = 0; i < once.size(); ++i) enrol("h", once[i], 1, cluster.node(static_cast<int>(i % 3)));
+  // Every node has applied the last write (the catalog is whole on each).
+  for (Node* n : {&cluster.node(0), &cluster.node(1), &cluster.node(2), &cluster.reference()}) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    v1::GetPersonRequest req;
+    req.set_person_id(once.back());
+    v1::Person resp;
+    while (!n->Call(&v1::FaceKit::Stub::GetPerson, req, &resp).ok() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  // The fixed query set: photo 3 of each two-face person (not enrolled), and
+  // photo 1 of four one-face persons; all groups, one group, by group.
+  int compared = 0;
+  for (std::size_t q = 0; q < twice.size() + 4; ++q) {
+    const std::string image = Bytes(q < twice.size() ? Photo(twice[q], 3) : Photo(once[q - twice.size()], 1));
+    for (const auto& [groups, by_group] : std::vector<std::pair<std::vector<std::string>, bool>>{
+             {{"g", "h"}, false}, {{"g"}, false}, {{"g", "h"}, true}}) {
+      const Answer want = Search(cluster.reference(), groups, image, by_group);
+      ASSERT_TRUE(want.status.ok()) << want.status.error_message();
+      ASSERT_FALSE(want.rows.empty());
+      for (int n = 0; n < 3; ++n) {
+        const Answer got = Search(cluster.node(n), groups, image, by_group);
+        ASSERT_TRUE(got.status.ok()) << "node-" << n + 1 << ": " << got.status.error_message();
+        ASSERT_EQ(got.rows.size(), want.rows.size()) << "node-" << n + 1 << ", query " << q;
+        for (std::size_t i = 0; i < want.rows.size(); ++i) {
+          EXPECT_EQ(std::get<0>(got.rows[i]), std::get<0>(want.rows[i])) << "node-" << n + 1 << " q" << q << " #" << i;
+          EXPECT_EQ(std::get<1>(got.rows[i]), std::get<1>(want.rows[i])) << "node-" << n + 1 << " q" << q << " #" << i;
+          EXPECT_EQ(std::get<2>(got.rows[i]), std::get<2>(want.rows[i])) << "node-" << n + 1 << " q" << q << " #" << i;
+          EXPECT_NEAR(std::get<3>(got.rows[i]), std::get<3>(want.rows[i]), 1e-5);
+        }
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 3 * 3 * 18);
+  std::printf("[ sharded ] %d faces enrolled, %d sharded answers equal to the single node's\n", enrolled, compared);
+}
+
+TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
+  START_SHARDED_OR_SKIP(pg, etcd, cluster);
+  const std::vector<std::string> base = People(3, 1000, 6), later = People(1, 2, 24, 20);
+  ASSERT_EQ(later.size(), 24u);
+  {
+    v1::CreateGroupRequest req;
+    req.set_group_id("g");
+    req.set_group_name("g");
+    v1::Group resp;
+    ASSERT_TRUE(cluster.node(0).Call(&v1::FaceKit::Stub::CreateGroup, req, &resp).ok());
+  }
+  auto create = [&](Node& via, const std::string& name) {
+    v1::CreatePersonRequest req;
+    req.set_group_id("g");
+    req.set_person_id(name);
+    req.set_person_name(name);
+    req.set_image(Bytes(Photo(name, 1)));
+    v1::CreatePersonResponse resp;
+    return via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
+  };
+  for (const auto& name : base) {
+    const grpc::Status s = create(cluster.node(0), name);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+  }
+  const std::string query = Bytes(Photo(base[0], 2));
+
+  // Readers on node-1 and node-2; the writer on node-1; node-3 killed once
+  // the writer has 5 acknowledgements.
+  std::atomic<bool> stop{false};
+  std::atomic<int> searches{0}, unavailable{0}, other_errors{0}, wrong{0};
+  std::vector<std::thread> readers;
+  for (int n = 0; n < 2; ++n) {
+    readers.emplace_back([&, n] {
+      while (!stop) {
+        v1::SearchRequest req;
+        req.add_group_ids("g");
+        req.set_image(query);
+        v1::SearchResponse resp;
+        const grpc::Status s = cluster.node(n).Call(&v1::FaceKit::Stub::SearchFaces, req, &resp);
+        ++searches;
+        if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          ++unavailable;
+        } else if (!s.ok()) {
+          ++other_errors;
+        } else if (resp.results_size() == 0 || resp.results(0).candidates_size() == 0 ||
+                   resp.results(0).candidates(0).person_id() != base[0]) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  std::vector<std::string> acknowledged;
+  int refused = 0;
+  for (std::size_t i = 0; i < later.size(); ++i) {
+    if (i == 5) cluster.node(2).process->Stop(SIGKILL);
+    const grpc::Status s = create(cluster.node(0), later[i]);
+    if (s.ok()) {
+      acknowledged.push_back(later[i]);
+    } else {
+      ++refused;
+    }
+  }
+  // Readers go on until node-3's lease (2 s) has expired and the survivors
+  // have had a second with the two-node map, answering every shard alone.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    const auto [rc, status] = RunCommand(Cli() + " cluster status --etcd " + etcd.endpoints() + " --json");
+    gone = rc == 0 && status.find("node-3") == std::string::npos && status.find("node-2") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(gone) << "node-3 still registered 20 s after kill -9";
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  stop = true;
+  for (auto& t : readers) t.join();
+  std::printf(
+      "[ sharded ] kill -9 of node-3: %d searches, %d ShardsUnavailable, %d other errors, %d wrong top; "
+      "%zu writes acknowledged, %d refused\n",
+      searches.load(), unavailable.load(), other_errors.load(), wrong.load(), acknowledged.size(), refused);
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(searches.load() - unavailable.load(), 0);
+  EXPECT_GE(acknowledged.size(), 20u);
+  // Every acknowledged write is found by a search on both survivors.
+  for (int n = 0; n < 2; ++n) {
+    for (const auto& name : acknowledged) {
+      const Answer a = Search(cluster.node(n), {"g"}, Bytes(Photo(name, 1)), false);
+      ASSERT_TRUE(a.status.ok()) << "node-" << n + 1 << " " << name << ": " << a.status.error_message();
+      ASSERT_FALSE(a.rows.empty()) << name;
+      EXPECT_EQ(std::get<0>(a.rows[0]), name) << "node-" << n + 1;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace facekit
