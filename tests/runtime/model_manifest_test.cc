@@ -64,6 +64,29 @@ TEST(ModelManifest, ResnetEmbedderHasItsOwnChipAndTemplate) {
   EXPECT_FLOAT_EQ(r->scale, 1.f);
 }
 
+TEST(ModelManifest, EmbedderAlignmentSettings) {
+  auto m = ModelManifest::Parse(R"({"format_version": 1, "models": [
+      {"name": "a", "role": "embedder", "file": "a.onnx", "input": {"size": [112, 112]}},
+      {"name": "b", "role": "embedder.resnet128", "file": "b.onnx", "input": {"size": [150, 150]},
+       "alignment": "mesh68", "alignment_padding": 0.3, "alignment_refine_eyes": false}]})",
+                                ".");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const ManifestModel* a = m->FindRole("embedder");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->alignment, "");  // the detector's five points
+  EXPECT_DOUBLE_EQ(a->alignment_padding, 0.25);
+  EXPECT_TRUE(a->alignment_refine_eyes);
+  const ManifestModel* b = m->FindRole("embedder.resnet128");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->alignment, "mesh68");
+  EXPECT_DOUBLE_EQ(b->alignment_padding, 0.3);
+  EXPECT_FALSE(b->alignment_refine_eyes);
+  auto wrong = ModelManifest::Parse(
+      R"({"format_version": 1, "models": [{"name": "a", "role": "embedder", "file": "a.onnx", "input": {}, "alignment": 3}]})",
+      ".");
+  EXPECT_EQ(wrong.status().code(), StatusCode::kModelInvalid);
+}
+
 TEST(ModelManifest, RNetSecondChanceDefaultsToOffAndMustNotExceedTheThreshold) {
   auto plain = ModelManifest::Parse(R"({"format_version": 1, "detector": {"rnet_threshold": 0.6}})", ".");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
