@@ -69,4 +69,13 @@ Result<std::map<EmbedderKind, std::vector<eval::ScoredPair>>> ScorePairs(const e
   return scored;
 }
 
+std::map<EmbedderKind, std::string> EvalAlignment(const std::string& embedder, const std::string& mobilefacenet_alignment) {
+  if (mobilefacenet_alignment == "manifest") return {};
+  if (mobilefacenet_alignment == "default") {
+    if (embedder != "fused") return {};
+    return {{EmbedderKind::kMobileFaceNet, "mesh5"}};
+  }
+  return {{EmbedderKind::kMobileFaceNet, mobilefacenet_alignment}};
+}
+
 }  // namespace facekit::cli

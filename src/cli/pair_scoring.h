@@ -57,6 +57,16 @@ class EmbeddingCache {
   double total_ms_ = 0;
 };
 
+// The chip alignment overrides (EngineOptions::alignment) for
+// --mobilefacenet-alignment: "default" is mesh5 for MobileFaceNet inside
+// --embedder fused (chosen on LFW View 1 DevTrain, docs/embedders.md) and the
+// manifest's otherwise; "manifest", "detector5" or "mesh5" say it.
+std::map<EmbedderKind, std::string> EvalAlignment(const std::string& embedder, const std::string& mobilefacenet_alignment);
+inline const std::vector<std::string>& MobileFaceNetAlignments() {
+  static const std::vector<std::string> names = {"default", "manifest", "detector5", "mesh5"};
+  return names;
+}
+
 // Cosine similarities of every pair, one list per kind (same pair order).
 // Pairs with a missing image file are skipped and counted in *skipped; any
 // other unreadable image fails the run.

@@ -38,6 +38,7 @@ class FaceEmbedder {
   const runtime::ManifestModel& info() const { return info_; }
   /// The manifest's "alignment" (detector5 unless it says otherwise).
   ChipAlignment alignment() const { return alignment_; }
+  void set_alignment(ChipAlignment a) { alignment_ = a; }
 
  private:
   FaceEmbedder() = default;

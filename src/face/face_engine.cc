@@ -73,7 +73,14 @@ Result<std::unique_ptr<FaceEngine>> FaceEngine::Create(const EngineOptions& opti
       FACEKIT_ASSIGN_OR_RETURN(impl->resnet128, face::FaceEmbedder::Create(impl->manifest, "embedder.resnet128"));
     }
   }
-  // An embedder whose manifest entry says "alignment": "mesh68" or "mesh5"
+  for (const auto& [kind, name] : options.alignment) {
+    auto how = face::ParseChipAlignment(name);
+    if (!how.ok()) return how.status();
+    if (face::FaceEmbedder* e = kind == EmbedderKind::kResNet128 ? impl->resnet128.get() : impl->embedder.get()) {
+      e->set_alignment(*how);
+    }
+  }
+  // An embedder whose manifest entry (or EngineOptions::alignment) says "alignment": "mesh68" or "mesh5"
   // cuts its chip from the face mesh's points (face/mesh_alignment.h).
   bool want_mesh = false, refine_eyes = false;
   for (const face::FaceEmbedder* e : {impl->embedder.get(), impl->resnet128.get()}) {

@@ -172,6 +172,32 @@ TEST(ResnetEmbedder, Mesh68AlignmentPutsTheFaceOnDlibsMeanFace) {
   EXPECT_GT(FaceEngine::Similarity(s1, s2), FaceEngine::Similarity(s1, p1));
 }
 
+TEST(ResnetEmbedder, EngineOptionsOverrideTheManifestsAlignment) {
+  Image img = testing::MustLoad(testing::DataDir() + "/faces/bbt/sheldon/sheldon1.png");
+  auto faces = testing::SharedEngine().Detect(img);
+  ASSERT_TRUE(faces.ok());
+  ASSERT_FALSE(faces->empty());
+  EngineOptions o;
+  o.models_dir = testing::ModelsDir();
+  o.alignment = {{EmbedderKind::kMobileFaceNet, "mesh5"}};
+  auto mesh5 = FaceEngine::Create(o);
+  ASSERT_TRUE(mesh5.ok()) << mesh5.status().ToString();
+  auto a = (*mesh5)->Align(img, (*faces)[0]);
+  auto b = testing::SharedEngine().Align(img, (*faces)[0]);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(a->width, 112);
+  EXPECT_NE(a->bgr, b->bgr);  // five mesh points, not the detector's
+  o.alignment = {{EmbedderKind::kMobileFaceNet, "detector5"}};
+  auto d5 = FaceEngine::Create(o);
+  ASSERT_TRUE(d5.ok());
+  auto c = (*d5)->Align(img, (*faces)[0]);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->bgr, b->bgr);
+  o.alignment = {{EmbedderKind::kResNet128, "sideways"}};
+  EXPECT_EQ(FaceEngine::Create(o).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ResnetEmbedder, AnUnknownAlignmentIsRefused) {
   testing::TempDir dir;
   WriteModels(dir, "mesh67", 0.25);
