@@ -66,7 +66,7 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore (sum of impostor z-scores) or logistic (regression on them)")
       ->check(CLI::IsMember({"zscore", "logistic"}));
   c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
-                "MobileFaceNet's chip: default (mesh5 with --embedder fused, the manifest's otherwise), manifest, detector5 (the detector's five points) or mesh5 (five face-mesh points)")
+                "MobileFaceNet's chip: default (mesh5 with --embedder fused; ResNet-128 always mesh68), manifest (both models as the manifest says), detector5 (the detector's five points) or mesh5 (five face-mesh points)")
       ->check(CLI::IsMember(MobileFaceNetAlignments()))
       ->capture_default_str();
   c->add_option("--roc", o->roc, "Write the ROC curve (log-scale FAR) as a PNG");

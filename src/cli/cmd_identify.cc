@@ -197,7 +197,7 @@ void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run) {
                 "With --embedder fused: LFW pairs (images from --images) the score fusion is fitted on")
       ->check(CLI::ExistingFile);
   c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
-                "MobileFaceNet's chip: default (mesh5 with --embedder fused, the manifest's otherwise), manifest, detector5 or mesh5")
+                "MobileFaceNet's chip: default (mesh5 with --embedder fused; ResNet-128 always mesh68), manifest (both models as the manifest says), detector5 or mesh5")
       ->check(CLI::IsMember(MobileFaceNetAlignments()))
       ->capture_default_str();
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore or logistic")

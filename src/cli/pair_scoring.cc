@@ -71,11 +71,14 @@ Result<std::map<EmbedderKind, std::vector<eval::ScoredPair>>> ScorePairs(const e
 
 std::map<EmbedderKind, std::string> EvalAlignment(const std::string& embedder, const std::string& mobilefacenet_alignment) {
   if (mobilefacenet_alignment == "manifest") return {};
+  std::map<EmbedderKind, std::string> a;
+  if (embedder == "resnet128" || embedder == "fused") a[EmbedderKind::kResNet128] = "mesh68";
   if (mobilefacenet_alignment == "default") {
-    if (embedder != "fused") return {};
-    return {{EmbedderKind::kMobileFaceNet, "mesh5"}};
+    if (embedder == "fused") a[EmbedderKind::kMobileFaceNet] = "mesh5";
+  } else {
+    a[EmbedderKind::kMobileFaceNet] = mobilefacenet_alignment;
   }
-  return {{EmbedderKind::kMobileFaceNet, mobilefacenet_alignment}};
+  return a;
 }
 
 }  // namespace facekit::cli

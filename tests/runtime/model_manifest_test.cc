@@ -60,8 +60,8 @@ TEST(ModelManifest, ResnetEmbedderHasItsOwnChipAndTemplate) {
     EXPECT_LT(p[1], 150.f);
   }
   EXPECT_GT(r->alignment_template[4][1], 112.f * 0.85f);
-  // dlib's own chip from the face mesh, padding chosen on LFW DevTrain (docs/embedders.md).
-  EXPECT_EQ(r->alignment, "mesh68");
+  // The 5-point template by default; mesh68's padding chosen on LFW DevTrain (docs/embedders.md).
+  EXPECT_EQ(r->alignment, "");
   EXPECT_DOUBLE_EQ(r->alignment_padding, 0.2);
   EXPECT_TRUE(r->alignment_refine_eyes);
   EXPECT_EQ(m->FindRole("embedder")->alignment, "");  // MobileFaceNet: the detector's five points
