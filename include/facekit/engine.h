@@ -28,6 +28,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -75,6 +76,11 @@ struct EngineOptions {
   int num_threads = 1;                ///< inference threads (process-wide in cv::dnn); 0 = all cores
   /// Embedders to load besides MobileFaceNet (e.g. kResNet128: ~22 MB more).
   std::vector<EmbedderKind> extra_embedders;
+  /// How an embedder's chip is aligned, overriding its manifest entry's
+  /// "alignment": "detector5" (the detector's five points on the template),
+  /// "mesh5" (five points read from the face mesh) or "mesh68" (dlib's chip
+  /// from the face mesh); docs/embedders.md. Unset kinds keep the manifest's.
+  std::map<EmbedderKind, std::string> alignment;
 };
 
 struct DetectOptions {

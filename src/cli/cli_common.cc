@@ -24,8 +24,10 @@ ImageLimits ImageLimitsOf(const GlobalOptions& g) {
   return limits;
 }
 
-Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g, std::vector<EmbedderKind> extra_embedders) {
+Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g, std::vector<EmbedderKind> extra_embedders,
+                                               std::map<EmbedderKind, std::string> alignment) {
   EngineOptions o;
+  o.alignment = std::move(alignment);
   o.models_dir = ResolveModelsDir(g);
   o.num_threads = g.threads;
   o.extra_embedders = std::move(extra_embedders);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +31,8 @@ ImageLimits ImageLimitsOf(const GlobalOptions& g);
 std::string ResolveModelsDir(const GlobalOptions& g);
 
 /// Creates the engine or returns its error.
-Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g, std::vector<EmbedderKind> extra_embedders = {});
+Result<std::unique_ptr<FaceEngine>> MakeEngine(const GlobalOptions& g, std::vector<EmbedderKind> extra_embedders = {},
+                                               std::map<EmbedderKind, std::string> alignment = {});
 
 /// Prints "facekit: error <Code>: <message>" to stderr and returns exit status 1.
 int Fail(const Status& status);

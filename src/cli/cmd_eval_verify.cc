@@ -51,6 +51,7 @@ json FusionJson(const eval::ScoreFusion& f) {
 void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
   struct Opts {
     std::string pairs, train_pairs, images, roc, embedder = "mobilefacenet", fusion = "zscore";
+    std::string mfn_alignment = "default";
     bool json = false, flip = false;
     float threshold = -2.f;
   };
@@ -64,6 +65,10 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
       ->check(CLI::IsMember({"mobilefacenet", "resnet128", "fused"}));
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore (sum of impostor z-scores) or logistic (regression on them)")
       ->check(CLI::IsMember({"zscore", "logistic"}));
+  c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
+                "MobileFaceNet's chip: default (mesh5 with --embedder fused; ResNet-128 always mesh68), manifest (both models as the manifest says), detector5 (the detector's five points) or mesh5 (five face-mesh points)")
+      ->check(CLI::IsMember(MobileFaceNetAlignments()))
+      ->capture_default_str();
   c->add_option("--roc", o->roc, "Write the ROC curve (log-scale FAR) as a PNG");
   c->add_flag("--json", o->json, "Print one JSON object");
   c->add_flag("--flip", o->flip, "Average embeddings with their mirror images'");
@@ -80,7 +85,7 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
       }
       auto fusion_kind = eval::ParseFusionKind(o->fusion);
       if (!fusion_kind.ok()) return Fail(fusion_kind.status());
-      auto engine = MakeEngine(g, kinds);
+      auto engine = MakeEngine(g, kinds, EvalAlignment(o->embedder, o->mfn_alignment));
       if (!engine.ok()) return Fail(engine.status());
       auto test = eval::LoadLfwPairs(o->pairs);
       if (!test.ok()) return Fail(test.status());
@@ -154,7 +159,8 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
                  {"no_face", cache.no_face()}, {"no_face_policy", "embedded a centred square of 0.45 x the short side"},
                  {"pairs", scored.size()}, {"folds", test->folds}, {"skipped_pairs_missing_image", skipped},
                  {"images", cache.images()}, {"ms_per_image", ms_per_image}, {"embed_ms_per_face", embed_ms},
-                 {"threads", g.threads}, {"flip", o->flip}, {"scores", per_pair}};
+                 {"threads", g.threads}, {"flip", o->flip}, {"mobilefacenet_alignment", o->mfn_alignment},
+                 {"scores", per_pair}};
         if (!train.empty()) {
           out["train_pairs"] = train.size();
           out["train_accuracy"] = eval::ConfusionAt(train, r.threshold).accuracy();

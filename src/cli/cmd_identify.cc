@@ -31,6 +31,7 @@ struct IdentifyOptions {
   std::string embedder = "mobilefacenet";
   std::string train_pairs;        // fused: LFW pairs the fusion is fitted on (images from --images)
   std::string fusion = "logistic";  // fused: zscore or logistic
+  std::string mfn_alignment = "default";  // --mobilefacenet-alignment (pair_scoring.h)
 };
 
 // Names from LFW people files: a count line, then "name count" lines.
@@ -81,7 +82,7 @@ int RunIdentify(const GlobalOptions& g, const IdentifyOptions& o) {
   }
   auto fusion_kind = eval::ParseFusionKind(o.fusion);
   if (!fusion_kind.ok()) return Fail(fusion_kind.status());
-  auto engine = MakeEngine(g, kinds);
+  auto engine = MakeEngine(g, kinds, EvalAlignment(o.embedder, o.mfn_alignment));
   if (!engine.ok()) return Fail(engine.status());
   EmbeddingCache cache(**engine, o.images, /*flip=*/false, ImageLimitsOf(g), kinds);
 
@@ -195,6 +196,10 @@ void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run) {
   c->add_option("--train-pairs", o->train_pairs,
                 "With --embedder fused: LFW pairs (images from --images) the score fusion is fitted on")
       ->check(CLI::ExistingFile);
+  c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
+                "MobileFaceNet's chip: default (mesh5 with --embedder fused; ResNet-128 always mesh68), manifest (both models as the manifest says), detector5 or mesh5")
+      ->check(CLI::IsMember(MobileFaceNetAlignments()))
+      ->capture_default_str();
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore or logistic")
       ->check(CLI::IsMember({"zscore", "logistic"}))
       ->capture_default_str();

@@ -57,6 +57,18 @@ class EmbeddingCache {
   double total_ms_ = 0;
 };
 
+// The chip alignment overrides (EngineOptions::alignment) of eval verify and
+// eval identify, chosen on LFW View 1 DevTrain (docs/embedders.md): ResNet-128
+// cuts dlib's chip from the face mesh (mesh68), and --mobilefacenet-alignment
+// "default" is mesh5 for MobileFaceNet inside --embedder fused and detector5
+// otherwise; "manifest" keeps the manifest's for both models, "detector5" or
+// "mesh5" say MobileFaceNet's.
+std::map<EmbedderKind, std::string> EvalAlignment(const std::string& embedder, const std::string& mobilefacenet_alignment);
+inline const std::vector<std::string>& MobileFaceNetAlignments() {
+  static const std::vector<std::string> names = {"default", "manifest", "detector5", "mesh5"};
+  return names;
+}
+
 // Cosine similarities of every pair, one list per kind (same pair order).
 // Pairs with a missing image file are skipped and counted in *skipped; any
 // other unreadable image fails the run.

@@ -25,7 +25,13 @@ Result<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Create(const runtime::ModelM
   }
   if (m->embedding_dim <= 0) return Status(StatusCode::kModelInvalid, m->name + " lacks embedding_dim");
   if (m->alignment_template.size() != 5) return Status(StatusCode::kModelInvalid, m->name + " needs a 5-point alignment template");
+  auto alignment = ParseChipAlignment(m->alignment);
+  if (!alignment.ok()) return Status(StatusCode::kModelInvalid, m->name + ": " + alignment.status().message());
+  if (!(m->alignment_padding >= 0 && m->alignment_padding < 2)) {
+    return Status(StatusCode::kModelInvalid, m->name + ": alignment_padding must be in [0, 2)");
+  }
   std::unique_ptr<FaceEmbedder> e(new FaceEmbedder());
+  e->alignment_ = *alignment;
   FACEKIT_ASSIGN_OR_RETURN(e->model_, runtime::DnnModel::Load(manifest.FilePath(m->file)));
   e->info_ = *m;
   return e;

@@ -16,6 +16,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "face/mesh_alignment.h"
 #include "facekit/engine.h"
 #include "runtime/dnn_model.h"
 #include "runtime/model_manifest.h"
@@ -35,6 +36,9 @@ class FaceEmbedder {
   int input_size() const { return info_.input_width; }
   int dim() const { return info_.embedding_dim; }
   const runtime::ManifestModel& info() const { return info_; }
+  /// The manifest's "alignment" (detector5 unless it says otherwise).
+  ChipAlignment alignment() const { return alignment_; }
+  void set_alignment(ChipAlignment a) { alignment_ = a; }
 
  private:
   FaceEmbedder() = default;
@@ -42,6 +46,7 @@ class FaceEmbedder {
 
   std::unique_ptr<runtime::DnnModel> model_;
   runtime::ManifestModel info_;
+  ChipAlignment alignment_ = ChipAlignment::kDetector5;
 };
 
 /// Scales `v` to unit length (left as is when its norm is 0).

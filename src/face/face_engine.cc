@@ -8,8 +8,10 @@
 #include "face/face_embedder.h"
 #include "face/face_quality.h"
 #include "face/liveness_checker.h"
+#include "face/mesh_alignment.h"
 #include "face/mtcnn_detector.h"
 #include "facekit/engine.h"
+#include "facekit/face_mesh.h"
 #include "image/image_internal.h"
 #include "runtime/dnn_model.h"
 #include "runtime/model_manifest.h"
@@ -22,6 +24,7 @@ struct FaceEngine::Impl {
   std::unique_ptr<face::FaceEmbedder> embedder;
   std::unique_ptr<face::FaceEmbedder> resnet128;    // null unless requested
   std::unique_ptr<face::LivenessChecker> liveness;  // null without a liveness model
+  std::unique_ptr<FaceMesh> mesh;                   // null unless an embedder aligns from the mesh
 
   // The embedder of `kind`, or nullptr when it is not loaded.
   const face::FaceEmbedder* Embedder(EmbedderKind kind) const {
@@ -70,6 +73,29 @@ Result<std::unique_ptr<FaceEngine>> FaceEngine::Create(const EngineOptions& opti
       FACEKIT_ASSIGN_OR_RETURN(impl->resnet128, face::FaceEmbedder::Create(impl->manifest, "embedder.resnet128"));
     }
   }
+  for (const auto& [kind, name] : options.alignment) {
+    auto how = face::ParseChipAlignment(name);
+    if (!how.ok()) return how.status();
+    if (face::FaceEmbedder* e = kind == EmbedderKind::kResNet128 ? impl->resnet128.get() : impl->embedder.get()) {
+      e->set_alignment(*how);
+    }
+  }
+  // An embedder whose manifest entry (or EngineOptions::alignment) says "alignment": "mesh68" or "mesh5"
+  // cuts its chip from the face mesh's points (face/mesh_alignment.h).
+  bool want_mesh = false, refine_eyes = false;
+  for (const face::FaceEmbedder* e : {impl->embedder.get(), impl->resnet128.get()}) {
+    if (e != nullptr && e->alignment() != face::ChipAlignment::kDetector5) {
+      want_mesh = true;
+      refine_eyes = refine_eyes || e->info().alignment_refine_eyes;
+    }
+  }
+  if (want_mesh) {
+    FaceMeshOptions mo;
+    mo.models_dir = options.models_dir;
+    mo.num_threads = options.num_threads;
+    mo.refine_eyes = refine_eyes;
+    FACEKIT_ASSIGN_OR_RETURN(impl->mesh, FaceMesh::Create(mo));
+  }
   FACEKIT_ASSIGN_OR_RETURN(impl->liveness, face::LivenessChecker::Create(impl->manifest));
   return std::unique_ptr<FaceEngine>(new FaceEngine(std::move(impl)));
 }
@@ -104,6 +130,23 @@ Result<Image> FaceEngine::Align(const Image& image, const FaceBox& face, Embedde
     if (!std::isfinite(p.x) || !std::isfinite(p.y)) return Status(StatusCode::kInvalidArgument, "landmarks are not finite");
   }
   FACEKIT_ASSIGN_OR_RETURN(const face::FaceEmbedder* e, impl_->Loaded(kind));
+  if (e->alignment() != face::ChipAlignment::kDetector5 && impl_->mesh) {
+    // A mesh that cannot be computed (e.g. a box too small) falls back to the
+    // detector's five points below.
+    auto mesh = impl_->mesh->Run(image, face);
+    if (mesh.ok()) {
+      const int size = e->input_size();
+      std::vector<cv::Point2f> points, tmpl;
+      if (e->alignment() == face::ChipAlignment::kMesh68) {
+        points = face::Mesh68Points(*mesh, image.scale_x(), image.scale_y());
+        tmpl = face::DlibChipTemplate(size, e->info().alignment_padding);
+      } else {
+        points = face::Mesh5Points(*mesh, image.scale_x(), image.scale_y());
+        for (const auto& t : e->info().alignment_template) tmpl.emplace_back(t[0], t[1]);
+      }
+      return ImageFromMat(face::AlignToPoints(AsMat(image), points, tmpl, size));
+    }
+  }
   cv::Mat chip = face::AlignFace(AsMat(image), FaceInRaster(image, face).landmarks, e->info().alignment_template,
                                  e->input_size());
   return ImageFromMat(chip);

@@ -108,6 +108,9 @@ Result<ModelManifest> ModelManifest::Parse(const std::string& json_text, const s
         mm.alignment_template.clear();
         for (const json& p : e[key]) mm.alignment_template.push_back({p[0].get<float>(), p[1].get<float>()});
       }
+      Get(e, "alignment", &mm.alignment);
+      Get(e, "alignment_padding", &mm.alignment_padding);
+      Get(e, "alignment_refine_eyes", &mm.alignment_refine_eyes);
       m.models.push_back(std::move(mm));
     }
     if (j.contains("detector")) {

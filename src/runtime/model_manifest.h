@@ -50,6 +50,13 @@ struct ManifestModel {
   std::map<std::string, std::string> outputs;  ///< meaning -> tensor name
   int embedding_dim = 0;
   std::vector<std::array<float, 2>> alignment_template;
+  /// Embedders: how the chip is aligned ("alignment": "detector5" (default,
+  /// the template above), "mesh68" or "mesh5"; face/mesh_alignment.h).
+  std::string alignment;
+  /// mesh68: dlib's padding of the mean face ("alignment_padding").
+  double alignment_padding = 0.25;
+  /// mesh alignments: run the iris model on the eyes ("alignment_refine_eyes").
+  bool alignment_refine_eyes = true;
   /// Numeric settings of the model's own section ("liveness", "objects", "landmarks").
   std::map<std::string, double> settings;
   /// settings[key], or `fallback` when the manifest does not set it.

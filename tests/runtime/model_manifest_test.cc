@@ -60,8 +60,36 @@ TEST(ModelManifest, ResnetEmbedderHasItsOwnChipAndTemplate) {
     EXPECT_LT(p[1], 150.f);
   }
   EXPECT_GT(r->alignment_template[4][1], 112.f * 0.85f);
+  // The 5-point template by default; mesh68's padding chosen on LFW DevTrain (docs/embedders.md).
+  EXPECT_EQ(r->alignment, "");
+  EXPECT_DOUBLE_EQ(r->alignment_padding, 0.2);
+  EXPECT_TRUE(r->alignment_refine_eyes);
+  EXPECT_EQ(m->FindRole("embedder")->alignment, "");  // MobileFaceNet: the detector's five points
   EXPECT_FLOAT_EQ(r->mean, 0.f);  // the graph normalises
   EXPECT_FLOAT_EQ(r->scale, 1.f);
+}
+
+TEST(ModelManifest, EmbedderAlignmentSettings) {
+  auto m = ModelManifest::Parse(R"({"format_version": 1, "models": [
+      {"name": "a", "role": "embedder", "file": "a.onnx", "input": {"size": [112, 112]}},
+      {"name": "b", "role": "embedder.resnet128", "file": "b.onnx", "input": {"size": [150, 150]},
+       "alignment": "mesh68", "alignment_padding": 0.3, "alignment_refine_eyes": false}]})",
+                                ".");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const ManifestModel* a = m->FindRole("embedder");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->alignment, "");  // the detector's five points
+  EXPECT_DOUBLE_EQ(a->alignment_padding, 0.25);
+  EXPECT_TRUE(a->alignment_refine_eyes);
+  const ManifestModel* b = m->FindRole("embedder.resnet128");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->alignment, "mesh68");
+  EXPECT_DOUBLE_EQ(b->alignment_padding, 0.3);
+  EXPECT_FALSE(b->alignment_refine_eyes);
+  auto wrong = ModelManifest::Parse(
+      R"({"format_version": 1, "models": [{"name": "a", "role": "embedder", "file": "a.onnx", "input": {}, "alignment": 3}]})",
+      ".");
+  EXPECT_EQ(wrong.status().code(), StatusCode::kModelInvalid);
 }
 
 TEST(ModelManifest, RNetSecondChanceDefaultsToOffAndMustNotExceedTheThreshold) {
