@@ -51,7 +51,7 @@ json FusionJson(const eval::ScoreFusion& f) {
 void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
   struct Opts {
     std::string pairs, train_pairs, images, roc, embedder = "mobilefacenet", fusion = "zscore";
-    std::string mfn_alignment = "default";
+    std::string mfn_alignment = "manifest", resnet_alignment = "manifest";
     bool json = false, flip = false;
     float threshold = -2.f;
   };
@@ -66,8 +66,14 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore (sum of impostor z-scores) or logistic (regression on them)")
       ->check(CLI::IsMember({"zscore", "logistic"}));
   c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
-                "MobileFaceNet's chip: default (mesh5 with --embedder fused; ResNet-128 always mesh68), manifest (both models as the manifest says), detector5 (the detector's five points) or mesh5 (five face-mesh points)")
+                "MobileFaceNet's chip: manifest (what the product cuts), detector5 (the detector's five points) or "
+                "mesh5 (five face-mesh points)")
       ->check(CLI::IsMember(MobileFaceNetAlignments()))
+      ->capture_default_str();
+  c->add_option("--resnet128-alignment", o->resnet_alignment,
+                "ResNet-128's chip: manifest (what the product cuts), detector5 or mesh68 (dlib's chip from the face "
+                "mesh)")
+      ->check(CLI::IsMember(ResNet128Alignments()))
       ->capture_default_str();
   c->add_option("--roc", o->roc, "Write the ROC curve (log-scale FAR) as a PNG");
   c->add_flag("--json", o->json, "Print one JSON object");
@@ -85,7 +91,7 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
       }
       auto fusion_kind = eval::ParseFusionKind(o->fusion);
       if (!fusion_kind.ok()) return Fail(fusion_kind.status());
-      auto engine = MakeEngine(g, kinds, EvalAlignment(o->embedder, o->mfn_alignment));
+      auto engine = MakeEngine(g, kinds, EvalAlignment(o->mfn_alignment, o->resnet_alignment));
       if (!engine.ok()) return Fail(engine.status());
       auto test = eval::LoadLfwPairs(o->pairs);
       if (!test.ok()) return Fail(test.status());
@@ -160,6 +166,7 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
                  {"pairs", scored.size()}, {"folds", test->folds}, {"skipped_pairs_missing_image", skipped},
                  {"images", cache.images()}, {"ms_per_image", ms_per_image}, {"embed_ms_per_face", embed_ms},
                  {"threads", g.threads}, {"flip", o->flip}, {"mobilefacenet_alignment", o->mfn_alignment},
+                 {"resnet128_alignment", o->resnet_alignment},
                  {"scores", per_pair}};
         if (!train.empty()) {
           out["train_pairs"] = train.size();

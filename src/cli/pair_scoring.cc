@@ -69,15 +69,11 @@ Result<std::map<EmbedderKind, std::vector<eval::ScoredPair>>> ScorePairs(const e
   return scored;
 }
 
-std::map<EmbedderKind, std::string> EvalAlignment(const std::string& embedder, const std::string& mobilefacenet_alignment) {
-  if (mobilefacenet_alignment == "manifest") return {};
+std::map<EmbedderKind, std::string> EvalAlignment(const std::string& mobilefacenet_alignment,
+                                                  const std::string& resnet128_alignment) {
   std::map<EmbedderKind, std::string> a;
-  if (embedder == "resnet128" || embedder == "fused") a[EmbedderKind::kResNet128] = "mesh68";
-  if (mobilefacenet_alignment == "default") {
-    if (embedder == "fused") a[EmbedderKind::kMobileFaceNet] = "mesh5";
-  } else {
-    a[EmbedderKind::kMobileFaceNet] = mobilefacenet_alignment;
-  }
+  if (mobilefacenet_alignment != "manifest") a[EmbedderKind::kMobileFaceNet] = mobilefacenet_alignment;
+  if (resnet128_alignment != "manifest") a[EmbedderKind::kResNet128] = resnet128_alignment;
   return a;
 }
 

@@ -58,14 +58,17 @@ class EmbeddingCache {
 };
 
 // The chip alignment overrides (EngineOptions::alignment) of eval verify and
-// eval identify, chosen on LFW View 1 DevTrain (docs/embedders.md): ResNet-128
-// cuts dlib's chip from the face mesh (mesh68), and --mobilefacenet-alignment
-// "default" is mesh5 for MobileFaceNet inside --embedder fused and detector5
-// otherwise; "manifest" keeps the manifest's for both models, "detector5" or
-// "mesh5" say MobileFaceNet's.
-std::map<EmbedderKind, std::string> EvalAlignment(const std::string& embedder, const std::string& mobilefacenet_alignment);
+// eval identify (docs/embedders.md): "manifest" (the default) measures the
+// chips the product cuts; --mobilefacenet-alignment detector5|mesh5 and
+// --resnet128-alignment detector5|mesh68 measure the others.
+std::map<EmbedderKind, std::string> EvalAlignment(const std::string& mobilefacenet_alignment,
+                                                  const std::string& resnet128_alignment);
 inline const std::vector<std::string>& MobileFaceNetAlignments() {
-  static const std::vector<std::string> names = {"default", "manifest", "detector5", "mesh5"};
+  static const std::vector<std::string> names = {"manifest", "detector5", "mesh5"};
+  return names;
+}
+inline const std::vector<std::string>& ResNet128Alignments() {
+  static const std::vector<std::string> names = {"manifest", "detector5", "mesh68"};
   return names;
 }
 
