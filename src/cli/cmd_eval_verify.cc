@@ -51,7 +51,7 @@ json FusionJson(const eval::ScoreFusion& f) {
 void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
   struct Opts {
     std::string pairs, train_pairs, images, roc, embedder = "mobilefacenet", fusion = "zscore";
-    std::string mfn_alignment = "manifest", resnet_alignment = "manifest";
+    ChipAlignmentFlags alignment;
     bool json = false, flip = false;
     float threshold = -2.f;
   };
@@ -65,16 +65,7 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
       ->check(CLI::IsMember({"mobilefacenet", "resnet128", "fused"}));
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore (sum of impostor z-scores) or logistic (regression on them)")
       ->check(CLI::IsMember({"zscore", "logistic"}));
-  c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
-                "MobileFaceNet's chip: manifest (what the product cuts), detector5 (the detector's five points) or "
-                "mesh5 (five face-mesh points)")
-      ->check(CLI::IsMember(MobileFaceNetAlignments()))
-      ->capture_default_str();
-  c->add_option("--resnet128-alignment", o->resnet_alignment,
-                "ResNet-128's chip: manifest (what the product cuts), detector5 or mesh68 (dlib's chip from the face "
-                "mesh)")
-      ->check(CLI::IsMember(ResNet128Alignments()))
-      ->capture_default_str();
+  o->alignment.Register(c);
   c->add_option("--roc", o->roc, "Write the ROC curve (log-scale FAR) as a PNG");
   c->add_flag("--json", o->json, "Print one JSON object");
   c->add_flag("--flip", o->flip, "Average embeddings with their mirror images'");
@@ -91,7 +82,7 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
       }
       auto fusion_kind = eval::ParseFusionKind(o->fusion);
       if (!fusion_kind.ok()) return Fail(fusion_kind.status());
-      auto engine = MakeEngine(g, kinds, EvalAlignment(o->mfn_alignment, o->resnet_alignment));
+      auto engine = MakeEngine(g, kinds, o->alignment.Overrides());
       if (!engine.ok()) return Fail(engine.status());
       auto test = eval::LoadLfwPairs(o->pairs);
       if (!test.ok()) return Fail(test.status());
@@ -165,8 +156,8 @@ void RegisterEvalVerify(CLI::App* ev, const GlobalOptions& g, Action* run) {
                  {"no_face", cache.no_face()}, {"no_face_policy", "embedded a centred square of 0.45 x the short side"},
                  {"pairs", scored.size()}, {"folds", test->folds}, {"skipped_pairs_missing_image", skipped},
                  {"images", cache.images()}, {"ms_per_image", ms_per_image}, {"embed_ms_per_face", embed_ms},
-                 {"threads", g.threads}, {"flip", o->flip}, {"mobilefacenet_alignment", o->mfn_alignment},
-                 {"resnet128_alignment", o->resnet_alignment},
+                 {"threads", g.threads}, {"flip", o->flip}, {"mobilefacenet_alignment", o->alignment.mobilefacenet},
+                 {"resnet128_alignment", o->alignment.resnet128},
                  {"scores", per_pair}};
         if (!train.empty()) {
           out["train_pairs"] = train.size();

@@ -31,8 +31,7 @@ struct IdentifyOptions {
   std::string embedder = "mobilefacenet";
   std::string train_pairs;        // fused: LFW pairs the fusion is fitted on (images from --images)
   std::string fusion = "logistic";  // fused: zscore or logistic
-  std::string mfn_alignment = "manifest";     // --mobilefacenet-alignment (pair_scoring.h)
-  std::string resnet_alignment = "manifest";  // --resnet128-alignment
+  ChipAlignmentFlags alignment;  // --mobilefacenet-alignment, --resnet128-alignment
 };
 
 // Names from LFW people files: a count line, then "name count" lines.
@@ -83,7 +82,7 @@ int RunIdentify(const GlobalOptions& g, const IdentifyOptions& o) {
   }
   auto fusion_kind = eval::ParseFusionKind(o.fusion);
   if (!fusion_kind.ok()) return Fail(fusion_kind.status());
-  auto engine = MakeEngine(g, kinds, EvalAlignment(o.mfn_alignment, o.resnet_alignment));
+  auto engine = MakeEngine(g, kinds, o.alignment.Overrides());
   if (!engine.ok()) return Fail(engine.status());
   EmbeddingCache cache(**engine, o.images, /*flip=*/false, ImageLimitsOf(g), kinds);
 
@@ -197,16 +196,7 @@ void RegisterIdentify(CLI::App* eval_app, const GlobalOptions& g, Action* run) {
   c->add_option("--train-pairs", o->train_pairs,
                 "With --embedder fused: LFW pairs (images from --images) the score fusion is fitted on")
       ->check(CLI::ExistingFile);
-  c->add_option("--mobilefacenet-alignment", o->mfn_alignment,
-                "MobileFaceNet's chip: manifest (what the product cuts), detector5 (the detector's five points) or "
-                "mesh5 (five face-mesh points)")
-      ->check(CLI::IsMember(MobileFaceNetAlignments()))
-      ->capture_default_str();
-  c->add_option("--resnet128-alignment", o->resnet_alignment,
-                "ResNet-128's chip: manifest (what the product cuts), detector5 or mesh68 (dlib's chip from the face "
-                "mesh)")
-      ->check(CLI::IsMember(ResNet128Alignments()))
-      ->capture_default_str();
+  o->alignment.Register(c);
   c->add_option("--fusion", o->fusion, "With --embedder fused: zscore or logistic")
       ->check(CLI::IsMember({"zscore", "logistic"}))
       ->capture_default_str();

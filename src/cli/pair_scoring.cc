@@ -69,11 +69,25 @@ Result<std::map<EmbedderKind, std::vector<eval::ScoredPair>>> ScorePairs(const e
   return scored;
 }
 
-std::map<EmbedderKind, std::string> EvalAlignment(const std::string& mobilefacenet_alignment,
-                                                  const std::string& resnet128_alignment) {
+void ChipAlignmentFlags::Register(CLI::App* command) {
+  command
+      ->add_option("--mobilefacenet-alignment", mobilefacenet,
+                   "MobileFaceNet's chip: manifest (what the product cuts), detector5 (the detector's five points) or "
+                   "mesh5 (five face-mesh points)")
+      ->check(CLI::IsMember({"manifest", "detector5", "mesh5"}))
+      ->capture_default_str();
+  command
+      ->add_option("--resnet128-alignment", resnet128,
+                   "ResNet-128's chip: manifest (what the product cuts), detector5 or mesh68 (dlib's chip from the "
+                   "face mesh)")
+      ->check(CLI::IsMember({"manifest", "detector5", "mesh68"}))
+      ->capture_default_str();
+}
+
+std::map<EmbedderKind, std::string> ChipAlignmentFlags::Overrides() const {
   std::map<EmbedderKind, std::string> a;
-  if (mobilefacenet_alignment != "manifest") a[EmbedderKind::kMobileFaceNet] = mobilefacenet_alignment;
-  if (resnet128_alignment != "manifest") a[EmbedderKind::kResNet128] = resnet128_alignment;
+  if (mobilefacenet != "manifest") a[EmbedderKind::kMobileFaceNet] = mobilefacenet;
+  if (resnet128 != "manifest") a[EmbedderKind::kResNet128] = resnet128;
   return a;
 }
 

@@ -61,16 +61,14 @@ class EmbeddingCache {
 // eval identify (docs/embedders.md): "manifest" (the default) measures the
 // chips the product cuts; --mobilefacenet-alignment detector5|mesh5 and
 // --resnet128-alignment detector5|mesh68 measure the others.
-std::map<EmbedderKind, std::string> EvalAlignment(const std::string& mobilefacenet_alignment,
-                                                  const std::string& resnet128_alignment);
-inline const std::vector<std::string>& MobileFaceNetAlignments() {
-  static const std::vector<std::string> names = {"manifest", "detector5", "mesh5"};
-  return names;
-}
-inline const std::vector<std::string>& ResNet128Alignments() {
-  static const std::vector<std::string> names = {"manifest", "detector5", "mesh68"};
-  return names;
-}
+struct ChipAlignmentFlags {
+  std::string mobilefacenet = "manifest";
+  std::string resnet128 = "manifest";
+  /// Adds both options to `command`.
+  void Register(CLI::App* command);
+  /// The overrides for EngineOptions::alignment.
+  std::map<EmbedderKind, std::string> Overrides() const;
+};
 
 // Cosine similarities of every pair, one list per kind (same pair order).
 // Pairs with a missing image file are skipped and counted in *skipped; any

@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "random_vectors.h"
 #include "store/sqlite_store.h"
 #include "test_util.h"
 
@@ -18,17 +19,7 @@ namespace {
 
 constexpr int kDim = 16;
 
-std::vector<float> RandomUnit(std::mt19937& rng) {
-  std::normal_distribution<float> n(0, 1);
-  std::vector<float> v(kDim);
-  float norm = 0;
-  for (float& x : v) {
-    x = n(rng);
-    norm += x * x;
-  }
-  for (float& x : v) x /= std::sqrt(norm);
-  return v;
-}
+std::vector<float> RandomUnit(std::mt19937& rng) { return testing::RandomUnit(rng, kDim); }
 
 // A gallery of group "g" with 30 persons of 1-3 random faces each (fixed seed).
 std::unique_ptr<gallery::Gallery> MakeGallery(const testing::TempDir& dir) {

@@ -10,22 +10,13 @@
 
 #include "eval/synthetic_gallery.h"
 #include "gallery/vector_kernels.h"
+#include "random_vectors.h"
 #include "test_util.h"
 
 namespace facekit::gallery {
 namespace {
 
-std::vector<float> RandomUnit(std::mt19937& rng, int dim) {
-  std::normal_distribution<float> n;
-  std::vector<float> v(static_cast<std::size_t>(dim));
-  float norm = 0;
-  for (float& x : v) {
-    x = n(rng);
-    norm += x * x;
-  }
-  for (float& x : v) x /= std::sqrt(norm);
-  return v;
-}
+using testing::RandomUnit;
 
 TEST(VectorKernels, MatchPortableVersion) {
   std::mt19937 rng(7);
