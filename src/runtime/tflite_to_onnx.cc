@@ -186,14 +186,17 @@ class Converter {
     if (per_channel || nhwc) name += "/nchw";
     if (emitted_consts_.insert(name).second) {
       std::vector<float> data = c.data;
+      std::vector<int32_t> ints = c.ints;
       if (per_channel) {
         dims = {dims[0], 1, 1};  // per-channel vector against NCHW
       } else if (nhwc) {
-        data = NhwcToNchw(c);
+        // Integer constants have no float data: transpose whichever the tensor holds.
+        data = NhwcToNchw(c.data, c.shape);
+        ints = NhwcToNchw(c.ints, c.shape);
         dims = {dims[0], dims[3], dims[1], dims[2]};
       }
-      if (!c.ints.empty()) {
-        std::vector<int64_t> v(c.ints.begin(), c.ints.end());
+      if (!ints.empty()) {
+        std::vector<int64_t> v(ints.begin(), ints.end());
         b_.AddInt64Initializer(name, dims, v);
       } else {
         b_.AddFloatInitializer(name, dims, data);
@@ -202,16 +205,18 @@ class Converter {
     return name;
   }
 
-  static std::vector<float> NhwcToNchw(const TfliteTensor& c) {
-    const auto& s = c.shape;
-    std::vector<float> out(c.data.size());
-    int n = s[0], h = s[1], w = s[2], ch = s[3];
-    for (int a = 0; a < n; ++a)
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          for (int k = 0; k < ch; ++k)
-            out[static_cast<size_t>(((a * ch + k) * h + y) * w + x)] =
-                c.data[static_cast<size_t>(((a * h + y) * w + x) * ch + k)];
+  // `in` (NHWC, shape `s`) in NCHW order; empty when `in` does not hold
+  // exactly the shape's elements (e.g. the float data of an int constant).
+  template <typename V>
+  static std::vector<V> NhwcToNchw(const std::vector<V>& in, const std::vector<int32_t>& s) {
+    const size_t n = static_cast<size_t>(s[0]), h = static_cast<size_t>(s[1]), w = static_cast<size_t>(s[2]),
+                 ch = static_cast<size_t>(s[3]);
+    if (in.empty() || in.size() != n * h * w * ch) return {};
+    std::vector<V> out(in.size());
+    for (size_t a = 0; a < n; ++a)
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x = 0; x < w; ++x)
+          for (size_t k = 0; k < ch; ++k) out[((a * ch + k) * h + y) * w + x] = in[((a * h + y) * w + x) * ch + k];
     return out;
   }
 
