@@ -43,7 +43,12 @@ cv::Mat AlignFace(const cv::Mat& bgr, const std::array<Point2f, 5>& landmarks,
     src.emplace_back(landmarks[i].x, landmarks[i].y);
     dst.emplace_back(tmpl[i][0], tmpl[i][1]);
   }
-  cv::Mat m = EstimateSimilarity(src, dst);
+  return AlignToPoints(bgr, src, dst, size);
+}
+
+cv::Mat AlignToPoints(const cv::Mat& bgr, const std::vector<cv::Point2f>& points, const std::vector<cv::Point2f>& tmpl,
+                      int size) {
+  const cv::Mat m = EstimateSimilarity(points, tmpl);
   cv::Mat chip;
   cv::warpAffine(bgr, chip, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
   return chip;

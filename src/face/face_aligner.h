@@ -24,6 +24,11 @@ namespace facekit::face {
 cv::Mat EstimateSimilarity(const std::vector<cv::Point2f>& src, const std::vector<cv::Point2f>& dst);
 
 /// Warps `bgr` so that `landmarks` land on `tmpl`; output is size x size.
+/// Warps `bgr` so that `points` land on `tmpl` (least-squares similarity);
+/// size x size, black outside the image.
+cv::Mat AlignToPoints(const cv::Mat& bgr, const std::vector<cv::Point2f>& points, const std::vector<cv::Point2f>& tmpl,
+                      int size);
+
 cv::Mat AlignFace(const cv::Mat& bgr, const std::array<Point2f, 5>& landmarks,
                   const std::vector<std::array<float, 2>>& tmpl, int size);
 

@@ -1,6 +1,5 @@
 #include "face/mesh_alignment.h"
 
-#include <opencv2/imgproc.hpp>
 
 #include "face/face_aligner.h"
 #include "face/face_mesh_crop.h"
@@ -122,14 +121,6 @@ std::vector<cv::Point2f> Mesh5Points(const FaceMeshResult& mesh, double sx, doub
                                 At(mesh, 291)};
   for (cv::Point2f& p : v) p = {static_cast<float>(p.x / sx), static_cast<float>(p.y / sy)};
   return v;
-}
-
-cv::Mat AlignToPoints(const cv::Mat& bgr, const std::vector<cv::Point2f>& points, const std::vector<cv::Point2f>& tmpl,
-                      int size) {
-  const cv::Mat m = EstimateSimilarity(points, tmpl);
-  cv::Mat chip;
-  cv::warpAffine(bgr, chip, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
-  return chip;
 }
 
 }  // namespace facekit::face

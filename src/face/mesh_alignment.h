@@ -30,6 +30,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "face/face_aligner.h"  // AlignToPoints
+
 #include "facekit/face_mesh.h"
 
 namespace facekit::face {
@@ -64,9 +66,5 @@ std::vector<cv::Point2f> Mesh68Points(const FaceMeshResult& mesh, double sx, dou
 /// mesh, divided by (sx, sy).
 std::vector<cv::Point2f> Mesh5Points(const FaceMeshResult& mesh, double sx, double sy);
 
-/// Warps `bgr` so that `points` land on `tmpl` (least-squares similarity);
-/// size x size, black outside the image.
-cv::Mat AlignToPoints(const cv::Mat& bgr, const std::vector<cv::Point2f>& points, const std::vector<cv::Point2f>& tmpl,
-                      int size);
 
 }  // namespace facekit::face
