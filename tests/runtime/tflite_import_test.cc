@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <span>
 
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -224,6 +228,60 @@ TEST(TfliteImport, UnsupportedOperatorIsNamedInTheError) {
   ASSERT_FALSE(bytes.ok());
   EXPECT_EQ(bytes.status().code(), StatusCode::kModelInvalid);
   EXPECT_NE(bytes.status().message().find("cannot import operator #"), std::string::npos) << bytes.status().message();
+}
+
+// Fuzz finding (tests/fuzz/regressions/tflite): a 4-D int32 constant used
+// against an NHWC activation went through the NHWC-to-NCHW transpose of its
+// (empty) float data. Built here from the real P-Net: the slopes of its first PReLU (a MUL
+// by a per-channel constant) become a [1,1,2,C/2] int32 constant 1..C. The import must not read past the
+// data (the ASan suite checks), and the integers must come out transposed.
+TEST(TfliteImport, IntConstantAgainstAnNhwcActivationIsTransposedFromItsIntegers) {
+  TfliteModel m = LoadTflite("pnet.tflite");
+  runtime::TfliteTensor* alpha = nullptr;
+  for (const runtime::TfliteOperator& op : m.operators) {
+    if (op.op() != runtime::TfliteOp::kMul) continue;
+    for (int32_t in : op.inputs) {
+      runtime::TfliteTensor& t = m.tensors[static_cast<size_t>(in)];
+      if (t.is_constant() && t.num_elements() > 1) alpha = &t;
+    }
+    if (alpha != nullptr) break;
+  }
+  ASSERT_NE(alpha, nullptr) << "pnet.tflite has no MUL by a per-channel constant";
+  const auto channels = static_cast<int32_t>(alpha->num_elements());
+  ASSERT_EQ(channels % 2, 0);
+  const int32_t w = 2, c = channels / 2;
+  alpha->type = runtime::TfliteType::kInt32;
+  alpha->shape = {1, 1, w, c};
+  alpha->data.clear();
+  alpha->ints.clear();
+  for (int32_t k = 0; k < channels; ++k) alpha->ints.push_back(k + 1);
+  auto bytes = runtime::ConvertTfliteToOnnx(m, {});
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  // NHWC [1,1,w,c] -> NCHW [1,c,1,w]: out[k * w + x] = in[x * c + k].
+  std::vector<int64_t> expect(static_cast<size_t>(channels));
+  for (int32_t x = 0; x < w; ++x)
+    for (int32_t k = 0; k < c; ++k) expect[static_cast<size_t>(k * w + x)] = x * c + k + 1;
+  const std::string want(reinterpret_cast<const char*>(expect.data()), expect.size() * sizeof(int64_t));
+  EXPECT_NE(bytes->find(want), std::string::npos) << "the slopes are not in NCHW order in the ONNX initializer";
+}
+
+// Every committed tflite fuzz regression input parses and converts, or is
+// refused with an error, without a crash (the ASan suite runs this too).
+TEST(TfliteImport, FuzzRegressionInputsAreConvertedOrRefused) {
+  const std::filesystem::path dir = testing::SourceDir() + "/tests/fuzz/regressions/tflite";
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(bytes.empty()) << e.path();
+    ++files;
+    auto m = TfliteModel::Parse(std::span<const uint8_t>(bytes.data(), bytes.size()));
+    if (!m.ok()) continue;
+    auto onnx = runtime::ConvertTfliteToOnnx(*m, {});
+    if (onnx.ok()) EXPECT_FALSE(onnx->empty()) << e.path();
+    else EXPECT_NE(onnx.status().message(), "") << e.path();
+  }
+  EXPECT_GT(files, 0) << "no regression inputs in " << dir;
 }
 
 }  // namespace
