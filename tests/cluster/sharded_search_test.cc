@@ -15,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -97,7 +98,8 @@ struct Node {
 // Three sharded nodes, one whole-gallery reference node, one admin key on all.
 class ShardedCluster {
  public:
-  std::string Start(testing::PgTestCluster& pg, testing::EtcdTestCluster& etcd) {
+  // `lease_ttl`: the nodes' etcd lease TTL in seconds.
+  std::string Start(testing::PgTestCluster& pg, testing::EtcdTestCluster& etcd, int lease_ttl = 2) {
     auto [rc, out] = RunCommand(Cli() + " keys create --data " + dir_.file("node-1") + " --role admin --credential");
     if (rc != 0) return "keys create failed: " + out;
     while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -113,7 +115,7 @@ class ShardedCluster {
       nodes_.push_back(
           std::make_unique<Node>(dir_.file(id),
                                  std::vector<std::string>{"--store", pg.uri(), "--etcd", etcd.endpoints(), "--node-id",
-                                                          id, "--lease-ttl", "2", "--cluster-key-file", key_file_},
+                                                          id, "--lease-ttl", std::to_string(lease_ttl), "--cluster-key-file", key_file_},
                                  key_));
       if (nodes_.back()->process->port().empty()) return id + " did not start";
     }
@@ -142,14 +144,15 @@ class ShardedCluster {
   std::unique_ptr<Node> reference_;
 };
 
-#define START_SHARDED_OR_SKIP(pg, etcd, cluster)                                                                      \
+#define START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, ttl)                                                             \
   if (testing::EtcdTestCluster::Binary().empty()) GTEST_SKIP() << "etcd not installed (apt-get install etcd-server)"; \
   testing::PgTestCluster pg;                                                                                          \
   START_PG_OR_SKIP(pg);                                                                                               \
   testing::EtcdTestCluster etcd(3);                                                                                   \
   START_ETCD_OR_SKIP(etcd);                                                                                           \
   ShardedCluster cluster;                                                                                             \
-  if (std::string why = cluster.Start(pg, etcd); !why.empty()) FAIL() << why
+  if (std::string why = cluster.Start(pg, etcd, ttl); !why.empty()) FAIL() << why
+#define START_SHARDED_OR_SKIP(pg, etcd, cluster) START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, 2)
 
 // A search answered as a comparable text: per face, per group list, each
 // candidate's person, face, group and similarity.
@@ -351,6 +354,106 @@ TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
       ASSERT_FALSE(a.rows.empty()) << name;
       EXPECT_EQ(std::get<0>(a.rows[0]), name) << "node-" << n + 1;
     }
+  }
+}
+
+// A node that hangs instead of dying (SIGSTOP): it stays registered (lease
+// TTL 30 s, longer than the pause), so its shards stay on it in the map and
+// every search that asks it must be hedged to the other replica. Searches go
+// on with the right answer and none fails; the latencies are printed.
+TEST(ShardedSearch, APausedNodeIsHedgedAroundAndNoSearchFails) {
+  START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, 30);
+  const std::vector<std::string> people = People(3, 1000, 8);
+  {
+    v1::CreateGroupRequest req;
+    req.set_group_id("g");
+    req.set_group_name("g");
+    v1::Group resp;
+    ASSERT_TRUE(cluster.node(0).Call(&v1::FaceKit::Stub::CreateGroup, req, &resp).ok());
+  }
+  for (const auto& name : people) {
+    v1::CreatePersonRequest req;
+    req.set_group_id("g");
+    req.set_person_id(name);
+    req.set_person_name(name);
+    req.set_image(Bytes(Photo(name, 1)));
+    v1::CreatePersonResponse resp;
+    const grpc::Status s = cluster.node(0).Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+  }
+  // Every node has applied the writes: each answers every person right.
+  for (int n = 0; n < 3; ++n) {
+    for (const auto& name : people) {
+      const Answer a = Search(cluster.node(n), {"g"}, Bytes(Photo(name, 2)), false);
+      ASSERT_TRUE(a.status.ok()) << a.status.error_message();
+      ASSERT_FALSE(a.rows.empty());
+      ASSERT_EQ(std::get<0>(a.rows[0]), name) << "node-" << n + 1;
+    }
+  }
+  std::vector<std::string> queries;
+  for (const auto& name : people) queries.push_back(Bytes(Photo(name, 2)));
+  // Searches through node-1 and node-2 in three phases: node-3 running,
+  // paused, resumed.
+  struct Phase {
+    std::vector<double> ms;
+    int unavailable = 0, other_errors = 0, wrong = 0;
+  };
+  auto run_phase = [&](std::chrono::milliseconds length) {
+    Phase ph;
+    std::mutex mu;
+    std::vector<std::thread> readers;
+    const auto end = std::chrono::steady_clock::now() + length;
+    for (int n = 0; n < 2; ++n) {
+      readers.emplace_back([&, n] {
+        for (std::size_t i = static_cast<std::size_t>(n); std::chrono::steady_clock::now() < end; ++i) {
+          const std::size_t q = i % queries.size();
+          v1::SearchRequest req;
+          req.add_group_ids("g");
+          req.set_image(queries[q]);
+          v1::SearchResponse resp;
+          const auto t0 = std::chrono::steady_clock::now();
+          const grpc::Status s = cluster.node(n).Call(&v1::FaceKit::Stub::SearchFaces, req, &resp);
+          const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+          std::lock_guard<std::mutex> lock(mu);
+          ph.ms.push_back(ms);
+          if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+            ++ph.unavailable;
+          } else if (!s.ok()) {
+            ++ph.other_errors;
+          } else if (resp.results_size() == 0 || resp.results(0).candidates_size() == 0 ||
+                     resp.results(0).candidates(0).person_id() != people[q]) {
+            ++ph.wrong;
+          }
+        }
+      });
+    }
+    for (auto& t : readers) t.join();
+    std::sort(ph.ms.begin(), ph.ms.end());
+    return ph;
+  };
+  auto report = [](const char* what, const Phase& ph) {
+    const auto at = [&](double q) { return ph.ms.empty() ? 0. : ph.ms[static_cast<std::size_t>(q * (ph.ms.size() - 1))]; };
+    std::printf("[ sharded ] %s: %zu searches, p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d ShardsUnavailable, %d other "
+                "errors, %d wrong top\n",
+                what, ph.ms.size(), at(0.5), at(0.99), at(1.0), ph.unavailable, ph.other_errors, ph.wrong);
+  };
+  const Phase before = run_phase(std::chrono::seconds(2));
+  ::kill(cluster.node(2).process->pid(), SIGSTOP);
+  const Phase paused = run_phase(std::chrono::seconds(4));
+  ::kill(cluster.node(2).process->pid(), SIGCONT);
+  const Phase after = run_phase(std::chrono::seconds(2));
+  report("node-3 running", before);
+  report("node-3 paused (SIGSTOP)", paused);
+  report("node-3 resumed", after);
+  // node-3 kept its lease through the pause: the map never moved its shards.
+  const auto [rc, status] = RunCommand(Cli() + " cluster status --etcd " + etcd.endpoints() + " --json");
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(status.find("node-3"), std::string::npos) << "node-3 lost its lease during a 4 s pause: " << status;
+  for (const Phase* ph : {&before, &paused, &after}) {
+    EXPECT_GT(ph->ms.size(), 0u);
+    EXPECT_EQ(ph->unavailable, 0);
+    EXPECT_EQ(ph->other_errors, 0);
+    EXPECT_EQ(ph->wrong, 0);
   }
 }
 
