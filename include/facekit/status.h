@@ -41,6 +41,7 @@ enum class StatusCode {
   kDataCorrupt,            ///< stored data (database, snapshot) fails its own checks
   kInternal,               ///< a bug or an unexpected failure of a dependency
   kUnavailable,            ///< a node or shard needed for the answer did not answer (retry later)
+  kDeadlineExceeded,       ///< the caller's deadline passed before the answer was complete
 };
 
 /// Stable machine-readable name, e.g. "ImageTruncated".

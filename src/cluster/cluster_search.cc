@@ -238,6 +238,21 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   so.top_k = q.max_persons;
   so.allow_partial = q.allow_partial;
   so.deadline_us = options_.deadline_ms * 1000;
+  // The caller's deadline, when sooner: the shards get 90 % of the time left
+  // so that the answer (or the error naming the shards) reaches the caller
+  // before it gives up.
+  bool caller_bound = false;
+  if (q.deadline) {
+    const std::int64_t left_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(*q.deadline - std::chrono::steady_clock::now()).count();
+    if (left_us <= 1000) {
+      return Status(StatusCode::kDeadlineExceeded, "the caller's deadline passed before the shards were asked");
+    }
+    if (left_us - left_us / 10 < so.deadline_us) {
+      so.deadline_us = left_us - left_us / 10;
+      caller_bound = true;
+    }
+  }
   so.hedge_after_us = 0;  // all local: nothing to hedge
   for (const std::string& n : first_remote) {
     so.hedge_after_us = std::max(so.hedge_after_us, latencies_.HedgeAfterUs(n, so.deadline_us));
@@ -323,7 +338,7 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
         call->ctx.AddMetadata(name, value);
       }
     }
-    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.deadline_ms));
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(so.deadline_us));
     call->sent = std::chrono::steady_clock::now();
     remote->Begin();
     stub->async()->ShardSearch(
@@ -356,7 +371,14 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
         });
   };
   ScatterOutcome outcome = RunScatterGather(std::move(routes), so, transport);
-  if (!outcome.status.ok()) return outcome.status;
+  if (!outcome.status.ok()) {
+    if (caller_bound && outcome.status.code() == StatusCode::kUnavailable) {
+      return Status(StatusCode::kDeadlineExceeded,
+                    "the caller's deadline (" + std::to_string(so.deadline_us / 1000) +
+                        " ms for the shards) passed: " + outcome.status.message());
+    }
+    return outcome.status;
+  }
   service::RoutedSearchResult result;
   for (const ShardHit& h : outcome.hits) result.hits.push_back({h.face_id, h.person_id, h.group_id, h.similarity});
   for (std::uint32_t route : outcome.missing) {

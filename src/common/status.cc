@@ -25,6 +25,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kDataCorrupt: return "DataCorrupt";
     case StatusCode::kInternal: return "Internal";
     case StatusCode::kUnavailable: return "Unavailable";
+    case StatusCode::kDeadlineExceeded: return "DeadlineExceeded";
   }
   return "Unknown";
 }

@@ -24,6 +24,7 @@ const std::map<std::string_view, std::string_view>& ChineseMessages() {
       {"FailedOperation.ImageResolutionExceed", "图片分辨率过大"},
       {"FailedOperation.ImageResolutionTooSmall", "图片短边分辨率小于64"},
       {"FailedOperation.ImageSizeExceed", "base64编码后的图片数据大小不超过5M"},
+      {"FailedOperation.RequestTimeout", "后端服务超时"},
       {"FailedOperation.SearchFacesExceed", "检索的人脸数超过限制"},
       {"FailedOperation.ServerError", "算法服务异常，请重试"},
       {"FailedOperation.ShardsUnavailable", "部分分片暂时无法应答，请重试"},

@@ -6,6 +6,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -31,6 +32,8 @@ struct GrpcCall {
   KeyAdmin* keys = nullptr;  // the key administration rpcs' store; null when the server has none
   EventHub* events = nullptr;  // the live event rpcs' hub; null when the server has none
   const ApiKey* key = nullptr;  // the caller's key
+  // The caller's deadline (the gRPC deadline; REST: the Grpc-Timeout header), if any.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 
   // The image of `bytes`, or downloaded from `url` (wins when both are set).
   service::ApiResult<std::vector<std::uint8_t>> Image(const std::string& bytes, const std::string& url,

@@ -54,6 +54,14 @@ namespace {
 
 std::string Text(grpc::string_ref s) { return std::string(s.data(), s.size()); }
 
+// The call's deadline on the steady clock; none when the caller set none
+// (gRPC reports an infinite deadline as a far-future time).
+std::optional<std::chrono::steady_clock::time_point> CallerDeadline(const grpc::ServerContext& ctx) {
+  const auto left = ctx.deadline() - std::chrono::system_clock::now();
+  if (left > std::chrono::hours(24)) return std::nullopt;
+  return std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+}
+
 std::string Metadata(const grpc::ServerContext& ctx, std::string_view name) {
   const auto& md = ctx.client_metadata();
   auto it = md.find(grpc::string_ref(name.data(), name.size()));
@@ -190,7 +198,8 @@ struct FaceKitGrpcService::Impl {
     if (auto e = policy->Authorise(key.value(), action, m.write)) return finish(e);
 
     const KeyScope scope(key.value(), service);
-    GrpcCall call{service, scope, fetch, options.max_image_bytes, options.key_admin, options.events, &key.value()};
+    GrpcCall call{service,        scope,          fetch,        options.max_image_bytes,
+                  options.key_admin, options.events, &key.value(), CallerDeadline(*ctx)};
     std::unique_ptr<google::protobuf::Message> response(factory->GetPrototype(d.output_type())->New());
     if (auto e = m.run(call, *request, response.get())) return finish(e);
     const std::string bytes = response->SerializeAsString();

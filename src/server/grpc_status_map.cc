@@ -30,6 +30,7 @@ grpc::StatusCode GrpcCodeFor(std::string_view c) {
   if (is("UnsupportedOperation")) return StatusCode::UNIMPLEMENTED;
   if (starts("InternalError") || is("FailedOperation.ServerError")) return StatusCode::INTERNAL;
   if (is("FailedOperation.ShardsUnavailable")) return StatusCode::UNAVAILABLE;  // retry later; HTTP 503
+  if (is("FailedOperation.RequestTimeout")) return StatusCode::DEADLINE_EXCEEDED;  // the caller's deadline; HTTP 504
   if (starts("FailedOperation")) return StatusCode::FAILED_PRECONDITION;
   return StatusCode::UNKNOWN;
 }

@@ -249,6 +249,25 @@ RestGateway::Decoded RestGateway::Decode(const HttpRequest& req) const {
   return d;
 }
 
+std::optional<std::chrono::nanoseconds> ParseGrpcTimeout(std::string_view v) {
+  if (v.size() < 2 || v.size() > 9) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : v.substr(0, v.size() - 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  using namespace std::chrono;
+  switch (v.back()) {
+    case 'H': return duration_cast<nanoseconds>(hours(n));
+    case 'M': return duration_cast<nanoseconds>(minutes(n));
+    case 'S': return duration_cast<nanoseconds>(seconds(n));
+    case 'm': return duration_cast<nanoseconds>(milliseconds(n));
+    case 'u': return duration_cast<nanoseconds>(microseconds(n));
+    case 'n': return nanoseconds(n);
+    default: return std::nullopt;
+  }
+}
+
 HttpResponse RestGateway::Handle(const HttpRequest& req) const {
   const auto started = std::chrono::steady_clock::now();
   // Refusals before the service is reached (it counts the others itself).
@@ -294,6 +313,16 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
                     std::string("the header ") + name + " must be printable ASCII");
     }
     if (!value.empty()) ctx.AddMetadata(name, std::string(value));
+  }
+  // The caller's deadline, as grpc-gateway takes it: Grpc-Timeout.
+  if (const std::string_view timeout = req.Header("grpc-timeout"); !timeout.empty()) {
+    const auto t = ParseGrpcTimeout(timeout);
+    if (!t) {
+      return refuse(400, grpc::StatusCode::INVALID_ARGUMENT,
+                    "the Grpc-Timeout header must be 1 to 8 digits and a unit (H, M, S, m, u or n), e.g. 500m");
+    }
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(*t));
   }
   ctx.AddMetadata(rest_metadata::kToken, token_);
   ctx.AddMetadata(rest_metadata::kMethod, req.method);

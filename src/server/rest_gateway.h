@@ -37,7 +37,9 @@
 
 #include <grpcpp/support/status_code_enum.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +57,11 @@ namespace facekit::server {
 
 // The response message the gateway answers as raw bytes rather than JSON.
 inline constexpr std::string_view kHttpBodyMessage = "facekit.v1.HttpBody";
+
+// The Grpc-Timeout header (gRPC's wire format, which grpc-gateway also takes
+// from REST callers): 1 to 8 digits and a unit, H, M, S, m (ms), u (us) or n
+// (ns). nullopt when malformed.
+std::optional<std::chrono::nanoseconds> ParseGrpcTimeout(std::string_view value);
 
 class RestGateway {
  public:

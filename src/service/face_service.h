@@ -232,6 +232,9 @@ struct SearchRequest {
   // not answer (listed in SearchResponse::missing_shards) instead of failing
   // with FailedOperation.ShardsUnavailable. REST and gRPC only.
   bool allow_partial = false;
+  // The caller's deadline (gRPC, or REST's Grpc-Timeout header): a sharded
+  // search cut short by it fails with FailedOperation.RequestTimeout.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 struct Candidate {
   std::string person_id, face_id;  // face_id empty for person searches

@@ -45,6 +45,8 @@ inline constexpr const char* kInternal = "InternalError";
 // (docs/scale-out.md: not in the cloud API's list; its nearest,
 // FailedOperation.RequestTimeout, would hide refusals and dead nodes).
 inline constexpr const char* kShardsUnavailable = "FailedOperation.ShardsUnavailable";
+// The caller's deadline cut a sharded search short (gRPC DEADLINE_EXCEEDED, HTTP 504).
+inline constexpr const char* kRequestTimeout = "FailedOperation.RequestTimeout";
 inline constexpr const char* kGroupIdIllegal = "InvalidParameterValue.GroupIdIllegal";
 inline constexpr const char* kGroupIdTooLong = "InvalidParameterValue.GroupIdTooLong";
 inline constexpr const char* kGroupIdExists = "InvalidParameterValue.GroupIdAlreadyExist";

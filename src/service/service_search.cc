@@ -84,6 +84,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       q.max_persons = k;
       q.max_faces_per_person = options_.max_faces_per_person;
       q.allow_partial = r.allow_partial;
+      q.deadline = r.deadline;
       std::vector<std::vector<std::string>> group_lists;
       if (by_group) {
         for (const auto& gid : r.group_ids) group_lists.push_back({gid});
@@ -96,6 +97,9 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
         if (!found.ok()) {
           if (found.status().code() == StatusCode::kUnavailable) {
             return Err(code::kShardsUnavailable, found.status().message());
+          }
+          if (found.status().code() == StatusCode::kDeadlineExceeded) {
+            return Err(code::kRequestTimeout, found.status().message());
           }
           return Err("FailedOperation.ServerError", found.status().ToString());
         }

@@ -16,6 +16,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,10 @@ struct RoutedSearchQuery {
   std::size_t max_persons = 5;           ///< persons wanted (MaxPersonNum)
   std::size_t max_faces_per_person = 5;  ///< the gallery's limit: sets each shard's budget
   bool allow_partial = false;            ///< answer without missing shards instead of failing
+  /// The caller's deadline (gRPC deadline, REST Grpc-Timeout), if any: the
+  /// shards get at most about 90 % of the time left (the node's own limit
+  /// still applies), and a search it cuts short fails with kDeadlineExceeded.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct RoutedSearchResult {

@@ -1,12 +1,19 @@
 // ClusterSearch without a network (cluster_search.h): per-shard indexing of a
 // gallery under a shard map, ShardSearch answers and refusals, the
 // coordinator's answer on a one-node map equal to the gallery's own search,
-// never silently partial; and the hedge delay's latency tracker.
+// never silently partial, the caller's deadline over a hung node; and the
+// hedge delay's latency tracker.
 #include "cluster/cluster_search.h"
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <set>
 
@@ -176,6 +183,77 @@ TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ(partial->missing_shards.size(), theirs);
   EXPECT_EQ(partial->missing_shards.front().rfind("g/", 0), 0u);
+}
+
+// A TCP port that takes connections into its backlog and never answers: a
+// node that hangs.
+class SilentPort {
+ public:
+  SilentPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(fd_, 16) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port_ = ntohs(a.sin_port);
+    }
+  }
+  ~SilentPort() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(ClusterSearch, TheCallersDeadlineBoundsTheShardsAndIsNamedWhenItCutsTheSearchShort) {
+  testing::TempDir dir;
+  auto gallery = MakeGallery(dir);
+  ClusterSearchOptions options;
+  options.deadline_ms = 5000;  // the node's own limit, far above the caller's
+  ClusterSearch search(*gallery, options);
+  SilentPort hung;
+  ASSERT_GT(hung.port(), 0);
+  // One replica per shard: b's shards can only be answered by b, which hangs.
+  auto map = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 1);
+  ASSERT_TRUE(search.OnMembership("a", {{"a", ""}, {"b", hung.address()}}, map).ok());
+  service::RoutedSearchQuery q;
+  q.group_ids = {"g"};
+  q.face_model_version = "3.0";
+  q.query = Query(3);
+  // A deadline already passed: refused before any shard is asked.
+  q.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
+  auto late = search.SearchFaces(q);
+  EXPECT_EQ(late.status().code(), StatusCode::kDeadlineExceeded);
+  // 300 ms left: the search ends at the caller's deadline, not the node's
+  // 5 s, and says so, naming the shards that did not answer.
+  const auto t0 = std::chrono::steady_clock::now();
+  q.deadline = t0 + std::chrono::milliseconds(300);
+  auto cut = search.SearchFaces(q);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(cut.status().code(), StatusCode::kDeadlineExceeded) << cut.status().ToString();
+  EXPECT_NE(cut.status().message().find("caller's deadline"), std::string::npos) << cut.status().message();
+  EXPECT_NE(cut.status().message().find("could not answer (shard "), std::string::npos) << cut.status().message();
+  EXPECT_LT(took, std::chrono::milliseconds(4000));
+  // Allowed partial: the answer comes at the caller's deadline without b's shards.
+  q.allow_partial = true;
+  q.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  auto partial = search.SearchFaces(q);
+  ASSERT_TRUE(partial.ok()) << partial.status().ToString();
+  EXPECT_EQ(partial->missing_shards.size(), map->ShardsOf("b", "g").size());
+  // Without a caller's deadline the node's own applies (kUnavailable after it).
+  ClusterSearchOptions quick;
+  quick.deadline_ms = 200;
+  ClusterSearch node_bound(*gallery, quick);
+  ASSERT_TRUE(node_bound.OnMembership("a", {{"a", ""}, {"b", hung.address()}}, map).ok());
+  q.allow_partial = false;
+  q.deadline.reset();
+  EXPECT_EQ(node_bound.SearchFaces(q).status().code(), StatusCode::kUnavailable);
 }
 
 TEST(LatencyTracker, HedgesAfterTheRecentP95WithinBounds) {

@@ -190,6 +190,33 @@ TEST_F(RestGatewayTest, CloudApiAndPingShareThePort) {
   EXPECT_EQ(Expect(200, Http(RestBearer("GET", "/v1/groups/cloud")))["group_name"], "Cloud");
 }
 
+TEST_F(RestGatewayTest, GrpcTimeoutHeaderSetsTheCallDeadlineOrIsRefused) {
+  // The header goes right after the request line.
+  auto with_timeout = [](std::string request, const std::string& value) {
+    request.insert(request.find("\r\n") + 2, "Grpc-Timeout: " + value + "\r\n");
+    return request;
+  };
+  Expect(200, Http(with_timeout(RestBearer("GET", "/v1/groups"), "5S")));
+  Expect(200, Http(with_timeout(RestBearer("GET", "/v1/groups"), "30000m")));
+  for (const char* bad : {"soon", "5", "S", "123456789S", "5s", "-5S", "5 S"}) {
+    EXPECT_EQ(ErrorCode(400, Http(with_timeout(RestBearer("GET", "/v1/groups"), bad))), "INVALID_ARGUMENT") << bad;
+  }
+}
+
+TEST(GrpcTimeout, ParsesGrpcsWireFormat) {
+  using std::chrono::nanoseconds;
+  EXPECT_EQ(ParseGrpcTimeout("1H"), nanoseconds(3'600'000'000'000));
+  EXPECT_EQ(ParseGrpcTimeout("2M"), nanoseconds(120'000'000'000));
+  EXPECT_EQ(ParseGrpcTimeout("5S"), nanoseconds(5'000'000'000));
+  EXPECT_EQ(ParseGrpcTimeout("500m"), nanoseconds(500'000'000));
+  EXPECT_EQ(ParseGrpcTimeout("250u"), nanoseconds(250'000));
+  EXPECT_EQ(ParseGrpcTimeout("99999999n"), nanoseconds(99'999'999));
+  EXPECT_EQ(ParseGrpcTimeout("0m"), nanoseconds(0));
+  for (const char* bad : {"", "m", "5", "5s", "5x", "123456789S", "+5S", "5.0S", " 5S"}) {
+    EXPECT_FALSE(ParseGrpcTimeout(bad).has_value()) << bad;
+  }
+}
+
 TEST(RestGatewayRoutesTest, EveryRpcHasARouteAndTheTemplatesCompile) {
   auto gateway = RestGateway::Create(FaceKitGrpcService::Descriptor(), nullptr, "token", nullptr);
   ASSERT_TRUE(gateway.ok()) << gateway.status().ToString();
