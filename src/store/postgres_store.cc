@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +15,9 @@
 #include <span>
 #include <thread>
 
+#include "store/face_shard.h"
 #include "store/mutation_codec.h"
+#include "store/postgres_schema.h"
 #include "store/sqlite_schema.h"  // ParseJsonStringArray
 
 namespace facekit::store {
@@ -25,85 +28,6 @@ namespace {
 // lock that makes change sequence order equal to commit order.
 constexpr const char* kMigrateLock = "4600000000000001";
 constexpr const char* kWriterLock = "4600000000000002";
-
-// Entry i migrates version i to i + 1 (the SQLite schema's tables, plus the
-// change log).
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE groups (
-  gkey bigserial PRIMARY KEY,
-  id text NOT NULL UNIQUE,
-  name text NOT NULL UNIQUE,
-  tag text NOT NULL DEFAULT '',
-  ex_descriptions text NOT NULL DEFAULT '[]',
-  face_model_version text NOT NULL,
-  created_ms bigint NOT NULL
-);
-CREATE TABLE persons (
-  pkey bigserial PRIMARY KEY,
-  id text NOT NULL UNIQUE,
-  name text NOT NULL,
-  gender integer NOT NULL DEFAULT 0,
-  created_ms bigint NOT NULL
-);
-CREATE TABLE memberships (
-  gkey bigint NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
-  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
-  ex_descriptions text NOT NULL DEFAULT '[]',
-  added_ms bigint NOT NULL,
-  PRIMARY KEY (gkey, pkey)
-);
-CREATE INDEX memberships_by_person ON memberships(pkey);
-CREATE TABLE faces (
-  fkey bigserial PRIMARY KEY,
-  id text NOT NULL UNIQUE,
-  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
-  model_version text NOT NULL,
-  dim integer NOT NULL,
-  embedding bytea NOT NULL,
-  rect_x integer NOT NULL, rect_y integer NOT NULL, rect_w integer NOT NULL, rect_h integer NOT NULL,
-  quality real NOT NULL DEFAULT 0,
-  source text NOT NULL DEFAULT '',
-  created_ms bigint NOT NULL
-);
-CREATE INDEX faces_by_person ON faces(pkey);
-CREATE TABLE face_vectors (
-  fkey bigint NOT NULL REFERENCES faces(fkey) ON DELETE CASCADE,
-  model_version text NOT NULL,
-  dim integer NOT NULL,
-  embedding bytea NOT NULL,
-  PRIMARY KEY (fkey, model_version)
-);
-CREATE TABLE face_crops (
-  fkey bigint PRIMARY KEY REFERENCES faces(fkey) ON DELETE CASCADE,
-  image bytea NOT NULL,
-  landmarks bytea NOT NULL
-);
-CREATE TABLE model_jobs (
-  id text PRIMARY KEY,
-  gkey bigint NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
-  group_id text NOT NULL,
-  from_version text NOT NULL,
-  to_version text NOT NULL,
-  status integer NOT NULL,
-  progress real NOT NULL DEFAULT 0,
-  start_ms bigint NOT NULL,
-  end_ms bigint NOT NULL DEFAULT 0,
-  failure text NOT NULL DEFAULT ''
-);
-CREATE TABLE changes (
-  seq bigserial PRIMARY KEY,
-  kind text NOT NULL,
-  gkey bigint NOT NULL DEFAULT 0,
-  pkey bigint NOT NULL DEFAULT 0,
-  fkey bigint NOT NULL DEFAULT 0,
-  txn bigint NOT NULL,
-  payload text NOT NULL,
-  committed_at timestamptz NOT NULL DEFAULT now()
-);
-)sql",
-};
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPostgresSchemaVersion);
 
 // libpq's messages end with a newline.
 std::string Trimmed(std::string message) {
@@ -183,6 +107,7 @@ class PgStore final : public PostgresStore {
   }
 
   int SchemaVersion() const override { return version_; }
+  int face_shards() const override { return shards_; }
 
   Result<StoreContents> Load(bool with_embeddings) override {
     std::lock_guard lock(mu_);
@@ -195,36 +120,42 @@ class PgStore final : public PostgresStore {
 
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
       const std::vector<std::int64_t>& face_keys) override {
-    std::lock_guard lock(mu_);
-    FACEKIT_RETURN_IF_ERROR(Reconnect());
-    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
-    for (std::int64_t key : face_keys) {
-      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT id,dim,embedding FROM faces WHERE fkey=$1", {P(key)},
-                                                 "reading embeddings"));
-      if (r.rows() == 0) continue;
-      std::vector<float> e;
-      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, 0, 2, r.Int(0, 1), r.Text(0, 0), &e));
-      out.emplace_back(key, std::move(e));
-    }
-    return out;
+    return LoadByKeys("SELECT fkey,dim,embedding FROM faces WHERE fkey=ANY($1::bigint[]) ORDER BY fkey", {}, face_keys,
+                      "reading embeddings");
   }
 
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadFaceVectors(
       const std::string& model_version, const std::vector<std::int64_t>& face_keys) override {
+    return LoadByKeys(
+        "SELECT fkey,dim,embedding FROM face_vectors WHERE fkey=ANY($1::bigint[]) AND model_version=$2 ORDER BY fkey",
+        {P(model_version)}, face_keys, "reading face vectors");
+  }
+
+  // One query per group: faces of the group's persons in the given shards
+  // (faces_by_shard), their own vectors or face_vectors of a version.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadShardVectors(
+      const ShardVectorQuery& query) override {
+    std::string shards = "{";
+    for (std::size_t i = 0; i < query.shards.size(); ++i) shards += (i ? "," : "") + std::to_string(query.shards[i]);
+    shards += "}";
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Reconnect());
+    const std::string what = "reading the face vectors of shards";
+    auto r = query.model_version.empty()
+                 ? Query("SELECT f.fkey,f.dim,f.embedding FROM faces f JOIN memberships m ON m.pkey=f.pkey "
+                         "WHERE m.gkey=$1 AND f.shard=ANY($2::integer[]) ORDER BY f.fkey",
+                         {P(query.group_key), P(shards)}, what)
+                 : Query("SELECT v.fkey,v.dim,v.embedding FROM face_vectors v JOIN faces f ON f.fkey=v.fkey "
+                         "JOIN memberships m ON m.pkey=f.pkey WHERE m.gkey=$1 AND f.shard=ANY($2::integer[]) "
+                         "AND v.model_version=$3 ORDER BY v.fkey",
+                         {P(query.group_key), P(shards), P(query.model_version)}, what);
+    if (!r.ok()) return r.status();
     std::vector<std::pair<std::int64_t, std::vector<float>>> out;
-    for (std::int64_t key : face_keys) {
-      FACEKIT_ASSIGN_OR_RETURN(
-          PgResult r, Query("SELECT dim,embedding FROM face_vectors WHERE fkey=$1 AND model_version=$2",
-                            {P(key), P(model_version)}, "reading face vectors"));
-      if (r.rows() == 0) continue;
-      std::vector<float> e;
-      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, 0, 1, r.Int(0, 0), "key " + std::to_string(key), &e));
-      out.emplace_back(key, std::move(e));
-    }
+    FACEKIT_RETURN_IF_ERROR(DecodeVectors(*r, &out));
     return out;
   }
+
+  std::int64_t vectors_read() const override { return vectors_read_.load(); }
 
   Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) override {
     std::lock_guard lock(mu_);
@@ -443,12 +374,45 @@ class PgStore final : public PostgresStore {
                                                          std::to_string(target) + "; use a newer facekit");
     }
     for (; version < target; ++version) {
-      FACEKIT_RETURN_IF_ERROR(Script(kMigrations[version], "migrating to version " + std::to_string(version + 1)));
+      const std::string what = "migrating to version " + std::to_string(version + 1);
+      const PostgresMigration& m = PostgresMigrationFrom(version);
+      FACEKIT_RETURN_IF_ERROR(Script(m.sql, what));
+      if (m.backfill_face_shards) FACEKIT_RETURN_IF_ERROR(BackfillFaceShards(what));
+      if (m.after_sql) FACEKIT_RETURN_IF_ERROR(Script(m.after_sql, what));
       FACEKIT_RETURN_IF_ERROR(
           Command("UPDATE facekit_schema SET version=$1", {P(version + 1)}, "recording the schema version"));
     }
     version_ = version;
+    FACEKIT_ASSIGN_OR_RETURN(PgResult shards,
+                             Query("SELECT value FROM facekit_settings WHERE name='shards'", {}, "reading the settings"));
+    const long long s = shards.rows() == 1 ? std::strtoll(shards.Text(0, 0).c_str(), nullptr, 10) : 0;
+    if (s < 1 || s > kMaxFaceShards) return Corrupt("shard count in facekit_settings");
+    shards_ = static_cast<int>(s);
     return Status::Ok();
+  }
+
+  // faces.shard = ShardOfFace(id, S) for every row still without one, in
+  // batches (ids read, shards computed here, one UPDATE per batch).
+  Status BackfillFaceShards(const std::string& what) {
+    FACEKIT_ASSIGN_OR_RETURN(PgResult setting,
+                             Query("SELECT value FROM facekit_settings WHERE name='shards'", {}, what));
+    const long long shards = setting.rows() == 1 ? std::strtoll(setting.Text(0, 0).c_str(), nullptr, 10) : 0;
+    if (shards < 1 || shards > kMaxFaceShards) return Corrupt("shard count in facekit_settings");
+    while (true) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT fkey,id FROM faces WHERE shard IS NULL ORDER BY fkey LIMIT $1",
+                                                 {P(kShardBackfillBatch)}, what));
+      if (r.rows() == 0) return Status::Ok();
+      std::string keys = "{", values = "{";
+      for (int i = 0; i < r.rows(); ++i) {
+        keys += (i ? "," : "") + r.Text(i, 0);
+        values += (i ? "," : "") + std::to_string(ShardOfFace(r.Text(i, 1), static_cast<int>(shards)));
+      }
+      keys += "}";
+      values += "}";
+      FACEKIT_RETURN_IF_ERROR(Command("UPDATE faces AS f SET shard=v.s FROM unnest($1::bigint[],$2::integer[]) AS "
+                                      "v(k,s) WHERE f.fkey=v.k",
+                                      {P(keys), P(values)}, what));
+    }
   }
 
   Result<StoreContents> LoadLocked(bool with_embeddings) {
@@ -512,7 +476,10 @@ class PgStore final : public PostgresStore {
         f.quality = static_cast<float>(r.Double(i, 9));
         f.source = r.Text(i, 10);
         f.created_ms = r.Int(i, 11);
-        if (with_embeddings) FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
+        if (with_embeddings) {
+          FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
+          ++vectors_read_;
+        }
         c.faces.push_back(std::move(f));
       }
     }
@@ -546,6 +513,42 @@ class PgStore final : public PostgresStore {
       }
     }
     return c;
+  }
+
+  // Rows (fkey, dim, embedding) appended to `out`.
+  Status DecodeVectors(const PgResult& r, std::vector<std::pair<std::int64_t, std::vector<float>>>* out) {
+    out->reserve(out->size() + static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      std::vector<float> e;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 2, r.Int(i, 1), "key " + r.Text(i, 0), &e));
+      out->emplace_back(r.Int(i, 0), std::move(e));
+    }
+    vectors_read_ += r.rows();
+    return Status::Ok();
+  }
+
+  // `sql` takes the keys as $1 (a bigint[]) and `params` after it; the keys
+  // are sent in chunks.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadByKeys(const std::string& sql,
+                                                                               const std::vector<Param>& params,
+                                                                               const std::vector<std::int64_t>& keys,
+                                                                               const std::string& what) {
+    constexpr std::size_t kChunk = 1000;
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    for (std::size_t at = 0; at < keys.size(); at += kChunk) {
+      std::string list = "{";
+      for (std::size_t i = at; i < std::min(keys.size(), at + kChunk); ++i) {
+        list += (i > at ? "," : "") + std::to_string(keys[i]);
+      }
+      list += "}";
+      std::vector<Param> all{P(list)};
+      all.insert(all.end(), params.begin(), params.end());
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query(sql, all, what));
+      FACEKIT_RETURN_IF_ERROR(DecodeVectors(r, &out));
+    }
+    return out;
   }
 
   static Status ReadEmbedding(const PgResult& r, int row, int col, std::int64_t dim, const std::string& face_id,
@@ -665,10 +668,11 @@ class PgStore final : public PostgresStore {
     if (f.embedding.empty()) return Status(StatusCode::kInvalidArgument, "face without an embedding");
     FACEKIT_RETURN_IF_ERROR(Inserted(
         Query("INSERT INTO faces(id,pkey,model_version,dim,embedding,rect_x,rect_y,rect_w,rect_h,quality,source,"
-              "created_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING fkey",
+              "created_ms,shard) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING fkey",
               {P(f.id), P(pkey), P(f.model_version), P(static_cast<std::int64_t>(f.embedding.size())),
                Bytes(f.embedding.data(), f.embedding.size() * sizeof(float)), P(f.rect.x), P(f.rect.y),
-               P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms)},
+               P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms),
+               P(ShardOfFace(f.id, shards_))},
               "adding face " + f.id),
         key));
     for (const auto& [version, vector] : f.other_vectors) FACEKIT_RETURN_IF_ERROR(PutVector(*key, version, vector));
@@ -733,6 +737,8 @@ class PgStore final : public PostgresStore {
   PGconn* conn_;
   std::mutex mu_;
   int version_ = 0;
+  int shards_ = 0;  // facekit_settings 'shards', read at open (fixed)
+  std::atomic<std::int64_t> vectors_read_{0};
   std::string conninfo_;
   std::mutex listen_mu_;
   PGconn* listener_ = nullptr;
