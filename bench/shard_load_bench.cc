@@ -2,8 +2,8 @@
 // gallery (docs/scale-out.md): a synthetic group in a PostgreSQL database,
 // opened as one node would (Gallery::Open with the node's shard filter) and
 // as an unsharded node would (no filter); then the node's re-index when the
-// map changes (a node leaves; this one gains shards). Prints time, vectors
-// read from the store and faces indexed. A benchmark, not a test.
+// map changes (a node leaves; this one gains shards). Prints time, face
+// vectors and persons' fused features read from the store, faces indexed. A benchmark, not a test.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -85,6 +85,7 @@ Status Populate(const std::string& uri, std::size_t faces, std::size_t per_perso
 struct Figure {
   double ms = 0;
   std::int64_t vectors_read = 0;
+  std::int64_t person_features_read = 0;
   std::size_t faces_indexed = 0;
 };
 
@@ -147,6 +148,7 @@ int main(int argc, char** argv) {
     FACEKIT_ASSIGN_OR_RETURN(auto g, gallery::Gallery::Open(std::move(store), go));
     fig->ms = MsSince(t);
     fig->vectors_read = raw->vectors_read();
+    fig->person_features_read = raw->person_features_read();
     fig->faces_indexed = Indexed(*g);
     return g;
   };
@@ -198,6 +200,7 @@ int main(int argc, char** argv) {
                         {"whole_faces_indexed", whole[0].faces_indexed},
                         {"node_open_ms_median", ms(node)},
                         {"node_vectors_read", node[0].vectors_read},
+                        {"node_person_features_read", node[0].person_features_read},
                         {"node_faces_indexed", node[0].faces_indexed},
                         {"node_reindex_ms_median", ms(reindex)},
                         {"node_reindex_vectors_read", reindex[0].vectors_read},

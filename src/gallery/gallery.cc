@@ -1,5 +1,7 @@
 #include "gallery/gallery.h"
 
+#include "store/fused_feature.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -277,21 +279,18 @@ std::string Gallery::SnapshotPath(std::int64_t group_key, const char* which) con
 }
 
 std::vector<float> NormalisedMean(const std::vector<std::vector<float>>& vectors) {
-  if (vectors.empty()) return {};
-  std::vector<double> sum(vectors[0].size(), 0.0);
-  for (const auto& v : vectors) {
-    for (std::size_t i = 0; i < sum.size() && i < v.size(); ++i) sum[i] += v[i];
-  }
-  double norm = 0;
-  for (double x : sum) norm += x * x;
-  norm = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
-  std::vector<float> out(sum.size());
-  for (std::size_t i = 0; i < sum.size(); ++i) out[i] = static_cast<float>(sum[i] * norm);
-  return out;
+  return store::NormalisedMean(vectors);
 }
 
 std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group,
                                         const std::unordered_map<std::int64_t, std::vector<float>>* prefetched) const {
+  if (StoredFusedFeatures()) {
+    auto stored = StoredFused(group, {person.record.key});
+    if (stored.ok()) {
+      auto it = stored->find(person.record.key);
+      return it == stored->end() ? std::vector<float>() : std::move(it->second);
+    }
+  }
   std::vector<std::vector<float>> vectors;
   if (index_filter_ && prefetched) {
     // In the person's face order; faces the store no longer has are left
@@ -430,8 +429,18 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
     std::vector<float> data;
     // Sharded: the vectors of the faces not indexed here, of every person
     // whose entry is computed, read at once.
-    std::unordered_map<std::int64_t, std::vector<float>> others;
-    if (index_filter_) {
+    // Or, when the store keeps them, their fused features.
+    std::unordered_map<std::int64_t, std::vector<float>> others, stored;
+    const bool use_stored = StoredFusedFeatures();
+    if (use_stored) {
+      std::vector<std::int64_t> wanted;
+      for (const auto& [pkey, tag] : desired) {
+        if (!g.people->Contains(pkey)) wanted.push_back(pkey);
+      }
+      if (!wanted.empty()) {
+        FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, wanted));
+      }
+    } else if (index_filter_) {
       std::vector<std::int64_t> wanted;
       for (const auto& [pkey, tag] : desired) {
         if (g.people->Contains(pkey)) continue;
@@ -446,7 +455,8 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
     }
     for (const auto& [pkey, tag] : desired) {
       if (g.people->Contains(pkey)) continue;
-      std::vector<float> fused = FusedFeature(c.persons_.at(pkey), g, index_filter_ ? &others : nullptr);
+      std::vector<float> fused = use_stored ? std::move(stored[pkey])
+                                            : FusedFeature(c.persons_.at(pkey), g, index_filter_ ? &others : nullptr);
       if (fused.empty()) continue;
       keys.push_back(pkey);
       tags.push_back(tag);

@@ -221,9 +221,10 @@ class Gallery {
   // faces already indexed are not read again), by shard when the store keeps
   // face shards with the filter's count: only the shards with faces missing
   // here are read, one query per group. Persons' fused features stay whole
-  // (every person of the group; the vectors of its faces not indexed here
-  // are read from the store, one query per group, when its entry must be
-  // computed). An empty filter indexes everything (the default). Returns the
+  // (every person of the group): read from the store when it keeps them
+  // (GalleryStore::keeps_person_features, PostgreSQL), otherwise computed
+  // from the vectors of the person's faces, those not indexed here read
+  // from the store (one query per group). An empty filter indexes everything (the default). Returns the
   // change log's sequence number applied when the new indexes were complete.
   Result<std::int64_t> SetIndexFilter(ShardFilter filter);
 
@@ -252,6 +253,11 @@ class Gallery {
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadGroupVectors(
       const GroupState& g, const std::vector<std::int64_t>& keys, const std::string& version) const;
   bool LoadsByShard() const;
+  // Sharded, on a store that keeps the persons' fused features: they are
+  // read from it instead of computed from every face's vector.
+  bool StoredFusedFeatures() const;
+  Result<std::unordered_map<std::int64_t, std::vector<float>>> StoredFused(
+      const GroupState& g, const std::vector<std::int64_t>& person_keys) const;
   std::string SnapshotPath(std::int64_t group_key, const char* which) const;
   Status CatchUpLocked();      // with writer_mu_ held
   void StartFollower();

@@ -2,6 +2,7 @@
 // indexes hold, and reading only those shards' vectors from the store.
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "gallery/gallery.h"
@@ -26,6 +27,18 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
 bool Gallery::LoadsByShard() const {
   const int stored = store_->face_shards();
   return index_filter_ && stored > 0 && stored == index_filter_.shards;
+}
+
+bool Gallery::StoredFusedFeatures() const { return LoadsByShard() && store_->keeps_person_features(); }
+
+Result<std::unordered_map<std::int64_t, std::vector<float>>> Gallery::StoredFused(
+    const GroupState& g, const std::vector<std::int64_t>& person_keys) const {
+  const std::string& version = g.record.face_model_version;
+  FACEKIT_ASSIGN_OR_RETURN(
+      auto rows, store_->LoadPersonFeatures(version == options_.primary_version ? "" : version, person_keys));
+  std::unordered_map<std::int64_t, std::vector<float>> out;
+  for (auto& [pkey, fused] : rows) out.emplace(pkey, std::move(fused));
+  return out;
 }
 
 Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> Gallery::LoadGroupVectors(

@@ -81,8 +81,11 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   std::vector<std::uint64_t> tags;
   std::vector<float> fused_rows;
   // Sharded: the vectors of the faces not indexed here, read at once.
-  std::unordered_map<std::int64_t, std::vector<float>> others;
-  if (index_filter_) {
+  std::unordered_map<std::int64_t, std::vector<float>> others, stored;
+  const bool use_stored = StoredFusedFeatures();  // or the store's fused features
+  if (use_stored) {
+    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, {g.persons.begin(), g.persons.end()}));
+  } else if (index_filter_) {
     std::vector<std::int64_t> wanted;
     for (std::int64_t pkey : g.persons) {
       for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
@@ -96,7 +99,7 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   }
   for (std::int64_t pkey : g.persons) {
     const PersonState& p = catalog_.persons_.at(pkey);
-    std::vector<float> fused = FusedFeature(p, g, index_filter_ ? &others : nullptr);
+    std::vector<float> fused = use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, index_filter_ ? &others : nullptr);
     if (fused.empty()) continue;
     pkeys.push_back(pkey);
     tags.push_back(FaceSetTag(p.faces));

@@ -209,9 +209,21 @@ class GalleryStore {
       const ShardVectorQuery& /*query*/) {
     return Status(StatusCode::kFailedPrecondition, "this store keeps no face shards");
   }
+  // Stores that keep each person's fused feature (PostgreSQL's
+  // person_features, store::NormalisedMean of its faces' vectors of a
+  // version in face-key order, rewritten by every write): of `version` (""
+  // = the faces' own vectors), by person key; persons without faces of that
+  // version are left out. Others: kFailedPrecondition.
+  virtual bool keeps_person_features() const { return false; }
+  virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadPersonFeatures(
+      const std::string& /*version*/, const std::vector<std::int64_t>& /*person_keys*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no person features");
+  }
   // Face vectors (embeddings, face_vectors rows) read since the store was
   // opened, by every Load* call (0 where not counted). For measurements.
   virtual std::int64_t vectors_read() const { return 0; }
+  // Rows of LoadPersonFeatures read since the store was opened.
+  virtual std::int64_t person_features_read() const { return 0; }
   // A face's crop; nullopt when none was stored.
   virtual Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) = 0;
   // Atomic and durable; returns the key of each insert (0 for other mutations).

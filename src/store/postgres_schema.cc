@@ -97,6 +97,17 @@ ALTER TABLE faces ADD COLUMN IF NOT EXISTS shard integer;
 ALTER TABLE faces ALTER COLUMN shard SET NOT NULL;
 CREATE INDEX IF NOT EXISTS faces_by_shard ON faces(shard);
 )sql"},
+    // 2 -> 3: the persons' fused features.
+    {R"sql(
+CREATE TABLE IF NOT EXISTS person_features (
+  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
+  version text NOT NULL,
+  dim integer NOT NULL,
+  fused bytea NOT NULL,
+  PRIMARY KEY (pkey, version)
+);
+)sql",
+     false, nullptr, true},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPostgresSchemaVersion);
 static_assert(kDefaultFaceShards == 64, "migration 2 writes '64'");

@@ -13,6 +13,11 @@
 //   for every database (fixed once written: a face's shard is
 //   ShardOfFace(face id, S)); `faces.shard` filled on insert, back-filled for
 //   existing rows in batches of kShardBackfillBatch, NOT NULL, indexed.
+//   Version 3: `person_features(pkey, version, dim, fused)`: each person's
+//   fused feature (store::NormalisedMean of its faces' vectors in face-key
+//   order) per face model version ("" = the faces' own vectors), rewritten
+//   by every write that changes the person's faces, back-filled for existing
+//   persons; a sharded node reads these instead of other shards' faces.
 #pragma once
 
 namespace facekit::store {
@@ -28,6 +33,7 @@ struct PostgresMigration {
   const char* sql = nullptr;               ///< run first (several statements)
   bool backfill_face_shards = false;       ///< then faces.shard for rows where it IS NULL
   const char* after_sql = nullptr;         ///< then this, when non-null
+  bool backfill_person_features = false;   ///< then person_features for every person
 };
 
 /// The migration from `version` to `version + 1` (0 <= version < kPostgresSchemaVersion).

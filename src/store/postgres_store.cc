@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <set>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -16,7 +18,9 @@
 #include <thread>
 
 #include "store/face_shard.h"
+#include "store/fused_feature.h"
 #include "store/mutation_codec.h"
+#include "store/pg_util.h"
 #include "store/postgres_schema.h"
 #include "store/sqlite_schema.h"  // ParseJsonStringArray
 
@@ -24,67 +28,17 @@ namespace facekit::store {
 
 namespace {
 
+using pg::Bytes;
+using pg::P;
+using pg::Param;
+using pg::PgResult;
+using pg::Trimmed;
+
 // Advisory lock keys ("FACEKIT" + purpose): migrations, and the writers'
 // lock that makes change sequence order equal to commit order.
 constexpr const char* kMigrateLock = "4600000000000001";
 constexpr const char* kWriterLock = "4600000000000002";
 
-// libpq's messages end with a newline.
-std::string Trimmed(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return message;
-}
-
-// One statement parameter: text, or raw bytes (bytea).
-struct Param {
-  std::string value;
-  bool binary = false;
-};
-Param P(const std::string& s) { return {s, false}; }
-Param P(std::int64_t v) { return {std::to_string(v), false}; }
-Param P(int v) { return {std::to_string(v), false}; }
-Param P(float v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(v));
-  return {buf, false};
-}
-Param Bytes(const void* data, std::size_t n) { return {std::string(static_cast<const char*>(data), n), true}; }
-
-class PgResult {
- public:
-  explicit PgResult(PGresult* r) : r_(r) {}
-  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  PgResult& operator=(PgResult&&) = delete;
-  ~PgResult() { PQclear(r_); }
-  const PGresult* get() const { return r_; }
-  int rows() const { return PQntuples(r_); }
-  std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  std::int64_t Int(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
-  double Double(int row, int col) const { return std::strtod(PQgetvalue(r_, row, col), nullptr); }
-  std::int64_t Affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
-  // A bytea column in text form ("\x" + hex).
-  bool Hex(int row, int col, std::string* out) const {
-    const char* v = PQgetvalue(r_, row, col);
-    const std::size_t n = std::strlen(v);
-    if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2 != 0) return false;
-    out->resize((n - 2) / 2);
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    for (std::size_t i = 0; i < out->size(); ++i) {
-      const int hi = nibble(v[2 + 2 * i]), lo = nibble(v[3 + 2 * i]);
-      if (hi < 0 || lo < 0) return false;
-      (*out)[i] = static_cast<char>(hi * 16 + lo);
-    }
-    return true;
-  }
-
- private:
-  PGresult* r_;
-};
 
 class PgStore final : public PostgresStore {
  public:
@@ -157,6 +111,19 @@ class PgStore final : public PostgresStore {
 
   std::int64_t vectors_read() const override { return vectors_read_.load(); }
 
+  bool keeps_person_features() const override { return true; }
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadPersonFeatures(
+      const std::string& version, const std::vector<std::int64_t>& person_keys) override {
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    FACEKIT_ASSIGN_OR_RETURN(
+        out, LoadByKeys("SELECT pkey,dim,fused FROM person_features WHERE pkey=ANY($1::bigint[]) AND version=$2 "
+                        "ORDER BY pkey",
+                        {P(version)}, person_keys, "reading the persons' features", /*count=*/false));
+    features_read_ += static_cast<std::int64_t>(out.size());
+    return out;
+  }
+  std::int64_t person_features_read() const override { return features_read_.load(); }
+
   Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) override {
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Reconnect());
@@ -181,6 +148,7 @@ class PgStore final : public PostgresStore {
     std::vector<std::int64_t> keys(batch.size(), 0);
     Status s = Command("SELECT pg_advisory_xact_lock(" + std::string(kWriterLock) + ")", {}, "taking the writer lock");
     std::int64_t last_seq = 0;
+    touched_persons_.clear();
     for (std::size_t i = 0; s.ok() && i < batch.size(); ++i) {
       Change c;
       s = std::visit([&](const auto& m) { return ApplyOne(m, keys, &keys[i], &c); }, batch[i]);
@@ -196,6 +164,9 @@ class PgStore final : public PostgresStore {
           s = r.status();
         }
       }
+    }
+    if (s.ok() && !touched_persons_.empty()) {
+      s = RefreshPersonFeatures({touched_persons_.begin(), touched_persons_.end()}, "updating the persons' features");
     }
     if (s.ok() && last_seq > 0) {
       s = Command("SELECT pg_notify('facekit_changes', $1)", {P(last_seq)}, "notifying followers");
@@ -379,6 +350,7 @@ class PgStore final : public PostgresStore {
       FACEKIT_RETURN_IF_ERROR(Script(m.sql, what));
       if (m.backfill_face_shards) FACEKIT_RETURN_IF_ERROR(BackfillFaceShards(what));
       if (m.after_sql) FACEKIT_RETURN_IF_ERROR(Script(m.after_sql, what));
+      if (m.backfill_person_features) FACEKIT_RETURN_IF_ERROR(BackfillPersonFeatures(what));
       FACEKIT_RETURN_IF_ERROR(
           Command("UPDATE facekit_schema SET version=$1", {P(version + 1)}, "recording the schema version"));
     }
@@ -413,6 +385,58 @@ class PgStore final : public PostgresStore {
                                       "v(k,s) WHERE f.fkey=v.k",
                                       {P(keys), P(values)}, what));
     }
+  }
+
+  // person_features of every person, in batches of persons.
+  Status BackfillPersonFeatures(const std::string& what) {
+    std::int64_t after = 0;
+    while (true) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT pkey FROM persons WHERE pkey>$1 ORDER BY pkey LIMIT $2",
+                                                 {P(after), P(kShardBackfillBatch)}, what));
+      if (r.rows() == 0) return Status::Ok();
+      std::vector<std::int64_t> keys;
+      for (int i = 0; i < r.rows(); ++i) keys.push_back(r.Int(i, 0));
+      after = keys.back();
+      FACEKIT_RETURN_IF_ERROR(RefreshPersonFeatures(keys, what));
+    }
+  }
+
+  // Rewrites the persons' rows of person_features from their faces: the
+  // faces' own vectors (version "") and each face_vectors version, in
+  // face-key order.
+  Status RefreshPersonFeatures(const std::vector<std::int64_t>& person_keys, const std::string& what) {
+    if (person_keys.empty()) return Status::Ok();
+    std::string list = "{";
+    for (std::size_t i = 0; i < person_keys.size(); ++i) list += (i ? "," : "") + std::to_string(person_keys[i]);
+    list += "}";
+    FACEKIT_RETURN_IF_ERROR(Command("DELETE FROM person_features WHERE pkey=ANY($1::bigint[])", {P(list)}, what));
+    // (pkey, version) -> vectors in face-key order.
+    std::map<std::pair<std::int64_t, std::string>, std::vector<std::vector<float>>> by_person;
+    FACEKIT_ASSIGN_OR_RETURN(
+        PgResult own, Query("SELECT pkey,fkey,dim,embedding FROM faces WHERE pkey=ANY($1::bigint[]) ORDER BY pkey,fkey",
+                            {P(list)}, what));
+    for (int i = 0; i < own.rows(); ++i) {
+      std::vector<float> v;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(own, i, 3, own.Int(i, 2), "key " + own.Text(i, 1), &v));
+      by_person[{own.Int(i, 0), ""}].push_back(std::move(v));
+    }
+    FACEKIT_ASSIGN_OR_RETURN(
+        PgResult other, Query("SELECT f.pkey,v.fkey,v.model_version,v.dim,v.embedding FROM face_vectors v JOIN faces f "
+                              "ON f.fkey=v.fkey WHERE f.pkey=ANY($1::bigint[]) ORDER BY f.pkey,v.fkey",
+                              {P(list)}, what));
+    for (int i = 0; i < other.rows(); ++i) {
+      std::vector<float> v;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(other, i, 4, other.Int(i, 3), "key " + other.Text(i, 1), &v));
+      by_person[{other.Int(i, 0), other.Text(i, 2)}].push_back(std::move(v));
+    }
+    for (const auto& [key, vectors] : by_person) {
+      const std::vector<float> fused = NormalisedMean(vectors);
+      FACEKIT_RETURN_IF_ERROR(Command("INSERT INTO person_features(pkey,version,dim,fused) VALUES($1,$2,$3,$4)",
+                                      {P(key.first), P(key.second), P(static_cast<std::int64_t>(fused.size())),
+                                       Bytes(fused.data(), fused.size() * sizeof(float))},
+                                      what));
+    }
+    return Status::Ok();
   }
 
   Result<StoreContents> LoadLocked(bool with_embeddings) {
@@ -516,14 +540,15 @@ class PgStore final : public PostgresStore {
   }
 
   // Rows (fkey, dim, embedding) appended to `out`.
-  Status DecodeVectors(const PgResult& r, std::vector<std::pair<std::int64_t, std::vector<float>>>* out) {
+  Status DecodeVectors(const PgResult& r, std::vector<std::pair<std::int64_t, std::vector<float>>>* out,
+                       bool count = true) {
     out->reserve(out->size() + static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       std::vector<float> e;
       FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 2, r.Int(i, 1), "key " + r.Text(i, 0), &e));
       out->emplace_back(r.Int(i, 0), std::move(e));
     }
-    vectors_read_ += r.rows();
+    if (count) vectors_read_ += r.rows();
     return Status::Ok();
   }
 
@@ -532,7 +557,8 @@ class PgStore final : public PostgresStore {
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadByKeys(const std::string& sql,
                                                                                const std::vector<Param>& params,
                                                                                const std::vector<std::int64_t>& keys,
-                                                                               const std::string& what) {
+                                                                               const std::string& what,
+                                                                               bool count = true) {
     constexpr std::size_t kChunk = 1000;
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Reconnect());
@@ -546,7 +572,7 @@ class PgStore final : public PostgresStore {
       std::vector<Param> all{P(list)};
       all.insert(all.end(), params.begin(), params.end());
       FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query(sql, all, what));
-      FACEKIT_RETURN_IF_ERROR(DecodeVectors(r, &out));
+      FACEKIT_RETURN_IF_ERROR(DecodeVectors(r, &out, count));
     }
     return out;
   }
@@ -684,6 +710,7 @@ class PgStore final : public PostgresStore {
                      "storing the crop of face " + f.id);
       if (!r.ok()) return r.status();
     }
+    touched_persons_.insert(pkey);
     *c = {0, "InsertFace", 0, pkey, *key};
     return Status::Ok();
   }
@@ -700,6 +727,8 @@ class PgStore final : public PostgresStore {
   Status ApplyOne(const mutation::PutFaceVector& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
     FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, Resolve(m.face_key, keys));
     FACEKIT_RETURN_IF_ERROR(PutVector(fkey, m.model_version, m.vector));
+    FACEKIT_ASSIGN_OR_RETURN(PgResult owner, Query("SELECT pkey FROM faces WHERE fkey=$1", {P(fkey)}, "finding a face"));
+    if (owner.rows() == 1) touched_persons_.insert(owner.Int(0, 0));
     *c = {0, "PutFaceVector", 0, 0, fkey};
     return Status::Ok();
   }
@@ -728,8 +757,9 @@ class PgStore final : public PostgresStore {
     return Status::Ok();
   }
   Status ApplyOne(const mutation::DeleteFace& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
-    FACEKIT_RETURN_IF_ERROR(
-        ExpectChange(Query("DELETE FROM faces WHERE fkey=$1", {P(m.key)}, "deleting a face"), "deleting a face"));
+    auto r = Query("DELETE FROM faces WHERE fkey=$1 RETURNING pkey", {P(m.key)}, "deleting a face");
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(r, "deleting a face"));
+    touched_persons_.insert(r->Int(0, 0));
     *c = {0, "DeleteFace", 0, 0, m.key};
     return Status::Ok();
   }
@@ -739,6 +769,8 @@ class PgStore final : public PostgresStore {
   int version_ = 0;
   int shards_ = 0;  // facekit_settings 'shards', read at open (fixed)
   std::atomic<std::int64_t> vectors_read_{0};
+  std::atomic<std::int64_t> features_read_{0};
+  std::set<std::int64_t> touched_persons_;  // by the batch Apply is writing (under mu_)
   std::string conninfo_;
   std::mutex listen_mu_;
   PGconn* listener_ = nullptr;

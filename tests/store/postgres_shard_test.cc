@@ -85,7 +85,7 @@ TEST(PostgresShards, AVersionOneDatabaseMigratesAndEveryFaceGetsItsShard) {
   ASSERT_EQ(MakeVersionOneDatabase(pg.conninfo(), faces), "");
   auto store = OpenPostgresStore(pg.conninfo());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ((*store)->SchemaVersion(), 2);
+  EXPECT_EQ((*store)->SchemaVersion(), kPostgresSchemaVersion);
   EXPECT_EQ((*store)->face_shards(), kDefaultFaceShards);
   EXPECT_EQ(Rows(pg.conninfo(), "SELECT value FROM facekit_settings WHERE name='shards'")[0][0], "64");
   EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), static_cast<std::size_t>(faces));
@@ -102,10 +102,16 @@ TEST(PostgresShards, AVersionOneDatabaseMigratesAndEveryFaceGetsItsShard) {
   EXPECT_EQ(Rows(pg.conninfo(), "SELECT shard FROM faces WHERE id='new-face'")[0][0],
             std::to_string(ShardOfFace("new-face", 64)));
   EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), static_cast<std::size_t>(faces) + 1);
-  // A second open finds version 2: nothing to do.
+  // Version 3 back-filled the persons' fused features: p's 2037 equal faces.
+  auto fused = (*store)->LoadPersonFeatures("", {1});
+  ASSERT_TRUE(fused.ok()) << fused.status().ToString();
+  ASSERT_EQ(fused->size(), 1u);
+  EXPECT_EQ((*fused)[0].second, (std::vector<float>{1, 0, 0, 0}));
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT count(*) FROM person_features")[0][0], "2");  // p, and p2 written since
+  // A second open finds the current version: nothing to do.
   auto again = OpenPostgresStore(pg.conninfo());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ((*again)->SchemaVersion(), 2);
+  EXPECT_EQ((*again)->SchemaVersion(), kPostgresSchemaVersion);
 }
 
 TEST(PostgresShards, TheMigrationRunsOnceForNodesOpeningTogetherAndAgainAfterAnInterruption) {
@@ -132,7 +138,7 @@ TEST(PostgresShards, TheMigrationRunsOnceForNodesOpeningTogetherAndAgainAfterAnI
             "");
   auto store = OpenPostgresStore(pg.conninfo());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ((*store)->SchemaVersion(), 2);
+  EXPECT_EQ((*store)->SchemaVersion(), kPostgresSchemaVersion);
   EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), 1500u);
   EXPECT_EQ(Rows(pg.conninfo(), "SELECT count(*) FROM faces WHERE shard IS NULL")[0][0], "0");
 }
@@ -281,10 +287,13 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   ASSERT_TRUE(node.ok()) << node.status().ToString();
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
   EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
-  // The face index read its shards only; the persons' fused features (whole
-  // on every node) read the group's other faces: every face of each group
-  // once, no more (the rows of the LoadShardVectors call above included).
-  EXPECT_EQ(shard_store->vectors_read(), static_cast<std::int64_t>(rows->size() + all_g.size() + all_h.size()));
+  // The face index read its shards only (the rows of the LoadShardVectors
+  // call above included); the persons' fused features (whole on every node)
+  // were read from person_features, one row per person of each group.
+  EXPECT_EQ(shard_store->vectors_read(),
+            static_cast<std::int64_t>(rows->size() + IdsInShards(**whole, "g", ShardsModulo(4, 0)).size() +
+                                      IdsInShards(**whole, "h", ShardsModulo(4, 1)).size()));
+  EXPECT_EQ(shard_store->person_features_read(), 60 + 11);
   // Fused features as on the whole gallery.
   (*whole)->Read([&](const gallery::Catalog& wc) {
     (*node)->Read([&](const gallery::Catalog& nc) {
@@ -312,6 +321,34 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 2)));
   EXPECT_TRUE(IndexedIds(**node, "h").empty());
   EXPECT_EQ(shard_store->vectors_read(), read_mid);
+
+  // Writes through the whole gallery (a face added to p0, one of p2's
+  // deleted, p3 deleted): the node follows them from the change log, its
+  // fused features read from the store equal to the whole gallery's own.
+  std::mt19937 rng(99);
+  auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+    Batch b;
+    FaceRecord r;
+    r.id = "p0-extra";
+    r.person_key = c.PersonById("p0")->record.key;
+    r.model_version = "3.0";
+    r.embedding = testing::RandomUnit(rng, kDim);
+    b.push_back(mutation::InsertFace{r});
+    b.push_back(mutation::DeleteFace{c.PersonById("p2")->faces.front()});
+    b.push_back(mutation::DeletePerson{c.PersonById("p3")->record.key});
+    return b;
+  });
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*node)->CatchUp().ok());
+  EXPECT_EQ((*node)->applied_seq(), (*whole)->applied_seq());
+  (*whole)->Read([&](const gallery::Catalog& wc) {
+    (*node)->Read([&](const gallery::Catalog& nc) {
+      ASSERT_EQ(nc.GroupById("g")->people->size(), wc.GroupById("g")->people->size());
+      for (std::int64_t pkey : wc.GroupById("g")->persons) {
+        EXPECT_EQ(nc.GroupById("g")->people->Vector(pkey), wc.GroupById("g")->people->Vector(pkey)) << pkey;
+      }
+    });
+  });
 }
 
 }  // namespace
