@@ -171,6 +171,13 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   data_options.service.image_limits = ImageLimitsOf(g);
   data_options.service.verify_match_score = o.match_score;
   data_options.store_uri = o.store;
+  if (!o.etcd.empty() && !o.cluster_key_file.empty()) {
+    // A sharded node owns no shard until it has joined (the map needs its
+    // node id and the members): it opens the catalog and the persons' fused
+    // features, and its first shard map loads its shards' face vectors.
+    data_options.index_filter.shards = cluster::kDefaultShards;
+    data_options.index_filter.holds = [](const std::string&, int) { return false; };
+  }
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
   // DetectLiveFace / DetectLiveness decide from the replay medium around the
@@ -357,6 +364,11 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
       std::fprintf(stderr, "facekit: cluster members (%zu): %s\n", members.size(), ids.c_str());
     };
     if (cluster_search) {
+      // Refuse to start rather than index with another shard count than the database's.
+      if (Status s = cluster::CheckShardCount((*service)->gallery(), co.shards); !s.ok()) {
+        srv.Shutdown(std::chrono::milliseconds(0));
+        return Fail(s);
+      }
       co.on_map_change = [search = cluster_search.get(), id = co.node_id](
                              const cluster::MemberList& members, std::shared_ptr<const cluster::ShardMap> map) {
         const int shards = map->shards();

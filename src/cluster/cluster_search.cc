@@ -102,9 +102,19 @@ std::shared_ptr<const ClusterSearch::View> ClusterSearch::CurrentView() const {
   return view_;
 }
 
+Status CheckShardCount(const gallery::Gallery& gallery, int node_shards) {
+  const int stored = gallery.store_face_shards();
+  if (stored == 0 || stored == node_shards) return Status::Ok();
+  return Status(StatusCode::kFailedPrecondition,
+                "the gallery database is split into " + std::to_string(stored) +
+                    " shards per group (facekit_settings 'shards', fixed when it was created) but this node uses " +
+                    std::to_string(node_shards) + "; every node must use the database's shard count");
+}
+
 Status ClusterSearch::OnMembership(const std::string& node_id, const MemberList& members,
                                    std::shared_ptr<const ShardMap> map) {
   if (!map) return Status(StatusCode::kInvalidArgument, "no shard map");
+  FACEKIT_RETURN_IF_ERROR(CheckShardCount(gallery_, map->shards()));
   std::lock_guard serial(membership_mu_);
   auto fresh = std::make_shared<Owned>(map, node_id);
   const std::shared_ptr<const View> old = CurrentView();
@@ -120,9 +130,10 @@ Status ClusterSearch::OnMembership(const std::string& node_id, const MemberList&
     std::unique_lock lock(view_mu_);
     view_ = std::move(v);
   }
-  auto seq = gallery_.SetIndexFilter([fresh](const std::string& group, const std::string& face_id) {
-    return fresh->Holds(group, ShardOfFace(face_id, fresh->shards()));
-  });
+  gallery::ShardFilter filter;
+  filter.shards = fresh->shards();
+  filter.holds = [fresh](const std::string& group, int shard) { return fresh->Holds(group, shard); };
+  auto seq = gallery_.SetIndexFilter(std::move(filter));
   if (!seq.ok()) return seq.status();
   auto v = std::make_shared<View>();
   v->node_id = node_id;

@@ -62,6 +62,12 @@ struct LoadedShard {
   std::int64_t loaded_seq = 0;
 };
 
+/// A node's shard count must be the one its database fixed (PostgreSQL's
+/// facekit_settings 'shards'; the stored faces.shard values are computed
+/// with it): kFailedPrecondition naming both otherwise. Stores without a
+/// shard column accept any count.
+Status CheckShardCount(const gallery::Gallery& gallery, int node_shards);
+
 class ClusterSearch final : public service::SearchRouter, public service::ShardSearchHandler {
  public:
   ClusterSearch(gallery::Gallery& gallery, ClusterSearchOptions options);

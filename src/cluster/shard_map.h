@@ -21,13 +21,14 @@
 
 namespace facekit::cluster {
 
-inline constexpr int kDefaultShards = 64;
+inline constexpr int kDefaultShards = 64;  ///< = store::kDefaultFaceShards (a PostgreSQL database's S)
 inline constexpr int kDefaultReplicas = 2;
 
-/// The stable 64-bit hash the shard map uses.
+/// The stable 64-bit hash the shard map uses (store::StableHash).
 std::uint64_t StableHash(std::string_view text);
 
-/// The shard of a face id: StableHash(face_id) mod `shards`.
+/// The shard of a face id: StableHash(face_id) mod `shards` (store::ShardOfFace,
+/// the one the PostgreSQL store keeps in its `shard` column).
 int ShardOfFace(std::string_view face_id, int shards);
 
 /// The nodes serving (group, shard), best first: the `replicas` highest

@@ -1,5 +1,7 @@
 #include "gallery/gallery.h"
 
+#include "store/fused_feature.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -206,6 +208,7 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
     if (ec) return Status(StatusCode::kIoError, "cannot create " + options.snapshot_dir + ": " + ec.message());
   }
   std::unique_ptr<Gallery> g(new Gallery(std::move(store), std::move(options)));
+  g->index_filter_ = g->options_.index_filter;
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
   if (g->store_->shared()) g->StartFollower();
@@ -276,21 +279,32 @@ std::string Gallery::SnapshotPath(std::int64_t group_key, const char* which) con
 }
 
 std::vector<float> NormalisedMean(const std::vector<std::vector<float>>& vectors) {
-  if (vectors.empty()) return {};
-  std::vector<double> sum(vectors[0].size(), 0.0);
-  for (const auto& v : vectors) {
-    for (std::size_t i = 0; i < sum.size() && i < v.size(); ++i) sum[i] += v[i];
-  }
-  double norm = 0;
-  for (double x : sum) norm += x * x;
-  norm = norm > 0 ? 1.0 / std::sqrt(norm) : 0.0;
-  std::vector<float> out(sum.size());
-  for (std::size_t i = 0; i < sum.size(); ++i) out[i] = static_cast<float>(sum[i] * norm);
-  return out;
+  return store::NormalisedMean(vectors);
 }
 
-std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group) const {
+std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupState& group,
+                                        const std::unordered_map<std::int64_t, std::vector<float>>* prefetched) const {
+  if (StoredFusedFeatures()) {
+    auto stored = StoredFused(group, {person.record.key});
+    if (stored.ok()) {
+      auto it = stored->find(person.record.key);
+      return it == stored->end() ? std::vector<float>() : std::move(it->second);
+    }
+  }
   std::vector<std::vector<float>> vectors;
+  if (index_filter_ && prefetched) {
+    // In the person's face order; faces the store no longer has are left
+    // out (the change log's DeleteFace refreshes the entry).
+    for (std::int64_t fk : person.faces) {
+      std::vector<float> v = group.faces->Vector(fk);
+      if (v.empty()) {
+        auto it = prefetched->find(fk);
+        v = it != prefetched->end() ? it->second : catalog_.FaceVector(fk, group.record.face_model_version);
+      }
+      if (!v.empty()) vectors.push_back(std::move(v));
+    }
+    return NormalisedMean(vectors);
+  }
   if (index_filter_) {
     // Sharded: some of the person's faces are indexed on other nodes only.
     auto all = FaceVectorsLocked(person.faces, group.record.face_model_version);
@@ -311,20 +325,6 @@ std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupS
     if (!v.empty()) vectors.push_back(std::move(v));
   }
   return NormalisedMean(vectors);
-}
-
-bool Gallery::IndexedHere(const GroupState& group, std::int64_t face_key) const {
-  if (!index_filter_) return true;
-  const FaceState* face = catalog_.FaceByKey(face_key);
-  return face != nullptr && index_filter_(group.record.id, face->id);
-}
-
-Result<std::int64_t> Gallery::SetIndexFilter(IndexFilter filter) {
-  std::lock_guard writer(writer_mu_);
-  std::unique_lock lock(state_mu_);
-  index_filter_ = std::move(filter);
-  FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
-  return applied_seq_;
 }
 
 Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
@@ -375,8 +375,18 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
   std::sort(missing_all.begin(), missing_all.end());
   missing_all.erase(std::unique(missing_all.begin(), missing_all.end()), missing_all.end());
   std::unordered_map<std::int64_t, std::vector<float>> vectors;
-  if (!missing_all.empty()) {
-    FACEKIT_ASSIGN_OR_RETURN(auto loaded, store_->LoadEmbeddings(missing_all));
+  const bool by_shard = LoadsByShard();
+  std::vector<std::pair<std::int64_t, std::vector<float>>> loaded;
+  if (by_shard) {
+    // Only the shards with faces missing here, one query per group.
+    for (const auto& [gkey, keys] : missing_by_group) {
+      FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(c.groups_.at(gkey), keys, options_.primary_version));
+      for (auto& row : rows) loaded.push_back(std::move(row));
+    }
+  } else if (!missing_all.empty()) {
+    FACEKIT_ASSIGN_OR_RETURN(loaded, store_->LoadEmbeddings(missing_all));
+  }
+  {
     for (auto& [key, v] : loaded) {
       if (static_cast<int>(v.size()) != options_.dim) {
         return Status(StatusCode::kFailedPrecondition,
@@ -395,6 +405,7 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
     data.reserve(keys.size() * static_cast<std::size_t>(options_.dim));
     for (std::int64_t k : keys) {
       auto it = vectors.find(k);
+      if (it == vectors.end() && by_shard) continue;  // deleted after the catalog's snapshot: the log removes it
       if (it == vectors.end()) return Status(StatusCode::kDataCorrupt, "gallery database: face without embedding");
       data.insert(data.end(), it->second.begin(), it->second.end());
       present.push_back(k);
@@ -416,9 +427,36 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
     std::vector<float> data;
+    // Sharded: the vectors of the faces not indexed here, of every person
+    // whose entry is computed, read at once.
+    // Or, when the store keeps them, their fused features.
+    std::unordered_map<std::int64_t, std::vector<float>> others, stored;
+    const bool use_stored = StoredFusedFeatures();
+    if (use_stored) {
+      std::vector<std::int64_t> wanted;
+      for (const auto& [pkey, tag] : desired) {
+        if (!g.people->Contains(pkey)) wanted.push_back(pkey);
+      }
+      if (!wanted.empty()) {
+        FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, wanted));
+      }
+    } else if (index_filter_) {
+      std::vector<std::int64_t> wanted;
+      for (const auto& [pkey, tag] : desired) {
+        if (g.people->Contains(pkey)) continue;
+        for (std::int64_t fk : c.persons_.at(pkey).faces) {
+          if (!g.faces->Contains(fk)) wanted.push_back(fk);
+        }
+      }
+      if (!wanted.empty()) {
+        FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, g.record.face_model_version));
+        for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
+      }
+    }
     for (const auto& [pkey, tag] : desired) {
       if (g.people->Contains(pkey)) continue;
-      std::vector<float> fused = FusedFeature(c.persons_.at(pkey), g);
+      std::vector<float> fused = use_stored ? std::move(stored[pkey])
+                                            : FusedFeature(c.persons_.at(pkey), g, index_filter_ ? &others : nullptr);
       if (fused.empty()) continue;
       keys.push_back(pkey);
       tags.push_back(tag);

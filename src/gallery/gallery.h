@@ -47,6 +47,16 @@
 
 namespace facekit::gallery {
 
+// SHARDED INDEXING (cluster nodes, docs/scale-out.md): a group's faces are
+// split into `shards` shards by store::ShardOfFace(face id, shards); only the
+// faces of the shards for which `holds(group id, shard)` is true are put in
+// the group's face index. Empty (no `holds`): every face.
+struct ShardFilter {
+  int shards = 0;
+  std::function<bool(const std::string& group_id, int shard)> holds;
+  explicit operator bool() const { return static_cast<bool>(holds); }
+};
+
 struct GalleryOptions {
   int dim = 192;  // of `primary_version`, the faces' own vectors
   // FACE MODEL VERSIONS: every face has a vector of the primary version
@@ -61,6 +71,10 @@ struct GalleryOptions {
   bool read_only = false;
   // Shared stores: the longest wait between two reads of the change log.
   int follow_interval_ms = 500;
+  // The face filter in force from the start (SetIndexFilter later changes
+  // it): Open() reads only the vectors it keeps, by shard when the store
+  // keeps face shards with the same count (store::GalleryStore::face_shards).
+  ShardFilter index_filter;
 };
 
 struct GroupState {
@@ -168,6 +182,9 @@ class Gallery {
   std::vector<SearchHit> SearchPersons(const std::vector<std::int64_t>& group_keys, const float* query,
                                        std::size_t k) const;
 
+  // The store's fixed shard count (GalleryStore::face_shards; 0: no shard column).
+  int store_face_shards() const { return store_->face_shards(); }
+
   // The dimension of a face model version's vectors (0 for an unknown one).
   int DimOf(const std::string& version) const;
   // Vectors of `version` of the given faces, from memory or the store
@@ -197,17 +214,19 @@ class Gallery {
   Status CatchUp();
   std::int64_t applied_seq() const;
 
-  // SHARDED INDEXING (cluster nodes, docs/scale-out.md): only the faces for
-  // which `filter(group id, face id)` holds are put in a group's face index;
-  // the catalog stays whole. Setting a filter re-indexes under the writer
-  // lock: entries the filter drops are removed, newly kept faces are loaded
-  // from the store (vectors of faces already indexed are not read again).
-  // Persons' fused features stay whole (every person of the group, its
-  // vectors read from the store when its faces are not indexed here).
-  // An empty filter indexes everything (the default). Returns the change
-  // log's sequence number applied when the new indexes were complete.
-  using IndexFilter = std::function<bool(const std::string& group_id, const std::string& face_id)>;
-  Result<std::int64_t> SetIndexFilter(IndexFilter filter);
+  // SHARDED INDEXING (ShardFilter above): only the faces of the shards the
+  // filter holds are put in a group's face index; the catalog stays whole.
+  // Setting a filter re-indexes under the writer lock: entries the filter
+  // drops are removed, newly kept faces are loaded from the store (vectors of
+  // faces already indexed are not read again), by shard when the store keeps
+  // face shards with the filter's count: only the shards with faces missing
+  // here are read, one query per group. Persons' fused features stay whole
+  // (every person of the group): read from the store when it keeps them
+  // (GalleryStore::keeps_person_features, PostgreSQL), otherwise computed
+  // from the vectors of the person's faces, those not indexed here read
+  // from the store (one query per group). An empty filter indexes everything (the default). Returns the
+  // change log's sequence number applied when the new indexes were complete.
+  Result<std::int64_t> SetIndexFilter(ShardFilter filter);
 
  private:
   Gallery(std::unique_ptr<store::GalleryStore> store, GalleryOptions options);
@@ -225,7 +244,20 @@ class Gallery {
   const std::vector<float>* VectorOfRecord(const store::FaceRecord& face, const std::string& version) const;
   void AddFaceToGroup(GroupState& group, std::int64_t face_key, const std::vector<float>& vector);
   void RefreshPerson(GroupState& group, const PersonState& person);
-  std::vector<float> FusedFeature(const PersonState& person, const GroupState& group) const;
+  // `prefetched`: vectors of faces not indexed in `group` already read from the store.
+  std::vector<float> FusedFeature(const PersonState& person, const GroupState& group,
+                                  const std::unordered_map<std::int64_t, std::vector<float>>* prefetched = nullptr) const;
+  // Face vectors of `version` of group `g` from the store: by shard (the
+  // shards of `keys`) when the store and the filter allow it, else by key.
+  // Faces the store no longer has are left out.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadGroupVectors(
+      const GroupState& g, const std::vector<std::int64_t>& keys, const std::string& version) const;
+  bool LoadsByShard() const;
+  // Sharded, on a store that keeps the persons' fused features: they are
+  // read from it instead of computed from every face's vector.
+  bool StoredFusedFeatures() const;
+  Result<std::unordered_map<std::int64_t, std::vector<float>>> StoredFused(
+      const GroupState& g, const std::vector<std::int64_t>& person_keys) const;
   std::string SnapshotPath(std::int64_t group_key, const char* which) const;
   Status CatchUpLocked();      // with writer_mu_ held
   void StartFollower();
@@ -251,7 +283,7 @@ class Gallery {
   // Shared stores: the change log's last sequence number applied in memory
   // (written under writer_mu_ and state_mu_), and the follower thread.
   std::int64_t applied_seq_ = 0;
-  IndexFilter index_filter_;  // written under writer_mu_ and state_mu_
+  ShardFilter index_filter_;  // written under writer_mu_ and state_mu_
   std::atomic<bool> follow_stop_{false};
   std::thread follower_;
 };

@@ -1,5 +1,6 @@
 // Gallery: face model versions (per-version vectors and group indexes).
 #include <algorithm>
+#include <unordered_map>
 
 #include "gallery/gallery.h"
 
@@ -60,8 +61,7 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  auto loaded = version == options_.primary_version ? store_->LoadEmbeddings(keys)
-                                                    : store_->LoadFaceVectors(version, keys);
+  auto loaded = LoadGroupVectors(g, keys, version);
   if (!loaded.ok()) return loaded.status();
   std::vector<std::int64_t> present;
   std::vector<float> data;
@@ -80,9 +80,26 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   std::vector<std::int64_t> pkeys;
   std::vector<std::uint64_t> tags;
   std::vector<float> fused_rows;
+  // Sharded: the vectors of the faces not indexed here, read at once.
+  std::unordered_map<std::int64_t, std::vector<float>> others, stored;
+  const bool use_stored = StoredFusedFeatures();  // or the store's fused features
+  if (use_stored) {
+    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, {g.persons.begin(), g.persons.end()}));
+  } else if (index_filter_) {
+    std::vector<std::int64_t> wanted;
+    for (std::int64_t pkey : g.persons) {
+      for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
+        if (!g.faces->Contains(fk)) wanted.push_back(fk);
+      }
+    }
+    if (!wanted.empty()) {
+      FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, version));
+      for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
+    }
+  }
   for (std::int64_t pkey : g.persons) {
     const PersonState& p = catalog_.persons_.at(pkey);
-    std::vector<float> fused = FusedFeature(p, g);
+    std::vector<float> fused = use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, index_filter_ ? &others : nullptr);
     if (fused.empty()) continue;
     pkeys.push_back(pkey);
     tags.push_back(FaceSetTag(p.faces));

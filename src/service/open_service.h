@@ -22,6 +22,10 @@ struct DataDirOptions {
   // shared with every node opened on it; DIR/index/ still holds this node's
   // snapshots (none when the folder is ""). Empty: DIR/gallery.db.
   std::string store_uri;
+  // Cluster nodes (docs/scale-out.md): the face indexes hold only the shards
+  // this filter holds from the start, so that the node reads only those
+  // vectors (gallery::GalleryOptions::index_filter).
+  gallery::ShardFilter index_filter;
 };
 
 // Opens (creating it unless read_only) the data folder's gallery. Writers

@@ -182,6 +182,13 @@ struct LoggedBatch {
   std::vector<std::int64_t> keys;
 };
 
+// The face vectors of one group by shard (stores that keep face shards).
+struct ShardVectorQuery {
+  std::int64_t group_key = 0;
+  std::vector<int> shards;    // ascending
+  std::string model_version;  // "": the faces' own vectors (LoadEmbeddings); else face_vectors of it
+};
+
 class GalleryStore {
  public:
   virtual ~GalleryStore() = default;
@@ -195,12 +202,38 @@ class GalleryStore {
   // ones are skipped).
   virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadFaceVectors(
       const std::string& model_version, const std::vector<std::int64_t>& face_keys) = 0;
+  // Vectors of the faces of the group's persons whose shard is in
+  // `query.shards`, by face key (stores with face_shards() > 0; others:
+  // kFailedPrecondition).
+  virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadShardVectors(
+      const ShardVectorQuery& /*query*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no face shards");
+  }
+  // Stores that keep each person's fused feature (PostgreSQL's
+  // person_features, store::NormalisedMean of its faces' vectors of a
+  // version in face-key order, rewritten by every write): of `version` (""
+  // = the faces' own vectors), by person key; persons without faces of that
+  // version are left out. Others: kFailedPrecondition.
+  virtual bool keeps_person_features() const { return false; }
+  virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadPersonFeatures(
+      const std::string& /*version*/, const std::vector<std::int64_t>& /*person_keys*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no person features");
+  }
+  // Face vectors (embeddings, face_vectors rows) read since the store was
+  // opened, by every Load* call (0 where not counted). For measurements.
+  virtual std::int64_t vectors_read() const { return 0; }
+  // Rows of LoadPersonFeatures read since the store was opened.
+  virtual std::int64_t person_features_read() const { return 0; }
   // A face's crop; nullopt when none was stored.
   virtual Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) = 0;
   // Atomic and durable; returns the key of each insert (0 for other mutations).
   virtual Result<std::vector<std::int64_t>> Apply(const Batch& batch) = 0;
   // The schema version the store is at.
   virtual int SchemaVersion() const = 0;
+  // Stores that keep each face's shard (PostgreSQL: faces.shard =
+  // ShardOfFace(face id, S)): S, fixed for the database. 0: no shard column
+  // (SQLite, the embedded single-node store).
+  virtual int face_shards() const { return 0; }
 
   // A shared store is written by several processes (nodes of a cluster); it
   // keeps a change log that each reader replays to follow the others' writes.

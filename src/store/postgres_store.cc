@@ -5,7 +5,10 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <map>
+#include <set>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -14,153 +17,28 @@
 #include <span>
 #include <thread>
 
+#include "store/face_shard.h"
+#include "store/fused_feature.h"
 #include "store/mutation_codec.h"
+#include "store/pg_util.h"
+#include "store/postgres_schema.h"
 #include "store/sqlite_schema.h"  // ParseJsonStringArray
 
 namespace facekit::store {
 
 namespace {
 
+using pg::Bytes;
+using pg::P;
+using pg::Param;
+using pg::PgResult;
+using pg::Trimmed;
+
 // Advisory lock keys ("FACEKIT" + purpose): migrations, and the writers'
 // lock that makes change sequence order equal to commit order.
 constexpr const char* kMigrateLock = "4600000000000001";
 constexpr const char* kWriterLock = "4600000000000002";
 
-// Entry i migrates version i to i + 1 (the SQLite schema's tables, plus the
-// change log).
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE groups (
-  gkey bigserial PRIMARY KEY,
-  id text NOT NULL UNIQUE,
-  name text NOT NULL UNIQUE,
-  tag text NOT NULL DEFAULT '',
-  ex_descriptions text NOT NULL DEFAULT '[]',
-  face_model_version text NOT NULL,
-  created_ms bigint NOT NULL
-);
-CREATE TABLE persons (
-  pkey bigserial PRIMARY KEY,
-  id text NOT NULL UNIQUE,
-  name text NOT NULL,
-  gender integer NOT NULL DEFAULT 0,
-  created_ms bigint NOT NULL
-);
-CREATE TABLE memberships (
-  gkey bigint NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
-  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
-  ex_descriptions text NOT NULL DEFAULT '[]',
-  added_ms bigint NOT NULL,
-  PRIMARY KEY (gkey, pkey)
-);
-CREATE INDEX memberships_by_person ON memberships(pkey);
-CREATE TABLE faces (
-  fkey bigserial PRIMARY KEY,
-  id text NOT NULL UNIQUE,
-  pkey bigint NOT NULL REFERENCES persons(pkey) ON DELETE CASCADE,
-  model_version text NOT NULL,
-  dim integer NOT NULL,
-  embedding bytea NOT NULL,
-  rect_x integer NOT NULL, rect_y integer NOT NULL, rect_w integer NOT NULL, rect_h integer NOT NULL,
-  quality real NOT NULL DEFAULT 0,
-  source text NOT NULL DEFAULT '',
-  created_ms bigint NOT NULL
-);
-CREATE INDEX faces_by_person ON faces(pkey);
-CREATE TABLE face_vectors (
-  fkey bigint NOT NULL REFERENCES faces(fkey) ON DELETE CASCADE,
-  model_version text NOT NULL,
-  dim integer NOT NULL,
-  embedding bytea NOT NULL,
-  PRIMARY KEY (fkey, model_version)
-);
-CREATE TABLE face_crops (
-  fkey bigint PRIMARY KEY REFERENCES faces(fkey) ON DELETE CASCADE,
-  image bytea NOT NULL,
-  landmarks bytea NOT NULL
-);
-CREATE TABLE model_jobs (
-  id text PRIMARY KEY,
-  gkey bigint NOT NULL REFERENCES groups(gkey) ON DELETE CASCADE,
-  group_id text NOT NULL,
-  from_version text NOT NULL,
-  to_version text NOT NULL,
-  status integer NOT NULL,
-  progress real NOT NULL DEFAULT 0,
-  start_ms bigint NOT NULL,
-  end_ms bigint NOT NULL DEFAULT 0,
-  failure text NOT NULL DEFAULT ''
-);
-CREATE TABLE changes (
-  seq bigserial PRIMARY KEY,
-  kind text NOT NULL,
-  gkey bigint NOT NULL DEFAULT 0,
-  pkey bigint NOT NULL DEFAULT 0,
-  fkey bigint NOT NULL DEFAULT 0,
-  txn bigint NOT NULL,
-  payload text NOT NULL,
-  committed_at timestamptz NOT NULL DEFAULT now()
-);
-)sql",
-};
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPostgresSchemaVersion);
-
-// libpq's messages end with a newline.
-std::string Trimmed(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return message;
-}
-
-// One statement parameter: text, or raw bytes (bytea).
-struct Param {
-  std::string value;
-  bool binary = false;
-};
-Param P(const std::string& s) { return {s, false}; }
-Param P(std::int64_t v) { return {std::to_string(v), false}; }
-Param P(int v) { return {std::to_string(v), false}; }
-Param P(float v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(v));
-  return {buf, false};
-}
-Param Bytes(const void* data, std::size_t n) { return {std::string(static_cast<const char*>(data), n), true}; }
-
-class PgResult {
- public:
-  explicit PgResult(PGresult* r) : r_(r) {}
-  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  PgResult& operator=(PgResult&&) = delete;
-  ~PgResult() { PQclear(r_); }
-  const PGresult* get() const { return r_; }
-  int rows() const { return PQntuples(r_); }
-  std::string Text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  std::int64_t Int(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
-  double Double(int row, int col) const { return std::strtod(PQgetvalue(r_, row, col), nullptr); }
-  std::int64_t Affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
-  // A bytea column in text form ("\x" + hex).
-  bool Hex(int row, int col, std::string* out) const {
-    const char* v = PQgetvalue(r_, row, col);
-    const std::size_t n = std::strlen(v);
-    if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2 != 0) return false;
-    out->resize((n - 2) / 2);
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    for (std::size_t i = 0; i < out->size(); ++i) {
-      const int hi = nibble(v[2 + 2 * i]), lo = nibble(v[3 + 2 * i]);
-      if (hi < 0 || lo < 0) return false;
-      (*out)[i] = static_cast<char>(hi * 16 + lo);
-    }
-    return true;
-  }
-
- private:
-  PGresult* r_;
-};
 
 class PgStore final : public PostgresStore {
  public:
@@ -183,6 +61,7 @@ class PgStore final : public PostgresStore {
   }
 
   int SchemaVersion() const override { return version_; }
+  int face_shards() const override { return shards_; }
 
   Result<StoreContents> Load(bool with_embeddings) override {
     std::lock_guard lock(mu_);
@@ -195,36 +74,55 @@ class PgStore final : public PostgresStore {
 
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
       const std::vector<std::int64_t>& face_keys) override {
-    std::lock_guard lock(mu_);
-    FACEKIT_RETURN_IF_ERROR(Reconnect());
-    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
-    for (std::int64_t key : face_keys) {
-      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT id,dim,embedding FROM faces WHERE fkey=$1", {P(key)},
-                                                 "reading embeddings"));
-      if (r.rows() == 0) continue;
-      std::vector<float> e;
-      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, 0, 2, r.Int(0, 1), r.Text(0, 0), &e));
-      out.emplace_back(key, std::move(e));
-    }
-    return out;
+    return LoadByKeys("SELECT fkey,dim,embedding FROM faces WHERE fkey=ANY($1::bigint[]) ORDER BY fkey", {}, face_keys,
+                      "reading embeddings");
   }
 
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadFaceVectors(
       const std::string& model_version, const std::vector<std::int64_t>& face_keys) override {
+    return LoadByKeys(
+        "SELECT fkey,dim,embedding FROM face_vectors WHERE fkey=ANY($1::bigint[]) AND model_version=$2 ORDER BY fkey",
+        {P(model_version)}, face_keys, "reading face vectors");
+  }
+
+  // One query per group: faces of the group's persons in the given shards
+  // (faces_by_shard), their own vectors or face_vectors of a version.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadShardVectors(
+      const ShardVectorQuery& query) override {
+    std::string shards = "{";
+    for (std::size_t i = 0; i < query.shards.size(); ++i) shards += (i ? "," : "") + std::to_string(query.shards[i]);
+    shards += "}";
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Reconnect());
+    const std::string what = "reading the face vectors of shards";
+    auto r = query.model_version.empty()
+                 ? Query("SELECT f.fkey,f.dim,f.embedding FROM faces f JOIN memberships m ON m.pkey=f.pkey "
+                         "WHERE m.gkey=$1 AND f.shard=ANY($2::integer[]) ORDER BY f.fkey",
+                         {P(query.group_key), P(shards)}, what)
+                 : Query("SELECT v.fkey,v.dim,v.embedding FROM face_vectors v JOIN faces f ON f.fkey=v.fkey "
+                         "JOIN memberships m ON m.pkey=f.pkey WHERE m.gkey=$1 AND f.shard=ANY($2::integer[]) "
+                         "AND v.model_version=$3 ORDER BY v.fkey",
+                         {P(query.group_key), P(shards), P(query.model_version)}, what);
+    if (!r.ok()) return r.status();
     std::vector<std::pair<std::int64_t, std::vector<float>>> out;
-    for (std::int64_t key : face_keys) {
-      FACEKIT_ASSIGN_OR_RETURN(
-          PgResult r, Query("SELECT dim,embedding FROM face_vectors WHERE fkey=$1 AND model_version=$2",
-                            {P(key), P(model_version)}, "reading face vectors"));
-      if (r.rows() == 0) continue;
-      std::vector<float> e;
-      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, 0, 1, r.Int(0, 0), "key " + std::to_string(key), &e));
-      out.emplace_back(key, std::move(e));
-    }
+    FACEKIT_RETURN_IF_ERROR(DecodeVectors(*r, &out));
     return out;
   }
+
+  std::int64_t vectors_read() const override { return vectors_read_.load(); }
+
+  bool keeps_person_features() const override { return true; }
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadPersonFeatures(
+      const std::string& version, const std::vector<std::int64_t>& person_keys) override {
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    FACEKIT_ASSIGN_OR_RETURN(
+        out, LoadByKeys("SELECT pkey,dim,fused FROM person_features WHERE pkey=ANY($1::bigint[]) AND version=$2 "
+                        "ORDER BY pkey",
+                        {P(version)}, person_keys, "reading the persons' features", /*count=*/false));
+    features_read_ += static_cast<std::int64_t>(out.size());
+    return out;
+  }
+  std::int64_t person_features_read() const override { return features_read_.load(); }
 
   Result<std::optional<FaceCrop>> LoadFaceCrop(std::int64_t face_key) override {
     std::lock_guard lock(mu_);
@@ -250,6 +148,7 @@ class PgStore final : public PostgresStore {
     std::vector<std::int64_t> keys(batch.size(), 0);
     Status s = Command("SELECT pg_advisory_xact_lock(" + std::string(kWriterLock) + ")", {}, "taking the writer lock");
     std::int64_t last_seq = 0;
+    touched_persons_.clear();
     for (std::size_t i = 0; s.ok() && i < batch.size(); ++i) {
       Change c;
       s = std::visit([&](const auto& m) { return ApplyOne(m, keys, &keys[i], &c); }, batch[i]);
@@ -265,6 +164,9 @@ class PgStore final : public PostgresStore {
           s = r.status();
         }
       }
+    }
+    if (s.ok() && !touched_persons_.empty()) {
+      s = RefreshPersonFeatures({touched_persons_.begin(), touched_persons_.end()}, "updating the persons' features");
     }
     if (s.ok() && last_seq > 0) {
       s = Command("SELECT pg_notify('facekit_changes', $1)", {P(last_seq)}, "notifying followers");
@@ -443,11 +345,97 @@ class PgStore final : public PostgresStore {
                                                          std::to_string(target) + "; use a newer facekit");
     }
     for (; version < target; ++version) {
-      FACEKIT_RETURN_IF_ERROR(Script(kMigrations[version], "migrating to version " + std::to_string(version + 1)));
+      const std::string what = "migrating to version " + std::to_string(version + 1);
+      const PostgresMigration& m = PostgresMigrationFrom(version);
+      FACEKIT_RETURN_IF_ERROR(Script(m.sql, what));
+      if (m.backfill_face_shards) FACEKIT_RETURN_IF_ERROR(BackfillFaceShards(what));
+      if (m.after_sql) FACEKIT_RETURN_IF_ERROR(Script(m.after_sql, what));
+      if (m.backfill_person_features) FACEKIT_RETURN_IF_ERROR(BackfillPersonFeatures(what));
       FACEKIT_RETURN_IF_ERROR(
           Command("UPDATE facekit_schema SET version=$1", {P(version + 1)}, "recording the schema version"));
     }
     version_ = version;
+    FACEKIT_ASSIGN_OR_RETURN(PgResult shards,
+                             Query("SELECT value FROM facekit_settings WHERE name='shards'", {}, "reading the settings"));
+    const long long s = shards.rows() == 1 ? std::strtoll(shards.Text(0, 0).c_str(), nullptr, 10) : 0;
+    if (s < 1 || s > kMaxFaceShards) return Corrupt("shard count in facekit_settings");
+    shards_ = static_cast<int>(s);
+    return Status::Ok();
+  }
+
+  // faces.shard = ShardOfFace(id, S) for every row still without one, in
+  // batches (ids read, shards computed here, one UPDATE per batch).
+  Status BackfillFaceShards(const std::string& what) {
+    FACEKIT_ASSIGN_OR_RETURN(PgResult setting,
+                             Query("SELECT value FROM facekit_settings WHERE name='shards'", {}, what));
+    const long long shards = setting.rows() == 1 ? std::strtoll(setting.Text(0, 0).c_str(), nullptr, 10) : 0;
+    if (shards < 1 || shards > kMaxFaceShards) return Corrupt("shard count in facekit_settings");
+    while (true) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT fkey,id FROM faces WHERE shard IS NULL ORDER BY fkey LIMIT $1",
+                                                 {P(kShardBackfillBatch)}, what));
+      if (r.rows() == 0) return Status::Ok();
+      std::string keys = "{", values = "{";
+      for (int i = 0; i < r.rows(); ++i) {
+        keys += (i ? "," : "") + r.Text(i, 0);
+        values += (i ? "," : "") + std::to_string(ShardOfFace(r.Text(i, 1), static_cast<int>(shards)));
+      }
+      keys += "}";
+      values += "}";
+      FACEKIT_RETURN_IF_ERROR(Command("UPDATE faces AS f SET shard=v.s FROM unnest($1::bigint[],$2::integer[]) AS "
+                                      "v(k,s) WHERE f.fkey=v.k",
+                                      {P(keys), P(values)}, what));
+    }
+  }
+
+  // person_features of every person, in batches of persons.
+  Status BackfillPersonFeatures(const std::string& what) {
+    std::int64_t after = 0;
+    while (true) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT pkey FROM persons WHERE pkey>$1 ORDER BY pkey LIMIT $2",
+                                                 {P(after), P(kShardBackfillBatch)}, what));
+      if (r.rows() == 0) return Status::Ok();
+      std::vector<std::int64_t> keys;
+      for (int i = 0; i < r.rows(); ++i) keys.push_back(r.Int(i, 0));
+      after = keys.back();
+      FACEKIT_RETURN_IF_ERROR(RefreshPersonFeatures(keys, what));
+    }
+  }
+
+  // Rewrites the persons' rows of person_features from their faces: the
+  // faces' own vectors (version "") and each face_vectors version, in
+  // face-key order.
+  Status RefreshPersonFeatures(const std::vector<std::int64_t>& person_keys, const std::string& what) {
+    if (person_keys.empty()) return Status::Ok();
+    std::string list = "{";
+    for (std::size_t i = 0; i < person_keys.size(); ++i) list += (i ? "," : "") + std::to_string(person_keys[i]);
+    list += "}";
+    FACEKIT_RETURN_IF_ERROR(Command("DELETE FROM person_features WHERE pkey=ANY($1::bigint[])", {P(list)}, what));
+    // (pkey, version) -> vectors in face-key order.
+    std::map<std::pair<std::int64_t, std::string>, std::vector<std::vector<float>>> by_person;
+    FACEKIT_ASSIGN_OR_RETURN(
+        PgResult own, Query("SELECT pkey,fkey,dim,embedding FROM faces WHERE pkey=ANY($1::bigint[]) ORDER BY pkey,fkey",
+                            {P(list)}, what));
+    for (int i = 0; i < own.rows(); ++i) {
+      std::vector<float> v;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(own, i, 3, own.Int(i, 2), "key " + own.Text(i, 1), &v));
+      by_person[{own.Int(i, 0), ""}].push_back(std::move(v));
+    }
+    FACEKIT_ASSIGN_OR_RETURN(
+        PgResult other, Query("SELECT f.pkey,v.fkey,v.model_version,v.dim,v.embedding FROM face_vectors v JOIN faces f "
+                              "ON f.fkey=v.fkey WHERE f.pkey=ANY($1::bigint[]) ORDER BY f.pkey,v.fkey",
+                              {P(list)}, what));
+    for (int i = 0; i < other.rows(); ++i) {
+      std::vector<float> v;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(other, i, 4, other.Int(i, 3), "key " + other.Text(i, 1), &v));
+      by_person[{other.Int(i, 0), other.Text(i, 2)}].push_back(std::move(v));
+    }
+    for (const auto& [key, vectors] : by_person) {
+      const std::vector<float> fused = NormalisedMean(vectors);
+      FACEKIT_RETURN_IF_ERROR(Command("INSERT INTO person_features(pkey,version,dim,fused) VALUES($1,$2,$3,$4)",
+                                      {P(key.first), P(key.second), P(static_cast<std::int64_t>(fused.size())),
+                                       Bytes(fused.data(), fused.size() * sizeof(float))},
+                                      what));
+    }
     return Status::Ok();
   }
 
@@ -512,7 +500,10 @@ class PgStore final : public PostgresStore {
         f.quality = static_cast<float>(r.Double(i, 9));
         f.source = r.Text(i, 10);
         f.created_ms = r.Int(i, 11);
-        if (with_embeddings) FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
+        if (with_embeddings) {
+          FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
+          ++vectors_read_;
+        }
         c.faces.push_back(std::move(f));
       }
     }
@@ -546,6 +537,44 @@ class PgStore final : public PostgresStore {
       }
     }
     return c;
+  }
+
+  // Rows (fkey, dim, embedding) appended to `out`.
+  Status DecodeVectors(const PgResult& r, std::vector<std::pair<std::int64_t, std::vector<float>>>* out,
+                       bool count = true) {
+    out->reserve(out->size() + static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+      std::vector<float> e;
+      FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 2, r.Int(i, 1), "key " + r.Text(i, 0), &e));
+      out->emplace_back(r.Int(i, 0), std::move(e));
+    }
+    if (count) vectors_read_ += r.rows();
+    return Status::Ok();
+  }
+
+  // `sql` takes the keys as $1 (a bigint[]) and `params` after it; the keys
+  // are sent in chunks.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadByKeys(const std::string& sql,
+                                                                               const std::vector<Param>& params,
+                                                                               const std::vector<std::int64_t>& keys,
+                                                                               const std::string& what,
+                                                                               bool count = true) {
+    constexpr std::size_t kChunk = 1000;
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+    for (std::size_t at = 0; at < keys.size(); at += kChunk) {
+      std::string list = "{";
+      for (std::size_t i = at; i < std::min(keys.size(), at + kChunk); ++i) {
+        list += (i > at ? "," : "") + std::to_string(keys[i]);
+      }
+      list += "}";
+      std::vector<Param> all{P(list)};
+      all.insert(all.end(), params.begin(), params.end());
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query(sql, all, what));
+      FACEKIT_RETURN_IF_ERROR(DecodeVectors(r, &out, count));
+    }
+    return out;
   }
 
   static Status ReadEmbedding(const PgResult& r, int row, int col, std::int64_t dim, const std::string& face_id,
@@ -665,10 +694,11 @@ class PgStore final : public PostgresStore {
     if (f.embedding.empty()) return Status(StatusCode::kInvalidArgument, "face without an embedding");
     FACEKIT_RETURN_IF_ERROR(Inserted(
         Query("INSERT INTO faces(id,pkey,model_version,dim,embedding,rect_x,rect_y,rect_w,rect_h,quality,source,"
-              "created_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING fkey",
+              "created_ms,shard) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING fkey",
               {P(f.id), P(pkey), P(f.model_version), P(static_cast<std::int64_t>(f.embedding.size())),
                Bytes(f.embedding.data(), f.embedding.size() * sizeof(float)), P(f.rect.x), P(f.rect.y),
-               P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms)},
+               P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms),
+               P(ShardOfFace(f.id, shards_))},
               "adding face " + f.id),
         key));
     for (const auto& [version, vector] : f.other_vectors) FACEKIT_RETURN_IF_ERROR(PutVector(*key, version, vector));
@@ -680,6 +710,7 @@ class PgStore final : public PostgresStore {
                      "storing the crop of face " + f.id);
       if (!r.ok()) return r.status();
     }
+    touched_persons_.insert(pkey);
     *c = {0, "InsertFace", 0, pkey, *key};
     return Status::Ok();
   }
@@ -696,6 +727,8 @@ class PgStore final : public PostgresStore {
   Status ApplyOne(const mutation::PutFaceVector& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
     FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, Resolve(m.face_key, keys));
     FACEKIT_RETURN_IF_ERROR(PutVector(fkey, m.model_version, m.vector));
+    FACEKIT_ASSIGN_OR_RETURN(PgResult owner, Query("SELECT pkey FROM faces WHERE fkey=$1", {P(fkey)}, "finding a face"));
+    if (owner.rows() == 1) touched_persons_.insert(owner.Int(0, 0));
     *c = {0, "PutFaceVector", 0, 0, fkey};
     return Status::Ok();
   }
@@ -724,8 +757,9 @@ class PgStore final : public PostgresStore {
     return Status::Ok();
   }
   Status ApplyOne(const mutation::DeleteFace& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
-    FACEKIT_RETURN_IF_ERROR(
-        ExpectChange(Query("DELETE FROM faces WHERE fkey=$1", {P(m.key)}, "deleting a face"), "deleting a face"));
+    auto r = Query("DELETE FROM faces WHERE fkey=$1 RETURNING pkey", {P(m.key)}, "deleting a face");
+    FACEKIT_RETURN_IF_ERROR(ExpectChange(r, "deleting a face"));
+    touched_persons_.insert(r->Int(0, 0));
     *c = {0, "DeleteFace", 0, 0, m.key};
     return Status::Ok();
   }
@@ -733,6 +767,10 @@ class PgStore final : public PostgresStore {
   PGconn* conn_;
   std::mutex mu_;
   int version_ = 0;
+  int shards_ = 0;  // facekit_settings 'shards', read at open (fixed)
+  std::atomic<std::int64_t> vectors_read_{0};
+  std::atomic<std::int64_t> features_read_{0};
+  std::set<std::int64_t> touched_persons_;  // by the batch Apply is writing (under mu_)
   std::string conninfo_;
   std::mutex listen_mu_;
   PGconn* listener_ = nullptr;

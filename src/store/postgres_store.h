@@ -25,7 +25,7 @@ namespace facekit::store {
 
 // The schema version this build writes; older databases are migrated on open,
 // newer ones refused (kFailedPrecondition).
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 struct Change {
   std::int64_t seq = 0;

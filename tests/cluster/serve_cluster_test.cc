@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -84,6 +85,21 @@ TEST(ServeCluster, NodesRegisterInEtcdAndLeaveOnCrashOrStop) {
                                          pg.uri() + "' --etcd 127.0.0.1:1 2>&1");
   EXPECT_EQ(src, 1) << refused;
   EXPECT_NE(refused.find("etcd"), std::string::npos) << refused;
+
+  // A sharded node refuses a database split into another number of shards
+  // than its own (facekit_settings 'shards', fixed when the database was made).
+  const auto [prc, pout] = RunCommand("psql '" + pg.conninfo() +
+                                      "' -c \"UPDATE facekit_settings SET value='16' WHERE name='shards'\" 2>&1");
+  ASSERT_EQ(prc, 0) << pout;
+  {
+    std::ofstream key(dir.file("cluster.key"));
+    key << "AKIDexample:secret\n";
+  }
+  const auto [mrc, mismatch] =
+      RunCommand(Cli() + " serve --data " + dir.file("d") + " --listen 127.0.0.1:0 --store '" + pg.uri() +
+                 "' --etcd " + etcd.endpoints() + " --cluster-key-file " + dir.file("cluster.key") + " 2>&1");
+  EXPECT_EQ(mrc, 1) << mismatch;
+  EXPECT_NE(mismatch.find("split into 16 shards"), std::string::npos) << mismatch;
 }
 
 }  // namespace

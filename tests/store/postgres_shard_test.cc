@@ -1,0 +1,355 @@
+// The PostgreSQL store's face shards (docs/scale-out.md): schema version 2
+// keeps a fixed shard count in facekit_settings and each face's
+// ShardOfFace(face id, S) in faces.shard, filled on insert and back-filled by
+// the migration. Against a private PostgreSQL 15 (skipped where absent).
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/cluster_search.h"
+#include "gallery/gallery.h"
+#include "random_vectors.h"
+#include "store/face_shard.h"
+#include "store/pg_test_cluster.h"
+#include "store/postgres_schema.h"
+#include "store/postgres_store.h"
+#include "store/store_test_records.h"
+
+namespace facekit::store {
+namespace {
+
+using facekit::testing::PgTestCluster;
+
+// Runs SQL (several statements) on a fresh connection; "" on success.
+std::string Exec(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQexec(c, sql.c_str());
+  const ExecStatusType st = PQresultStatus(r);
+  std::string out = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? "" : PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+// Rows of a query as text, one vector per row.
+std::vector<std::vector<std::string>> Rows(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQexec(c, sql.c_str());
+  std::vector<std::vector<std::string>> out;
+  for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); ++i) {
+    out.emplace_back();
+    for (int j = 0; j < PQnfields(r); ++j) out.back().push_back(PQgetvalue(r, i, j));
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+// A database at schema version 1 (what the previous build created), holding
+// one group, one person in it and `faces` faces ("face-1".."face-N") with a
+// 4-D embedding, written with SQL as that build would have.
+std::string MakeVersionOneDatabase(const std::string& conninfo, int faces) {
+  std::string sql = "BEGIN; CREATE TABLE facekit_schema (version integer NOT NULL);";
+  sql += PostgresMigrationFrom(0).sql;
+  sql += "INSERT INTO facekit_schema(version) VALUES(1);"
+         "INSERT INTO groups(id,name,face_model_version,created_ms) VALUES('g','g-name','3.0',1);"
+         "INSERT INTO persons(id,name,created_ms) VALUES('p','P',1);"
+         "INSERT INTO memberships(gkey,pkey,added_ms) VALUES(1,1,1);"
+         "INSERT INTO faces(id,pkey,model_version,dim,embedding,rect_x,rect_y,rect_w,rect_h,created_ms) "
+         "SELECT 'face-'||i, 1, '3.0', 4, '\\x0000803f000000000000000000000000'::bytea, 0, 0, 1, 1, 1 "
+         "FROM generate_series(1," +
+         std::to_string(faces) + ") AS i; COMMIT;";
+  return Exec(conninfo, sql);
+}
+
+// Every face's stored shard equals ShardOfFace(id, S); returns the count.
+std::size_t ExpectShardsMatch(const std::string& conninfo, int shards) {
+  const auto rows = Rows(conninfo, "SELECT id, shard FROM faces ORDER BY fkey");
+  for (const auto& row : rows) {
+    EXPECT_EQ(std::stoi(row[1]), ShardOfFace(row[0], shards)) << row[0];
+  }
+  return rows.size();
+}
+
+TEST(PostgresShards, AVersionOneDatabaseMigratesAndEveryFaceGetsItsShard) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  // More faces than one back-fill batch, not a multiple of it.
+  const int faces = 2 * kShardBackfillBatch + 37;
+  ASSERT_EQ(MakeVersionOneDatabase(pg.conninfo(), faces), "");
+  auto store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->SchemaVersion(), kPostgresSchemaVersion);
+  EXPECT_EQ((*store)->face_shards(), kDefaultFaceShards);
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT value FROM facekit_settings WHERE name='shards'")[0][0], "64");
+  EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), static_cast<std::size_t>(faces));
+  // The shards are spread: every one of the 64 holds some of 2037 faces.
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT count(DISTINCT shard) FROM faces")[0][0], "64");
+  // NOT NULL and indexed.
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT is_nullable FROM information_schema.columns WHERE table_name='faces' AND "
+                                "column_name='shard'")[0][0],
+            "NO");
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT count(*) FROM pg_indexes WHERE indexname='faces_by_shard'")[0][0], "1");
+  // New inserts carry it.
+  auto keys = (*store)->Apply(test_records::CreateGroupWithPerson("g2", "p2", "new-face"));
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT shard FROM faces WHERE id='new-face'")[0][0],
+            std::to_string(ShardOfFace("new-face", 64)));
+  EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), static_cast<std::size_t>(faces) + 1);
+  // Version 3 back-filled the persons' fused features: p's 2037 equal faces.
+  auto fused = (*store)->LoadPersonFeatures("", {1});
+  ASSERT_TRUE(fused.ok()) << fused.status().ToString();
+  ASSERT_EQ(fused->size(), 1u);
+  EXPECT_EQ((*fused)[0].second, (std::vector<float>{1, 0, 0, 0}));
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT count(*) FROM person_features")[0][0], "2");  // p, and p2 written since
+  // A second open finds the current version: nothing to do.
+  auto again = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->SchemaVersion(), kPostgresSchemaVersion);
+}
+
+TEST(PostgresShards, TheMigrationRunsOnceForNodesOpeningTogetherAndAgainAfterAnInterruption) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  ASSERT_EQ(MakeVersionOneDatabase(pg.conninfo(), 1500), "");
+  // Four nodes open the old database at once: the advisory lock lets one
+  // migrate; the others find version 2.
+  std::vector<Status> opened(4);
+  std::vector<std::thread> nodes;
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    nodes.emplace_back([&, i] {
+      auto s = OpenPostgresStore(pg.conninfo());
+      opened[i] = s.ok() ? Status::Ok() : s.status();
+    });
+  }
+  for (auto& t : nodes) t.join();
+  for (const Status& s : opened) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), 1500u);
+  // A database left between the two (the column there, some shards missing,
+  // still version 1: e.g. a migration run by hand and stopped) migrates too.
+  ASSERT_EQ(Exec(pg.conninfo(), "ALTER TABLE faces ALTER COLUMN shard DROP NOT NULL; DROP INDEX faces_by_shard; "
+                                "UPDATE faces SET shard=NULL WHERE fkey % 3 = 0; UPDATE facekit_schema SET version=1"),
+            "");
+  auto store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->SchemaVersion(), kPostgresSchemaVersion);
+  EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 64), 1500u);
+  EXPECT_EQ(Rows(pg.conninfo(), "SELECT count(*) FROM faces WHERE shard IS NULL")[0][0], "0");
+}
+
+TEST(PostgresShards, TheDatabasesShardCountIsFixedAndANodeWithAnotherIsRefused) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  ASSERT_EQ(MakeVersionOneDatabase(pg.conninfo(), 10), "");
+  // A database whose settings say 16 (written before the migration, which
+  // keeps an existing row): the back-fill and the inserts use 16.
+  ASSERT_EQ(Exec(pg.conninfo(), "CREATE TABLE facekit_settings (name text PRIMARY KEY, value text NOT NULL); "
+                                "INSERT INTO facekit_settings VALUES ('shards','16')"),
+            "");
+  auto store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->face_shards(), 16);
+  ASSERT_TRUE((*store)->Apply(test_records::CreateGroupWithPerson("g2", "p2", "another")).ok());
+  EXPECT_EQ(ExpectShardsMatch(pg.conninfo(), 16), 11u);
+
+  gallery::GalleryOptions go;
+  go.dim = 4;
+  auto g = gallery::Gallery::Open(std::move(*store), go);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ((*g)->store_face_shards(), 16);
+  EXPECT_TRUE(cluster::CheckShardCount(**g, 16).ok());
+  const Status refused = cluster::CheckShardCount(**g, 64);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("split into 16 shards"), std::string::npos) << refused.ToString();
+  EXPECT_NE(refused.message().find("this node uses 64"), std::string::npos) << refused.ToString();
+  // A ClusterSearch given a map of another shard count refuses it too.
+  cluster::ClusterSearch search(**g, {});
+  auto map = std::make_shared<const cluster::ShardMap>(std::vector<std::string>{"n1"}, 64, 1);
+  EXPECT_EQ(search.OnMembership("n1", {{"n1", "http://127.0.0.1:1"}}, map).code(), StatusCode::kFailedPrecondition);
+
+  // A shard count out of range is a damaged database.
+  ASSERT_EQ(Exec(pg.conninfo(), "UPDATE facekit_settings SET value='0' WHERE name='shards'"), "");
+  EXPECT_EQ(OpenPostgresStore(pg.conninfo()).status().code(), StatusCode::kDataCorrupt);
+}
+
+constexpr int kDim = 8;
+
+// Group "g": persons p0-p59 of 1-3 faces; group "h": p59 (3 faces, also in
+// "g") and p60-p69 of 2 faces. Random unit vectors, fixed seed.
+void WriteTwoGroups(GalleryStore& store) {
+  std::mt19937 rng(7);
+  Batch b;
+  b.push_back(mutation::InsertGroup{{0, "g", "g", "", {}, "3.0", 1}});
+  b.push_back(mutation::InsertGroup{{0, "h", "h", "", {}, "3.0", 1}});
+  auto groups = store.Apply(b);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  for (int p = 0; p < 70; ++p) {
+    b.clear();
+    const std::string pid = "p" + std::to_string(p);
+    b.push_back(mutation::InsertPerson{{0, pid, pid, 0, 1}});
+    if (p < 60) b.push_back(mutation::InsertMembership{{(*groups)[0], Placeholder(0), {}, 1}});
+    if (p >= 59) b.push_back(mutation::InsertMembership{{(*groups)[1], Placeholder(0), {}, 1}});
+    for (int f = 0; f < (p < 60 ? 1 + p % 3 : 2); ++f) {
+      FaceRecord r;
+      r.id = pid + "-f" + std::to_string(f);
+      r.person_key = Placeholder(0);
+      r.model_version = "3.0";
+      r.embedding = testing::RandomUnit(rng, kDim);
+      b.push_back(mutation::InsertFace{r});
+    }
+    ASSERT_TRUE(store.Apply(b).ok());
+  }
+}
+
+gallery::ShardFilter Holding(std::map<std::string, std::set<int>> held) {
+  gallery::ShardFilter f;
+  f.shards = kDefaultFaceShards;
+  f.holds = [held = std::move(held)](const std::string& group, int shard) {
+    auto it = held.find(group);
+    return it != held.end() && it->second.count(shard) != 0;
+  };
+  return f;
+}
+
+std::set<int> ShardsModulo(int m, int r) {
+  std::set<int> out;
+  for (int s = 0; s < kDefaultFaceShards; ++s) {
+    if (s % m == r) out.insert(s);
+  }
+  return out;
+}
+
+// Face ids of a group's index; and of the group's faces whose shard is held.
+std::set<std::string> IndexedIds(const gallery::Gallery& g, const std::string& group) {
+  return g.Read([&](const gallery::Catalog& c) {
+    std::set<std::string> out;
+    for (const gallery::IndexEntry& e : c.GroupById(group)->faces->Entries()) out.insert(c.FaceByKey(e.key)->id);
+    return out;
+  });
+}
+std::set<std::string> IdsInShards(const gallery::Gallery& g, const std::string& group, const std::set<int>& shards) {
+  return g.Read([&](const gallery::Catalog& c) {
+    std::set<std::string> out;
+    for (std::int64_t pkey : c.GroupById(group)->persons) {
+      for (std::int64_t fk : c.PersonByKey(pkey)->faces) {
+        const std::string& id = c.FaceByKey(fk)->id;
+        if (shards.count(ShardOfFace(id, kDefaultFaceShards))) out.insert(id);
+      }
+    }
+    return out;
+  });
+}
+
+TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMapChange) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  {
+    auto store = OpenPostgresStore(pg.conninfo());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    WriteTwoGroups(**store);
+  }
+  gallery::GalleryOptions go;
+  go.dim = kDim;
+  auto whole_store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(whole_store.ok());
+  auto whole = gallery::Gallery::Open(std::move(*whole_store), go);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  const std::set<std::string> all_g = IdsInShards(**whole, "g", ShardsModulo(1, 0));
+  const std::set<std::string> all_h = IdsInShards(**whole, "h", ShardsModulo(1, 0));
+  ASSERT_EQ(all_g.size(), 120u);  // 20 x (1 + 2 + 3)
+  ASSERT_EQ(all_h.size(), 23u);   // p59's 3 and 10 x 2
+
+  // The store reads a group's faces of given shards, and only those.
+  auto opened = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<PostgresStore> owned_store = std::move(*opened);
+  PostgresStore* shard_store = owned_store.get();  // the node's gallery owns it below
+  const std::int64_t gkey = (*whole)->Read([](const gallery::Catalog& c) { return c.GroupById("g")->record.key; });
+  auto rows = shard_store->LoadShardVectors({gkey, {0, 4, 8}, ""});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->size(), IdsInShards(**whole, "g", {0, 4, 8}).size());
+  for (const auto& [fk, v] : *rows) {
+    const int shard = ShardOfFace((*whole)->Read([&](const gallery::Catalog& c) { return c.FaceByKey(fk)->id; }), 64);
+    EXPECT_TRUE(shard == 0 || shard == 4 || shard == 8);
+    EXPECT_EQ(v, (*whole)->Read([&](const gallery::Catalog& c) { return c.FaceVector(fk); }));
+  }
+  EXPECT_EQ(shard_store->vectors_read(), static_cast<std::int64_t>(rows->size()));
+
+  // A node holding a quarter of g's shards and another quarter of h's from the start.
+  go.index_filter = Holding({{"g", ShardsModulo(4, 0)}, {"h", ShardsModulo(4, 1)}});
+  auto node = gallery::Gallery::Open(std::move(owned_store), go);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
+  EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
+  // The face index read its shards only (the rows of the LoadShardVectors
+  // call above included); the persons' fused features (whole on every node)
+  // were read from person_features, one row per person of each group.
+  EXPECT_EQ(shard_store->vectors_read(),
+            static_cast<std::int64_t>(rows->size() + IdsInShards(**whole, "g", ShardsModulo(4, 0)).size() +
+                                      IdsInShards(**whole, "h", ShardsModulo(4, 1)).size()));
+  EXPECT_EQ(shard_store->person_features_read(), 60 + 11);
+  // Fused features as on the whole gallery.
+  (*whole)->Read([&](const gallery::Catalog& wc) {
+    (*node)->Read([&](const gallery::Catalog& nc) {
+      for (const char* group : {"g", "h"}) {
+        for (std::int64_t pkey : wc.GroupById(group)->persons) {
+          EXPECT_EQ(nc.GroupById(group)->people->Vector(pkey), wc.GroupById(group)->people->Vector(pkey))
+              << group << " " << pkey;
+        }
+      }
+    });
+  });
+
+  // The map changes: g's shards 2 mod 4 are added. Only their faces are read.
+  const std::int64_t read_before = shard_store->vectors_read();
+  std::set<int> more = ShardsModulo(4, 0);
+  for (int s : ShardsModulo(4, 2)) more.insert(s);
+  auto seq = (*node)->SetIndexFilter(Holding({{"g", more}, {"h", ShardsModulo(4, 1)}}));
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", more));
+  EXPECT_EQ(shard_store->vectors_read() - read_before,
+            static_cast<std::int64_t>(IdsInShards(**whole, "g", ShardsModulo(4, 2)).size()));
+  // Dropping shards reads nothing.
+  const std::int64_t read_mid = shard_store->vectors_read();
+  ASSERT_TRUE((*node)->SetIndexFilter(Holding({{"g", ShardsModulo(4, 2)}})).ok());
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 2)));
+  EXPECT_TRUE(IndexedIds(**node, "h").empty());
+  EXPECT_EQ(shard_store->vectors_read(), read_mid);
+
+  // Writes through the whole gallery (a face added to p0, one of p2's
+  // deleted, p3 deleted): the node follows them from the change log, its
+  // fused features read from the store equal to the whole gallery's own.
+  std::mt19937 rng(99);
+  auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+    Batch b;
+    FaceRecord r;
+    r.id = "p0-extra";
+    r.person_key = c.PersonById("p0")->record.key;
+    r.model_version = "3.0";
+    r.embedding = testing::RandomUnit(rng, kDim);
+    b.push_back(mutation::InsertFace{r});
+    b.push_back(mutation::DeleteFace{c.PersonById("p2")->faces.front()});
+    b.push_back(mutation::DeletePerson{c.PersonById("p3")->record.key});
+    return b;
+  });
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*node)->CatchUp().ok());
+  EXPECT_EQ((*node)->applied_seq(), (*whole)->applied_seq());
+  (*whole)->Read([&](const gallery::Catalog& wc) {
+    (*node)->Read([&](const gallery::Catalog& nc) {
+      ASSERT_EQ(nc.GroupById("g")->people->size(), wc.GroupById("g")->people->size());
+      for (std::int64_t pkey : wc.GroupById("g")->persons) {
+        EXPECT_EQ(nc.GroupById("g")->people->Vector(pkey), wc.GroupById("g")->people->Vector(pkey)) << pkey;
+      }
+    });
+  });
+}
+
+}  // namespace
+}  // namespace facekit::store
