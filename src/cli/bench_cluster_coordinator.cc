@@ -16,11 +16,34 @@ namespace facekit::cli {
 
 namespace pb = ::facekit::cluster::v1;
 
+namespace {
+
+std::string GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    default: return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+}  // namespace
+
 struct BenchCoordinator::Remote {
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, std::shared_ptr<pb::Shard::Stub>> stubs;  // by address; guarded by mu
   int in_flight = 0;                                              // guarded by mu
+  std::map<std::string, int> failures;                            // by reason; guarded by mu
+
+  void CountFailure(const std::string& why) {
+    std::lock_guard lock(mu);
+    ++failures[why];
+  }
 
   std::shared_ptr<pb::Shard::Stub> StubFor(const std::string& address) {
     std::string target = address;
@@ -42,6 +65,11 @@ BenchCoordinator::~BenchCoordinator() {
     remote_->cv.wait(lock, [&] { return remote_->in_flight == 0; });
   }
   membership_.reset();
+}
+
+std::map<std::string, int> BenchCoordinator::failures() const {
+  std::lock_guard lock(remote_->mu);
+  return remote_->failures;
 }
 
 Result<std::unique_ptr<BenchCoordinator>> BenchCoordinator::Connect(BenchCoordinatorOptions options) {
@@ -123,6 +151,7 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
           cluster::ShardReply reply;
           reply.request_id = id;
           if (!status.ok()) {
+            remote->CountFailure("grpc " + GrpcCodeName(status.error_code()));
             reply.status = Status(StatusCode::kUnavailable, node + ": " + status.error_message());
           } else {
             tracker->Record(node, std::chrono::duration_cast<std::chrono::microseconds>(
@@ -133,6 +162,9 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
             }
             for (const auto& res : call->response.results()) {
               if (!res.refused().empty()) {
+                std::string why = res.refused();
+                if (auto paren = why.find(" ("); paren != std::string::npos) why.resize(paren);  // drop the node
+                remote->CountFailure("refused: " + why);
                 reply.shards.insert_or_assign(res.shard().shard(),
                                               Status(StatusCode::kUnavailable, node + ": " + res.refused()));
                 continue;

@@ -49,6 +49,10 @@ class BenchCoordinator {
   cluster::MemberList members() const { return membership_->members(); }
   /// Top `k` persons for `query` (allow_partial: `missing` lists shards without an answer).
   cluster::ScatterOutcome Search(const std::vector<float>& query, std::size_t k) const;
+  /// Failed calls and refused shards so far, by reason ("grpc UNAVAILABLE",
+  /// "refused: not loaded here", ...): what made shards go to another replica
+  /// or go missing.
+  std::map<std::string, int> failures() const;
 
  private:
   struct Remote;

@@ -383,6 +383,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   concurrent["incomplete"] = incomplete_concurrent;
 
   // Failover: kill -9 of the last node while one client searches.
+  const std::map<std::string, int> failures_before = coord.failures();
   json failover;
   if (!o.no_failover && o.nodes >= 2) {
     NodeRun& victim = *nodes.back();
@@ -447,7 +448,14 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     for (const Sample& s : samples) {
       if (s.at_ms + s.latency_ms < killed_ms) before.push_back(s.latency_ms);
     }
+    json during = json::object();
+    for (const auto& [why, count] : coord.failures()) {
+      const auto earlier = failures_before.find(why);
+      const int n = count - (earlier == failures_before.end() ? 0 : earlier->second);
+      if (n > 0) during[why] = n;
+    }
     failover = {{"killed", victim.id},
+                {"shard_call_failures", during},
                 {"lease_ttl_s", o.lease_ttl_s},
                 {"left_membership_s", left_ms < 0 ? -1.0 : (left_ms - killed_ms) / 1000.0},
                 {"survivors_serving_s", reindexed_ms < 0 ? -1.0 : (reindexed_ms - killed_ms) / 1000.0},
@@ -476,6 +484,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"recall_queries", rq},
               {"recall_incomplete", recall_incomplete},
               {"serial", serial},
+              {"shard_call_failures_before_failover", failures_before},
               {"concurrent", concurrent},
               {"memory_estimate", memory_estimate},
               {"synthetic",
@@ -484,8 +493,12 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                 {"genuine_cos_mean", stats.genuine_mean}}}};
   if (!failover.is_null()) out["failover"] = failover;
   std::printf("%s\n", o.json ? out.dump().c_str() : out.dump(2).c_str());
+  std::fflush(stdout);  // the nodes' stop below writes their final snapshots: seconds
   coordinator->reset();
-  for (auto& n : nodes) n->child.Kill(15);
+  // kill -9: a SIGTERM would make the others re-index for the smaller map
+  // (minutes at large sizes) while they are being stopped; PostgreSQL holds the data.
+  // (ServeChild::Kill does nothing for a node already killed: never kill(-1, ...).)
+  for (auto& n : nodes) n->child.Kill(9);
   return 0;
 }
 

@@ -41,12 +41,16 @@ double ParseMemAvailableMb(const std::string& meminfo);
 double MemAvailableMb();
 
 /// Per-face and per-process constants of the estimate (MB and bytes).
+// Defaults from `facekit bench cluster` and `bench search` (docs/scale-out.md,
+// "Measured: bench cluster"): a node with 3,000 faces 161 MB; with 100,000
+// faces a 471 MB peak, with 300,000 1,168 MB: ~3.1-3.4 KB per gallery face on EVERY node (the node
+// opens the whole gallery), of which the HNSW index is ~1.29 KB.
 struct SizingConstants {
-  double index_bytes_per_face = 1290;   ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB)
-  double catalog_bytes_per_face = 700;  ///< the catalog is whole on every node (face, person, membership records)
-  double node_base_mb = 200;            ///< a serve process without a gallery (models, threads)
-  double bench_bytes_per_face = 800;    ///< the bench's own copy of the vectors (exact search) and ids
-  double postgres_mb = 400;             ///< the private PostgreSQL (shared_buffers and backends)
+  double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB)
+  double catalog_bytes_per_face = 2100;  ///< the rest of a node's growth per gallery face (catalog, persons, heap)
+  double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
+  double bench_bytes_per_face = 800;     ///< the bench's own copy of the vectors (exact search) and ids
+  double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
 };
 
 struct ClusterMemoryEstimate {
