@@ -277,6 +277,7 @@ void RegisterBench(CLI::App& app, const GlobalOptions& g, Action* run) {
   RegisterBenchSoak(bench, g, run);
   RegisterBenchLoad(bench, g, run);
   RegisterBenchSharedStore(bench, g, run);
+  RegisterBenchCluster(bench, g, run);
 }
 
 }  // namespace facekit::cli

@@ -69,6 +69,8 @@ struct ServeOptions {
   std::string node_id;
   std::string advertise;  // the URL other nodes reach this one at
   std::int64_t lease_ttl_s = 5;
+  int shards = cluster::kDefaultShards;      // per group; every node of a cluster must agree
+  int replicas = cluster::kDefaultReplicas;  // nodes holding each shard
   std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
   std::int64_t shard_deadline_ms = 2000;
   std::string listen = "127.0.0.1:8080";
@@ -358,6 +360,8 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     co.address = !o.advertise.empty() ? o.advertise : std::string(options.http.tls ? "https://" : "http://") + host_port;
     co.node_id = o.node_id.empty() ? host_port : o.node_id;
     co.ttl_s = o.lease_ttl_s;
+    co.shards = o.shards;
+    co.replicas = o.replicas;
     co.on_change = [](const cluster::MemberList& members) {
       std::string ids;
       for (const auto& [id, address] : members) ids += (ids.empty() ? "" : ", ") + id;
@@ -441,6 +445,15 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "Seconds after which a node that stopped renewing its lease (crashed) leaves the member list")
       ->default_val(o->lease_ttl_s)
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--shards", o->shards,
+                  "With --etcd: shards per group (faces split by hash of the face id); every node of the cluster "
+                  "must be started with the same value")
+      ->default_val(o->shards)
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--replicas", o->replicas,
+                  "With --etcd: nodes holding each shard; every node of the cluster must be started with the same value")
+      ->default_val(o->replicas)
+      ->check(CLI::Range(1, 16));
   cmd->add_option("--cluster-key-file", o->cluster_key_file,
                   "With --etcd: a file holding SecretId:SecretKey of an admin key every node has (the same keys.db). "
                   "The node then indexes only its shards and answers SearchFaces from one replica of every shard "

@@ -40,6 +40,8 @@ void RegisterBenchSoak(CLI::App* bench, const GlobalOptions& g, Action* run);
 void RegisterBenchLoad(CLI::App* bench, const GlobalOptions& g, Action* run);
 /// `facekit bench shared-store` (cmd_bench_shared_store.cc): read-after-write between two nodes on PostgreSQL.
 void RegisterBenchSharedStore(CLI::App* bench, const GlobalOptions& g, Action* run);
+/// `facekit bench cluster` (cmd_bench_cluster.cc): a sharded cluster on this machine, its latency, recall, memory, failover.
+void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run);
 /// `facekit cluster status` (cmd_cluster.cc): the nodes registered in etcd and the shard map.
 void RegisterCluster(CLI::App& app, Action* run);
 /// `facekit liveness` and, under `eval_app`, `facekit eval liveness`.

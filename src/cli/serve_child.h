@@ -34,6 +34,8 @@ class ServeChild {
   void Kill(int signal);
   /// http://127.0.0.1:PORT once started.
   const std::string& url() const { return url_; }
+  /// The child's process id (-1 when not running).
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -1,0 +1,68 @@
+// bench_cluster_coordinator.h - what `facekit bench cluster` searches with: a
+// coordinator outside the nodes that does what a node's ClusterSearch does
+// for a query vector (src/cluster/cluster_search.cc): the shard map of the
+// live members read from etcd, one route per shard with the replicas of
+// lowest recent p95 first, RunScatterGather over async ShardSearch gRPC calls
+// (Bearer, loopback), hedging after the LatencyTracker's delay, the exact
+// per-person merge. Unlike a node it has no shard of its own (every shard is
+// a network hop) and it allows partial answers so that missing shards are
+// counted rather than failing the search.
+//
+// THREAD SAFETY
+//   Search() from any number of threads. Destroy after the last Search()
+//   returned; the destructor waits for calls still in flight (hedge losers).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/etcd_client.h"
+#include "cluster/latency_tracker.h"
+#include "cluster/membership.h"
+#include "cluster/scatter_gather.h"
+
+namespace facekit::cli {
+
+struct BenchCoordinatorOptions {
+  std::string etcd;        ///< endpoints
+  std::string credential;  ///< SecretId:SecretKey of an admin key of every node
+  std::string group_id;
+  std::string face_model_version = "3.0";
+  int shards = 64;
+  int replicas = 2;
+  std::int64_t deadline_ms = 2000;
+};
+
+class BenchCoordinator {
+ public:
+  static Result<std::unique_ptr<BenchCoordinator>> Connect(BenchCoordinatorOptions options);
+  ~BenchCoordinator();
+  BenchCoordinator(const BenchCoordinator&) = delete;
+  BenchCoordinator& operator=(const BenchCoordinator&) = delete;
+
+  /// The live members as etcd has them now.
+  cluster::MemberList members() const { return membership_->members(); }
+  /// Top `k` persons for `query` (allow_partial: `missing` lists shards without an answer).
+  cluster::ScatterOutcome Search(const std::vector<float>& query, std::size_t k) const;
+  /// Failed calls and refused shards so far, by reason ("grpc UNAVAILABLE",
+  /// "refused: not loaded here", ...): what made shards go to another replica
+  /// or go missing.
+  std::map<std::string, int> failures() const;
+
+ private:
+  struct Remote;
+  explicit BenchCoordinator(BenchCoordinatorOptions options);
+
+  BenchCoordinatorOptions options_;
+  std::unique_ptr<cluster::EtcdClient> etcd_;
+  std::unique_ptr<cluster::Membership> membership_;  // destroyed before etcd_
+  mutable cluster::LatencyTracker latencies_;
+  std::unique_ptr<Remote> remote_;
+};
+
+}  // namespace facekit::cli

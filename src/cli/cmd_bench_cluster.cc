@@ -1,0 +1,542 @@
+// facekit bench cluster - a real sharded cluster on this machine and its
+// figures (docs/scale-out.md, "Measured: bench cluster"): a private
+// PostgreSQL, a 3-member etcd and N `facekit serve` nodes (--etcd,
+// --cluster-key-file: each indexes only its shards); F synthetic 192-D faces
+// (eval::SyntheticGallery, as `bench search`: clustered identities, unit
+// vectors, fixed seed) bulk-loaded through the store interface
+// (PostgresStore::Apply in large batches); then
+//   * load time, each node's time from start to serving its shards, its
+//     memory (VmRSS, VmHWM);
+//   * Q query vectors searched as a coordinator does (ShardSearch over gRPC to
+//     one replica of every shard, RunScatterGather, the exact merge):
+//     p50/p99 latency one at a time and throughput with C clients, recall@10
+//     (persons) against an exact brute-force search in this process;
+//   * failover: kill -9 of one node while a client searches: searches with
+//     missing shards, the time until the survivors serve the new map, the
+//     latency during that window.
+// Refuses to start when the memory estimate exceeds the memory available.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "cli/bench_cluster_coordinator.h"
+#include "cli/commands.h"
+#include "cli/serve_child.h"
+#include "cluster/bench_figures.h"
+#include "cluster/local_servers.h"
+#include "eval/synthetic_gallery.h"
+#include "store/postgres_store.h"
+
+namespace facekit::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct ClusterBenchOptions {
+  int nodes = 4;
+  std::size_t faces = 100000;
+  int replicas = 2;
+  int shards = 64;
+  std::size_t queries = 1000;
+  std::size_t recall_queries = 300;
+  std::size_t k = 10;
+  int clients = 4;
+  std::size_t batch = 3000;
+  int lease_ttl_s = 2;
+  int deadline_ms = 2000;
+  double start_timeout_s = 3600;
+  double failover_timeout_s = 300;
+  bool no_failover = false;
+  std::string data;
+  std::uint64_t seed = 42;
+  bool json = false;
+};
+
+constexpr int kDim = 192;
+const char* const kGroup = "bench";
+
+void Say(const ClusterBenchOptions& o, const std::string& text) {
+  if (!o.json) std::fprintf(stderr, "bench cluster: %s\n", text.c_str());
+}
+
+// What a node's log says: when it first served its shards with every
+// expected member, read from a byte offset on.
+struct LogWatch {
+  std::string path;
+  std::uintmax_t from = 0;
+  // The number of shards of the first "serving N shards" line that follows a
+  // "cluster members (M)" line with M == members; -1 until then.
+  int ServingWith(std::size_t members) const {
+    std::ifstream in(path);
+    in.seekg(static_cast<std::streamoff>(from));
+    std::string line;
+    std::size_t current = 0;
+    const std::string m = "cluster members (", s = "facekit: serving ";
+    while (std::getline(in, line)) {
+      if (auto at = line.find(m); at != std::string::npos) {
+        current = static_cast<std::size_t>(std::atol(line.c_str() + at + m.size()));
+      } else if (auto sat = line.find(s); sat != std::string::npos && line.find(" shards") != std::string::npos &&
+                                          current == members) {
+        return std::atoi(line.c_str() + sat + s.size());
+      }
+    }
+    return -1;
+  }
+};
+
+std::uintmax_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const auto n = fs::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
+json LatencyFigures(const std::vector<double>& ms, double wall_s) {
+  json j = {{"queries", ms.size()},
+            {"p50_ms", Percentile(ms, 0.50)},
+            {"p99_ms", Percentile(ms, 0.99)},
+            {"max_ms", ms.empty() ? 0.0 : *std::max_element(ms.begin(), ms.end())}};
+  if (wall_s > 0) j["qps"] = static_cast<double>(ms.size()) / wall_s;
+  return j;
+}
+
+std::vector<std::int64_t> PersonsOf(const cluster::ScatterOutcome& out) {
+  std::vector<std::int64_t> ids;
+  for (const auto& h : out.hits) {
+    if (h.person_id.size() > 1) ids.push_back(std::atoll(h.person_id.c_str() + 1));  // "p<identity>"
+  }
+  return ids;
+}
+
+// Faces, persons and memberships through the store interface, `batch` faces
+// per transaction; returns the seconds taken.
+Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vectors, std::size_t faces,
+                         std::size_t per_identity, std::size_t batch, const ClusterBenchOptions& o) {
+  FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenPostgresStore(uri));
+  const double t0 = NowMs();
+  store::GroupRecord g;
+  g.id = kGroup;
+  g.name = kGroup;
+  g.face_model_version = "3.0";
+  g.created_ms = 1;
+  FACEKIT_ASSIGN_OR_RETURN(auto gkeys, store->Apply({store::mutation::InsertGroup{g}}));
+  const std::int64_t group_key = gkeys.at(0);
+  const std::size_t identities = (faces + per_identity - 1) / per_identity;
+  std::size_t done = 0;
+  for (std::size_t first = 0; first < identities;) {
+    store::Batch b;
+    std::size_t in_batch = 0;
+    for (; first < identities && in_batch < batch; ++first) {
+      const std::size_t person_at = b.size();
+      store::PersonRecord p;
+      p.id = "p" + std::to_string(first);
+      p.name = p.id;
+      p.created_ms = 1;
+      b.push_back(store::mutation::InsertPerson{p});
+      store::MembershipRecord m;
+      m.group_key = group_key;
+      m.person_key = store::Placeholder(person_at);
+      m.added_ms = 1;
+      b.push_back(store::mutation::InsertMembership{m});
+      for (std::size_t f = first * per_identity; f < std::min(faces, (first + 1) * per_identity); ++f, ++in_batch) {
+        store::FaceRecord face;
+        face.id = "f" + std::to_string(f);
+        face.person_key = store::Placeholder(person_at);
+        face.model_version = "3.0";
+        face.embedding.assign(vectors.begin() + static_cast<std::ptrdiff_t>(f * kDim),
+                              vectors.begin() + static_cast<std::ptrdiff_t>((f + 1) * kDim));
+        face.quality = 1;
+        face.created_ms = 1;
+        b.push_back(store::mutation::InsertFace{std::move(face)});
+      }
+    }
+    FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());
+    done += in_batch;
+    if (!o.json) std::fprintf(stderr, "\rbench cluster: loaded %zu / %zu faces", done, faces);
+  }
+  if (!o.json) std::fprintf(stderr, "\n");
+  return (NowMs() - t0) / 1000.0;
+}
+
+int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
+  if (o.replicas > o.nodes) {
+    return Fail(Status(StatusCode::kInvalidArgument, "--replicas cannot exceed --nodes"));
+  }
+  // Memory first: refuse what cannot fit rather than swap or be killed.
+  const cluster::ClusterMemoryEstimate estimate = cluster::EstimateClusterMemory(o.faces, o.nodes, o.replicas);
+  const double available = cluster::MemAvailableMb();
+  json memory_estimate = {{"node_steady_mb", estimate.node_steady_mb},
+                          {"node_peak_mb", estimate.node_peak_mb},
+                          {"total_peak_mb", estimate.total_peak_mb},
+                          {"available_mb", available}};
+  if (available > 0 && estimate.total_peak_mb > available) {
+    char msg[512];
+    std::snprintf(msg, sizeof(msg),
+                  "%zu faces on %d nodes x %d replicas need about %.0f MB here (each node peaks at %.0f MB while it "
+                  "starts: it opens the whole gallery before dropping the shards it does not own; %.0f MB once "
+                  "serving), but only %.0f MB are available; use fewer faces or nodes (docs/scale-out.md)",
+                  o.faces, o.nodes, o.replicas, estimate.total_peak_mb, estimate.node_peak_mb, estimate.node_steady_mb,
+                  available);
+    return Fail(Status(StatusCode::kLimitExceeded, msg));
+  }
+
+  // Folders: --data, or a short temporary one (a socket path fits in 107 bytes).
+  fs::path root;
+  bool temporary = false;
+  std::error_code ec;
+  if (o.data.empty()) {
+    std::string tmpl = "/tmp/fkbc-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) return Fail(Status(StatusCode::kInternal, "cannot make a temporary folder"));
+    root = tmpl;
+    temporary = true;
+  } else {
+    root = fs::absolute(o.data).lexically_normal();
+    fs::create_directories(root, ec);
+    if (ec) return Fail(Status(StatusCode::kInvalidArgument, "cannot make --data " + o.data + ": " + ec.message()));
+  }
+  ::chmod(root.c_str(), 0755);  // the postgres user (when root) reaches its folder through it
+  struct Cleanup {
+    fs::path dir;
+    bool remove;
+    ~Cleanup() {
+      std::error_code e;
+      if (remove) fs::remove_all(dir, e);
+    }
+  } cleanup{root, temporary};
+
+  cluster::LocalPostgres pg((root / "pg").string(), {"max_connections=200", "shared_buffers=128MB"});
+  if (std::string why = pg.Start(); !why.empty()) return Fail(Status(StatusCode::kUnavailable, "PostgreSQL: " + why));
+  cluster::LocalEtcd etcd(3, (root / "etcd").string());
+  if (std::string why = etcd.Start(); !why.empty()) return Fail(Status(StatusCode::kUnavailable, "etcd: " + why));
+  Say(o, "PostgreSQL and a 3-member etcd up under " + root.string());
+
+  // The synthetic gallery, as `bench search` makes it.
+  eval::SyntheticOptions so;
+  so.dim = kDim;
+  so.seed = o.seed;
+  eval::SyntheticGallery synth(so);
+  const auto stats = synth.Measure(2000);
+  const std::size_t identities = (o.faces + so.faces_per_identity - 1) / so.faces_per_identity;
+  const std::vector<float> vectors = synth.Faces(o.faces);
+  std::vector<std::int64_t> person_of(o.faces);
+  for (std::size_t i = 0; i < o.faces; ++i) person_of[i] = static_cast<std::int64_t>(i / so.faces_per_identity);
+  std::vector<std::vector<float>> probes;
+  for (std::size_t q = 0; q < std::max(o.queries, o.recall_queries); ++q) {
+    probes.push_back(synth.Probe((q * 7919) % identities));
+  }
+
+  auto load_s = LoadFaces(pg.uri(), vectors, o.faces, so.faces_per_identity, o.batch, o);
+  if (!load_s.ok()) return Fail(load_s.status());
+  Say(o, "loaded " + std::to_string(o.faces) + " faces in " + std::to_string(*load_s) + " s");
+
+  // One admin key on every node.
+  auto setup = PrepareBenchServer(ResolveModelsDir(g), (root / "node-1").string(), "cluster", "");
+  if (!setup.ok()) return Fail(setup.status());
+  const std::string key_file = (root / "admin.key").string();
+  std::ofstream(key_file) << setup->credential << "\n";
+  struct NodeRun {
+    std::string id, data, log;
+    ServeChild child;
+    Status started;
+    double spawned_ms = 0, http_ms = -1, serving_ms = -1;
+    int shards = -1;
+    cluster::ProcMemory memory;
+  };
+  std::vector<std::unique_ptr<NodeRun>> nodes;
+  for (int i = 1; i <= o.nodes; ++i) {
+    auto n = std::make_unique<NodeRun>();
+    n->id = "node-" + std::to_string(i);
+    const fs::path dir = root / n->id;
+    n->data = (dir / "data").string();
+    n->log = (dir / "serve.log").string();
+    if (i > 1) {
+      fs::create_directories(n->data, ec);
+      fs::copy_file(fs::path(setup->folder) / "keys.db", fs::path(n->data) / "keys.db",
+                    fs::copy_options::overwrite_existing, ec);
+      if (ec) return Fail(Status(StatusCode::kIoError, "cannot copy keys.db: " + ec.message()));
+    }
+    nodes.push_back(std::move(n));
+  }
+  // Started together; each one's time runs from its own start.
+  std::vector<std::thread> starters;
+  for (auto& n : nodes) {
+    starters.emplace_back([&, node = n.get()] {
+      const std::vector<std::string> extra = {"--store",        pg.uri(),
+                                              "--etcd",         etcd.endpoints(),
+                                              "--node-id",      node->id,
+                                              "--lease-ttl",    std::to_string(o.lease_ttl_s),
+                                              "--cluster-key-file", key_file,
+                                              "--shards",       std::to_string(o.shards),
+                                              "--replicas",     std::to_string(o.replicas),
+                                              "--shard-deadline-ms", std::to_string(o.deadline_ms)};
+      node->spawned_ms = NowMs();
+      node->started = node->child.Start(setup->self, setup->models, node->data, node->log, extra);
+      node->http_ms = NowMs();
+    });
+  }
+  for (auto& t : starters) t.join();
+  for (auto& n : nodes) {
+    if (!n->started.ok()) return Fail(n->started);
+  }
+  Say(o, "every node loaded the gallery and listens; waiting until each serves its shards");
+  const double wait_from = NowMs();
+  for (bool all = false; !all;) {
+    all = true;
+    for (auto& n : nodes) {
+      if (n->serving_ms >= 0) continue;
+      const int shards = LogWatch{n->log, 0}.ServingWith(static_cast<std::size_t>(o.nodes));
+      if (shards >= 0) {
+        n->serving_ms = NowMs();
+        n->shards = shards;
+      } else {
+        all = false;
+      }
+    }
+    if (!all && NowMs() - wait_from > o.start_timeout_s * 1000) {
+      return Fail(Status(StatusCode::kUnavailable, "the nodes did not all serve their shards in time; see " +
+                                                       (root / "node-*" / "serve.log").string()));
+    }
+    if (!all) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  json node_figures = json::array();
+  for (auto& n : nodes) {
+    auto mem = cluster::ReadProcMemory(n->child.pid());
+    if (mem.ok()) n->memory = *mem;
+    node_figures.push_back({{"node", n->id},
+                            {"shards", n->shards},
+                            {"gallery_loaded_s", (n->http_ms - n->spawned_ms) / 1000.0},
+                            {"rebuild_s", (n->serving_ms - n->spawned_ms) / 1000.0},
+                            {"rss_mb", n->memory.rss_mb},
+                            {"hwm_mb", n->memory.hwm_mb}});
+    Say(o, n->id + ": serving " + std::to_string(n->shards) + " shards after " +
+               std::to_string((n->serving_ms - n->spawned_ms) / 1000.0) + " s, RSS " +
+               std::to_string(n->memory.rss_mb) + " MB, peak " + std::to_string(n->memory.hwm_mb) + " MB");
+  }
+
+  // The coordinator.
+  BenchCoordinatorOptions co;
+  co.etcd = etcd.endpoints();
+  co.credential = setup->credential;
+  co.group_id = kGroup;
+  co.shards = o.shards;
+  co.replicas = o.replicas;
+  co.deadline_ms = o.deadline_ms;
+  auto coordinator = BenchCoordinator::Connect(co);
+  if (!coordinator.ok()) return Fail(coordinator.status());
+  BenchCoordinator& coord = **coordinator;
+  for (int i = 0; i < 200 && coord.members().size() != static_cast<std::size_t>(o.nodes); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (std::size_t q = 0; q < std::min<std::size_t>(20, probes.size()); ++q) coord.Search(probes[q], o.k);  // warm-up
+
+  // Recall against the exact answer.
+  const std::size_t rq = std::min(o.recall_queries, probes.size());
+  Say(o, "exact search of " + std::to_string(rq) + " queries for recall");
+  double recall = 0;
+  int recall_incomplete = 0;
+  for (std::size_t q = 0; q < rq; ++q) {
+    const auto exact = cluster::ExactTopPersons(vectors.data(), kDim, person_of, probes[q].data(), o.k);
+    const auto got = coord.Search(probes[q], o.k);
+    if (!got.missing.empty()) ++recall_incomplete;
+    recall += cluster::RecallAtK(exact, PersonsOf(got));
+  }
+  recall /= static_cast<double>(std::max<std::size_t>(rq, 1));
+
+  // Latency one query at a time, then throughput with `clients` clients.
+  auto run_queries = [&](int clients, int* incomplete) {
+    std::vector<std::vector<double>> per(static_cast<std::size_t>(clients));
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> missing{0};
+    const double t0 = NowMs();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&, c] {
+        for (std::size_t q; (q = next.fetch_add(1)) < o.queries;) {
+          const double s = NowMs();
+          const auto out = coord.Search(probes[q], o.k);
+          per[static_cast<std::size_t>(c)].push_back(NowMs() - s);
+          if (!out.missing.empty()) ++missing;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    const double wall = (NowMs() - t0) / 1000.0;
+    std::vector<double> all;
+    for (auto& v : per) all.insert(all.end(), v.begin(), v.end());
+    *incomplete = missing.load();
+    return LatencyFigures(all, wall);
+  };
+  Say(o, "searching " + std::to_string(o.queries) + " queries, 1 client then " + std::to_string(o.clients));
+  int incomplete_serial = 0, incomplete_concurrent = 0;
+  json serial = run_queries(1, &incomplete_serial);
+  serial["incomplete"] = incomplete_serial;
+  json concurrent = run_queries(o.clients, &incomplete_concurrent);
+  concurrent["clients"] = o.clients;
+  concurrent["incomplete"] = incomplete_concurrent;
+
+  // Failover: kill -9 of the last node while one client searches.
+  const std::map<std::string, int> failures_before = coord.failures();
+  json failover;
+  if (!o.no_failover && o.nodes >= 2) {
+    NodeRun& victim = *nodes.back();
+    std::vector<LogWatch> survivors;
+    for (std::size_t i = 0; i + 1 < nodes.size(); ++i) survivors.push_back({nodes[i]->log, FileSize(nodes[i]->log)});
+    struct Sample {
+      double at_ms, latency_ms;
+      bool complete;
+    };
+    std::vector<Sample> samples;
+    std::atomic<bool> stop{false};
+    double killed_ms = 0;
+    std::thread client([&] {
+      for (std::size_t q = 0; !stop; q = (q + 1) % probes.size()) {
+        const double s = NowMs();
+        const auto out = coord.Search(probes[q], o.k);
+        samples.push_back({s, NowMs() - s, out.missing.empty() && out.status.ok()});
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    Say(o, "kill -9 " + victim.id);
+    killed_ms = NowMs();
+    victim.child.Kill(9);
+    double left_ms = -1, reindexed_ms = -1;
+    const auto members_after = static_cast<std::size_t>(o.nodes - 1);
+    while (NowMs() - killed_ms < o.failover_timeout_s * 1000) {
+      if (left_ms < 0 && coord.members().count(victim.id) == 0) left_ms = NowMs();
+      bool all = true;
+      for (const auto& w : survivors) all = all && w.ServingWith(members_after) >= 0;
+      if (all) {
+        reindexed_ms = NowMs();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    stop = true;
+    client.join();
+    std::vector<double> window;
+    int in_window = 0, incomplete = 0;
+    double last_incomplete = -1, complete_again = 0;
+    const double window_end = reindexed_ms >= 0 ? reindexed_ms : NowMs();
+    for (const Sample& s : samples) {
+      if (s.at_ms + s.latency_ms < killed_ms || s.at_ms > window_end) continue;
+      ++in_window;
+      window.push_back(s.latency_ms);
+      if (!s.complete) {
+        ++incomplete;
+        last_incomplete = s.at_ms;
+      }
+    }
+    if (last_incomplete >= 0) {
+      complete_again = -1;
+      for (const Sample& s : samples) {
+        if (s.at_ms > last_incomplete && s.complete) {
+          complete_again = (s.at_ms + s.latency_ms - killed_ms) / 1000.0;
+          break;
+        }
+      }
+    }
+    std::vector<double> before;
+    for (const Sample& s : samples) {
+      if (s.at_ms + s.latency_ms < killed_ms) before.push_back(s.latency_ms);
+    }
+    json during = json::object();
+    for (const auto& [why, count] : coord.failures()) {
+      const auto earlier = failures_before.find(why);
+      const int n = count - (earlier == failures_before.end() ? 0 : earlier->second);
+      if (n > 0) during[why] = n;
+    }
+    failover = {{"killed", victim.id},
+                {"shard_call_failures", during},
+                {"lease_ttl_s", o.lease_ttl_s},
+                {"left_membership_s", left_ms < 0 ? -1.0 : (left_ms - killed_ms) / 1000.0},
+                {"survivors_serving_s", reindexed_ms < 0 ? -1.0 : (reindexed_ms - killed_ms) / 1000.0},
+                {"searches_in_window", in_window},
+                {"incomplete_in_window", incomplete},
+                {"complete_again_s", complete_again},
+                {"window", LatencyFigures(window, 0)},
+                {"before_kill", LatencyFigures(before, 0)}};
+    Say(o, "failover: " + failover.dump());
+  }
+
+  json out = {{"faces", o.faces},
+              {"dim", kDim},
+              {"nodes", o.nodes},
+              {"replicas", o.replicas},
+              {"shards", o.shards},
+              {"k", o.k},
+              {"load_s", *load_s},
+              {"load_method", "PostgresStore::Apply, " + std::to_string(o.batch) + " faces per transaction"},
+              {"nodes_detail", node_figures},
+              {"queries", serial["queries"]},
+              {"p50_ms", serial["p50_ms"]},
+              {"p99_ms", serial["p99_ms"]},
+              {"qps", concurrent["qps"]},
+              {"recall_at_10", recall},
+              {"recall_queries", rq},
+              {"recall_incomplete", recall_incomplete},
+              {"serial", serial},
+              {"shard_call_failures_before_failover", failures_before},
+              {"concurrent", concurrent},
+              {"memory_estimate", memory_estimate},
+              {"synthetic",
+               {{"impostor_cos_mean", stats.impostor_mean},
+                {"impostor_cos_std", stats.impostor_std},
+                {"genuine_cos_mean", stats.genuine_mean}}}};
+  if (!failover.is_null()) out["failover"] = failover;
+  std::printf("%s\n", o.json ? out.dump().c_str() : out.dump(2).c_str());
+  std::fflush(stdout);  // the nodes' stop below writes their final snapshots: seconds
+  coordinator->reset();
+  // kill -9: a SIGTERM would make the others re-index for the smaller map
+  // (minutes at large sizes) while they are being stopped; PostgreSQL holds the data.
+  // (ServeChild::Kill does nothing for a node already killed: never kill(-1, ...).)
+  for (auto& n : nodes) n->child.Kill(9);
+  return 0;
+}
+
+}  // namespace
+
+void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) {
+  auto o = std::make_shared<ClusterBenchOptions>();
+  CLI::App* cmd = bench->add_subcommand(
+      "cluster",
+      "A sharded cluster on this machine (PostgreSQL, 3-member etcd, N serve nodes) over synthetic faces: load and "
+      "rebuild times, memory per node, p50/p99 and throughput of sharded searches, recall@10, kill -9 failover");
+  cmd->add_option("--nodes", o->nodes, "serve nodes")->default_val(o->nodes)->check(CLI::Range(1, 32));
+  cmd->add_option("--faces", o->faces, "Synthetic faces in one group")->required()->check(CLI::Range(1, 100000000));
+  cmd->add_option("--replicas", o->replicas, "Nodes holding each shard")->default_val(o->replicas)->check(CLI::Range(1, 16));
+  cmd->add_option("--shards", o->shards, "Shards per group")->default_val(o->shards)->check(CLI::Range(1, 4096));
+  cmd->add_option("--queries", o->queries, "Timed searches (each pass)")->default_val(o->queries)->check(CLI::Range(1, 10000000));
+  cmd->add_option("--recall-queries", o->recall_queries, "Searches checked against exact search")
+      ->default_val(o->recall_queries);
+  cmd->add_option("--k", o->k, "Persons per answer")->default_val(o->k)->check(CLI::Range(1, 1000));
+  cmd->add_option("--clients", o->clients, "Concurrent clients of the throughput pass")
+      ->default_val(o->clients)
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--batch", o->batch, "Faces per store transaction while loading")
+      ->default_val(o->batch)
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--lease-ttl", o->lease_ttl_s, "The nodes' etcd lease TTL (seconds)")
+      ->default_val(o->lease_ttl_s)
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--deadline-ms", o->deadline_ms, "Deadline of one sharded search")
+      ->default_val(o->deadline_ms)
+      ->check(CLI::Range(10, 600000));
+  cmd->add_option("--start-timeout", o->start_timeout_s, "Seconds to wait for the nodes to serve")
+      ->default_val(o->start_timeout_s);
+  cmd->add_flag("--no-failover", o->no_failover, "Skip the kill -9 part");
+  cmd->add_option("--data", o->data, "Folder for PostgreSQL, etcd and the nodes (kept; default: a temporary one)");
+  cmd->add_option("--seed", o->seed, "Generator seed")->default_val(o->seed);
+  cmd->add_flag("--json", o->json, "One JSON object on stdout");
+  cmd->callback([o, &g, run] { *run = [o, &g] { return RunClusterBench(g, *o); }; });
+}
+
+}  // namespace facekit::cli

@@ -1,0 +1,97 @@
+#include "cluster/bench_figures.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace facekit::cluster {
+
+double RecallAtK(const std::vector<std::int64_t>& exact, const std::vector<std::int64_t>& got) {
+  if (exact.empty()) return 1.0;
+  const std::unordered_set<std::int64_t> found(got.begin(), got.end());
+  std::size_t hits = 0;
+  for (std::int64_t id : exact) hits += found.count(id);
+  return static_cast<double>(hits) / static_cast<double>(exact.size());
+}
+
+std::vector<std::int64_t> ExactTopPersons(const float* vectors, int dim, const std::vector<std::int64_t>& person_of,
+                                          const float* query, std::size_t k) {
+  std::unordered_map<std::int64_t, float> best;
+  const auto d = static_cast<std::size_t>(dim);
+  for (std::size_t i = 0; i < person_of.size(); ++i) {
+    const float* row = vectors + i * d;
+    float dot = 0;
+    for (std::size_t j = 0; j < d; ++j) dot += row[j] * query[j];
+    auto [it, inserted] = best.try_emplace(person_of[i], dot);
+    if (!inserted && dot > it->second) it->second = dot;
+  }
+  std::vector<std::pair<float, std::int64_t>> ranked;
+  ranked.reserve(best.size());
+  for (const auto& [person, score] : best) ranked.emplace_back(score, person);
+  const std::size_t n = std::min(k, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::vector<std::int64_t> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(ranked[i].second);
+  return out;
+}
+
+namespace {
+
+double FieldMb(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    std::istringstream value(line.substr(name.size()));
+    double kb = 0;
+    value >> kb;
+    return kb / 1024.0;
+  }
+  return 0;
+}
+
+std::string ReadAll(const std::string& path, bool* ok) {
+  std::ifstream in(path);
+  *ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+ProcMemory ParseProcStatus(const std::string& text) { return {FieldMb(text, "VmRSS:"), FieldMb(text, "VmHWM:")}; }
+
+Result<ProcMemory> ReadProcMemory(pid_t pid) {
+  bool ok = false;
+  const std::string text = ReadAll("/proc/" + std::to_string(pid) + "/status", &ok);
+  if (!ok) return Status(StatusCode::kNotFound, "no process " + std::to_string(pid));
+  return ParseProcStatus(text);
+}
+
+double ParseMemAvailableMb(const std::string& meminfo) { return FieldMb(meminfo, "MemAvailable:"); }
+
+double MemAvailableMb() {
+  bool ok = false;
+  return ParseMemAvailableMb(ReadAll("/proc/meminfo", &ok));
+}
+
+ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, int nodes, int replicas, const SizingConstants& c) {
+  constexpr double kMb = 1024.0 * 1024.0;
+  const double f = static_cast<double>(faces);
+  const int n = std::max(nodes, 1);
+  const double share = static_cast<double>(std::min(std::max(replicas, 1), n)) / static_cast<double>(n);
+  ClusterMemoryEstimate e;
+  const double catalog_mb = f * c.catalog_bytes_per_face / kMb;
+  e.node_steady_mb = c.node_base_mb + catalog_mb + f * share * c.index_bytes_per_face / kMb;
+  e.node_peak_mb = c.node_base_mb + catalog_mb + f * c.index_bytes_per_face / kMb;
+  e.total_peak_mb = static_cast<double>(n) * e.node_peak_mb + c.postgres_mb + f * c.bench_bytes_per_face / kMb;
+  return e;
+}
+
+}  // namespace facekit::cluster

@@ -1,0 +1,65 @@
+// bench_figures.h - the pure arithmetic of `facekit bench cluster`
+// (docs/scale-out.md, "Measured: bench cluster"): recall of a sharded answer
+// against an exact one, the exact person-level top k, a process's memory from
+// /proc, and the memory estimate the bench checks before it starts a cluster.
+//
+// THREAD SAFETY
+//   Pure functions (ReadProcMemory / MemAvailableMb read /proc).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "facekit/status.h"
+
+namespace facekit::cluster {
+
+/// Share of `exact` (the true top ids) present in `got`; 1 when `exact` is empty.
+double RecallAtK(const std::vector<std::int64_t>& exact, const std::vector<std::int64_t>& got);
+
+/// The exact top `k` persons for `query` by their best face (cosine = dot
+/// product of unit vectors), best first, ties by lower person: what a sharded
+/// SearchFaces merges to (each person's best face, the top persons).
+/// `vectors`: `person_of.size()` rows of `dim` floats.
+std::vector<std::int64_t> ExactTopPersons(const float* vectors, int dim, const std::vector<std::int64_t>& person_of,
+                                          const float* query, std::size_t k);
+
+struct ProcMemory {
+  double rss_mb = 0;  ///< VmRSS
+  double hwm_mb = 0;  ///< VmHWM (peak resident)
+};
+/// VmRSS and VmHWM of a /proc/PID/status text (kB -> MB); 0 when absent.
+ProcMemory ParseProcStatus(const std::string& text);
+/// Of a running process; kNotFound when it is gone.
+Result<ProcMemory> ReadProcMemory(pid_t pid);
+/// MemAvailable of a /proc/meminfo text in MB (0 when absent), and of this machine.
+double ParseMemAvailableMb(const std::string& meminfo);
+double MemAvailableMb();
+
+/// Per-face and per-process constants of the estimate (MB and bytes).
+// Defaults from `facekit bench cluster` and `bench search` (docs/scale-out.md,
+// "Measured: bench cluster"): a node with 3,000 faces 161 MB; with 100,000
+// faces a 471 MB peak, with 300,000 1,168 MB: ~3.1-3.4 KB per gallery face on EVERY node (the node
+// opens the whole gallery), of which the HNSW index is ~1.29 KB.
+struct SizingConstants {
+  double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB)
+  double catalog_bytes_per_face = 2100;  ///< the rest of a node's growth per gallery face (catalog, persons, heap)
+  double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
+  double bench_bytes_per_face = 800;     ///< the bench's own copy of the vectors (exact search) and ids
+  double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
+};
+
+struct ClusterMemoryEstimate {
+  double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the index + the whole catalog
+  double node_peak_mb = 0;    ///< a node while it starts: today it opens the WHOLE gallery, then drops the rest
+  double total_peak_mb = 0;   ///< every node at its peak at once + PostgreSQL + the bench itself
+};
+/// `faces` faces on `nodes` nodes with `replicas` copies of every shard.
+ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, int nodes, int replicas,
+                                            const SizingConstants& c = {});
+
+}  // namespace facekit::cluster

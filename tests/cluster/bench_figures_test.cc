@@ -1,0 +1,98 @@
+// The arithmetic of `facekit bench cluster` (src/cluster/bench_figures.h).
+#include "cluster/bench_figures.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <random>
+
+namespace facekit::cluster {
+namespace {
+
+TEST(BenchFigures, RecallCountsTheExactIdsFound) {
+  EXPECT_DOUBLE_EQ(RecallAtK({1, 2, 3, 4}, {4, 9, 1, 7}), 0.5);
+  EXPECT_DOUBLE_EQ(RecallAtK({1, 2}, {2, 1}), 1.0);  // order does not matter
+  EXPECT_DOUBLE_EQ(RecallAtK({1, 2}, {}), 0.0);
+  EXPECT_DOUBLE_EQ(RecallAtK({}, {5}), 1.0);
+}
+
+TEST(BenchFigures, ExactTopPersonsRanksPersonsByTheirBestFace) {
+  // 2-D unit vectors; query (1, 0). Person 7 has the best face (1, 0) and a
+  // poor one; person 3 two middling ones; person 5 one poor face.
+  const float s = std::sqrt(0.5f);
+  const std::vector<float> v = {0, 1, 1, 0, s, s, 0.8f, 0.6f, -1, 0};
+  const std::vector<std::int64_t> person = {7, 7, 3, 3, 5};
+  const float q[2] = {1, 0};
+  EXPECT_EQ(ExactTopPersons(v.data(), 2, person, q, 10), (std::vector<std::int64_t>{7, 3, 5}));
+  EXPECT_EQ(ExactTopPersons(v.data(), 2, person, q, 2), (std::vector<std::int64_t>{7, 3}));
+  // Ties: the lower person first.
+  const std::vector<float> tie = {1, 0, 1, 0};
+  EXPECT_EQ(ExactTopPersons(tie.data(), 2, {9, 4}, q, 2), (std::vector<std::int64_t>{4, 9}));
+}
+
+TEST(BenchFigures, ExactTopPersonsAgreesWithAPlainReference) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> n(0, 1);
+  const int dim = 8;
+  const std::size_t faces = 300;
+  std::vector<float> v(faces * dim);
+  for (auto& x : v) x = n(rng);
+  std::vector<std::int64_t> person(faces);
+  for (std::size_t i = 0; i < faces; ++i) person[i] = static_cast<std::int64_t>(rng() % 50);
+  std::vector<float> q(dim);
+  for (auto& x : q) x = n(rng);
+  // Reference: best score per person, sorted.
+  std::vector<float> best(50, -1e30f);
+  for (std::size_t i = 0; i < faces; ++i) {
+    float d = 0;
+    for (int j = 0; j < dim; ++j) d += v[i * dim + j] * q[static_cast<std::size_t>(j)];
+    best[static_cast<std::size_t>(person[i])] = std::max(best[static_cast<std::size_t>(person[i])], d);
+  }
+  std::vector<std::int64_t> want;
+  for (std::int64_t p = 0; p < 50; ++p) {
+    if (best[static_cast<std::size_t>(p)] > -1e29f) want.push_back(p);
+  }
+  std::stable_sort(want.begin(), want.end(), [&](std::int64_t a, std::int64_t b) {
+    return best[static_cast<std::size_t>(a)] > best[static_cast<std::size_t>(b)];
+  });
+  want.resize(10);
+  EXPECT_EQ(ExactTopPersons(v.data(), dim, person, q.data(), 10), want);
+}
+
+TEST(BenchFigures, ParsesProcStatusAndMeminfo) {
+  const ProcMemory m = ParseProcStatus("Name:\tfacekit\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads: 9\n");
+  EXPECT_DOUBLE_EQ(m.rss_mb, 100.0);
+  EXPECT_DOUBLE_EQ(m.hwm_mb, 200.0);
+  EXPECT_DOUBLE_EQ(ParseProcStatus("Name: x\n").rss_mb, 0.0);
+  EXPECT_DOUBLE_EQ(ParseMemAvailableMb("MemTotal: 2048 kB\nMemAvailable:    1048576 kB\n"), 1024.0);
+  EXPECT_DOUBLE_EQ(ParseMemAvailableMb(""), 0.0);
+  auto self = ReadProcMemory(::getpid());
+  ASSERT_TRUE(self.ok());
+  EXPECT_GT(self->rss_mb, 0.0);
+  EXPECT_GE(self->hwm_mb, self->rss_mb);
+}
+
+TEST(BenchFigures, TheEstimateScalesWithFacesNodesAndReplicas) {
+  SizingConstants c;
+  c.index_bytes_per_face = 1000;
+  c.catalog_bytes_per_face = 500;
+  c.node_base_mb = 100;
+  c.bench_bytes_per_face = 0;
+  c.postgres_mb = 50;
+  const double mb = 1024.0 * 1024.0;
+  const auto e = EstimateClusterMemory(4 * 1048576, 4, 2, c);
+  // Steady: base + whole catalog + half of the index (2 of 4 nodes hold each shard).
+  EXPECT_NEAR(e.node_steady_mb, 100 + 4.0 * 1048576 * 500 / mb + 2.0 * 1048576 * 1000 / mb, 1e-6);
+  // Peak: the whole index while the node starts.
+  EXPECT_NEAR(e.node_peak_mb, 100 + 4.0 * 1048576 * 1500 / mb, 1e-6);
+  EXPECT_NEAR(e.total_peak_mb, 4 * e.node_peak_mb + 50, 1e-6);
+  // More replicas than nodes: every node holds everything.
+  EXPECT_NEAR(EstimateClusterMemory(1048576, 2, 3, c).node_steady_mb, EstimateClusterMemory(1048576, 2, 3, c).node_peak_mb,
+              1e-9);
+  // The 10M faces on 4 nodes do not fit 23 GB with the default constants.
+  EXPECT_GT(EstimateClusterMemory(10000000, 4, 2).total_peak_mb, 23.0 * 1024);
+}
+
+}  // namespace
+}  // namespace facekit::cluster
