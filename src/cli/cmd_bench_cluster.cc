@@ -33,6 +33,7 @@
 #include "cluster/bench_figures.h"
 #include "cluster/local_servers.h"
 #include "eval/synthetic_gallery.h"
+#include "store/postgres_schema.h"
 #include "store/postgres_store.h"
 
 namespace facekit::cli {
@@ -169,6 +170,14 @@ Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vecto
 int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   if (o.replicas > o.nodes) {
     return Fail(Status(StatusCode::kInvalidArgument, "--replicas cannot exceed --nodes"));
+  }
+  if (o.shards != store::kDefaultFaceShards) {
+    // The database's shard count is fixed when it is created (facekit_settings
+    // 'shards', docs/scale-out.md) and the nodes must use it.
+    return Fail(Status(StatusCode::kInvalidArgument,
+                       "--shards must be " + std::to_string(store::kDefaultFaceShards) +
+                           ": a FaceKit PostgreSQL database is created with that many shards per group and every "
+                           "node must use the database's count"));
   }
   // Memory first: refuse what cannot fit rather than swap or be killed.
   const cluster::ClusterMemoryEstimate estimate = cluster::EstimateClusterMemory(o.faces, o.nodes, o.replicas);

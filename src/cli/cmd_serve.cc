@@ -446,8 +446,9 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
       ->default_val(o->lease_ttl_s)
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--shards", o->shards,
-                  "With --etcd: shards per group (faces split by hash of the face id); every node of the cluster "
-                  "must be started with the same value")
+                  "With --etcd: shards per group (faces split by hash of the face id); must equal the PostgreSQL "
+                  "database's count (facekit_settings 'shards', 64 for databases FaceKit creates): a node with "
+                  "another is refused")
       ->default_val(o->shards)
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--replicas", o->replicas,
