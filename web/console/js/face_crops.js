@@ -26,12 +26,28 @@ function queued(task) {
   return new Promise((resolve, reject) => { waiting.push({ task, resolve, reject }); pump(); });
 }
 
+let generation = 0;  // bumped whenever the cache is dropped
+
+// Releases an object URL once no thumbnail is still loading it (revoking it
+// under a loading <img> makes the browser fail the load: ERR_FILE_NOT_FOUND).
+function release(url) {
+  const loading = [...document.querySelectorAll('img.thumb')].filter((img) => img.src === url && !img.complete);
+  if (!loading.length) { URL.revokeObjectURL(url); return; }
+  let left = loading.length;
+  const done = () => { if (--left === 0) URL.revokeObjectURL(url); };
+  for (const img of loading) {
+    img.addEventListener('load', done, { once: true });
+    img.addEventListener('error', done, { once: true });
+  }
+}
+
 /** Releases every cached crop (signing out, another key). */
 export function forgetFaceCrops() {
-  for (const p of cache.values()) p.then((url) => URL.revokeObjectURL(url), () => {});
+  for (const p of cache.values()) p.then(release, () => {});
   cache = new Map();
   waiting.length = 0;
   owner = null;
+  generation++;
 }
 
 function cropUrl(api, faceId) {
@@ -48,7 +64,7 @@ function cropUrl(api, faceId) {
   while (cache.size > KEPT) {
     const [oldest, old] = cache.entries().next().value;
     cache.delete(oldest);
-    old.then((url) => URL.revokeObjectURL(url), () => {});
+    old.then(release, () => {});
   }
   return p;
 }
@@ -81,7 +97,12 @@ function watch(img, load) {
 export function faceThumb(api, faceId, label) {
   const img = h('img', { class: 'thumb', alt: label, 'data-face-id': faceId });
   watch(img, () => {
-    cropUrl(api, faceId).then((url) => { img.src = url; }, (err) => {
+    const crop = cropUrl(api, faceId);  // may drop another key's cache first
+    const asked = generation;
+    crop.then((url) => {
+      // Dropped meanwhile (another key): the URL is being released.
+      if (asked === generation) img.src = url;
+    }, (err) => {
       img.replaceWith(h('span', { class: 'nothumb', role: 'img', 'aria-label': `${label}: no image`,
         title: `${err.code ? `${err.code}: ` : ''}${err.message}` }, 'no image'));
     });
