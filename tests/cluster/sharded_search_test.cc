@@ -263,26 +263,32 @@ TEST(ShardedSearch, EveryNodeAnswersAsOneNodeOverTheSameGallery) {
   std::printf("[ sharded ] %d faces enrolled, %d sharded answers equal to the single node's\n", enrolled, compared);
 }
 
+// Group `g` created through `via`.
+grpc::Status CreateGroupG(Node& via) {
+  v1::CreateGroupRequest req;
+  req.set_group_id("g");
+  req.set_group_name("g");
+  v1::Group resp;
+  return via.Call(&v1::FaceKit::Stub::CreateGroup, req, &resp);
+}
+
+// Person `name` in group `g`, enrolled from their first photo through `via`.
+grpc::Status CreatePersonInG(Node& via, const std::string& name) {
+  v1::CreatePersonRequest req;
+  req.set_group_id("g");
+  req.set_person_id(name);
+  req.set_person_name(name);
+  req.set_image(Bytes(Photo(name, 1)));
+  v1::CreatePersonResponse resp;
+  return via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
+}
+
 TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
   START_SHARDED_OR_SKIP(pg, etcd, cluster);
   const std::vector<std::string> base = People(3, 1000, 6), later = People(1, 2, 24, 20);
   ASSERT_EQ(later.size(), 24u);
-  {
-    v1::CreateGroupRequest req;
-    req.set_group_id("g");
-    req.set_group_name("g");
-    v1::Group resp;
-    ASSERT_TRUE(cluster.node(0).Call(&v1::FaceKit::Stub::CreateGroup, req, &resp).ok());
-  }
-  auto create = [&](Node& via, const std::string& name) {
-    v1::CreatePersonRequest req;
-    req.set_group_id("g");
-    req.set_person_id(name);
-    req.set_person_name(name);
-    req.set_image(Bytes(Photo(name, 1)));
-    v1::CreatePersonResponse resp;
-    return via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
-  };
+  ASSERT_TRUE(CreateGroupG(cluster.node(0)).ok());
+  const auto create = CreatePersonInG;
   for (const auto& name : base) {
     const grpc::Status s = create(cluster.node(0), name);
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
@@ -364,21 +370,9 @@ TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
 TEST(ShardedSearch, APausedNodeIsHedgedAroundAndNoSearchFails) {
   START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, 30);
   const std::vector<std::string> people = People(3, 1000, 8);
-  {
-    v1::CreateGroupRequest req;
-    req.set_group_id("g");
-    req.set_group_name("g");
-    v1::Group resp;
-    ASSERT_TRUE(cluster.node(0).Call(&v1::FaceKit::Stub::CreateGroup, req, &resp).ok());
-  }
+  ASSERT_TRUE(CreateGroupG(cluster.node(0)).ok());
   for (const auto& name : people) {
-    v1::CreatePersonRequest req;
-    req.set_group_id("g");
-    req.set_person_id(name);
-    req.set_person_name(name);
-    req.set_image(Bytes(Photo(name, 1)));
-    v1::CreatePersonResponse resp;
-    const grpc::Status s = cluster.node(0).Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
+    const grpc::Status s = CreatePersonInG(cluster.node(0), name);
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
   }
   // Every node has applied the writes: each answers every person right.
