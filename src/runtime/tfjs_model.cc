@@ -94,7 +94,8 @@ Result<TfjsModel> TfjsModel::Parse(std::string_view json_text, const std::string
   json j;
   try {
     j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double.
     return Bad(name, std::string("not valid JSON (truncated?): ") + e.what());
   }
   TfjsModel m;

@@ -310,6 +310,15 @@ TEST(TfjsModelErrors, TruncatedJson) {
   }
 }
 
+// Fuzz finding (tests/fuzz/regressions/tfjs/number-overflow-out-of-range): a
+// number too large for a double makes the JSON parser throw out_of_range, not
+// parse_error; it escaped Parse and aborted the process.
+TEST(TfjsModelErrors, NumberTooLargeIsInvalidJsonNotACrash) {
+  ExpectError(ParseText("1e999", ""), StatusCode::kModelInvalid, "not valid JSON");
+  ExpectError(ParseText("{\"modelTopology\": {\"node\": [{\"x\": 68888888E88888880}]}}", ""),
+              StatusCode::kModelInvalid, "not valid JSON");
+}
+
 TEST(TfjsModelErrors, ShardShorterOrLongerThanTheWeights) {
   GraphBuilder g = TinyGraph();
   std::string text = g.Json({"prob"});
