@@ -75,6 +75,9 @@ struct GalleryOptions {
   // it): Open() reads only the vectors it keeps, by shard when the store
   // keeps face shards with the same count (store::GalleryStore::face_shards).
   ShardFilter index_filter;
+  // Tests: called by SetIndexFilter while it builds beside the serving
+  // indexes (after planning, before the swap), with no lock held.
+  std::function<void()> on_index_filter_building;
 };
 
 struct GroupState {
@@ -216,16 +219,20 @@ class Gallery {
 
   // SHARDED INDEXING (ShardFilter above): only the faces of the shards the
   // filter holds are put in a group's face index; the catalog stays whole.
-  // Setting a filter re-indexes under the writer lock: entries the filter
-  // drops are removed, newly kept faces are loaded from the store (vectors of
-  // faces already indexed are not read again), by shard when the store keeps
-  // face shards with the filter's count: only the shards with faces missing
-  // here are read, one query per group. Persons' fused features stay whole
-  // (every person of the group): read from the store when it keeps them
-  // (GalleryStore::keeps_person_features, PostgreSQL), otherwise computed
-  // from the vectors of the person's faces, those not indexed here read
-  // from the store (one query per group). An empty filter indexes everything (the default). Returns the
-  // change log's sequence number applied when the new indexes were complete.
+  // Setting a filter re-indexes BESIDE the serving indexes, so searches never
+  // wait for it (the compaction's scheme): under the writer lock (this node's
+  // writes wait) it plans the groups whose holdings change, reads the newly
+  // kept faces' vectors from the store (by shard when the store keeps face
+  // shards with the filter's count: only the shards with faces missing here,
+  // one query per group; vectors already indexed are not read again), copies
+  // each such group's face index and starts its journal; with no lock it drops
+  // and adds on the copies; under the exclusive lock, briefly, it replays the
+  // journals (writes applied meanwhile, indexed under both filters) keeping
+  // what the new filter holds, and swaps. Each changed group needs the memory
+  // of two face indexes meanwhile. Persons' fused features stay whole (every
+  // person of the group) and do not depend on the filter. An empty filter
+  // indexes everything (the default). One call at a time. Returns the change
+  // log's sequence number applied when the new indexes were in place.
   Result<std::int64_t> SetIndexFilter(ShardFilter filter);
 
  private:
@@ -284,6 +291,7 @@ class Gallery {
   // (written under writer_mu_ and state_mu_), and the follower thread.
   std::int64_t applied_seq_ = 0;
   ShardFilter index_filter_;  // written under writer_mu_ and state_mu_
+  std::mutex reindex_mu_;     // one SetIndexFilter at a time
   std::atomic<bool> follow_stop_{false};
   std::thread follower_;
 };

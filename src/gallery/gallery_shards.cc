@@ -16,11 +16,186 @@ bool Gallery::IndexedHere(const GroupState& group, std::int64_t face_key) const 
   return face != nullptr && index_filter_.holds(group.record.id, store::ShardOfFace(face->id, index_filter_.shards));
 }
 
+namespace {
+
+// Every face either filter holds (what the serving indexes take while a
+// change is built beside them). An empty filter holds everything.
+ShardFilter UnionOf(const ShardFilter& a, const ShardFilter& b) {
+  if (!a || !b || a.shards != b.shards) return {};
+  ShardFilter u;
+  u.shards = b.shards;
+  u.holds = [a, b](const std::string& group, int shard) { return a.holds(group, shard) || b.holds(group, shard); };
+  return u;
+}
+
+bool Holds(const ShardFilter& f, const std::string& group, const std::string& face_id) {
+  return !f || f.holds(group, store::ShardOfFace(face_id, f.shards));
+}
+
+// Whether the two filters hold the same shards of `group`.
+bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string& group) {
+  if (!a || !b) return !a && !b;
+  if (a.shards != b.shards) return false;
+  for (int s = 0; s < a.shards; ++s) {
+    if (a.holds(group, s) != b.holds(group, s)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Built beside the serving indexes (the compaction's journal scheme), so a
+// re-index never holds searches up:
+//  1. under the writer lock (this node's writes wait, searches go on): plan
+//     each group whose holdings change (entries to drop, faces to add), read
+//     the added faces' vectors from the store, copy the group's face index
+//     and start its journal; the serving indexes take the faces of both
+//     filters from now on, so a write applied meanwhile reaches the journal
+//     whichever filter keeps it;
+//  2. with no lock: drop and add on the copies (the HNSW inserts: the long part);
+//  3. under the exclusive lock, briefly: replay each journal onto its copy,
+//     keeping only what the new filter holds, and swap.
 Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
+  std::lock_guard serial(reindex_mu_);
+  struct Job {
+    std::int64_t group = 0;
+    const VectorIndex* serving = nullptr;  // journaling until the swap
+    std::unique_ptr<VectorIndex> fresh;
+    std::vector<std::int64_t> drop, add;
+    std::vector<std::pair<std::int64_t, std::vector<float>>> vectors;  // of `add`
+  };
+  std::vector<Job> jobs;
+  std::set<std::int64_t> planned;  // every group present at planning
+  while (true) {
+    std::unique_lock writer(writer_mu_);
+    bool compacting = false;
+    for (auto& [gkey, g] : catalog_.groups_) compacting = compacting || g.faces->journaling();
+    if (compacting) {  // a background compaction owns a journal: let it finish first
+      writer.unlock();
+      (void)WaitForCompactions();
+      continue;
+    }
+    for (auto& [gkey, g] : catalog_.groups_) {
+      planned.insert(gkey);
+      if (SameHoldings(index_filter_, filter, g.record.id)) continue;
+      Job job;
+      job.group = gkey;
+      std::unordered_set<std::int64_t> desired;
+      for (std::int64_t pkey : g.persons) {
+        for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
+          const FaceState* f = catalog_.FaceByKey(fk);
+          if (f != nullptr && Holds(filter, g.record.id, f->id)) desired.insert(fk);
+        }
+      }
+      for (const IndexEntry& e : g.faces->Entries()) {
+        if (!desired.count(e.key)) job.drop.push_back(e.key);
+      }
+      for (std::int64_t fk : desired) {
+        if (!g.faces->Contains(fk)) job.add.push_back(fk);
+      }
+      std::sort(job.add.begin(), job.add.end());
+      jobs.push_back(std::move(job));
+    }
+    // The store is read under the writer lock (writers use it too).
+    ShardFilter previous = std::move(index_filter_);
+    index_filter_ = filter;  // LoadGroupVectors reads by the new filter's shards
+    for (Job& job : jobs) {
+      GroupState& g = catalog_.groups_.at(job.group);
+      const std::string& version = g.record.face_model_version;
+      const int dim = DimOf(version);
+      if (!job.add.empty()) {
+        auto loaded = LoadGroupVectors(g, job.add, version);
+        if (!loaded.ok()) {
+          index_filter_ = std::move(previous);
+          return loaded.status();
+        }
+        job.vectors = std::move(*loaded);
+      }
+      for (const auto& [key, v] : job.vectors) {
+        if (static_cast<int>(v.size()) != dim) {
+          index_filter_ = std::move(previous);
+          return Status(StatusCode::kFailedPrecondition,
+                        "face " + catalog_.faces_.at(key).id + " has a " + std::to_string(v.size()) +
+                            "-D vector of version " + version + "; this engine makes " + std::to_string(dim) +
+                            "-D ones (the gallery was enrolled with another model)");
+        }
+      }
+      // Searches only read the serving index, and no writer runs.
+      job.fresh = g.faces->Clone();
+      job.serving = g.faces.get();
+    }
+    std::unique_lock lock(state_mu_);
+    index_filter_ = UnionOf(previous, filter);
+    for (Job& job : jobs) catalog_.groups_.at(job.group).faces->StartJournal();
+    break;
+  }
+
+  if (options_.on_index_filter_building) options_.on_index_filter_building();
+  Status built = Status::Ok();
+  for (Job& job : jobs) {
+    for (std::int64_t key : job.drop) job.fresh->Remove(key);
+    std::vector<std::int64_t> keys;
+    std::vector<float> data;
+    keys.reserve(job.vectors.size());
+    for (auto& [key, v] : job.vectors) {
+      keys.push_back(key);
+      data.insert(data.end(), v.begin(), v.end());
+    }
+    job.vectors = {};
+    if (!keys.empty()) {
+      if (Status s = job.fresh->AddBatch(keys, data); !s.ok() && built.ok()) built = s;
+    }
+  }
+
   std::lock_guard writer(writer_mu_);
   std::unique_lock lock(state_mu_);
+  bool reconcile = !built.ok();  // the slow way, under the lock: only when something went wrong
+  for (Job& job : jobs) {
+    auto it = catalog_.groups_.find(job.group);
+    if (it == catalog_.groups_.end()) continue;  // deleted meanwhile
+    GroupState& g = it->second;
+    // Replaced meanwhile (a rebuild) or never journaled: the slow way below.
+    if (g.faces.get() != job.serving || !g.faces->journaling()) {
+      reconcile = true;
+      continue;
+    }
+    std::vector<VectorIndex::JournalOp> journal = g.faces->TakeJournal();
+    Status replayed = built;
+    for (const auto& op : journal) {
+      if (!replayed.ok()) break;
+      const FaceState* f = catalog_.FaceByKey(op.key);
+      if (op.add && f != nullptr && Holds(filter, g.record.id, f->id)) {
+        replayed = job.fresh->Add(op.key, op.vector, op.tag);
+      } else {
+        job.fresh->Remove(op.key);
+      }
+    }
+    if (!replayed.ok()) {  // keep the serving index; reconciled below
+      reconcile = true;
+      continue;
+    }
+    // Added faces that left the group meanwhile without a journal entry (the
+    // serving index never held them): deleted, or their person left.
+    for (std::int64_t key : job.add) {
+      const FaceState* f = catalog_.FaceByKey(key);
+      if (f == nullptr || !g.persons.count(f->person_key)) job.fresh->Remove(key);
+    }
+    g.faces = std::move(job.fresh);
+    g.dirty = true;
+    if (g.faces->NeedsCompaction()) RequestCompaction();  // the dropped rows, on the compactor thread
+  }
   index_filter_ = std::move(filter);
-  FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
+  // Groups created meanwhile were indexed with both filters: keep the new one's faces.
+  for (auto& [gkey, g] : catalog_.groups_) {
+    if (planned.count(gkey)) continue;
+    for (const IndexEntry& e : g.faces->Entries()) {
+      if (!IndexedHere(g, e.key)) {
+        g.faces->Remove(e.key);
+        g.dirty = true;
+      }
+    }
+  }
+  if (reconcile) FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
   return applied_seq_;
 }
 

@@ -165,6 +165,33 @@ Status VectorIndex::BuildGraph() {
   return Status::Ok();
 }
 
+std::unique_ptr<VectorIndex> VectorIndex::Clone() const {
+  auto out = std::make_unique<VectorIndex>(dim_, options_);
+  out->graph_.reset();
+  out->data_.reserve(data_.capacity());
+  AdviseHugePages(out->data_);
+  out->data_ = data_;
+  out->keys_ = keys_;
+  out->tags_ = tags_;
+  out->alive_ = alive_;
+  out->dead_ = dead_;
+  out->key_to_row_ = key_to_row_;
+  if (graph_) {
+    // The graph's storage points at the copy's rows and codes, not ours.
+    auto graph = std::make_unique<Graph>(dim_, &out->data_, options_.hnsw_m);
+    graph->sq = graph_->sq;
+    graph->codes.reserve(graph_->codes.capacity());
+    AdviseHugePages(graph->codes);
+    graph->codes.assign(graph_->codes.begin(), graph_->codes.end());
+    graph->hnsw.hnsw = graph_->hnsw.hnsw;
+    graph->storage.ntotal = graph_->storage.ntotal;
+    graph->hnsw.ntotal = graph_->hnsw.ntotal;
+    out->graph_ = std::move(graph);
+  }
+  if (ivf_) out->ivf_ = std::make_unique<Ivf>(*ivf_);
+  return out;
+}
+
 void VectorIndex::StartJournal() { journal_.emplace(); }
 
 std::vector<VectorIndex::JournalOp> VectorIndex::TakeJournal() {

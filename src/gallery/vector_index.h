@@ -140,6 +140,11 @@ class VectorIndex {
   // The changes since StartJournal(), in order; journaling stops.
   std::vector<JournalOp> TakeJournal();
 
+  // A deep copy of the live structure (rows, graph or lists, key map; not the
+  // journal): what a change built beside a serving index starts from
+  // (Gallery::SetIndexFilter). Costs the index's memory again while both live.
+  std::unique_ptr<VectorIndex> Clone() const;
+
   bool NeedsCompaction() const;
   // Rebuilds the structure from the live rows (drops dead rows; may switch
   // between flat and HNSW in kAuto mode).

@@ -428,5 +428,56 @@ TEST(VectorIndexTest, JournalLetsACopyCatchUp) {
   EXPECT_EQ(copy.size(), 300u - 10u - 50u + 100u);
 }
 
+// A clone searches as the original does (same structure, same answers),
+// then changes without touching the original, in each structure.
+TEST(VectorIndexTest, CloneAnswersAsTheOriginalAndChangesAlone) {
+  eval::SyntheticOptions so;
+  so.dim = 16;
+  eval::SyntheticGallery synth(so);
+  const std::vector<float> data = synth.Faces(600);
+  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf}) {
+    SCOPED_TRACE(IndexKindName(kind));
+    IndexOptions o;
+    o.kind = kind;
+    o.nprobe = 4;
+    VectorIndex index(16, o);
+    std::vector<std::int64_t> keys;
+    for (std::int64_t k = 1; k <= 500; ++k) keys.push_back(k);
+    ASSERT_TRUE(index.AddBatch(keys, std::span<const float>(data.data(), 500 * 16)).ok());
+    for (std::int64_t k = 1; k <= 20; ++k) index.Remove(k);  // dead rows in HNSW
+    const std::unique_ptr<VectorIndex> clone = index.Clone();
+    EXPECT_EQ(clone->kind(), index.kind());
+    EXPECT_EQ(clone->size(), index.size());
+    for (int q = 0; q < 600; q += 7) {
+      const float* query = data.data() + q * 16;
+      const auto a = index.Search(query, 10), b = clone->Search(query, 10);
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].key, b[i].key);
+        EXPECT_EQ(a[i].score, b[i].score);
+      }
+    }
+    // The clone takes inserts and removals (HNSW: into its own copy of the graph).
+    for (std::int64_t k = 501; k <= 600; ++k) {
+      ASSERT_TRUE(clone->Add(k, std::span<const float>(data.data() + (k - 1) * 16, 16)).ok());
+    }
+    for (std::int64_t k = 21; k <= 60; ++k) clone->Remove(k);
+    EXPECT_EQ(clone->size(), 500u - 20u + 100u - 40u);
+    EXPECT_EQ(index.size(), 480u);
+    EXPECT_FALSE(index.Contains(555));
+    EXPECT_TRUE(index.Contains(30));
+    int found = 0;
+    for (std::int64_t k = 501; k <= 600; ++k) {
+      const auto hits = clone->Search(data.data() + (k - 1) * 16, 1);
+      found += !hits.empty() && hits[0].key == k;
+    }
+    EXPECT_GE(found, 99);
+    for (const Hit& h : clone->Search(data.data() + 30 * 16, 50)) EXPECT_FALSE(h.key >= 21 && h.key <= 60);
+    const auto again = index.Search(data.data() + 30 * 16, 1);  // the original still finds key 31
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].key, 31);
+  }
+}
+
 }  // namespace
 }  // namespace facekit::gallery

@@ -1,0 +1,196 @@
+// Gallery::SetIndexFilter builds the new face indexes beside the serving ones:
+// searches go on while it runs, and writes applied meanwhile end up indexed
+// exactly as the new filter says.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <random>
+#include <set>
+
+#include "gallery/gallery.h"
+#include "random_vectors.h"
+#include "store/face_shard.h"
+#include "store/sqlite_store.h"
+#include "test_util.h"
+
+namespace facekit::gallery {
+namespace {
+
+constexpr int kDim = 32;
+constexpr int kShards = 64;
+
+ShardFilter Holding(std::map<std::string, std::set<int>> held) {
+  ShardFilter f;
+  f.shards = kShards;
+  f.holds = [held = std::move(held)](const std::string& group, int shard) {
+    auto it = held.find(group);
+    return it != held.end() && it->second.count(shard) != 0;
+  };
+  return f;
+}
+
+std::set<int> Modulo(int m, std::set<int> residues) {
+  std::set<int> out;
+  for (int s = 0; s < kShards; ++s) {
+    if (residues.count(s % m)) out.insert(s);
+  }
+  return out;
+}
+
+std::set<std::string> IndexedIds(const Gallery& g, const std::string& group) {
+  return g.Read([&](const Catalog& c) {
+    std::set<std::string> out;
+    for (const IndexEntry& e : c.GroupById(group)->faces->Entries()) {
+      const FaceState* f = c.FaceByKey(e.key);
+      out.insert(f != nullptr ? f->id : "(deleted face " + std::to_string(e.key) + ")");
+    }
+    return out;
+  });
+}
+
+std::set<std::string> IdsInShards(const Gallery& g, const std::string& group, const std::set<int>& shards) {
+  return g.Read([&](const Catalog& c) {
+    std::set<std::string> out;
+    for (std::int64_t pkey : c.GroupById(group)->persons) {
+      for (std::int64_t fk : c.PersonByKey(pkey)->faces) {
+        const std::string& id = c.FaceByKey(fk)->id;
+        if (shards.count(store::ShardOfFace(id, kShards))) out.insert(id);
+      }
+    }
+    return out;
+  });
+}
+
+store::Batch PersonBatch(std::int64_t gkey, const std::string& pid, int faces, std::mt19937& rng) {
+  store::Batch b;
+  b.push_back(store::mutation::InsertPerson{{0, pid, pid, 0, 1}});
+  b.push_back(store::mutation::InsertMembership{{gkey, store::Placeholder(0), {}, 1}});
+  for (int i = 0; i < faces; ++i) {
+    store::FaceRecord f;
+    f.id = pid + "-f" + std::to_string(i);
+    f.person_key = store::Placeholder(0);
+    f.model_version = "3.0";
+    f.embedding = testing::RandomUnit(rng, kDim);
+    b.push_back(store::mutation::InsertFace{f});
+  }
+  return b;
+}
+
+std::int64_t GroupKey(const Gallery& g, const std::string& id) {
+  return g.Read([&](const Catalog& c) { return c.GroupById(id)->record.key; });
+}
+
+// The first face of group `group` whose shard is in `shards` (and not `except`).
+std::int64_t FaceIn(const Gallery& g, const std::string& group, const std::set<int>& shards) {
+  return g.Read([&](const Catalog& c) -> std::int64_t {
+    for (std::int64_t pkey : c.GroupById(group)->persons) {
+      for (std::int64_t fk : c.PersonByKey(pkey)->faces) {
+        if (shards.count(store::ShardOfFace(c.FaceByKey(fk)->id, kShards))) return fk;
+      }
+    }
+    return 0;
+  });
+}
+
+class SetIndexFilter : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
+  testing::TempDir dir;
+  std::function<void()> building;  // set below; the gallery's hook calls it
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  GalleryOptions o;
+  o.dim = kDim;
+  o.index.approx_threshold = GetParam();  // flat or HNSW
+  o.index_filter = Holding({{"g", Modulo(4, {0, 1})}});
+  o.on_index_filter_building = [&] {
+    if (building) building();
+  };
+  auto opened = Gallery::Open(std::move(*store), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Gallery& g = **opened;
+
+  std::mt19937 rng(7);
+  ASSERT_TRUE(g.Write([](const Catalog&) -> Result<store::Batch> {
+                 store::Batch b;
+                 b.push_back(store::mutation::InsertGroup{{0, "g", "g", "", {}, "3.0", 1}});
+                 return b;
+               }).ok());
+  const std::int64_t gkey = GroupKey(g, "g");
+  for (int p = 0; p < 60; ++p) {
+    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "p" + std::to_string(p), 3, rng)); }).ok());
+  }
+  ASSERT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {0, 1})));
+
+  // The new filter keeps residues 1 and 2 of g (drops 0, adds 2) and holds
+  // residue 1 of h, a group created while it builds.
+  const ShardFilter next = Holding({{"g", Modulo(4, {1, 2})}, {"h", Modulo(4, {1})}});
+  const std::int64_t adding = FaceIn(g, "g", Modulo(4, {2}));     // not indexed yet: planned to be added
+  const std::int64_t kept = FaceIn(g, "g", Modulo(4, {1}));       // indexed under both filters
+  const std::int64_t dropped = FaceIn(g, "g", Modulo(4, {0}));    // indexed, dropped by the new filter
+  ASSERT_TRUE(adding != 0 && kept != 0 && dropped != 0);
+  // Its person leaves g while the copies are built: the person's other
+  // planned faces must not stay indexed.
+  const std::int64_t leaving = g.Read([&](const Catalog& c) { return c.FaceByKey(adding)->person_key; });
+  int calls = 0;
+  building = [&] {
+    ++calls;
+    // A search from another thread answers while the copies are built (a
+    // lock held here would keep it waiting).
+    const std::vector<float> query = testing::RandomUnit(rng, kDim);
+    auto search = std::async(std::launch::async, [&] { return g.SearchFaces({gkey}, query.data(), 5).size(); });
+    ASSERT_EQ(search.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    EXPECT_EQ(search.get(), 5u);
+    // Writes meanwhile: a new person in g; a planned, a kept and a dropped
+    // face deleted; the person of the planned face removed from g (it keeps
+    // its other faces); a new group h with a person.
+    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "late", 8, rng)); }).ok());
+    ASSERT_TRUE(g.Write([&](const Catalog&) -> Result<store::Batch> {
+                   store::Batch b;
+                   b.push_back(store::mutation::DeleteFace{kept});
+                   b.push_back(store::mutation::DeleteFace{adding});
+                   b.push_back(store::mutation::DeleteFace{dropped});
+                   b.push_back(store::mutation::DeleteMembership{gkey, leaving});
+                   return b;
+                 }).ok());
+    ASSERT_TRUE(g.Write([](const Catalog&) -> Result<store::Batch> {
+                   store::Batch b;
+                   b.push_back(store::mutation::InsertGroup{{0, "h", "h", "", {}, "3.0", 1}});
+                   return b;
+                 }).ok());
+    const std::int64_t hkey = GroupKey(g, "h");
+    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(hkey, "h0", 12, rng)); }).ok());
+  };
+  auto seq = g.SetIndexFilter(next);
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1, 2})));
+  EXPECT_EQ(IndexedIds(g, "h"), IdsInShards(g, "h", Modulo(4, {1})));
+  EXPECT_FALSE(IdsInShards(g, "g", Modulo(4, {1, 2})).empty());
+  // Each indexed face is found first by its own vector, with its own score.
+  g.Read([&](const Catalog& c) {
+    const GroupState* grp = c.GroupById("g");
+    for (const IndexEntry& e : grp->faces->Entries()) {
+      const std::vector<float> v = grp->faces->Vector(e.key);
+      const auto hits = grp->faces->SearchExact(v.data(), 1);
+      ASSERT_EQ(hits.size(), 1u);
+      EXPECT_EQ(hits[0].key, e.key);
+      EXPECT_NEAR(hits[0].score, 1.0f, 1e-4);
+    }
+  });
+  // The same holdings again: nothing to build, the hook is not called.
+  building = nullptr;
+  ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(4, {1, 2})}, {"h", Modulo(4, {1})}})).ok());
+  EXPECT_EQ(calls, 1);
+  // After one more write the indexes still follow the filter.
+  ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "later", 8, rng)); }).ok());
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1, 2})));
+}
+
+// 50,000: flat indexes (the default threshold); 10: HNSW from the tenth face.
+INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter, ::testing::Values(std::size_t{50000}, std::size_t{10}));
+
+}  // namespace
+}  // namespace facekit::gallery
