@@ -270,5 +270,37 @@ TEST(LatencyTracker, HedgesAfterTheRecentP95WithinBounds) {
   EXPECT_EQ(t.P95Us("n"), 2000);
 }
 
+TEST(LatencyTracker, FailuresRankANodeLastWithoutMovingTheHedgeAndAgeOut) {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  LatencyTracker t(100, std::chrono::seconds(30), [&] { return now; });
+  for (int i = 0; i < 100; ++i) {
+    t.Record("a", 3000);
+    t.Record("b", 4000);
+  }
+  EXPECT_LT(t.RankUs("a"), t.RankUs("b"));
+  // a starts failing (refused at once, 2 s deadline): from the 6th failure
+  // in 100 samples on it ranks below b; its hedge delay still follows its answers.
+  for (int i = 0; i < 5; ++i) t.RecordFailure("a", 200, 2'000'000);
+  EXPECT_LT(t.RankUs("a"), t.RankUs("b"));
+  t.RecordFailure("a", 200, 2'000'000);
+  EXPECT_EQ(t.RankUs("a"), 2'000'000);
+  EXPECT_GT(t.RankUs("a"), t.RankUs("b"));
+  EXPECT_EQ(t.P95Us("a"), 3000);
+  // A call that failed later than its deadline counts as what it took.
+  t.RecordFailure("c", 2'500'000, 2'000'000);
+  EXPECT_EQ(t.RankUs("c"), 2'500'000);
+  EXPECT_EQ(t.P95Us("c"), -1);  // no answer: the unknown node's hedge delay
+  EXPECT_EQ(t.HedgeAfterUs("c", 2'000'000), 50'000);
+  // 31 s later every sample is too old: a is unknown again, and recovers
+  // its rank with its next answers.
+  now += std::chrono::seconds(31);
+  EXPECT_EQ(t.RankUs("a"), -1);
+  EXPECT_EQ(t.P95Us("b"), -1);
+  t.Record("a", 3000);
+  t.Record("b", 4000);
+  EXPECT_EQ(t.RankUs("a"), 3000);
+  EXPECT_LT(t.RankUs("a"), t.RankUs("b"));
+}
+
 }  // namespace
 }  // namespace facekit::cluster
