@@ -25,6 +25,7 @@
 #include "cluster/latency_tracker.h"
 #include "cluster/membership.h"
 #include "cluster/scatter_gather.h"
+#include "cluster/shard_client.h"
 
 namespace facekit::cli {
 
@@ -55,14 +56,13 @@ class BenchCoordinator {
   std::map<std::string, int> failures() const;
 
  private:
-  struct Remote;
   explicit BenchCoordinator(BenchCoordinatorOptions options);
 
   BenchCoordinatorOptions options_;
   std::unique_ptr<cluster::EtcdClient> etcd_;
   std::unique_ptr<cluster::Membership> membership_;  // destroyed before etcd_
   mutable cluster::LatencyTracker latencies_;
-  std::unique_ptr<Remote> remote_;
+  std::unique_ptr<cluster::ShardClient> remote_;  // after latencies_
 };
 
 }  // namespace facekit::cli

@@ -1,7 +1,5 @@
 #include "cluster/cluster_search.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -11,11 +9,9 @@
 
 #include "cluster/scatter_gather.h"
 #include "cluster/shard_merge.h"
-#include "facekit/cluster/v1/shard.grpc.pb.h"
 
 namespace facekit::cluster {
 
-namespace pb = ::facekit::cluster::v1;
 
 // ---------------------------------------------------------------- Owned
 
@@ -50,52 +46,14 @@ class ClusterSearch::Owned {
 
 // ---------------------------------------------------------------- Remote
 
-struct ClusterSearch::Remote {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<std::string, std::shared_ptr<pb::Shard::Stub>> stubs;  // by target; guarded by mu
-  int in_flight = 0;                                              // guarded by mu
-
-  // "http://host:port" -> ("host:port", plaintext); "https://..." -> TLS.
-  std::shared_ptr<pb::Shard::Stub> StubFor(const std::string& address, std::string* target) {
-    std::string t = address;
-    bool tls = false;
-    if (t.rfind("http://", 0) == 0) {
-      t = t.substr(7);
-    } else if (t.rfind("https://", 0) == 0) {
-      t = t.substr(8);
-      tls = true;
-    }
-    while (!t.empty() && t.back() == '/') t.pop_back();
-    *target = t;
-    std::lock_guard lock(mu);
-    auto& stub = stubs[address];
-    if (!stub) {
-      auto creds = tls ? grpc::SslCredentials(grpc::SslCredentialsOptions{}) : grpc::InsecureChannelCredentials();
-      stub = pb::Shard::NewStub(grpc::CreateChannel(t, creds));
-    }
-    return stub;
-  }
-  void Begin() {
-    std::lock_guard lock(mu);
-    ++in_flight;
-  }
-  void End() {
-    std::lock_guard lock(mu);
-    --in_flight;
-    cv.notify_all();
-  }
-};
-
 // ---------------------------------------------------------------- ClusterSearch
 
 ClusterSearch::ClusterSearch(gallery::Gallery& gallery, ClusterSearchOptions options)
-    : gallery_(gallery), options_(std::move(options)), remote_(std::make_unique<Remote>()) {}
+    : gallery_(gallery),
+      options_(std::move(options)),
+      remote_(std::make_unique<ShardClient>(options_.sign, &latencies_)) {}
 
-ClusterSearch::~ClusterSearch() {
-  std::unique_lock lock(remote_->mu);
-  remote_->cv.wait(lock, [&] { return remote_->in_flight == 0; });
-}
+ClusterSearch::~ClusterSearch() = default;  // remote_ waits for the calls in flight
 
 std::shared_ptr<const ClusterSearch::View> ClusterSearch::CurrentView() const {
   std::shared_lock lock(view_mu_);
@@ -235,7 +193,7 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
       std::stable_sort(replicas.begin(), replicas.end(), [&](const std::string& a, const std::string& b) {
         if ((a == self) != (b == self)) return a == self;
         auto rank = [&](const std::string& n) {
-          const std::int64_t p = latencies_.P95Us(n);
+          const std::int64_t p = latencies_.RankUs(n);
           return p < 0 ? std::numeric_limits<std::int64_t>::max() : p;
         };
         return rank(a) < rank(b);
@@ -272,114 +230,42 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   std::string query_bytes(q.query.size() * sizeof(float), '\0');
   std::memcpy(query_bytes.data(), q.query.data(), query_bytes.size());  // little-endian hosts
   auto ref_of = [&](std::uint32_t route) { return service::ShardRef{q.group_ids[route / shards], route % shards}; };
-  // An answer per shard asked -> the coordinator's reply.
-  auto to_reply = [shards, group_ids = q.group_ids](std::uint64_t id, const std::string& node,
-                                                    const std::vector<std::uint32_t>& routes_asked,
-                                                    const std::vector<service::ShardAnswer>& answers) {
-    ShardReply reply;
-    reply.request_id = id;
-    for (std::size_t i = 0; i < routes_asked.size(); ++i) {
-      const std::uint32_t route = routes_asked[i];
-      const service::ShardRef ref{group_ids[route / shards], route % shards};
-      const service::ShardAnswer* a = nullptr;
-      for (std::size_t j = 0; j < answers.size() && a == nullptr; ++j) {
-        const std::size_t at = (i + j) % answers.size();  // usually i itself
-        if (answers[at].shard.group_id == ref.group_id && answers[at].shard.shard == ref.shard) a = &answers[at];
-      }
-      if (a == nullptr) {
-        reply.shards.insert_or_assign(route, Status(StatusCode::kUnavailable, node + ": no answer for the shard"));
-      } else if (!a->refused.empty()) {
-        reply.shards.insert_or_assign(route, Status(StatusCode::kUnavailable, node + ": " + a->refused));
-      } else {
-        std::vector<ShardHit> hits;
-        hits.reserve(a->hits.size());
-        for (const auto& h : a->hits) hits.push_back({h.face_id, h.person_id, h.group_id, h.similarity});
-        reply.shards.insert_or_assign(route, Result<std::vector<ShardHit>>(std::move(hits)));
-      }
-    }
-    return reply;
-  };
-  Remote* remote = remote_.get();
-  LatencyTracker* tracker = &latencies_;
+  // By value: a hedge's losing call answers after this function returned.
+  const std::function<service::ShardRef(std::uint32_t)> ref_of_route =
+      [shards, group_ids = q.group_ids](std::uint32_t route) {
+        return service::ShardRef{group_ids[route / shards], route % shards};
+      };
+  ShardClient* remote = remote_.get();
   const ShardTransport transport = [&](const ShardRequest& r, std::function<void(ShardReply)> done) {
-    service::ShardQuery sq;
-    sq.query = q.query;
-    sq.face_model_version = q.face_model_version;
-    sq.k = k;
-    for (std::uint32_t route : r.shards) sq.shards.push_back(ref_of(route));
     if (r.node == self) {  // no network hop
+      service::ShardQuery sq;
+      sq.query = q.query;
+      sq.face_model_version = q.face_model_version;
+      sq.k = k;
+      for (std::uint32_t route : r.shards) sq.shards.push_back(ref_of(route));
       auto answers = SearchShards(sq);
-      if (!answers.ok()) {
-        ShardReply failed;
-        failed.request_id = r.id;
-        failed.status = answers.status();
-        done(std::move(failed));
-      } else {
-        done(to_reply(r.id, r.node, r.shards, *answers));
-      }
+      done(answers.ok() ? ReplyFromAnswers(r.id, r.node, r.shards, ref_of_route, *answers)
+                        : FailedReply(r.id, answers.status()));
       return;
     }
     auto member = view->members.find(r.node);
     if (member == view->members.end() || member->second.empty()) {
-      ShardReply failed;
-      failed.request_id = r.id;
-      failed.status = Status(StatusCode::kUnavailable, r.node + " is not a live member with an address");
-      done(std::move(failed));
+      done(FailedReply(r.id, Status(StatusCode::kUnavailable, r.node + " is not a live member with an address")));
       return;
     }
-    struct Call {
-      grpc::ClientContext ctx;
-      pb::ShardSearchRequest request;
-      pb::ShardSearchResponse response;
-      std::chrono::steady_clock::time_point sent;
-    };
-    auto call = std::make_shared<Call>();
-    for (const service::ShardRef& ref : sq.shards) {
-      auto* s = call->request.add_shards();
-      s->set_group_id(ref.group_id);
-      s->set_shard(ref.shard);
-    }
-    call->request.set_query(query_bytes);
-    call->request.set_face_model_version(q.face_model_version);
-    call->request.set_k(k);
-    std::string target;
-    auto stub = remote->StubFor(member->second, &target);
-    if (options_.sign) {
-      for (auto& [name, value] : options_.sign(target, call->request.SerializeAsString())) {
-        call->ctx.AddMetadata(name, value);
-      }
-    }
-    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(so.deadline_us));
-    call->sent = std::chrono::steady_clock::now();
-    remote->Begin();
-    stub->async()->ShardSearch(
-        &call->ctx, &call->request, &call->response,
-        [call, done, remote, tracker, node = r.node, id = r.id, routes_asked = r.shards,
-         to_reply](grpc::Status status) {
-          const auto took =
-              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - call->sent)
-                  .count();
-          if (!status.ok()) {
-            ShardReply failed;
-            failed.request_id = id;
-            failed.status = Status(StatusCode::kUnavailable, node + ": " + status.error_message());
-            done(std::move(failed));
-          } else {
-            tracker->Record(node, took);
-            std::vector<service::ShardAnswer> answers;
-            for (const auto& res : call->response.results()) {
-              service::ShardAnswer a;
-              a.shard = {res.shard().group_id(), res.shard().shard()};
-              a.refused = res.refused();
-              a.applied_seq = res.applied_seq();
-              for (const auto& h : res.hits())
-                a.hits.push_back({h.face_id(), h.person_id(), h.group_id(), h.similarity()});
-              answers.push_back(std::move(a));
-            }
-            done(to_reply(id, node, routes_asked, answers));
-          }
-          remote->End();
-        });
+    ShardCall call;
+    call.node = r.node;
+    call.address = member->second;
+    for (std::uint32_t route : r.shards) call.shards.push_back(ref_of(route));
+    call.query_bytes = query_bytes;
+    call.face_model_version = q.face_model_version;
+    call.k = k;
+    call.deadline_us = so.deadline_us;
+    remote->Search(call, [done, id = r.id, node = r.node, asked = r.shards,
+                          ref_of_route](Result<std::vector<service::ShardAnswer>> answers) {
+      done(answers.ok() ? ReplyFromAnswers(id, node, asked, ref_of_route, *answers)
+                        : FailedReply(id, answers.status()));
+    });
   };
   ScatterOutcome outcome = RunScatterGather(std::move(routes), so, transport);
   if (!outcome.status.ok()) {

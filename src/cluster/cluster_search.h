@@ -40,6 +40,7 @@
 
 #include "cluster/latency_tracker.h"
 #include "cluster/membership.h"
+#include "cluster/shard_client.h"
 #include "cluster/shard_map.h"
 #include "gallery/gallery.h"
 #include "service/sharded_search.h"
@@ -86,7 +87,6 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   const LatencyTracker& latencies() const { return latencies_; }
 
   class Owned;  // which (group, shard) a node holds under a map
-  struct Remote;
 
  private:
   struct View {
@@ -104,7 +104,7 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   mutable std::shared_mutex view_mu_;  // exclusive to change view_; shared while a shard search runs
   std::shared_ptr<const View> view_;
   mutable LatencyTracker latencies_;
-  std::unique_ptr<Remote> remote_;  // channels and calls in flight
+  std::unique_ptr<ShardClient> remote_;  // channels and calls in flight (after latencies_)
 };
 
 }  // namespace facekit::cluster

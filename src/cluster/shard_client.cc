@@ -1,0 +1,174 @@
+#include "cluster/shard_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "facekit/cluster/v1/shard.grpc.pb.h"
+
+namespace facekit::cluster {
+
+namespace pb = ::facekit::cluster::v1;
+
+namespace {
+
+std::string GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    default: return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+}  // namespace
+
+struct ShardClient::Channels {
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, std::shared_ptr<pb::Shard::Stub>> stubs;  // by address; guarded by mu
+  int in_flight = 0;                                              // guarded by mu
+  std::map<std::string, int> failures;                            // by reason; guarded by mu
+
+  // "http://host:port" -> ("host:port", plaintext); "https://..." -> TLS.
+  std::shared_ptr<pb::Shard::Stub> StubFor(const std::string& address, std::string* target) {
+    std::string t = address;
+    bool tls = false;
+    if (t.rfind("http://", 0) == 0) {
+      t = t.substr(7);
+    } else if (t.rfind("https://", 0) == 0) {
+      t = t.substr(8);
+      tls = true;
+    }
+    while (!t.empty() && t.back() == '/') t.pop_back();
+    *target = t;
+    std::lock_guard lock(mu);
+    auto& stub = stubs[address];
+    if (!stub) {
+      auto creds = tls ? grpc::SslCredentials(grpc::SslCredentialsOptions{}) : grpc::InsecureChannelCredentials();
+      stub = pb::Shard::NewStub(grpc::CreateChannel(t, creds));
+    }
+    return stub;
+  }
+  void Count(const std::string& why) {
+    std::lock_guard lock(mu);
+    ++failures[why];
+  }
+};
+
+ShardClient::ShardClient(Signer sign, LatencyTracker* latencies)
+    : sign_(std::move(sign)), latencies_(latencies), channels_(std::make_unique<Channels>()) {}
+
+ShardClient::~ShardClient() {
+  std::unique_lock lock(channels_->mu);
+  channels_->cv.wait(lock, [&] { return channels_->in_flight == 0; });
+}
+
+std::map<std::string, int> ShardClient::failures() const {
+  std::lock_guard lock(channels_->mu);
+  return channels_->failures;
+}
+
+void ShardClient::Search(const ShardCall& c, Done done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    pb::ShardSearchRequest request;
+    pb::ShardSearchResponse response;
+    std::chrono::steady_clock::time_point sent;
+  };
+  auto call = std::make_shared<Call>();
+  for (const service::ShardRef& ref : c.shards) {
+    auto* s = call->request.add_shards();
+    s->set_group_id(ref.group_id);
+    s->set_shard(ref.shard);
+  }
+  call->request.set_query(c.query_bytes);
+  call->request.set_face_model_version(c.face_model_version);
+  call->request.set_k(c.k);
+  std::string target;
+  auto stub = channels_->StubFor(c.address, &target);
+  if (sign_) {
+    for (auto& [name, value] : sign_(target, call->request.SerializeAsString())) call->ctx.AddMetadata(name, value);
+  }
+  call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(c.deadline_us));
+  call->sent = std::chrono::steady_clock::now();
+  Channels* channels = channels_.get();
+  LatencyTracker* tracker = latencies_;
+  {
+    std::lock_guard lock(channels->mu);
+    ++channels->in_flight;
+  }
+  stub->async()->ShardSearch(
+      &call->ctx, &call->request, &call->response,
+      [call, done = std::move(done), channels, tracker, node = c.node, deadline_us = c.deadline_us](grpc::Status status) {
+        const auto took =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - call->sent)
+                .count();
+        if (!status.ok()) {
+          channels->Count("grpc " + GrpcCodeName(status.error_code()));
+          if (tracker != nullptr) tracker->RecordFailure(node, took, deadline_us);
+          done(Status(StatusCode::kUnavailable, node + ": " + status.error_message()));
+        } else {
+          if (tracker != nullptr) tracker->Record(node, took);
+          std::vector<service::ShardAnswer> answers;
+          for (const auto& res : call->response.results()) {
+            service::ShardAnswer a;
+            a.shard = {res.shard().group_id(), res.shard().shard()};
+            a.refused = res.refused();
+            a.applied_seq = res.applied_seq();
+            if (!a.refused.empty()) {
+              std::string why = a.refused;
+              if (auto paren = why.find(" ("); paren != std::string::npos) why.resize(paren);  // drop the node
+              channels->Count("refused: " + why);
+            }
+            for (const auto& h : res.hits()) a.hits.push_back({h.face_id(), h.person_id(), h.group_id(), h.similarity()});
+            answers.push_back(std::move(a));
+          }
+          done(std::move(answers));
+        }
+        std::lock_guard lock(channels->mu);
+        --channels->in_flight;
+        channels->cv.notify_all();
+      });
+}
+
+ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
+                            const std::vector<std::uint32_t>& routes_asked,
+                            const std::function<service::ShardRef(std::uint32_t route)>& ref_of,
+                            const std::vector<service::ShardAnswer>& answers) {
+  ShardReply reply;
+  reply.request_id = request_id;
+  for (std::size_t i = 0; i < routes_asked.size(); ++i) {
+    const std::uint32_t route = routes_asked[i];
+    const service::ShardRef ref = ref_of(route);
+    const service::ShardAnswer* a = nullptr;
+    for (std::size_t j = 0; j < answers.size() && a == nullptr; ++j) {
+      const std::size_t at = (i + j) % answers.size();  // usually i itself
+      if (answers[at].shard.group_id == ref.group_id && answers[at].shard.shard == ref.shard) a = &answers[at];
+    }
+    if (a == nullptr) {
+      reply.shards.insert_or_assign(route, Status(StatusCode::kUnavailable, node + ": no answer for the shard"));
+    } else if (!a->refused.empty()) {
+      reply.shards.insert_or_assign(route, Status(StatusCode::kUnavailable, node + ": " + a->refused));
+    } else {
+      std::vector<ShardHit> hits;
+      hits.reserve(a->hits.size());
+      for (const auto& h : a->hits) hits.push_back({h.face_id, h.person_id, h.group_id, h.similarity});
+      reply.shards.insert_or_assign(route, Result<std::vector<ShardHit>>(std::move(hits)));
+    }
+  }
+  return reply;
+}
+
+ShardReply FailedReply(std::uint64_t request_id, Status status) {
+  ShardReply failed;
+  failed.request_id = request_id;
+  failed.status = std::move(status);
+  return failed;
+}
+
+}  // namespace facekit::cluster

@@ -1,0 +1,83 @@
+// shard_client.h - ShardSearch calls to other nodes over gRPC (docs/scale-out.md),
+// shared by a node's ClusterSearch and `facekit bench cluster`'s coordinator.
+//
+// WHAT THIS REPRESENTS
+//   One channel per node address ("http://host:port" plaintext,
+//   "https://host:port" TLS), async ShardSearch calls with a deadline and the
+//   caller's metadata (a signature or a Bearer credential), each successful
+//   call's latency recorded in a LatencyTracker, and every failed call and
+//   refused shard counted by reason ("grpc UNAVAILABLE", "refused: not
+//   loaded here"): what made shards go to another replica or go missing.
+//   ReplyFromAnswers turns a node's answers into a scatter-gather reply.
+//
+// THREAD SAFETY
+//   Every method from any thread. `done` runs on a gRPC thread. The
+//   destructor waits for the calls in flight (hedge losers included).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cluster/latency_tracker.h"
+#include "cluster/scatter_gather.h"
+#include "facekit/status.h"
+#include "service/sharded_search.h"
+
+namespace facekit::cluster {
+
+struct ShardCall {
+  std::string node;     ///< member id: messages, latencies
+  std::string address;  ///< the member's address from etcd
+  std::vector<service::ShardRef> shards;
+  std::string query_bytes;  ///< the query's floats, little-endian
+  std::string face_model_version;
+  std::uint32_t k = 0;  ///< faces per shard
+  std::int64_t deadline_us = 0;
+};
+
+class ShardClient {
+ public:
+  /// (name, value) metadata for a call to `authority` whose serialized
+  /// request is `body`; null = none.
+  using Signer =
+      std::function<std::vector<std::pair<std::string, std::string>>(const std::string& authority, const std::string& body)>;
+  using Done = std::function<void(Result<std::vector<service::ShardAnswer>>)>;
+
+  ShardClient(Signer sign, LatencyTracker* latencies);
+  ~ShardClient();
+  ShardClient(const ShardClient&) = delete;
+  ShardClient& operator=(const ShardClient&) = delete;
+
+  /// Sends `call`; `done` gets the node's answers or, when the call failed,
+  /// kUnavailable "node: gRPC message".
+  void Search(const ShardCall& call, Done done);
+
+  /// Failed calls and refused shards so far, by reason.
+  std::map<std::string, int> failures() const;
+
+ private:
+  struct Channels;
+  Signer sign_;
+  LatencyTracker* latencies_;
+  std::unique_ptr<Channels> channels_;
+};
+
+/// The scatter-gather reply for the routes asked of `node` from its answers:
+/// each route its hits, or kUnavailable with the node's refusal, or "no answer
+/// for the shard" when the answers leave it out.
+ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
+                            const std::vector<std::uint32_t>& routes_asked,
+                            const std::function<service::ShardRef(std::uint32_t route)>& ref_of,
+                            const std::vector<service::ShardAnswer>& answers);
+
+/// A reply whose whole call failed with `status`.
+ShardReply FailedReply(std::uint64_t request_id, Status status);
+
+}  // namespace facekit::cluster
