@@ -136,8 +136,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     // Like idle keep-alive HTTP connections, idle gRPC connections are closed (GOAWAY).
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
                                static_cast<int>(std::min<std::int64_t>(http.idle_timeout.count(), INT32_MAX)));
+    // Bounded, but not to the CPU count: a cluster node's handlers are short
+    // ShardSearch calls plus SearchFaces calls that wait for other nodes'
+    // (docs/scale-out.md); a call over the bound fails at once with
+    // RESOURCE_EXHAUSTED, so the bound is kept well above the cores.
     grpc::ResourceQuota quota("facekit-grpc");
-    quota.SetMaxThreads(std::max(4, 2 * http.worker_threads + 2));
+    quota.SetMaxThreads(std::max(16, 4 * http.worker_threads + 4));
     builder.SetResourceQuota(quota);
     p->grpc = builder.BuildAndStart();
     if (!p->grpc) return Status(StatusCode::kInternal, "the gRPC server did not start");
