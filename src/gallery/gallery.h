@@ -225,8 +225,10 @@ class Gallery {
   // kept faces' vectors from the store (by shard when the store keeps face
   // shards with the filter's count: only the shards with faces missing here,
   // one query per group; vectors already indexed are not read again), copies
-  // each such group's face index and starts its journal; with no lock it drops
-  // and adds on the copies; under the exclusive lock, briefly, it replays the
+  // each such group's face index (or, when it drops more than the compaction
+  // ratio of an HNSW index, only the rows it keeps) and starts its journal;
+  // with no lock it drops and adds on the copies (or builds a new index from
+  // the kept rows and the new ones, what a compaction would do next); under the exclusive lock, briefly, it replays the
   // journals (writes applied meanwhile, indexed under both filters) keeping
   // what the new filter holds, and swaps. Each changed group needs the memory
   // of two face indexes meanwhile. Persons' fused features stay whole (every

@@ -63,6 +63,12 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     std::unique_ptr<VectorIndex> fresh;
     std::vector<std::int64_t> drop, add;
     std::vector<std::pair<std::int64_t, std::vector<float>>> vectors;  // of `add`
+    int dim = 0;
+    IndexOptions options;  // of the serving index
+    bool rebuild = false;  // many rows dropped: a new index from the rows kept
+    std::vector<std::int64_t> keys;  // rebuild: the serving index's live rows
+    std::vector<std::uint64_t> tags;
+    std::vector<float> rows;
   };
   std::vector<Job> jobs;
   std::set<std::int64_t> planned;  // every group present at planning
@@ -120,9 +126,20 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
                             "-D ones (the gallery was enrolled with another model)");
         }
       }
-      // Searches only read the serving index, and no writer runs.
-      job.fresh = g.faces->Clone();
+      // Searches only read the serving index, and no writer runs. Dropping
+      // more than the compaction ratio of an HNSW index: rebuilt from the
+      // rows kept (what a compaction would do next), else copied.
       job.serving = g.faces.get();
+      job.dim = g.faces->dim();
+      job.options = g.faces->options();
+      const auto live = static_cast<double>(g.faces->size());
+      job.rebuild = g.faces->kind() == IndexKind::kHnsw &&
+                    static_cast<double>(job.drop.size()) > g.faces->options().compaction_ratio * live;
+      if (job.rebuild) {
+        g.faces->CopyLive(&job.keys, &job.tags, &job.rows);
+      } else {
+        job.fresh = g.faces->Clone();
+      }
     }
     std::unique_lock lock(state_mu_);
     index_filter_ = UnionOf(previous, filter);
@@ -133,17 +150,35 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   if (options_.on_index_filter_building) options_.on_index_filter_building();
   Status built = Status::Ok();
   for (Job& job : jobs) {
-    for (std::int64_t key : job.drop) job.fresh->Remove(key);
     std::vector<std::int64_t> keys;
+    std::vector<std::uint64_t> tags;
     std::vector<float> data;
-    keys.reserve(job.vectors.size());
+    // (job.serving is not touched here: the group may be deleted meanwhile.)
+    const auto dim = static_cast<std::size_t>(job.dim);
+    if (job.rebuild) {
+      const std::unordered_set<std::int64_t> drop(job.drop.begin(), job.drop.end());
+      for (std::size_t i = 0; i < job.keys.size(); ++i) {
+        if (drop.count(job.keys[i])) continue;
+        keys.push_back(job.keys[i]);
+        tags.push_back(job.tags[i]);
+        data.insert(data.end(), job.rows.begin() + static_cast<std::ptrdiff_t>(i * dim),
+                    job.rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim));
+      }
+      job.keys = {};
+      job.tags = {};
+      job.rows = {};
+      job.fresh = std::make_unique<VectorIndex>(job.dim, job.options);
+    } else {
+      for (std::int64_t key : job.drop) job.fresh->Remove(key);
+    }
     for (auto& [key, v] : job.vectors) {
       keys.push_back(key);
+      tags.push_back(0);
       data.insert(data.end(), v.begin(), v.end());
     }
     job.vectors = {};
     if (!keys.empty()) {
-      if (Status s = job.fresh->AddBatch(keys, data); !s.ok() && built.ok()) built = s;
+      if (Status s = job.fresh->AddBatch(keys, data, tags); !s.ok() && built.ok()) built = s;
     }
   }
 
@@ -182,7 +217,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     }
     g.faces = std::move(job.fresh);
     g.dirty = true;
-    if (g.faces->NeedsCompaction()) RequestCompaction();  // the dropped rows, on the compactor thread
+    if (g.faces->NeedsCompaction()) RequestCompaction();  // dropped rows of a copy, on the compactor thread
   }
   index_filter_ = std::move(filter);
   // Groups created meanwhile were indexed with both filters: keep the new one's faces.

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "gallery/gallery.h"
 #include "random_vectors.h"
@@ -94,7 +95,10 @@ std::int64_t FaceIn(const Gallery& g, const std::string& group, const std::set<i
   });
 }
 
-class SetIndexFilter : public ::testing::TestWithParam<std::size_t> {};
+// (approx_threshold, whether the new filter drops shards): 50,000 keeps the
+// indexes flat (copied), 10 makes them HNSW: rebuilt from the rows kept when
+// the change drops many of them, copied when it only adds.
+class SetIndexFilter : public ::testing::TestWithParam<std::tuple<std::size_t, bool>> {};
 
 TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   testing::TempDir dir;
@@ -103,7 +107,9 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   GalleryOptions o;
   o.dim = kDim;
-  o.index.approx_threshold = GetParam();  // flat or HNSW
+  o.index.approx_threshold = std::get<0>(GetParam());  // flat or HNSW
+  const bool drops = std::get<1>(GetParam());
+  const std::set<int> kept_residues = drops ? std::set<int>{1, 2} : std::set<int>{0, 1, 2};
   o.index_filter = Holding({{"g", Modulo(4, {0, 1})}});
   o.on_index_filter_building = [&] {
     if (building) building();
@@ -124,12 +130,12 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   }
   ASSERT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {0, 1})));
 
-  // The new filter keeps residues 1 and 2 of g (drops 0, adds 2) and holds
-  // residue 1 of h, a group created while it builds.
-  const ShardFilter next = Holding({{"g", Modulo(4, {1, 2})}, {"h", Modulo(4, {1})}});
+  // The new filter keeps residues 1 and 2 of g (drops 0 or not, adds 2) and
+  // holds residue 1 of h, a group created while it builds.
+  const ShardFilter next = Holding({{"g", Modulo(4, kept_residues)}, {"h", Modulo(4, {1})}});
   const std::int64_t adding = FaceIn(g, "g", Modulo(4, {2}));     // not indexed yet: planned to be added
   const std::int64_t kept = FaceIn(g, "g", Modulo(4, {1}));       // indexed under both filters
-  const std::int64_t dropped = FaceIn(g, "g", Modulo(4, {0}));    // indexed, dropped by the new filter
+  const std::int64_t dropped = FaceIn(g, "g", Modulo(4, {0}));    // indexed, dropped by the new filter (or kept)
   ASSERT_TRUE(adding != 0 && kept != 0 && dropped != 0);
   // Its person leaves g while the copies are built: the person's other
   // planned faces must not stay indexed.
@@ -166,9 +172,9 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   auto seq = g.SetIndexFilter(next);
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1, 2})));
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, kept_residues)));
   EXPECT_EQ(IndexedIds(g, "h"), IdsInShards(g, "h", Modulo(4, {1})));
-  EXPECT_FALSE(IdsInShards(g, "g", Modulo(4, {1, 2})).empty());
+  EXPECT_FALSE(IdsInShards(g, "g", Modulo(4, kept_residues)).empty());
   // Each indexed face is found first by its own vector, with its own score.
   g.Read([&](const Catalog& c) {
     const GroupState* grp = c.GroupById("g");
@@ -182,15 +188,15 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   });
   // The same holdings again: nothing to build, the hook is not called.
   building = nullptr;
-  ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(4, {1, 2})}, {"h", Modulo(4, {1})}})).ok());
+  ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(4, kept_residues)}, {"h", Modulo(4, {1})}})).ok());
   EXPECT_EQ(calls, 1);
   // After one more write the indexes still follow the filter.
   ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "later", 8, rng)); }).ok());
-  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1, 2})));
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, kept_residues)));
 }
 
-// 50,000: flat indexes (the default threshold); 10: HNSW from the tenth face.
-INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter, ::testing::Values(std::size_t{50000}, std::size_t{10}));
+INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter,
+                         ::testing::Combine(::testing::Values(std::size_t{50000}, std::size_t{10}), ::testing::Bool()));
 
 }  // namespace
 }  // namespace facekit::gallery
