@@ -11,6 +11,10 @@
 //     one replica of every shard, RunScatterGather, the exact merge):
 //     p50/p99 latency one at a time and throughput with C clients, recall@10
 //     (persons) against an exact brute-force search in this process;
+//   * read after write: W new faces committed one at a time straight to
+//     PostgreSQL (acknowledged at COMMIT), each searched for through the
+//     coordinator back to back until the shard holding it answers with it on
+//     top: the time from the commit to that answer;
 //   * failover: kill -9 of one node while a client searches: searches with
 //     missing shards, the time until the survivors serve the new map, the
 //     latency during that window.
@@ -20,10 +24,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -52,6 +58,7 @@ struct ClusterBenchOptions {
   std::size_t k = 10;
   int clients = 4;
   std::size_t batch = 3000;
+  std::size_t writes = 50;
   int lease_ttl_s = 2;
   int deadline_ms = 2000;
   double start_timeout_s = 3600;
@@ -120,7 +127,8 @@ std::vector<std::int64_t> PersonsOf(const cluster::ScatterOutcome& out) {
 // Faces, persons and memberships through the store interface, `batch` faces
 // per transaction; returns the seconds taken.
 Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vectors, std::size_t faces,
-                         std::size_t per_identity, std::size_t batch, const ClusterBenchOptions& o) {
+                         std::size_t per_identity, std::size_t batch, const ClusterBenchOptions& o,
+                         std::int64_t* group_key_out) {
   FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenPostgresStore(uri));
   const double t0 = NowMs();
   store::GroupRecord g;
@@ -130,6 +138,7 @@ Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vecto
   g.created_ms = 1;
   FACEKIT_ASSIGN_OR_RETURN(auto gkeys, store->Apply({store::mutation::InsertGroup{g}}));
   const std::int64_t group_key = gkeys.at(0);
+  *group_key_out = group_key;
   const std::size_t identities = (faces + per_identity - 1) / per_identity;
   std::size_t done = 0;
   for (std::size_t first = 0; first < identities;) {
@@ -165,6 +174,63 @@ Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vecto
   }
   if (!o.json) std::fprintf(stderr, "\n");
   return (NowMs() - t0) / 1000.0;
+}
+
+// Read after write: `writes` new persons of one face each, committed one at
+// a time through the store (the acknowledgement a client gets), each
+// searched for through the coordinator back to back (a search takes a few
+// ms: that is the resolution) until it comes first, at most 10 s.
+Result<json> ReadAfterWrite(const std::string& uri, std::int64_t group_key, const BenchCoordinator& coord,
+                            const ClusterBenchOptions& o) {
+  FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenPostgresStore(uri));
+  std::mt19937 rng(static_cast<std::mt19937::result_type>(o.seed + 1));
+  std::normal_distribution<float> normal;
+  std::vector<double> commit_ms, visible_ms;
+  int never = 0;
+  for (std::size_t w = 0; w < o.writes; ++w) {
+    std::vector<float> v(kDim);
+    double norm = 0;
+    for (float& x : v) {
+      x = normal(rng);
+      norm += static_cast<double>(x) * x;
+    }
+    for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
+    const std::string face_id = "raw-f" + std::to_string(w);
+    store::Batch b;
+    store::PersonRecord p;
+    p.id = "raw-p" + std::to_string(w);
+    p.name = p.id;
+    p.created_ms = 1;
+    b.push_back(store::mutation::InsertPerson{p});
+    b.push_back(store::mutation::InsertMembership{{group_key, store::Placeholder(0), {}, 1}});
+    store::FaceRecord face;
+    face.id = face_id;
+    face.person_key = store::Placeholder(0);
+    face.model_version = "3.0";
+    face.embedding = v;
+    face.quality = 1;
+    face.created_ms = 1;
+    b.push_back(store::mutation::InsertFace{std::move(face)});
+    const double start = NowMs();
+    FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());
+    const double acked = NowMs();
+    commit_ms.push_back(acked - start);
+    bool seen = false;
+    while (!seen && NowMs() - acked < 10000) {
+      const auto out = coord.Search(v, 1);
+      seen = !out.hits.empty() && out.hits.front().face_id == face_id;
+    }
+    if (seen) {
+      visible_ms.push_back(NowMs() - acked);
+    } else {
+      ++never;
+    }
+  }
+  json j = LatencyFigures(visible_ms, 0);
+  j["writes"] = o.writes;
+  j["not_visible_within_10s"] = never;
+  j["commit"] = LatencyFigures(commit_ms, 0);
+  return j;
 }
 
 int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
@@ -242,7 +308,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     probes.push_back(synth.Probe((q * 7919) % identities));
   }
 
-  auto load_s = LoadFaces(pg.uri(), vectors, o.faces, so.faces_per_identity, o.batch, o);
+  std::int64_t group_key = 0;
+  auto load_s = LoadFaces(pg.uri(), vectors, o.faces, so.faces_per_identity, o.batch, o, &group_key);
   if (!load_s.ok()) return Fail(load_s.status());
   Say(o, "loaded " + std::to_string(o.faces) + " faces in " + std::to_string(*load_s) + " s");
 
@@ -391,6 +458,15 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   concurrent["clients"] = o.clients;
   concurrent["incomplete"] = incomplete_concurrent;
 
+  // Read after write (before the failover: every node serving).
+  json read_after_write;
+  if (o.writes > 0) {
+    Say(o, "read after write: " + std::to_string(o.writes) + " faces committed one at a time");
+    auto raw = ReadAfterWrite(pg.uri(), group_key, coord, o);
+    if (!raw.ok()) return Fail(raw.status());
+    read_after_write = std::move(*raw);
+  }
+
   // Failover: kill -9 of the last node while one client searches.
   const std::map<std::string, int> failures_before = coord.failures();
   json failover;
@@ -500,6 +576,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                {{"impostor_cos_mean", stats.impostor_mean},
                 {"impostor_cos_std", stats.impostor_std},
                 {"genuine_cos_mean", stats.genuine_mean}}}};
+  if (!read_after_write.is_null()) out["read_after_write"] = read_after_write;
   if (!failover.is_null()) out["failover"] = failover;
   std::printf("%s\n", o.json ? out.dump().c_str() : out.dump(2).c_str());
   std::fflush(stdout);  // the nodes' stop below writes their final snapshots: seconds
@@ -533,6 +610,8 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
   cmd->add_option("--batch", o->batch, "Faces per store transaction while loading")
       ->default_val(o->batch)
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--writes", o->writes, "Faces committed one at a time for the read-after-write figures (0: none)")
+      ->default_val(o->writes);
   cmd->add_option("--lease-ttl", o->lease_ttl_s, "The nodes' etcd lease TTL (seconds)")
       ->default_val(o->lease_ttl_s)
       ->check(CLI::Range(1, 3600));
