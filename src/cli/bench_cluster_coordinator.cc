@@ -43,13 +43,8 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
   std::set<std::string> first;
   for (int s = 0; s < map.shards(); ++s) {
     std::vector<std::string> replicas = map.Replicas(options_.group_id, s);
-    std::stable_sort(replicas.begin(), replicas.end(), [&](const std::string& a, const std::string& b) {
-      auto rank = [&](const std::string& n) {
-        const std::int64_t p = latencies_.RankUs(n);
-        return p < 0 ? std::numeric_limits<std::int64_t>::max() : p;
-      };
-      return rank(a) < rank(b);
-    });
+    cluster::OrderReplicas(&replicas, {options_.group_id, static_cast<std::uint32_t>(s)}, "", latencies_,
+                           remote_->refusals());
     if (replicas.empty()) replicas.push_back("(no live node)");
     first.insert(replicas.front());
     routes.push_back({static_cast<std::uint32_t>(s), std::move(replicas)});

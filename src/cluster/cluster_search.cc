@@ -184,20 +184,14 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   const auto shards = static_cast<std::uint32_t>(map.shards());
   const std::string& self = view->node_id;
   // Routes: route id = group index x S + shard; itself first where it is a
-  // replica, then the replicas with the lowest recent p95.
+  // replica, then the replicas that did not refuse the shard in the last
+  // second, each by lowest recent p95 (OrderReplicas).
   std::vector<ShardRoute> routes;
   std::set<std::string> first_remote;
   for (std::size_t gi = 0; gi < q.group_ids.size(); ++gi) {
     for (std::uint32_t s = 0; s < shards; ++s) {
       std::vector<std::string> replicas = map.Replicas(q.group_ids[gi], static_cast<int>(s));
-      std::stable_sort(replicas.begin(), replicas.end(), [&](const std::string& a, const std::string& b) {
-        if ((a == self) != (b == self)) return a == self;
-        auto rank = [&](const std::string& n) {
-          const std::int64_t p = latencies_.RankUs(n);
-          return p < 0 ? std::numeric_limits<std::int64_t>::max() : p;
-        };
-        return rank(a) < rank(b);
-      });
+      OrderReplicas(&replicas, {q.group_ids[gi], s}, self, latencies_, remote_->refusals());
       if (replicas.empty()) replicas.push_back("(no live node)");
       if (replicas.front() != self) first_remote.insert(replicas.front());
       routes.push_back({static_cast<std::uint32_t>(gi) * shards + s, std::move(replicas)});

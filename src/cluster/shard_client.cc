@@ -2,7 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
+#include <tuple>
 
 #include "facekit/cluster/v1/shard.grpc.pb.h"
 
@@ -26,6 +29,22 @@ std::string GrpcCodeName(grpc::StatusCode code) {
 }
 
 }  // namespace
+
+void RefusalMemory::Note(const std::string& node, const service::ShardRef& shard) {
+  const auto now = Now();
+  std::lock_guard lock(mu_);
+  at_[{node, shard.group_id, shard.shard}] = now;
+  if (at_.size() > 4096) {  // forget the expired ones
+    for (auto it = at_.begin(); it != at_.end();) it = now - it->second > ttl_ ? at_.erase(it) : std::next(it);
+  }
+}
+
+bool RefusalMemory::Recent(const std::string& node, const service::ShardRef& shard) const {
+  const auto now = Now();
+  std::lock_guard lock(mu_);
+  auto it = at_.find({node, shard.group_id, shard.shard});
+  return it != at_.end() && now - it->second <= ttl_;
+}
 
 struct ShardClient::Channels {
   mutable std::mutex mu;
@@ -104,7 +123,8 @@ void ShardClient::Search(const ShardCall& c, Done done) {
   }
   stub->async()->ShardSearch(
       &call->ctx, &call->request, &call->response,
-      [call, done = std::move(done), channels, tracker, node = c.node, deadline_us = c.deadline_us](grpc::Status status) {
+      [call, done = std::move(done), channels, tracker, refusals = &refusals_, node = c.node,
+       deadline_us = c.deadline_us](grpc::Status status) {
         const auto took =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - call->sent)
                 .count();
@@ -121,6 +141,7 @@ void ShardClient::Search(const ShardCall& c, Done done) {
             a.refused = res.refused();
             a.applied_seq = res.applied_seq();
             if (!a.refused.empty()) {
+              refusals->Note(node, a.shard);
               std::string why = a.refused;
               if (auto paren = why.find(" ("); paren != std::string::npos) why.resize(paren);  // drop the node
               channels->Count("refused: " + why);
@@ -162,6 +183,25 @@ ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
     }
   }
   return reply;
+}
+
+void OrderReplicas(std::vector<std::string>* replicas, const service::ShardRef& shard, const std::string& self,
+                   const LatencyTracker& latencies, const RefusalMemory& refusals) {
+  struct Key {
+    bool other = false;  // not self
+    bool refused = false;
+    std::int64_t rank = 0;
+  };
+  std::map<std::string, Key> keys;
+  for (const std::string& n : *replicas) {
+    const std::int64_t p = latencies.RankUs(n);
+    keys[n] = {n != self, n != self && refusals.Recent(n, shard), p < 0 ? std::numeric_limits<std::int64_t>::max() : p};
+  }
+  std::stable_sort(replicas->begin(), replicas->end(), [&](const std::string& a, const std::string& b) {
+    const Key& x = keys[a];
+    const Key& y = keys[b];
+    return std::tie(x.other, x.refused, x.rank) < std::tie(y.other, y.refused, y.rank);
+  });
 }
 
 ShardReply FailedReply(std::uint64_t request_id, Status status) {

@@ -7,7 +7,9 @@
 //   caller's metadata (a signature or a Bearer credential), each successful
 //   call's latency recorded in a LatencyTracker, and every failed call and
 //   refused shard counted by reason ("grpc UNAVAILABLE", "refused: not
-//   loaded here"): what made shards go to another replica or go missing.
+//   loaded here"): what made shards go to another replica or go missing; the
+//   refusals of the last second are remembered (RefusalMemory) so that the
+//   coordinators ask a replica that is still loading a shard last.
 //   ReplyFromAnswers turns a node's answers into a scatter-gather reply.
 //
 // THREAD SAFETY
@@ -15,6 +17,7 @@
 //   destructor waits for the calls in flight (hedge losers included).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -22,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -40,6 +44,25 @@ struct ShardCall {
   std::string face_model_version;
   std::uint32_t k = 0;  ///< faces per shard
   std::int64_t deadline_us = 0;
+};
+
+/// Which nodes refused which shards ("not loaded here": still loading after
+/// a map change) in the last `ttl`: a coordinator asks them last for those
+/// shards meanwhile, instead of paying a refused round trip per search.
+class RefusalMemory {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  explicit RefusalMemory(std::chrono::milliseconds ttl = std::chrono::seconds(1), Clock clock = nullptr)
+      : ttl_(ttl), clock_(std::move(clock)) {}
+  void Note(const std::string& node, const service::ShardRef& shard);
+  bool Recent(const std::string& node, const service::ShardRef& shard) const;
+
+ private:
+  std::chrono::steady_clock::time_point Now() const { return clock_ ? clock_() : std::chrono::steady_clock::now(); }
+  std::chrono::milliseconds ttl_;
+  Clock clock_;
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, std::uint32_t>, std::chrono::steady_clock::time_point> at_;  // guarded by mu_
 };
 
 class ShardClient {
@@ -61,11 +84,14 @@ class ShardClient {
 
   /// Failed calls and refused shards so far, by reason.
   std::map<std::string, int> failures() const;
+  /// The shards nodes refused recently (every refusal an answer carried).
+  const RefusalMemory& refusals() const { return refusals_; }
 
  private:
   struct Channels;
   Signer sign_;
   LatencyTracker* latencies_;
+  RefusalMemory refusals_;
   std::unique_ptr<Channels> channels_;
 };
 
@@ -76,6 +102,13 @@ ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
                             const std::vector<std::uint32_t>& routes_asked,
                             const std::function<service::ShardRef(std::uint32_t route)>& ref_of,
                             const std::vector<service::ShardAnswer>& answers);
+
+/// A shard's replicas in the order a coordinator asks them: `self` first
+/// (answered in-process; empty: none), then those that did not refuse the
+/// shard recently, each part by recent latency (LatencyTracker::RankUs,
+/// unknown last). Stable: ties keep the shard map's order.
+void OrderReplicas(std::vector<std::string>* replicas, const service::ShardRef& shard, const std::string& self,
+                   const LatencyTracker& latencies, const RefusalMemory& refusals);
 
 /// A reply whose whole call failed with `status`.
 ShardReply FailedReply(std::uint64_t request_id, Status status);

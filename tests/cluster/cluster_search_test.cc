@@ -4,6 +4,7 @@
 // never silently partial, the caller's deadline over a hung node; and the
 // hedge delay's latency tracker.
 #include "cluster/cluster_search.h"
+#include "cluster/shard_client.h"
 
 #include <gtest/gtest.h>
 
@@ -268,6 +269,35 @@ TEST(LatencyTracker, HedgesAfterTheRecentP95WithinBounds) {
   EXPECT_EQ(t.HedgeAfterUs("fast", 2'000'000), 5'000);  // at least 5 ms
   for (int i = 0; i < 100; ++i) t.Record("n", 2000);    // the window forgets old samples
   EXPECT_EQ(t.P95Us("n"), 2000);
+}
+
+TEST(OrderReplicas, SelfFirstThenThoseThatDidNotRefuseTheShardRecentlyThenByLatency) {
+  using V = std::vector<std::string>;
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  LatencyTracker latencies(100, std::chrono::seconds(30), [&] { return now; });
+  RefusalMemory refused(std::chrono::seconds(1), [&] { return now; });
+  for (int i = 0; i < 10; ++i) {
+    latencies.Record("a", 1000);
+    latencies.Record("b", 2000);
+    latencies.Record("c", 3000);
+  }
+  auto order = [&](V replicas, const service::ShardRef& shard, const std::string& self) {
+    OrderReplicas(&replicas, shard, self, latencies, refused);
+    return replicas;
+  };
+  EXPECT_EQ(order({"c", "b", "a", "self"}, {"g", 3}, "self"), (V{"self", "a", "b", "c"}));
+  EXPECT_EQ(order({"d", "c", "a"}, {"g", 3}, ""), (V{"a", "c", "d"}));  // no samples: last
+  // a refused g/3 ("not loaded here"): asked last for g/3 only.
+  refused.Note("a", {"g", 3});
+  refused.Note("self", {"g", 3});  // in-process: still first
+  EXPECT_EQ(order({"c", "b", "a", "self"}, {"g", 3}, "self"), (V{"self", "b", "c", "a"}));
+  EXPECT_EQ(order({"c", "b", "a"}, {"g", 4}, ""), (V{"a", "b", "c"}));
+  EXPECT_EQ(order({"c", "b", "a"}, {"h", 3}, ""), (V{"a", "b", "c"}));
+  EXPECT_TRUE(refused.Recent("a", {"g", 3}));
+  // A second later it is asked first again.
+  now += std::chrono::milliseconds(1001);
+  EXPECT_FALSE(refused.Recent("a", {"g", 3}));
+  EXPECT_EQ(order({"c", "b", "a"}, {"g", 3}, ""), (V{"a", "b", "c"}));
 }
 
 TEST(LatencyTracker, FailuresRankANodeLastWithoutMovingTheHedgeAndAgeOut) {
