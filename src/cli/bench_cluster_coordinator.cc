@@ -64,24 +64,12 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
   };
   const cluster::ShardTransport transport = [&](const cluster::ShardRequest& r,
                                                 std::function<void(cluster::ShardReply)> done) {
-    auto member = members.find(r.node);
-    if (member == members.end() || member->second.empty()) {
-      done(cluster::FailedReply(r.id, Status(StatusCode::kUnavailable, r.node + " is not a live member with an address")));
-      return;
-    }
     cluster::ShardCall call;
-    call.node = r.node;
-    call.address = member->second;
-    for (std::uint32_t s : r.shards) call.shards.push_back(ref_of(s));
     call.query_bytes = bytes;
     call.face_model_version = options_.face_model_version;
     call.k = budget;
     call.deadline_us = options_.deadline_ms * 1000;
-    remote->Search(call, [done, id = r.id, node = r.node, asked = r.shards,
-                          ref_of](Result<std::vector<service::ShardAnswer>> answers) {
-      done(answers.ok() ? cluster::ReplyFromAnswers(id, node, asked, ref_of, *answers)
-                        : cluster::FailedReply(id, answers.status()));
-    });
+    remote->SearchRoutes(r, members, std::move(call), ref_of, std::move(done));
   };
   return cluster::RunScatterGather(std::move(routes), so, transport);
 }

@@ -223,7 +223,6 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   const auto k = static_cast<std::uint32_t>(ShardFaceBudget(q.max_persons, q.max_faces_per_person));
   std::string query_bytes(q.query.size() * sizeof(float), '\0');
   std::memcpy(query_bytes.data(), q.query.data(), query_bytes.size());  // little-endian hosts
-  auto ref_of = [&](std::uint32_t route) { return service::ShardRef{q.group_ids[route / shards], route % shards}; };
   // By value: a hedge's losing call answers after this function returned.
   const std::function<service::ShardRef(std::uint32_t)> ref_of_route =
       [shards, group_ids = q.group_ids](std::uint32_t route) {
@@ -236,30 +235,18 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
       sq.query = q.query;
       sq.face_model_version = q.face_model_version;
       sq.k = k;
-      for (std::uint32_t route : r.shards) sq.shards.push_back(ref_of(route));
+      for (std::uint32_t route : r.shards) sq.shards.push_back(ref_of_route(route));
       auto answers = SearchShards(sq);
       done(answers.ok() ? ReplyFromAnswers(r.id, r.node, r.shards, ref_of_route, *answers)
                         : FailedReply(r.id, answers.status()));
       return;
     }
-    auto member = view->members.find(r.node);
-    if (member == view->members.end() || member->second.empty()) {
-      done(FailedReply(r.id, Status(StatusCode::kUnavailable, r.node + " is not a live member with an address")));
-      return;
-    }
     ShardCall call;
-    call.node = r.node;
-    call.address = member->second;
-    for (std::uint32_t route : r.shards) call.shards.push_back(ref_of(route));
     call.query_bytes = query_bytes;
     call.face_model_version = q.face_model_version;
     call.k = k;
     call.deadline_us = so.deadline_us;
-    remote->Search(call, [done, id = r.id, node = r.node, asked = r.shards,
-                          ref_of_route](Result<std::vector<service::ShardAnswer>> answers) {
-      done(answers.ok() ? ReplyFromAnswers(id, node, asked, ref_of_route, *answers)
-                        : FailedReply(id, answers.status()));
-    });
+    remote->SearchRoutes(r, view->members, std::move(call), ref_of_route, std::move(done));
   };
   ScatterOutcome outcome = RunScatterGather(std::move(routes), so, transport);
   if (!outcome.status.ok()) {

@@ -157,6 +157,23 @@ void ShardClient::Search(const ShardCall& c, Done done) {
       });
 }
 
+void ShardClient::SearchRoutes(const ShardRequest& request, const MemberList& members, ShardCall call,
+                               const RouteRef& ref_of, std::function<void(ShardReply)> done) {
+  auto member = members.find(request.node);
+  if (member == members.end() || member->second.empty()) {
+    done(FailedReply(request.id, Status(StatusCode::kUnavailable, request.node + " is not a live member with an address")));
+    return;
+  }
+  call.node = request.node;
+  call.address = member->second;
+  call.shards.clear();
+  for (std::uint32_t route : request.shards) call.shards.push_back(ref_of(route));
+  Search(call, [done = std::move(done), id = request.id, node = request.node, asked = request.shards,
+                ref_of](Result<std::vector<service::ShardAnswer>> answers) {
+    done(answers.ok() ? ReplyFromAnswers(id, node, asked, ref_of, *answers) : FailedReply(id, answers.status()));
+  });
+}
+
 ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
                             const std::vector<std::uint32_t>& routes_asked,
                             const std::function<service::ShardRef(std::uint32_t route)>& ref_of,

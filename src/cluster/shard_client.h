@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cluster/latency_tracker.h"
+#include "cluster/membership.h"
 #include "cluster/scatter_gather.h"
 #include "facekit/status.h"
 #include "service/sharded_search.h"
@@ -81,6 +82,14 @@ class ShardClient {
   /// Sends `call`; `done` gets the node's answers or, when the call failed,
   /// kUnavailable "node: gRPC message".
   void Search(const ShardCall& call, Done done);
+
+  /// A scatter-gather request's shards (routes mapped by `ref_of`) sent to
+  /// `request.node` at its address in `members`, with `call`'s query, model
+  /// version, k and deadline; `done` gets the reply (ReplyFromAnswers, or
+  /// FailedReply, at once for a node without an address).
+  using RouteRef = std::function<service::ShardRef(std::uint32_t route)>;
+  void SearchRoutes(const ShardRequest& request, const MemberList& members, ShardCall call, const RouteRef& ref_of,
+                    std::function<void(ShardReply)> done);
 
   /// Failed calls and refused shards so far, by reason.
   std::map<std::string, int> failures() const;

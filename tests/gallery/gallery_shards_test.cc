@@ -79,8 +79,14 @@ store::Batch PersonBatch(std::int64_t gkey, const std::string& pid, int faces, s
   return b;
 }
 
-std::int64_t GroupKey(const Gallery& g, const std::string& id) {
-  return g.Read([&](const Catalog& c) { return c.GroupById(id)->record.key; });
+// Creates group `id`; its key (0 when the write failed).
+std::int64_t CreateGroup(Gallery& g, const std::string& id) {
+  auto keys = g.Write([&](const Catalog&) -> Result<store::Batch> {
+    store::Batch b;
+    b.push_back(store::mutation::InsertGroup{{0, id, id, "", {}, "3.0", 1}});
+    return b;
+  });
+  return keys.ok() && !keys->empty() ? keys->front() : 0;
 }
 
 // The first face of group `group` whose shard is in `shards` (and not `except`).
@@ -119,12 +125,8 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   Gallery& g = **opened;
 
   std::mt19937 rng(7);
-  ASSERT_TRUE(g.Write([](const Catalog&) -> Result<store::Batch> {
-                 store::Batch b;
-                 b.push_back(store::mutation::InsertGroup{{0, "g", "g", "", {}, "3.0", 1}});
-                 return b;
-               }).ok());
-  const std::int64_t gkey = GroupKey(g, "g");
+  const std::int64_t gkey = CreateGroup(g, "g");
+  ASSERT_NE(gkey, 0);
   for (int p = 0; p < 60; ++p) {
     ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "p" + std::to_string(p), 3, rng)); }).ok());
   }
@@ -161,12 +163,8 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
                    b.push_back(store::mutation::DeleteMembership{gkey, leaving});
                    return b;
                  }).ok());
-    ASSERT_TRUE(g.Write([](const Catalog&) -> Result<store::Batch> {
-                   store::Batch b;
-                   b.push_back(store::mutation::InsertGroup{{0, "h", "h", "", {}, "3.0", 1}});
-                   return b;
-                 }).ok());
-    const std::int64_t hkey = GroupKey(g, "h");
+    const std::int64_t hkey = CreateGroup(g, "h");
+    ASSERT_NE(hkey, 0);
     ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(hkey, "h0", 12, rng)); }).ok());
   };
   auto seq = g.SetIndexFilter(next);
