@@ -103,8 +103,16 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       jobs.push_back(std::move(job));
     }
     // The store is read under the writer lock (writers use it too).
-    ShardFilter previous = std::move(index_filter_);
-    index_filter_ = filter;  // LoadGroupVectors reads by the new filter's shards
+    ShardFilter previous;
+    auto set_filter = [&](ShardFilter f) {
+      std::unique_lock lock(state_mu_);
+      index_filter_ = std::move(f);
+    };
+    {
+      std::unique_lock lock(state_mu_);
+      previous = std::move(index_filter_);
+      index_filter_ = filter;  // LoadGroupVectors reads by the new filter's shards
+    }
     for (Job& job : jobs) {
       GroupState& g = catalog_.groups_.at(job.group);
       const std::string& version = g.record.face_model_version;
@@ -112,14 +120,14 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       if (!job.add.empty()) {
         auto loaded = LoadGroupVectors(g, job.add, version);
         if (!loaded.ok()) {
-          index_filter_ = std::move(previous);
+          set_filter(std::move(previous));
           return loaded.status();
         }
         job.vectors = std::move(*loaded);
       }
       for (const auto& [key, v] : job.vectors) {
         if (static_cast<int>(v.size()) != dim) {
-          index_filter_ = std::move(previous);
+          set_filter(std::move(previous));
           return Status(StatusCode::kFailedPrecondition,
                         "face " + catalog_.faces_.at(key).id + " has a " + std::to_string(v.size()) +
                             "-D vector of version " + version + "; this engine makes " + std::to_string(dim) +
