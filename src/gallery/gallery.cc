@@ -180,15 +180,8 @@ Status Gallery::CompactInBackground() {
     std::unique_ptr<VectorIndex>& slot = job.people ? it->second.people : it->second.faces;
     // Replaced meanwhile (a rebuild): that index never journaled, leave it.
     if (slot.get() != job.index || !slot->journaling()) continue;
-    std::vector<VectorIndex::JournalOp> journal = slot->TakeJournal();
-    for (const auto& op : journal) {
-      if (!built.ok()) break;
-      if (op.add) {
-        built = fresh->Add(op.key, op.vector, op.tag);
-      } else {
-        fresh->Remove(op.key);
-      }
-    }
+    const std::vector<VectorIndex::JournalOp> journal = slot->TakeJournal();
+    if (built.ok()) built = fresh->Replay(journal);
     if (!built.ok()) {  // keep serving from the old index; the next write asks again
       result = built;
       continue;

@@ -10,10 +10,19 @@
 
 namespace facekit::gallery {
 
+namespace {
+
+// Whether filter `f` keeps face `face_id` of `group` (an empty filter keeps every face).
+bool Holds(const ShardFilter& f, const std::string& group, const std::string& face_id) {
+  return !f || f.holds(group, store::ShardOfFace(face_id, f.shards));
+}
+
+}  // namespace
+
 bool Gallery::IndexedHere(const GroupState& group, std::int64_t face_key) const {
   if (!index_filter_) return true;
   const FaceState* face = catalog_.FaceByKey(face_key);
-  return face != nullptr && index_filter_.holds(group.record.id, store::ShardOfFace(face->id, index_filter_.shards));
+  return face != nullptr && Holds(index_filter_, group.record.id, face->id);
 }
 
 namespace {
@@ -26,10 +35,6 @@ ShardFilter UnionOf(const ShardFilter& a, const ShardFilter& b) {
   u.shards = b.shards;
   u.holds = [a, b](const std::string& group, int shard) { return a.holds(group, shard) || b.holds(group, shard); };
   return u;
-}
-
-bool Holds(const ShardFilter& f, const std::string& group, const std::string& face_id) {
-  return !f || f.holds(group, store::ShardOfFace(face_id, f.shards));
 }
 
 // Whether the two filters hold the same shards of `group`.
@@ -202,17 +207,12 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       reconcile = true;
       continue;
     }
-    std::vector<VectorIndex::JournalOp> journal = g.faces->TakeJournal();
-    Status replayed = built;
-    for (const auto& op : journal) {
-      if (!replayed.ok()) break;
-      const FaceState* f = catalog_.FaceByKey(op.key);
-      if (op.add && f != nullptr && Holds(filter, g.record.id, f->id)) {
-        replayed = job.fresh->Add(op.key, op.vector, op.tag);
-      } else {
-        job.fresh->Remove(op.key);
-      }
-    }
+    const std::vector<VectorIndex::JournalOp> journal = g.faces->TakeJournal();
+    if (!built.ok()) continue;  // keep the serving index; reconciled below
+    const Status replayed = job.fresh->Replay(journal, [&](std::int64_t key) {
+      const FaceState* f = catalog_.FaceByKey(key);
+      return f != nullptr && Holds(filter, g.record.id, f->id);
+    });
     if (!replayed.ok()) {  // keep the serving index; reconciled below
       reconcile = true;
       continue;

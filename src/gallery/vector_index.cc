@@ -194,6 +194,17 @@ std::unique_ptr<VectorIndex> VectorIndex::Clone() const {
 
 void VectorIndex::StartJournal() { journal_.emplace(); }
 
+Status VectorIndex::Replay(const std::vector<JournalOp>& journal, const std::function<bool(std::int64_t key)>& keep) {
+  for (const JournalOp& op : journal) {
+    if (op.add && (!keep || keep(op.key))) {
+      FACEKIT_RETURN_IF_ERROR(Add(op.key, op.vector, op.tag));
+    } else {
+      Remove(op.key);
+    }
+  }
+  return Status::Ok();
+}
+
 std::vector<VectorIndex::JournalOp> VectorIndex::TakeJournal() {
   std::vector<JournalOp> out = journal_ ? std::move(*journal_) : std::vector<JournalOp>{};
   journal_.reset();

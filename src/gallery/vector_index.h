@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -139,6 +140,10 @@ class VectorIndex {
   bool journaling() const { return journal_.has_value(); }
   // The changes since StartJournal(), in order; journaling stops.
   std::vector<JournalOp> TakeJournal();
+  // Applies another index's journal to this one, in order: adds (only those
+  // `keep` accepts, when given; the others remove the key) and removals.
+  // Stops at the first add that fails.
+  Status Replay(const std::vector<JournalOp>& journal, const std::function<bool(std::int64_t key)>& keep = nullptr);
 
   // A deep copy of the live structure (rows, graph or lists, key map; not the
   // journal): what a change built beside a serving index starts from
