@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <limits>
 #include <set>
 
 #include "cluster/shard_map.h"
@@ -41,10 +40,10 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
   // Routes as ClusterSearch makes them, without a shard of its own.
   std::vector<cluster::ShardRoute> routes;
   std::set<std::string> first;
+  cluster::ReplicaOrder order("", latencies_, remote_->refusals());  // no shard of its own
   for (int s = 0; s < map.shards(); ++s) {
     std::vector<std::string> replicas = map.Replicas(options_.group_id, s);
-    cluster::OrderReplicas(&replicas, {options_.group_id, static_cast<std::uint32_t>(s)}, "", latencies_,
-                           remote_->refusals());
+    order.Sort(&replicas, {options_.group_id, static_cast<std::uint32_t>(s)});
     if (replicas.empty()) replicas.push_back("(no live node)");
     first.insert(replicas.front());
     routes.push_back({static_cast<std::uint32_t>(s), std::move(replicas)});

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <limits>
 #include <set>
 #include <unordered_map>
 
@@ -185,13 +184,14 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   const std::string& self = view->node_id;
   // Routes: route id = group index x S + shard; itself first where it is a
   // replica, then the replicas that did not refuse the shard in the last
-  // second, each by lowest recent p95 (OrderReplicas).
+  // second, each by lowest recent p95 (ReplicaOrder).
   std::vector<ShardRoute> routes;
   std::set<std::string> first_remote;
+  ReplicaOrder order(self, latencies_, remote_->refusals());
   for (std::size_t gi = 0; gi < q.group_ids.size(); ++gi) {
     for (std::uint32_t s = 0; s < shards; ++s) {
       std::vector<std::string> replicas = map.Replicas(q.group_ids[gi], static_cast<int>(s));
-      OrderReplicas(&replicas, {q.group_ids[gi], s}, self, latencies_, remote_->refusals());
+      order.Sort(&replicas, {q.group_ids[gi], s});
       if (replicas.empty()) replicas.push_back("(no live node)");
       if (replicas.front() != self) first_remote.insert(replicas.front());
       routes.push_back({static_cast<std::uint32_t>(gi) * shards + s, std::move(replicas)});

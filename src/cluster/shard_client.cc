@@ -202,18 +202,23 @@ ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
   return reply;
 }
 
-void OrderReplicas(std::vector<std::string>* replicas, const service::ShardRef& shard, const std::string& self,
-                   const LatencyTracker& latencies, const RefusalMemory& refusals) {
+std::int64_t ReplicaOrder::Rank(const std::string& node) {
+  auto [it, fresh] = ranks_.try_emplace(node, 0);
+  if (fresh) {
+    const std::int64_t p = latencies_.RankUs(node);
+    it->second = p < 0 ? std::numeric_limits<std::int64_t>::max() : p;
+  }
+  return it->second;
+}
+
+void ReplicaOrder::Sort(std::vector<std::string>* replicas, const service::ShardRef& shard) {
   struct Key {
     bool other = false;  // not self
     bool refused = false;
     std::int64_t rank = 0;
   };
   std::map<std::string, Key> keys;
-  for (const std::string& n : *replicas) {
-    const std::int64_t p = latencies.RankUs(n);
-    keys[n] = {n != self, n != self && refusals.Recent(n, shard), p < 0 ? std::numeric_limits<std::int64_t>::max() : p};
-  }
+  for (const std::string& n : *replicas) keys[n] = {n != self_, n != self_ && refusals_.Recent(n, shard), Rank(n)};
   std::stable_sort(replicas->begin(), replicas->end(), [&](const std::string& a, const std::string& b) {
     const Key& x = keys[a];
     const Key& y = keys[b];

@@ -115,9 +115,22 @@ ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
 /// A shard's replicas in the order a coordinator asks them: `self` first
 /// (answered in-process; empty: none), then those that did not refuse the
 /// shard recently, each part by recent latency (LatencyTracker::RankUs,
-/// unknown last). Stable: ties keep the shard map's order.
-void OrderReplicas(std::vector<std::string>* replicas, const service::ShardRef& shard, const std::string& self,
-                   const LatencyTracker& latencies, const RefusalMemory& refusals);
+/// unknown last). Stable: ties keep the shard map's order. One per search
+/// (not shared between threads): a node's rank is computed once, however
+/// many of the search's shards it holds.
+class ReplicaOrder {
+ public:
+  ReplicaOrder(std::string self, const LatencyTracker& latencies, const RefusalMemory& refusals)
+      : self_(std::move(self)), latencies_(latencies), refusals_(refusals) {}
+  void Sort(std::vector<std::string>* replicas, const service::ShardRef& shard);
+
+ private:
+  std::int64_t Rank(const std::string& node);
+  std::string self_;
+  const LatencyTracker& latencies_;
+  const RefusalMemory& refusals_;
+  std::map<std::string, std::int64_t> ranks_;  // by node, this search's
+};
 
 /// A reply whose whole call failed with `status`.
 ShardReply FailedReply(std::uint64_t request_id, Status status);

@@ -282,7 +282,7 @@ TEST(OrderReplicas, SelfFirstThenThoseThatDidNotRefuseTheShardRecentlyThenByLate
     latencies.Record("c", 3000);
   }
   auto order = [&](V replicas, const service::ShardRef& shard, const std::string& self) {
-    OrderReplicas(&replicas, shard, self, latencies, refused);
+    ReplicaOrder(self, latencies, refused).Sort(&replicas, shard);
     return replicas;
   };
   EXPECT_EQ(order({"c", "b", "a", "self"}, {"g", 3}, "self"), (V{"self", "a", "b", "c"}));
