@@ -24,12 +24,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -124,6 +122,35 @@ std::vector<std::int64_t> PersonsOf(const cluster::ScatterOutcome& out) {
   return ids;
 }
 
+// Appends a person of group `group_key` to `b` (person, membership); returns
+// the person's position in `b`, for its faces' placeholders.
+std::size_t AppendPerson(store::Batch* b, std::int64_t group_key, const std::string& person_id) {
+  const std::size_t at = b->size();
+  store::PersonRecord p;
+  p.id = person_id;
+  p.name = p.id;
+  p.created_ms = 1;
+  b->push_back(store::mutation::InsertPerson{p});
+  store::MembershipRecord m;
+  m.group_key = group_key;
+  m.person_key = store::Placeholder(at);
+  m.added_ms = 1;
+  b->push_back(store::mutation::InsertMembership{m});
+  return at;
+}
+
+// Appends a face of the person at `person_at` in `b`.
+void AppendFace(store::Batch* b, std::size_t person_at, const std::string& face_id, const float* vector) {
+  store::FaceRecord face;
+  face.id = face_id;
+  face.person_key = store::Placeholder(person_at);
+  face.model_version = "3.0";
+  face.embedding.assign(vector, vector + kDim);
+  face.quality = 1;
+  face.created_ms = 1;
+  b->push_back(store::mutation::InsertFace{std::move(face)});
+}
+
 // Faces, persons and memberships through the store interface, `batch` faces
 // per transaction; returns the seconds taken.
 Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vectors, std::size_t faces,
@@ -145,27 +172,9 @@ Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vecto
     store::Batch b;
     std::size_t in_batch = 0;
     for (; first < identities && in_batch < batch; ++first) {
-      const std::size_t person_at = b.size();
-      store::PersonRecord p;
-      p.id = "p" + std::to_string(first);
-      p.name = p.id;
-      p.created_ms = 1;
-      b.push_back(store::mutation::InsertPerson{p});
-      store::MembershipRecord m;
-      m.group_key = group_key;
-      m.person_key = store::Placeholder(person_at);
-      m.added_ms = 1;
-      b.push_back(store::mutation::InsertMembership{m});
+      const std::size_t person_at = AppendPerson(&b, group_key, "p" + std::to_string(first));
       for (std::size_t f = first * per_identity; f < std::min(faces, (first + 1) * per_identity); ++f, ++in_batch) {
-        store::FaceRecord face;
-        face.id = "f" + std::to_string(f);
-        face.person_key = store::Placeholder(person_at);
-        face.model_version = "3.0";
-        face.embedding.assign(vectors.begin() + static_cast<std::ptrdiff_t>(f * kDim),
-                              vectors.begin() + static_cast<std::ptrdiff_t>((f + 1) * kDim));
-        face.quality = 1;
-        face.created_ms = 1;
-        b.push_back(store::mutation::InsertFace{std::move(face)});
+        AppendFace(&b, person_at, "f" + std::to_string(f), vectors.data() + f * kDim);
       }
     }
     FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());
@@ -180,37 +189,17 @@ Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vecto
 // a time through the store (the acknowledgement a client gets), each
 // searched for through the coordinator back to back (a search takes a few
 // ms: that is the resolution) until it comes first, at most 10 s.
+// The faces are of identities `first_identity` on (not enrolled).
 Result<json> ReadAfterWrite(const std::string& uri, std::int64_t group_key, const BenchCoordinator& coord,
-                            const ClusterBenchOptions& o) {
+                            eval::SyntheticGallery* synth, std::size_t first_identity, const ClusterBenchOptions& o) {
   FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenPostgresStore(uri));
-  std::mt19937 rng(static_cast<std::mt19937::result_type>(o.seed + 1));
-  std::normal_distribution<float> normal;
   std::vector<double> commit_ms, visible_ms;
   int never = 0;
   for (std::size_t w = 0; w < o.writes; ++w) {
-    std::vector<float> v(kDim);
-    double norm = 0;
-    for (float& x : v) {
-      x = normal(rng);
-      norm += static_cast<double>(x) * x;
-    }
-    for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
+    const std::vector<float> v = synth->Probe(first_identity + w);  // a face of a new identity
     const std::string face_id = "raw-f" + std::to_string(w);
     store::Batch b;
-    store::PersonRecord p;
-    p.id = "raw-p" + std::to_string(w);
-    p.name = p.id;
-    p.created_ms = 1;
-    b.push_back(store::mutation::InsertPerson{p});
-    b.push_back(store::mutation::InsertMembership{{group_key, store::Placeholder(0), {}, 1}});
-    store::FaceRecord face;
-    face.id = face_id;
-    face.person_key = store::Placeholder(0);
-    face.model_version = "3.0";
-    face.embedding = v;
-    face.quality = 1;
-    face.created_ms = 1;
-    b.push_back(store::mutation::InsertFace{std::move(face)});
+    AppendFace(&b, AppendPerson(&b, group_key, "raw-p" + std::to_string(w)), face_id, v.data());
     const double start = NowMs();
     FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());
     const double acked = NowMs();
@@ -462,7 +451,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   json read_after_write;
   if (o.writes > 0) {
     Say(o, "read after write: " + std::to_string(o.writes) + " faces committed one at a time");
-    auto raw = ReadAfterWrite(pg.uri(), group_key, coord, o);
+    auto raw = ReadAfterWrite(pg.uri(), group_key, coord, &synth, identities, o);
     if (!raw.ok()) return Fail(raw.status());
     read_after_write = std::move(*raw);
   }
