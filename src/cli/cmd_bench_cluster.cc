@@ -80,19 +80,27 @@ struct LogWatch {
   std::string path;
   std::uintmax_t from = 0;
   // The number of shards of the first "serving N shards" line that follows a
-  // "cluster members (M)" line with M == members; -1 until then.
+  // "cluster members (M)" line with M == members, once the node keeps no
+  // shard of an earlier map (a "serving" line saying it "keeps" lost shards
+  // counts at the "released" line after it); -1 until then.
   int ServingWith(std::size_t members) const {
     std::ifstream in(path);
     in.seekg(static_cast<std::streamoff>(from));
     std::string line;
     std::size_t current = 0;
+    int keeping = -1;  // shards served while lost ones are kept
     const std::string m = "cluster members (", s = "facekit: serving ";
     while (std::getline(in, line)) {
       if (auto at = line.find(m); at != std::string::npos) {
         current = static_cast<std::size_t>(std::atol(line.c_str() + at + m.size()));
+        keeping = -1;
       } else if (auto sat = line.find(s); sat != std::string::npos && line.find(" shards") != std::string::npos &&
                                           current == members) {
-        return std::atoi(line.c_str() + sat + s.size());
+        const int n = std::atoi(line.c_str() + sat + s.size());
+        if (line.find(" keeps ") == std::string::npos) return n;
+        keeping = n;
+      } else if (keeping >= 0 && line.find("facekit: released ") != std::string::npos) {
+        return keeping;
       }
     }
     return -1;

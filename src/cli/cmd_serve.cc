@@ -1,6 +1,7 @@
 // facekit serve: the server on one port; facekit keys: its API keys.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -73,6 +74,7 @@ struct ServeOptions {
   int replicas = cluster::kDefaultReplicas;  // nodes holding each shard
   std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
   std::int64_t shard_deadline_ms = 2000;
+  double shard_linger_s = 10;  // a lost shard stays served this long after the last search asking for it
   std::string listen = "127.0.0.1:8080";
   int workers = 0;
   int io_threads = 1;
@@ -301,6 +303,11 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     }
     cluster::ClusterSearchOptions cso;
     cso.deadline_ms = o.shard_deadline_ms;
+    cso.linger_idle_ms = static_cast<std::int64_t>(o.shard_linger_s * 1000);
+    cso.on_release = [](std::size_t released, std::size_t serving) {
+      std::fprintf(stderr, "facekit: released %zu lost shards no search asked for (their new owners serve them); "
+                   "serving %zu shards\n", released, serving);
+    };
     cso.sign = [id = credential.substr(0, colon), secret = credential.substr(colon + 1)](const std::string& authority,
                                                                                          const std::string& body) {
       server::Tc3SignInput sign;
@@ -332,6 +339,18 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   auto started = server::Server::Start(options, **service, directory, fetch);
   if (!started.ok()) return Fail(started.status());
   auto& srv = *started.value();
+  if (cluster_search) {
+    srv.metrics().AddGaugeSource([search = cluster_search.get()] {
+      const auto loaded = search->LoadedShards();
+      const auto lost = std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; });
+      return std::vector<server::Metrics::Gauge>{
+          {"facekit_cluster_shards_served",
+           "(group, shard) pairs this node serves: its own under the current shard map, and lost ones it keeps "
+           "until their new owners serve them.",
+           {{"state=\"own\"", static_cast<double>(loaded.size()) - static_cast<double>(lost)},
+            {"state=\"lost\"", static_cast<double>(lost)}}}};
+    });
+  }
   const char* scheme = !options.http.tls ? "http" : o.tls_allow_plaintext ? "https (and http)" : "https";
   {
     store::FolderOwner owner = (*lock)->owner();
@@ -381,8 +400,13 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
           return;
         }
         const auto loaded = search->LoadedShards();
-        std::fprintf(stderr, "facekit: serving %zu shards (of %d per group) at change-log position %lld\n",
-                     loaded.size(), shards, static_cast<long long>(loaded.empty() ? 0 : loaded.front().loaded_seq));
+        const auto lost = static_cast<std::size_t>(
+            std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; }));
+        std::string kept;
+        if (lost > 0) kept = ", and keeps " + std::to_string(lost) + " lost shards until their new owners serve them";
+        std::fprintf(stderr, "facekit: serving %zu shards (of %d per group) at change-log position %lld%s\n",
+                     loaded.size() - lost, shards,
+                     static_cast<long long>(loaded.empty() ? 0 : loaded.front().loaded_seq), kept.c_str());
       };
     }
     auto joined = cluster::ClusterNode::Join(std::move(co));
@@ -463,6 +487,11 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "Time a sharded search waits for the shards before failing with FailedOperation.ShardsUnavailable")
       ->default_val(o->shard_deadline_ms)
       ->check(CLI::Range(10, 600000));
+  cmd->add_option("--shard-linger-s", o->shard_linger_s,
+                  "A shard this node loses at a map change stays served until no search asked for it for this "
+                  "long, so that it is served while its new owner loads it (0 = dropped at once)")
+      ->default_val(o->shard_linger_s)
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
   cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
   cmd->add_option("--io-threads", o->io_threads, "Threads doing network I/O")->default_val(1)->check(CLI::Range(1, 64));

@@ -11,36 +11,105 @@
 
 namespace facekit::cluster {
 
+namespace {
+
+std::vector<std::string> GroupIds(const gallery::Gallery& gallery) {
+  return gallery.Read([](const gallery::Catalog& c) {
+    std::vector<std::string> ids;
+    for (const gallery::GroupState* g : c.Groups()) ids.push_back(g->record.id);
+    return ids;
+  });
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------- Owned
 
 class ClusterSearch::Owned {
  public:
-  // `also`: held only where `also` holds too (the shards kept while re-indexing).
-  Owned(std::shared_ptr<const ShardMap> map, std::string node, std::shared_ptr<Owned> also = nullptr)
-      : map_(std::move(map)), node_(std::move(node)), also_(std::move(also)) {}
+  // The shards `map` gives `node`, plus those `plus` holds (lost shards kept),
+  // held only where `also` holds too (the shards kept while re-indexing).
+  Owned(std::shared_ptr<const ShardMap> map, std::string node, std::shared_ptr<Owned> also = nullptr,
+        std::shared_ptr<Owned> plus = nullptr)
+      : map_(std::move(map)), node_(std::move(node)), also_(std::move(also)), plus_(std::move(plus)) {}
 
   int shards() const { return map_->shards(); }
 
   bool Holds(const std::string& group, int shard) {
     if (shard < 0 || shard >= map_->shards()) return false;
     if (also_ && !also_->Holds(group, shard)) return false;
-    std::lock_guard lock(mu_);
-    auto it = by_group_.find(group);
-    if (it == by_group_.end()) {
-      std::vector<char> held(static_cast<std::size_t>(map_->shards()), 0);
-      for (int s : map_->ShardsOf(node_, group)) held[static_cast<std::size_t>(s)] = 1;
-      it = by_group_.emplace(group, std::move(held)).first;
+    {
+      std::lock_guard lock(mu_);
+      auto it = by_group_.find(group);
+      if (it == by_group_.end()) {
+        std::vector<char> held(static_cast<std::size_t>(map_->shards()), 0);
+        for (int s : map_->ShardsOf(node_, group)) held[static_cast<std::size_t>(s)] = 1;
+        it = by_group_.emplace(group, std::move(held)).first;
+      }
+      if (it->second[static_cast<std::size_t>(shard)] != 0) return true;
     }
-    return it->second[static_cast<std::size_t>(shard)] != 0;
+    return plus_ && plus_->Holds(group, shard);
   }
 
  private:
   std::shared_ptr<const ShardMap> map_;
   std::string node_;
-  std::shared_ptr<Owned> also_;
+  std::shared_ptr<Owned> also_, plus_;
   std::mutex mu_;
   std::unordered_map<std::string, std::vector<char>> by_group_;  // guarded by mu_
+};
+
+// ---------------------------------------------------------------- Fallbacks
+
+class ClusterSearch::Fallbacks {
+ public:
+  static constexpr std::size_t kMaps = 8;  // previous maps remembered
+
+  // `now`: the new map; `before`: the view it replaces (null at the first).
+  Fallbacks(const ShardMap& now, const View* before) {
+    alive_.insert(now.nodes().begin(), now.nodes().end());
+    auto add = [&](const std::shared_ptr<const ShardMap>& m) {
+      if (!m || maps_.size() >= kMaps || m->nodes() == now.nodes()) return;
+      for (const auto& have : maps_) {
+        if (have->nodes() == m->nodes()) return;
+      }
+      maps_.push_back(m);
+    };
+    if (before) {
+      add(before->map);
+      if (before->previous) {
+        for (const auto& m : before->previous->maps_) add(m);
+      }
+    }
+  }
+
+  // The live nodes that held (group, shard) under the previous maps, newest map first.
+  const std::vector<std::string>& Of(const std::string& group, int shard) {
+    static const std::vector<std::string> kNone;
+    if (maps_.empty() || shard < 0 || shard >= maps_.front()->shards()) return kNone;
+    std::lock_guard lock(mu_);
+    auto it = by_group_.find(group);
+    if (it == by_group_.end()) {
+      std::vector<std::vector<std::string>> owners(static_cast<std::size_t>(maps_.front()->shards()));
+      for (int s = 0; s < static_cast<int>(owners.size()); ++s) {
+        auto& out = owners[static_cast<std::size_t>(s)];
+        for (const auto& m : maps_) {
+          if (m->shards() != static_cast<int>(owners.size())) continue;
+          for (std::string& n : m->Replicas(group, s)) {
+            if (alive_.count(n) != 0 && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
+          }
+        }
+      }
+      it = by_group_.emplace(group, std::move(owners)).first;  // nodes are stable: references stay valid
+    }
+    return it->second[static_cast<std::size_t>(shard)];
+  }
+
+ private:
+  std::vector<std::shared_ptr<const ShardMap>> maps_;  // newest first
+  std::set<std::string> alive_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<std::vector<std::string>>> by_group_;  // guarded by mu_
 };
 
 // ---------------------------------------------------------------- Remote
@@ -50,9 +119,41 @@ class ClusterSearch::Owned {
 ClusterSearch::ClusterSearch(gallery::Gallery& gallery, ClusterSearchOptions options)
     : gallery_(gallery),
       options_(std::move(options)),
-      remote_(std::make_unique<ShardClient>(options_.sign, &latencies_)) {}
+      remote_(std::make_unique<ShardClient>(options_.sign, &latencies_)) {
+  if (options_.linger_idle_ms > 0 && options_.release_thread) {
+    release_thread_ = std::thread([this] {
+      const auto every = std::chrono::milliseconds(std::min<std::int64_t>(1000, options_.linger_idle_ms));
+      std::unique_lock lock(release_mu_);
+      while (!release_cv_.wait_for(lock, every, [this] { return stopping_; })) {
+        lock.unlock();
+        ReleaseIdleShards();
+        lock.lock();
+      }
+    });
+  }
+}
 
-ClusterSearch::~ClusterSearch() = default;  // remote_ waits for the calls in flight
+ClusterSearch::~ClusterSearch() {
+  {
+    std::lock_guard lock(release_mu_);
+    stopping_ = true;
+  }
+  release_cv_.notify_all();
+  if (release_thread_.joinable()) release_thread_.join();
+}  // then remote_ waits for the calls in flight
+
+std::chrono::steady_clock::time_point ClusterSearch::Now() const {
+  return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+}
+
+std::int64_t ClusterSearch::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch()).count();
+}
+
+void ClusterSearch::Publish(std::shared_ptr<View> view) {
+  std::unique_lock lock(view_mu_);
+  view_ = std::move(view);
+}
 
 std::shared_ptr<const ClusterSearch::View> ClusterSearch::CurrentView() const {
   std::shared_lock lock(view_mu_);
@@ -75,46 +176,92 @@ Status ClusterSearch::OnMembership(const std::string& node_id, const MemberList&
   std::lock_guard serial(membership_mu_);
   auto fresh = std::make_shared<Owned>(map, node_id);
   const std::shared_ptr<const View> old = CurrentView();
+  const std::vector<std::string> groups = GroupIds(gallery_);
+  // Hand-over: the shards this node serves that the new map moves elsewhere
+  // stay served until no search asks for them (ReleaseIdleShards).
+  std::shared_ptr<Owned> keep;
+  if (options_.linger_idle_ms > 0 && old && old->serving && old->node_id == node_id) {
+    bool loses = false;
+    for (const std::string& g : groups) {
+      for (int s = 0; s < map->shards() && !loses; ++s) loses = old->serving->Holds(g, s) && !fresh->Holds(g, s);
+    }
+    if (loses) keep = old->serving;
+  }
+  auto target = keep ? std::make_shared<Owned>(map, node_id, nullptr, keep) : fresh;
+  auto previous = std::make_shared<Fallbacks>(*map, old.get());
+  lost_asked_ms_.store(NowMs());  // the idle time of the lost shards counts from the change
   {
-    // While re-indexing: route with the new map, serve what both maps hold
-    // (those entries stay in the indexes throughout).
+    // While re-indexing: route with the new map, serve what both the old
+    // view and the target hold (those entries stay in the indexes throughout).
     auto v = std::make_shared<View>();
     v->node_id = node_id;
     v->map = map;
     v->members = members;
-    if (old && old->serving) v->serving = std::make_shared<Owned>(map, node_id, old->serving);
+    if (old && old->serving) v->serving = std::make_shared<Owned>(map, node_id, old->serving, keep);
+    v->current = fresh;
+    v->keeps_lost = keep != nullptr;
+    v->previous = previous;
     v->loaded_seq = old ? old->loaded_seq : 0;
-    std::unique_lock lock(view_mu_);
-    view_ = std::move(v);
+    Publish(std::move(v));
   }
   gallery::ShardFilter filter;
-  filter.shards = fresh->shards();
-  filter.holds = [fresh](const std::string& group, int shard) { return fresh->Holds(group, shard); };
+  filter.shards = target->shards();
+  filter.holds = [target](const std::string& group, int shard) { return target->Holds(group, shard); };
   auto seq = gallery_.SetIndexFilter(std::move(filter));
   if (!seq.ok()) return seq.status();
   auto v = std::make_shared<View>();
   v->node_id = node_id;
   v->map = std::move(map);
   v->members = members;
-  v->serving = std::move(fresh);
+  v->serving = std::move(target);
+  v->current = std::move(fresh);
+  v->keeps_lost = keep != nullptr;
+  v->previous = std::move(previous);
   v->loaded_seq = *seq;
-  std::unique_lock lock(view_mu_);
-  view_ = std::move(v);
+  Publish(std::move(v));
   return Status::Ok();
+}
+
+bool ClusterSearch::ReleaseIdleShards() {
+  std::unique_lock serial(membership_mu_, std::try_to_lock);
+  if (!serial.owns_lock()) return false;  // a map change is re-indexing: it decides what is kept
+  const std::shared_ptr<const View> old = CurrentView();
+  if (!old || !old->keeps_lost || NowMs() - lost_asked_ms_.load() < options_.linger_idle_ms) return false;
+  const std::size_t before = LoadedShards().size();
+  // Stop serving the lost shards first, then drop them from the indexes.
+  auto v = std::make_shared<View>(*old);
+  v->serving = old->current;
+  v->keeps_lost = false;
+  Publish(v);
+  gallery::ShardFilter filter;
+  filter.shards = old->current->shards();
+  filter.holds = [current = old->current](const std::string& group, int shard) {
+    return current->Holds(group, shard);
+  };
+  auto seq = gallery_.SetIndexFilter(std::move(filter));
+  if (seq.ok()) {
+    auto after = std::make_shared<View>(*v);
+    after->loaded_seq = *seq;
+    Publish(std::move(after));
+  }
+  // A failed re-index leaves the lost shards' faces in the indexes: not
+  // served (refused), and harmless to the other shards' answers (see
+  // SearchShards); the next map change filters again.
+  const std::size_t serving = LoadedShards().size();
+  if (options_.on_release) options_.on_release(before > serving ? before - serving : 0, serving);
+  return true;
 }
 
 std::vector<LoadedShard> ClusterSearch::LoadedShards() const {
   const auto view = CurrentView();
   std::vector<LoadedShard> out;
   if (!view || !view->serving) return out;
-  std::vector<std::string> groups = gallery_.Read([](const gallery::Catalog& c) {
-    std::vector<std::string> ids;
-    for (const gallery::GroupState* g : c.Groups()) ids.push_back(g->record.id);
-    return ids;
-  });
+  const std::vector<std::string> groups = GroupIds(gallery_);
   for (const std::string& g : groups) {
     for (int s = 0; s < view->serving->shards(); ++s) {
-      if (view->serving->Holds(g, s)) out.push_back({g, s, view->loaded_seq});
+      if (view->serving->Holds(g, s)) {
+        out.push_back({g, s, view->loaded_seq, view->current && !view->current->Holds(g, s)});
+      }
     }
   }
   return out;
@@ -138,8 +285,11 @@ Result<std::vector<service::ShardAnswer>> ClusterSearch::SearchShards(const serv
     out[i].applied_seq = applied;
     if (!serving.Holds(ref.group_id, static_cast<int>(ref.shard))) {
       out[i].refused = "not loaded here (" + self + ")";
-    } else {
-      wanted[ref.group_id][ref.shard] = i;
+      continue;
+    }
+    wanted[ref.group_id][ref.shard] = i;
+    if (view_->keeps_lost && !view_->current->Holds(ref.group_id, static_cast<int>(ref.shard))) {
+      lost_asked_ms_.store(NowMs());  // a lost shard still asked: its new owners do not serve it yet
     }
   }
   const int shards = serving.shards();
@@ -184,14 +334,17 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   const std::string& self = view->node_id;
   // Routes: route id = group index x S + shard; itself first where it is a
   // replica, then the replicas that did not refuse the shard in the last
-  // second, each by lowest recent p95 (ReplicaOrder).
+  // second, then the shard's owners under the previous maps (they keep it
+  // until its new owners serve it), each by lowest recent p95 (ReplicaOrder).
   std::vector<ShardRoute> routes;
   std::set<std::string> first_remote;
   ReplicaOrder order(self, latencies_, remote_->refusals());
   for (std::size_t gi = 0; gi < q.group_ids.size(); ++gi) {
     for (std::uint32_t s = 0; s < shards; ++s) {
       std::vector<std::string> replicas = map.Replicas(q.group_ids[gi], static_cast<int>(s));
-      order.Sort(&replicas, {q.group_ids[gi], s});
+      static const std::vector<std::string> kNone;
+      order.Sort(&replicas, {q.group_ids[gi], s},
+                 view->previous ? view->previous->Of(q.group_ids[gi], static_cast<int>(s)) : kNone);
       if (replicas.empty()) replicas.push_back("(no live node)");
       if (replicas.front() != self) first_remote.insert(replicas.front());
       routes.push_back({static_cast<std::uint32_t>(gi) * shards + s, std::move(replicas)});

@@ -10,6 +10,14 @@
 //   newly owned shards loaded from the store, lost ones dropped) and only
 //   then serves the new shards; meanwhile it serves the shards it holds both
 //   before and after.
+//   Hand-over: a shard the node loses is kept, indexed and served, until no
+//   search has asked the node for a lost shard for `linger_idle_ms`
+//   (ReleaseIdleShards; a background thread checks every second), so that
+//   a shard stays served while its new owner loads it (a node joining with
+//   one replica per shard, or several map changes at once). Coordinators ask
+//   a shard's current replicas first and its owners under the last maps
+//   after them (ReplicaOrder), so a lost shard is asked only while no
+//   current replica answers for it; then it goes idle and is dropped.
 //   SearchShards() (service::ShardSearchHandler, the ShardSearch rpc) searches
 //   the node's own shards or refuses the ones it does not hold ("not loaded
 //   here"), so that the coordinator asks the next replica.
@@ -27,6 +35,8 @@
 //   destructor waits for the node's calls in flight.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -35,6 +45,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -54,6 +65,16 @@ struct ClusterSearchOptions {
   /// cluster's key). Null = no metadata (the other nodes will refuse).
   std::function<std::vector<std::pair<std::string, std::string>>(const std::string& authority, const std::string& body)>
       sign;
+  /// How long a lost shard stays served after the last search that asked
+  /// for it; 0 = dropped at the map change.
+  std::int64_t linger_idle_ms = 10'000;
+  /// Runs ReleaseIdleShards every second (tests call it themselves).
+  bool release_thread = true;
+  /// Called after ReleaseIdleShards dropped lost shards: how many, and how
+  /// many the node serves now (e.g. to log it).
+  std::function<void(std::size_t released, std::size_t serving)> on_release;
+  /// The clock of the idle time; null = steady_clock.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 /// A shard this node indexes and the change-log position when it was loaded.
@@ -61,6 +82,7 @@ struct LoadedShard {
   std::string group_id;
   int shard = 0;
   std::int64_t loaded_seq = 0;
+  bool lost = false;  ///< not this node's under the current map: kept until its new owners serve it
 };
 
 /// A node's shard count must be the one its database fixed (PostgreSQL's
@@ -82,21 +104,33 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   Result<service::RoutedSearchResult> SearchFaces(const service::RoutedSearchQuery& query) const override;
   Result<std::vector<service::ShardAnswer>> SearchShards(const service::ShardQuery& query) const override;
 
-  /// The shards of every group of the catalog this node serves now.
+  /// The shards of every group of the catalog this node serves now (lost
+  /// ones it still keeps included).
   std::vector<LoadedShard> LoadedShards() const;
+  /// Drops the lost shards still served when none was asked for in the last
+  /// `linger_idle_ms`; true when it dropped some. Skips (false) while a map
+  /// change is re-indexing.
+  bool ReleaseIdleShards();
   const LatencyTracker& latencies() const { return latencies_; }
 
   class Owned;  // which (group, shard) a node holds under a map
 
  private:
+  class Fallbacks;  // a shard's owners under the previous maps, by group
   struct View {
     std::string node_id;
     std::shared_ptr<const ShardMap> map;
     MemberList members;
     std::shared_ptr<Owned> serving;  // what SearchShards answers
+    std::shared_ptr<Owned> current;  // what `map` gives this node (serving minus lost shards)
+    bool keeps_lost = false;         // serving holds shards `current` does not
+    std::shared_ptr<Fallbacks> previous;  // for the coordinator's routes
     std::int64_t loaded_seq = 0;
   };
   std::shared_ptr<const View> CurrentView() const;
+  void Publish(std::shared_ptr<View> view);
+  std::chrono::steady_clock::time_point Now() const;
+  std::int64_t NowMs() const;
 
   gallery::Gallery& gallery_;
   ClusterSearchOptions options_;
@@ -105,6 +139,12 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   std::shared_ptr<const View> view_;
   mutable LatencyTracker latencies_;
   std::unique_ptr<ShardClient> remote_;  // channels and calls in flight (after latencies_)
+  mutable std::atomic<std::int64_t> lost_asked_ms_{0};  // NowMs() of the last search asking for a lost shard
+  // The release thread (last: stopped first).
+  std::mutex release_mu_;
+  std::condition_variable release_cv_;
+  bool stopping_ = false;  // guarded by release_mu_
+  std::thread release_thread_;
 };
 
 }  // namespace facekit::cluster

@@ -211,19 +211,22 @@ std::int64_t ReplicaOrder::Rank(const std::string& node) {
   return it->second;
 }
 
-void ReplicaOrder::Sort(std::vector<std::string>* replicas, const service::ShardRef& shard) {
-  struct Key {
-    bool other = false;  // not self
-    bool refused = false;
-    std::int64_t rank = 0;
-  };
-  std::map<std::string, Key> keys;
-  for (const std::string& n : *replicas) keys[n] = {n != self_, n != self_ && refusals_.Recent(n, shard), Rank(n)};
-  std::stable_sort(replicas->begin(), replicas->end(), [&](const std::string& a, const std::string& b) {
-    const Key& x = keys[a];
-    const Key& y = keys[b];
-    return std::tie(x.other, x.refused, x.rank) < std::tie(y.other, y.refused, y.rank);
-  });
+void ReplicaOrder::Sort(std::vector<std::string>* replicas, const service::ShardRef& shard,
+                        const std::vector<std::string>& previous) {
+  // Tiers: 0 self (current), 1 other current, 2 previous owner, 3 refused recently.
+  std::map<std::string, std::pair<int, std::int64_t>> keys;
+  for (const std::string& n : *replicas) {
+    const int tier = n == self_ ? 0 : refusals_.Recent(n, shard) ? 3 : 1;
+    keys.emplace(n, std::make_pair(tier, Rank(n)));
+  }
+  for (const std::string& n : previous) {
+    if (keys.count(n) != 0) continue;
+    const int tier = n != self_ && refusals_.Recent(n, shard) ? 3 : 2;
+    keys.emplace(n, std::make_pair(tier, Rank(n)));
+    replicas->push_back(n);
+  }
+  std::stable_sort(replicas->begin(), replicas->end(),
+                   [&](const std::string& a, const std::string& b) { return keys[a] < keys[b]; });
 }
 
 ShardReply FailedReply(std::uint64_t request_id, Status status) {

@@ -113,16 +113,22 @@ ShardReply ReplyFromAnswers(std::uint64_t request_id, const std::string& node,
                             const std::vector<service::ShardAnswer>& answers);
 
 /// A shard's replicas in the order a coordinator asks them: `self` first
-/// (answered in-process; empty: none), then those that did not refuse the
-/// shard recently, each part by recent latency (LatencyTracker::RankUs,
-/// unknown last). Stable: ties keep the shard map's order. One per search
-/// (not shared between threads): a node's rank is computed once, however
-/// many of the search's shards it holds.
+/// (answered in-process; empty: none), then the other current replicas that
+/// did not refuse the shard recently, then its previous owners (`previous`:
+/// nodes that held it under an earlier map and may still keep it until its
+/// new owners serve it, cluster_search.h), then every node that refused it
+/// recently; each part by recent latency (LatencyTracker::RankUs, unknown
+/// last). Stable: ties keep the given order. One per search (not shared
+/// between threads): a node's rank is computed once, however many of the
+/// search's shards it holds.
 class ReplicaOrder {
  public:
   ReplicaOrder(std::string self, const LatencyTracker& latencies, const RefusalMemory& refusals)
       : self_(std::move(self)), latencies_(latencies), refusals_(refusals) {}
-  void Sort(std::vector<std::string>* replicas, const service::ShardRef& shard);
+  /// Orders `*replicas` (the current ones) followed by those of `previous`
+  /// not among them.
+  void Sort(std::vector<std::string>* replicas, const service::ShardRef& shard,
+            const std::vector<std::string>& previous = {});
 
  private:
   std::int64_t Rank(const std::string& node);

@@ -133,7 +133,11 @@ TEST(ClusterSearch, IndexesOnlyItsShardsAndRefusesTheOthers) {
 TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
   testing::TempDir dir;
   auto gallery = MakeGallery(dir);
-  ClusterSearch search(*gallery, {});
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ClusterSearchOptions options;
+  options.release_thread = false;
+  options.clock = [&] { return now; };
+  ClusterSearch search(*gallery, options);
   service::RoutedSearchQuery q;
   q.group_ids = {"g"};
   q.face_model_version = "3.0";
@@ -170,12 +174,20 @@ TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
                                 std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 2))
                   .ok());
   EXPECT_TRUE(search.SearchFaces(q).ok());
-  // With one replica per shard, b's shards have no other replica: the search
-  // fails naming them, or answers without them when partial answers are allowed.
+  // With one replica per shard, b's shards have no other replica. This node
+  // held them under the previous map and keeps them while they are asked
+  // for: the coordinator asks b, then this node as their previous owner.
   auto map = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 1);
   ASSERT_TRUE(search.OnMembership("a", {{"a", ""}, {"b", ""}}, map).ok());
   const std::size_t theirs = map->ShardsOf("b", "g").size();
   ASSERT_GT(theirs, 0u);
+  auto handed = search.SearchFaces(q);
+  ASSERT_TRUE(handed.ok()) << handed.status().ToString();
+  EXPECT_TRUE(handed->missing_shards.empty());
+  // Once none was asked for 10 s they are dropped: the search fails naming
+  // them, or answers without them when partial answers are allowed.
+  now += std::chrono::seconds(10);
+  ASSERT_TRUE(search.ReleaseIdleShards());
   auto failed = search.SearchFaces(q);
   EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(failed.status().message().find("shards could not answer"), std::string::npos);
@@ -184,6 +196,90 @@ TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ(partial->missing_shards.size(), theirs);
   EXPECT_EQ(partial->missing_shards.front().rfind("g/", 0), 0u);
+}
+
+TEST(ClusterSearch, ALostShardStaysServedUntilNoSearchAsksForItThenIsDropped) {
+  testing::TempDir dir;
+  auto gallery = MakeGallery(dir);
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  ClusterSearchOptions options;
+  options.release_thread = false;
+  options.clock = [&] { return now; };
+  std::vector<std::pair<std::size_t, std::size_t>> released;
+  options.on_release = [&](std::size_t r, std::size_t serving) { released.emplace_back(r, serving); };
+  ClusterSearch search(*gallery, options);
+  // Alone, then b joins with one replica per shard: a loses b's shards.
+  ASSERT_TRUE(
+      search.OnMembership("a", {{"a", ""}}, std::make_shared<const ShardMap>(std::vector<std::string>{"a"}, 8, 1))
+          .ok());
+  auto map = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 1);
+  ASSERT_TRUE(search.OnMembership("a", {{"a", ""}, {"b", ""}}, map).ok());
+  const std::vector<int> mine = map->ShardsOf("a", "g"), lost = map->ShardsOf("b", "g");
+  ASSERT_FALSE(mine.empty());
+  ASSERT_FALSE(lost.empty());
+  auto faces_indexed = [&] {
+    return gallery->Read([](const gallery::Catalog& c) { return c.GroupById("g")->faces->size(); });
+  };
+  // Kept: every shard still loaded (the lost ones flagged) and indexed.
+  auto loaded = search.LoadedShards();
+  ASSERT_EQ(loaded.size(), 8u);
+  for (const LoadedShard& l : loaded) {
+    EXPECT_EQ(l.lost, std::find(lost.begin(), lost.end(), l.shard) != lost.end()) << l.shard;
+  }
+  EXPECT_EQ(faces_indexed(), 60u);
+  auto ask = [&](const std::vector<int>& shards) {
+    service::ShardQuery q;
+    q.query = Query(2);
+    q.face_model_version = "3.0";
+    q.k = 100;
+    for (int s : shards) q.shards.push_back({"g", static_cast<std::uint32_t>(s)});
+    auto answers = search.SearchShards(q);
+    EXPECT_TRUE(answers.ok());
+    std::size_t refused = 0;
+    for (const auto& a : *answers) refused += a.refused.empty() ? 0 : 1;
+    return refused;
+  };
+  EXPECT_EQ(ask(lost), 0u);  // answered
+  // Asked again 6 s later: kept 10 s from then, whatever the own shards are asked.
+  now += std::chrono::seconds(6);
+  EXPECT_FALSE(search.ReleaseIdleShards());
+  EXPECT_EQ(ask({lost.front()}), 0u);
+  now += std::chrono::seconds(9);
+  EXPECT_EQ(ask(mine), 0u);
+  EXPECT_FALSE(search.ReleaseIdleShards());
+  EXPECT_TRUE(released.empty());
+  now += std::chrono::seconds(1);
+  ASSERT_TRUE(search.ReleaseIdleShards());
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0], std::make_pair(lost.size(), mine.size()));
+  EXPECT_EQ(ask(lost), lost.size());  // refused: "not loaded here"
+  EXPECT_EQ(ask(mine), 0u);
+  loaded = search.LoadedShards();
+  ASSERT_EQ(loaded.size(), mine.size());
+  for (const LoadedShard& l : loaded) EXPECT_FALSE(l.lost);
+  // Only the own shards' faces stay indexed.
+  std::size_t expected = 0;
+  gallery->Read([&](const gallery::Catalog& c) {
+    for (int p = 0; p < 30; ++p) {
+      for (std::int64_t fk : c.PersonById("p" + std::to_string(p))->faces) {
+        const int s = ShardOfFace(c.FaceByKey(fk)->id, 8);
+        if (std::find(mine.begin(), mine.end(), s) != mine.end()) ++expected;
+      }
+    }
+    return 0;
+  });
+  EXPECT_EQ(faces_indexed(), expected);
+  EXPECT_FALSE(search.ReleaseIdleShards());  // nothing left to release
+  // A node started with --shard-linger-s 0 drops lost shards at the change.
+  testing::TempDir dir2;
+  auto gallery2 = MakeGallery(dir2);
+  ClusterSearchOptions at_once;
+  at_once.linger_idle_ms = 0;
+  ClusterSearch eager(*gallery2, at_once);
+  ASSERT_TRUE(
+      eager.OnMembership("a", {{"a", ""}}, std::make_shared<const ShardMap>(std::vector<std::string>{"a"}, 8, 1)).ok());
+  ASSERT_TRUE(eager.OnMembership("a", {{"a", ""}, {"b", ""}}, map).ok());
+  EXPECT_EQ(eager.LoadedShards().size(), mine.size());
 }
 
 // A TCP port that takes connections into its backlog and never answers: a
@@ -294,6 +390,15 @@ TEST(OrderReplicas, SelfFirstThenThoseThatDidNotRefuseTheShardRecentlyThenByLate
   EXPECT_EQ(order({"c", "b", "a"}, {"g", 4}, ""), (V{"a", "b", "c"}));
   EXPECT_EQ(order({"c", "b", "a"}, {"h", 3}, ""), (V{"a", "b", "c"}));
   EXPECT_TRUE(refused.Recent("a", {"g", 3}));
+  // Previous owners (they may still keep a shard they lost) after the current
+  // replicas, before those that refused it; the current ones are not repeated.
+  auto with_previous = [&](V replicas, const service::ShardRef& shard, const std::string& self, const V& previous) {
+    ReplicaOrder(self, latencies, refused).Sort(&replicas, shard, previous);
+    return replicas;
+  };
+  EXPECT_EQ(with_previous({"c", "a"}, {"g", 3}, "", V{"b", "c", "self"}), (V{"c", "b", "a", "self"}));  // "self" is just a name here: it refused g/3
+  EXPECT_EQ(with_previous({"c"}, {"g", 4}, "self", V{"self", "b", "a"}), (V{"c", "a", "b", "self"}));
+  EXPECT_EQ(with_previous({"self", "b"}, {"g", 4}, "self", V{}), (V{"self", "b"}));
   // A second later it is asked first again.
   now += std::chrono::milliseconds(1001);
   EXPECT_FALSE(refused.Recent("a", {"g", 3}));

@@ -451,5 +451,108 @@ TEST(ShardedSearch, APausedNodeIsHedgedAroundAndNoSearchFails) {
   }
 }
 
+
+// node-1's facekit_cluster_shards_served{state=...} from /metrics; -1 when unreadable.
+int ShardsServed(Node& node, const std::string& state) {
+  const auto [rc, text] = RunCommand("curl -s " + node.process->url() + "/metrics");
+  const std::string key = "facekit_cluster_shards_served{state=\"" + state + "\"} ";
+  const auto at = text.find(key);
+  if (rc != 0 || at == std::string::npos) return -1;
+  return std::atoi(text.c_str() + at + key.size());
+}
+
+// With one replica per shard a joining node takes shards the running node
+// held, and answers none of them until it has loaded them. Here the newcomer
+// is paused (SIGSTOP) right after it registers: node-1 keeps the shards it
+// lost and answers for them as their previous owner (after the hung
+// newcomer's hedge delay), so no search fails; once the newcomer runs and
+// answers, node-1 drops them after --shard-linger-s without a search asking.
+TEST(ShardedSearch, ANodeJoiningWithOneReplicaTakesOverItsShardsWithoutAMissingShard) {
+  if (testing::EtcdTestCluster::Binary().empty()) GTEST_SKIP() << "etcd not installed (apt-get install etcd-server)";
+  testing::PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  testing::EtcdTestCluster etcd(1);
+  START_ETCD_OR_SKIP(etcd);
+  testing::TempDir dir;
+  auto [rc, key] = RunCommand(Cli() + " keys create --data " + dir.file("node-1") + " --role admin --credential");
+  ASSERT_EQ(rc, 0) << key;
+  while (!key.empty() && key.back() == '\n') key.pop_back();
+  std::ofstream(dir.file("admin.key")) << key << "\n";
+  std::filesystem::create_directories(dir.file("node-2"));
+  std::filesystem::copy_file(dir.file("node-1") + "/keys.db", dir.file("node-2") + "/keys.db");
+  auto args = [&](const std::string& id) {
+    return std::vector<std::string>{"--store",      pg.uri(), "--etcd",           etcd.endpoints(),
+                                    "--node-id",    id,       "--replicas",       "1",
+                                    "--lease-ttl",  "30",     "--shard-linger-s", "1",
+                                    "--cluster-key-file", dir.file("admin.key")};
+  };
+  Node one(dir.file("node-1"), args("node-1"), key);
+  ASSERT_FALSE(one.process->port().empty());
+  const std::vector<std::string> people = People(3, 1000, 8);
+  ASSERT_TRUE(CreateGroupG(one).ok());
+  for (const auto& name : people) {
+    const grpc::Status s = CreatePersonInG(one, name);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+  }
+  auto search_all = [&](Node& via, const char* when) {
+    int ok = 0;
+    for (const auto& name : people) {
+      v1::SearchRequest req;
+      req.add_group_ids("g");
+      req.set_image(Bytes(Photo(name, 2)));
+      v1::SearchResponse resp;
+      const grpc::Status s = via.Call(&v1::FaceKit::Stub::SearchFaces, req, &resp);
+      EXPECT_TRUE(s.ok()) << when << ": " << name << ": " << s.error_message();
+      if (!s.ok()) continue;
+      EXPECT_FALSE(resp.results_size() == 0 || resp.results(0).candidates_size() == 0 ||
+                   resp.results(0).candidates(0).person_id() != name)
+          << when << ": " << name;
+      ++ok;
+    }
+    return ok;
+  };
+  EXPECT_EQ(search_all(one, "node-1 alone"), 8);
+  EXPECT_EQ(ShardsServed(one, "lost"), 0);
+  EXPECT_EQ(ShardsServed(one, "own"), 64);
+
+  Node two(dir.file("node-2"), args("node-2"), key);
+  ASSERT_FALSE(two.process->port().empty());
+  auto wait_for = [](const std::function<bool()>& done, int seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  };
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const auto [src, status] = RunCommand(Cli() + " cluster status --etcd " + etcd.endpoints() + " --json");
+        return src == 0 && status.find("node-2") != std::string::npos;
+      },
+      30))
+      << "node-2 did not register";
+  ::kill(two.process->pid(), SIGSTOP);
+  // node-1 has the two-node map: it owns about half the shards and keeps the others.
+  ASSERT_TRUE(wait_for([&] { return ShardsServed(one, "lost") > 0; }, 20)) << "node-1 kept no lost shard";
+  const int own = ShardsServed(one, "own"), lost = ShardsServed(one, "lost");
+  EXPECT_EQ(own + lost, 64);
+  EXPECT_GT(own, 0);
+  EXPECT_EQ(search_all(one, "node-2 paused"), 8);
+  ::kill(two.process->pid(), SIGCONT);
+  // node-2 serves its shards; node-1, no longer asked for them, drops them.
+  ASSERT_TRUE(wait_for([&] { return ShardsServed(two, "own") == lost; }, 60)) << "node-2 did not serve its shards";
+  ASSERT_TRUE(wait_for(
+      [&] {
+        search_all(one, "hand-over");
+        return ShardsServed(one, "lost") == 0;
+      },
+      60))
+      << "node-1 kept its lost shards";
+  EXPECT_EQ(ShardsServed(one, "own"), own);
+  EXPECT_EQ(search_all(one, "after the hand-over (node-1)"), 8);
+  EXPECT_EQ(search_all(two, "after the hand-over (node-2)"), 8);
+}
+
 }  // namespace
 }  // namespace facekit
