@@ -108,6 +108,16 @@ nodes_up() {
     done
     grep -o "serving on http://[0-9.:]*" "$data/serve.out" | head -1 | cut -d' ' -f3 >"$data/url"
   done
+  # Ready once each node has indexed its shards of the shard map (/readyz).
+  for ((i = 1; i <= n; i++)); do
+    local data=$DIR/node-$i tries=0
+    until [[ $(curl -s "$(cat "$data/url")/readyz" 2>/dev/null) == ready ]]; do
+      alive "$data/serve.pid" || die "node-$i stopped at start, see $data/serve.log"
+      tries=$((tries + 1))
+      ((tries < 6000)) || die "node-$i did not index its shards within 600 s, see $data/serve.log"
+      sleep 0.1
+    done
+  done
 }
 
 status() {

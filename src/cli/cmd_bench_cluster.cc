@@ -79,23 +79,23 @@ void Say(const ClusterBenchOptions& o, const std::string& text) {
 struct LogWatch {
   std::string path;
   std::uintmax_t from = 0;
-  // The number of shards of the first "serving N shards" line that follows a
-  // "cluster members (M)" line with M == members, once the node keeps no
-  // shard of an earlier map (a "serving" line saying it "keeps" lost shards
-  // counts at the "released" line after it); -1 until then.
+  // The number of shards of the first "serving N shards (of S per group, M
+  // nodes)" line with M == members, once the node keeps no shard of an
+  // earlier map (a "serving" line saying it "keeps" lost shards counts at
+  // the "released" line after it); -1 until then.
   int ServingWith(std::size_t members) const {
     std::ifstream in(path);
     in.seekg(static_cast<std::streamoff>(from));
     std::string line;
-    std::size_t current = 0;
     int keeping = -1;  // shards served while lost ones are kept
-    const std::string m = "cluster members (", s = "facekit: serving ";
+    const std::string s = "facekit: serving ", m = " per group, ";
     while (std::getline(in, line)) {
-      if (auto at = line.find(m); at != std::string::npos) {
-        current = static_cast<std::size_t>(std::atol(line.c_str() + at + m.size()));
+      if (auto sat = line.find(s); sat != std::string::npos && line.find(" shards") != std::string::npos) {
+        const auto mat = line.find(m);
+        const bool all = mat != std::string::npos &&
+                         static_cast<std::size_t>(std::atol(line.c_str() + mat + m.size())) == members;
         keeping = -1;
-      } else if (auto sat = line.find(s); sat != std::string::npos && line.find(" shards") != std::string::npos &&
-                                          current == members) {
+        if (!all) continue;
         const int n = std::atoi(line.c_str() + sat + s.size());
         if (line.find(" keeps ") == std::string::npos) return n;
         keeping = n;

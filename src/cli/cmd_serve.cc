@@ -304,6 +304,20 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     cluster::ClusterSearchOptions cso;
     cso.deadline_ms = o.shard_deadline_ms;
     cso.linger_idle_ms = static_cast<std::int64_t>(o.shard_linger_s * 1000);
+    cso.on_applied = [](const Status& applied, const cluster::ShardMap& map,
+                        const std::vector<cluster::LoadedShard>& loaded) {
+      if (!applied.ok()) {
+        std::fprintf(stderr, "facekit: re-indexing the shards failed: %s\n", applied.ToString().c_str());
+        return;
+      }
+      const auto lost = static_cast<std::size_t>(
+          std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; }));
+      std::string kept;
+      if (lost > 0) kept = ", and keeps " + std::to_string(lost) + " lost shards until their new owners serve them";
+      std::fprintf(stderr, "facekit: serving %zu shards (of %d per group, %zu nodes) at change-log position %lld%s\n",
+                   loaded.size() - lost, map.shards(), map.nodes().size(),
+                   static_cast<long long>(loaded.empty() ? 0 : loaded.front().loaded_seq), kept.c_str());
+    };
     cso.on_release = [](std::size_t released, std::size_t serving) {
       std::fprintf(stderr, "facekit: released %zu lost shards no search asked for (their new owners serve them); "
                    "serving %zu shards\n", released, serving);
@@ -340,6 +354,9 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   if (!started.ok()) return Fail(started.status());
   auto& srv = *started.value();
   if (cluster_search) {
+    srv.SetReadinessCheck([search = cluster_search.get()] {
+      return search->Serving() ? std::string() : std::string("joining the cluster: no shard map indexed yet");
+    });
     srv.metrics().AddGaugeSource([search = cluster_search.get()] {
       const auto loaded = search->LoadedShards();
       const auto lost = std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; });
@@ -394,19 +411,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
       }
       co.on_map_change = [search = cluster_search.get(), id = co.node_id](
                              const cluster::MemberList& members, std::shared_ptr<const cluster::ShardMap> map) {
-        const int shards = map->shards();
-        if (Status s = search->OnMembership(id, members, std::move(map)); !s.ok()) {
-          std::fprintf(stderr, "facekit: re-indexing the shards failed: %s\n", s.ToString().c_str());
-          return;
-        }
-        const auto loaded = search->LoadedShards();
-        const auto lost = static_cast<std::size_t>(
-            std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; }));
-        std::string kept;
-        if (lost > 0) kept = ", and keeps " + std::to_string(lost) + " lost shards until their new owners serve them";
-        std::fprintf(stderr, "facekit: serving %zu shards (of %d per group) at change-log position %lld%s\n",
-                     loaded.size() - lost, shards,
-                     static_cast<long long>(loaded.empty() ? 0 : loaded.front().loaded_seq), kept.c_str());
+        search->ProposeMembership(id, members, std::move(map));
       };
     }
     auto joined = cluster::ClusterNode::Join(std::move(co));

@@ -135,6 +135,12 @@ ClusterSearch::ClusterSearch(gallery::Gallery& gallery, ClusterSearchOptions opt
 
 ClusterSearch::~ClusterSearch() {
   {
+    std::lock_guard lock(proposal_mu_);
+    stopping_maps_ = true;
+  }
+  proposal_cv_.notify_all();
+  if (map_thread_.joinable()) map_thread_.join();  // after a re-index in progress
+  {
     std::lock_guard lock(release_mu_);
     stopping_ = true;
   }
@@ -222,6 +228,37 @@ Status ClusterSearch::OnMembership(const std::string& node_id, const MemberList&
   return Status::Ok();
 }
 
+void ClusterSearch::ProposeMembership(const std::string& node_id, const MemberList& members,
+                                      std::shared_ptr<const ShardMap> map) {
+  std::lock_guard lock(proposal_mu_);
+  if (stopping_maps_) return;
+  proposal_ = Proposal{node_id, members, std::move(map), std::chrono::steady_clock::now()};
+  if (!map_thread_.joinable()) map_thread_ = std::thread([this] { MapLoop(); });
+  proposal_cv_.notify_all();
+}
+
+void ClusterSearch::MapLoop() {
+  const auto settle = std::chrono::milliseconds(options_.first_map_settle_ms);
+  bool applied = false;
+  std::unique_lock lock(proposal_mu_);
+  while (true) {
+    proposal_cv_.wait(lock, [this] { return stopping_maps_ || proposal_.has_value(); });
+    // Before the first map: until the member list has been still for `settle`.
+    while (!applied && !stopping_maps_ && proposal_ && std::chrono::steady_clock::now() < proposal_->at + settle) {
+      proposal_cv_.wait_until(lock, proposal_->at + settle);
+    }
+    if (stopping_maps_) return;
+    if (!proposal_) continue;
+    Proposal p = std::move(*proposal_);
+    proposal_.reset();
+    lock.unlock();
+    const Status s = OnMembership(p.node_id, p.members, p.map);
+    applied = applied || s.ok();
+    if (options_.on_applied) options_.on_applied(s, *p.map, LoadedShards());
+    lock.lock();
+  }
+}
+
 bool ClusterSearch::ReleaseIdleShards() {
   std::unique_lock serial(membership_mu_, std::try_to_lock);
   if (!serial.owns_lock()) return false;  // a map change is re-indexing: it decides what is kept
@@ -250,6 +287,11 @@ bool ClusterSearch::ReleaseIdleShards() {
   const std::size_t serving = LoadedShards().size();
   if (options_.on_release) options_.on_release(before > serving ? before - serving : 0, serving);
   return true;
+}
+
+bool ClusterSearch::Serving() const {
+  const auto view = CurrentView();
+  return view && view->serving;
 }
 
 std::vector<LoadedShard> ClusterSearch::LoadedShards() const {

@@ -43,6 +43,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -57,6 +58,14 @@
 #include "service/sharded_search.h"
 
 namespace facekit::cluster {
+
+/// A shard this node indexes and the change-log position when it was loaded.
+struct LoadedShard {
+  std::string group_id;
+  int shard = 0;
+  std::int64_t loaded_seq = 0;
+  bool lost = false;  ///< not this node's under the current map: kept until its new owners serve it
+};
 
 struct ClusterSearchOptions {
   std::int64_t deadline_ms = 2000;  ///< of one sharded search
@@ -73,16 +82,15 @@ struct ClusterSearchOptions {
   /// Called after ReleaseIdleShards dropped lost shards: how many, and how
   /// many the node serves now (e.g. to log it).
   std::function<void(std::size_t released, std::size_t serving)> on_release;
+  /// ProposeMembership: the first map is applied once the member list has
+  /// been unchanged this long (nodes started together then index only their
+  /// own shards, not all of a one-node map's); 0 = at once.
+  std::int64_t first_map_settle_ms = 2000;
+  /// Called on the map thread after each map ProposeMembership applied:
+  /// OnMembership's status, the map and LoadedShards() (e.g. to log them).
+  std::function<void(const Status&, const ShardMap&, const std::vector<LoadedShard>&)> on_applied;
   /// The clock of the idle time; null = steady_clock.
   std::function<std::chrono::steady_clock::time_point()> clock;
-};
-
-/// A shard this node indexes and the change-log position when it was loaded.
-struct LoadedShard {
-  std::string group_id;
-  int shard = 0;
-  std::int64_t loaded_seq = 0;
-  bool lost = false;  ///< not this node's under the current map: kept until its new owners serve it
 };
 
 /// A node's shard count must be the one its database fixed (PostgreSQL's
@@ -101,9 +109,18 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   /// first call nothing is served and searches fail with kUnavailable.
   Status OnMembership(const std::string& node_id, const MemberList& members, std::shared_ptr<const ShardMap> map);
 
+  /// OnMembership on the node's map thread, for the membership's callback
+  /// (returns at once): a map proposed while another is applied replaces
+  /// any not yet applied (only the newest is indexed), and the first waits
+  /// for `first_map_settle_ms` without a newer one.
+  void ProposeMembership(const std::string& node_id, const MemberList& members, std::shared_ptr<const ShardMap> map);
+
   Result<service::RoutedSearchResult> SearchFaces(const service::RoutedSearchQuery& query) const override;
   Result<std::vector<service::ShardAnswer>> SearchShards(const service::ShardQuery& query) const override;
 
+  /// A map has been indexed: the node serves its shards (false while it
+  /// joins and indexes its first map).
+  bool Serving() const;
   /// The shards of every group of the catalog this node serves now (lost
   /// ones it still keeps included).
   std::vector<LoadedShard> LoadedShards() const;
@@ -140,6 +157,19 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   mutable LatencyTracker latencies_;
   std::unique_ptr<ShardClient> remote_;  // channels and calls in flight (after latencies_)
   mutable std::atomic<std::int64_t> lost_asked_ms_{0};  // NowMs() of the last search asking for a lost shard
+  // The map thread (ProposeMembership).
+  struct Proposal {
+    std::string node_id;
+    MemberList members;
+    std::shared_ptr<const ShardMap> map;
+    std::chrono::steady_clock::time_point at;
+  };
+  void MapLoop();
+  std::mutex proposal_mu_;
+  std::condition_variable proposal_cv_;
+  std::optional<Proposal> proposal_;  // guarded by proposal_mu_
+  bool stopping_maps_ = false;        // guarded by proposal_mu_
+  std::thread map_thread_;            // started by the first proposal
   // The release thread (last: stopped first).
   std::mutex release_mu_;
   std::condition_variable release_cv_;

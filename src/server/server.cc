@@ -31,6 +31,8 @@ struct Server::Parts {
   std::unique_ptr<HttpServer> http;
   StaticSite console{std::string(kConsolePrefix), ConsoleFiles()};  // the web console, beside REST
   std::atomic<bool> ready{false};
+  std::mutex readiness_mu;
+  std::function<std::string()> not_ready;  // guarded by readiness_mu; "" = ready
   std::once_flag shutdown_once;
 };
 
@@ -186,7 +188,16 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     if (req.method == "GET" || req.method == "HEAD") {
       if (path == "/ping") return Text(200, "pong");
       if (path == "/healthz") return Text(200, "ok\n");
-      if (path == "/readyz") return p->ready ? Text(200, "ready\n") : Text(503, "starting\n");
+      if (path == "/readyz") {
+        if (!p->ready) return Text(503, "starting\n");
+        std::function<std::string()> check;
+        {
+          std::lock_guard lock(p->readiness_mu);
+          check = p->not_ready;
+        }
+        if (std::string why = check ? check() : std::string(); !why.empty()) return Text(503, why + "\n");
+        return Text(200, "ready\n");
+      }
       if (path == "/metrics") return Text(200, p->metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
     }
     return Text(404, "no such endpoint: " + std::string(path) + "\n");
@@ -211,6 +222,11 @@ Server::~Server() { Shutdown(); }
 std::uint16_t Server::port() const { return parts_->http->port(); }
 
 Metrics& Server::metrics() { return parts_->metrics; }
+
+void Server::SetReadinessCheck(std::function<std::string()> not_ready) {
+  std::lock_guard lock(parts_->readiness_mu);
+  parts_->not_ready = std::move(not_ready);
+}
 
 EventHub* Server::events() { return parts_->events.get(); }
 

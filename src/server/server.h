@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <functional>
 #include <string>
 
 #include "server/cloud_api.h"
@@ -40,6 +41,9 @@ class Server {
 
   std::uint16_t port() const;
   Metrics& metrics();
+  // /readyz answers 503 with `not_ready`'s text while it is not empty (e.g.
+  // a cluster node that has not indexed its shards yet). Any thread.
+  void SetReadinessCheck(std::function<std::string()> not_ready);
   // The live event hub; null without REST (enable_grpc off).
   EventHub* events();
   // Graceful: in-flight requests (HTTP, REST and gRPC) finish, then the port

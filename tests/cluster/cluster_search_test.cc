@@ -15,7 +15,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <random>
+#include <thread>
 #include <set>
 
 #include "random_vectors.h"
@@ -280,6 +283,45 @@ TEST(ClusterSearch, ALostShardStaysServedUntilNoSearchAsksForItThenIsDropped) {
       eager.OnMembership("a", {{"a", ""}}, std::make_shared<const ShardMap>(std::vector<std::string>{"a"}, 8, 1)).ok());
   ASSERT_TRUE(eager.OnMembership("a", {{"a", ""}, {"b", ""}}, map).ok());
   EXPECT_EQ(eager.LoadedShards().size(), mine.size());
+}
+
+TEST(ClusterSearch, TheFirstMapWaitsForTheMemberListToSettleAndOnlyTheNewestIsIndexed) {
+  testing::TempDir dir;
+  auto gallery = MakeGallery(dir);
+  ClusterSearchOptions options;
+  options.first_map_settle_ms = 300;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::size_t, std::size_t>> applied;  // (nodes, shards loaded)
+  std::vector<std::chrono::steady_clock::time_point> at;
+  options.on_applied = [&](const Status& s, const ShardMap& map, const std::vector<LoadedShard>& loaded) {
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::lock_guard lock(mu);
+    applied.emplace_back(map.nodes().size(), loaded.size());
+    at.push_back(std::chrono::steady_clock::now());
+    cv.notify_all();
+  };
+  ClusterSearch search(*gallery, options);
+  auto one = std::make_shared<const ShardMap>(std::vector<std::string>{"a"}, 8, 1);
+  auto two = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b"}, 8, 1);
+  auto three = std::make_shared<const ShardMap>(std::vector<std::string>{"a", "b", "c"}, 8, 1);
+  // Two members arrive 100 ms apart: only the two-node map is indexed, 300 ms after the second.
+  search.ProposeMembership("a", {{"a", ""}}, one);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto second = std::chrono::steady_clock::now();
+  search.ProposeMembership("a", {{"a", ""}, {"b", ""}}, two);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !applied.empty(); }));
+    EXPECT_GE(at[0] - second, std::chrono::milliseconds(300));
+    EXPECT_EQ(applied[0], std::make_pair(std::size_t{2}, two->ShardsOf("a", "g").size()));
+  }
+  EXPECT_EQ(search.LoadedShards().size(), two->ShardsOf("a", "g").size());  // nothing of the one-node map kept
+  // Later maps are applied as they come.
+  search.ProposeMembership("a", {{"a", ""}, {"b", ""}, {"c", ""}}, three);
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return applied.size() == 2; }));
+  EXPECT_EQ(applied[1].first, 3u);
 }
 
 // A TCP port that takes connections into its backlog and never answers: a

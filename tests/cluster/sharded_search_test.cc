@@ -488,6 +488,21 @@ TEST(ShardedSearch, ANodeJoiningWithOneReplicaTakesOverItsShardsWithoutAMissingS
   };
   Node one(dir.file("node-1"), args("node-1"), key);
   ASSERT_FALSE(one.process->port().empty());
+  auto wait_for = [](const std::function<bool()>& done, int seconds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  };
+  auto ready = [](Node& node) {
+    return RunCommand("curl -s " + node.process->url() + "/readyz").second == "ready\n";
+  };
+  // Not ready until its first map is indexed, which waits 2 s for the member list to settle.
+  EXPECT_EQ(RunCommand("curl -s " + one.process->url() + "/readyz").second,
+            "joining the cluster: no shard map indexed yet\n");
+  ASSERT_TRUE(wait_for([&] { return ready(one); }, 30)) << "node-1 did not index its first shard map";
   const std::vector<std::string> people = People(3, 1000, 8);
   ASSERT_TRUE(CreateGroupG(one).ok());
   for (const auto& name : people) {
@@ -517,14 +532,6 @@ TEST(ShardedSearch, ANodeJoiningWithOneReplicaTakesOverItsShardsWithoutAMissingS
 
   Node two(dir.file("node-2"), args("node-2"), key);
   ASSERT_FALSE(two.process->port().empty());
-  auto wait_for = [](const std::function<bool()>& done, int seconds) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
-  };
   ASSERT_TRUE(wait_for(
       [&] {
         const auto [src, status] = RunCommand(Cli() + " cluster status --etcd " + etcd.endpoints() + " --json");
