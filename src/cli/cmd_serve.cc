@@ -181,6 +181,9 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     // features, and its first shard map loads its shards' face vectors.
     data_options.index_filter.shards = cluster::kDefaultShards;
     data_options.index_filter.holds = [](const std::string&, int) { return false; };
+    // Every person's fused feature is on every node: their HNSW is built in
+    // the background, not before the node can index its shards.
+    data_options.defer_person_structures = true;
   }
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());

@@ -205,6 +205,12 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
   if (g->store_->shared()) g->StartFollower();
+  for (const auto& [gkey, group] : g->catalog_.groups_) {
+    if (group.people->NeedsCompaction()) {  // deferred structures, or a snapshot past its ratio
+      g->RequestCompaction();
+      break;
+    }
+  }
   return g;
 }
 
@@ -456,6 +462,7 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
       data.insert(data.end(), fused.begin(), fused.end());
     }
     if (!keys.empty()) {
+      if (options_.defer_person_structures) g.people->DeferStructure(true);  // built by the compactor
       FACEKIT_RETURN_IF_ERROR(g.people->AddBatch(keys, data, tags));
       g.dirty = true;
     }

@@ -75,6 +75,11 @@ struct GalleryOptions {
   // it): Open() reads only the vectors it keeps, by shard when the store
   // keeps face shards with the same count (store::GalleryStore::face_shards).
   ShardFilter index_filter;
+  // Open() fills the persons' indexes flat and builds their HNSW/IVF on the
+  // background compactor, so that the gallery opens (and a cluster node
+  // indexes its face shards) without waiting for a graph over every person
+  // (SearchPersons is exact meanwhile).
+  bool defer_person_structures = false;
   // Tests: called by SetIndexFilter while it builds beside the serving
   // indexes (after planning, before the swap), with no lock held.
   std::function<void()> on_index_filter_building;

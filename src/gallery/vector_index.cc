@@ -229,7 +229,7 @@ Status VectorIndex::Add(std::int64_t key, std::span<const float> vector, std::ui
     IvfInsert(rows() - 1);
     return Status::Ok();
   }
-  if (Target(size()) != IndexKind::kFlat) return Build(Target(size()));
+  if (Target(size()) != IndexKind::kFlat && !defer_structure_) return Build(Target(size()));
   return Status::Ok();
 }
 
@@ -272,7 +272,7 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
   } else if (ivf_) {
     for (std::size_t row = first; row < rows(); ++row) IvfInsert(row);
     if (dead_ > 0) return Compact();
-  } else if (Target(size()) != IndexKind::kFlat) {
+  } else if (Target(size()) != IndexKind::kFlat && !defer_structure_) {
     if (dead_ > 0) return Compact();
     return Build(Target(size()));
   } else if (dead_ > 0) {
@@ -392,7 +392,7 @@ Status VectorIndex::Compact() {
   key_to_row_.clear();
   key_to_row_.reserve(keys_.size());
   for (std::size_t row = 0; row < keys_.size(); ++row) key_to_row_[keys_[row]] = row;
-  return Build(Target(size()));
+  return Build(defer_structure_ ? IndexKind::kFlat : Target(size()));
 }
 
 std::size_t VectorIndex::MemoryBytes() const {

@@ -150,6 +150,11 @@ class VectorIndex {
   // (Gallery::SetIndexFilter). Costs the index's memory again while both live.
   std::unique_ptr<VectorIndex> Clone() const;
 
+  // While on, the index stays flat whatever its size (no synchronous graph
+  // or IVF build on Add/AddBatch); NeedsCompaction() then says so, and the
+  // gallery's background compaction builds the structure into a new index
+  // (Gallery: a sharded node's persons, GalleryOptions::defer_person_structures).
+  void DeferStructure(bool on) { defer_structure_ = on; }
   bool NeedsCompaction() const;
   // Rebuilds the structure from the live rows (drops dead rows; may switch
   // between flat and HNSW in kAuto mode).
@@ -195,6 +200,7 @@ class VectorIndex {
   std::vector<std::uint64_t> tags_;  // per row
   std::vector<std::uint8_t> alive_;  // per row (HNSW mode; all 1 in flat mode)
   std::size_t dead_ = 0;
+  bool defer_structure_ = false;  // see DeferStructure
   std::optional<std::vector<JournalOp>> journal_;  // on while set
   std::unordered_map<std::int64_t, std::size_t> key_to_row_;
   std::unique_ptr<Graph> graph_;  // HNSW mode only

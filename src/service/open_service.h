@@ -26,6 +26,8 @@ struct DataDirOptions {
   // this filter holds from the start, so that the node reads only those
   // vectors (gallery::GalleryOptions::index_filter).
   gallery::ShardFilter index_filter;
+  // gallery::GalleryOptions::defer_person_structures.
+  bool defer_person_structures = false;
 };
 
 // Opens (creating it unless read_only) the data folder's gallery. Writers

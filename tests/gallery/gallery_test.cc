@@ -310,5 +310,54 @@ TEST(Gallery, CompactionRunsInTheBackgroundAndKeepsLaterWrites) {
   for (std::size_t q = 0; q < probes.size(); ++q) EXPECT_EQ(exact(probes[q]), before[q]) << q;
 }
 
+
+// A gallery opened with deferred person structures (a sharded node) fills
+// the persons' index flat and builds its HNSW on the compactor: the answers
+// are those of a gallery that built it at open.
+TEST(Gallery, DeferredPersonStructuresAreBuiltInTheBackgroundWithTheSameAnswers) {
+  testing::TempDir dir;
+  eval::SyntheticOptions so;
+  so.dim = kDim;
+  eval::SyntheticGallery synth(so);
+  auto faces = synth.Faces(1200);
+  std::int64_t gkey = 0;
+  {
+    auto g = OpenGallery(dir, /*approx_threshold=*/200);
+    auto gk = AddGroup(*g, "big");
+    ASSERT_TRUE(gk.ok());
+    gkey = (*gk)[0];
+    for (int p = 0; p < 300; ++p) {
+      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
+    }
+  }
+  auto open = [&](bool defer) {
+    auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+    EXPECT_TRUE(store.ok());
+    GalleryOptions o;
+    o.dim = kDim;
+    o.index.approx_threshold = 200;
+    o.defer_person_structures = defer;  // no snapshot_dir: built from the store
+    auto g = Gallery::Open(std::move(*store), o);
+    EXPECT_TRUE(g.ok()) << g.status().ToString();
+    return std::move(*g);
+  };
+  auto eager = open(false);
+  auto deferred = open(true);
+  ASSERT_TRUE(deferred->WaitForCompactions().ok());
+  for (auto* g : {eager.get(), deferred.get()}) {
+    g->Read([&](const Catalog& c) {
+      EXPECT_EQ(c.GroupByKey(gkey)->people->kind(), IndexKind::kHnsw);
+      EXPECT_FALSE(c.GroupByKey(gkey)->people->NeedsCompaction());
+      EXPECT_EQ(c.GroupByKey(gkey)->people->size(), 300u);
+      return 0;
+    });
+  }
+  for (int q = 0; q < 20; ++q) {
+    auto probe = synth.Probe(static_cast<std::size_t>(q * 13 % 300));
+    EXPECT_EQ(Keys(eager->SearchPersons({gkey}, probe.data(), 3)), Keys(deferred->SearchPersons({gkey}, probe.data(), 3)))
+        << q;
+  }
+}
+
 }  // namespace
 }  // namespace facekit::gallery

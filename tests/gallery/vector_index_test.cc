@@ -190,6 +190,51 @@ TEST(VectorIndex, SnapshotRoundTripAndDamageDetection) {
   EXPECT_EQ(VectorIndex::Load(dir.file("absent"), o).status().code(), StatusCode::kNotFound);
 }
 
+
+TEST(VectorIndexTest, ADeferredStructureStaysFlatUntilACompactionBuildsIt) {
+  IndexOptions o;
+  o.kind = IndexKind::kAuto;
+  o.approx_threshold = 300;
+  eval::SyntheticOptions so;
+  so.dim = 64;
+  eval::SyntheticGallery synth(so);
+  const std::size_t n = 600;
+  std::vector<float> data = synth.Faces(n);
+  std::vector<std::int64_t> keys;
+  for (std::size_t i = 0; i < n; ++i) keys.push_back(static_cast<std::int64_t>(i) + 1);
+  VectorIndex index(64, o);
+  index.DeferStructure(true);
+  ASSERT_TRUE(index.AddBatch(std::span<const std::int64_t>(keys.data(), 400),
+                             std::span<const float>(data.data(), 400 * 64))
+                  .ok());
+  for (std::size_t i = 400; i < n; ++i) {
+    ASSERT_TRUE(index.Add(keys[i], std::span<const float>(data.data() + i * 64, 64)).ok());
+  }
+  EXPECT_TRUE(index.Remove(7));
+  // Flat past the threshold, exact, and flagged for the compactor.
+  EXPECT_EQ(index.kind(), IndexKind::kFlat);
+  EXPECT_TRUE(index.NeedsCompaction());
+  auto probe = synth.Probe(3);
+  const auto exact = index.SearchExact(probe.data(), 10);
+  const auto flat = index.Search(probe.data(), 10);
+  ASSERT_EQ(flat.size(), exact.size());
+  for (std::size_t i = 0; i < exact.size(); ++i) EXPECT_EQ(flat[i].key, exact[i].key);
+  // What the gallery's background compaction does: a new index from the live rows.
+  std::vector<std::int64_t> live_keys;
+  std::vector<std::uint64_t> tags;
+  std::vector<float> rows;
+  index.CopyLive(&live_keys, &tags, &rows);
+  VectorIndex built(64, index.options());
+  ASSERT_TRUE(built.AddBatch(live_keys, rows, tags).ok());
+  EXPECT_EQ(built.kind(), IndexKind::kHnsw);
+  EXPECT_FALSE(built.NeedsCompaction());
+  EXPECT_EQ(built.size(), n - 1);
+  // Switched off, the next add builds the structure in place as usual.
+  index.DeferStructure(false);
+  ASSERT_TRUE(index.Add(7, std::span<const float>(data.data() + 6 * 64, 64)).ok());
+  EXPECT_EQ(index.kind(), IndexKind::kHnsw);
+}
+
 }  // namespace
 }  // namespace facekit::gallery
 
