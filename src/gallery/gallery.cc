@@ -136,6 +136,14 @@ void Gallery::CompactorLoop() {
   }
 }
 
+std::size_t Gallery::PendingIndexBuilds() const {
+  return Read([](const Catalog& c) {
+    std::size_t n = 0;
+    for (const GroupState* g : c.Groups()) n += (g->faces->NeedsCompaction() ? 1 : 0) + (g->people->NeedsCompaction() ? 1 : 0);
+    return n;
+  });
+}
+
 Status Gallery::WaitForCompactions() {
   std::unique_lock lock(compact_mu_);
   compact_cv_.wait(lock, [this] { return compact_stop_ || (!compact_requested_ && !compact_running_); });

@@ -213,6 +213,10 @@ class Gallery {
   // Blocks until no background compaction is requested or running; returns
   // the last one's error, if any (for tests and tools).
   Status WaitForCompactions();
+  // Face and person indexes waiting for a structure rebuild on the
+  // compactor (dead rows, a deferred graph, a size that calls for another
+  // structure); 0 once the background work is done.
+  std::size_t PendingIndexBuilds() const;
 
   // Shared stores (several nodes, one database): replays the store's change
   // log after the last applied sequence number, whole batches in commit

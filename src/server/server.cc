@@ -104,7 +104,10 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
     });
     return std::vector<Metrics::Gauge>{
         {"facekit_gallery_objects", "Groups, persons and faces in the gallery.",
-         {{"kind=\"groups\"", stats[0]}, {"kind=\"persons\"", stats[1]}, {"kind=\"faces\"", stats[2]}}}};
+         {{"kind=\"groups\"", stats[0]}, {"kind=\"persons\"", stats[1]}, {"kind=\"faces\"", stats[2]}}},
+        {"facekit_gallery_index_builds_pending",
+         "Group indexes (faces or persons) waiting for a structure rebuild in the background.",
+         {{"", static_cast<double>(service.gallery().PendingIndexBuilds())}}}};
   });
 
   auto& http = options.http;

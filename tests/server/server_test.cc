@@ -90,6 +90,7 @@ TEST_F(ServerTest, HealthMetricsAndCloudApiOnOnePort) {
 
   const std::string metrics = BodyOf(Get(server_->port(), "/metrics"));
   EXPECT_NE(metrics.find("facekit_gallery_objects{kind=\"groups\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nfacekit_gallery_index_builds_pending 0\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("action=\"CreateGroup\",code=\"OK\"} 1"), std::string::npos) << metrics;
 
   // Model stages are timed.
