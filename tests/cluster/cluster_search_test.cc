@@ -75,6 +75,15 @@ std::vector<float> Query(int seed) {
   return RandomUnit(rng);
 }
 
+// Options whose lost shards are released only by ReleaseIdleShards() calls,
+// on the clock `*now`.
+ClusterSearchOptions ManualRelease(const std::chrono::steady_clock::time_point* now) {
+  ClusterSearchOptions options;
+  options.release_thread = false;
+  options.clock = [now] { return *now; };
+  return options;
+}
+
 TEST(ClusterSearch, IndexesOnlyItsShardsAndRefusesTheOthers) {
   testing::TempDir dir;
   auto gallery = MakeGallery(dir);
@@ -137,9 +146,7 @@ TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
   testing::TempDir dir;
   auto gallery = MakeGallery(dir);
   auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  ClusterSearchOptions options;
-  options.release_thread = false;
-  options.clock = [&] { return now; };
+  ClusterSearchOptions options = ManualRelease(&now);
   ClusterSearch search(*gallery, options);
   service::RoutedSearchQuery q;
   q.group_ids = {"g"};
@@ -205,9 +212,7 @@ TEST(ClusterSearch, ALostShardStaysServedUntilNoSearchAsksForItThenIsDropped) {
   testing::TempDir dir;
   auto gallery = MakeGallery(dir);
   auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  ClusterSearchOptions options;
-  options.release_thread = false;
-  options.clock = [&] { return now; };
+  ClusterSearchOptions options = ManualRelease(&now);
   std::vector<std::pair<std::size_t, std::size_t>> released;
   options.on_release = [&](std::size_t r, std::size_t serving) { released.emplace_back(r, serving); };
   ClusterSearch search(*gallery, options);

@@ -66,6 +66,19 @@ std::vector<std::int64_t> Keys(const std::vector<SearchHit>& hits) {
   return k;
 }
 
+// Group "big" with `persons` persons "p0".. of PersonFaces(faces, p); its key (0 on failure).
+std::int64_t EnrolBigGroup(Gallery& g, const std::vector<float>& faces, int persons) {
+  auto gk = AddGroup(g, "big");
+  EXPECT_TRUE(gk.ok());
+  if (!gk.ok()) return 0;
+  for (int p = 0; p < persons; ++p) {
+    const Status s = AddPerson(g, (*gk)[0], "p" + std::to_string(p), PersonFaces(faces, p)).status();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) return 0;
+  }
+  return (*gk)[0];
+}
+
 TEST(Gallery, SearchesFacesAndFusedPersonsAcrossGroups) {
   testing::TempDir dir;
   auto g = OpenGallery(dir);
@@ -106,12 +119,8 @@ TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
   std::int64_t gkey = 0;
   {
     auto g = OpenGallery(dir, /*approx_threshold=*/200);
-    auto gk = AddGroup(*g, "big");
-    ASSERT_TRUE(gk.ok());
-    gkey = (*gk)[0];
-    for (int p = 0; p < 200; ++p) {
-      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
-    }
+    gkey = EnrolBigGroup(*g, faces, 200);
+    ASSERT_NE(gkey, 0);
     ASSERT_TRUE(g->Checkpoint().ok());
     EXPECT_TRUE(std::filesystem::exists(dir.file("index/group-" + std::to_string(gkey) + "-faces.fkvi")));
     // Changes after the snapshot: more persons, and deletions.
@@ -310,7 +319,6 @@ TEST(Gallery, CompactionRunsInTheBackgroundAndKeepsLaterWrites) {
   for (std::size_t q = 0; q < probes.size(); ++q) EXPECT_EQ(exact(probes[q]), before[q]) << q;
 }
 
-
 // A gallery opened with deferred person structures (a sharded node) fills
 // the persons' index flat and builds its HNSW on the compactor: the answers
 // are those of a gallery that built it at open.
@@ -323,12 +331,8 @@ TEST(Gallery, DeferredPersonStructuresAreBuiltInTheBackgroundWithTheSameAnswers)
   std::int64_t gkey = 0;
   {
     auto g = OpenGallery(dir, /*approx_threshold=*/200);
-    auto gk = AddGroup(*g, "big");
-    ASSERT_TRUE(gk.ok());
-    gkey = (*gk)[0];
-    for (int p = 0; p < 300; ++p) {
-      ASSERT_TRUE(AddPerson(*g, gkey, "p" + std::to_string(p), PersonFaces(faces, p)).ok());
-    }
+    gkey = EnrolBigGroup(*g, faces, 300);
+    ASSERT_NE(gkey, 0);
   }
   auto open = [&](bool defer) {
     auto store = store::OpenSqliteStore(dir.file("gallery.db"));
