@@ -313,8 +313,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
         std::fprintf(stderr, "facekit: re-indexing the shards failed: %s\n", applied.ToString().c_str());
         return;
       }
-      const auto lost = static_cast<std::size_t>(
-          std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; }));
+      const std::size_t lost = cluster::CountLost(loaded);
       std::string kept;
       if (lost > 0) kept = ", and keeps " + std::to_string(lost) + " lost shards until their new owners serve them";
       std::fprintf(stderr, "facekit: serving %zu shards (of %d per group, %zu nodes) at change-log position %lld%s\n",
@@ -362,7 +361,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     });
     srv.metrics().AddGaugeSource([search = cluster_search.get()] {
       const auto loaded = search->LoadedShards();
-      const auto lost = std::count_if(loaded.begin(), loaded.end(), [](const cluster::LoadedShard& l) { return l.lost; });
+      const std::size_t lost = cluster::CountLost(loaded);
       return std::vector<server::Metrics::Gauge>{
           {"facekit_cluster_shards_served",
            "(group, shard) pairs this node serves: its own under the current shard map, and lost ones it keeps "

@@ -166,6 +166,11 @@ std::shared_ptr<const ClusterSearch::View> ClusterSearch::CurrentView() const {
   return view_;
 }
 
+std::size_t CountLost(const std::vector<LoadedShard>& loaded) {
+  return static_cast<std::size_t>(
+      std::count_if(loaded.begin(), loaded.end(), [](const LoadedShard& l) { return l.lost; }));
+}
+
 Status CheckShardCount(const gallery::Gallery& gallery, int node_shards) {
   const int stored = gallery.store_face_shards();
   if (stored == 0 || stored == node_shards) return Status::Ok();

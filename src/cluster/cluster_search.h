@@ -93,6 +93,9 @@ struct ClusterSearchOptions {
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
+/// How many of `loaded` are lost shards kept until their new owners serve them.
+std::size_t CountLost(const std::vector<LoadedShard>& loaded);
+
 /// A node's shard count must be the one its database fixed (PostgreSQL's
 /// facekit_settings 'shards'; the stored faces.shard values are computed
 /// with it): kFailedPrecondition naming both otherwise. Stores without a
