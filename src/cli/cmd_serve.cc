@@ -496,7 +496,8 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
       ->check(CLI::Range(10, 600000));
   cmd->add_option("--shard-linger-s", o->shard_linger_s,
                   "A shard this node loses at a map change stays served until no search asked for it for this "
-                  "long, so that it is served while its new owner loads it (0 = dropped at once)")
+                  "long and its new owners answer for it, so that it is served while they load it (0 = dropped "
+                  "at once)")
       ->default_val(o->shard_linger_s)
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -264,11 +267,82 @@ void ClusterSearch::MapLoop() {
   }
 }
 
+bool ClusterSearch::NewOwnersServe(const View& view, const std::vector<service::ShardRef>& lost) const {
+  struct Answers {
+    std::mutex mu;
+    std::condition_variable cv;
+    int waiting = 0;                                      // guarded by mu
+    std::set<std::pair<std::string, std::uint32_t>> served;  // guarded by mu
+  };
+  auto answers = std::make_shared<Answers>();
+  std::map<std::pair<std::string, std::string>, std::vector<service::ShardRef>> asks;  // (node, group) -> shards
+  for (const service::ShardRef& ref : lost) {
+    for (const std::string& node : view.map->Replicas(ref.group_id, static_cast<int>(ref.shard))) {
+      if (node != view.node_id) asks[{node, ref.group_id}].push_back(ref);
+    }
+  }
+  std::map<std::string, std::pair<std::string, int>> groups;  // id -> (face model version, dimension)
+  gallery_.Read([&](const gallery::Catalog& c) {
+    for (const auto& [key, refs] : asks) {
+      if (const gallery::GroupState* g = c.GroupById(key.second)) {
+        groups[key.second] = {g->record.face_model_version, g->faces->dim()};
+      }
+    }
+    return 0;
+  });
+  std::set<std::string> gone;  // groups deleted meanwhile: nothing of theirs to hand over
+  for (const auto& [key, refs] : asks) {
+    const auto member = view.members.find(key.first);
+    const auto group = groups.find(key.second);
+    if (group == groups.end()) gone.insert(key.second);
+    if (member == view.members.end() || member->second.empty() || group == groups.end()) continue;
+    ShardCall call;
+    call.node = key.first;
+    call.address = member->second;
+    call.shards = refs;
+    call.query_bytes.assign(static_cast<std::size_t>(group->second.second) * sizeof(float), '\0');
+    call.face_model_version = group->second.first;
+    call.k = 1;
+    call.deadline_us = std::min<std::int64_t>(1'000'000, options_.deadline_ms * 1000);
+    {
+      std::lock_guard lock(answers->mu);
+      ++answers->waiting;
+    }
+    remote_->Search(call, [answers](Result<std::vector<service::ShardAnswer>> r) {
+      std::lock_guard lock(answers->mu);
+      if (r.ok()) {
+        for (const service::ShardAnswer& a : *r) {
+          if (a.refused.empty()) answers->served.insert({a.shard.group_id, a.shard.shard});
+        }
+      }
+      --answers->waiting;
+      answers->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(answers->mu);
+  answers->cv.wait(lock, [&] { return answers->waiting == 0; });  // every call has a deadline
+  return std::all_of(lost.begin(), lost.end(), [&](const service::ShardRef& ref) {
+    return gone.count(ref.group_id) > 0 || answers->served.count({ref.group_id, ref.shard}) > 0;
+  });
+}
+
 bool ClusterSearch::ReleaseIdleShards() {
+  const std::shared_ptr<const View> seen = CurrentView();
+  auto idle = [&] { return NowMs() - lost_asked_ms_.load() >= options_.linger_idle_ms; };
+  if (!seen || !seen->keeps_lost || !idle()) return false;
+  // Only once their new owners answer for them (asked before taking the
+  // lock: a map change is not held up by the calls).
+  std::vector<service::ShardRef> lost;
+  for (const std::string& g : GroupIds(gallery_)) {
+    for (int s = 0; s < seen->serving->shards(); ++s) {
+      if (seen->serving->Holds(g, s) && !seen->current->Holds(g, s)) lost.push_back({g, static_cast<std::uint32_t>(s)});
+    }
+  }
+  if (!(options_.new_owners_serve ? options_.new_owners_serve(lost) : NewOwnersServe(*seen, lost))) return false;
   std::unique_lock serial(membership_mu_, std::try_to_lock);
   if (!serial.owns_lock()) return false;  // a map change is re-indexing: it decides what is kept
   const std::shared_ptr<const View> old = CurrentView();
-  if (!old || !old->keeps_lost || NowMs() - lost_asked_ms_.load() < options_.linger_idle_ms) return false;
+  if (old != seen || !idle()) return false;  // changed, or asked for a lost shard, while the owners were asked
   const std::size_t before = LoadedShards().size();
   // Stop serving the lost shards first, then drop them from the indexes.
   auto v = std::make_shared<View>(*old);

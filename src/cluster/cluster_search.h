@@ -11,10 +11,12 @@
 //   then serves the new shards; meanwhile it serves the shards it holds both
 //   before and after.
 //   Hand-over: a shard the node loses is kept, indexed and served, until no
-//   search has asked the node for a lost shard for `linger_idle_ms`
-//   (ReleaseIdleShards; a background thread checks every second), so that
-//   a shard stays served while its new owner loads it (a node joining with
-//   one replica per shard, or several map changes at once). Coordinators ask
+//   search has asked the node for a lost shard for `linger_idle_ms` and a
+//   current replica of every lost shard answers for it (ReleaseIdleShards
+//   asks them with a ShardSearch; a background thread checks every second),
+//   so that a shard stays served while its new owner loads it (a node
+//   joining with one replica per shard, or several map changes at once),
+//   even when no search comes meanwhile. Coordinators ask
 //   a shard's current replicas first and its owners under the last maps
 //   after them (ReplicaOrder), so a lost shard is asked only while no
 //   current replica answers for it; then it goes idle and is dropped.
@@ -79,6 +81,10 @@ struct ClusterSearchOptions {
   std::int64_t linger_idle_ms = 10'000;
   /// Runs ReleaseIdleShards every second (tests call it themselves).
   bool release_thread = true;
+  /// Whether each of `lost` is served by one of its current replicas, asked
+  /// by ReleaseIdleShards before it drops them; null = ask each shard's
+  /// other current replicas with a ShardSearch over gRPC (NewOwnersServe).
+  std::function<bool(const std::vector<service::ShardRef>& lost)> new_owners_serve;
   /// Called after ReleaseIdleShards dropped lost shards: how many, and how
   /// many the node serves now (e.g. to log it).
   std::function<void(std::size_t released, std::size_t serving)> on_release;
@@ -128,8 +134,9 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   /// ones it still keeps included).
   std::vector<LoadedShard> LoadedShards() const;
   /// Drops the lost shards still served when none was asked for in the last
-  /// `linger_idle_ms`; true when it dropped some. Skips (false) while a map
-  /// change is re-indexing.
+  /// `linger_idle_ms` and their current replicas answer for every one of
+  /// them (`new_owners_serve`); true when it dropped some. Skips (false)
+  /// while a map change is re-indexing.
   bool ReleaseIdleShards();
   const LatencyTracker& latencies() const { return latencies_; }
 
@@ -148,6 +155,10 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
     std::int64_t loaded_seq = 0;
   };
   std::shared_ptr<const View> CurrentView() const;
+  /// Asks every current replica of `lost` but this node, one ShardSearch per
+  /// (node, group) with a deadline of at most 1 s: true when each lost shard
+  /// had an answer that did not refuse it.
+  bool NewOwnersServe(const View& view, const std::vector<service::ShardRef>& lost) const;
   void Publish(std::shared_ptr<View> view);
   std::chrono::steady_clock::time_point Now() const;
   std::int64_t NowMs() const;

@@ -76,11 +76,17 @@ std::vector<float> Query(int seed) {
 }
 
 // Options whose lost shards are released only by ReleaseIdleShards() calls,
-// on the clock `*now`.
-ClusterSearchOptions ManualRelease(const std::chrono::steady_clock::time_point* now) {
+// on the clock `*now`; their new owners serve them when `*owners_serve`
+// (none given: always), and each ask's lost shards go to `*asked`.
+ClusterSearchOptions ManualRelease(const std::chrono::steady_clock::time_point* now, const bool* owners_serve = nullptr,
+                                   std::vector<std::vector<service::ShardRef>>* asked = nullptr) {
   ClusterSearchOptions options;
   options.release_thread = false;
   options.clock = [now] { return *now; };
+  options.new_owners_serve = [owners_serve, asked](const std::vector<service::ShardRef>& lost) {
+    if (asked != nullptr) asked->push_back(lost);
+    return owners_serve == nullptr || *owners_serve;
+  };
   return options;
 }
 
@@ -212,7 +218,9 @@ TEST(ClusterSearch, ALostShardStaysServedUntilNoSearchAsksForItThenIsDropped) {
   testing::TempDir dir;
   auto gallery = MakeGallery(dir);
   auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-  ClusterSearchOptions options = ManualRelease(&now);
+  bool owners_serve = false;
+  std::vector<std::vector<service::ShardRef>> asked;
+  ClusterSearchOptions options = ManualRelease(&now, &owners_serve, &asked);
   std::vector<std::pair<std::size_t, std::size_t>> released;
   options.on_release = [&](std::size_t r, std::size_t serving) { released.emplace_back(r, serving); };
   ClusterSearch search(*gallery, options);
@@ -256,7 +264,24 @@ TEST(ClusterSearch, ALostShardStaysServedUntilNoSearchAsksForItThenIsDropped) {
   EXPECT_EQ(ask(mine), 0u);
   EXPECT_FALSE(search.ReleaseIdleShards());
   EXPECT_TRUE(released.empty());
+  EXPECT_TRUE(asked.empty());  // not idle yet: the new owners are not asked
   now += std::chrono::seconds(1);
+  // Idle, but the new owner does not answer for them yet (still loading,
+  // or hung): kept, however long no search comes.
+  EXPECT_FALSE(search.ReleaseIdleShards());
+  now += std::chrono::seconds(60);
+  EXPECT_FALSE(search.ReleaseIdleShards());
+  EXPECT_TRUE(released.empty());
+  EXPECT_EQ(ask(lost), 0u);
+  ASSERT_EQ(asked.size(), 2u);
+  std::vector<int> asked_shards;
+  for (const service::ShardRef& ref : asked[0]) {
+    EXPECT_EQ(ref.group_id, "g");
+    asked_shards.push_back(static_cast<int>(ref.shard));
+  }
+  EXPECT_EQ(asked_shards, lost);  // exactly the lost shards
+  now += std::chrono::seconds(10);
+  owners_serve = true;
   ASSERT_TRUE(search.ReleaseIdleShards());
   ASSERT_EQ(released.size(), 1u);
   EXPECT_EQ(released[0], std::make_pair(lost.size(), mine.size()));

@@ -545,9 +545,14 @@ TEST(ShardedSearch, ANodeJoiningWithOneReplicaTakesOverItsShardsWithoutAMissingS
   const int own = ShardsServed(one, "own"), lost = ShardsServed(one, "lost");
   EXPECT_EQ(own + lost, 64);
   EXPECT_GT(own, 0);
+  // No search for 3 s (the linger time is 1 s): still kept, as node-2 does
+  // not answer for them.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(ShardsServed(one, "lost"), lost);
   EXPECT_EQ(search_all(one, "node-2 paused"), 8);
   ::kill(two.process->pid(), SIGCONT);
-  // node-2 serves its shards; node-1, no longer asked for them, drops them.
+  // node-2 serves its shards; node-1, no longer asked for them and seeing
+  // node-2 answer for them, drops them.
   ASSERT_TRUE(wait_for([&] { return ShardsServed(two, "own") == lost; }, 60)) << "node-2 did not serve its shards";
   ASSERT_TRUE(wait_for(
       [&] {
