@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -360,6 +361,16 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     }
     nodes.push_back(std::move(n));
   }
+  // Each node's OpenMP team (faiss builds the HNSW graphs with it) would
+  // default to every core of the machine: N nodes on one machine would run
+  // N x cores threads spinning at their barriers against each other. Each
+  // gets its share of the cores, and waiting threads sleep (unless the
+  // caller's environment says otherwise).
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const char* omp_set = std::getenv("OMP_NUM_THREADS");
+  const std::string omp_threads = omp_set != nullptr ? omp_set : std::to_string(std::max(1, cores / o.nodes));
+  std::vector<std::string> node_env = {"OMP_NUM_THREADS=" + omp_threads};
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) node_env.push_back("OMP_WAIT_POLICY=passive");
   // Started together; each one's time runs from its own start.
   std::vector<std::thread> starters;
   for (auto& n : nodes) {
@@ -373,7 +384,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                                               "--replicas",     std::to_string(o.replicas),
                                               "--shard-deadline-ms", std::to_string(o.deadline_ms)};
       node->spawned_ms = NowMs();
-      node->started = node->child.Start(setup->self, setup->models, node->data, node->log, extra);
+      node->started = node->child.Start(setup->self, setup->models, node->data, node->log, extra, node_env);
       node->http_ms = NowMs();
     });
   }
@@ -596,6 +607,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"replicas", o.replicas},
               {"shards", o.shards},
               {"k", o.k},
+              {"node_omp_threads", omp_threads},
               {"load_s", *load_s},
               {"load_method", "PostgresStore::Apply, " + std::to_string(o.batch) + " faces per transaction"},
               {"nodes_detail", node_figures},

@@ -1,6 +1,7 @@
 #include "cli/serve_child.h"
 
 #include "cli/cli_common.h"
+#include "common/environment.h"
 #include "facekit/image.h"
 
 #include <fcntl.h>
@@ -19,7 +20,8 @@ extern char** environ;
 namespace facekit::cli {
 
 Status ServeChild::Start(const std::string& self, const std::string& models, const std::string& data,
-                         const std::string& log, const std::vector<std::string>& extra) {
+                         const std::string& log, const std::vector<std::string>& extra,
+                         const std::vector<std::string>& env) {
   Kill(SIGKILL);
   int fds[2];
   if (::pipe(fds) != 0) return Status(StatusCode::kInternal, "pipe failed");
@@ -34,7 +36,11 @@ Status ServeChild::Start(const std::string& self, const std::string& models, con
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv.data(), environ);
+  std::vector<std::string> vars = EnvironmentWith(environ, env);
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {

@@ -27,9 +27,11 @@ class ServeChild {
   ServeChild& operator=(const ServeChild&) = delete;
 
   /// Runs `self --models=MODELS serve --data DATA --listen 127.0.0.1:0 --workers 2 EXTRA...`
-  /// with stderr appended to `log`; returns once it prints "serving on".
+  /// with stderr appended to `log` and this process's environment plus
+  /// `env` ("NAME=VALUE", replacing a variable of the same name); returns
+  /// once it prints "serving on".
   Status Start(const std::string& self, const std::string& models, const std::string& data, const std::string& log,
-               const std::vector<std::string>& extra = {});
+               const std::vector<std::string>& extra = {}, const std::vector<std::string>& env = {});
   /// Sends `signal` and waits for the process to end (nothing when not running).
   void Kill(int signal);
   /// http://127.0.0.1:PORT once started.
