@@ -75,6 +75,7 @@ struct ServeOptions {
   std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
   std::int64_t shard_deadline_ms = 2000;
   double shard_linger_s = 10;  // a lost shard stays served this long after the last search asking for it
+  double join_settle_s = 2;    // the first shard map waits until the member list was unchanged this long
   std::string listen = "127.0.0.1:8080";
   int workers = 0;
   int io_threads = 1;
@@ -307,6 +308,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     cluster::ClusterSearchOptions cso;
     cso.deadline_ms = o.shard_deadline_ms;
     cso.linger_idle_ms = static_cast<std::int64_t>(o.shard_linger_s * 1000);
+    cso.first_map_settle_ms = static_cast<std::int64_t>(o.join_settle_s * 1000);
     cso.on_applied = [](const Status& applied, const cluster::ShardMap& map,
                         const std::vector<cluster::LoadedShard>& loaded) {
       if (!applied.ok()) {
@@ -500,6 +502,11 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "at once)")
       ->default_val(o->shard_linger_s)
       ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--join-settle-s", o->join_settle_s,
+                  "A node joining the cluster indexes its first shard map once the member list has been unchanged "
+                  "this long, so that nodes started together index only their own shards (0 = the first map at once)")
+      ->default_val(o->join_settle_s)
+      ->check(CLI::Range(0.0, 600.0));
   cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0 = any free port)")->default_val(o->listen);
   cmd->add_option("--workers", o->workers, "Threads running requests (0 = one per core)")->default_val(0);
   cmd->add_option("--io-threads", o->io_threads, "Threads doing network I/O")->default_val(1)->check(CLI::Range(1, 64));

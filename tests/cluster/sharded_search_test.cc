@@ -530,7 +530,12 @@ TEST(ShardedSearch, ANodeJoiningWithOneReplicaTakesOverItsShardsWithoutAMissingS
   EXPECT_EQ(ShardsServed(one, "lost"), 0);
   EXPECT_EQ(ShardsServed(one, "own"), 64);
 
-  Node two(dir.file("node-2"), args("node-2"), key);
+  // node-2 waits 15 s for the member list to settle before it indexes its
+  // first map: time enough to pause it before it serves, however slow the
+  // build (ASan) or the machine.
+  std::vector<std::string> args_two = args("node-2");
+  args_two.insert(args_two.end(), {"--join-settle-s", "15"});
+  Node two(dir.file("node-2"), args_two, key);
   ASSERT_FALSE(two.process->port().empty());
   ASSERT_TRUE(wait_for(
       [&] {
