@@ -168,7 +168,7 @@ Status Gallery::CompactInBackground() {
     for (auto& [gkey, g] : catalog_.groups_) {
       for (bool people : {false, true}) {
         VectorIndex& index = people ? *g.people : *g.faces;
-        if (!index.NeedsCompaction() || index.journaling()) continue;
+        if (!index.NeedsCompaction() || index.journaling() || (people && person_structures_wait_)) continue;
         Job job{gkey, people, &index, {}, {}, {}, index.options()};
         index.CopyLive(&job.keys, &job.tags, &job.rows);
         index.StartJournal();
@@ -210,10 +210,12 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   }
   std::unique_ptr<Gallery> g(new Gallery(std::move(store), std::move(options)));
   g->index_filter_ = g->options_.index_filter;
+  g->person_structures_wait_ = g->options_.defer_person_structures;
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
   if (g->store_->shared()) g->StartFollower();
   for (const auto& [gkey, group] : g->catalog_.groups_) {
+    if (g->person_structures_wait_) break;  // SetIndexFilter asks for them
     if (group.people->NeedsCompaction()) {  // deferred structures, or a snapshot past its ratio
       g->RequestCompaction();
       break;

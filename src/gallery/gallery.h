@@ -76,9 +76,10 @@ struct GalleryOptions {
   // keeps face shards with the same count (store::GalleryStore::face_shards).
   ShardFilter index_filter;
   // Open() fills the persons' indexes flat and builds their HNSW/IVF on the
-  // background compactor, so that the gallery opens (and a cluster node
-  // indexes its face shards) without waiting for a graph over every person
-  // (SearchPersons is exact meanwhile).
+  // background compactor once the first SetIndexFilter has returned, so that
+  // the gallery opens, and a cluster node indexes its first face shards,
+  // without waiting for (or sharing the cores with) a graph over every
+  // person (SearchPersons is exact meanwhile).
   bool defer_person_structures = false;
   // Tests: called by SetIndexFilter while it builds beside the serving
   // indexes (after planning, before the swap), with no lock held.
@@ -302,6 +303,8 @@ class Gallery {
   // (written under writer_mu_ and state_mu_), and the follower thread.
   std::int64_t applied_seq_ = 0;
   ShardFilter index_filter_;  // written under writer_mu_ and state_mu_
+  // defer_person_structures: the persons' structures wait until SetIndexFilter first returned.
+  std::atomic<bool> person_structures_wait_{false};
   std::mutex reindex_mu_;     // one SetIndexFilter at a time
   std::atomic<bool> follow_stop_{false};
   std::thread follower_;

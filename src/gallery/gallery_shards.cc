@@ -239,6 +239,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     }
   }
   if (reconcile) FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
+  if (person_structures_wait_.exchange(false)) RequestCompaction();  // the deferred persons' structures, now
   return applied_seq_;
 }
 
