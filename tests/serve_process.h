@@ -33,7 +33,7 @@ class ServeProcess {
   /// Starts the server and reads the port it prints ("serving on SCHEME://127.0.0.1:PORT").
   /// port() is empty when it did not start.
   ServeProcess(const std::string& data, const std::vector<std::string>& extra, const std::string& scheme = "http") {
-    std::vector<std::string> args = {FACEKIT_CLI_PATH, "--models=" + ModelsDir(), "serve", "--data", data,
+    std::vector<std::string> args = {::facekit::testing::CliPath(), "--models=" + ModelsDir(), "serve", "--data", data,
                                      "--listen", "127.0.0.1:0", "--workers", "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     child_ = SpawnWithStdout(args, /*quiet_stderr=*/false);

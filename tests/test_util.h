@@ -14,7 +14,11 @@
 
 namespace facekit::testing {
 
-inline std::string SourceDir() { return FACEKIT_SOURCE_DIR; }
+/// The checkout and the `facekit` binary of this build (tests/test_paths.cc:
+/// the only object compiled with these absolute paths, so that every other
+/// test object is the same in any clone and ccache shares it).
+std::string SourceDir();
+std::string CliPath();
 inline std::string ModelsDir() { return SourceDir() + "/models"; }
 /// ../shared/data next to the checkout (read in place, never copied).
 inline std::string DataDir() { return SourceDir() + "/../shared/data"; }

@@ -27,7 +27,7 @@ struct CliRun {
 class AttributesCliTest : public ::testing::Test {
  protected:
   CliRun Facekit(const std::string& args) {
-    const std::string cmd = std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir() + " " + args + " >" +
+    const std::string cmd = ::facekit::testing::CliPath() + " --models " + testing::ModelsDir() + " " + args + " >" +
                             dir_.file("out") + " 2>" + dir_.file("err");
     const int rc = std::system(cmd.c_str());
     CliRun r;

@@ -61,7 +61,7 @@ class CliTest : public ::testing::Test {
 
   CliRun Facekit(const std::string& args, bool default_models = true) {
     std::string models = default_models ? " --models " + testing::ModelsDir() : "";
-    std::string cmd = std::string(FACEKIT_CLI_PATH) + models + " " + args + " >" + dir_ +
+    std::string cmd = ::facekit::testing::CliPath() + models + " " + args + " >" + dir_ +
                       "/out 2>" + dir_ + "/err";
     int rc = std::system(cmd.c_str());
     CliRun r;

@@ -16,7 +16,7 @@ namespace {
 
 using testing::RunCommand;
 
-std::string Cli() { return std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir(); }
+std::string Cli() { return ::facekit::testing::CliPath() + " --models " + testing::ModelsDir(); }
 
 // A folder of person folders with symbolic links to shared photos.
 std::string PeopleFolder(const testing::TempDir& dir, const std::vector<std::pair<std::string, std::string>>& images) {

@@ -46,7 +46,7 @@ std::size_t MakeEnrolFolder(const std::string& folder) {
 
 testing::ChildProcess SpawnEnrol(const std::string& data, const std::string& folder) {
   // --face central: LFW centres the labelled person; some photos hold others of similar size.
-  return testing::SpawnWithStdout({FACEKIT_CLI_PATH, "--models=" + testing::ModelsDir(), "gallery", "enroll", "--data",
+  return testing::SpawnWithStdout({::facekit::testing::CliPath(), "--models=" + testing::ModelsDir(), "gallery", "enroll", "--data",
                                    data, "--group", "staff", folder, "--json", "--face", "central"},
                                   /*quiet_stderr=*/true);
 }

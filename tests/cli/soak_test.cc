@@ -14,7 +14,7 @@ namespace {
 
 TEST(SoakCli, AcknowledgedWritesSurviveKillNineAndNothingIsHalfWritten) {
   testing::TempDir dir;
-  auto [rc, out] = testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir() +
+  auto [rc, out] = testing::RunCommand(::facekit::testing::CliPath() + " --models " + testing::ModelsDir() +
                                        " bench soak --photos " + testing::DataDir() +
                                        "/faces/bbt --cycles 3 --writers 2 --readers 1 --min-run 0.5 --max-run 1.5 "
                                        "--json --data " + dir.file("soak"));
@@ -34,7 +34,7 @@ TEST(SoakCli, AcknowledgedWritesSurviveKillNineAndNothingIsHalfWritten) {
 
 TEST(SoakCli, RefusesAFolderWithoutPhotosAndInvertedRunTimes) {
   testing::TempDir dir;
-  const std::string cli = std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir() + " bench soak ";
+  const std::string cli = ::facekit::testing::CliPath() + " --models " + testing::ModelsDir() + " bench soak ";
   auto [rc, out] = testing::RunCommand(cli + "--photos " + dir.path() + " 2>&1");
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("no DIR/<person>/<photo> images under --photos"), std::string::npos) << out;
@@ -50,7 +50,7 @@ namespace facekit {
 namespace {
 
 TEST(LoadCli, MixedSignedCloudCallsAnswerWithoutErrors) {
-  auto [rc, out] = testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir() +
+  auto [rc, out] = testing::RunCommand(::facekit::testing::CliPath() + " --models " + testing::ModelsDir() +
                                        " bench load --photos " + testing::DataDir() +
                                        "/faces/bbt --people 8 --connections 3 --duration 3 --json");
   ASSERT_EQ(rc, 0) << out;

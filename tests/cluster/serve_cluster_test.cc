@@ -21,7 +21,7 @@ namespace {
 
 using testing::RunCommand;
 
-std::string Cli() { return std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir(); }
+std::string Cli() { return ::facekit::testing::CliPath() + " --models " + testing::ModelsDir(); }
 
 // `cluster status --json` until `done(status)` or 30 s; the last status.
 nlohmann::json StatusUntil(const std::string& etcd, const std::function<bool(const nlohmann::json&)>& done) {

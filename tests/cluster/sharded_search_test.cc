@@ -31,7 +31,7 @@ namespace {
 using testing::RunCommand;
 namespace v1 = ::facekit::v1;
 
-std::string Cli() { return std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir(); }
+std::string Cli() { return ::facekit::testing::CliPath() + " --models " + testing::ModelsDir(); }
 
 std::string Lfw() { return testing::DataDir() + "/lfw-view1/deepfunneled/"; }
 

@@ -21,7 +21,7 @@ namespace {
 
 using testing::RunCommand;
 
-std::string Cli() { return std::string(FACEKIT_CLI_PATH) + " --models " + testing::ModelsDir(); }
+std::string Cli() { return ::facekit::testing::CliPath() + " --models " + testing::ModelsDir(); }
 
 // An admin key of `data` as "SecretId:SecretKey".
 std::string AdminKey(const std::string& data) {

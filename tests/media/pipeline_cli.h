@@ -27,7 +27,7 @@ inline std::string ReadAll(const std::string& path) {
 /// `facekit --models M pipeline run ARGS`, stdout and stderr captured in `dir`.
 inline CliRun RunPipelineCli(const std::string& args, const std::string& dir) {
   const std::string out = dir + "/cli.out", err = dir + "/cli.err";
-  const std::string cmd = std::string(FACEKIT_CLI_PATH) + " --models '" + ModelsDir() + "' pipeline run " + args +
+  const std::string cmd = ::facekit::testing::CliPath() + " --models '" + ModelsDir() + "' pipeline run " + args +
                           " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   CliRun r;

@@ -173,7 +173,7 @@ TEST(ServeImageFlags, PixelBudgetAndCloudLimitsReachTheEndpoints) {
   testing::TempDir dir;
   const std::string data = dir.file("data");
   auto [rc, key_json] =
-      testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " keys create --data " + data + " --role admin --json");
+      testing::RunCommand(::facekit::testing::CliPath() + " keys create --data " + data + " --role admin --json");
   ASSERT_EQ(rc, 0) << key_json;
   const json key = json::parse(key_json, nullptr, false);
   ASSERT_TRUE(key.contains("secret_id")) << key_json;

@@ -31,7 +31,7 @@ void RunCheckin(const std::vector<std::string>& serve_args, const std::string& s
       << "run scripts/setup.sh: it installs the Node SDK into tests/sdk/node_modules";
   testing::TempDir dir;
   const std::string data = dir.file("data");
-  const std::string cli = FACEKIT_CLI_PATH;
+  const std::string cli = ::facekit::testing::CliPath();
 
   auto [rc, key_json] = testing::RunCommand(cli + " keys create --data " + data + " --role admin --json");
   ASSERT_EQ(rc, 0) << key_json;

@@ -42,7 +42,7 @@ TEST(SdkConformance, EveryActionVersionAndRequestFormOfTheNodeSdk) {
   WriteSmallFace("Colin_Powell/Colin_Powell_0001.jpg", faces + "/b1.jpg");
 
   // A rate limit above what one node process sends.
-  auto [rc, key_json] = testing::RunCommand(std::string(FACEKIT_CLI_PATH) + " keys create --data " + data +
+  auto [rc, key_json] = testing::RunCommand(::facekit::testing::CliPath() + " keys create --data " + data +
                                             " --role admin --rate-limit 100000 --json");
   ASSERT_EQ(rc, 0) << key_json;
   const auto key = nlohmann::json::parse(key_json, nullptr, false);
