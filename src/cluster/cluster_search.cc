@@ -333,10 +333,8 @@ bool ClusterSearch::ReleaseIdleShards() {
   // Only once their new owners answer for them (asked before taking the
   // lock: a map change is not held up by the calls).
   std::vector<service::ShardRef> lost;
-  for (const std::string& g : GroupIds(gallery_)) {
-    for (int s = 0; s < seen->serving->shards(); ++s) {
-      if (seen->serving->Holds(g, s) && !seen->current->Holds(g, s)) lost.push_back({g, static_cast<std::uint32_t>(s)});
-    }
+  for (const LoadedShard& l : LoadedShardsOf(seen.get())) {
+    if (l.lost) lost.push_back({l.group_id, static_cast<std::uint32_t>(l.shard)});
   }
   if (!(options_.new_owners_serve ? options_.new_owners_serve(lost) : NewOwnersServe(*seen, lost))) return false;
   std::unique_lock serial(membership_mu_, std::try_to_lock);
@@ -373,8 +371,9 @@ bool ClusterSearch::Serving() const {
   return view && view->serving;
 }
 
-std::vector<LoadedShard> ClusterSearch::LoadedShards() const {
-  const auto view = CurrentView();
+std::vector<LoadedShard> ClusterSearch::LoadedShards() const { return LoadedShardsOf(CurrentView().get()); }
+
+std::vector<LoadedShard> ClusterSearch::LoadedShardsOf(const View* view) const {
   std::vector<LoadedShard> out;
   if (!view || !view->serving) return out;
   const std::vector<std::string> groups = GroupIds(gallery_);

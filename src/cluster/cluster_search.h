@@ -155,6 +155,8 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
     std::int64_t loaded_seq = 0;
   };
   std::shared_ptr<const View> CurrentView() const;
+  /// LoadedShards() of `view` (none for null).
+  std::vector<LoadedShard> LoadedShardsOf(const View* view) const;
   /// Asks every current replica of `lost` but this node, one ShardSearch per
   /// (node, group) with a deadline of at most 1 s: true when each lost shard
   /// had an answer that did not refuse it.
