@@ -10,6 +10,7 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -106,14 +107,27 @@ class Checkpointer {
     if (interval.count() <= 0) return;
     thread_ = std::thread([this, interval] {
       std::unique_lock lock(mu_);
-      while (!cv_.wait_for(lock, interval, [this] { return stop_; })) {
+      while (!stop_) {
+        cv_.wait_for(lock, interval, [this] { return stop_ || nudged_; });
+        if (stop_) break;
+        const bool nudged = std::exchange(nudged_, false);
         lock.unlock();
-        Run("periodic");
+        Run(nudged ? "after a shard map," : "periodic");
         lock.lock();
       }
     });
   }
   ~Checkpointer() { Stop(); }
+  // Asks for a checkpoint now, on the checkpoint thread (none with interval 0):
+  // after a cluster node re-indexed for a new map, so that a restart finds
+  // its shards in the snapshots.
+  void Nudge() {
+    {
+      std::lock_guard lock(mu_);
+      nudged_ = true;
+    }
+    cv_.notify_all();
+  }
   void Stop() {
     {
       std::lock_guard lock(mu_);
@@ -137,6 +151,7 @@ class Checkpointer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool nudged_ = false;
   std::thread thread_;
 };
 
@@ -185,9 +200,15 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     // Every person's fused feature is on every node: their HNSW is built in
     // the background, not before the node can index its shards.
     data_options.defer_person_structures = true;
+    // Restarted: its snapshots' shards stay indexed (DIR/index/shard-holdings);
+    // a first map that gives it the same shards re-indexes nothing.
+    data_options.resume_index_filter = true;
   }
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
+  if (const std::size_t resumed = (*service)->gallery().resumed_shards(); resumed > 0) {
+    std::fprintf(stderr, "facekit: index snapshots hold %zu group shards of this node's last map\n", resumed);
+  }
   // DetectLiveFace / DetectLiveness decide from the replay medium around the
   // face (docs/liveness.md), not from the passive model alone.
   std::unique_ptr<LivenessJudge> judge;
@@ -290,6 +311,8 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   // Sharded search (docs/scale-out.md): with --etcd and the cluster's key,
   // the node indexes only its shards, answers ShardSearch for them, and
   // sends every SearchFaces to one replica of each shard.
+  // Declared before the cluster search, whose map thread nudges it.
+  Checkpointer checkpointer((*service)->gallery(), std::chrono::milliseconds(static_cast<long>(o.checkpoint_s * 1000)));
   std::unique_ptr<cluster::ClusterSearch> cluster_search;
   if (!o.etcd.empty() && !o.cluster_key_file.empty()) {
     if (o.no_grpc) return Fail(Status(StatusCode::kInvalidArgument, "--cluster-key-file needs gRPC (no --no-grpc)"));
@@ -309,12 +332,13 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     cso.deadline_ms = o.shard_deadline_ms;
     cso.linger_idle_ms = static_cast<std::int64_t>(o.shard_linger_s * 1000);
     cso.first_map_settle_ms = static_cast<std::int64_t>(o.join_settle_s * 1000);
-    cso.on_applied = [](const Status& applied, const cluster::ShardMap& map,
-                        const std::vector<cluster::LoadedShard>& loaded) {
+    cso.on_applied = [&checkpointer](const Status& applied, const cluster::ShardMap& map,
+                                     const std::vector<cluster::LoadedShard>& loaded) {
       if (!applied.ok()) {
         std::fprintf(stderr, "facekit: re-indexing the shards failed: %s\n", applied.ToString().c_str());
         return;
       }
+      checkpointer.Nudge();
       const std::size_t lost = cluster::CountLost(loaded);
       std::string kept;
       if (lost > 0) kept = ", and keeps " + std::to_string(lost) + " lost shards until their new owners serve them";
@@ -428,7 +452,6 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
                  o.etcd.c_str());
   }
 
-  Checkpointer checkpointer((*service)->gallery(), std::chrono::milliseconds(static_cast<long>(o.checkpoint_s * 1000)));
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "facekit: %s received, finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -212,6 +212,7 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   g->index_filter_ = g->options_.index_filter;
   g->person_structures_wait_ = g->options_.defer_person_structures;
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
+  if (g->options_.resume_index_filter) g->ResumeShardHoldings();
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
   if (g->store_->shared()) g->StartFollower();
   for (const auto& [gkey, group] : g->catalog_.groups_) {
@@ -733,7 +734,9 @@ Status Gallery::Checkpoint() {
     for (auto [index, which] :
          {std::pair<const VectorIndex*, const char*>{g.faces.get(), "faces"}, {g.people.get(), "persons"}}) {
       const std::string path = SnapshotPath(gkey, which);
-      if (primary && index->kind() == IndexKind::kHnsw) {
+      // Sharded (a cluster node): exact indexes too, since their rows would
+      // otherwise be read again from the shared store on a restart.
+      if (primary && (index->kind() == IndexKind::kHnsw || (index_filter_ && index->size() > 0))) {
         FACEKIT_RETURN_IF_ERROR(index->Save(path, static_cast<std::uint64_t>(gkey)));
       } else {
         std::error_code ec;
@@ -743,7 +746,7 @@ Status Gallery::Checkpoint() {
     // Only writers read or change `dirty`, and they are held off by writer_mu_.
     g.dirty = false;
   }
-  return Status::Ok();
+  return WriteShardHoldings();
 }
 
 }  // namespace facekit::gallery

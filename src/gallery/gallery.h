@@ -81,6 +81,14 @@ struct GalleryOptions {
   // without waiting for (or sharing the cores with) a graph over every
   // person (SearchPersons is exact meanwhile).
   bool defer_person_structures = false;
+  // With `index_filter` and `snapshot_dir`: Open() starts from the shard
+  // holdings the last Checkpoint() recorded beside the snapshots (file
+  // `shard-holdings`; only groups whose face snapshot is there and still
+  // belongs to the group of that id, and only when its shard count is
+  // index_filter's) instead of from `index_filter`, so a restarted cluster
+  // node keeps its snapshots' faces and a first map that gives it the same
+  // shards re-indexes nothing. Without such a file: `index_filter`.
+  bool resume_index_filter = false;
   // Tests: called by SetIndexFilter while it builds beside the serving
   // indexes (after planning, before the swap), with no lock held.
   std::function<void()> on_index_filter_building;
@@ -204,8 +212,13 @@ class Gallery {
   Result<std::optional<store::FaceCrop>> FaceCrop(std::int64_t face_key) const { return store_->LoadFaceCrop(face_key); }
 
   // Writes snapshots of changed groups that use HNSW; removes those of
-  // groups that no longer need one.
+  // groups that no longer need one. Sharded (an index filter in force): also
+  // of exact (flat) indexes that hold rows, and records which shards each
+  // snapshotted group's face index holds (GalleryOptions::resume_index_filter).
   Status Checkpoint();
+  // The (group, shard) pairs Open() resumed from the recorded holdings
+  // (GalleryOptions::resume_index_filter); 0 when it started from index_filter.
+  std::size_t resumed_shards() const { return resumed_shards_; }
 
   // Rebuilds every index from the store's embeddings, ignoring snapshots
   // (for tests and for `gallery verify`).
@@ -278,6 +291,10 @@ class Gallery {
   Result<std::unordered_map<std::int64_t, std::vector<float>>> StoredFused(
       const GroupState& g, const std::vector<std::int64_t>& person_keys) const;
   std::string SnapshotPath(std::int64_t group_key, const char* which) const;
+  // The shard holdings file beside the snapshots: written by Checkpoint()
+  // (with writer_mu_ and state_mu_ held), read by Open() after the catalog.
+  Status WriteShardHoldings() const;
+  void ResumeShardHoldings();
   Status CatchUpLocked();      // with writer_mu_ held
   void StartFollower();
   void FollowerLoop();
@@ -305,6 +322,7 @@ class Gallery {
   ShardFilter index_filter_;  // written under writer_mu_ and state_mu_
   // defer_person_structures: the persons' structures wait until SetIndexFilter first returned.
   std::atomic<bool> person_structures_wait_{false};
+  std::size_t resumed_shards_ = 0;  // set by Open()
   std::mutex reindex_mu_;     // one SetIndexFilter at a time
   std::atomic<bool> follow_stop_{false};
   std::thread follower_;

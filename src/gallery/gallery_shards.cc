@@ -1,6 +1,10 @@
 // Gallery: sharded indexing (docs/scale-out.md) - which faces a node's
 // indexes hold, and reading only those shards' vectors from the store.
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -243,6 +247,96 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   return applied_seq_;
 }
 
+// The shard holdings file: a header line, the shard count, then one line per
+// group whose face snapshot was written: "group KEY SHARDS ID", SHARDS being
+// comma-separated shard numbers or "-" for none, ID the rest of the line.
+namespace {
+constexpr const char* kHoldingsHeader = "facekit-shard-holdings 1";
+}  // namespace
+
+Status Gallery::WriteShardHoldings() const {
+  if (options_.snapshot_dir.empty() || options_.read_only) return Status::Ok();
+  namespace fs = std::filesystem;
+  const fs::path path = fs::path(options_.snapshot_dir) / "shard-holdings";
+  std::error_code ec;
+  if (!index_filter_) {
+    fs::remove(path, ec);
+    return Status::Ok();
+  }
+  std::string text = std::string(kHoldingsHeader) + "\nshards " + std::to_string(index_filter_.shards) + "\n";
+  for (const auto& [gkey, g] : catalog_.groups_) {
+    if (g.record.face_model_version != options_.primary_version || !fs::exists(SnapshotPath(gkey, "faces"), ec)) continue;
+    std::string shards;
+    for (int s = 0; s < index_filter_.shards; ++s) {
+      if (index_filter_.holds(g.record.id, s)) shards += (shards.empty() ? "" : ",") + std::to_string(s);
+    }
+    text += "group " + std::to_string(gkey) + " " + (shards.empty() ? "-" : shards) + " " + g.record.id + "\n";
+  }
+  const fs::path tmp = fs::path(path).concat(".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status(StatusCode::kIoError, "cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return Status(StatusCode::kIoError, "cannot rename " + tmp.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+void Gallery::ResumeShardHoldings() {
+  if (!index_filter_ || options_.snapshot_dir.empty()) return;
+  namespace fs = std::filesystem;
+  std::ifstream in(fs::path(options_.snapshot_dir) / "shard-holdings");
+  std::string line;
+  if (!in || !std::getline(in, line) || line != kHoldingsHeader) return;
+  if (!std::getline(in, line) || line.rfind("shards ", 0) != 0) return;
+  const int shards = std::atoi(line.c_str() + 7);
+  if (shards <= 0 || shards != index_filter_.shards) return;  // another shard count: start from the filter given
+  std::map<std::string, std::set<int>> held;
+  std::size_t count = 0;
+  while (std::getline(in, line)) {
+    // "group KEY SHARDS ID"; anything malformed: the whole file is ignored.
+    if (line.rfind("group ", 0) != 0) return;
+    const auto key_end = line.find(' ', 6);
+    if (key_end == std::string::npos) return;
+    const auto list_end = line.find(' ', key_end + 1);
+    if (list_end == std::string::npos || list_end + 1 >= line.size()) return;
+    char* end = nullptr;
+    const long long key = std::strtoll(line.c_str() + 6, &end, 10);
+    if (end != line.c_str() + key_end) return;
+    const std::string list = line.substr(key_end + 1, list_end - key_end - 1);
+    const std::string id = line.substr(list_end + 1);
+    std::set<int> set;
+    if (list != "-") {
+      for (std::size_t at = 0; at <= list.size();) {
+        const auto comma = std::min(list.find(',', at), list.size());
+        const std::string item = list.substr(at, comma - at);
+        const long s = std::strtol(item.c_str(), &end, 10);
+        if (item.empty() || end != item.c_str() + item.size() || s < 0 || s >= shards) return;
+        set.insert(static_cast<int>(s));
+        at = comma + 1;
+      }
+    }
+    // Only a group that still has this key (not deleted and created again
+    // under the same id) and whose face snapshot is there.
+    auto it = catalog_.group_ids_.find(id);
+    std::error_code ec;
+    if (it == catalog_.group_ids_.end() || it->second != key || !fs::exists(SnapshotPath(key, "faces"), ec)) continue;
+    count += set.size();
+    held[id] = std::move(set);
+  }
+  if (held.empty()) return;
+  ShardFilter resumed;
+  resumed.shards = shards;
+  resumed.holds = [held = std::move(held), given = index_filter_](const std::string& group, int shard) {
+    auto it = held.find(group);
+    return it != held.end() ? it->second.count(shard) != 0 : given.holds(group, shard);
+  };
+  index_filter_ = std::move(resumed);
+  resumed_shards_ = count;
+}
+
 bool Gallery::LoadsByShard() const {
   const int stored = store_->face_shards();
   return index_filter_ && stored > 0 && stored == index_filter_.shards;
@@ -270,6 +364,14 @@ Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> Gallery::LoadGr
   }
   std::vector<std::pair<std::int64_t, std::vector<float>>> out;
   if (shards.empty()) return out;
+  // A few faces of many shards (a restart from snapshots catching up with
+  // the writes since): by key, rather than every face of those shards.
+  std::size_t group_faces = 0;
+  for (std::int64_t pkey : g.persons) group_faces += catalog_.persons_.at(pkey).faces.size();
+  const double per_shard = static_cast<double>(group_faces) / static_cast<double>(index_filter_.shards);
+  if (static_cast<double>(keys.size()) * 2 < per_shard * static_cast<double>(shards.size())) {
+    return primary ? store_->LoadEmbeddings(keys) : store_->LoadFaceVectors(version, keys);
+  }
   store::ShardVectorQuery query;
   query.group_key = g.record.key;
   query.shards.assign(shards.begin(), shards.end());

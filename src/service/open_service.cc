@@ -49,6 +49,7 @@ Result<std::unique_ptr<FaceService>> OpenFaceService(const std::string& data_dir
   go.read_only = options.read_only;
   go.index_filter = std::move(options.index_filter);
   go.defer_person_structures = options.defer_person_structures;
+  go.resume_index_filter = options.resume_index_filter;
   FACEKIT_ASSIGN_OR_RETURN(auto gallery, gallery::Gallery::Open(std::move(store), go));
   return std::make_unique<FaceService>(engine, std::move(gallery), std::move(options.service));
 }

@@ -28,6 +28,8 @@ struct DataDirOptions {
   gallery::ShardFilter index_filter;
   // gallery::GalleryOptions::defer_person_structures.
   bool defer_person_structures = false;
+  // gallery::GalleryOptions::resume_index_filter (DIR/index/shard-holdings).
+  bool resume_index_filter = false;
 };
 
 // Opens (creating it unless read_only) the data folder's gallery. Writers

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -20,6 +21,7 @@
 #include "store/postgres_schema.h"
 #include "store/postgres_store.h"
 #include "store/store_test_records.h"
+#include "test_util.h"
 
 namespace facekit::store {
 namespace {
@@ -349,6 +351,134 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
       }
     });
   });
+}
+
+
+// A restarted node (GalleryOptions::resume_index_filter) takes its shards
+// from the holdings its last checkpoint recorded beside the snapshots: the
+// snapshotted group's faces come from the snapshot (only the faces written
+// since are read), a group without a snapshot from the filter given, and the
+// same map again re-indexes nothing.
+TEST(PostgresShards, ARestartedNodeResumesItsSnapshotsShardsAndReadsOnlyTheFacesWrittenSince) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  {
+    auto store = OpenPostgresStore(pg.conninfo());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    WriteTwoGroups(**store);
+  }
+  testing::TempDir dir;
+  gallery::GalleryOptions whole_options;
+  whole_options.dim = kDim;
+  auto whole_store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(whole_store.ok());
+  auto whole = gallery::Gallery::Open(std::move(*whole_store), whole_options);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+
+  gallery::GalleryOptions go;
+  go.dim = kDim;
+  go.index.approx_threshold = 20;  // g's quarter (about 30 faces) uses HNSW, h's (about 6) an exact index
+  go.snapshot_dir = dir.file("index");
+  go.index_filter = Holding({});  // a cluster node before its first map: nothing
+  go.resume_index_filter = true;
+  const gallery::ShardFilter map = Holding({{"g", ShardsModulo(4, 0)}, {"h", ShardsModulo(4, 1)}});
+  auto open_node = [&](PostgresStore** store_out, gallery::GalleryOptions options) {
+    auto opened = OpenPostgresStore(pg.conninfo());
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    *store_out = opened->get();
+    return gallery::Gallery::Open(std::move(*opened), std::move(options));
+  };
+  PostgresStore* store = nullptr;
+  {
+    auto node = open_node(&store, go);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    EXPECT_EQ((*node)->resumed_shards(), 0u);  // no holdings recorded yet
+    EXPECT_TRUE(IndexedIds(**node, "g").empty());
+    ASSERT_TRUE((*node)->SetIndexFilter(map).ok());
+    ASSERT_TRUE((*node)->Checkpoint().ok());
+  }
+  // Both groups were snapshotted (a sharded node keeps exact indexes too);
+  // h's face snapshot is lost: h starts from the filter given.
+  const std::int64_t hkey = (*whole)->Read([](const gallery::Catalog& c) { return c.GroupById("h")->record.key; });
+  const std::string h_snapshot = dir.file("index/group-" + std::to_string(hkey) + "-faces.fkvi");
+  ASSERT_TRUE(std::filesystem::exists(h_snapshot));
+  ASSERT_TRUE(std::filesystem::remove(h_snapshot));
+  // Written while the node is down: four faces of p0 (some in its shards), one of p2's deleted.
+  std::mt19937 rng(5);
+  auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+    Batch b;
+    for (int i = 0; i < 4; ++i) {
+      FaceRecord r;
+      r.id = "p0-late-" + std::to_string(i);
+      r.person_key = c.PersonById("p0")->record.key;
+      r.model_version = "3.0";
+      r.embedding = testing::RandomUnit(rng, kDim);
+      b.push_back(mutation::InsertFace{r});
+    }
+    b.push_back(mutation::DeleteFace{c.PersonById("p2")->faces.front()});
+    return b;
+  });
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  std::int64_t late_in_shards = 0;
+  std::set<int> late_shards;  // of those in the node's shards
+  for (int i = 0; i < 4; ++i) {
+    const int shard = ShardOfFace("p0-late-" + std::to_string(i), kDefaultFaceShards);
+    if (shard % 4 == 0) {
+      ++late_in_shards;
+      late_shards.insert(shard);
+    }
+  }
+  ASSERT_GT(late_in_shards, 0);
+
+  {
+    auto node = open_node(&store, go);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    EXPECT_EQ((*node)->resumed_shards(), 16u);  // g's shards 0 mod 4; h's snapshot is gone
+    EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
+    EXPECT_TRUE(IndexedIds(**node, "h").empty());
+    // Only the faces written since the snapshot: by key, or (few faces per
+    // shard, as here) the shards they are in.
+    const std::int64_t read = store->vectors_read();
+    EXPECT_GE(read, late_in_shards);
+    EXPECT_LE(read, static_cast<std::int64_t>(IdsInShards(**whole, "g", late_shards).size()));
+    EXPECT_LT(read, static_cast<std::int64_t>(IdsInShards(**whole, "g", ShardsModulo(4, 0)).size()) / 2);
+    // The same map: g's index is not rebuilt or copied, h's shards are read.
+    const auto* g_index = (*node)->Read([](const gallery::Catalog& c) { return c.GroupById("g")->faces.get(); });
+    ASSERT_TRUE((*node)->SetIndexFilter(map).ok());
+    EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.GroupById("g")->faces.get(); }), g_index);
+    EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
+    EXPECT_EQ(store->vectors_read() - read,
+              static_cast<std::int64_t>(IdsInShards(**whole, "h", ShardsModulo(4, 1)).size()));
+    // Searches on the resumed index answer as the whole gallery's exact search over those shards.
+    const std::set<std::string> held = IdsInShards(**whole, "g", ShardsModulo(4, 0));
+    (*node)->Read([&](const gallery::Catalog& c) {
+      const gallery::GroupState* grp = c.GroupById("g");
+      for (const gallery::IndexEntry& e : grp->faces->Entries()) {
+        const std::vector<float> v = (*whole)->Read([&](const gallery::Catalog& wc) { return wc.FaceVector(e.key); });
+        ASSERT_EQ(grp->faces->Vector(e.key), v) << c.FaceByKey(e.key)->id;
+      }
+    });
+    ASSERT_TRUE((*node)->Checkpoint().ok());
+  }
+  {
+    // Not asked to resume, or recorded with another shard count: the filter given.
+    auto node = open_node(&store, [&] {
+      auto o = go;
+      o.resume_index_filter = false;
+      return o;
+    }());
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    EXPECT_EQ((*node)->resumed_shards(), 0u);
+    EXPECT_TRUE(IndexedIds(**node, "g").empty());
+  }
+  {
+    auto o = go;
+    o.index_filter.shards = 32;
+    auto node = open_node(&store, o);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    EXPECT_EQ((*node)->resumed_shards(), 0u);
+    EXPECT_TRUE(IndexedIds(**node, "g").empty());
+  }
 }
 
 }  // namespace
