@@ -107,7 +107,10 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
          {{"kind=\"groups\"", stats[0]}, {"kind=\"persons\"", stats[1]}, {"kind=\"faces\"", stats[2]}}},
         {"facekit_gallery_index_builds_pending",
          "Group indexes (faces or persons) waiting for a structure rebuild in the background.",
-         {{"", static_cast<double>(service.gallery().PendingIndexBuilds())}}}};
+         {{"", static_cast<double>(service.gallery().PendingIndexBuilds())}}},
+        {"facekit_gallery_shards_resumed",
+         "Group shards (a cluster node's) whose faces the indexes took from this node's snapshots at start.",
+         {{"", static_cast<double>(service.gallery().resumed_shards())}}}};
   });
 
   auto& http = options.http;

@@ -76,12 +76,19 @@ std::vector<std::string> People(std::size_t min, std::size_t max, std::size_t co
 
 // A node of the test cluster and a gRPC stub to it (Bearer from loopback).
 struct Node {
+  std::string data;
+  std::vector<std::string> args;
   std::unique_ptr<testing::ServeProcess> process;
   std::unique_ptr<v1::FaceKit::Stub> stub;
   std::string key;
 
-  Node(const std::string& data, const std::vector<std::string>& args, std::string credential)
-      : process(std::make_unique<testing::ServeProcess>(data, args)), key(std::move(credential)) {
+  Node(std::string data_dir, std::vector<std::string> serve_args, std::string credential)
+      : data(std::move(data_dir)), args(std::move(serve_args)), key(std::move(credential)) {
+    Start();
+  }
+  // (Again, after the process stopped: on the same data folder, a new port.)
+  void Start() {
+    process = std::make_unique<testing::ServeProcess>(data, args);
     stub =
         v1::FaceKit::NewStub(grpc::CreateChannel("127.0.0.1:" + process->port(), grpc::InsecureChannelCredentials()));
   }
@@ -283,6 +290,20 @@ grpc::Status CreatePersonInG(Node& via, const std::string& name) {
   return via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
 }
 
+// A node's gauge `name` (with its labels, e.g. `x{state="current"}`) from /metrics; -1 when unreadable.
+int Gauge(Node& node, const std::string& name) {
+  const auto [rc, text] = RunCommand("curl -s " + node.process->url() + "/metrics");
+  const std::string key = "\n" + name + " ";
+  const auto at = text.find(key);
+  if (rc != 0 || at == std::string::npos) return -1;
+  return std::atoi(text.c_str() + at + key.size());
+}
+
+// A node's facekit_cluster_shards_served{state=...}; -1 when unreadable.
+int ShardsServed(Node& node, const std::string& state) {
+  return Gauge(node, "facekit_cluster_shards_served{state=\"" + state + "\"}");
+}
+
 TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
   START_SHARDED_OR_SKIP(pg, etcd, cluster);
   const std::vector<std::string> base = People(3, 1000, 6), later = People(1, 2, 24, 20);
@@ -294,6 +315,21 @@ TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
   }
   const std::string query = Bytes(Photo(base[0], 2));
+  // node-3 has indexed its shards and written its snapshots (a checkpoint
+  // follows every applied map): its restart below resumes from them.
+  const std::string holdings = cluster.node(2).data + "/index/shard-holdings";
+  const auto indexed_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto has_group = [&] {
+    std::ifstream in(holdings);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("group ", 0) == 0) return true;
+    }
+    return false;
+  };
+  while (!has_group() && std::chrono::steady_clock::now() < indexed_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(has_group()) << "node-3 wrote no snapshot of its shards within 30 s (" << holdings << ")";
 
   // Readers on node-1 and node-2; the writer on node-1; node-3 killed once
   // the writer has 5 acknowledgements.
@@ -359,6 +395,32 @@ TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
       ASSERT_TRUE(a.status.ok()) << "node-" << n + 1 << " " << name << ": " << a.status.error_message();
       ASSERT_FALSE(a.rows.empty()) << name;
       EXPECT_EQ(std::get<0>(a.rows[0]), name) << "node-" << n + 1;
+    }
+  }
+
+  // node-3 started again on its data folder: its index snapshots (written
+  // after its first map, before the writes it missed) hold its shards; it
+  // takes them from there, catches up with the database and, once it serves
+  // its shards again, answers every acknowledged write as the reference does.
+  cluster.node(2).Start();
+  ASSERT_FALSE(cluster.node(2).process->port().empty()) << "node-3 did not start again";
+  EXPECT_GT(Gauge(cluster.node(2), "facekit_gallery_shards_resumed"), 0) << "node-3 rebuilt instead of resuming";
+  const auto serving_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (ShardsServed(cluster.node(2), "own") <= 0 && std::chrono::steady_clock::now() < serving_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GT(ShardsServed(cluster.node(2), "own"), 0) << "node-3 does not serve its shards 60 s after its restart";
+  for (const auto& name : acknowledged) {
+    const std::string photo = Bytes(Photo(name, 1));
+    const Answer got = Search(cluster.node(2), {"g"}, photo, false);
+    const Answer want = Search(cluster.reference(), {"g"}, photo, false);
+    ASSERT_TRUE(got.status.ok()) << "restarted node-3 " << name << ": " << got.status.error_message();
+    ASSERT_TRUE(want.status.ok()) << want.status.error_message();
+    ASSERT_EQ(got.rows.size(), want.rows.size()) << name;
+    for (std::size_t i = 0; i < want.rows.size(); ++i) {
+      EXPECT_EQ(std::get<0>(got.rows[i]), std::get<0>(want.rows[i])) << name << " #" << i;
+      EXPECT_EQ(std::get<1>(got.rows[i]), std::get<1>(want.rows[i])) << name << " #" << i;
+      EXPECT_NEAR(std::get<3>(got.rows[i]), std::get<3>(want.rows[i]), 1e-5) << name << " #" << i;
     }
   }
 }
@@ -452,14 +514,6 @@ TEST(ShardedSearch, APausedNodeIsHedgedAroundAndNoSearchFails) {
 }
 
 
-// node-1's facekit_cluster_shards_served{state=...} from /metrics; -1 when unreadable.
-int ShardsServed(Node& node, const std::string& state) {
-  const auto [rc, text] = RunCommand("curl -s " + node.process->url() + "/metrics");
-  const std::string key = "facekit_cluster_shards_served{state=\"" + state + "\"} ";
-  const auto at = text.find(key);
-  if (rc != 0 || at == std::string::npos) return -1;
-  return std::atoi(text.c_str() + at + key.size());
-}
 
 // With one replica per shard a joining node takes shards the running node
 // held, and answers none of them until it has loaded them. Here the newcomer
