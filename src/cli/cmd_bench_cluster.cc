@@ -17,7 +17,10 @@
 //     top: the time from the commit to that answer;
 //   * failover: kill -9 of one node while a client searches: searches with
 //     missing shards, the time until the survivors serve the new map, the
-//     latency during that window.
+//     latency during that window;
+//   * restart: the killed node started again on its data folder: the shards
+//     its index snapshots held, its time to serving, the time until every
+//     node serves the whole map again, searches with missing shards meanwhile.
 // Refuses to start when the memory estimate exceeds the memory available.
 #include <curl/curl.h>
 #include <sys/stat.h>
@@ -29,6 +32,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -143,6 +147,75 @@ json LatencyFigures(const std::vector<double>& ms, double wall_s) {
   if (wall_s > 0) j["qps"] = static_cast<double>(ms.size()) / wall_s;
   return j;
 }
+
+// One client searching back to back on its own thread (the failover and
+// restart windows): each search's start, latency and completeness.
+class SearchSampler {
+ public:
+  struct Sample {
+    double at_ms, latency_ms;
+    bool complete;
+  };
+  SearchSampler(BenchCoordinator& coord, const std::vector<std::vector<float>>& probes, std::size_t k) {
+    thread_ = std::thread([this, &coord, &probes, k] {
+      for (std::size_t q = 0; !stop_; q = (q + 1) % probes.size()) {
+        const double s = NowMs();
+        const auto out = coord.Search(probes[q], k);
+        const Sample sample{s, NowMs() - s, out.missing.empty() && out.status.ok()};
+        std::lock_guard lock(mu_);
+        samples_.push_back(sample);
+      }
+    });
+  }
+  ~SearchSampler() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // After Stop(): the searches that ended after `from_ms` and started before
+  // `to_ms`: how many, how many incomplete, the seconds from `from_ms` until
+  // searches were complete again (0: none incomplete, -1: never), latencies.
+  json Window(double from_ms, double to_ms) const {
+    std::vector<double> latencies;
+    int incomplete = 0;
+    double last_incomplete = -1, complete_again = 0;
+    for (const Sample& s : samples_) {
+      if (s.at_ms + s.latency_ms < from_ms || s.at_ms > to_ms) continue;
+      latencies.push_back(s.latency_ms);
+      if (!s.complete) {
+        ++incomplete;
+        last_incomplete = s.at_ms;
+      }
+    }
+    if (last_incomplete >= 0) {
+      complete_again = -1;
+      for (const Sample& s : samples_) {
+        if (s.at_ms > last_incomplete && s.complete) {
+          complete_again = (s.at_ms + s.latency_ms - from_ms) / 1000.0;
+          break;
+        }
+      }
+    }
+    return {{"searches_in_window", latencies.size()},
+            {"incomplete_in_window", incomplete},
+            {"complete_again_s", complete_again},
+            {"window", LatencyFigures(latencies, 0)}};
+  }
+  // After Stop(): the latencies of the searches that ended before `ms`.
+  std::vector<double> Before(double ms) const {
+    std::vector<double> out;
+    for (const Sample& s : samples_) {
+      if (s.at_ms + s.latency_ms < ms) out.push_back(s.latency_ms);
+    }
+    return out;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<Sample> samples_;
+  std::thread thread_;
+};
 
 std::vector<std::int64_t> PersonsOf(const cluster::ScatterOutcome& out) {
   std::vector<std::int64_t> ids;
@@ -340,6 +413,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   std::ofstream(key_file) << setup->credential << "\n";
   struct NodeRun {
     std::string id, data, log;
+    std::vector<std::string> args;  // after serve's own (ServeChild::Start)
     ServeChild child;
     Status started;
     double spawned_ms = 0, http_ms = -1, serving_ms = -1, settled_ms = -1;
@@ -375,16 +449,16 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   std::vector<std::thread> starters;
   for (auto& n : nodes) {
     starters.emplace_back([&, node = n.get()] {
-      const std::vector<std::string> extra = {"--store",        pg.uri(),
-                                              "--etcd",         etcd.endpoints(),
-                                              "--node-id",      node->id,
-                                              "--lease-ttl",    std::to_string(o.lease_ttl_s),
-                                              "--cluster-key-file", key_file,
-                                              "--shards",       std::to_string(o.shards),
-                                              "--replicas",     std::to_string(o.replicas),
-                                              "--shard-deadline-ms", std::to_string(o.deadline_ms)};
+      node->args = {"--store",           pg.uri(),
+                    "--etcd",            etcd.endpoints(),
+                    "--node-id",         node->id,
+                    "--lease-ttl",       std::to_string(o.lease_ttl_s),
+                    "--cluster-key-file", key_file,
+                    "--shards",          std::to_string(o.shards),
+                    "--replicas",        std::to_string(o.replicas),
+                    "--shard-deadline-ms", std::to_string(o.deadline_ms)};
       node->spawned_ms = NowMs();
-      node->started = node->child.Start(setup->self, setup->models, node->data, node->log, extra, node_env);
+      node->started = node->child.Start(setup->self, setup->models, node->data, node->log, node->args, node_env);
       node->http_ms = NowMs();
     });
   }
@@ -518,28 +592,15 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
 
   // Failover: kill -9 of the last node while one client searches.
   const std::map<std::string, int> failures_before = coord.failures();
-  json failover;
+  json failover, restart;
   if (!o.no_failover && o.nodes >= 2) {
     NodeRun& victim = *nodes.back();
     std::vector<LogWatch> survivors;
     for (std::size_t i = 0; i + 1 < nodes.size(); ++i) survivors.push_back({nodes[i]->log, FileSize(nodes[i]->log)});
-    struct Sample {
-      double at_ms, latency_ms;
-      bool complete;
-    };
-    std::vector<Sample> samples;
-    std::atomic<bool> stop{false};
-    double killed_ms = 0;
-    std::thread client([&] {
-      for (std::size_t q = 0; !stop; q = (q + 1) % probes.size()) {
-        const double s = NowMs();
-        const auto out = coord.Search(probes[q], o.k);
-        samples.push_back({s, NowMs() - s, out.missing.empty() && out.status.ok()});
-      }
-    });
+    SearchSampler sampler(coord, probes, o.k);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     Say(o, "kill -9 " + victim.id);
-    killed_ms = NowMs();
+    const double killed_ms = NowMs();
     victim.child.Kill(9);
     double left_ms = -1, reindexed_ms = -1;
     const auto members_after = static_cast<std::size_t>(o.nodes - 1);
@@ -554,34 +615,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    stop = true;
-    client.join();
-    std::vector<double> window;
-    int in_window = 0, incomplete = 0;
-    double last_incomplete = -1, complete_again = 0;
-    const double window_end = reindexed_ms >= 0 ? reindexed_ms : NowMs();
-    for (const Sample& s : samples) {
-      if (s.at_ms + s.latency_ms < killed_ms || s.at_ms > window_end) continue;
-      ++in_window;
-      window.push_back(s.latency_ms);
-      if (!s.complete) {
-        ++incomplete;
-        last_incomplete = s.at_ms;
-      }
-    }
-    if (last_incomplete >= 0) {
-      complete_again = -1;
-      for (const Sample& s : samples) {
-        if (s.at_ms > last_incomplete && s.complete) {
-          complete_again = (s.at_ms + s.latency_ms - killed_ms) / 1000.0;
-          break;
-        }
-      }
-    }
-    std::vector<double> before;
-    for (const Sample& s : samples) {
-      if (s.at_ms + s.latency_ms < killed_ms) before.push_back(s.latency_ms);
-    }
+    sampler.Stop();
+    const json window = sampler.Window(killed_ms, reindexed_ms >= 0 ? reindexed_ms : NowMs());
     json during = json::object();
     for (const auto& [why, count] : coord.failures()) {
       const auto earlier = failures_before.find(why);
@@ -593,12 +628,55 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                 {"lease_ttl_s", o.lease_ttl_s},
                 {"left_membership_s", left_ms < 0 ? -1.0 : (left_ms - killed_ms) / 1000.0},
                 {"survivors_serving_s", reindexed_ms < 0 ? -1.0 : (reindexed_ms - killed_ms) / 1000.0},
-                {"searches_in_window", in_window},
-                {"incomplete_in_window", incomplete},
-                {"complete_again_s", complete_again},
-                {"window", LatencyFigures(window, 0)},
-                {"before_kill", LatencyFigures(before, 0)}};
+                {"before_kill", LatencyFigures(sampler.Before(killed_ms), 0)}};
+    failover.update(window);
     Say(o, "failover: " + failover.dump());
+
+    // Restart of the killed node on its data folder: its index snapshots
+    // (written after its first map) hold its shards, so it serves without
+    // re-indexing them; the survivors hand them back.
+    Say(o, "restarting " + victim.id);
+    SearchSampler again(coord, probes, o.k);
+    std::vector<LogWatch> all;
+    for (auto& n : nodes) all.push_back({n->log, FileSize(n->log)});
+    const double restarted_ms = NowMs();
+    const Status restarted =
+        victim.child.Start(setup->self, setup->models, victim.data, victim.log, victim.args, node_env);
+    if (!restarted.ok()) return Fail(restarted);
+    const double listening_ms = NowMs();
+    double rejoined_ms = -1, all_serving_ms = -1;
+    while (NowMs() - restarted_ms < o.failover_timeout_s * 1000) {
+      if (rejoined_ms < 0 && all.back().ServingWith(static_cast<std::size_t>(o.nodes)) >= 0) rejoined_ms = NowMs();
+      bool every = true;
+      for (const auto& w : all) every = every && w.ServingWith(static_cast<std::size_t>(o.nodes)) >= 0;
+      if (every) {
+        all_serving_ms = NowMs();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    again.Stop();
+    // What its log said on start: the shards its snapshots held, and whether
+    // its first map made it build anything.
+    std::size_t resumed = 0;
+    {
+      std::ifstream in(victim.log);
+      in.seekg(static_cast<std::streamoff>(all.back().from));
+      const std::string said = "facekit: index snapshots hold ";
+      for (std::string line; std::getline(in, line);) {
+        if (line.rfind(said, 0) == 0) resumed = static_cast<std::size_t>(std::atol(line.c_str() + said.size()));
+      }
+    }
+    restart = {{"node", victim.id},
+               {"first_start_rebuild_s", (victim.serving_ms - victim.spawned_ms) / 1000.0},
+               {"gallery_loaded_s", (listening_ms - restarted_ms) / 1000.0},
+               {"serving_s", rejoined_ms < 0 ? -1.0 : (rejoined_ms - restarted_ms) / 1000.0},
+               {"every_node_serving_s", all_serving_ms < 0 ? -1.0 : (all_serving_ms - restarted_ms) / 1000.0},
+               {"group_shards_from_snapshots", resumed}};
+    restart.update(again.Window(restarted_ms, all_serving_ms >= 0 ? all_serving_ms : NowMs()));
+    if (auto mem = cluster::ReadProcMemory(victim.child.pid()); mem.ok()) restart["rss_mb"] = mem->rss_mb;
+    Say(o, "restart: " + restart.dump());
   }
 
   json out = {{"faces", o.faces},
@@ -628,6 +706,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                 {"genuine_cos_mean", stats.genuine_mean}}}};
   if (!read_after_write.is_null()) out["read_after_write"] = read_after_write;
   if (!failover.is_null()) out["failover"] = failover;
+  if (!restart.is_null()) out["restart"] = restart;
   std::printf("%s\n", o.json ? out.dump().c_str() : out.dump(2).c_str());
   std::fflush(stdout);  // the nodes' stop below writes their final snapshots: seconds
   coordinator->reset();
@@ -645,7 +724,8 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
   CLI::App* cmd = bench->add_subcommand(
       "cluster",
       "A sharded cluster on this machine (PostgreSQL, 3-member etcd, N serve nodes) over synthetic faces: load and "
-      "rebuild times, memory per node, p50/p99 and throughput of sharded searches, recall@10, kill -9 failover");
+      "rebuild times, memory per node, p50/p99 and throughput of sharded searches, recall@10, kill -9 failover and "
+      "the killed node's restart from its snapshots");
   cmd->add_option("--nodes", o->nodes, "serve nodes")->default_val(o->nodes)->check(CLI::Range(1, 32));
   cmd->add_option("--faces", o->faces, "Synthetic faces in one group")->required()->check(CLI::Range(1, 100000000));
   cmd->add_option("--replicas", o->replicas, "Nodes holding each shard")->default_val(o->replicas)->check(CLI::Range(1, 16));
@@ -670,7 +750,7 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
       ->check(CLI::Range(10, 600000));
   cmd->add_option("--start-timeout", o->start_timeout_s, "Seconds to wait for the nodes to serve")
       ->default_val(o->start_timeout_s);
-  cmd->add_flag("--no-failover", o->no_failover, "Skip the kill -9 part");
+  cmd->add_flag("--no-failover", o->no_failover, "Skip the kill -9 and restart parts");
   cmd->add_option("--data", o->data, "Folder for PostgreSQL, etcd and the nodes (kept; default: a temporary one)");
   cmd->add_option("--seed", o->seed, "Generator seed")->default_val(o->seed);
   cmd->add_flag("--json", o->json, "One JSON object on stdout");
