@@ -346,9 +346,10 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
                    loaded.size() - lost, map.shards(), map.nodes().size(),
                    static_cast<long long>(loaded.empty() ? 0 : loaded.front().loaded_seq), kept.c_str());
     };
-    cso.on_release = [](std::size_t released, std::size_t serving) {
+    cso.on_release = [&checkpointer](std::size_t released, std::size_t serving) {
       std::fprintf(stderr, "facekit: released %zu lost shards no search asked for (their new owners serve them); "
                    "serving %zu shards\n", released, serving);
+      if (released > 0) checkpointer.Nudge();  // the snapshots and their holdings without them
     };
     cso.sign = [id = credential.substr(0, colon), secret = credential.substr(colon + 1)](const std::string& authority,
                                                                                          const std::string& body) {
