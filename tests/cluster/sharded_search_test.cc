@@ -122,7 +122,9 @@ class ShardedCluster {
       nodes_.push_back(
           std::make_unique<Node>(dir_.file(id),
                                  std::vector<std::string>{"--store", pg.uri(), "--etcd", etcd.endpoints(), "--node-id",
-                                                          id, "--lease-ttl", std::to_string(lease_ttl), "--cluster-key-file", key_file_},
+                                                          id, "--lease-ttl", std::to_string(lease_ttl), "--cluster-key-file", key_file_,
+                                                          // snapshots of what the nodes indexed by following the log, too
+                                                          "--checkpoint-interval", "1"},
                                  key_));
       if (nodes_.back()->process->port().empty()) return id + " did not start";
     }
@@ -316,7 +318,9 @@ TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
   }
   const std::string query = Bytes(Photo(base[0], 2));
   // node-3 has indexed its shards and written its snapshots (a checkpoint
-  // follows every applied map): its restart below resumes from them.
+  // follows every applied map, and every second here: the map may have come
+  // before the group, whose faces it then indexed from the change log): its
+  // restart below resumes from them.
   const std::string holdings = cluster.node(2).data + "/index/shard-holdings";
   const auto indexed_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   auto has_group = [&] {
