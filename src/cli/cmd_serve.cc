@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <nlohmann/json.hpp>
@@ -108,11 +109,11 @@ class Checkpointer {
     thread_ = std::thread([this, interval] {
       std::unique_lock lock(mu_);
       while (!stop_) {
-        cv_.wait_for(lock, interval, [this] { return stop_ || nudged_; });
+        cv_.wait_for(lock, interval, [this] { return stop_ || !nudged_.empty(); });
         if (stop_) break;
-        const bool nudged = std::exchange(nudged_, false);
+        const std::string why = std::exchange(nudged_, std::string());
         lock.unlock();
-        Run(nudged ? "after a shard map," : "periodic");
+        Run(why.empty() ? "periodic" : why.c_str());
         lock.lock();
       }
     });
@@ -120,11 +121,11 @@ class Checkpointer {
   ~Checkpointer() { Stop(); }
   // Asks for a checkpoint now, on the checkpoint thread (none with interval 0):
   // after a cluster node re-indexed for a new map, so that a restart finds
-  // its shards in the snapshots.
-  void Nudge() {
+  // its shards in the snapshots. `why` starts its log line.
+  void Nudge(const char* why) {
     {
       std::lock_guard lock(mu_);
-      nudged_ = true;
+      nudged_ = why;
     }
     cv_.notify_all();
   }
@@ -151,7 +152,7 @@ class Checkpointer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  bool nudged_ = false;
+  std::string nudged_;  // why a checkpoint was asked for; empty: none
   std::thread thread_;
 };
 
@@ -338,7 +339,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
         std::fprintf(stderr, "facekit: re-indexing the shards failed: %s\n", applied.ToString().c_str());
         return;
       }
-      checkpointer.Nudge();
+      checkpointer.Nudge("after a shard map,");
       const std::size_t lost = cluster::CountLost(loaded);
       std::string kept;
       if (lost > 0) kept = ", and keeps " + std::to_string(lost) + " lost shards until their new owners serve them";
@@ -349,7 +350,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     cso.on_release = [&checkpointer](std::size_t released, std::size_t serving) {
       std::fprintf(stderr, "facekit: released %zu lost shards no search asked for (their new owners serve them); "
                    "serving %zu shards\n", released, serving);
-      if (released > 0) checkpointer.Nudge();  // the snapshots and their holdings without them
+      if (released > 0) checkpointer.Nudge("after releasing lost shards,");  // the snapshots without them
     };
     cso.sign = [id = credential.substr(0, colon), secret = credential.substr(colon + 1)](const std::string& authority,
                                                                                          const std::string& body) {
