@@ -657,8 +657,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));
     again.Stop();
-    // What its log said on start: the shards its snapshots held, and whether
-    // its first map made it build anything.
+    // What its log said on start: the group shards its snapshots held.
     std::size_t resumed = 0;
     {
       std::ifstream in(victim.log);
