@@ -113,6 +113,11 @@ struct LogWatch {
   }
 };
 
+// Whether every watched log shows its node serving with `members` members.
+bool AllServingWith(const std::vector<LogWatch>& logs, std::size_t members) {
+  return std::all_of(logs.begin(), logs.end(), [&](const LogWatch& w) { return w.ServingWith(members) >= 0; });
+}
+
 // The value of an unlabelled gauge in a node's /metrics; -1 when unreadable.
 double MetricOf(const std::string& base_url, const std::string& name) {
   CURL* curl = curl_easy_init();
@@ -606,9 +611,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     const auto members_after = static_cast<std::size_t>(o.nodes - 1);
     while (NowMs() - killed_ms < o.failover_timeout_s * 1000) {
       if (left_ms < 0 && coord.members().count(victim.id) == 0) left_ms = NowMs();
-      bool all = true;
-      for (const auto& w : survivors) all = all && w.ServingWith(members_after) >= 0;
-      if (all) {
+      if (AllServingWith(survivors, members_after)) {
         reindexed_ms = NowMs();
         break;
       }
@@ -647,9 +650,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     double rejoined_ms = -1, all_serving_ms = -1;
     while (NowMs() - restarted_ms < o.failover_timeout_s * 1000) {
       if (rejoined_ms < 0 && all.back().ServingWith(static_cast<std::size_t>(o.nodes)) >= 0) rejoined_ms = NowMs();
-      bool every = true;
-      for (const auto& w : all) every = every && w.ServingWith(static_cast<std::size_t>(o.nodes)) >= 0;
-      if (every) {
+      if (AllServingWith(all, static_cast<std::size_t>(o.nodes))) {
         all_serving_ms = NowMs();
         break;
       }
