@@ -214,7 +214,7 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
   if (g->options_.resume_index_filter) g->ResumeShardHoldings();
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
-  if (g->store_->shared()) g->StartFollower();
+  if (g->store_->shared() && g->options_.follow_interval_ms > 0) g->StartFollower();
   for (const auto& [gkey, group] : g->catalog_.groups_) {
     if (g->person_structures_wait_) break;  // SetIndexFilter asks for them
     if (group.people->NeedsCompaction()) {  // deferred structures, or a snapshot past its ratio
@@ -696,6 +696,7 @@ Result<std::vector<std::int64_t>> Gallery::Write(const Planner& plan) {
   if (batch.empty()) return std::vector<std::int64_t>{};
   FACEKIT_ASSIGN_OR_RETURN(std::vector<std::int64_t> keys, store_->Apply(batch));
   if (store_->shared()) {
+    written_seq_.store(std::max(written_seq_.load(), store_->last_written_seq()));
     // Applied in memory from the log, in commit order with the other nodes'
     // batches. The batch is durable either way: if reading the log fails now,
     // the follower applies it later.

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -69,7 +70,9 @@ struct GalleryOptions {
   std::string snapshot_dir;
   // Read snapshots but never write them (a reader beside the folder's owner).
   bool read_only = false;
-  // Shared stores: the longest wait between two reads of the change log.
+  // Shared stores: the longest wait between two reads of the change log;
+  // 0 or less: no follower thread (the log is applied by this gallery's
+  // writes, CatchUp and WaitForPosition only; for tests and one-shot tools).
   int follow_interval_ms = 500;
   // The face filter in force from the start (SetIndexFilter later changes
   // it): Open() reads only the vectors it keeps, by shard when the store
@@ -239,6 +242,18 @@ class Gallery {
   // so a write is visible to searches on its node when Write returns.
   Status CatchUp();
   std::int64_t applied_seq() const;
+  // READ-YOUR-WRITES (docs/scale-out.md): the change-log position this
+  // gallery's answers reflect: what it applied, and at least the last batch it
+  // committed itself (0 on a store with no change log). A client that passes
+  // a write's position to another node's WaitForPosition sees the write there.
+  std::int64_t position() const;
+  // Returns once the change log is applied up to `seq` here (at once when it
+  // is, or on a store with no log), reading the log itself rather than
+  // waiting for the follower. kInvalidArgument: `seq` lies past the log's
+  // end (no write of this database has it); kUnavailable: not reached by
+  // `deadline` (the database cannot be read, or this node's writer lock is
+  // held that long, e.g. by SetIndexFilter's planning).
+  Status WaitForPosition(std::int64_t seq, std::chrono::steady_clock::time_point deadline);
 
   // SHARDED INDEXING (ShardFilter above): only the faces of the shards the
   // filter holds are put in a group's face index; the catalog stays whole.
@@ -305,7 +320,7 @@ class Gallery {
   std::unique_ptr<store::GalleryStore> store_;
   GalleryOptions options_;
   mutable std::shared_mutex state_mu_;
-  std::mutex writer_mu_;
+  std::timed_mutex writer_mu_;  // timed: WaitForPosition gives up at its deadline
   Catalog catalog_;
 
   std::mutex compact_mu_;  // guards the four below
@@ -319,6 +334,7 @@ class Gallery {
   // Shared stores: the change log's last sequence number applied in memory
   // (written under writer_mu_ and state_mu_), and the follower thread.
   std::int64_t applied_seq_ = 0;
+  std::atomic<std::int64_t> written_seq_{0};  // the store's last_written_seq after this gallery's last write
   ShardFilter index_filter_;  // written under writer_mu_ and state_mu_
   // defer_person_structures: the persons' structures wait until SetIndexFilter first returned.
   std::atomic<bool> person_structures_wait_{false};

@@ -248,6 +248,9 @@ class GalleryStore {
   virtual Status WaitForLog(std::int64_t /*after*/, int /*timeout_ms*/) {
     return Status(StatusCode::kFailedPrecondition, "this store keeps no change log");
   }
+  // The change log's last sequence number of the latest batch this object
+  // committed (0: none, or no change log). Read after Apply returned.
+  virtual std::int64_t last_written_seq() const { return 0; }
 };
 
 }  // namespace facekit::store

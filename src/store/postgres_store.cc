@@ -176,8 +176,10 @@ class PgStore final : public PostgresStore {
       (void)Command("ROLLBACK", {}, "");
       return s;
     }
+    if (last_seq > 0) last_written_seq_.store(last_seq);
     return keys;
   }
+  std::int64_t last_written_seq() const override { return last_written_seq_.load(); }
 
   Result<std::vector<Change>> ChangesSince(std::int64_t after, std::size_t limit) override {
     std::lock_guard lock(mu_);
@@ -771,6 +773,7 @@ class PgStore final : public PostgresStore {
   std::atomic<std::int64_t> vectors_read_{0};
   std::atomic<std::int64_t> features_read_{0};
   std::set<std::int64_t> touched_persons_;  // by the batch Apply is writing (under mu_)
+  std::atomic<std::int64_t> last_written_seq_{0};
   std::string conninfo_;
   std::mutex listen_mu_;
   PGconn* listener_ = nullptr;

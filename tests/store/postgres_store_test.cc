@@ -462,5 +462,60 @@ TEST(PostgresStore, TwoGalleriesOnOneDatabaseFollowEachOther) {
   EXPECT_EQ(hits[0].key, (*added)[0]);
 }
 
+// Read-your-writes (docs/scale-out.md): a write's position given to another
+// gallery of the database makes it read the log that far, with no follower.
+TEST(PostgresStore, AWritesPositionIsReachedOnAnotherGalleryWithoutItsFollower) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  gallery::GalleryOptions options;
+  options.dim = 4;
+  auto open = [&](int follow_ms) {
+    auto store = OpenPostgresStore(pg.conninfo());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    options.follow_interval_ms = follow_ms;
+    return gallery::Gallery::Open(std::unique_ptr<GalleryStore>(std::move(*store)), options);
+  };
+  auto a = open(100);
+  auto b = open(0);  // no follower thread: only WaitForPosition moves it
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)->position(), 0);
+  auto faces = [](gallery::Gallery& g) { return g.Read([](const gallery::Catalog& c) { return c.face_count(); }); };
+  const auto soon = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(5); };
+  auto keys = (*a)->Write([](const gallery::Catalog&) -> Result<Batch> { return CreateGroupWithPerson("g1", "p1", "f1"); });
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  const std::int64_t first = (*a)->position();
+  EXPECT_GT(first, 0);
+  EXPECT_EQ((*a)->position(), (*a)->applied_seq());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(faces(**b), 0u) << "b follows the log by itself: the test below proves nothing";
+  ASSERT_TRUE((*b)->WaitForPosition(first, soon()).ok());
+  EXPECT_EQ(faces(**b), 1u);
+  EXPECT_GE((*b)->position(), first);
+  // Reached already: at once, even with the deadline passed.
+  EXPECT_TRUE((*b)->WaitForPosition(first, std::chrono::steady_clock::now()).ok());
+  // A position no write returned: refused once the whole log was read.
+  const Status past = (*b)->WaitForPosition(first + 1000, soon());
+  EXPECT_EQ(past.code(), StatusCode::kInvalidArgument) << past.ToString();
+  EXPECT_NE(past.message().find("past the change log's end"), std::string::npos) << past.message();
+  // The database away: not reached by the deadline, and said why.
+  ASSERT_TRUE((*a)->Write([&](const gallery::Catalog&) -> Result<Batch> {
+                  Batch batch;
+                  batch.push_back(mutation::InsertFace{Face("f2", (*keys)[1], 0.5f)});
+                  return batch;
+                }).ok());
+  const std::int64_t second = (*a)->position();
+  ASSERT_GT(second, first);
+  pg.Stop();
+  const auto started = std::chrono::steady_clock::now();
+  const Status away = (*b)->WaitForPosition(second, started + std::chrono::milliseconds(300));
+  EXPECT_EQ(away.code(), StatusCode::kUnavailable) << away.ToString();
+  EXPECT_NE(away.message().find("reading the change log failed"), std::string::npos) << away.message();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));
+  EXPECT_EQ(faces(**b), 1u);
+  ASSERT_EQ(pg.Start(), "");
+  ASSERT_TRUE((*b)->WaitForPosition(second, soon()).ok());
+  EXPECT_EQ(faces(**b), 2u);
+}
+
 }  // namespace
 }  // namespace facekit::store
