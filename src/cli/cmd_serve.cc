@@ -76,6 +76,7 @@ struct ServeOptions {
   int replicas = cluster::kDefaultReplicas;  // nodes holding each shard
   std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
   std::int64_t shard_deadline_ms = 2000;
+  int min_seq_wait_ms = 2000;  // read-your-writes: the longest wait for X-FaceKit-Min-Seq
   double shard_linger_s = 10;  // a lost shard stays served this long after the last search asking for it
   double join_settle_s = 2;    // the first shard map waits until the member list was unchanged this long
   std::string listen = "127.0.0.1:8080";
@@ -191,6 +192,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   service::DataDirOptions data_options;
   data_options.service.image_limits = ImageLimitsOf(g);
   data_options.service.verify_match_score = o.match_score;
+  data_options.service.min_seq_wait_ms = o.min_seq_wait_ms;
   data_options.store_uri = o.store;
   if (!o.etcd.empty() && !o.cluster_key_file.empty()) {
     // A sharded node owns no shard until it has joined (the map needs its
@@ -521,6 +523,12 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "Time a sharded search waits for the shards before failing with FailedOperation.ShardsUnavailable")
       ->default_val(o->shard_deadline_ms)
       ->check(CLI::Range(10, 600000));
+  cmd->add_option("--min-seq-wait-ms", o->min_seq_wait_ms,
+                  "With --store postgres://: the longest a request carrying X-FaceKit-Min-Seq (a position an earlier "
+                  "answer's X-FaceKit-Seq gave) waits for this node to apply the change log that far before it "
+                  "fails with FailedOperation.RequestTimeout (read-your-writes, docs/scale-out.md)")
+      ->default_val(o->min_seq_wait_ms)
+      ->check(CLI::Range(0, 600000));
   cmd->add_option("--shard-linger-s", o->shard_linger_s,
                   "A shard this node loses at a map change stays served until no search asked for it for this "
                   "long and its new owners answer for it, so that it is served while they load it (0 = dropped "

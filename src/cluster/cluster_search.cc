@@ -388,10 +388,22 @@ std::vector<LoadedShard> ClusterSearch::LoadedShardsOf(const View* view) const {
 }
 
 Result<std::vector<service::ShardAnswer>> ClusterSearch::SearchShards(const service::ShardQuery& q) const {
+  // Read-your-writes: the log applied up to min_seq first (before the view's
+  // lock: a map change is not held up by the wait); not reached in time, the
+  // shards are refused so that the coordinator asks another replica.
+  std::string behind;
+  if (q.min_seq > 0) {
+    if (Status s = gallery_.WaitForPosition(q.min_seq, q.wait_until); !s.ok()) behind = "behind: " + s.message();
+  }
   // Held shared for the whole search: the view cannot change under it.
   std::shared_lock serve(view_mu_);
   std::vector<service::ShardAnswer> out(q.shards.size());
   for (std::size_t i = 0; i < q.shards.size(); ++i) out[i].shard = q.shards[i];
+  if (!behind.empty()) {
+    const std::string who = view_ ? " (" + view_->node_id + ")" : "";
+    for (auto& a : out) a.refused = behind + who;
+    return out;
+  }
   if (!view_ || !view_->serving) {
     for (auto& a : out) a.refused = "not loaded here (no shard map yet)";
     return out;
@@ -508,6 +520,10 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
       sq.query = q.query;
       sq.face_model_version = q.face_model_version;
       sq.k = k;
+      // The transport had this node reach min_seq before the search
+      // (FaceService::AwaitChangePosition); a direct caller gets half the time.
+      sq.min_seq = q.min_seq;
+      sq.wait_until = std::chrono::steady_clock::now() + std::chrono::microseconds(so.deadline_us / 2);
       for (std::uint32_t route : r.shards) sq.shards.push_back(ref_of_route(route));
       auto answers = SearchShards(sq);
       done(answers.ok() ? ReplyFromAnswers(r.id, r.node, r.shards, ref_of_route, *answers)
@@ -519,6 +535,7 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
     call.face_model_version = q.face_model_version;
     call.k = k;
     call.deadline_us = so.deadline_us;
+    call.min_seq = q.min_seq;
     remote->SearchRoutes(r, view->members, std::move(call), ref_of_route, std::move(done));
   };
   ScatterOutcome outcome = RunScatterGather(std::move(routes), so, transport);

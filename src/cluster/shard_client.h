@@ -45,6 +45,7 @@ struct ShardCall {
   std::string face_model_version;
   std::uint32_t k = 0;  ///< faces per shard
   std::int64_t deadline_us = 0;
+  std::int64_t min_seq = 0;  ///< read-your-writes: the change-log position the answer must reflect
 };
 
 /// Which nodes refused which shards ("not loaded here": still loading after

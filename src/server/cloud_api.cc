@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "server/change_position.h"
 #include "server/cloud_attributes.h"
 #include "server/cloud_messages.h"
 #include "server/cloud_param_tree.h"
@@ -65,6 +66,7 @@ struct CloudApi::Impl {
     const ApiKey& key;
     CloudParams params;
     std::string_view action;
+    std::int64_t min_seq = 0;  // read-your-writes: X-FaceKit-Min-Seq (reached before the action runs)
     KeyScope scope{key, api.service};
 
     bool Visible(const std::string& group_id) const { return scope.Visible(group_id); }
@@ -409,6 +411,7 @@ ApiResult<json> Search(CloudApi::Impl::Call& c, bool persons, bool by_group) {
   r.max_face_num = static_cast<int>(c.params.Int("MaxFaceNum", 1));
   r.min_face_size = static_cast<int>(c.params.Int("MinFaceSize", 34));
   r.max_person_num = static_cast<int>(c.params.Int(by_group ? "MaxPersonNumPerGroup" : "MaxPersonNum", 5));
+  r.min_seq = c.min_seq;
   r.need_person_info = c.params.Int("NeedPersonInfo", 0) == 1;
   r.face_match_threshold = static_cast<float>(c.params.Num("FaceMatchThreshold", 0));
   r.quality_control = static_cast<int>(c.params.Int("QualityControl", 0));
@@ -729,7 +732,12 @@ HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
     if (metrics) metrics->Observe("cloud", metric_action, result.ok() ? "OK" : result.error().code, seconds);
     if (language != "zh-CN" && language != "en-US") language = options.default_language;
     if (!result.ok()) return ErrorEnvelope(result.error(), language, request_id);
-    return Envelope(std::move(result.value()), request_id);
+    HttpResponse ok = Envelope(std::move(result.value()), request_id);
+    // Read-your-writes: the change-log position this answer reflects.
+    if (const std::int64_t position = service.ChangePosition(); position > 0) {
+      ok.headers.emplace_back(kChangePositionHeader, std::to_string(position));
+    }
+    return ok;
   };
 
   auto decoded = DecodeCloudRequest(req, {options.max_v1_body_bytes});
@@ -755,6 +763,12 @@ HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
   const auto params = BuildParamTree(cloud, *schema, *version);
   if (!params.ok()) return finish(params.error());
   Call call{*this, key.value(), CloudParams(params.value()), action};
+  if (const std::string_view min_seq = req.Header(kMinChangePositionHeader); !min_seq.empty()) {
+    const auto position = ParseChangePosition(min_seq);
+    if (!position) return finish(Err("InvalidParameterValue", kMinChangePositionFormat));
+    call.min_seq = *position;
+    if (auto e = service.AwaitChangePosition(call.min_seq, std::nullopt)) return finish(*e);
+  }
   return finish(spec->second.handler(call));
 }
 

@@ -385,6 +385,7 @@ Outcome Search(GrpcCall& c, const v1::SearchRequest& q, v1::SearchResponse* out,
   r.quality_control = q.quality_control();
   r.allow_partial = q.allow_partial();
   r.deadline = c.deadline;
+  r.min_seq = c.min_seq;
   auto choice = Choice(q.face_choice());
   if (!choice.ok()) return choice.error();
   r.face_choice = choice.value();

@@ -34,6 +34,9 @@ struct GrpcCall {
   const ApiKey* key = nullptr;  // the caller's key
   // The caller's deadline (the gRPC deadline; REST: the Grpc-Timeout header), if any.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Read-your-writes: the change-log position the caller asked for (metadata
+  // x-facekit-min-seq; 0: none). The node reached it before the method runs.
+  std::int64_t min_seq = 0;
 
   // The image of `bytes`, or downloaded from `url` (wins when both are set).
   service::ApiResult<std::vector<std::uint8_t>> Image(const std::string& bytes, const std::string& url,

@@ -13,6 +13,7 @@
 #include <deque>
 
 #include "facekit/v1/facekit.pb.h"
+#include "server/change_position.h"
 #include "server/cloud_messages.h"
 #include "server/grpc_methods.h"
 #include "server/grpc_shard_method.h"
@@ -200,8 +201,19 @@ struct FaceKitGrpcService::Impl {
     const KeyScope scope(key.value(), service);
     GrpcCall call{service,        scope,          fetch,        options.max_image_bytes,
                   options.key_admin, options.events, &key.value(), CallerDeadline(*ctx)};
+    // Read-your-writes: the position asked for is reached before the method
+    // runs; every answer says the position it reflects.
+    if (const std::string min_seq = Metadata(*ctx, kMinChangePositionHeader); !min_seq.empty()) {
+      const auto position = ParseChangePosition(min_seq);
+      if (!position) return finish(ApiError{"InvalidParameterValue", kMinChangePositionFormat});
+      call.min_seq = *position;
+      if (auto e = service.AwaitChangePosition(call.min_seq, call.deadline)) return finish(e);
+    }
     std::unique_ptr<google::protobuf::Message> response(factory->GetPrototype(d.output_type())->New());
     if (auto e = m.run(call, *request, response.get())) return finish(e);
+    if (const std::int64_t position = service.ChangePosition(); position > 0) {
+      ctx->AddInitialMetadata(kChangePositionMetadata, std::to_string(position));
+    }
     const std::string bytes = response->SerializeAsString();
     grpc::Slice slice(bytes);
     *out = grpc::ByteBuffer(&slice, 1);
@@ -231,7 +243,12 @@ grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::ServerContext* ctx, const 
                                std::string(KeyRoleName(key->role))});
   }
   std::string bytes;
-  if (auto e = RunShardSearch(*options.shard_search, body, &bytes)) return finish(e);
+  // A min_seq not reached is waited for at most half the call's time left
+  // (1 s without a deadline): the refusal then still reaches the
+  // coordinator in time to ask another replica.
+  auto wait_until = started + std::chrono::seconds(1);
+  if (const auto deadline = CallerDeadline(*ctx)) wait_until = started + (*deadline - started) / 2;
+  if (auto e = RunShardSearch(*options.shard_search, body, &bytes, wait_until)) return finish(e);
   grpc::Slice slice(bytes);
   *out = grpc::ByteBuffer(&slice, 1);
   return finish(std::nullopt);

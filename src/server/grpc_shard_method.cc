@@ -7,7 +7,8 @@
 namespace facekit::server {
 
 std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
-                                                const std::string& request_bytes, std::string* response_bytes) {
+                                                const std::string& request_bytes, std::string* response_bytes,
+                                                std::chrono::steady_clock::time_point wait_until) {
   facekit::cluster::v1::ShardSearchRequest request;
   if (!request.ParseFromString(request_bytes)) {
     return service::ApiError{"InvalidParameter", "the request is not a facekit.cluster.v1.ShardSearchRequest message"};
@@ -20,6 +21,9 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
   std::memcpy(q.query.data(), request.query().data(), request.query().size());  // little-endian hosts
   q.face_model_version = request.face_model_version();
   q.k = request.k();
+  if (request.min_seq() < 0) return service::ApiError{"InvalidParameterValue", "min_seq must not be negative"};
+  q.min_seq = request.min_seq();
+  q.wait_until = wait_until;
   for (const auto& s : request.shards()) q.shards.push_back({s.group_id(), s.shard()});
   auto answers = handler.SearchShards(q);
   if (!answers.ok()) return service::ApiError{"FailedOperation.ServerError", answers.status().ToString()};

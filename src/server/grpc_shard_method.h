@@ -12,6 +12,7 @@
 //   Stateless.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -25,7 +26,9 @@ inline constexpr const char* kShardSearchAction = "ShardSearch";
 
 /// Parses a serialized ShardSearchRequest, runs it on `handler`, and writes
 /// the serialized ShardSearchResponse; an error as the cloud's codes.
+/// `wait_until`: how long a request's min_seq may be waited for.
 std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
-                                                const std::string& request_bytes, std::string* response_bytes);
+                                                const std::string& request_bytes, std::string* response_bytes,
+                                                std::chrono::steady_clock::time_point wait_until);
 
 }  // namespace facekit::server

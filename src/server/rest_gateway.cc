@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "server/change_position.h"
 #include "server/grpc_service.h"
 #include "server/grpc_status_map.h"
 #include "server/tc3_signature.h"
@@ -42,6 +43,14 @@ std::string_view WithoutCodePrefix(std::string_view message, std::string_view co
     message.remove_prefix(code.size() + 2);
   }
   return message;
+}
+
+// The change-log position the answer reflects (gRPC metadata -> header).
+void AddChangePosition(const grpc::ClientContext& ctx, HttpResponse* r) {
+  const auto& md = ctx.GetServerInitialMetadata();
+  if (auto it = md.find(kChangePositionMetadata); it != md.end()) {
+    r->headers.emplace_back(kChangePositionHeader, std::string(it->second.data(), it->second.size()));
+  }
 }
 
 }  // namespace
@@ -306,6 +315,8 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
       // The language of error messages (grpc_service.h).
       {"x-tc-language", req.Header("x-tc-language")},
       {"accept-language", req.Header("accept-language")},
+      // Read-your-writes (change_position.h).
+      {kMinChangePositionHeader, req.Header(kMinChangePositionHeader)},
   };
   for (const auto& [name, value] : passed) {
     if (!IsMetadataSafe(value)) {
@@ -368,6 +379,7 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
     }
     HttpResponse r;
     r.status = 200;
+    AddChangePosition(ctx, &r);
     r.content_type = response->GetReflection()->GetString(*response, type);
     r.body = response->GetReflection()->GetString(*response, data);
     r.headers.emplace_back("Cache-Control", "private, no-cache");
@@ -383,6 +395,7 @@ HttpResponse RestGateway::Handle(const HttpRequest& req) const {
   }
   HttpResponse r;
   r.status = 200;
+  AddChangePosition(ctx, &r);
   r.content_type = "application/json";
   r.body = std::move(json);
   return r;

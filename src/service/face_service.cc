@@ -52,6 +52,17 @@ std::string FaceService::NewFaceId() {
   return std::to_string(d(ids_->rng));
 }
 
+std::optional<ApiError> FaceService::AwaitChangePosition(
+    std::int64_t min_seq, std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (min_seq <= 0) return std::nullopt;
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, options_.min_seq_wait_ms));
+  if (deadline && *deadline < until) until = *deadline;
+  const Status s = gallery_->WaitForPosition(min_seq, until);
+  if (s.ok()) return std::nullopt;
+  if (s.code() == StatusCode::kInvalidArgument) return Err(code::kInvalid, s.message());
+  return Err(code::kRequestTimeout, s.message());
+}
+
 std::optional<ApiError> FaceService::Commit(const std::function<Plan(const gallery::Catalog&)>& plan) {
   std::optional<ApiError> refused;
   auto written = gallery_->Write([&](const gallery::Catalog& c) -> Result<store::Batch> {

@@ -81,6 +81,9 @@ struct ServiceOptions {
   std::size_t max_images_per_call = 4;
   std::size_t max_search_groups = 100;
   std::size_t max_faces_per_group = 3000000;
+  // Read-your-writes on nodes of one database (AwaitChangePosition): the
+  // longest a request waits for this node to reach the position it asked for.
+  int min_seq_wait_ms = 2000;
   // The 1:1 decision rule of VerifyFace / VerifyPerson (IsMatch) and
   // CompareFace: same person at or above this score. 0 = the engine's
   // match_rule() (60, the cloud API's fixed IsMatch threshold).
@@ -235,6 +238,10 @@ struct SearchRequest {
   // The caller's deadline (gRPC, or REST's Grpc-Timeout header): a sharded
   // search cut short by it fails with FailedOperation.RequestTimeout.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Read-your-writes (docs/scale-out.md): a change-log position the caller
+  // was given (0: none). The transport has this node reach it first
+  // (AwaitChangePosition); a sharded search asks the shards' owners for it too.
+  std::int64_t min_seq = 0;
 };
 struct Candidate {
   std::string person_id, face_id;  // face_id empty for person searches
@@ -530,6 +537,18 @@ class FaceService {
 
   gallery::Gallery& gallery() { return *gallery_; }
   const FaceEngine& engine() const { return engine_; }
+
+  // READ-YOUR-WRITES on nodes of one database (docs/scale-out.md): the
+  // change-log position this node's answers reflect, at least that of every
+  // write it acknowledged (0: a store with no change log, one node).
+  std::int64_t ChangePosition() const { return gallery_->position(); }
+  // Has this node reach `min_seq` (a position an answer of any node of the
+  // database returned) before a request is answered: waits at most
+  // options().min_seq_wait_ms, or until `deadline` when sooner. Errors:
+  // InvalidParameterValue for a position the change log never had,
+  // FailedOperation.RequestTimeout when not reached in time.
+  std::optional<ApiError> AwaitChangePosition(std::int64_t min_seq,
+                                              std::optional<std::chrono::steady_clock::time_point> deadline);
   const ServiceOptions& options() const { return options_; }
 
   // A face found in an image, embedded.

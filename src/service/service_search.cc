@@ -85,6 +85,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       q.max_faces_per_person = options_.max_faces_per_person;
       q.allow_partial = r.allow_partial;
       q.deadline = r.deadline;
+      q.min_seq = r.min_seq;
       std::vector<std::vector<std::string>> group_lists;
       if (by_group) {
         for (const auto& gid : r.group_ids) group_lists.push_back({gid});

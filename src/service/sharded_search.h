@@ -42,6 +42,9 @@ struct RoutedSearchQuery {
   /// shards get at most about 90 % of the time left (the node's own limit
   /// still applies), and a search it cuts short fails with kDeadlineExceeded.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// Read-your-writes: the shards answer from a change-log position at least
+  /// this (0: any); a replica that cannot reach it in time refuses its shards.
+  std::int64_t min_seq = 0;
 };
 
 struct RoutedSearchResult {
@@ -69,6 +72,10 @@ struct ShardQuery {
   std::vector<float> query;
   std::string face_model_version;
   std::uint32_t k = 0;  ///< faces per shard
+  /// Read-your-writes: answer from a change-log position at least this (0:
+  /// any), waiting for it until `wait_until`; refused ("behind") otherwise.
+  std::int64_t min_seq = 0;
+  std::chrono::steady_clock::time_point wait_until{};
 };
 
 struct ShardAnswer {

@@ -629,5 +629,86 @@ TEST(ShardedSearch, ANodeJoiningWithOneReplicaTakesOverItsShardsWithoutAMissingS
   EXPECT_EQ(search_all(two, "after the hand-over (node-2)"), 8);
 }
 
+// Read-your-writes (docs/scale-out.md): a write's x-facekit-seq passed as
+// x-facekit-min-seq to another node makes its search (and the shards' owners
+// it asks) answer with the write applied, on the first answer.
+TEST(ShardedSearch, AWritesPositionMakesEveryNodeFindItOnTheFirstAnswer) {
+  START_SHARDED_OR_SKIP(pg, etcd, cluster);
+  Node& writer = cluster.node(0);
+  auto seq_of = [](const grpc::ClientContext& ctx) -> std::int64_t {
+    const auto& md = ctx.GetServerInitialMetadata();
+    auto it = md.find("x-facekit-seq");
+    return it == md.end() ? -1 : std::stoll(std::string(it->second.data(), it->second.size()));
+  };
+  auto context = [](Node& n, const std::string& min_seq) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", "Bearer " + n.key);
+    if (!min_seq.empty()) ctx->AddMetadata("x-facekit-min-seq", min_seq);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ctx;
+  };
+  std::int64_t last = 0;
+  {
+    v1::CreateGroupRequest req;
+    req.set_group_id("g");
+    req.set_group_name("g");
+    v1::Group resp;
+    auto ctx = context(writer, "");
+    ASSERT_TRUE(writer.stub->CreateGroup(ctx.get(), req, &resp).ok());
+    last = seq_of(*ctx);
+    EXPECT_GT(last, 0);
+  }
+  const std::vector<std::string> people = People(2, 1000, 6);
+  ASSERT_EQ(people.size(), 6u);
+  for (const std::string& name : people) {
+    v1::CreatePersonRequest req;
+    req.set_group_id("g");
+    req.set_person_id(name);
+    req.set_person_name(name);
+    req.set_image(Bytes(Photo(name, 1)));
+    v1::CreatePersonResponse resp;
+    auto ctx = context(writer, "");
+    auto s = writer.stub->CreatePerson(ctx.get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+    const std::int64_t seq = seq_of(*ctx);
+    EXPECT_GT(seq, last) << name;
+    last = seq;
+    for (int n : {1, 2}) {
+      v1::SearchRequest q;
+      q.add_group_ids("g");
+      q.set_image(Bytes(Photo(name, 2)));
+      q.set_max_person_num(3);
+      v1::SearchResponse found;
+      // UNAVAILABLE (a shard's replicas still indexing the new group) is
+      // asked again; the first answer must hold the write.
+      grpc::Status st;
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      do {
+        found.Clear();
+        auto sctx = context(cluster.node(n), std::to_string(seq));
+        st = cluster.node(n).stub->SearchFaces(sctx.get(), q, &found);
+        if (st.ok()) {
+          EXPECT_GE(seq_of(*sctx), seq);
+        }
+      } while (st.error_code() == grpc::StatusCode::UNAVAILABLE && std::chrono::steady_clock::now() < until &&
+               (std::this_thread::sleep_for(std::chrono::milliseconds(100)), true));
+      ASSERT_TRUE(st.ok()) << name << " on node-" << n + 1 << ": " << st.error_message();
+      ASSERT_EQ(found.results_size(), 1);
+      ASSERT_GT(found.results(0).candidates_size(), 0) << name << " on node-" << n + 1;
+      EXPECT_EQ(found.results(0).candidates(0).person_id(), name) << "node-" << n + 1;
+    }
+  }
+  // A position no write returned, and a malformed one: INVALID_ARGUMENT.
+  for (const std::string& bad : {std::to_string(last + 100000), std::string("-5")}) {
+    v1::GetPersonRequest req;
+    req.set_person_id(people[0]);
+    v1::Person resp;
+    auto ctx = context(cluster.node(1), bad);
+    auto s = cluster.node(1).stub->GetPerson(ctx.get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad << ": " << s.error_message();
+    EXPECT_NE(s.error_message().find("InvalidParameterValue"), std::string::npos) << s.error_message();
+  }
+}
+
 }  // namespace
 }  // namespace facekit

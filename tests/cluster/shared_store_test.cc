@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "serve_process.h"
+#include "server/one_port_test_util.h"
 #include "store/pg_test_cluster.h"
 #include "test_util.h"
 
@@ -124,6 +125,112 @@ TEST(SharedStore, TwoServeNodesOnOnePostgresDatabaseServeOneGallery) {
       RunCommand(Cli() + " gallery search" + on_b() + " --group bbt " + bbt + "penny/penny2.png --json");
   EXPECT_EQ(src, 0) << again;
   EXPECT_EQ(VerdictOf(again), "penny") << again;
+}
+
+// The value of header `name` (lower-case) in a raw HTTP response head; "" when absent.
+std::string HeaderOf(const std::string& head, const std::string& name) {
+  std::size_t at = 0;
+  while ((at = head.find("\r\n", at)) != std::string::npos) {
+    at += 2;
+    std::string line = head.substr(at, head.find("\r\n", at) - at);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key != name) continue;
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    return value;
+  }
+  return "";
+}
+
+// Read-your-writes (docs/scale-out.md): every answer says the change-log
+// position it reflects (X-FaceKit-Seq); a request carrying a write's position
+// (X-FaceKit-Min-Seq) to the other node is answered with the write applied.
+// (That the position is reached without the follower is
+// PostgresStore.AWritesPositionIsReachedOnAnotherGalleryWithoutItsFollower.)
+TEST(SharedStore, AWritesPositionMakesTheOtherNodeAnswerWithTheWrite) {
+  testing::PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  testing::TempDir dir;
+  const std::string data_a = dir.file("a"), data_b = dir.file("b");
+  const std::string key_a = AdminKey(data_a), key_b = AdminKey(data_b);
+  testing::ServeProcess a(data_a, {"--store", pg.uri()});
+  testing::ServeProcess b(data_b, {"--store", pg.uri()});
+  ASSERT_FALSE(a.port().empty());
+  ASSERT_FALSE(b.port().empty());
+  struct Reply {
+    testing::HttpAnswer http;
+    nlohmann::json response;
+    std::string code;
+    std::int64_t seq = -1;  // X-FaceKit-Seq; -1 when absent
+  };
+  auto cloud = [](testing::ServeProcess& node, const std::string& key, const std::string& action,
+                  const nlohmann::json& params, const std::string& min_seq = "") {
+    const std::size_t colon = key.find(':');
+    const std::string authority = "127.0.0.1:" + node.port();
+    std::string raw = testing::SignedCloudHttp(authority, action, params, key.substr(0, colon), key.substr(colon + 1));
+    if (!min_seq.empty()) raw.insert(raw.find("\r\n") + 2, "X-FaceKit-Min-Seq: " + min_seq + "\r\n");
+    Reply r;
+    r.http = testing::HttpExchange(static_cast<std::uint16_t>(std::stoi(node.port())), raw);
+    const auto j = r.http.Json();
+    if (j.is_object() && j.contains("Response")) r.response = j["Response"];
+    if (r.response.contains("Error")) r.code = r.response["Error"].value("Code", "");
+    const std::string seq = HeaderOf(r.http.head, "x-facekit-seq");
+    if (!seq.empty()) r.seq = std::stoll(seq);
+    return r;
+  };
+  const Reply group = cloud(a, key_a, "CreateGroup", {{"GroupId", "bbt"}, {"GroupName", "bbt"}});
+  ASSERT_EQ(group.code, "") << group.http.body;
+  EXPECT_GT(group.seq, 0) << group.http.head;
+  const std::string bbt = testing::DataDir() + "/faces/bbt/";
+  auto photo = [&](const std::string& person, int n) {
+    auto bytes = ReadFileBytes(bbt + person + "/" + person + std::to_string(n) + ".png");
+    EXPECT_TRUE(bytes.ok()) << person << n;
+    return bytes.ok() ? Base64Encode(*bytes) : std::string();
+  };
+  std::int64_t last = group.seq;
+  for (const char* person : {"penny", "sheldon", "leonard"}) {
+    const Reply created = cloud(a, key_a, "CreatePerson",
+                                {{"GroupId", "bbt"}, {"PersonId", person}, {"PersonName", person},
+                                 {"Image", photo(person, 1)}});
+    ASSERT_EQ(created.code, "") << created.http.body;
+    EXPECT_GT(created.seq, last) << "a write moves the position";
+    last = created.seq;
+    const std::string min_seq = std::to_string(created.seq);
+    // At once on B, with the position: the person and the search.
+    const Reply info = cloud(b, key_b, "GetPersonBaseInfo", {{"PersonId", person}}, min_seq);
+    EXPECT_EQ(info.code, "") << info.http.body;
+    EXPECT_EQ(info.response.value("PersonName", ""), person) << info.http.body;
+    EXPECT_GE(info.seq, created.seq);
+    const Reply found = cloud(b, key_b, "SearchFaces", {{"GroupIds", {"bbt"}}, {"Image", photo(person, 2)}}, min_seq);
+    ASSERT_EQ(found.code, "") << found.http.body;
+    ASSERT_TRUE(found.response.contains("Results") && !found.response["Results"].empty()) << found.http.body;
+    const auto& candidates = found.response["Results"][0]["Candidates"];
+    ASSERT_FALSE(candidates.empty()) << found.http.body;
+    EXPECT_EQ(candidates[0].value("PersonId", ""), person) << found.http.body;
+  }
+  // A position no answer gave, and one that is not a number: refused, said why.
+  const Reply past = cloud(b, key_b, "GetPersonBaseInfo", {{"PersonId", "penny"}}, std::to_string(last + 100000));
+  EXPECT_EQ(past.code, "InvalidParameterValue") << past.http.body;
+  EXPECT_NE(past.http.body.find("past the change log"), std::string::npos) << past.http.body;
+  const Reply junk = cloud(b, key_b, "GetPersonBaseInfo", {{"PersonId", "penny"}}, "12a");
+  EXPECT_EQ(junk.code, "InvalidParameterValue") << junk.http.body;
+  EXPECT_NE(junk.http.body.find("X-FaceKit-Min-Seq"), std::string::npos) << junk.http.body;
+  // REST carries both headers too (Bearer from loopback).
+  auto rest = [&](const std::string& min_seq) {
+    std::string raw = "GET /v1/persons/penny HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key_b +
+                      "\r\nConnection: close\r\n";
+    if (!min_seq.empty()) raw += "X-FaceKit-Min-Seq: " + min_seq + "\r\n";
+    return testing::HttpExchange(static_cast<std::uint16_t>(std::stoi(b.port())), raw + "\r\n");
+  };
+  const testing::HttpAnswer got = rest(std::to_string(last));
+  EXPECT_EQ(got.status, 200) << got.body;
+  EXPECT_GE(std::stoll("0" + HeaderOf(got.head, "x-facekit-seq")), last) << got.head;
+  const testing::HttpAnswer refused = rest(std::to_string(last + 100000));
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("InvalidParameterValue"), std::string::npos) << refused.body;
 }
 
 }  // namespace
