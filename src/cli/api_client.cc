@@ -2,7 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <string_view>
 
 #include "server/tc3_signature.h"
 
@@ -12,6 +15,26 @@ namespace {
 
 std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// Response headers: keeps X-FaceKit-Seq's value (the answer's change-log position).
+std::size_t PositionHeader(char* data, std::size_t size, std::size_t n, void* out) {
+  const std::string_view line(data, size * n);
+  constexpr std::string_view kName = "x-facekit-seq:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (std::size_t i = 0; i < kName.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
+    }
+    if (match) {
+      std::int64_t v = 0;
+      for (const char c : line.substr(kName.size())) {
+        if (c >= '0' && c <= '9' && v < 100000000000000000) v = v * 10 + (c - '0');
+      }
+      *static_cast<std::int64_t*>(out) = v;
+    }
+  }
   return size * n;
 }
 
@@ -56,16 +79,18 @@ Result<std::unique_ptr<ApiClient>> ApiClient::Create(ApiClientOptions o) {
                   "--key wants SecretId:SecretKey (facekit keys create prints both)");
   }
   return std::unique_ptr<ApiClient>(
-      new ApiClient(base, authority, o.key.substr(0, colon), o.key.substr(colon + 1), o.timeout_s));
+      new ApiClient(base, authority, o.key.substr(0, colon), o.key.substr(colon + 1), o.timeout_s,
+                    o.read_your_writes));
 }
 
 ApiClient::ApiClient(std::string base, std::string authority, std::string secret_id, std::string secret_key,
-                     double timeout_s)
+                     double timeout_s, bool read_your_writes)
     : base_(std::move(base)),
       authority_(std::move(authority)),
       secret_id_(std::move(secret_id)),
       secret_key_(std::move(secret_key)),
       timeout_s_(timeout_s),
+      read_your_writes_(read_your_writes),
       curl_(curl_easy_init()) {}
 
 ApiClient::~ApiClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
@@ -122,6 +147,11 @@ service::ApiResult<nlohmann::json> ApiClient::Send(std::string_view method, cons
   curl_slist* headers = nullptr;
   for (const std::string& h : headers_text) headers = curl_slist_append(headers, h.c_str());
   for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  const std::int64_t min_seq = std::max(min_position_, read_your_writes_ ? position_ : 0);
+  if (min_seq > 0) headers = curl_slist_append(headers, ("X-FaceKit-Min-Seq: " + std::to_string(min_seq)).c_str());
+  std::int64_t answered_at = 0;
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, PositionHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &answered_at);
   std::string answer;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, in.method.c_str());
@@ -137,6 +167,7 @@ service::ApiResult<nlohmann::json> ApiClient::Send(std::string_view method, cons
   const CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) return Unreachable("cannot reach " + base_ + ": " + curl_easy_strerror(rc));
+  position_ = std::max(position_, answered_at);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   auto j = nlohmann::json::parse(answer, nullptr, false);

@@ -28,6 +28,10 @@ struct ApiClientOptions {
   std::string server;  ///< base URL, e.g. http://127.0.0.1:8080 (http:// assumed without a scheme)
   std::string key;     ///< "SecretId:SecretKey"
   double timeout_s = 120;
+  /// Read-your-writes (docs/scale-out.md): every request carries the highest
+  /// change-log position an answer gave (X-FaceKit-Min-Seq), so this client
+  /// sees its own writes on any node of a cluster.
+  bool read_your_writes = true;
 };
 
 class ApiClient {
@@ -50,12 +54,22 @@ class ApiClient {
   /// The base URL, for messages.
   const std::string& server() const { return base_; }
 
+  /// The highest change-log position an answer gave (X-FaceKit-Seq; 0: none,
+  /// e.g. a node with no shared store).
+  std::int64_t position() const { return position_; }
+  /// Requests from now on carry X-FaceKit-Min-Seq: at least `seq` (e.g. the
+  /// position of another client's write); 0 sends none.
+  void set_min_position(std::int64_t seq) { min_position_ = seq; }
+
  private:
   service::ApiResult<nlohmann::json> Send(std::string_view method, const std::string& path,
                                           const nlohmann::json* body, const std::vector<std::string>& extra_headers);
-  ApiClient(std::string base, std::string authority, std::string secret_id, std::string secret_key, double timeout_s);
+  ApiClient(std::string base, std::string authority, std::string secret_id, std::string secret_key, double timeout_s,
+            bool read_your_writes);
   std::string base_, authority_, secret_id_, secret_key_;
   double timeout_s_;
+  bool read_your_writes_;
+  std::int64_t position_ = 0, min_position_ = 0;
   void* curl_;
 };
 

@@ -32,7 +32,8 @@ Result<std::unique_ptr<BenchCoordinator>> BenchCoordinator::Connect(BenchCoordin
   return c;
 }
 
-cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query, std::size_t k) const {
+cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query, std::size_t k,
+                                                 std::int64_t min_seq) const {
   const cluster::MemberList members = membership_->members();
   std::vector<std::string> ids;
   for (const auto& [id, address] : members) ids.push_back(id);
@@ -68,6 +69,7 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
     call.face_model_version = options_.face_model_version;
     call.k = budget;
     call.deadline_us = options_.deadline_ms * 1000;
+    call.min_seq = min_seq;
     remote->SearchRoutes(r, members, std::move(call), ref_of, std::move(done));
   };
   return cluster::RunScatterGather(std::move(routes), so, transport);

@@ -48,8 +48,9 @@ class BenchCoordinator {
 
   /// The live members as etcd has them now.
   cluster::MemberList members() const { return membership_->members(); }
-  /// Top `k` persons for `query` (allow_partial: `missing` lists shards without an answer).
-  cluster::ScatterOutcome Search(const std::vector<float>& query, std::size_t k) const;
+  /// Top `k` persons for `query` (allow_partial: `missing` lists shards without an answer);
+  /// `min_seq` > 0: the shards answer from that change-log position at least (read-your-writes).
+  cluster::ScatterOutcome Search(const std::vector<float>& query, std::size_t k, std::int64_t min_seq = 0) const;
   /// Failed calls and refused shards so far, by reason ("grpc UNAVAILABLE",
   /// "refused: not loaded here", ...): what made shards go to another replica
   /// or go missing.

@@ -2,12 +2,15 @@
 // `facekit serve` nodes on one PostgreSQL gallery (--store): a person is
 // enrolled through node A (CreatePerson, acknowledged after COMMIT) and node B
 // is asked, from that acknowledgement on and back to back, until its answer
-// contains the person. Trials alternate two probes on B:
+// contains the person. Trials take turns among four probes on B:
 //   * SearchFaces with the enrolled photo (the delay includes the search
 //     itself: detection and embedding of the photo, about one search's time);
 //   * GetPersonBaseInfo (a catalog read: the delay of the change log alone,
-//     at the resolution of one cheap request).
-// Prints p50/p99/max of both, and the search's own latency for comparison.
+//     at the resolution of one cheap request);
+//   * one SearchFaces, and one GetPersonBaseInfo, carrying the write's
+//     position (X-FaceKit-Min-Seq, the X-FaceKit-Seq of A's answer:
+//     read-your-writes), which must hold the person (exit 1 otherwise).
+// Prints p50/p99/max of each, and the search's own latency for comparison.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -72,9 +75,13 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
     if (Status s = node->Start(setup->self, setup->models, setup->folder, setup->log, extra); !s.ok()) return Fail(s);
   }
   auto api_a = ApiClient::Create({node_a.url(), setup_a->credential});
-  auto api_b = ApiClient::Create({node_b.url(), setup_b->credential});
+  // B's clients send no position of their own: the first measures the log's
+  // delay, the second sends exactly A's.
+  auto api_b = ApiClient::Create({node_b.url(), setup_b->credential, 120, /*read_your_writes=*/false});
+  auto api_b_seq = ApiClient::Create({node_b.url(), setup_b->credential, 120, /*read_your_writes=*/false});
   if (!api_a.ok()) return Fail(api_a.status());
   if (!api_b.ok()) return Fail(api_b.status());
+  if (!api_b_seq.ok()) return Fail(api_b_seq.status());
 
   // A group of this run (the database may hold earlier runs).
   const std::string run = std::to_string(std::random_device{}() % 1000000);
@@ -83,8 +90,9 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
     return Fail(Status(StatusCode::kInternal, "CreateGroup: " + made.error().code + " " + made.error().message));
   }
 
-  std::vector<double> search_delay, read_delay, search_ms;
+  std::vector<double> search_delay, read_delay, search_ms, positioned_search, positioned_read;
   int failed = 0, timed_out = 0;
+  int positioned_had = 0, positioned_missed = 0;  // searches with A's position: held the person or not
   int first_search = 0, first_read = 0;  // trials whose first request on B already had the person
   const int trials = std::min<int>(o.trials, static_cast<int>(images.size()));
   for (int t = 0; t < trials; ++t) {
@@ -96,7 +104,20 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
       ++failed;
       continue;
     }
-    const bool by_search = t % 2 == 0;
+    if (t % 4 >= 2) {  // one request with the write's position
+      (*api_b_seq)->set_min_position((*api_a)->position());
+      const bool search = t % 4 == 2;
+      auto got = search ? (*api_b_seq)->CallCloud("SearchFaces", {{"GroupIds", {group}}, {"Image", images[t]},
+                                                                  {"MaxPersonNum", 5}})
+                        : (*api_b_seq)->CallCloud("GetPersonBaseInfo", {{"PersonId", person}});
+      (search ? positioned_search : positioned_read).push_back(NowMs() - acked);
+      ++(got.ok() && (!search || HasPerson(got.value(), person)) ? positioned_had : positioned_missed);
+      if (!got.ok() && !o.json) {
+        std::fprintf(stderr, "\nshared-store: %s: %s\n", got.error().code.c_str(), got.error().message.c_str());
+      }
+      continue;
+    }
+    const bool by_search = t % 4 == 0;
     bool seen = false;
     int asks = 0;
     while (!seen && NowMs() - acked < o.timeout_s * 1000) {
@@ -130,19 +151,27 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
               {"timed_out", timed_out},
               {"search_faces_on_b", Figures(search_delay)},
               {"get_person_on_b", Figures(read_delay)},
-              {"search_latency_on_b", Figures(search_ms)}};
+              {"search_latency_on_b", Figures(search_ms)},
+              {"search_with_position_on_b", Figures(positioned_search)},
+              {"get_person_with_position_on_b", Figures(positioned_read)},
+              {"position_search_had_it", positioned_had},
+              {"position_search_missed", positioned_missed}};
   if (o.json) {
     std::printf("%s\n", out.dump().c_str());
   } else {
     auto line = [](const char* what, const json& f) {
-      std::printf("%-44s p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (%d trials)\n", what, f["p50_ms"].get<double>(),
+      std::printf("%-52s p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (%d trials)\n", what, f["p50_ms"].get<double>(),
                   f["p99_ms"].get<double>(), f["max_ms"].get<double>(), f["trials"].get<int>());
     };
     line("ack on A -> SearchFaces on B finds it", out["search_faces_on_b"]);
     line("ack on A -> GetPersonBaseInfo on B finds it", out["get_person_on_b"]);
     line("one SearchFaces on B (for comparison)", out["search_latency_on_b"]);
+    line("ack on A -> SearchFaces on B with its position", out["search_with_position_on_b"]);
+    line("ack on A -> GetPersonBaseInfo on B with its position", out["get_person_with_position_on_b"]);
     std::printf("the first request on B already had the person: %d of %zu searches, %d of %zu reads\n", first_search,
                 search_delay.size(), first_read, read_delay.size());
+    std::printf("the request with the write's position had the person: %d of %d\n", positioned_had,
+                positioned_had + positioned_missed);
     if (failed || timed_out)
       std::printf("%d enrolments failed, %d not seen within %.0f s\n", failed, timed_out, o.timeout_s);
   }
@@ -150,7 +179,7 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
   for (const auto* s : {&*setup_a, &*setup_b}) {
     if (s->temporary) fs::remove_all(s->dir, ec);
   }
-  return timed_out == 0 ? 0 : 1;
+  return timed_out == 0 && positioned_missed == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -160,12 +189,16 @@ void RegisterBenchSharedStore(CLI::App* bench, const GlobalOptions& g, Action* r
   CLI::App* cmd = bench->add_subcommand(
       "shared-store",
       "Two serve nodes on one PostgreSQL gallery (--store): the delay from a CreatePerson acknowledged by node A "
-      "to node B's first answer containing the person, p50/p99 (exit 1 when a write was not seen in time)");
+      "to node B's first answer containing the person, p50/p99, and a search on B carrying the write's position "
+      "(X-FaceKit-Min-Seq) (exit 1 when a write was not seen in time or the positioned search missed it)");
   cmd->add_option("--store", o->store, "PostgreSQL URI both nodes use (postgres://... as for serve --store)")
       ->required();
   cmd->add_option("--photos", o->photos, "Folder of DIR/<person>/<photo> images (e.g. LFW View 1)")->required();
   cmd->add_option("--data", o->data, "Folder for the nodes' folders and logs (kept; default: temporary ones)");
-  cmd->add_option("--trials", o->trials, "Persons enrolled on A and looked for on B (half by search)")
+  cmd->add_option("--trials", o->trials,
+                  "Persons enrolled on A and looked for on B (a quarter each: by search until found, by "
+                  "GetPersonBaseInfo until found, by one search and by one GetPersonBaseInfo carrying the write's "
+                  "position)")
       ->default_val(o->trials)
       ->check(CLI::Range(2, 100000));
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for one write on B")->default_val(o->timeout_s);

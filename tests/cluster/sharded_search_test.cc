@@ -92,13 +92,15 @@ struct Node {
     stub =
         v1::FaceKit::NewStub(grpc::CreateChannel("127.0.0.1:" + process->port(), grpc::InsecureChannelCredentials()));
   }
+  // `ctx`: the caller's (to add metadata or read the answer's), else one of its own.
   template <typename Req, typename Resp>
   grpc::Status Call(grpc::Status (v1::FaceKit::Stub::*fn)(grpc::ClientContext*, const Req&, Resp*), const Req& req,
-                    Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + key);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    return (stub.get()->*fn)(&ctx, req, resp);
+                    Resp* resp, grpc::ClientContext* ctx = nullptr) {
+    grpc::ClientContext own;
+    if (ctx == nullptr) ctx = &own;
+    ctx->AddMetadata("authorization", "Bearer " + key);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return (stub.get()->*fn)(ctx, req, resp);
   }
 };
 
@@ -272,24 +274,24 @@ TEST(ShardedSearch, EveryNodeAnswersAsOneNodeOverTheSameGallery) {
   std::printf("[ sharded ] %d faces enrolled, %d sharded answers equal to the single node's\n", enrolled, compared);
 }
 
-// Group `g` created through `via`.
-grpc::Status CreateGroupG(Node& via) {
+// Group `g` created through `via` (`ctx`: as Node::Call's).
+grpc::Status CreateGroupG(Node& via, grpc::ClientContext* ctx = nullptr) {
   v1::CreateGroupRequest req;
   req.set_group_id("g");
   req.set_group_name("g");
   v1::Group resp;
-  return via.Call(&v1::FaceKit::Stub::CreateGroup, req, &resp);
+  return via.Call(&v1::FaceKit::Stub::CreateGroup, req, &resp, ctx);
 }
 
 // Person `name` in group `g`, enrolled from their first photo through `via`.
-grpc::Status CreatePersonInG(Node& via, const std::string& name) {
+grpc::Status CreatePersonInG(Node& via, const std::string& name, grpc::ClientContext* ctx = nullptr) {
   v1::CreatePersonRequest req;
   req.set_group_id("g");
   req.set_person_id(name);
   req.set_person_name(name);
   req.set_image(Bytes(Photo(name, 1)));
   v1::CreatePersonResponse resp;
-  return via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp);
+  return via.Call(&v1::FaceKit::Stub::CreatePerson, req, &resp, ctx);
 }
 
 // A node's gauge `name` (with its labels, e.g. `x{state="current"}`) from /metrics; -1 when unreadable.
@@ -311,7 +313,7 @@ TEST(ShardedSearch, AKilledNodeLosesNoAcknowledgedWriteAndSearchesGoOn) {
   const std::vector<std::string> base = People(3, 1000, 6), later = People(1, 2, 24, 20);
   ASSERT_EQ(later.size(), 24u);
   ASSERT_TRUE(CreateGroupG(cluster.node(0)).ok());
-  const auto create = CreatePersonInG;
+  const auto create = [](Node& via, const std::string& name) { return CreatePersonInG(via, name); };
   for (const auto& name : base) {
     const grpc::Status s = create(cluster.node(0), name);
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
@@ -640,37 +642,25 @@ TEST(ShardedSearch, AWritesPositionMakesEveryNodeFindItOnTheFirstAnswer) {
     auto it = md.find("x-facekit-seq");
     return it == md.end() ? -1 : std::stoll(std::string(it->second.data(), it->second.size()));
   };
-  auto context = [](Node& n, const std::string& min_seq) {
+  auto with_min_seq = [](const std::string& min_seq) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", "Bearer " + n.key);
-    if (!min_seq.empty()) ctx->AddMetadata("x-facekit-min-seq", min_seq);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx->AddMetadata("x-facekit-min-seq", min_seq);
     return ctx;
   };
   std::int64_t last = 0;
   {
-    v1::CreateGroupRequest req;
-    req.set_group_id("g");
-    req.set_group_name("g");
-    v1::Group resp;
-    auto ctx = context(writer, "");
-    ASSERT_TRUE(writer.stub->CreateGroup(ctx.get(), req, &resp).ok());
-    last = seq_of(*ctx);
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(CreateGroupG(writer, &ctx).ok());
+    last = seq_of(ctx);
     EXPECT_GT(last, 0);
   }
   const std::vector<std::string> people = People(2, 1000, 6);
   ASSERT_EQ(people.size(), 6u);
   for (const std::string& name : people) {
-    v1::CreatePersonRequest req;
-    req.set_group_id("g");
-    req.set_person_id(name);
-    req.set_person_name(name);
-    req.set_image(Bytes(Photo(name, 1)));
-    v1::CreatePersonResponse resp;
-    auto ctx = context(writer, "");
-    auto s = writer.stub->CreatePerson(ctx.get(), req, &resp);
+    grpc::ClientContext ctx;
+    auto s = CreatePersonInG(writer, name, &ctx);
     ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
-    const std::int64_t seq = seq_of(*ctx);
+    const std::int64_t seq = seq_of(ctx);
     EXPECT_GT(seq, last) << name;
     last = seq;
     for (int n : {1, 2}) {
@@ -685,8 +675,8 @@ TEST(ShardedSearch, AWritesPositionMakesEveryNodeFindItOnTheFirstAnswer) {
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       do {
         found.Clear();
-        auto sctx = context(cluster.node(n), std::to_string(seq));
-        st = cluster.node(n).stub->SearchFaces(sctx.get(), q, &found);
+        auto sctx = with_min_seq(std::to_string(seq));
+        st = cluster.node(n).Call(&v1::FaceKit::Stub::SearchFaces, q, &found, sctx.get());
         if (st.ok()) {
           EXPECT_GE(seq_of(*sctx), seq);
         }
@@ -703,8 +693,8 @@ TEST(ShardedSearch, AWritesPositionMakesEveryNodeFindItOnTheFirstAnswer) {
     v1::GetPersonRequest req;
     req.set_person_id(people[0]);
     v1::Person resp;
-    auto ctx = context(cluster.node(1), bad);
-    auto s = cluster.node(1).stub->GetPerson(ctx.get(), req, &resp);
+    auto ctx = with_min_seq(bad);
+    auto s = cluster.node(1).Call(&v1::FaceKit::Stub::GetPerson, req, &resp, ctx.get());
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad << ": " << s.error_message();
     EXPECT_NE(s.error_message().find("InvalidParameterValue"), std::string::npos) << s.error_message();
   }

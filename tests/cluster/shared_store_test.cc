@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/api_client.h"
 #include "serve_process.h"
 #include "server/one_port_test_util.h"
 #include "store/pg_test_cluster.h"
@@ -231,6 +232,24 @@ TEST(SharedStore, AWritesPositionMakesTheOtherNodeAnswerWithTheWrite) {
   const testing::HttpAnswer refused = rest(std::to_string(last + 100000));
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("InvalidParameterValue"), std::string::npos) << refused.body;
+
+  // The CLI's client keeps the highest position it was given and sends it;
+  // a position set from another client's write is sent too.
+  auto client_a = cli::ApiClient::Create({a.url(), key_a});
+  auto client_b = cli::ApiClient::Create({b.url(), key_b});
+  ASSERT_TRUE(client_a.ok() && client_b.ok());
+  auto amy = (*client_a)->CallCloud("CreatePerson", {{"GroupId", "bbt"}, {"PersonId", "amy"}, {"PersonName", "amy"},
+                                                      {"Image", photo("amy", 1)}});
+  ASSERT_TRUE(amy.ok()) << amy.error().message;
+  EXPECT_GT((*client_a)->position(), last);
+  (*client_b)->set_min_position((*client_a)->position());
+  auto seen = (*client_b)->CallCloud("GetPersonBaseInfo", {{"PersonId", "amy"}});
+  EXPECT_TRUE(seen.ok()) << seen.error().message;
+  EXPECT_GE((*client_b)->position(), (*client_a)->position());
+  (*client_b)->set_min_position((*client_a)->position() + 100000);
+  auto past_client = (*client_b)->CallCloud("GetPersonBaseInfo", {{"PersonId", "amy"}});
+  ASSERT_FALSE(past_client.ok());
+  EXPECT_EQ(past_client.error().code, "InvalidParameterValue") << past_client.error().message;
 }
 
 }  // namespace
