@@ -92,7 +92,7 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
 
   std::vector<double> search_delay, read_delay, search_ms, positioned_search, positioned_read;
   int failed = 0, timed_out = 0;
-  int positioned_had = 0, positioned_missed = 0;  // searches with A's position: held the person or not
+  int positioned_had = 0, positioned_missed = 0;  // requests with A's position: held the person or not
   int first_search = 0, first_read = 0;  // trials whose first request on B already had the person
   const int trials = std::min<int>(o.trials, static_cast<int>(images.size()));
   for (int t = 0; t < trials; ++t) {
@@ -154,8 +154,8 @@ int RunSharedStore(const GlobalOptions& g, const SharedStoreOptions& o) {
               {"search_latency_on_b", Figures(search_ms)},
               {"search_with_position_on_b", Figures(positioned_search)},
               {"get_person_with_position_on_b", Figures(positioned_read)},
-              {"position_search_had_it", positioned_had},
-              {"position_search_missed", positioned_missed}};
+              {"position_had_it", positioned_had},
+              {"position_missed", positioned_missed}};
   if (o.json) {
     std::printf("%s\n", out.dump().c_str());
   } else {
@@ -189,8 +189,8 @@ void RegisterBenchSharedStore(CLI::App* bench, const GlobalOptions& g, Action* r
   CLI::App* cmd = bench->add_subcommand(
       "shared-store",
       "Two serve nodes on one PostgreSQL gallery (--store): the delay from a CreatePerson acknowledged by node A "
-      "to node B's first answer containing the person, p50/p99, and a search on B carrying the write's position "
-      "(X-FaceKit-Min-Seq) (exit 1 when a write was not seen in time or the positioned search missed it)");
+      "to node B's first answer containing the person, p50/p99, and requests on B carrying the write's position "
+      "(X-FaceKit-Min-Seq) (exit 1 when a write was not seen in time or a positioned request missed it)");
   cmd->add_option("--store", o->store, "PostgreSQL URI both nodes use (postgres://... as for serve --store)")
       ->required();
   cmd->add_option("--photos", o->photos, "Folder of DIR/<person>/<photo> images (e.g. LFW View 1)")->required();
