@@ -4,6 +4,8 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/server_context.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/method_handler.h>
 #include <openssl/crypto.h>
@@ -57,13 +59,13 @@ std::string Text(grpc::string_ref s) { return std::string(s.data(), s.size()); }
 
 // The call's deadline on the steady clock; none when the caller set none
 // (gRPC reports an infinite deadline as a far-future time).
-std::optional<std::chrono::steady_clock::time_point> CallerDeadline(const grpc::ServerContext& ctx) {
+std::optional<std::chrono::steady_clock::time_point> CallerDeadline(const grpc::ServerContextBase& ctx) {
   const auto left = ctx.deadline() - std::chrono::system_clock::now();
   if (left > std::chrono::hours(24)) return std::nullopt;
   return std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
 }
 
-std::string Metadata(const grpc::ServerContext& ctx, std::string_view name) {
+std::string Metadata(const grpc::ServerContextBase& ctx, std::string_view name) {
   const auto& md = ctx.client_metadata();
   auto it = md.find(grpc::string_ref(name.data(), name.size()));
   return it == md.end() ? std::string() : Text(it->second);
@@ -107,7 +109,7 @@ struct FaceKitGrpcService::Impl {
   GrpcServiceOptions options;
   std::deque<std::string> paths;  // "/facekit.v1.FaceKit/<rpc>", kept alive for the registered methods
 
-  Origin OriginOf(const grpc::ServerContext& ctx, const std::string& path) const {
+  Origin OriginOf(const grpc::ServerContextBase& ctx, const std::string& path) const {
     Origin o;
     o.headers.authorization = Metadata(ctx, "authorization");
     o.headers.timestamp = Metadata(ctx, "x-tc-timestamp");
@@ -162,7 +164,10 @@ struct FaceKitGrpcService::Impl {
                   : policy->Authenticate(o.headers, body, action, o.line);
   }
 
-  grpc::Status RunShard(grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out);
+  // On the callback API, not the sync pool: a SearchFaces waiting for other
+  // nodes' ShardSearch holds a sync thread, and their ShardSearch on this
+  // node must not need one (a full pool on every node would starve them all).
+  grpc::Status RunShard(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out);
 
   grpc::Status Run(const GrpcMethod& m, const google::protobuf::MethodDescriptor& d, const std::string& path,
                    grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
@@ -221,7 +226,7 @@ struct FaceKitGrpcService::Impl {
   }
 };
 
-grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::ServerContext* ctx, const grpc::ByteBuffer* in,
+grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                                 grpc::ByteBuffer* out) {
   const auto started = std::chrono::steady_clock::now();
   auto finish = [&](const std::optional<ApiError>& error) {
@@ -279,16 +284,23 @@ FaceKitGrpcService::FaceKitGrpcService(service::FaceService& service, std::share
             impl)));
   }
   if (impl_->options.shard_search != nullptr) {
-    // A service of its own, so that the server (and reflection) see facekit.cluster.v1.Shard.
+    // A service of its own, so that the server (and reflection) see
+    // facekit.cluster.v1.Shard; a callback method (see RunShard). Its work
+    // is an in-memory search of a few milliseconds, run on gRPC's callback
+    // thread; only a min_seq not yet applied waits longer (half the call's
+    // time at most, ShardSearchHandler).
     class ShardService final : public grpc::Service {
      public:
       explicit ShardService(Impl* impl) {
-        using Handler = grpc::internal::RpcMethodHandler<Impl, grpc::ByteBuffer, grpc::ByteBuffer>;
-        AddMethod(new grpc::internal::RpcServiceMethod(
-            kShardSearchPath, grpc::internal::RpcMethod::NORMAL_RPC,
-            new Handler([](Impl* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* in,
-                           grpc::ByteBuffer* out) { return self->RunShard(ctx, in, out); },
-                        impl)));
+        AddMethod(new grpc::internal::RpcServiceMethod(kShardSearchPath, grpc::internal::RpcMethod::NORMAL_RPC,
+                                                       /*handler=*/nullptr));
+        MarkMethodCallback(0, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                                  [impl](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                                         grpc::ByteBuffer* out) {
+                                    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+                                    reactor->Finish(impl->RunShard(ctx, in, out));
+                                    return reactor;
+                                  }));
       }
     };
     shard_service_ = std::make_unique<ShardService>(impl_.get());

@@ -107,8 +107,9 @@ struct Node {
 // Three sharded nodes, one whole-gallery reference node, one admin key on all.
 class ShardedCluster {
  public:
-  // `lease_ttl`: the nodes' etcd lease TTL in seconds.
-  std::string Start(testing::PgTestCluster& pg, testing::EtcdTestCluster& etcd, int lease_ttl = 2) {
+  // `lease_ttl`: the nodes' etcd lease TTL in seconds; `extra`: more serve options of the three nodes.
+  std::string Start(testing::PgTestCluster& pg, testing::EtcdTestCluster& etcd, int lease_ttl = 2,
+                    const std::vector<std::string>& extra = {}) {
     auto [rc, out] = RunCommand(Cli() + " keys create --data " + dir_.file("node-1") + " --role admin --credential");
     if (rc != 0) return "keys create failed: " + out;
     while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -121,13 +122,12 @@ class ShardedCluster {
     }
     for (int i = 1; i <= 3; ++i) {
       const std::string id = "node-" + std::to_string(i);
-      nodes_.push_back(
-          std::make_unique<Node>(dir_.file(id),
-                                 std::vector<std::string>{"--store", pg.uri(), "--etcd", etcd.endpoints(), "--node-id",
-                                                          id, "--lease-ttl", std::to_string(lease_ttl), "--cluster-key-file", key_file_,
-                                                          // snapshots of what the nodes indexed by following the log, too
-                                                          "--checkpoint-interval", "1"},
-                                 key_));
+      std::vector<std::string> args = {"--store", pg.uri(), "--etcd", etcd.endpoints(), "--node-id",
+                                       id, "--lease-ttl", std::to_string(lease_ttl), "--cluster-key-file", key_file_,
+                                       // snapshots of what the nodes indexed by following the log, too
+                                       "--checkpoint-interval", "1"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      nodes_.push_back(std::make_unique<Node>(dir_.file(id), std::move(args), key_));
       if (nodes_.back()->process->port().empty()) return id + " did not start";
     }
     reference_ = std::make_unique<Node>(dir_.file("ref"), std::vector<std::string>{"--store", pg.uri()}, key_);
@@ -155,14 +155,14 @@ class ShardedCluster {
   std::unique_ptr<Node> reference_;
 };
 
-#define START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, ttl)                                                             \
+#define START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, ttl, ...)                                                        \
   if (testing::EtcdTestCluster::Binary().empty()) GTEST_SKIP() << "etcd not installed (apt-get install etcd-server)"; \
   testing::PgTestCluster pg;                                                                                          \
   START_PG_OR_SKIP(pg);                                                                                               \
   testing::EtcdTestCluster etcd(3);                                                                                   \
   START_ETCD_OR_SKIP(etcd);                                                                                           \
   ShardedCluster cluster;                                                                                             \
-  if (std::string why = cluster.Start(pg, etcd, ttl); !why.empty()) FAIL() << why
+  if (std::string why = cluster.Start(pg, etcd, ttl __VA_OPT__(, ) __VA_ARGS__); !why.empty()) FAIL() << why
 #define START_SHARDED_OR_SKIP(pg, etcd, cluster) START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, 2)
 
 // A search answered as a comparable text: per face, per group list, each
@@ -698,6 +698,62 @@ TEST(ShardedSearch, AWritesPositionMakesEveryNodeFindItOnTheFirstAnswer) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad << ": " << s.error_message();
     EXPECT_NE(s.error_message().find("InvalidParameterValue"), std::string::npos) << s.error_message();
   }
+}
+
+// Every node's gRPC pool full of SearchFaces (each holding its thread while it
+// waits for other nodes' ShardSearch): the ShardSearch calls run on the
+// callback API, not on that pool, so a search that got a thread is answered;
+// only calls beyond the pool are refused (RESOURCE_EXHAUSTED, retry later).
+TEST(ShardedSearch, SearchesFillingEveryNodesPoolStillGetTheirShardsAnswered) {
+  // A shard deadline long enough for a saturated 2-core machine (sanitizer
+  // builds too): what fails without the callback method is an immediate
+  // RESOURCE_EXHAUSTED on every replica, not a slow answer.
+  START_SHARDED_TTL_OR_SKIP(pg, etcd, cluster, 2, std::vector<std::string>{"--shard-deadline-ms", "15000"});
+  ASSERT_TRUE(CreateGroupG(cluster.node(0)).ok());
+  const std::vector<std::string> people = People(2, 1000, 4);
+  ASSERT_EQ(people.size(), 4u);
+  for (const std::string& name : people) ASSERT_TRUE(CreatePersonInG(cluster.node(0), name).ok()) << name;
+  const std::string photo = Bytes(Photo(people[0], 2));
+  for (int n = 0; n < 3; ++n) {  // every node serves the group's shards first
+    const Answer a = Search(cluster.node(n), {"g"}, photo, false);
+    ASSERT_TRUE(a.status.ok()) << "node-" << n + 1 << ": " << a.status.error_message();
+  }
+  // 24 callers per node (its pool: 16 threads), each searching 4 times.
+  std::atomic<int> ok{0}, exhausted{0}, unavailable{0}, other{0};
+  std::mutex mu;
+  std::string first_unavailable;
+  std::vector<std::thread> callers;
+  for (int n = 0; n < 3; ++n) {
+    for (int c = 0; c < 24; ++c) {
+      callers.emplace_back([&, n] {
+        for (int i = 0; i < 4; ++i) {
+          v1::SearchRequest req;
+          req.add_group_ids("g");
+          req.set_image(photo);
+          v1::SearchResponse resp;
+          const grpc::Status s = cluster.node(n).Call(&v1::FaceKit::Stub::SearchFaces, req, &resp);
+          if (s.ok()) {
+            ++ok;
+          } else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+            ++exhausted;
+          } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+            ++unavailable;
+            std::lock_guard lock(mu);
+            if (first_unavailable.empty()) first_unavailable = s.error_message();
+          } else {
+            ++other;
+          }
+        }
+      });
+    }
+  }
+  for (auto& t : callers) t.join();
+  std::printf("[ sharded ] 288 searches with full pools: %d answered, %d refused RESOURCE_EXHAUSTED, %d "
+              "UNAVAILABLE, %d other\n",
+              ok.load(), exhausted.load(), unavailable.load(), other.load());
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(unavailable.load(), 0) << first_unavailable;
+  EXPECT_EQ(other.load(), 0);
 }
 
 }  // namespace
