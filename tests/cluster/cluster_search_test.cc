@@ -22,6 +22,8 @@
 #include <set>
 
 #include "random_vectors.h"
+#include "store/pg_test_cluster.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "test_util.h"
 
@@ -507,6 +509,72 @@ TEST(LatencyTracker, FailuresRankANodeLastWithoutMovingTheHedgeAndAgeOut) {
   t.Record("b", 4000);
   EXPECT_EQ(t.RankUs("a"), 3000);
   EXPECT_LT(t.RankUs("a"), t.RankUs("b"));
+}
+
+// Read-your-writes on a shard owner (docs/scale-out.md): a ShardSearch with a
+// min_seq this node has not applied reads the change log first (here with no
+// follower thread: nothing else would move it), and one it cannot reach is
+// refused ("behind") so that the coordinator asks another replica.
+TEST(ClusterSearch, AnOwnerReachesTheMinSeqItIsAskedForOrRefusesItsShards) {
+  testing::PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  auto open = [&](int follow_ms) {
+    auto store = store::OpenPostgresStore(pg.conninfo());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    gallery::GalleryOptions o;
+    o.dim = kDim;
+    o.follow_interval_ms = follow_ms;
+    return gallery::Gallery::Open(std::unique_ptr<store::GalleryStore>(std::move(*store)), o);
+  };
+  auto writer = open(100);
+  auto owner = open(0);
+  ASSERT_TRUE(writer.ok() && owner.ok());
+  ClusterSearch search(**owner, {});
+  ASSERT_TRUE(search.OnMembership("a", {{"a", ""}}, std::make_shared<const ShardMap>(std::vector<std::string>{"a"}))
+                  .ok());
+  std::mt19937 rng(5);
+  const std::vector<float> v = RandomUnit(rng);
+  auto written = (*writer)->Write([&](const gallery::Catalog&) -> Result<store::Batch> {
+    store::Batch b;
+    b.push_back(store::mutation::InsertGroup{{0, "g", "g", "", {}, "3.0", 1}});
+    b.push_back(store::mutation::InsertPerson{{0, "p", "p", 0, 1}});
+    b.push_back(store::mutation::InsertMembership{{store::Placeholder(0), store::Placeholder(1), {}, 1}});
+    store::FaceRecord r;
+    r.id = "f";
+    r.person_key = store::Placeholder(1);
+    r.model_version = "m";
+    r.embedding = v;
+    b.push_back(store::mutation::InsertFace{r});
+    return b;
+  });
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  const std::int64_t seq = (*writer)->position();
+  ASSERT_GT(seq, 0);
+  service::ShardQuery q;
+  q.query = v;
+  q.face_model_version = "3.0";
+  q.k = 5;
+  q.shards.push_back({"g", static_cast<std::uint32_t>(ShardOfFace("f", kDefaultShards))});
+  // Without the position: the owner has not seen the group.
+  auto plain = search.SearchShards(q);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE((*plain)[0].refused.find("not known here yet"), std::string::npos) << (*plain)[0].refused;
+  // With it: the write is read from the log, the face answered.
+  q.min_seq = seq;
+  q.wait_until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto reached = search.SearchShards(q);
+  ASSERT_TRUE(reached.ok());
+  EXPECT_EQ((*reached)[0].refused, "");
+  ASSERT_EQ((*reached)[0].hits.size(), 1u);
+  EXPECT_EQ((*reached)[0].hits[0].face_id, "f");
+  EXPECT_GE((*reached)[0].applied_seq, seq);
+  // A position the log never had: refused, and said why.
+  q.min_seq = seq + 1000;
+  auto past = search.SearchShards(q);
+  ASSERT_TRUE(past.ok());
+  EXPECT_EQ((*past)[0].refused.rfind("behind: ", 0), 0u) << (*past)[0].refused;
+  EXPECT_NE((*past)[0].refused.find("past the change log's end"), std::string::npos) << (*past)[0].refused;
+  EXPECT_TRUE((*past)[0].hits.empty());
 }
 
 }  // namespace
