@@ -2,12 +2,12 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/server_context.h>
-#include <grpcpp/impl/codegen/server_callback_handlers.h>
-#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/method_handler.h>
+#include <grpcpp/support/server_callback.h>
 #include <openssl/crypto.h>
 
 #include <charconv>
