@@ -9,9 +9,12 @@
 //   Stateless.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "service/face_service.h"
 
 namespace facekit::server {
 
@@ -32,6 +35,20 @@ inline std::optional<std::int64_t> ParseChangePosition(std::string_view text) {
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+// The request's X-FaceKit-Min-Seq value (`header`, empty: none asked) parsed
+// into `*min_seq` and reached on this node before the action runs
+// (FaceService::AwaitChangePosition); the refusal otherwise. Both the cloud
+// endpoint and gRPC (so REST) call it.
+inline std::optional<service::ApiError> ReachRequestedPosition(
+    service::FaceService& service, std::string_view header,
+    std::optional<std::chrono::steady_clock::time_point> deadline, std::int64_t* min_seq) {
+  if (header.empty()) return std::nullopt;
+  const auto position = ParseChangePosition(header);
+  if (!position) return service::ApiError{"InvalidParameterValue", kMinChangePositionFormat};
+  *min_seq = *position;
+  return service.AwaitChangePosition(*min_seq, deadline);
 }
 
 }  // namespace facekit::server

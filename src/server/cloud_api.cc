@@ -763,11 +763,8 @@ HttpResponse CloudApi::Impl::Handle(const HttpRequest& req) {
   const auto params = BuildParamTree(cloud, *schema, *version);
   if (!params.ok()) return finish(params.error());
   Call call{*this, key.value(), CloudParams(params.value()), action};
-  if (const std::string_view min_seq = req.Header(kMinChangePositionHeader); !min_seq.empty()) {
-    const auto position = ParseChangePosition(min_seq);
-    if (!position) return finish(Err("InvalidParameterValue", kMinChangePositionFormat));
-    call.min_seq = *position;
-    if (auto e = service.AwaitChangePosition(call.min_seq, std::nullopt)) return finish(*e);
+  if (auto e = ReachRequestedPosition(service, req.Header(kMinChangePositionHeader), std::nullopt, &call.min_seq)) {
+    return finish(*e);
   }
   return finish(spec->second.handler(call));
 }

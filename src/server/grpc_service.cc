@@ -208,11 +208,9 @@ struct FaceKitGrpcService::Impl {
                   options.key_admin, options.events, &key.value(), CallerDeadline(*ctx)};
     // Read-your-writes: the position asked for is reached before the method
     // runs; every answer says the position it reflects.
-    if (const std::string min_seq = Metadata(*ctx, kMinChangePositionHeader); !min_seq.empty()) {
-      const auto position = ParseChangePosition(min_seq);
-      if (!position) return finish(ApiError{"InvalidParameterValue", kMinChangePositionFormat});
-      call.min_seq = *position;
-      if (auto e = service.AwaitChangePosition(call.min_seq, call.deadline)) return finish(e);
+    if (auto e = ReachRequestedPosition(service, Metadata(*ctx, kMinChangePositionHeader), call.deadline,
+                                        &call.min_seq)) {
+      return finish(e);
     }
     std::unique_ptr<google::protobuf::Message> response(factory->GetPrototype(d.output_type())->New());
     if (auto e = m.run(call, *request, response.get())) return finish(e);
