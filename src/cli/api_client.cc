@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "server/change_position.h"
 #include "server/tc3_signature.h"
 
 namespace facekit::cli {
@@ -18,23 +19,19 @@ std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
   return size * n;
 }
 
-// Response headers: keeps X-FaceKit-Seq's value (the answer's change-log position).
+// Response headers: keeps X-FaceKit-Seq's value (the answer's change-log
+// position, server/change_position.h).
 std::size_t PositionHeader(char* data, std::size_t size, std::size_t n, void* out) {
-  const std::string_view line(data, size * n);
-  constexpr std::string_view kName = "x-facekit-seq:";
-  if (line.size() > kName.size()) {
-    bool match = true;
-    for (std::size_t i = 0; i < kName.size() && match; ++i) {
-      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
-    }
-    if (match) {
-      std::int64_t v = 0;
-      for (const char c : line.substr(kName.size())) {
-        if (c >= '0' && c <= '9' && v < 100000000000000000) v = v * 10 + (c - '0');
-      }
-      *static_cast<std::int64_t*>(out) = v;
-    }
+  std::string_view line(data, size * n);
+  const std::string_view name = server::kChangePositionMetadata;  // lower case
+  if (line.size() <= name.size() || line[name.size()] != ':') return size * n;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return size * n;
   }
+  line.remove_prefix(name.size() + 1);
+  while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+  if (const auto position = server::ParseChangePosition(line)) *static_cast<std::int64_t*>(out) = *position;
   return size * n;
 }
 
