@@ -128,24 +128,6 @@ TEST(SharedStore, TwoServeNodesOnOnePostgresDatabaseServeOneGallery) {
   EXPECT_EQ(VerdictOf(again), "penny") << again;
 }
 
-// The value of header `name` (lower-case) in a raw HTTP response head; "" when absent.
-std::string HeaderOf(const std::string& head, const std::string& name) {
-  std::size_t at = 0;
-  while ((at = head.find("\r\n", at)) != std::string::npos) {
-    at += 2;
-    std::string line = head.substr(at, head.find("\r\n", at) - at);
-    const std::size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (key != name) continue;
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    return value;
-  }
-  return "";
-}
-
 // Read-your-writes (docs/scale-out.md): every answer says the change-log
 // position it reflects (X-FaceKit-Seq); a request carrying a write's position
 // (X-FaceKit-Min-Seq) to the other node is answered with the write applied.
@@ -178,7 +160,7 @@ TEST(SharedStore, AWritesPositionMakesTheOtherNodeAnswerWithTheWrite) {
     const auto j = r.http.Json();
     if (j.is_object() && j.contains("Response")) r.response = j["Response"];
     if (r.response.contains("Error")) r.code = r.response["Error"].value("Code", "");
-    const std::string seq = HeaderOf(r.http.head, "x-facekit-seq");
+    const std::string seq = r.http.Header("x-facekit-seq");
     if (!seq.empty()) r.seq = std::stoll(seq);
     return r;
   };
@@ -228,7 +210,7 @@ TEST(SharedStore, AWritesPositionMakesTheOtherNodeAnswerWithTheWrite) {
   };
   const testing::HttpAnswer got = rest(std::to_string(last));
   EXPECT_EQ(got.status, 200) << got.body;
-  EXPECT_GE(std::stoll("0" + HeaderOf(got.head, "x-facekit-seq")), last) << got.head;
+  EXPECT_GE(std::stoll("0" + got.Header("x-facekit-seq")), last) << got.head;
   const testing::HttpAnswer refused = rest(std::to_string(last + 100000));
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("InvalidParameterValue"), std::string::npos) << refused.body;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -16,6 +17,23 @@ struct HttpAnswer {
   int status = 0;  // 0 = no answer
   std::string head, body;
   nlohmann::json Json() const { return nlohmann::json::parse(body, nullptr, false); }
+  // The value of header `name` (lower case) in `head`; "" when absent.
+  std::string Header(const std::string& name) const {
+    std::size_t at = 0;
+    while ((at = head.find("\r\n", at)) != std::string::npos) {
+      at += 2;
+      const std::string line = head.substr(at, head.find("\r\n", at) - at);
+      const std::size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string key = line.substr(0, colon);
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key != name) continue;
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      return value;
+    }
+    return "";
+  }
 };
 
 // Sends `raw` to 127.0.0.1:port and reads one response (by Content-Length) or
