@@ -443,6 +443,15 @@ Result<std::vector<service::ShardAnswer>> ClusterSearch::SearchShards(const serv
       // The group's index holds every shard this node serves: its top k is
       // a superset of each asked shard's top k (shard_merge.h's argument
       // holds for any union of shards), split by shard.
+      if (q.persons) {
+        for (const gallery::SearchHit& h : c.Search({g->record.key}, q.query.data(), q.k, /*persons=*/true)) {
+          const gallery::PersonState* p = c.PersonByKey(h.key);
+          if (p == nullptr) continue;
+          auto it = by_shard.find(static_cast<std::uint32_t>(ShardOfPerson(p->record.id, shards)));
+          if (it != by_shard.end()) out[it->second].hits.push_back({"", p->record.id, group_id, h.similarity});
+        }
+        continue;
+      }
       for (const gallery::SearchHit& h : c.Search({g->record.key}, q.query.data(), q.k, /*persons=*/false)) {
         const gallery::FaceState* f = c.FaceByKey(h.key);
         const gallery::PersonState* p = f ? c.PersonByKey(f->person_key) : nullptr;
@@ -505,7 +514,10 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
   for (const std::string& n : first_remote) {
     so.hedge_after_us = std::max(so.hedge_after_us, latencies_.HedgeAfterUs(n, so.deadline_us));
   }
-  const auto k = static_cast<std::uint32_t>(ShardFaceBudget(q.max_persons, q.max_faces_per_person));
+  // Faces: enough for max_persons distinct persons from one shard; persons
+  // are in one shard per group, each once.
+  const auto k = static_cast<std::uint32_t>(q.persons ? q.max_persons
+                                                      : ShardFaceBudget(q.max_persons, q.max_faces_per_person));
   std::string query_bytes(q.query.size() * sizeof(float), '\0');
   std::memcpy(query_bytes.data(), q.query.data(), query_bytes.size());  // little-endian hosts
   // By value: a hedge's losing call answers after this function returned.
@@ -520,6 +532,7 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
       sq.query = q.query;
       sq.face_model_version = q.face_model_version;
       sq.k = k;
+      sq.persons = q.persons;
       // The transport had this node reach min_seq before the search
       // (FaceService::AwaitChangePosition); a direct caller gets half the time.
       sq.min_seq = q.min_seq;
@@ -536,6 +549,7 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
     call.k = k;
     call.deadline_us = so.deadline_us;
     call.min_seq = q.min_seq;
+    call.persons = q.persons;
     remote->SearchRoutes(r, view->members, std::move(call), ref_of_route, std::move(done));
   };
   ScatterOutcome outcome = RunScatterGather(std::move(routes), so, transport);

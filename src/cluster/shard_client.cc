@@ -109,6 +109,7 @@ void ShardClient::Search(const ShardCall& c, Done done) {
   call->request.set_face_model_version(c.face_model_version);
   call->request.set_k(c.k);
   call->request.set_min_seq(c.min_seq);
+  call->request.set_persons(c.persons);
   std::string target;
   auto stub = channels_->StubFor(c.address, &target);
   if (sign_) {

@@ -31,6 +31,9 @@ std::uint64_t StableHash(std::string_view text);
 /// the one the PostgreSQL store keeps in its `shard` column).
 int ShardOfFace(std::string_view face_id, int shards);
 
+/// The shard of a person (store::ShardOfPerson: the same hash of the person id).
+inline int ShardOfPerson(std::string_view person_id, int shards) { return ShardOfFace(person_id, shards); }
+
 /// The nodes serving (group, shard), best first: the `replicas` highest
 /// weights StableHash(group \0 shard \0 node) among `nodes` (all of them
 /// when fewer).

@@ -7,7 +7,8 @@ namespace facekit::cluster {
 
 bool RanksBefore(const ShardHit& a, const ShardHit& b) {
   if (a.similarity != b.similarity) return a.similarity > b.similarity;
-  return a.face_id < b.face_id;
+  if (a.face_id != b.face_id) return a.face_id < b.face_id;
+  return a.person_id < b.person_id;  // persons' hits have no face id
 }
 
 std::size_t ShardFaceBudget(std::size_t max_persons, std::size_t max_faces_per_person) {

@@ -426,7 +426,10 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
   // Persons' fused features.
   for (auto& [gkey, g] : c.groups_) {
     std::unordered_map<std::int64_t, std::uint64_t> desired;
-    for (std::int64_t pkey : g.persons) desired[pkey] = FaceSetTag(c.persons_.at(pkey).faces);
+    for (std::int64_t pkey : g.persons) {
+      const PersonState& p = c.persons_.at(pkey);
+      if (PersonIndexedHere(g, p)) desired[pkey] = FaceSetTag(p.faces);
+    }
     for (const IndexEntry& e : g.people->Entries()) {
       auto it = desired.find(e.key);
       if (it == desired.end() || it->second != e.tag) {
@@ -497,7 +500,8 @@ void Gallery::AddFaceToGroup(GroupState& group, std::int64_t face_key, const std
 }
 
 void Gallery::RefreshPerson(GroupState& group, const PersonState& person) {
-  group.people->Remove(person.record.key);
+  if (group.people->Remove(person.record.key)) group.dirty = true;
+  if (!PersonIndexedHere(group, person)) return;  // another shard's: indexed by its nodes
   std::vector<float> fused = FusedFeature(person, group);
   if (!fused.empty()) (void)group.people->Add(person.record.key, fused, FaceSetTag(person.faces));
   group.dirty = true;

@@ -49,9 +49,11 @@
 namespace facekit::gallery {
 
 // SHARDED INDEXING (cluster nodes, docs/scale-out.md): a group's faces are
-// split into `shards` shards by store::ShardOfFace(face id, shards); only the
-// faces of the shards for which `holds(group id, shard)` is true are put in
-// the group's face index. Empty (no `holds`): every face.
+// split into `shards` shards by store::ShardOfFace(face id, shards), and its
+// persons by store::ShardOfPerson(person id, shards); only the faces and the
+// persons' fused features of the shards for which `holds(group id, shard)` is
+// true are put in the group's face and person indexes. Empty (no `holds`):
+// every face and person.
 struct ShardFilter {
   int shards = 0;
   std::function<bool(const std::string& group_id, int shard)> holds;
@@ -255,24 +257,26 @@ class Gallery {
   // held that long, e.g. by SetIndexFilter's planning).
   Status WaitForPosition(std::int64_t seq, std::chrono::steady_clock::time_point deadline);
 
-  // SHARDED INDEXING (ShardFilter above): only the faces of the shards the
-  // filter holds are put in a group's face index; the catalog stays whole.
-  // Setting a filter re-indexes BESIDE the serving indexes, so searches never
-  // wait for it (the compaction's scheme): under the writer lock (this node's
-  // writes wait) it plans the groups whose holdings change, reads the newly
-  // kept faces' vectors from the store (by shard when the store keeps face
-  // shards with the filter's count: only the shards with faces missing here,
-  // one query per group; vectors already indexed are not read again), copies
-  // each such group's face index (or, when it drops more than the compaction
-  // ratio of an HNSW index, only the rows it keeps) and starts its journal;
-  // with no lock it drops and adds on the copies (or builds a new index from
-  // the kept rows and the new ones, what a compaction would do next); under the exclusive lock, briefly, it replays the
-  // journals (writes applied meanwhile, indexed under both filters) keeping
-  // what the new filter holds, and swaps. Each changed group needs the memory
-  // of two face indexes meanwhile. Persons' fused features stay whole (every
-  // person of the group) and do not depend on the filter. An empty filter
-  // indexes everything (the default). One call at a time. Returns the change
-  // log's sequence number applied when the new indexes were in place.
+  // SHARDED INDEXING (ShardFilter above): only the faces and persons of the
+  // shards the filter holds are put in a group's face and person indexes;
+  // the catalog stays whole. Setting a filter re-indexes BESIDE the serving
+  // indexes, so searches never wait for it (the compaction's scheme): under
+  // the writer lock (this node's writes wait) it plans the groups whose
+  // holdings change, reads the newly kept faces' vectors from the store (by
+  // shard when the store keeps face shards with the filter's count: only the
+  // shards with faces missing here, one query per group; vectors already
+  // indexed are not read again) and the newly kept persons' fused features
+  // (stored ones when the store keeps them, else the mean of their faces'
+  // vectors), copies each such group's face and person index (or, when it
+  // drops more than the compaction ratio of an HNSW index, only the rows it
+  // keeps) and starts their journals; with no lock it drops and adds on the
+  // copies (or builds a new index from the kept rows and the new ones, what a
+  // compaction would do next); under the exclusive lock, briefly, it replays
+  // the journals (writes applied meanwhile, indexed under both filters)
+  // keeping what the new filter holds, and swaps. Each changed group needs
+  // the memory of two of each index meanwhile. An empty filter indexes
+  // everything (the default). One call at a time. Returns the change log's
+  // sequence number applied when the new indexes were in place.
   Result<std::int64_t> SetIndexFilter(ShardFilter filter);
 
  private:
@@ -283,6 +287,8 @@ class Gallery {
   Status ReconcileIndexes(bool use_snapshots, bool keep_loaded = false);
   // The face filter (SetIndexFilter) of a face key of the catalog.
   bool IndexedHere(const GroupState& group, std::int64_t face_key) const;
+  // Whether the group's person index holds `person` under the filter in force.
+  bool PersonIndexedHere(const GroupState& group, const PersonState& person) const;
   Status ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys);
   // Rebuilds a group's two indexes from the store's vectors of its version.
   Status BuildGroupIndexes(GroupState& group);
@@ -299,6 +305,11 @@ class Gallery {
   // Faces the store no longer has are left out.
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadGroupVectors(
       const GroupState& g, const std::vector<std::int64_t>& keys, const std::string& version) const;
+  // SetIndexFilter: the fused features of `person_keys` of group `g` (stored
+  // ones, else computed), persons with none left out; `tags` gets each
+  // one's FaceSetTag, in order.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> AddedPersonsFused(
+      const GroupState& g, const std::vector<std::int64_t>& person_keys, std::vector<std::uint64_t>* tags) const;
   bool LoadsByShard() const;
   // Sharded, on a store that keeps the persons' fused features: they are
   // read from it instead of computed from every face's vector.

@@ -21,7 +21,16 @@ bool Holds(const ShardFilter& f, const std::string& group, const std::string& fa
   return !f || f.holds(group, store::ShardOfFace(face_id, f.shards));
 }
 
+// Whether filter `f` keeps person `person_id`'s entry in `group`'s person index.
+bool HoldsPerson(const ShardFilter& f, const std::string& group, const std::string& person_id) {
+  return !f || f.holds(group, store::ShardOfPerson(person_id, f.shards));
+}
+
 }  // namespace
+
+bool Gallery::PersonIndexedHere(const GroupState& group, const PersonState& person) const {
+  return HoldsPerson(index_filter_, group.record.id, person.record.id);
+}
 
 bool Gallery::IndexedHere(const GroupState& group, std::int64_t face_key) const {
   if (!index_filter_) return true;
@@ -56,11 +65,12 @@ bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string&
 // Built beside the serving indexes (the compaction's journal scheme), so a
 // re-index never holds searches up:
 //  1. under the writer lock (this node's writes wait, searches go on): plan
-//     each group whose holdings change (entries to drop, faces to add), read
-//     the added faces' vectors from the store, copy the group's face index
-//     and start its journal; the serving indexes take the faces of both
-//     filters from now on, so a write applied meanwhile reaches the journal
-//     whichever filter keeps it;
+//     each group whose holdings change (face entries to drop and faces to
+//     add, person entries to drop and persons to add), read the added faces'
+//     vectors and the added persons' fused features from the store, copy the
+//     group's two indexes and start their journals; the serving indexes take
+//     the faces and persons of both filters from now on, so a write applied
+//     meanwhile reaches the journal whichever filter keeps it;
 //  2. with no lock: drop and add on the copies (the HNSW inserts: the long part);
 //  3. under the exclusive lock, briefly: replay each journal onto its copy,
 //     keeping only what the new filter holds, and swap.
@@ -68,10 +78,12 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   std::lock_guard serial(reindex_mu_);
   struct Job {
     std::int64_t group = 0;
+    bool people = false;                   // the person index (else the face index)
     const VectorIndex* serving = nullptr;  // journaling until the swap
     std::unique_ptr<VectorIndex> fresh;
     std::vector<std::int64_t> drop, add;
-    std::vector<std::pair<std::int64_t, std::vector<float>>> vectors;  // of `add`
+    std::vector<std::pair<std::int64_t, std::vector<float>>> vectors;  // of `add` (persons: fused features)
+    std::vector<std::uint64_t> add_tags;   // persons: FaceSetTag of each of `vectors`
     int dim = 0;
     IndexOptions options;  // of the serving index
     bool rebuild = false;  // many rows dropped: a new index from the rows kept
@@ -79,12 +91,25 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     std::vector<std::uint64_t> tags;
     std::vector<float> rows;
   };
+  auto slot_of = [](GroupState& g, const Job& job) -> std::unique_ptr<VectorIndex>& {
+    return job.people ? g.people : g.faces;
+  };
+  // Whether the new filter keeps an entry of a job's index.
+  auto kept = [&](const GroupState& g, const Job& job, std::int64_t key) {
+    if (job.people) {
+      const PersonState* p = catalog_.PersonByKey(key);
+      return p != nullptr && HoldsPerson(filter, g.record.id, p->record.id);
+    }
+    const FaceState* f = catalog_.FaceByKey(key);
+    return f != nullptr && Holds(filter, g.record.id, f->id);
+  };
   std::vector<Job> jobs;
   std::set<std::int64_t> planned;  // every group present at planning
+  const bool first_persons = person_structures_wait_.load();  // their structures wait for the compactor
   while (true) {
     std::unique_lock writer(writer_mu_);
     bool compacting = false;
-    for (auto& [gkey, g] : catalog_.groups_) compacting = compacting || g.faces->journaling();
+    for (auto& [gkey, g] : catalog_.groups_) compacting = compacting || g.faces->journaling() || g.people->journaling();
     if (compacting) {  // a background compaction owns a journal: let it finish first
       writer.unlock();
       (void)WaitForCompactions();
@@ -95,9 +120,11 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       if (SameHoldings(index_filter_, filter, g.record.id)) continue;
       Job job;
       job.group = gkey;
-      std::unordered_set<std::int64_t> desired;
+      std::unordered_set<std::int64_t> desired, desired_persons;
       for (std::int64_t pkey : g.persons) {
-        for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
+        const PersonState& p = catalog_.persons_.at(pkey);
+        if (HoldsPerson(filter, g.record.id, p.record.id)) desired_persons.insert(pkey);
+        for (std::int64_t fk : p.faces) {
           const FaceState* f = catalog_.FaceByKey(fk);
           if (f != nullptr && Holds(filter, g.record.id, f->id)) desired.insert(fk);
         }
@@ -110,6 +137,17 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       }
       std::sort(job.add.begin(), job.add.end());
       jobs.push_back(std::move(job));
+      Job persons;
+      persons.group = gkey;
+      persons.people = true;
+      for (const IndexEntry& e : g.people->Entries()) {
+        if (!desired_persons.count(e.key)) persons.drop.push_back(e.key);
+      }
+      for (std::int64_t pkey : desired_persons) {
+        if (!g.people->Contains(pkey)) persons.add.push_back(pkey);
+      }
+      std::sort(persons.add.begin(), persons.add.end());
+      if (!persons.drop.empty() || !persons.add.empty()) jobs.push_back(std::move(persons));
     }
     // The store is read under the writer lock (writers use it too).
     ShardFilter previous;
@@ -127,7 +165,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const std::string& version = g.record.face_model_version;
       const int dim = DimOf(version);
       if (!job.add.empty()) {
-        auto loaded = LoadGroupVectors(g, job.add, version);
+        auto loaded = job.people ? AddedPersonsFused(g, job.add, &job.add_tags) : LoadGroupVectors(g, job.add, version);
         if (!loaded.ok()) {
           set_filter(std::move(previous));
           return loaded.status();
@@ -137,30 +175,33 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       for (const auto& [key, v] : job.vectors) {
         if (static_cast<int>(v.size()) != dim) {
           set_filter(std::move(previous));
+          const std::string what = job.people ? "person " + catalog_.persons_.at(key).record.id + "'s fused feature"
+                                              : "face " + catalog_.faces_.at(key).id + "'s vector";
           return Status(StatusCode::kFailedPrecondition,
-                        "face " + catalog_.faces_.at(key).id + " has a " + std::to_string(v.size()) +
-                            "-D vector of version " + version + "; this engine makes " + std::to_string(dim) +
+                        what + " has " + std::to_string(v.size()) + " dimensions (version " + version +
+                            "); this engine makes " + std::to_string(dim) +
                             "-D ones (the gallery was enrolled with another model)");
         }
       }
       // Searches only read the serving index, and no writer runs. Dropping
       // more than the compaction ratio of an HNSW index: rebuilt from the
       // rows kept (what a compaction would do next), else copied.
-      job.serving = g.faces.get();
-      job.dim = g.faces->dim();
-      job.options = g.faces->options();
-      const auto live = static_cast<double>(g.faces->size());
-      job.rebuild = g.faces->kind() == IndexKind::kHnsw &&
-                    static_cast<double>(job.drop.size()) > g.faces->options().compaction_ratio * live;
+      const VectorIndex& index = *slot_of(g, job);
+      job.serving = &index;
+      job.dim = index.dim();
+      job.options = index.options();
+      const auto live = static_cast<double>(index.size());
+      job.rebuild = index.kind() == IndexKind::kHnsw &&
+                    static_cast<double>(job.drop.size()) > index.options().compaction_ratio * live;
       if (job.rebuild) {
-        g.faces->CopyLive(&job.keys, &job.tags, &job.rows);
+        index.CopyLive(&job.keys, &job.tags, &job.rows);
       } else {
-        job.fresh = g.faces->Clone();
+        job.fresh = index.Clone();
       }
     }
     std::unique_lock lock(state_mu_);
     index_filter_ = UnionOf(previous, filter);
-    for (Job& job : jobs) catalog_.groups_.at(job.group).faces->StartJournal();
+    for (Job& job : jobs) slot_of(catalog_.groups_.at(job.group), job)->StartJournal();
     break;
   }
 
@@ -188,10 +229,13 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     } else {
       for (std::int64_t key : job.drop) job.fresh->Remove(key);
     }
-    for (auto& [key, v] : job.vectors) {
-      keys.push_back(key);
-      tags.push_back(0);
-      data.insert(data.end(), v.begin(), v.end());
+    // The first filter's persons: kept flat (exact) until the compactor
+    // builds their structure, so that the first shards serve sooner.
+    if (job.people && first_persons) job.fresh->DeferStructure(true);
+    for (std::size_t i = 0; i < job.vectors.size(); ++i) {
+      keys.push_back(job.vectors[i].first);
+      tags.push_back(job.people ? job.add_tags[i] : 0);
+      data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
     }
     job.vectors = {};
     if (!keys.empty()) {
@@ -206,33 +250,35 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     auto it = catalog_.groups_.find(job.group);
     if (it == catalog_.groups_.end()) continue;  // deleted meanwhile
     GroupState& g = it->second;
+    std::unique_ptr<VectorIndex>& slot = slot_of(g, job);
     // Replaced meanwhile (a rebuild) or never journaled: the slow way below.
-    if (g.faces.get() != job.serving || !g.faces->journaling()) {
+    if (slot.get() != job.serving || !slot->journaling()) {
       reconcile = true;
       continue;
     }
-    const std::vector<VectorIndex::JournalOp> journal = g.faces->TakeJournal();
+    const std::vector<VectorIndex::JournalOp> journal = slot->TakeJournal();
     if (!built.ok()) continue;  // keep the serving index; reconciled below
-    const Status replayed = job.fresh->Replay(journal, [&](std::int64_t key) {
-      const FaceState* f = catalog_.FaceByKey(key);
-      return f != nullptr && Holds(filter, g.record.id, f->id);
-    });
+    const Status replayed = job.fresh->Replay(journal, [&](std::int64_t key) { return kept(g, job, key); });
     if (!replayed.ok()) {  // keep the serving index; reconciled below
       reconcile = true;
       continue;
     }
-    // Added faces that left the group meanwhile without a journal entry (the
-    // serving index never held them): deleted, or their person left.
+    // Added entries that left the group meanwhile without a journal entry
+    // (the serving index never held them): deleted, or their person left.
     for (std::int64_t key : job.add) {
+      if (job.people) {
+        if (!g.persons.count(key)) job.fresh->Remove(key);
+        continue;
+      }
       const FaceState* f = catalog_.FaceByKey(key);
       if (f == nullptr || !g.persons.count(f->person_key)) job.fresh->Remove(key);
     }
-    g.faces = std::move(job.fresh);
+    slot = std::move(job.fresh);
     g.dirty = true;
-    if (g.faces->NeedsCompaction()) RequestCompaction();  // dropped rows of a copy, on the compactor thread
+    if (slot->NeedsCompaction()) RequestCompaction();  // dropped rows of a copy, on the compactor thread
   }
   index_filter_ = std::move(filter);
-  // Groups created meanwhile were indexed with both filters: keep the new one's faces.
+  // Groups created meanwhile were indexed with both filters: keep the new one's faces and persons.
   for (auto& [gkey, g] : catalog_.groups_) {
     if (planned.count(gkey)) continue;
     for (const IndexEntry& e : g.faces->Entries()) {
@@ -241,10 +287,47 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
         g.dirty = true;
       }
     }
+    for (const IndexEntry& e : g.people->Entries()) {
+      const PersonState* p = catalog_.PersonByKey(e.key);
+      if (p == nullptr || !PersonIndexedHere(g, *p)) {
+        g.people->Remove(e.key);
+        g.dirty = true;
+      }
+    }
   }
   if (reconcile) FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
   if (person_structures_wait_.exchange(false)) RequestCompaction();  // the deferred persons' structures, now
   return applied_seq_;
+}
+
+Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> Gallery::AddedPersonsFused(
+    const GroupState& g, const std::vector<std::int64_t>& person_keys, std::vector<std::uint64_t>* tags) const {
+  std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+  std::unordered_map<std::int64_t, std::vector<float>> stored, others;
+  const bool use_stored = StoredFusedFeatures();
+  if (use_stored) {
+    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, person_keys));
+  } else {
+    // The vectors of their faces not indexed here, read at once.
+    std::vector<std::int64_t> wanted;
+    for (std::int64_t pkey : person_keys) {
+      for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
+        if (!g.faces->Contains(fk)) wanted.push_back(fk);
+      }
+    }
+    if (!wanted.empty()) {
+      FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, g.record.face_model_version));
+      for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
+    }
+  }
+  for (std::int64_t pkey : person_keys) {
+    const PersonState& p = catalog_.persons_.at(pkey);
+    std::vector<float> fused = use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, &others);
+    if (fused.empty()) continue;  // no face (yet)
+    out.emplace_back(pkey, std::move(fused));
+    tags->push_back(FaceSetTag(p.faces));
+  }
+  return out;
 }
 
 // The shard holdings file: a header line, the shard count, then one line per

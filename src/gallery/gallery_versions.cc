@@ -84,10 +84,15 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   std::unordered_map<std::int64_t, std::vector<float>> others, stored;
   const bool use_stored = StoredFusedFeatures();  // or the store's fused features
   if (use_stored) {
-    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, {g.persons.begin(), g.persons.end()}));
+    std::vector<std::int64_t> held;
+    for (std::int64_t pkey : g.persons) {
+      if (PersonIndexedHere(g, catalog_.persons_.at(pkey))) held.push_back(pkey);
+    }
+    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, held));
   } else if (index_filter_) {
     std::vector<std::int64_t> wanted;
     for (std::int64_t pkey : g.persons) {
+      if (!PersonIndexedHere(g, catalog_.persons_.at(pkey))) continue;
       for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
         if (!g.faces->Contains(fk)) wanted.push_back(fk);
       }
@@ -99,6 +104,7 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   }
   for (std::int64_t pkey : g.persons) {
     const PersonState& p = catalog_.persons_.at(pkey);
+    if (!PersonIndexedHere(g, p)) continue;  // another shard's
     std::vector<float> fused = use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, index_filter_ ? &others : nullptr);
     if (fused.empty()) continue;
     pkeys.push_back(pkey);

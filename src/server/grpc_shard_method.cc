@@ -21,6 +21,7 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
   std::memcpy(q.query.data(), request.query().data(), request.query().size());  // little-endian hosts
   q.face_model_version = request.face_model_version();
   q.k = request.k();
+  q.persons = request.persons();
   if (request.min_seq() < 0) return service::ApiError{"InvalidParameterValue", "min_seq must not be negative"};
   q.min_seq = request.min_seq();
   q.wait_until = wait_until;

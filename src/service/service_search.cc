@@ -71,7 +71,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
   // Cluster nodes: the candidates come from the shards (sharded_search.h),
   // asked before the catalog is read (the router waits on other nodes).
   // Per face searched, one list per group list (all groups, or each group).
-  const bool routed = router_ != nullptr && !persons;
+  const bool routed = router_ != nullptr;
   std::vector<std::vector<RoutedSearchResult>> routed_hits;
   std::vector<std::string> missing_shards;
   if (routed) {
@@ -86,6 +86,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       q.allow_partial = r.allow_partial;
       q.deadline = r.deadline;
       q.min_seq = r.min_seq;
+      q.persons = persons;
       std::vector<std::vector<std::string>> group_lists;
       if (by_group) {
         for (const auto& gid : r.group_ids) group_lists.push_back({gid});
@@ -136,14 +137,15 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
     for (std::int64_t pk : searched_persons) out.face_num += c.PersonByKey(pk)->faces.size();
     // Candidates of one group list: best face per person (face search) or the
     // fused feature (person search), scored, thresholded, top k.
-    // The shards' answer in the catalog's keys (faces this node has not
-    // applied yet, or deleted meanwhile, are left out).
+    // The shards' answer in the catalog's keys (faces or persons this node
+    // has not applied yet, or deleted meanwhile, are left out).
     auto from_router = [&](const RoutedSearchResult& found) {
       std::vector<gallery::SearchHit> hits;
       for (const RoutedHit& h : found.hits) {
-        const std::int64_t fk = c.FaceKeyById(h.face_id);
+        const gallery::PersonState* p = persons ? c.PersonById(h.person_id) : nullptr;
+        const std::int64_t key = persons ? (p != nullptr ? p->record.key : 0) : c.FaceKeyById(h.face_id);
         const gallery::GroupState* g = c.GroupById(h.group_id);
-        if (fk != 0 && g != nullptr) hits.push_back({fk, g->record.key, h.similarity});
+        if (key != 0 && g != nullptr) hits.push_back({key, g->record.key, h.similarity});
       }
       return hits;
     };

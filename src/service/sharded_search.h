@@ -25,7 +25,7 @@
 
 namespace facekit::service {
 
-/// A face found by a sharded search.
+/// A face (or, with no face id, a person's fused feature) found by a sharded search.
 struct RoutedHit {
   std::string face_id, person_id, group_id;
   float similarity = 0;
@@ -45,10 +45,14 @@ struct RoutedSearchQuery {
   /// Read-your-writes: the shards answer from a change-log position at least
   /// this (0: any); a replica that cannot reach it in time refuses its shards.
   std::int64_t min_seq = 0;
+  /// Persons' fused features (SearchPersons) instead of faces: each shard
+  /// answers the persons of its own shard (store::ShardOfPerson); hits carry
+  /// no face id.
+  bool persons = false;
 };
 
 struct RoutedSearchResult {
-  /// Each person's best face, best first, at most max_persons.
+  /// Each person's best face (or fused feature), best first, at most max_persons.
   std::vector<RoutedHit> hits;
   /// Shards that did not answer ("GROUP/SHARD"), only with allow_partial.
   std::vector<std::string> missing_shards;
@@ -71,7 +75,8 @@ struct ShardQuery {
   std::vector<ShardRef> shards;
   std::vector<float> query;
   std::string face_model_version;
-  std::uint32_t k = 0;  ///< faces per shard
+  std::uint32_t k = 0;  ///< faces (or persons) per shard
+  bool persons = false;  ///< the shards' persons' fused features instead of their faces
   /// Read-your-writes: answer from a change-log position at least this (0:
   /// any), waiting for it until `wait_until`; refused ("behind") otherwise.
   std::int64_t min_seq = 0;

@@ -24,4 +24,9 @@ std::uint64_t StableHash(std::string_view text);
 /// The shard of a face id: StableHash(face_id) mod `shards` (0 when shards <= 1).
 int ShardOfFace(std::string_view face_id, int shards);
 
+/// The shard of a person of a group (their fused feature in the group's
+/// person index): the same hash of the person id. A person's faces may lie in
+/// other shards; a cluster node indexes the persons of the shards it holds.
+inline int ShardOfPerson(std::string_view person_id, int shards) { return ShardOfFace(person_id, shards); }
+
 }  // namespace facekit::store

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -119,12 +120,23 @@ TEST(ClusterSearch, IndexesOnlyItsShardsAndRefusesTheOthers) {
     EXPECT_EQ(c.GroupById("g")->faces->size(), expected);
     return 0;
   });
-  // Persons' fused features are unchanged (read from the store for faces not indexed here).
+  // The person index holds the persons of those shards (by person id), with
+  // their fused features unchanged (read from the store for faces not indexed here).
+  std::map<std::int64_t, float> held_before;
+  gallery->Read([&](const gallery::Catalog& c) {
+    for (const auto& h : persons_before) {
+      const int s = ShardOfPerson(c.PersonByKey(h.key)->record.id, 8);
+      if (std::find(mine.begin(), mine.end(), s) != mine.end()) held_before[h.key] = h.similarity;
+    }
+    return 0;
+  });
+  ASSERT_FALSE(held_before.empty());
+  ASSERT_LT(held_before.size(), persons_before.size());
   const auto persons_after = gallery->SearchPersons({1}, Query(1).data(), 30);
-  ASSERT_EQ(persons_after.size(), persons_before.size());
-  for (std::size_t i = 0; i < persons_after.size(); ++i) {
-    EXPECT_EQ(persons_after[i].key, persons_before[i].key);
-    EXPECT_FLOAT_EQ(persons_after[i].similarity, persons_before[i].similarity);
+  ASSERT_EQ(persons_after.size(), held_before.size());
+  for (const auto& h : persons_after) {
+    ASSERT_TRUE(held_before.count(h.key)) << h.key;
+    EXPECT_FLOAT_EQ(h.similarity, held_before[h.key]);
   }
   // ShardSearch: every shard asked; owned ones answer with their faces only.
   service::ShardQuery q;
@@ -143,6 +155,22 @@ TEST(ClusterSearch, IndexesOnlyItsShardsAndRefusesTheOthers) {
     hits += a.hits.size();
   }
   EXPECT_EQ(hits, expected);
+  // A persons' ShardSearch: owned shards answer with their own persons, no face ids.
+  q.persons = true;
+  auto persons = search.SearchShards(q);
+  ASSERT_TRUE(persons.ok());
+  std::size_t person_hits = 0;
+  for (const auto& a : *persons) {
+    const bool owned = std::find(mine.begin(), mine.end(), static_cast<int>(a.shard.shard)) != mine.end();
+    EXPECT_EQ(a.refused.empty(), owned) << a.shard.shard << " " << a.refused;
+    for (const auto& h : a.hits) {
+      EXPECT_EQ(ShardOfPerson(h.person_id, 8), static_cast<int>(a.shard.shard));
+      EXPECT_TRUE(h.face_id.empty());
+    }
+    person_hits += a.hits.size();
+  }
+  EXPECT_EQ(person_hits, held_before.size());
+  q.persons = false;
   // Another version or an unknown group is refused, not answered empty.
   q.face_model_version = "3.1";
   auto other = search.SearchShards(q);
@@ -184,6 +212,21 @@ TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
     });
     ASSERT_EQ(got->hits.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got->hits[i].face_id, want[i]) << seed;
+    // Persons: the gallery's own person search, person by person.
+    service::RoutedSearchQuery pq = q;
+    pq.persons = true;
+    auto persons = search.SearchFaces(pq);
+    ASSERT_TRUE(persons.ok()) << persons.status().ToString();
+    const auto want_persons = gallery->SearchPersons({1}, q.query.data(), 5);
+    ASSERT_EQ(persons->hits.size(), want_persons.size());
+    gallery->Read([&](const gallery::Catalog& c) {
+      for (std::size_t i = 0; i < want_persons.size(); ++i) {
+        EXPECT_EQ(persons->hits[i].person_id, c.PersonByKey(want_persons[i].key)->record.id) << seed;
+        EXPECT_TRUE(persons->hits[i].face_id.empty());
+        EXPECT_FLOAT_EQ(persons->hits[i].similarity, want_persons[i].similarity);
+      }
+      return 0;
+    });
   }
   // A second member that cannot be reached (no address): its shards fail
   // over to this node where it is a replica (2 of 2 nodes: everywhere).

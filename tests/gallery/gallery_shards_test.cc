@@ -1,6 +1,6 @@
-// Gallery::SetIndexFilter builds the new face indexes beside the serving ones:
-// searches go on while it runs, and writes applied meanwhile end up indexed
-// exactly as the new filter says.
+// Gallery::SetIndexFilter builds the new face and person indexes beside the
+// serving ones: searches go on while it runs, and writes applied meanwhile end
+// up indexed exactly as the new filter says.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -89,6 +89,56 @@ std::int64_t CreateGroup(Gallery& g, const std::string& id) {
   return keys.ok() && !keys->empty() ? keys->front() : 0;
 }
 
+// The ids of the persons in group `group`'s person index.
+std::set<std::string> IndexedPersons(const Gallery& g, const std::string& group) {
+  return g.Read([&](const Catalog& c) {
+    std::set<std::string> out;
+    for (const IndexEntry& e : c.GroupById(group)->people->Entries()) {
+      const PersonState* p = c.PersonByKey(e.key);
+      out.insert(p != nullptr ? p->record.id : "(deleted person " + std::to_string(e.key) + ")");
+    }
+    return out;
+  });
+}
+
+// The persons of group `group` with a face whose person shard is in `shards`.
+std::set<std::string> PersonsInShards(const Gallery& g, const std::string& group, const std::set<int>& shards) {
+  return g.Read([&](const Catalog& c) {
+    std::set<std::string> out;
+    for (std::int64_t pkey : c.GroupById(group)->persons) {
+      const PersonState* p = c.PersonByKey(pkey);
+      if (!p->faces.empty() && shards.count(store::ShardOfPerson(p->record.id, kShards))) out.insert(p->record.id);
+    }
+    return out;
+  });
+}
+
+// Every person entry of `group` is the normalised mean of all the person's
+// face vectors in the store (faces indexed here or not), with its face set's tag.
+void ExpectFusedFeaturesWhole(const Gallery& g, const std::string& group) {
+  std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> persons;  // key, faces
+  std::map<std::int64_t, std::pair<std::vector<float>, std::uint64_t>> entries;
+  g.Read([&](const Catalog& c) {
+    const GroupState* grp = c.GroupById(group);
+    for (const IndexEntry& e : grp->people->Entries()) {
+      persons.emplace_back(e.key, c.PersonByKey(e.key)->faces);
+      entries[e.key] = {grp->people->Vector(e.key), e.tag};
+    }
+    return 0;
+  });
+  for (const auto& [pkey, faces] : persons) {
+    auto vectors = g.FaceVectors(faces, "3.0");
+    ASSERT_TRUE(vectors.ok()) << vectors.status().ToString();
+    std::vector<std::vector<float>> vs;
+    for (auto& [fk, v] : *vectors) vs.push_back(std::move(v));
+    const std::vector<float> want = NormalisedMean(vs);
+    const auto& [got, tag] = entries.at(pkey);
+    ASSERT_EQ(got.size(), want.size()) << "person " << pkey;
+    for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << "person " << pkey;
+    EXPECT_EQ(tag, FaceSetTag(faces)) << "person " << pkey;
+  }
+}
+
 // The first face of group `group` whose shard is in `shards` (and not `except`).
 std::int64_t FaceIn(const Gallery& g, const std::string& group, const std::set<int>& shards) {
   return g.Read([&](const Catalog& c) -> std::int64_t {
@@ -131,6 +181,10 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
     ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "p" + std::to_string(p), 3, rng)); }).ok());
   }
   ASSERT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {0, 1})));
+  // Persons' fused features: only those of the held person shards.
+  ASSERT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, {0, 1})));
+  ASSERT_LT(IndexedPersons(g, "g").size(), 60u);
+  ExpectFusedFeaturesWhole(g, "g");
 
   // The new filter keeps residues 1 and 2 of g (drops 0 or not, adds 2) and
   // holds residue 1 of h, a group created while it builds.
@@ -173,6 +227,13 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, kept_residues)));
   EXPECT_EQ(IndexedIds(g, "h"), IdsInShards(g, "h", Modulo(4, {1})));
   EXPECT_FALSE(IdsInShards(g, "g", Modulo(4, kept_residues)).empty());
+  // Persons moved with their shards; those written meanwhile (a new person,
+  // one who left g, faces deleted) follow the new filter too.
+  EXPECT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, kept_residues)));
+  EXPECT_EQ(IndexedPersons(g, "h"), PersonsInShards(g, "h", Modulo(4, {1})));
+  EXPECT_FALSE(PersonsInShards(g, "g", Modulo(4, {2})).empty());
+  ExpectFusedFeaturesWhole(g, "g");
+  ExpectFusedFeaturesWhole(g, "h");
   // Each indexed face is found first by its own vector, with its own score.
   g.Read([&](const Catalog& c) {
     const GroupState* grp = c.GroupById("g");
@@ -191,6 +252,8 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   // After one more write the indexes still follow the filter.
   ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "later", 8, rng)); }).ok());
   EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, kept_residues)));
+  EXPECT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, kept_residues)));
+  ExpectFusedFeaturesWhole(g, "g");
 }
 
 INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter,

@@ -248,6 +248,36 @@ std::set<std::string> IdsInShards(const gallery::Gallery& g, const std::string& 
   });
 }
 
+// Keys of a group's persons (with a face) whose person shard is held; and of its person index.
+std::set<std::int64_t> PersonsInShards(const gallery::Gallery& g, const std::string& group, const std::set<int>& shards) {
+  return g.Read([&](const gallery::Catalog& c) {
+    std::set<std::int64_t> out;
+    for (std::int64_t pkey : c.GroupById(group)->persons) {
+      const gallery::PersonState* p = c.PersonByKey(pkey);
+      if (!p->faces.empty() && shards.count(ShardOfPerson(p->record.id, kDefaultFaceShards))) out.insert(pkey);
+    }
+    return out;
+  });
+}
+std::set<std::int64_t> IndexedPersons(const gallery::Gallery& g, const std::string& group) {
+  return g.Read([&](const gallery::Catalog& c) {
+    std::set<std::int64_t> out;
+    for (const gallery::IndexEntry& e : c.GroupById(group)->people->Entries()) out.insert(e.key);
+    return out;
+  });
+}
+// The node's person entries of `group` equal the whole gallery's, entry by entry.
+void ExpectSamePersonEntries(const gallery::Gallery& node, const gallery::Gallery& whole, const std::string& group) {
+  whole.Read([&](const gallery::Catalog& wc) {
+    node.Read([&](const gallery::Catalog& nc) {
+      for (const gallery::IndexEntry& e : nc.GroupById(group)->people->Entries()) {
+        EXPECT_EQ(nc.GroupById(group)->people->Vector(e.key), wc.GroupById(group)->people->Vector(e.key))
+            << group << " " << e.key;
+      }
+    });
+  });
+}
+
 TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMapChange) {
   PgTestCluster pg;
   START_PG_OR_SKIP(pg);
@@ -290,26 +320,26 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
   EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
   // The face index read its shards only (the rows of the LoadShardVectors
-  // call above included); the persons' fused features (whole on every node)
-  // were read from person_features, one row per person of each group.
+  // call above included); the person index holds the persons of the same
+  // shards (by person id), their fused features read from person_features,
+  // one row per such person.
   EXPECT_EQ(shard_store->vectors_read(),
             static_cast<std::int64_t>(rows->size() + IdsInShards(**whole, "g", ShardsModulo(4, 0)).size() +
                                       IdsInShards(**whole, "h", ShardsModulo(4, 1)).size()));
-  EXPECT_EQ(shard_store->person_features_read(), 60 + 11);
+  const std::set<std::int64_t> persons_g = PersonsInShards(**whole, "g", ShardsModulo(4, 0));
+  const std::set<std::int64_t> persons_h = PersonsInShards(**whole, "h", ShardsModulo(4, 1));
+  ASSERT_FALSE(persons_g.empty());
+  ASSERT_LT(persons_g.size(), 60u);
+  EXPECT_EQ(IndexedPersons(**node, "g"), persons_g);
+  EXPECT_EQ(IndexedPersons(**node, "h"), persons_h);
+  EXPECT_EQ(shard_store->person_features_read(), static_cast<std::int64_t>(persons_g.size() + persons_h.size()));
   // Fused features as on the whole gallery.
-  (*whole)->Read([&](const gallery::Catalog& wc) {
-    (*node)->Read([&](const gallery::Catalog& nc) {
-      for (const char* group : {"g", "h"}) {
-        for (std::int64_t pkey : wc.GroupById(group)->persons) {
-          EXPECT_EQ(nc.GroupById(group)->people->Vector(pkey), wc.GroupById(group)->people->Vector(pkey))
-              << group << " " << pkey;
-        }
-      }
-    });
-  });
+  ExpectSamePersonEntries(**node, **whole, "g");
+  ExpectSamePersonEntries(**node, **whole, "h");
 
-  // The map changes: g's shards 2 mod 4 are added. Only their faces are read.
+  // The map changes: g's shards 2 mod 4 are added. Only their faces and persons are read.
   const std::int64_t read_before = shard_store->vectors_read();
+  const std::int64_t persons_read_before = shard_store->person_features_read();
   std::set<int> more = ShardsModulo(4, 0);
   for (int s : ShardsModulo(4, 2)) more.insert(s);
   auto seq = (*node)->SetIndexFilter(Holding({{"g", more}, {"h", ShardsModulo(4, 1)}}));
@@ -317,12 +347,20 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", more));
   EXPECT_EQ(shard_store->vectors_read() - read_before,
             static_cast<std::int64_t>(IdsInShards(**whole, "g", ShardsModulo(4, 2)).size()));
+  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(**whole, "g", more));
+  EXPECT_EQ(shard_store->person_features_read() - persons_read_before,
+            static_cast<std::int64_t>(PersonsInShards(**whole, "g", ShardsModulo(4, 2)).size()));
+  ExpectSamePersonEntries(**node, **whole, "g");
   // Dropping shards reads nothing.
   const std::int64_t read_mid = shard_store->vectors_read();
+  const std::int64_t persons_read_mid = shard_store->person_features_read();
   ASSERT_TRUE((*node)->SetIndexFilter(Holding({{"g", ShardsModulo(4, 2)}})).ok());
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 2)));
   EXPECT_TRUE(IndexedIds(**node, "h").empty());
+  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(**whole, "g", ShardsModulo(4, 2)));
+  EXPECT_TRUE(IndexedPersons(**node, "h").empty());
   EXPECT_EQ(shard_store->vectors_read(), read_mid);
+  EXPECT_EQ(shard_store->person_features_read(), persons_read_mid);
 
   // Writes through the whole gallery (a face added to p0, one of p2's
   // deleted, p3 deleted): the node follows them from the change log, its
@@ -343,14 +381,8 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*node)->CatchUp().ok());
   EXPECT_EQ((*node)->applied_seq(), (*whole)->applied_seq());
-  (*whole)->Read([&](const gallery::Catalog& wc) {
-    (*node)->Read([&](const gallery::Catalog& nc) {
-      ASSERT_EQ(nc.GroupById("g")->people->size(), wc.GroupById("g")->people->size());
-      for (std::int64_t pkey : wc.GroupById("g")->persons) {
-        EXPECT_EQ(nc.GroupById("g")->people->Vector(pkey), wc.GroupById("g")->people->Vector(pkey)) << pkey;
-      }
-    });
-  });
+  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(**whole, "g", ShardsModulo(4, 2)));
+  ExpectSamePersonEntries(**node, **whole, "g");
 }
 
 
