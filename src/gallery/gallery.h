@@ -274,7 +274,10 @@ class Gallery {
   // compaction would do next); under the exclusive lock, briefly, it replays
   // the journals (writes applied meanwhile, indexed under both filters)
   // keeping what the new filter holds, and swaps. Each changed group needs
-  // the memory of two of each index meanwhile. An empty filter indexes
+  // the memory of two of each index meanwhile, except an index that only
+  // loses entries (shards handed back): those are removed from the serving
+  // index at the swap, and a background compaction rebuilds it once its
+  // dead rows pass the compaction ratio. An empty filter indexes
   // everything (the default). One call at a time. Returns the change log's
   // sequence number applied when the new indexes were in place.
   Result<std::int64_t> SetIndexFilter(ShardFilter filter);

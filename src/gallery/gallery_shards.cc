@@ -74,6 +74,10 @@ bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string&
 //  2. with no lock: drop and add on the copies (the HNSW inserts: the long part);
 //  3. under the exclusive lock, briefly: replay each journal onto its copy,
 //     keeping only what the new filter holds, and swap.
+// An index that only loses entries (its shards handed back, nothing gained)
+// is not copied: its entries are removed at step 3, in place, with those the
+// writes meanwhile added for shards the new filter does not hold, and a
+// compaction rebuilds it in the background once its dead rows pass the ratio.
 Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   std::lock_guard serial(reindex_mu_);
   struct Job {
@@ -87,6 +91,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     int dim = 0;
     IndexOptions options;  // of the serving index
     bool rebuild = false;  // many rows dropped: a new index from the rows kept
+    bool in_place = false;  // nothing to add: the rows are removed from the serving index at the swap
     std::vector<std::int64_t> keys;  // rebuild: the serving index's live rows
     std::vector<std::uint64_t> tags;
     std::vector<float> rows;
@@ -190,6 +195,10 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       job.serving = &index;
       job.dim = index.dim();
       job.options = index.options();
+      // Only drops (shards handed back): no copy; removed at the swap, the
+      // dead rows left to a background compaction past its ratio.
+      job.in_place = job.vectors.empty();
+      if (job.in_place) continue;
       const auto live = static_cast<double>(index.size());
       job.rebuild = index.kind() == IndexKind::kHnsw &&
                     static_cast<double>(job.drop.size()) > index.options().compaction_ratio * live;
@@ -208,6 +217,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   if (options_.on_index_filter_building) options_.on_index_filter_building();
   Status built = Status::Ok();
   for (Job& job : jobs) {
+    if (job.in_place) continue;
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
     std::vector<float> data;
@@ -257,6 +267,17 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       continue;
     }
     const std::vector<VectorIndex::JournalOp> journal = slot->TakeJournal();
+    if (job.in_place) {
+      // The dropped rows, and those the writes meanwhile added for shards
+      // the new filter does not hold (indexed under both filters).
+      for (std::int64_t key : job.drop) slot->Remove(key);
+      for (const VectorIndex::JournalOp& op : journal) {
+        if (op.add && !kept(g, job, op.key)) slot->Remove(op.key);
+      }
+      g.dirty = true;
+      if (slot->NeedsCompaction()) RequestCompaction();  // the dead rows, rebuilt on the compactor thread
+      continue;
+    }
     if (!built.ok()) continue;  // keep the serving index; reconciled below
     const Status replayed = job.fresh->Replay(journal, [&](std::int64_t key) { return kept(g, job, key); });
     if (!replayed.ok()) {  // keep the serving index; reconciled below

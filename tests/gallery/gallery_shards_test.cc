@@ -256,6 +256,81 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   ExpectFusedFeaturesWhole(g, "g");
 }
 
+// Shards handed back and none gained: the serving indexes lose the entries
+// at the swap (no copy: the same index objects keep serving), writes
+// meanwhile for the dropped shards are removed too, and once the dead rows of
+// an HNSW index pass the compaction ratio it is rebuilt in the background.
+TEST(SetIndexFilterDrops, OnlyDroppingShardsRemovesInPlaceAndACompactionRebuildsLater) {
+  testing::TempDir dir;
+  std::function<void()> building;
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  GalleryOptions o;
+  o.dim = kDim;
+  o.index.approx_threshold = 10;  // HNSW
+  o.index.compaction_ratio = 0.5;
+  o.index_filter = Holding({{"g", Modulo(4, {0, 1, 2, 3})}});
+  o.on_index_filter_building = [&] {
+    if (building) building();
+  };
+  auto opened = Gallery::Open(std::move(*store), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Gallery& g = **opened;
+  std::mt19937 rng(11);
+  const std::int64_t gkey = CreateGroup(g, "g");
+  ASSERT_NE(gkey, 0);
+  for (int p = 0; p < 60; ++p) {
+    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "p" + std::to_string(p), 3, rng)); }).ok());
+  }
+  ASSERT_TRUE(g.WaitForCompactions().ok());
+  using Indexes = std::pair<const VectorIndex*, const VectorIndex*>;
+  auto indexes = [&] {
+    return g.Read([](const Catalog& c) { return Indexes{c.GroupById("g")->faces.get(), c.GroupById("g")->people.get()}; });
+  };
+  const Indexes before = indexes();
+  const std::int64_t kept = FaceIn(g, "g", Modulo(4, {1}));
+  ASSERT_NE(kept, 0);
+  int calls = 0;
+  building = [&] {
+    ++calls;
+    // While it runs: a person with faces in every shard, a kept face deleted.
+    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "late", 12, rng)); }).ok());
+    ASSERT_TRUE(g.Write([&](const Catalog&) -> Result<store::Batch> {
+                   store::Batch b;
+                   b.push_back(store::mutation::DeleteFace{kept});
+                   return b;
+                 }).ok());
+  };
+  // A quarter of the shards handed back: removed from the serving indexes.
+  ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(4, {1, 2, 3})}})).ok());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(indexes(), before);
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1, 2, 3})));
+  EXPECT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, {1, 2, 3})));
+  // Two more quarters: the dead rows pass half the live ones, and the
+  // compactor rebuilds both indexes with the same entries.
+  building = nullptr;
+  ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(4, {1})}})).ok());
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1})));
+  ASSERT_TRUE(g.WaitForCompactions().ok());
+  EXPECT_EQ(g.PendingIndexBuilds(), 0u);
+  const Indexes after = indexes();
+  EXPECT_NE(after.first, before.first);
+  EXPECT_NE(after.second, before.second);
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1})));
+  EXPECT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, {1})));
+  ExpectFusedFeaturesWhole(g, "g");
+  g.Read([&](const Catalog& c) {
+    const GroupState* grp = c.GroupById("g");
+    for (const IndexEntry& e : grp->faces->Entries()) {
+      const std::vector<float> v = grp->faces->Vector(e.key);
+      const auto hits = grp->faces->Search(v.data(), 1);
+      ASSERT_EQ(hits.size(), 1u);
+      EXPECT_EQ(hits[0].key, e.key);
+    }
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter,
                          ::testing::Combine(::testing::Values(std::size_t{50000}, std::size_t{10}), ::testing::Bool()));
 
