@@ -358,7 +358,9 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                            "node must use the database's count"));
   }
   // Memory first: refuse what cannot fit rather than swap or be killed.
-  const cluster::ClusterMemoryEstimate estimate = cluster::EstimateClusterMemory(o.faces, o.nodes, o.replicas);
+  const std::size_t per_identity = std::max<std::size_t>(eval::SyntheticOptions{}.faces_per_identity, 1);
+  const std::size_t persons = (o.faces + per_identity - 1) / per_identity;  // one person per identity
+  const cluster::ClusterMemoryEstimate estimate = cluster::EstimateClusterMemory(o.faces, persons, o.nodes, o.replicas);
   const double available = cluster::MemAvailableMb();
   json memory_estimate = {{"node_steady_mb", estimate.node_steady_mb},
                           {"node_peak_mb", estimate.node_peak_mb},

@@ -81,15 +81,17 @@ double MemAvailableMb() {
   return ParseMemAvailableMb(ReadAll("/proc/meminfo", &ok));
 }
 
-ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, int nodes, int replicas, const SizingConstants& c) {
+ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t persons, int nodes, int replicas,
+                                            const SizingConstants& c) {
   constexpr double kMb = 1024.0 * 1024.0;
   const double f = static_cast<double>(faces);
+  const double entries = f + static_cast<double>(persons);  // face and person index entries
   const int n = std::max(nodes, 1);
   const double share = static_cast<double>(std::min(std::max(replicas, 1), n)) / static_cast<double>(n);
   ClusterMemoryEstimate e;
   const double catalog_mb = f * c.catalog_bytes_per_face / kMb;
-  e.node_steady_mb = c.node_base_mb + catalog_mb + f * share * c.index_bytes_per_face / kMb;
-  e.node_peak_mb = c.node_base_mb + catalog_mb + f * c.index_bytes_per_face / kMb;
+  e.node_steady_mb = c.node_base_mb + catalog_mb + entries * share * c.index_bytes_per_face / kMb;
+  e.node_peak_mb = c.node_base_mb + catalog_mb + entries * c.index_bytes_per_face / kMb;
   e.total_peak_mb = static_cast<double>(n) * e.node_peak_mb + c.postgres_mb + f * c.bench_bytes_per_face / kMb;
   return e;
 }

@@ -45,21 +45,25 @@ double MemAvailableMb();
 // "Measured: bench cluster"): a node with 3,000 faces 161 MB; with 100,000
 // faces a 471 MB peak, with 300,000 1,168 MB: ~3.1-3.4 KB per gallery face on EVERY node (the node
 // opens the whole gallery), of which the HNSW index is ~1.29 KB.
+// Since persons are sharded, a person's fused-feature entry counts like a
+// face's index entry (same dimension and structure) in its shard's share,
+// and catalog_bytes_per_face is the 2,100 B measured with whole persons less
+// their index entries (one person per 3 faces in the bench: 1,290 / 3 B).
 struct SizingConstants {
-  double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB)
-  double catalog_bytes_per_face = 2100;  ///< the rest of a node's growth per gallery face (catalog, persons, heap)
+  double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB); also per person
+  double catalog_bytes_per_face = 1670;  ///< the rest of a node's growth per gallery face (catalog records, heap)
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
   double bench_bytes_per_face = 800;     ///< the bench's own copy of the vectors (exact search) and ids
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
 };
 
 struct ClusterMemoryEstimate {
-  double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the index + the whole catalog
+  double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the face and person indexes + the whole catalog
   double node_peak_mb = 0;    ///< a node while it starts: today it opens the WHOLE gallery, then drops the rest
   double total_peak_mb = 0;   ///< every node at its peak at once + PostgreSQL + the bench itself
 };
-/// `faces` faces on `nodes` nodes with `replicas` copies of every shard.
-ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, int nodes, int replicas,
+/// `faces` faces of `persons` persons on `nodes` nodes with `replicas` copies of every shard.
+ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t persons, int nodes, int replicas,
                                             const SizingConstants& c = {});
 
 }  // namespace facekit::cluster

@@ -81,17 +81,17 @@ TEST(BenchFigures, TheEstimateScalesWithFacesNodesAndReplicas) {
   c.bench_bytes_per_face = 0;
   c.postgres_mb = 50;
   const double mb = 1024.0 * 1024.0;
-  const auto e = EstimateClusterMemory(4 * 1048576, 4, 2, c);
-  // Steady: base + whole catalog + half of the index (2 of 4 nodes hold each shard).
-  EXPECT_NEAR(e.node_steady_mb, 100 + 4.0 * 1048576 * 500 / mb + 2.0 * 1048576 * 1000 / mb, 1e-6);
-  // Peak: the whole index while the node starts.
-  EXPECT_NEAR(e.node_peak_mb, 100 + 4.0 * 1048576 * 1500 / mb, 1e-6);
+  const auto e = EstimateClusterMemory(4 * 1048576, 1048576, 4, 2, c);
+  // Steady: base + whole catalog + half of the face and person indexes (2 of 4 nodes hold each shard).
+  EXPECT_NEAR(e.node_steady_mb, 100 + 4.0 * 1048576 * 500 / mb + 0.5 * 5.0 * 1048576 * 1000 / mb, 1e-6);
+  // Peak: the whole indexes while the node starts.
+  EXPECT_NEAR(e.node_peak_mb, 100 + 4.0 * 1048576 * 500 / mb + 5.0 * 1048576 * 1000 / mb, 1e-6);
   EXPECT_NEAR(e.total_peak_mb, 4 * e.node_peak_mb + 50, 1e-6);
   // More replicas than nodes: every node holds everything.
-  EXPECT_NEAR(EstimateClusterMemory(1048576, 2, 3, c).node_steady_mb, EstimateClusterMemory(1048576, 2, 3, c).node_peak_mb,
-              1e-9);
+  EXPECT_NEAR(EstimateClusterMemory(1048576, 1000, 2, 3, c).node_steady_mb,
+              EstimateClusterMemory(1048576, 1000, 2, 3, c).node_peak_mb, 1e-9);
   // The 10M faces on 4 nodes do not fit 23 GB with the default constants.
-  EXPECT_GT(EstimateClusterMemory(10000000, 4, 2).total_peak_mb, 23.0 * 1024);
+  EXPECT_GT(EstimateClusterMemory(10000000, 3333334, 4, 2).total_peak_mb, 23.0 * 1024);
 }
 
 }  // namespace
