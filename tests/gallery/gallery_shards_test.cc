@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <tuple>
@@ -139,6 +141,40 @@ void ExpectFusedFeaturesWhole(const Gallery& g, const std::string& group) {
   }
 }
 
+// A gallery on SQLite in `dir` whose SetIndexFilter hook calls `*building`
+// (when set), with group "g" (key in `*gkey`) of 60 persons of 3 faces from
+// `rng`; null (and a test failure) when something fails.
+std::unique_ptr<Gallery> OpenWithGroupG(const testing::TempDir& dir, GalleryOptions o,
+                                        const std::function<void()>* building, std::mt19937& rng, std::int64_t* gkey) {
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return nullptr;
+  }
+  o.on_index_filter_building = [building] {
+    if (*building) (*building)();
+  };
+  auto opened = Gallery::Open(std::move(*store), o);
+  if (!opened.ok()) {
+    ADD_FAILURE() << opened.status().ToString();
+    return nullptr;
+  }
+  Gallery& g = **opened;
+  *gkey = CreateGroup(g, "g");
+  for (int p = 0; *gkey != 0 && p < 60; ++p) {
+    auto w = g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(*gkey, "p" + std::to_string(p), 3, rng)); });
+    if (!w.ok()) {
+      ADD_FAILURE() << w.status().ToString();
+      return nullptr;
+    }
+  }
+  if (*gkey == 0) {
+    ADD_FAILURE() << "group g not created";
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
 // The first face of group `group` whose shard is in `shards` (and not `except`).
 std::int64_t FaceIn(const Gallery& g, const std::string& group, const std::set<int>& shards) {
   return g.Read([&](const Catalog& c) -> std::int64_t {
@@ -159,27 +195,17 @@ class SetIndexFilter : public ::testing::TestWithParam<std::tuple<std::size_t, b
 TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   testing::TempDir dir;
   std::function<void()> building;  // set below; the gallery's hook calls it
-  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
   GalleryOptions o;
   o.dim = kDim;
   o.index.approx_threshold = std::get<0>(GetParam());  // flat or HNSW
   const bool drops = std::get<1>(GetParam());
   const std::set<int> kept_residues = drops ? std::set<int>{1, 2} : std::set<int>{0, 1, 2};
   o.index_filter = Holding({{"g", Modulo(4, {0, 1})}});
-  o.on_index_filter_building = [&] {
-    if (building) building();
-  };
-  auto opened = Gallery::Open(std::move(*store), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Gallery& g = **opened;
-
   std::mt19937 rng(7);
-  const std::int64_t gkey = CreateGroup(g, "g");
-  ASSERT_NE(gkey, 0);
-  for (int p = 0; p < 60; ++p) {
-    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "p" + std::to_string(p), 3, rng)); }).ok());
-  }
+  std::int64_t gkey = 0;
+  auto opened = OpenWithGroupG(dir, o, &building, rng, &gkey);
+  ASSERT_NE(opened, nullptr);
+  Gallery& g = *opened;
   ASSERT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {0, 1})));
   // Persons' fused features: only those of the held person shards.
   ASSERT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, {0, 1})));
@@ -263,25 +289,16 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
 TEST(SetIndexFilterDrops, OnlyDroppingShardsRemovesInPlaceAndACompactionRebuildsLater) {
   testing::TempDir dir;
   std::function<void()> building;
-  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
   GalleryOptions o;
   o.dim = kDim;
   o.index.approx_threshold = 10;  // HNSW
   o.index.compaction_ratio = 0.5;
   o.index_filter = Holding({{"g", Modulo(4, {0, 1, 2, 3})}});
-  o.on_index_filter_building = [&] {
-    if (building) building();
-  };
-  auto opened = Gallery::Open(std::move(*store), o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Gallery& g = **opened;
   std::mt19937 rng(11);
-  const std::int64_t gkey = CreateGroup(g, "g");
-  ASSERT_NE(gkey, 0);
-  for (int p = 0; p < 60; ++p) {
-    ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "p" + std::to_string(p), 3, rng)); }).ok());
-  }
+  std::int64_t gkey = 0;
+  auto opened = OpenWithGroupG(dir, o, &building, rng, &gkey);
+  ASSERT_NE(opened, nullptr);
+  Gallery& g = *opened;
   ASSERT_TRUE(g.WaitForCompactions().ok());
   using Indexes = std::pair<const VectorIndex*, const VectorIndex*>;
   auto indexes = [&] {
