@@ -4,8 +4,9 @@
 //
 // WHAT THIS REPRESENTS
 //   Per-shard indexing: a group's faces are split into S shards by
-//   ShardOfFace(face id, S); the node keeps the whole catalog but indexes only
-//   the faces of the shards it is a replica of in the current ShardMap. On
+//   ShardOfFace(face id, S) and its persons by ShardOfPerson(person id, S);
+//   the node keeps the whole catalog but indexes only the faces and persons'
+//   fused features of the shards it is a replica of in the current ShardMap. On
 //   every membership change OnMembership() re-indexes the gallery (faces of
 //   newly owned shards loaded from the store, lost ones dropped) and only
 //   then serves the new shards; meanwhile it serves the shards it holds both
@@ -23,7 +24,8 @@
 //   SearchShards() (service::ShardSearchHandler, the ShardSearch rpc) searches
 //   the node's own shards or refuses the ones it does not hold ("not loaded
 //   here"), so that the coordinator asks the next replica.
-//   SearchFaces() (service::SearchRouter) is the coordinator: one route per
+//   SearchFaces() (service::SearchRouter; faces, or persons' fused features
+//   with RoutedSearchQuery::persons) is the coordinator: one route per
 //   (group, shard), itself first where it is a replica (answered in-process,
 //   no network hop), the others over gRPC async calls signed with the
 //   cluster's key; RunScatterGather retries refusals and failures on the next

@@ -3,9 +3,11 @@
 // cluster, store or network code.
 //
 // WHAT THIS REPRESENTS
-//   SearchRouter: where FaceService::SearchFaces finds its candidates when the
-//   node is part of a cluster (cluster::ClusterSearch scatters the query over
-//   one replica of every shard and merges). Null = the local gallery.
+//   SearchRouter: where FaceService::SearchFaces and SearchPersons find their
+//   candidates when the node is part of a cluster (cluster::ClusterSearch
+//   scatters the query over one replica of every shard and merges; a person
+//   search asks the shards' persons, RoutedSearchQuery::persons). Null = the
+//   local gallery.
 //   ShardSearchHandler: what the internal gRPC call
 //   facekit.cluster.v1.Shard/ShardSearch runs on the node asked: its own
 //   shards searched, or refused when not loaded here.
