@@ -141,6 +141,21 @@ void ExpectFusedFeaturesWhole(const Gallery& g, const std::string& group) {
   }
 }
 
+// Each face of `group`'s index is found first by its own vector, with its
+// own score (by brute force, or through the index's structure).
+void ExpectEachFaceFindsItself(const Gallery& g, const std::string& group, bool exact) {
+  g.Read([&](const Catalog& c) {
+    const GroupState* grp = c.GroupById(group);
+    for (const IndexEntry& e : grp->faces->Entries()) {
+      const std::vector<float> v = grp->faces->Vector(e.key);
+      const auto hits = exact ? grp->faces->SearchExact(v.data(), 1) : grp->faces->Search(v.data(), 1);
+      ASSERT_EQ(hits.size(), 1u);
+      EXPECT_EQ(hits[0].key, e.key);
+      EXPECT_NEAR(hits[0].score, 1.0f, 1e-4);
+    }
+  });
+}
+
 // A gallery on SQLite in `dir` whose SetIndexFilter hook calls `*building`
 // (when set), with group "g" (key in `*gkey`) of 60 persons of 3 faces from
 // `rng`; null (and a test failure) when something fails.
@@ -260,17 +275,7 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   EXPECT_FALSE(PersonsInShards(g, "g", Modulo(4, {2})).empty());
   ExpectFusedFeaturesWhole(g, "g");
   ExpectFusedFeaturesWhole(g, "h");
-  // Each indexed face is found first by its own vector, with its own score.
-  g.Read([&](const Catalog& c) {
-    const GroupState* grp = c.GroupById("g");
-    for (const IndexEntry& e : grp->faces->Entries()) {
-      const std::vector<float> v = grp->faces->Vector(e.key);
-      const auto hits = grp->faces->SearchExact(v.data(), 1);
-      ASSERT_EQ(hits.size(), 1u);
-      EXPECT_EQ(hits[0].key, e.key);
-      EXPECT_NEAR(hits[0].score, 1.0f, 1e-4);
-    }
-  });
+  ExpectEachFaceFindsItself(g, "g", /*exact=*/true);
   // The same holdings again: nothing to build, the hook is not called.
   building = nullptr;
   ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(4, kept_residues)}, {"h", Modulo(4, {1})}})).ok());
@@ -337,15 +342,7 @@ TEST(SetIndexFilterDrops, OnlyDroppingShardsRemovesInPlaceAndACompactionRebuilds
   EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", Modulo(4, {1})));
   EXPECT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", Modulo(4, {1})));
   ExpectFusedFeaturesWhole(g, "g");
-  g.Read([&](const Catalog& c) {
-    const GroupState* grp = c.GroupById("g");
-    for (const IndexEntry& e : grp->faces->Entries()) {
-      const std::vector<float> v = grp->faces->Vector(e.key);
-      const auto hits = grp->faces->Search(v.data(), 1);
-      ASSERT_EQ(hits.size(), 1u);
-      EXPECT_EQ(hits[0].key, e.key);
-    }
-  });
+  ExpectEachFaceFindsItself(g, "g", /*exact=*/false);
 }
 
 INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter,
