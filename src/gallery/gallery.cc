@@ -337,6 +337,38 @@ std::vector<float> Gallery::FusedFeature(const PersonState& person, const GroupS
   return NormalisedMean(vectors);
 }
 
+Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> Gallery::FusedFeaturesOf(
+    const GroupState& g, const std::vector<std::int64_t>& person_keys, std::vector<std::uint64_t>* tags) const {
+  std::vector<std::pair<std::int64_t, std::vector<float>>> out;
+  if (person_keys.empty()) return out;
+  std::unordered_map<std::int64_t, std::vector<float>> stored, others;
+  const bool use_stored = StoredFusedFeatures();
+  if (use_stored) {
+    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, person_keys));
+  } else if (index_filter_) {
+    // Sharded: the vectors of their faces not indexed here, read at once.
+    std::vector<std::int64_t> wanted;
+    for (std::int64_t pkey : person_keys) {
+      for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
+        if (!g.faces->Contains(fk)) wanted.push_back(fk);
+      }
+    }
+    if (!wanted.empty()) {
+      FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, g.record.face_model_version));
+      for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
+    }
+  }
+  for (std::int64_t pkey : person_keys) {
+    const PersonState& p = catalog_.persons_.at(pkey);
+    std::vector<float> fused =
+        use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, index_filter_ ? &others : nullptr);
+    if (fused.empty()) continue;  // no face (yet)
+    out.emplace_back(pkey, std::move(fused));
+    tags->push_back(FaceSetTag(p.faces));
+  }
+  return out;
+}
+
 Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
   Catalog& c = catalog_;
   // Faces: load snapshots, drop what the store no longer has, collect what is missing.
@@ -437,43 +469,18 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
         g.dirty = true;
       }
     }
-    std::vector<std::int64_t> keys;
-    std::vector<std::uint64_t> tags;
-    std::vector<float> data;
-    // Sharded: the vectors of the faces not indexed here, of every person
-    // whose entry is computed, read at once.
-    // Or, when the store keeps them, their fused features.
-    std::unordered_map<std::int64_t, std::vector<float>> others, stored;
-    const bool use_stored = StoredFusedFeatures();
-    if (use_stored) {
-      std::vector<std::int64_t> wanted;
-      for (const auto& [pkey, tag] : desired) {
-        if (!g.people->Contains(pkey)) wanted.push_back(pkey);
-      }
-      if (!wanted.empty()) {
-        FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, wanted));
-      }
-    } else if (index_filter_) {
-      std::vector<std::int64_t> wanted;
-      for (const auto& [pkey, tag] : desired) {
-        if (g.people->Contains(pkey)) continue;
-        for (std::int64_t fk : c.persons_.at(pkey).faces) {
-          if (!g.faces->Contains(fk)) wanted.push_back(fk);
-        }
-      }
-      if (!wanted.empty()) {
-        FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, g.record.face_model_version));
-        for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
-      }
+    // The persons whose entry is missing, in key order.
+    std::vector<std::int64_t> wanted;
+    for (std::int64_t pkey : g.persons) {
+      if (desired.count(pkey) != 0 && !g.people->Contains(pkey)) wanted.push_back(pkey);
     }
-    for (const auto& [pkey, tag] : desired) {
-      if (g.people->Contains(pkey)) continue;
-      std::vector<float> fused = use_stored ? std::move(stored[pkey])
-                                            : FusedFeature(c.persons_.at(pkey), g, index_filter_ ? &others : nullptr);
-      if (fused.empty()) continue;
+    std::vector<std::uint64_t> tags;
+    FACEKIT_ASSIGN_OR_RETURN(auto fused, FusedFeaturesOf(g, wanted, &tags));
+    std::vector<std::int64_t> keys;
+    std::vector<float> data;
+    for (auto& [pkey, v] : fused) {
       keys.push_back(pkey);
-      tags.push_back(tag);
-      data.insert(data.end(), fused.begin(), fused.end());
+      data.insert(data.end(), v.begin(), v.end());
     }
     if (!keys.empty()) {
       if (options_.defer_person_structures) g.people->DeferStructure(true);  // built by the compactor

@@ -308,10 +308,11 @@ class Gallery {
   // Faces the store no longer has are left out.
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadGroupVectors(
       const GroupState& g, const std::vector<std::int64_t>& keys, const std::string& version) const;
-  // SetIndexFilter: the fused features of `person_keys` of group `g` (stored
-  // ones, else computed), persons with none left out; `tags` gets each
-  // one's FaceSetTag, in order.
-  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> AddedPersonsFused(
+  // The fused features of `person_keys` of group `g`: the store's when it
+  // keeps them (StoredFusedFeatures), else the mean of their face vectors
+  // (sharded: those not indexed here read at once). Persons with none are
+  // left out; `tags` gets each one's FaceSetTag, in order.
+  Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> FusedFeaturesOf(
       const GroupState& g, const std::vector<std::int64_t>& person_keys, std::vector<std::uint64_t>* tags) const;
   bool LoadsByShard() const;
   // Sharded, on a store that keeps the persons' fused features: they are

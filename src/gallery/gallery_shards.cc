@@ -170,7 +170,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const std::string& version = g.record.face_model_version;
       const int dim = DimOf(version);
       if (!job.add.empty()) {
-        auto loaded = job.people ? AddedPersonsFused(g, job.add, &job.add_tags) : LoadGroupVectors(g, job.add, version);
+        auto loaded = job.people ? FusedFeaturesOf(g, job.add, &job.add_tags) : LoadGroupVectors(g, job.add, version);
         if (!loaded.ok()) {
           set_filter(std::move(previous));
           return loaded.status();
@@ -319,36 +319,6 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   if (reconcile) FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
   if (person_structures_wait_.exchange(false)) RequestCompaction();  // the deferred persons' structures, now
   return applied_seq_;
-}
-
-Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> Gallery::AddedPersonsFused(
-    const GroupState& g, const std::vector<std::int64_t>& person_keys, std::vector<std::uint64_t>* tags) const {
-  std::vector<std::pair<std::int64_t, std::vector<float>>> out;
-  std::unordered_map<std::int64_t, std::vector<float>> stored, others;
-  const bool use_stored = StoredFusedFeatures();
-  if (use_stored) {
-    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, person_keys));
-  } else {
-    // The vectors of their faces not indexed here, read at once.
-    std::vector<std::int64_t> wanted;
-    for (std::int64_t pkey : person_keys) {
-      for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
-        if (!g.faces->Contains(fk)) wanted.push_back(fk);
-      }
-    }
-    if (!wanted.empty()) {
-      FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, g.record.face_model_version));
-      for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
-    }
-  }
-  for (std::int64_t pkey : person_keys) {
-    const PersonState& p = catalog_.persons_.at(pkey);
-    std::vector<float> fused = use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, &others);
-    if (fused.empty()) continue;  // no face (yet)
-    out.emplace_back(pkey, std::move(fused));
-    tags->push_back(FaceSetTag(p.faces));
-  }
-  return out;
 }
 
 // The shard holdings file: a header line, the shard count, then one line per

@@ -79,37 +79,15 @@ Status Gallery::BuildGroupIndexes(GroupState& g) {
   g.people = std::make_unique<VectorIndex>(dim, options_.index);
   std::vector<std::int64_t> pkeys;
   std::vector<std::uint64_t> tags;
-  std::vector<float> fused_rows;
-  // Sharded: the vectors of the faces not indexed here, read at once.
-  std::unordered_map<std::int64_t, std::vector<float>> others, stored;
-  const bool use_stored = StoredFusedFeatures();  // or the store's fused features
-  if (use_stored) {
-    std::vector<std::int64_t> held;
-    for (std::int64_t pkey : g.persons) {
-      if (PersonIndexedHere(g, catalog_.persons_.at(pkey))) held.push_back(pkey);
-    }
-    FACEKIT_ASSIGN_OR_RETURN(stored, StoredFused(g, held));
-  } else if (index_filter_) {
-    std::vector<std::int64_t> wanted;
-    for (std::int64_t pkey : g.persons) {
-      if (!PersonIndexedHere(g, catalog_.persons_.at(pkey))) continue;
-      for (std::int64_t fk : catalog_.persons_.at(pkey).faces) {
-        if (!g.faces->Contains(fk)) wanted.push_back(fk);
-      }
-    }
-    if (!wanted.empty()) {
-      FACEKIT_ASSIGN_OR_RETURN(auto rows, LoadGroupVectors(g, wanted, version));
-      for (auto& [fk, v] : rows) others.emplace(fk, std::move(v));
-    }
-  }
+  std::vector<std::int64_t> held;  // this node's persons (every one when unsharded)
   for (std::int64_t pkey : g.persons) {
-    const PersonState& p = catalog_.persons_.at(pkey);
-    if (!PersonIndexedHere(g, p)) continue;  // another shard's
-    std::vector<float> fused = use_stored ? std::move(stored[pkey]) : FusedFeature(p, g, index_filter_ ? &others : nullptr);
-    if (fused.empty()) continue;
+    if (PersonIndexedHere(g, catalog_.persons_.at(pkey))) held.push_back(pkey);
+  }
+  FACEKIT_ASSIGN_OR_RETURN(auto fused, FusedFeaturesOf(g, held, &tags));
+  std::vector<float> fused_rows;
+  for (auto& [pkey, v] : fused) {
     pkeys.push_back(pkey);
-    tags.push_back(FaceSetTag(p.faces));
-    fused_rows.insert(fused_rows.end(), fused.begin(), fused.end());
+    fused_rows.insert(fused_rows.end(), v.begin(), v.end());
   }
   if (!pkeys.empty()) FACEKIT_RETURN_IF_ERROR(g.people->AddBatch(pkeys, fused_rows, tags));
   g.dirty = true;
