@@ -1,5 +1,6 @@
 #include "gallery/gallery.h"
 
+#include "common/heap.h"
 #include "store/fused_feature.h"
 
 #include <algorithm>
@@ -129,6 +130,7 @@ void Gallery::CompactorLoop() {
     compact_running_ = true;
     lock.unlock();
     Status s = CompactInBackground();
+    ReturnFreeHeap();  // the replaced indexes' and the copied rows' pages
     lock.lock();
     compact_running_ = false;
     compact_status_ = std::move(s);
@@ -222,6 +224,7 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
       break;
     }
   }
+  ReturnFreeHeap();  // the store's rows read for the catalog and the indexes
   return g;
 }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/heap.h"
 #include "gallery/gallery.h"
 #include "store/face_shard.h"
 
@@ -80,6 +81,11 @@ bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string&
 // compaction rebuilds it in the background once its dead rows pass the ratio.
 Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   std::lock_guard serial(reindex_mu_);
+  // Last out, once the locks below are released and the jobs' rows and the
+  // replaced indexes freed: their pages go back to the kernel.
+  struct ReturnHeapAtExit {
+    ~ReturnHeapAtExit() { ReturnFreeHeap(); }
+  } return_heap;
   struct Job {
     std::int64_t group = 0;
     bool people = false;                   // the person index (else the face index)
