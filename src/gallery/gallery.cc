@@ -57,6 +57,64 @@ std::int64_t Catalog::FaceKeyById(const std::string& id) const {
   auto it = face_ids_.find(id);
   return it == face_ids_.end() ? 0 : it->second;
 }
+void Catalog::AddFace(std::int64_t key, FaceState face) {
+  if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
+  const FaceState& f = faces_.emplace(key, std::move(face)).first->second;
+  // Each key view must be this face's own string (an entry of the same
+  // text may view another face's, erased before this one).
+  face_ids_.erase(std::string_view(f.id));
+  face_ids_.emplace(std::string_view(f.id), key);
+  if (!f.source.empty()) {
+    face_sources_.erase(std::string_view(f.source));
+    face_sources_.emplace(std::string_view(f.source), key);
+  }
+}
+void Catalog::EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face) {
+  if (auto id = face_ids_.find(std::string_view(face->second.id)); id != face_ids_.end() && id->second == face->first) {
+    face_ids_.erase(id);
+  }
+  if (!face->second.source.empty()) {
+    auto s = face_sources_.find(std::string_view(face->second.source));
+    if (s != face_sources_.end() && s->second == face->first) face_sources_.erase(s);
+  }
+  faces_.erase(face);
+}
+
+namespace {
+std::shared_mutex version_bits_mu;
+std::vector<std::string>& VersionBits() {
+  static std::vector<std::string> names;  // bit i: names[i]
+  return names;
+}
+int VersionBit(const std::string& version, bool add) {
+  {
+    std::shared_lock lock(version_bits_mu);
+    const auto& names = VersionBits();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == version) return static_cast<int>(i);
+    }
+    if (!add) return -1;
+  }
+  std::unique_lock lock(version_bits_mu);
+  auto& names = VersionBits();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == version) return static_cast<int>(i);
+  }
+  if (names.size() >= 64) return -1;
+  names.push_back(version);
+  return static_cast<int>(names.size() - 1);
+}
+}  // namespace
+
+std::size_t VersionSet::count(const std::string& version) const {
+  const int bit = VersionBit(version, /*add=*/false);
+  return bit >= 0 && (bits_ >> bit & 1u) != 0 ? 1 : 0;
+}
+void VersionSet::insert(const std::string& version) {
+  const int bit = VersionBit(version, /*add=*/true);
+  if (bit >= 0) bits_ |= std::uint64_t{1} << bit;
+}
+
 std::vector<const GroupState*> Catalog::Groups() const {
   std::vector<const GroupState*> out;
   out.reserve(groups_.size());
@@ -249,10 +307,10 @@ Status Gallery::LoadCatalog() {
   }
   for (auto& rec : contents.persons) {
     PersonState p;
-    c.person_ids_[rec.id] = rec.key;
     const std::int64_t key = rec.key;
     p.record = std::move(rec);
-    c.persons_.emplace(key, std::move(p));
+    const PersonState& stored = c.persons_.emplace(key, std::move(p)).first->second;
+    c.person_ids_[std::string_view(stored.record.id)] = key;
   }
   for (auto& m : contents.memberships) {
     auto g = c.groups_.find(m.group_key);
@@ -268,10 +326,14 @@ Status Gallery::LoadCatalog() {
     if (p == c.persons_.end())
       return Status(StatusCode::kDataCorrupt, "gallery database: face " + f.id + " has no person");
     p->second.faces.push_back(f.key);
-    c.face_ids_[f.id] = f.key;
-    if (!f.source.empty()) c.face_sources_[f.source] = f.key;
-    c.faces_[f.key] = FaceState{std::move(f.id),     f.person_key, std::move(f.model_version), f.rect, f.quality,
-                                std::move(f.source), f.created_ms, {}, false};
+    c.AddFace(f.key, FaceState{.id = std::move(f.id),
+                               .source = std::move(f.source),
+                               .person_key = f.person_key,
+                               .created_ms = f.created_ms,
+                               .other_versions = {},
+                               .rect = f.rect,
+                               .quality = f.quality,
+                               .has_crop = false});
   }
   for (const auto& [fkey, version] : contents.other_vectors) {
     auto f = c.faces_.find(fkey);
@@ -560,8 +622,8 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             PersonState p;
                             p.record = m.person;
                             p.record.key = keys[i];
-                            c.person_ids_[p.record.id] = keys[i];
-                            c.persons_.emplace(keys[i], std::move(p));
+                            const PersonState& stored = c.persons_.emplace(keys[i], std::move(p)).first->second;
+                            c.person_ids_[std::string_view(stored.record.id)] = keys[i];
                           },
                           [&](const store::mutation::UpdatePerson& m) {
                             PersonState& p = c.persons_.at(resolve(m.person.key));
@@ -582,9 +644,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             for (std::int64_t fk : p.faces) {
                               auto f = c.faces_.find(fk);
                               if (f == c.faces_.end()) return;
-                              c.face_ids_.erase(f->second.id);
-                              if (!f->second.source.empty()) c.face_sources_.erase(f->second.source);
-                              c.faces_.erase(f);
+                              c.EraseFace(f);
                             }
                             c.person_ids_.erase(p.record.id);
                             c.persons_.erase(it);
@@ -626,12 +686,16 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             const std::int64_t pkey = resolve(m.face.person_key);
                             PersonState& p = c.persons_.at(pkey);
                             const store::FaceRecord& f = m.face;
-                            FaceState state{f.id,      pkey,         f.model_version, f.rect, f.quality,
-                                            f.source,  f.created_ms, {},              !f.crop.empty()};
+                            FaceState state{.id = f.id,
+                                            .source = f.source,
+                                            .person_key = pkey,
+                                            .created_ms = f.created_ms,
+                                            .other_versions = {},
+                                            .rect = f.rect,
+                                            .quality = f.quality,
+                                            .has_crop = !f.crop.empty()};
                             for (const auto& [v, vector] : f.other_vectors) state.other_versions.insert(v);
-                            c.faces_[keys[i]] = std::move(state);
-                            c.face_ids_[f.id] = keys[i];
-                            if (!f.source.empty()) c.face_sources_[f.source] = keys[i];
+                            c.AddFace(keys[i], std::move(state));
                             p.faces.push_back(keys[i]);
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
@@ -683,9 +747,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                               g.faces->Remove(m.key);
                               RefreshPerson(g, p);
                             }
-                            c.face_ids_.erase(f->second.id);
-                            if (!f->second.source.empty()) c.face_sources_.erase(f->second.source);
-                            c.faces_.erase(f);
+                            c.EraseFace(f);
                           }},
                mutation);
   }

@@ -39,6 +39,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -113,16 +114,30 @@ struct PersonState {
   std::vector<std::int64_t> faces;                         // face keys, oldest first
 };
 
+// Face model versions, a bit each in a process-wide table (a build knows a
+// few; the first 64 distinct names seen get a bit): a face's set costs 8
+// bytes instead of a std::set's 48. Names past the 64th are never counted.
+class VersionSet {
+ public:
+  std::size_t count(const std::string& version) const;  // 0 or 1, as std::set's
+  void insert(const std::string& version);
+  bool empty() const { return bits_ == 0; }
+
+ private:
+  std::uint64_t bits_ = 0;
+};
+
+// One per gallery face on every node: kept small (docs/gallery.md, "Catalog
+// memory"). The face's own vector is of the primary version (faces.embedding).
 struct FaceState {
   std::string id;
+  std::string source;
   std::int64_t person_key = 0;
-  std::string model_version;
+  std::int64_t created_ms = 0;
+  VersionSet other_versions;  // versions besides the primary with a stored vector
   store::FaceRect rect;
   float quality = 0;
-  std::string source;
-  std::int64_t created_ms = 0;
-  std::set<std::string> other_versions;  // versions besides the primary with a stored vector
-  bool has_crop = false;                 // a stored crop to re-embed from
+  bool has_crop = false;  // a stored crop to re-embed from
 };
 
 struct SearchHit {
@@ -169,12 +184,18 @@ class Catalog {
   std::unordered_map<std::string, std::int64_t> group_ids_;
   std::set<std::string> group_names_;
   std::unordered_map<std::int64_t, PersonState> persons_;
-  std::unordered_map<std::string, std::int64_t> person_ids_;
+  std::unordered_map<std::string_view, std::int64_t> person_ids_;  // views of persons_' record ids
   std::unordered_map<std::int64_t, FaceState> faces_;
-  std::unordered_map<std::string, std::int64_t> face_ids_;
-  std::unordered_map<std::string, std::int64_t> face_sources_;
+  // Memory (docs/gallery.md, "Catalog memory"): the id and source maps key
+  // views of the FaceStates' own strings (faces_ nodes never move); AddFace
+  // and EraseFace keep the three maps in step.
+  std::unordered_map<std::string_view, std::int64_t> face_ids_;
+  std::unordered_map<std::string_view, std::int64_t> face_sources_;
   std::vector<store::ModelJobRecord> jobs_;
   std::string primary_version_;
+
+  void AddFace(std::int64_t key, FaceState face);  // replaces a face of that key
+  void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);
 };
 
 class Gallery {

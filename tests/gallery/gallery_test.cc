@@ -110,6 +110,101 @@ TEST(Gallery, SearchesFacesAndFusedPersonsAcrossGroups) {
   }
 }
 
+// The catalog keys its id and source lookups by views of the records' own
+// strings (GalleryOptions memory, docs/gallery.md "Catalog memory"): every
+// write and a restart keep them right, and ASan sees no dangling view.
+TEST(Gallery, IdAndSourceLookupsFollowEveryWriteAndARestart) {
+  testing::TempDir dir;
+  auto g = OpenGallery(dir);
+  auto gk = AddGroup(*g, "g");
+  ASSERT_TRUE(gk.ok());
+  const std::int64_t group = (*gk)[0];
+  // Ids longer than a short string's inline buffer: the views point into the heap.
+  const std::string long_a = "person-with-a-long-id-a", long_f = "face-with-a-long-id-0000000001";
+  std::vector<float> v(kDim, 0.0f);
+  v[0] = 1;
+  auto face = [&](const std::string& id, const std::string& source, std::int64_t person_key) {
+    store::FaceRecord f;
+    f.id = id;
+    f.person_key = person_key;
+    f.model_version = "3.0";
+    f.embedding = v;
+    f.source = source;
+    return store::mutation::InsertFace{f};
+  };
+  auto keys = g->Write([&](const Catalog&) -> Result<store::Batch> {
+    return store::Batch{store::mutation::InsertPerson{{0, long_a, "A", 0, 1}},
+                        store::mutation::InsertMembership{{group, store::Placeholder(0), {}, 1}},
+                        face(long_f, "/photos/shared.jpg", store::Placeholder(0)),
+                        face("a-f2", "/photos/shared.jpg", store::Placeholder(0)),
+                        store::mutation::InsertPerson{{0, "b", "B", 0, 1}},
+                        store::mutation::InsertMembership{{group, store::Placeholder(4), {}, 1}},
+                        face("b-f1", "/photos/b.jpg", store::Placeholder(4))};
+  });
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  const std::int64_t a = (*keys)[0], f1 = (*keys)[2], f2 = (*keys)[3], b = (*keys)[4], bf = (*keys)[6];
+  auto check = [&](const char* when, std::initializer_list<std::pair<std::string, std::int64_t>> faces,
+                   std::initializer_list<std::pair<std::string, bool>> sources) {
+    SCOPED_TRACE(when);
+    g->Read([&](const Catalog& c) {
+      for (const auto& [id, key] : faces) EXPECT_EQ(c.FaceKeyById(id), key) << id;
+      for (const auto& [source, known] : sources) EXPECT_EQ(c.FaceSourceKnown(source), known) << source;
+      return 0;
+    });
+  };
+  check("enrolled", {{long_f, f1}, {"a-f2", f2}, {"b-f1", bf}, {"nope", 0}},
+        {{"/photos/shared.jpg", true}, {"/photos/b.jpg", true}, {"/photos/none.jpg", false}});
+  EXPECT_EQ(g->Read([&](const Catalog& c) { return c.PersonById(long_a)->record.key; }), a);
+
+  // Deleting one of two faces of a source keeps the source known (the other face has it).
+  ASSERT_TRUE(g->Write([&](const Catalog&) -> Result<store::Batch> {
+                 return store::Batch{store::mutation::DeleteFace{f1}};
+               }).ok());
+  check("one shared-source face deleted", {{long_f, 0}, {"a-f2", f2}}, {{"/photos/shared.jpg", true}});
+  // A deleted person takes its faces' ids and sources along; its id may be used again.
+  ASSERT_TRUE(g->Write([&](const Catalog&) -> Result<store::Batch> {
+                 return store::Batch{store::mutation::DeletePerson{b}};
+               }).ok());
+  check("person b deleted", {{"b-f1", 0}}, {{"/photos/b.jpg", false}});
+  EXPECT_EQ(g->Read([&](const Catalog& c) { return c.PersonById("b"); }), nullptr);
+  auto again = g->Write([&](const Catalog&) -> Result<store::Batch> {
+    return store::Batch{store::mutation::InsertPerson{{0, "b", "B2", 0, 1}},
+                        store::mutation::InsertMembership{{group, store::Placeholder(0), {}, 1}},
+                        face(long_f, "/photos/b.jpg", store::Placeholder(0)),
+                        store::mutation::PutFaceVector{store::Placeholder(2), "3.1", std::vector<float>(128, 0.5f)}};
+  });
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  const std::int64_t b2 = (*again)[0], f3 = (*again)[2];
+  check("ids used again", {{long_f, f3}, {"a-f2", f2}, {"b-f1", 0}},
+        {{"/photos/b.jpg", true}, {"/photos/shared.jpg", true}});
+  g->Read([&](const Catalog& c) {
+    EXPECT_EQ(c.PersonById("b")->record.key, b2);
+    EXPECT_EQ(c.FaceByKey(f3)->other_versions.count("3.1"), 1u);
+    EXPECT_EQ(c.FaceByKey(f3)->other_versions.count("3.0"), 0u);
+    EXPECT_EQ(c.FaceByKey(f2)->other_versions.count("3.1"), 0u);
+    EXPECT_EQ(c.FaceByKey(f3)->source, "/photos/b.jpg");
+    EXPECT_EQ(c.FaceByKey(f3)->person_key, b2);
+    return 0;
+  });
+  // The last face of the shared source deleted: no longer known.
+  ASSERT_TRUE(g->Write([&](const Catalog&) -> Result<store::Batch> {
+                 return store::Batch{store::mutation::DeleteFace{f2}};
+               }).ok());
+  check("both shared-source faces deleted", {{"a-f2", 0}}, {{"/photos/shared.jpg", false}});
+
+  g.reset();
+  g = OpenGallery(dir);
+  check("restarted", {{long_f, f3}, {"a-f2", 0}, {"b-f1", 0}},
+        {{"/photos/b.jpg", true}, {"/photos/shared.jpg", false}});
+  g->Read([&](const Catalog& c) {
+    EXPECT_EQ(c.PersonById(long_a)->record.key, a);
+    EXPECT_EQ(c.PersonById("b")->record.key, b2);
+    EXPECT_EQ(c.FaceByKey(f3)->other_versions.count("3.1"), 1u);
+    EXPECT_EQ(c.face_count(), 1u);
+    return 0;
+  });
+}
+
 TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
   testing::TempDir dir;
   eval::SyntheticOptions so;
