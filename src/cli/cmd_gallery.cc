@@ -47,6 +47,15 @@ Result<std::unique_ptr<GalleryBackend>> Open(const GlobalOptions& g, const Galle
   return OpenBackend(g, b, engine);
 }
 
+// Through a node of a cluster: where these writes are in the change log, on
+// stderr (stdout may be JSON lines), for another command's --min-seq.
+void ReportPosition(const GalleryBackend& backend) {
+  if (const std::int64_t seq = backend.Position(); seq > 0) {
+    std::cerr << "facekit: change-log position " << seq << " (--min-seq " << seq
+              << " reads these writes through any node of the cluster at once)\n";
+  }
+}
+
 int CreateGroupCmd(const GlobalOptions& g, const GalleryOptionsCli& o) {
   std::unique_ptr<FaceEngine> engine;
   auto backend = Open(g, o, true, "facekit gallery create-group", &engine);
@@ -58,6 +67,7 @@ int CreateGroupCmd(const GlobalOptions& g, const GalleryOptionsCli& o) {
   auto res = (*backend)->CreateGroup(r);
   if (!res.ok()) return FailApi(res.error());
   if (Status s = (*backend)->Finish(); !s.ok()) return Fail(s);
+  ReportPosition(**backend);
   std::cout << "created group " << o.group << " in the " << (*backend)->Describe() << "\n";
   return 0;
 }
@@ -227,6 +237,7 @@ int EnrollCmd(const GlobalOptions& g, const GalleryOptionsCli& o) {
     }
   }
   if (Status s = backend.Finish(); !s.ok()) return Fail(s);
+  ReportPosition(backend);
   const double seconds = (NowMs() - started) / 1000;
   std::size_t failed = 0;
   nlohmann::json by_reason = nlohmann::json::object();
@@ -388,6 +399,7 @@ int DeleteCmd(const GlobalOptions& g, const GalleryOptionsCli& o) {
     std::cout << "deleted group " << o.group << "\n";
   }
   if (Status s = backend.Finish(); !s.ok()) return Fail(s);
+  ReportPosition(backend);
   return 0;
 }
 

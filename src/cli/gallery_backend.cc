@@ -250,6 +250,7 @@ class RemoteBackend final : public GalleryBackend {
   }
   Status Finish() override { return Status::Ok(); }  // the server checkpoints itself
   std::string Describe() const override { return "server " + api_->server(); }
+  std::int64_t Position() const override { return api_->position(); }
 
  private:
   static service::GroupInfo GroupOf(const json& g) {
@@ -280,6 +281,11 @@ void AddBackendOptions(CLI::App* cmd, BackendOptions* o) {
                   "Work through a running facekit serve at this URL (e.g. http://127.0.0.1:8080) instead of a data "
                   "folder; needed to change a folder that a server holds");
   cmd->add_option("--key", o->key, "SecretId:SecretKey of an API key for --server (facekit keys create)");
+  cmd->add_option("--min-seq", o->min_seq,
+                  "With --server, a node of a cluster: answer only once the node has applied the change log up to "
+                  "this position (X-FaceKit-Min-Seq; the position a write command printed), so writes made through "
+                  "another node are seen at once (docs/scale-out.md, read-your-writes)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 Result<std::unique_ptr<GalleryBackend>> OpenBackend(const GlobalOptions& g, const BackendOptions& o,
@@ -289,7 +295,13 @@ Result<std::unique_ptr<GalleryBackend>> OpenBackend(const GlobalOptions& g, cons
       return Status(StatusCode::kInvalidArgument, "--server needs --key SecretId:SecretKey (facekit keys create)");
     }
     FACEKIT_ASSIGN_OR_RETURN(auto client, ApiClient::Create({o.server, o.key}));
+    client->set_min_position(o.min_seq);
     return std::unique_ptr<GalleryBackend>(new RemoteBackend(std::move(client)));
+  }
+  if (o.min_seq > 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--min-seq is for --server (a node of a cluster); a command on a data folder or a store reads it "
+                  "whole");
   }
   if (!o.store.empty() && !o.data.empty()) {
     return Status(StatusCode::kInvalidArgument,

@@ -62,6 +62,11 @@ class GalleryBackend {
   virtual Status Finish() = 0;
   /// "data folder D" or "server URL", for messages.
   virtual std::string Describe() const = 0;
+  /// Through a server on a shared store: the highest change-log position its
+  /// answers gave (X-FaceKit-Seq), which another command passes as --min-seq
+  /// to read these writes through any node at once. 0: none (local, or a
+  /// server without a change log).
+  virtual std::int64_t Position() const { return 0; }
 };
 
 /// How a command reaches its gallery.
@@ -70,11 +75,12 @@ struct BackendOptions {
   std::string server;  ///< --server (wins over data and store)
   std::string store;   ///< --store postgres://... (instead of data)
   std::string key;     ///< --key SecretId:SecretKey
+  std::int64_t min_seq = 0;  ///< --min-seq (with --server): X-FaceKit-Min-Seq on every request
   bool writes = false;  ///< the command changes the gallery
   std::string command;  ///< e.g. "facekit gallery enroll", recorded as the folder's owner
 };
 
-/// Adds --data, --store, --server and --key to a gallery subcommand.
+/// Adds --data, --store, --server, --key and --min-seq to a gallery subcommand.
 void AddBackendOptions(CLI::App* cmd, BackendOptions* o);
 
 /// Opens what `o` names (see the top of this file). The engine is loaded for

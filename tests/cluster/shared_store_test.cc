@@ -232,6 +232,28 @@ TEST(SharedStore, AWritesPositionMakesTheOtherNodeAnswerWithTheWrite) {
   auto past_client = (*client_b)->CallCloud("GetPersonBaseInfo", {{"PersonId", "amy"}});
   ASSERT_FALSE(past_client.ok());
   EXPECT_EQ(past_client.error().code, "InvalidParameterValue") << past_client.error().message;
+
+  // The gallery commands through a node: a write prints its position, and
+  // --min-seq sends it (a past one is refused, and it needs --server).
+  auto [wrc, wrote] = RunCommand(Cli() + " gallery create-group --server " + a.url() + " --key " + key_a +
+                                 " --group late 2>&1");
+  ASSERT_EQ(wrc, 0) << wrote;
+  const std::string marker = "change-log position ";
+  const std::size_t at = wrote.find(marker);
+  ASSERT_NE(at, std::string::npos) << wrote;
+  const std::int64_t printed = std::stoll(wrote.substr(at + marker.size()));
+  EXPECT_GT(printed, (*client_a)->position()) << wrote;
+  auto [lrc, listed] = RunCommand(Cli() + " gallery list --server " + b.url() + " --key " + key_b + " --min-seq " +
+                                  std::to_string(printed) + " 2>&1");
+  EXPECT_EQ(lrc, 0) << listed;
+  EXPECT_NE(listed.find("late"), std::string::npos) << "the group made through A, listed by B at once: " << listed;
+  auto [prc, refused_cli] = RunCommand(Cli() + " gallery list --server " + b.url() + " --key " + key_b +
+                                       " --min-seq " + std::to_string(printed + 100000) + " 2>&1");
+  EXPECT_NE(prc, 0) << refused_cli;
+  EXPECT_NE(refused_cli.find("InvalidParameterValue"), std::string::npos) << refused_cli;
+  auto [drc, local] = RunCommand(Cli() + " gallery list --data " + data_b + " --min-seq 5 2>&1");
+  EXPECT_NE(drc, 0) << local;
+  EXPECT_NE(local.find("--min-seq is for --server"), std::string::npos) << local;
 }
 
 }  // namespace
