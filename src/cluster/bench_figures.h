@@ -41,17 +41,20 @@ double ParseMemAvailableMb(const std::string& meminfo);
 double MemAvailableMb();
 
 /// Per-face and per-process constants of the estimate (MB and bytes).
-// Defaults from `facekit bench cluster` and `bench search` (docs/scale-out.md,
-// "Measured: bench cluster"): a node with 3,000 faces 161 MB; with 100,000
-// faces a 471 MB peak, with 300,000 1,168 MB: ~3.1-3.4 KB per gallery face on EVERY node (the node
-// opens the whole gallery), of which the HNSW index is ~1.29 KB.
-// Since persons are sharded, a person's fused-feature entry counts like a
-// face's index entry (same dimension and structure) in its shard's share,
-// and catalog_bytes_per_face is the 2,100 B measured with whole persons less
-// their index entries (one person per 3 faces in the bench: 1,290 / 3 B).
+// From `facekit bench cluster` and `bench search` (docs/scale-out.md,
+// "Measured: bench cluster"). The index costs ~1.29 KB per entry (a face, or
+// a person's fused feature: same dimension and structure) in its shard's
+// share. The catalog is measured alone by `bench restart --catalog-only`:
+// 371 B per face at 300,000 faces (3 per person, short ids; 2026-12-06, after
+// the catalog records were made smaller); 420 B adds the 32 B heap block of a
+// 19-digit API face id and ~5 % allocator slack. Since the gallery returns
+// freed heap pages (common/heap.h), the 4 nodes of a 300,000-face run once
+// settled measured -18..+43 MB off node_base + their index share (shards held
+// / 64 of the 400,000 entries) + this catalog (before, 1,670 B per face of
+// "rest of the growth" was needed to cover what the heap kept).
 struct SizingConstants {
   double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB); also per person
-  double catalog_bytes_per_face = 1670;  ///< the rest of a node's growth per gallery face (catalog records, heap)
+  double catalog_bytes_per_face = 420;   ///< the catalog's records per gallery face (whole on every node)
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
   double bench_bytes_per_face = 800;     ///< the bench's own copy of the vectors (exact search) and ids
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
