@@ -34,6 +34,13 @@ Result<std::vector<std::int64_t>> AddGroup(Gallery& g, const std::string& id) {
   });
 }
 
+// A new group's key (0 when it could not be made).
+std::int64_t NewGroupKey(Gallery& g, const std::string& id) {
+  auto keys = AddGroup(g, id);
+  EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+  return keys.ok() ? (*keys)[0] : 0;
+}
+
 // A person with `faces` faces in group `gkey`, in one batch.
 Result<std::vector<std::int64_t>> AddPerson(Gallery& g, std::int64_t gkey, const std::string& pid,
                                             const std::vector<std::vector<float>>& faces) {
@@ -116,9 +123,8 @@ TEST(Gallery, SearchesFacesAndFusedPersonsAcrossGroups) {
 TEST(Gallery, IdAndSourceLookupsFollowEveryWriteAndARestart) {
   testing::TempDir dir;
   auto g = OpenGallery(dir);
-  auto gk = AddGroup(*g, "g");
-  ASSERT_TRUE(gk.ok());
-  const std::int64_t group = (*gk)[0];
+  const std::int64_t group = NewGroupKey(*g, "g");
+  ASSERT_NE(group, 0);
   // Ids longer than a short string's inline buffer: the views point into the heap.
   const std::string long_a = "person-with-a-long-id-a", long_f = "face-with-a-long-id-0000000001";
   std::vector<float> v(kDim, 0.0f);
@@ -255,9 +261,8 @@ TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
 TEST(Gallery, SearchesNeverSeeHalfAWrite) {
   testing::TempDir dir;
   auto g = OpenGallery(dir);
-  auto gk = AddGroup(*g, "g");
-  ASSERT_TRUE(gk.ok());
-  const std::int64_t gkey = (*gk)[0];
+  const std::int64_t gkey = NewGroupKey(*g, "g");
+  ASSERT_NE(gkey, 0);
   std::mt19937 rng(5);
   std::vector<std::vector<float>> vectors;
   for (int i = 0; i < 40; ++i) {
