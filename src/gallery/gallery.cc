@@ -86,20 +86,19 @@ std::vector<std::string>& VersionBits() {
   static std::vector<std::string> names;  // bit i: names[i]
   return names;
 }
+int IndexOf(const std::vector<std::string>& names, const std::string& version) {
+  const auto it = std::find(names.begin(), names.end(), version);
+  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
+}
 int VersionBit(const std::string& version, bool add) {
   {
     std::shared_lock lock(version_bits_mu);
-    const auto& names = VersionBits();
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == version) return static_cast<int>(i);
-    }
-    if (!add) return -1;
+    const int bit = IndexOf(VersionBits(), version);
+    if (bit >= 0 || !add) return bit;
   }
   std::unique_lock lock(version_bits_mu);
   auto& names = VersionBits();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == version) return static_cast<int>(i);
-  }
+  if (const int bit = IndexOf(names, version); bit >= 0) return bit;  // added meanwhile
   if (names.size() >= 64) return -1;
   names.push_back(version);
   return static_cast<int>(names.size() - 1);
