@@ -57,6 +57,11 @@ std::int64_t Catalog::FaceKeyById(const std::string& id) const {
   auto it = face_ids_.find(id);
   return it == face_ids_.end() ? 0 : it->second;
 }
+void Catalog::AddPerson(PersonState person) {
+  const std::int64_t key = person.record.key;
+  const PersonState& stored = persons_.emplace(key, std::move(person)).first->second;
+  person_ids_[std::string_view(stored.record.id)] = key;  // a view of the stored record's id
+}
 void Catalog::AddFace(std::int64_t key, FaceState face) {
   if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
   const FaceState& f = faces_.emplace(key, std::move(face)).first->second;
@@ -306,10 +311,8 @@ Status Gallery::LoadCatalog() {
   }
   for (auto& rec : contents.persons) {
     PersonState p;
-    const std::int64_t key = rec.key;
     p.record = std::move(rec);
-    const PersonState& stored = c.persons_.emplace(key, std::move(p)).first->second;
-    c.person_ids_[std::string_view(stored.record.id)] = key;
+    c.AddPerson(std::move(p));
   }
   for (auto& m : contents.memberships) {
     auto g = c.groups_.find(m.group_key);
@@ -621,8 +624,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             PersonState p;
                             p.record = m.person;
                             p.record.key = keys[i];
-                            const PersonState& stored = c.persons_.emplace(keys[i], std::move(p)).first->second;
-                            c.person_ids_[std::string_view(stored.record.id)] = keys[i];
+                            c.AddPerson(std::move(p));
                           },
                           [&](const store::mutation::UpdatePerson& m) {
                             PersonState& p = c.persons_.at(resolve(m.person.key));

@@ -194,6 +194,7 @@ class Catalog {
   std::vector<store::ModelJobRecord> jobs_;
   std::string primary_version_;
 
+  void AddPerson(PersonState person);               // its record's key and id set
   void AddFace(std::int64_t key, FaceState face);  // replaces a face of that key
   void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);
 };
