@@ -23,6 +23,14 @@ const char* IndexKindName(IndexKind kind) {
   return "?";
 }
 
+const char* RowFormatName(RowFormat format) { return format == RowFormat::kF16 ? "fp16" : "fp32"; }
+
+Result<RowFormat> ParseRowFormat(const std::string& name) {
+  if (name == "fp32") return RowFormat::kF32;
+  if (name == "fp16") return RowFormat::kF16;
+  return Status(StatusCode::kInvalidArgument, "unknown row format '" + name + "' (fp32 or fp16)");
+}
+
 Result<IndexKind> ParseIndexKind(const std::string& name) {
   if (name == "auto") return IndexKind::kAuto;
   if (name == "flat") return IndexKind::kFlat;
@@ -33,7 +41,7 @@ Result<IndexKind> ParseIndexKind(const std::string& name) {
 
 
 VectorIndex::VectorIndex(int dim, IndexOptions options) : dim_(dim), options_(options) {
-  if (options_.kind == IndexKind::kHnsw) graph_ = std::make_unique<Graph>(dim_, &data_, options_.hnsw_m);
+  if (options_.kind == IndexKind::kHnsw) graph_ = std::make_unique<Graph>(dim_, &data_, &half_, options_.hnsw_m);
   if (graph_) graph_->hnsw.hnsw.efConstruction = options_.ef_construction;
 }
 
@@ -45,7 +53,45 @@ IndexKind VectorIndex::kind() const {
   return IndexKind::kFlat;
 }
 
-const float* VectorIndex::Row(std::size_t row) const { return data_.data() + row * static_cast<std::size_t>(dim_); }
+const float* VectorIndex::FloatRows(std::size_t first, std::size_t n, std::vector<float>* scratch) const {
+  const auto d = static_cast<std::size_t>(dim_);
+  if (!half_rows()) return data_.data() + first * d;
+  scratch->resize(n * d);
+  HalvesToFloats(half_.data() + first * d, n * d, scratch->data());
+  return scratch->data();
+}
+
+float VectorIndex::RowDot(const float* query, std::size_t row) const {
+  const auto d = static_cast<std::size_t>(dim_);
+  return half_rows() ? DotF16(query, half_.data() + row * d, d) : Dot(query, data_.data() + row * d, d);
+}
+
+const void* VectorIndex::RowAddress(std::size_t row) const {
+  const auto d = static_cast<std::size_t>(dim_);
+  return half_rows() ? static_cast<const void*>(half_.data() + row * d) : static_cast<const void*>(data_.data() + row * d);
+}
+
+std::size_t VectorIndex::RowBytes() const {
+  return static_cast<std::size_t>(dim_) * (half_rows() ? sizeof(std::uint16_t) : sizeof(float));
+}
+
+void VectorIndex::AddRowsToGraph(std::size_t first, const float* vectors) {
+  const std::size_t n = rows() - first;
+  if (n == 0) return;
+  if (vectors || !half_rows()) {
+    graph_->hnsw.add(static_cast<faiss_idx>(n), vectors ? vectors : data_.data() + first * static_cast<std::size_t>(dim_));
+    return;
+  }
+  // fp16 rows: the graph's insertion reads each new row as a float query;
+  // decoded a chunk at a time rather than all at once (a whole group's
+  // floats would be the memory the format saves).
+  constexpr std::size_t kChunk = 1 << 16;
+  std::vector<float> scratch;
+  for (std::size_t at = first; at < rows(); at += kChunk) {
+    const std::size_t count = std::min(kChunk, rows() - at);
+    graph_->hnsw.add(static_cast<faiss_idx>(count), FloatRows(at, count, &scratch));
+  }
+}
 
 Status VectorIndex::CheckVector(std::span<const float> vector) const {
   if (vector.size() != static_cast<std::size_t>(dim_)) {
@@ -59,11 +105,21 @@ Status VectorIndex::CheckVector(std::span<const float> vector) const {
 }
 
 void VectorIndex::AppendRow(std::int64_t key, const float* vector, std::uint64_t tag) {
-  if (data_.size() + static_cast<std::size_t>(dim_) > data_.capacity()) {
-    data_.reserve(std::max(data_.capacity() * 2, data_.size() + static_cast<std::size_t>(dim_)));
-    AdviseHugePages(data_);
+  const auto d = static_cast<std::size_t>(dim_);
+  if (half_rows()) {
+    if (half_.size() + d > half_.capacity()) {
+      half_.reserve(std::max(half_.capacity() * 2, half_.size() + d));
+      AdviseHugePages(half_);
+    }
+    half_.resize(half_.size() + d);
+    FloatsToHalves(vector, d, half_.data() + half_.size() - d);
+  } else {
+    if (data_.size() + d > data_.capacity()) {
+      data_.reserve(std::max(data_.capacity() * 2, data_.size() + d));
+      AdviseHugePages(data_);
+    }
+    data_.insert(data_.end(), vector, vector + dim_);
   }
-  data_.insert(data_.end(), vector, vector + dim_);
   keys_.push_back(key);
   tags_.push_back(tag);
   alive_.push_back(1);
@@ -97,6 +153,10 @@ Status VectorIndex::BuildIvf() {
   const auto d = static_cast<std::size_t>(dim_);
   auto ivf = std::make_unique<Ivf>();
   const std::size_t n = rows();
+  // IVF training and assignment read every row: fp16 rows are decoded whole
+  // for it (transient; IVF is the structure chosen by hand, not by default).
+  std::vector<float> scratch;
+  const float* all = FloatRows(0, n, &scratch);
   ivf->nlist = options_.ivf_nlist > 0 ? options_.ivf_nlist : AutoNlist(n);
   ivf->nlist = std::max<std::size_t>(1, std::min(ivf->nlist, std::max<std::size_t>(n, 1)));
   ivf->trained_size = n;
@@ -110,7 +170,7 @@ Status VectorIndex::BuildIvf() {
       cp.seed = 1234;
       faiss::Clustering km(dim_, static_cast<int>(ivf->nlist), cp);
       CentroidIndex assign(dim_);
-      km.train(static_cast<faiss_idx>(n), data_.data(), assign);
+      km.train(static_cast<faiss_idx>(n), all, assign);
       ivf->centroids = std::move(km.centroids);
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("IVF training failed: ") + e.what());
@@ -119,14 +179,14 @@ Status VectorIndex::BuildIvf() {
     ivf->centroids.assign(d, 0.0f);
     ivf->nlist = 1;
   }
-  ivf->sq.Train(data_.data(), n, d);
+  ivf->sq.Train(all, n, d);
   ivf->lists.assign(ivf->nlist, {});
   ivf->row_list.assign(n, 0);
   ivf->row_pos.assign(n, 0);
   std::vector<std::uint32_t> assignment(n);
 #pragma omp parallel for schedule(static)
-  for (std::size_t r = 0; r < n; ++r) assignment[r] = ivf->Nearest(Row(r), d);
-  for (std::size_t r = 0; r < n; ++r) ivf->Append(assignment[r], r, Row(r), d);
+  for (std::size_t r = 0; r < n; ++r) assignment[r] = ivf->Nearest(all + r * d, d);
+  for (std::size_t r = 0; r < n; ++r) ivf->Append(assignment[r], r, all + r * d, d);
   ivf_ = std::move(ivf);
   return Status::Ok();
 }
@@ -135,7 +195,9 @@ void VectorIndex::IvfInsert(std::size_t row) {
   const auto d = static_cast<std::size_t>(dim_);
   ivf_->row_list.resize(rows());
   ivf_->row_pos.resize(rows());
-  ivf_->Append(ivf_->Nearest(Row(row), d), row, Row(row), d);
+  std::vector<float> scratch;
+  const float* v = FloatRows(row, 1, &scratch);
+  ivf_->Append(ivf_->Nearest(v, d), row, v, d);
 }
 
 void VectorIndex::IvfDetach(std::size_t row) {
@@ -154,10 +216,10 @@ void VectorIndex::IvfDetach(std::size_t row) {
 
 Status VectorIndex::BuildGraph() {
   try {
-    graph_ = std::make_unique<Graph>(dim_, &data_, options_.hnsw_m);
+    graph_ = std::make_unique<Graph>(dim_, &data_, &half_, options_.hnsw_m);
     graph_->hnsw.hnsw.efConstruction = options_.ef_construction;
-    graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
-    if (rows() > 0) graph_->hnsw.add(static_cast<faiss_idx>(rows()), data_.data());
+    graph_->EncodeRows(*this);
+    AddRowsToGraph(0, nullptr);
   } catch (const std::exception& e) {
     graph_.reset();
     return Status(StatusCode::kInternal, std::string("building the HNSW graph failed: ") + e.what());
@@ -171,6 +233,9 @@ std::unique_ptr<VectorIndex> VectorIndex::Clone() const {
   out->data_.reserve(data_.capacity());
   AdviseHugePages(out->data_);
   out->data_ = data_;
+  out->half_.reserve(half_.capacity());
+  AdviseHugePages(out->half_);
+  out->half_ = half_;
   out->keys_ = keys_;
   out->tags_ = tags_;
   out->alive_ = alive_;
@@ -178,7 +243,7 @@ std::unique_ptr<VectorIndex> VectorIndex::Clone() const {
   out->key_to_row_ = key_to_row_;
   if (graph_) {
     // The graph's storage points at the copy's rows and codes, not ours.
-    auto graph = std::make_unique<Graph>(dim_, &out->data_, options_.hnsw_m);
+    auto graph = std::make_unique<Graph>(dim_, &out->data_, &out->half_, options_.hnsw_m);
     graph->sq = graph_->sq;
     graph->codes.reserve(graph_->codes.capacity());
     AdviseHugePages(graph->codes);
@@ -218,8 +283,8 @@ Status VectorIndex::Add(std::int64_t key, std::span<const float> vector, std::ui
   AppendRow(key, vector.data(), tag);
   if (graph_) {
     try {
-      graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
-      graph_->hnsw.add(1, Row(rows() - 1));
+      graph_->EncodeRows(*this);
+      AddRowsToGraph(rows() - 1, vector.data());
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("adding to the HNSW graph failed: ") + e.what());
     }
@@ -251,8 +316,13 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
     }
   }
   const std::size_t first = rows();
-  data_.reserve(data_.size() + vectors.size());
-  AdviseHugePages(data_);
+  if (half_rows()) {
+    half_.reserve(half_.size() + vectors.size());
+    AdviseHugePages(half_);
+  } else {
+    data_.reserve(data_.size() + vectors.size());
+    AdviseHugePages(data_);
+  }
   for (std::size_t i = 0; i < keys.size(); ++i) {
     // A key repeated inside the batch: the last one wins.
     if (auto it = key_to_row_.find(keys[i]); it != key_to_row_.end()) {
@@ -264,8 +334,9 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
   }
   if (graph_) {
     try {
-      graph_->EncodeRows(data_, static_cast<std::size_t>(dim_));
-      graph_->hnsw.add(static_cast<faiss_idx>(rows() - first), Row(first));
+      graph_->EncodeRows(*this);
+      // Rows [first, rows()) are the batch's vectors in order.
+      AddRowsToGraph(first, vectors.data());
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("adding to the HNSW graph failed: ") + e.what());
     }
@@ -307,13 +378,21 @@ bool VectorIndex::Remove(std::int64_t key) {
     ivf_->row_pos.pop_back();
   }
   if (row != last) {
-    std::memcpy(data_.data() + row * d, data_.data() + last * d, d * sizeof(float));
+    if (half_rows()) {
+      std::memcpy(half_.data() + row * d, half_.data() + last * d, d * sizeof(std::uint16_t));
+    } else {
+      std::memcpy(data_.data() + row * d, data_.data() + last * d, d * sizeof(float));
+    }
     keys_[row] = keys_[last];
     tags_[row] = tags_[last];
     alive_[row] = alive_[last];
     key_to_row_[keys_[row]] = row;
   }
-  data_.resize(last * d);
+  if (half_rows()) {
+    half_.resize(last * d);
+  } else {
+    data_.resize(last * d);
+  }
   keys_.pop_back();
   tags_.pop_back();
   alive_.pop_back();
@@ -327,7 +406,11 @@ std::vector<Hit> VectorIndex::SearchExact(const float* query, std::size_t k) con
   float scores[kBlock];
   for (std::size_t start = 0; start < rows(); start += kBlock) {
     const std::size_t n = std::min(kBlock, rows() - start);
-    DotMany(query, data_.data() + start * d, n, d, scores);
+    if (half_rows()) {
+      DotF16Many(query, half_.data() + start * d, n, d, scores);
+    } else {
+      DotMany(query, data_.data() + start * d, n, d, scores);
+    }
     for (std::size_t i = 0; i < n; ++i) {
       if (alive_[start + i]) top.Offer(keys_[start + i], scores[i]);
     }
@@ -338,8 +421,11 @@ std::vector<Hit> VectorIndex::SearchExact(const float* query, std::size_t k) con
 std::vector<float> VectorIndex::Vector(std::int64_t key) const {
   auto it = key_to_row_.find(key);
   if (it == key_to_row_.end()) return {};
-  const float* row = Row(it->second);
-  return std::vector<float>(row, row + dim_);
+  std::vector<float> out(static_cast<std::size_t>(dim_));
+  std::vector<float> scratch;
+  const float* row = FloatRows(it->second, 1, &scratch);
+  std::copy(row, row + dim_, out.begin());
+  return out;
 }
 
 std::vector<IndexEntry> VectorIndex::Entries() const {
@@ -371,22 +457,42 @@ void VectorIndex::CopyLive(std::vector<std::int64_t>* keys, std::vector<std::uin
   vectors->reserve(size() * d);
   keys->reserve(size());
   tags->reserve(size());
+  std::vector<float> scratch;
   for (std::size_t row = 0; row < rows(); ++row) {
     if (!alive_[row]) continue;
-    vectors->insert(vectors->end(), Row(row), Row(row) + d);
+    const float* v = FloatRows(row, 1, &scratch);
+    vectors->insert(vectors->end(), v, v + d);
     keys->push_back(keys_[row]);
     tags->push_back(tags_[row]);
   }
 }
 
 Status VectorIndex::Compact() {
-  std::vector<float> data;
-  std::vector<std::int64_t> keys;
-  std::vector<std::uint64_t> tags;
-  CopyLive(&keys, &tags, &data);
-  data_ = std::move(data);
-  keys_ = std::move(keys);
-  tags_ = std::move(tags);
+  // The live rows moved down in place, in their own format.
+  const std::size_t d = static_cast<std::size_t>(dim_);
+  std::size_t out = 0;
+  for (std::size_t row = 0; row < rows(); ++row) {
+    if (!alive_[row]) continue;
+    if (out != row) {
+      if (half_rows()) {
+        std::memmove(half_.data() + out * d, half_.data() + row * d, d * sizeof(std::uint16_t));
+      } else {
+        std::memmove(data_.data() + out * d, data_.data() + row * d, d * sizeof(float));
+      }
+      keys_[out] = keys_[row];
+      tags_[out] = tags_[row];
+    }
+    ++out;
+  }
+  // Trimmed to the live rows (a compaction after many removals gives the memory back).
+  half_.resize(half_rows() ? out * d : 0);
+  data_.resize(half_rows() ? 0 : out * d);
+  keys_.resize(out);
+  tags_.resize(out);
+  half_.shrink_to_fit();
+  data_.shrink_to_fit();
+  keys_.shrink_to_fit();
+  tags_.shrink_to_fit();
   alive_.assign(keys_.size(), 1);
   dead_ = 0;
   key_to_row_.clear();
@@ -396,7 +502,7 @@ Status VectorIndex::Compact() {
 }
 
 std::size_t VectorIndex::MemoryBytes() const {
-  std::size_t bytes = data_.capacity() * sizeof(float) + keys_.capacity() * sizeof(std::int64_t) +
+  std::size_t bytes = data_.capacity() * sizeof(float) + half_.capacity() * sizeof(std::uint16_t) + keys_.capacity() * sizeof(std::int64_t) +
                       tags_.capacity() * sizeof(std::uint64_t) + alive_.capacity();
   // unordered_map: a node (key, value, next pointer, cached hash) plus a bucket pointer.
   bytes += key_to_row_.size() * (sizeof(std::int64_t) + sizeof(std::size_t) + 2 * sizeof(void*)) +

@@ -41,6 +41,17 @@ enum class IndexKind { kAuto, kFlat, kHnsw, kIvf };
 const char* IndexKindName(IndexKind kind);
 Result<IndexKind> ParseIndexKind(const std::string& name);
 
+// How an index keeps its rows (the vectors exact scores are computed from:
+// flat search, the re-scoring of quantised candidates, Vector()).
+//  - kF32: 4 bytes a value, the vectors as given.
+//  - kF16: IEEE half precision, 2 bytes a value: half the rows' memory (384
+//    instead of 768 bytes a 192-D entry); a unit vector's values keep 11
+//    significant bits, so a score moves by about 1e-4 (docs/gallery.md).
+enum class RowFormat { kF32, kF16 };
+
+const char* RowFormatName(RowFormat format);
+Result<RowFormat> ParseRowFormat(const std::string& name);  // "fp32" or "fp16"
+
 struct IndexOptions {
   IndexKind kind = IndexKind::kAuto;
   // kAuto: at or above this many live entries the group uses approx_kind;
@@ -61,6 +72,7 @@ struct IndexOptions {
   // HNSW: walk the graph over 8-bit codes of the rows (false: over the float
   // rows; results are exact scores either way).
   bool hnsw_quantised = true;
+  RowFormat rows = RowFormat::kF32;
   // Rebuild the HNSW graph when dead rows exceed this share of all rows;
   // retrain IVF when the group has grown this many times since training.
   double ivf_regrow = 4.0;
@@ -166,14 +178,16 @@ class VectorIndex {
   // Snapshot to a file, written to a temporary name, synced and renamed into
   // place. `stamp` is stored alongside and returned by Load.
   // `format_version` below the current one writes an older format (tests of
-  // loading old snapshots; 1: no graph quantiser).
-  static constexpr std::uint32_t kSnapshotVersion = 2;
+  // loading old snapshots; 1: no graph quantiser; 2: fp32 rows only, so an
+  // fp16 index cannot write it). The rows are stored in the index's format
+  // and converted on load when the options ask for the other one.
+  static constexpr std::uint32_t kSnapshotVersion = 3;
   Status Save(const std::string& path, std::uint64_t stamp, std::uint32_t format_version = kSnapshotVersion) const;
   struct Loaded {
     std::unique_ptr<VectorIndex> index;
     std::uint64_t stamp = 0;
   };
-  // Loads a snapshot of format version 1 or 2; a damaged or foreign file, or
+  // Loads a snapshot of format version 1, 2 or 3; a damaged or foreign file, or
   // one of another version, is an error (callers rebuild).
   static Result<Loaded> Load(const std::string& path, IndexOptions options);
 
@@ -190,12 +204,23 @@ class VectorIndex {
   void IvfInsert(std::size_t row);
   void IvfDetach(std::size_t row);
   std::vector<Hit> SearchIvf(const float* query, std::size_t k) const;
-  const float* Row(std::size_t row) const;
+  bool half_rows() const { return options_.rows == RowFormat::kF16; }
+  // Rows [first, first + n) as floats: the fp32 rows themselves, or the fp16
+  // rows decoded into *scratch.
+  const float* FloatRows(std::size_t first, std::size_t n, std::vector<float>* scratch) const;
+  // <query, row> from the stored row, and the row's bytes (for prefetching).
+  float RowDot(const float* query, std::size_t row) const;
+  const void* RowAddress(std::size_t row) const;
+  std::size_t RowBytes() const;
+  // Adds rows [first, rows()) to the graph (whose codes are already made);
+  // `vectors`: their floats when the caller has them, else decoded in chunks.
+  void AddRowsToGraph(std::size_t first, const float* vectors);
   std::size_t rows() const { return keys_.size(); }
 
   int dim_;
   IndexOptions options_;
-  std::vector<float> data_;          // rows x dim
+  std::vector<float> data_;          // rows x dim (RowFormat::kF32)
+  std::vector<std::uint16_t> half_;  // rows x dim (RowFormat::kF16)
   std::vector<std::int64_t> keys_;   // per row
   std::vector<std::uint64_t> tags_;  // per row
   std::vector<std::uint8_t> alive_;  // per row (HNSW mode; all 1 in flat mode)

@@ -59,15 +59,27 @@ struct ScalarQuantiser {
   // Range per dimension from the rows, with a little margin; with fewer than
   // `min_rows` rows the full range of a unit vector's component, [-1, 1].
   void Train(const float* rows, std::size_t n, std::size_t d, std::size_t min_rows = 1) {
+    std::vector<float> hi;
+    StartRange(d, &hi);
+    WidenRange(rows, n, d, &hi);
+    FinishRange(n, d, min_rows, hi);
+  }
+  // The same over rows seen a chunk at a time: StartRange, WidenRange per
+  // chunk, FinishRange with the number of rows seen.
+  void StartRange(std::size_t d, std::vector<float>* hi) {
     min.assign(d, std::numeric_limits<float>::max());
-    std::vector<float> hi(d, -std::numeric_limits<float>::max());
+    hi->assign(d, -std::numeric_limits<float>::max());
+  }
+  void WidenRange(const float* rows, std::size_t n, std::size_t d, std::vector<float>* hi) {
     for (std::size_t r = 0; r < n; ++r) {
       const float* v = rows + r * d;
       for (std::size_t j = 0; j < d; ++j) {
         min[j] = std::min(min[j], v[j]);
-        hi[j] = std::max(hi[j], v[j]);
+        (*hi)[j] = std::max((*hi)[j], v[j]);
       }
     }
+  }
+  void FinishRange(std::size_t n, std::size_t d, std::size_t min_rows, std::vector<float> hi) {
     step.resize(d);
     for (std::size_t j = 0; j < d; ++j) {
       if (n < min_rows || n == 0) {
@@ -108,25 +120,32 @@ struct ScalarQuantiser {
   }
 };
 
-// FAISS storage that owns no vectors: the rows live in VectorIndex::data_,
-// which is appended before the graph's add() is called.
+// FAISS storage that owns no vectors: the rows live in VectorIndex::data_
+// (fp32) or half_ (fp16), appended before the graph's add() is called.
 // When `codes` is set, the graph is built over the 8-bit codes (as it is
 // searched) rather than over the float rows.
 class RowStorage final : public faiss::Index {
  public:
-  RowStorage(int dim, const std::vector<float>* rows, const ScalarQuantiser* sq = nullptr,
+  RowStorage(int dim, const std::vector<float>* rows, const std::vector<std::uint16_t>* halves,
+             const ScalarQuantiser* sq = nullptr,
              const std::vector<std::uint8_t, LineAligned<std::uint8_t>>* codes = nullptr)
-      : faiss::Index(dim, faiss::METRIC_INNER_PRODUCT), rows_(rows), sq_(sq), codes_(codes) {}
+      : faiss::Index(dim, faiss::METRIC_INNER_PRODUCT), rows_(rows), halves_(halves), sq_(sq), codes_(codes) {}
   void add(faiss_idx n, const float*) override { ntotal += n; }
   void search(faiss_idx, const float*, faiss_idx, float*, faiss_idx*, const faiss::SearchParameters*) const override {
     FAISS_THROW_MSG("RowStorage is searched through VectorIndex");
   }
   void reset() override { ntotal = 0; }
   void reconstruct(faiss_idx key, float* out) const override {
+    if (halves_ && !halves_->empty()) {
+      HalvesToFloats(halves_->data() + static_cast<std::size_t>(key) * static_cast<std::size_t>(d),
+                     static_cast<std::size_t>(d), out);
+      return;
+    }
     std::memcpy(out, rows_->data() + static_cast<std::size_t>(key) * static_cast<std::size_t>(d),
                 sizeof(float) * static_cast<std::size_t>(d));
   }
   // HNSW's add wraps this in its own negation for METRIC_INNER_PRODUCT.
+  // (VectorIndex always gives codes; the float computer reads fp32 rows.)
   faiss::DistanceComputer* get_distance_computer() const override {
     if (codes_) return new QuantisedInnerProduct(sq_, codes_->data(), static_cast<std::size_t>(d));
     return new PositiveInnerProduct(rows_->data(), static_cast<std::size_t>(d));
@@ -168,6 +187,7 @@ class RowStorage final : public faiss::Index {
     float base_ = 0;
   };
   const std::vector<float>* rows_;
+  const std::vector<std::uint16_t>* halves_;
   const ScalarQuantiser* sq_;
   const std::vector<std::uint8_t, LineAligned<std::uint8_t>>* codes_;
 };
@@ -266,21 +286,38 @@ class TopK {
 using namespace index_detail;  // NOLINT(google-build-using-namespace): the parts of the index share these
 
 struct VectorIndex::Graph {
-  Graph(int dim, const std::vector<float>* rows, int m) : storage(dim, rows, &sq, &codes), hnsw(&storage, m) {
+  Graph(int dim, const std::vector<float>* rows, const std::vector<std::uint16_t>* halves, int m)
+      : storage(dim, rows, halves, &sq, &codes), hnsw(&storage, m) {
     hnsw.own_fields = false;
   }
-  // Codes for rows [codes.size() / d, n) of `data`; the quantiser is trained
-  // on the rows present when the first are encoded.
-  void EncodeRows(const std::vector<float>& data, std::size_t d) {
-    const std::size_t first = codes.size() / d, n = data.size() / d;
-    if (sq.min.empty()) sq.Train(data.data(), n, d, kMinQuantiserRows);
+  // Codes for the index's rows [codes.size() / d, rows); the quantiser is
+  // trained on the rows present when the first are encoded. fp16 rows are
+  // decoded a chunk at a time.
+  void EncodeRows(const VectorIndex& index) {
+    const std::size_t d = static_cast<std::size_t>(index.dim_);
+    const std::size_t first = codes.size() / d, n = index.rows();
+    constexpr std::size_t kChunk = 1 << 16;
+    std::vector<float> scratch;  // fp16 rows only
+    if (sq.min.empty()) {
+      std::vector<float> hi;
+      sq.StartRange(d, &hi);
+      for (std::size_t at = 0; at < n; at += kChunk) {
+        const std::size_t count = std::min(kChunk, n - at);
+        sq.WidenRange(index.FloatRows(at, count, &scratch), count, d, &hi);
+      }
+      sq.FinishRange(n, d, kMinQuantiserRows, std::move(hi));
+    }
     if (codes.capacity() < n * d) {
       codes.reserve(std::max(codes.capacity() * 2, n * d));
       AdviseHugePages(codes);
     }
     codes.resize(n * d);
-#pragma omp parallel for schedule(static) if (n - first > 10000)
-    for (std::size_t r = first; r < n; ++r) sq.Encode(data.data() + r * d, d, codes.data() + r * d);
+    for (std::size_t at = first; at < n; at += kChunk) {
+      const std::size_t count = std::min(kChunk, n - at);
+      const float* rows = index.FloatRows(at, count, &scratch);
+#pragma omp parallel for schedule(static) if (count > 10000)
+      for (std::size_t r = 0; r < count; ++r) sq.Encode(rows + r * d, d, codes.data() + (at + r) * d);
+    }
   }
   ScalarQuantiser sq;               // trained when the graph is built
   std::vector<std::uint8_t, LineAligned<std::uint8_t>> codes;  // rows x dim: what the graph is built and walked over

@@ -120,7 +120,7 @@ std::vector<Hit> VectorIndex::SearchIvf(const float* query, std::size_t k) const
   while (!best.empty()) {
     const std::size_t row = best.top().row;
     best.pop();
-    top.Offer(keys_[row], Dot(query, Row(row), d));
+    top.Offer(keys_[row], RowDot(query, row));
   }
   return top.Take();
 }
@@ -137,7 +137,7 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
   // rows); the best `rerank` of the final beam are then re-scored exactly.
   const bool quantised = options_.hnsw_quantised && g.codes.size() == rows() * d;
   const std::uint8_t* codes = g.codes.data();
-  const float* floats = data_.data();
+  const std::size_t row_bytes = RowBytes();
   thread_local std::vector<float> w;
   float base = 0;
   if (quantised) {
@@ -145,13 +145,13 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
     base = g.sq.Weights(query, d, w.data());
   }
   const auto score = [&](std::size_t row) {
-    return quantised ? base + DotU8(w.data(), codes + row * d, d) : Dot(query, floats + row * d, d);
+    return quantised ? base + DotU8(w.data(), codes + row * d, d) : RowDot(query, row);
   };
   const auto prefetch = [&](std::size_t row) {
     if (quantised) {
       PrefetchBytes(codes + row * d, d);
     } else {
-      PrefetchBytes(floats + row * d, d * sizeof(float));
+      PrefetchBytes(RowAddress(row), row_bytes);
     }
   };
   const auto range = [&](std::size_t row, int level, std::size_t* begin, std::size_t* end) {
@@ -231,8 +231,8 @@ std::vector<Hit> VectorIndex::Search(const float* query, std::size_t k) const {
       top.Offer(keys_[row], beam[i].score);
       continue;
     }
-    if (i + kPrefetchAhead < keep) PrefetchBytes(floats + beam[i + kPrefetchAhead].row * d, d * sizeof(float));
-    top.Offer(keys_[row], Dot(query, floats + row * d, d));
+    if (i + kPrefetchAhead < keep) PrefetchBytes(RowAddress(beam[i + kPrefetchAhead].row), row_bytes);
+    top.Offer(keys_[row], RowDot(query, row));
   }
   return top.Take();
 }

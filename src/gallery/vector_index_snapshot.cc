@@ -22,6 +22,7 @@ using Checksum = index_detail::SnapshotChecksum;
 constexpr char kMagic[4] = {'F', 'K', 'V', 'I'};
 // 2: the HNSW graph's quantiser follows the graph (its codes are re-made on
 // load). Version 1 files still load; their quantiser is trained on load.
+// 3: a byte saying how the rows are stored (0 fp32, 1 fp16) precedes them.
 constexpr std::uint32_t kFormatVersion = VectorIndex::kSnapshotVersion;
 constexpr std::uint32_t kOldestReadableVersion = 1;
 
@@ -111,6 +112,10 @@ Status VectorIndex::Save(const std::string& path, std::uint64_t stamp, std::uint
   if (format_version < kOldestReadableVersion || format_version > kFormatVersion) {
     return Status(StatusCode::kInvalidArgument, "cannot write snapshot format " + std::to_string(format_version));
   }
+  if (format_version < 3 && half_rows()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "snapshot format " + std::to_string(format_version) + " cannot hold fp16 rows");
+  }
   const std::string tmp = path + ".tmp";
   std::FILE* file = std::fopen(tmp.c_str(), "wb");
   if (!file) return Status(StatusCode::kIoError, "cannot write " + tmp + ": " + std::strerror(errno));
@@ -124,7 +129,12 @@ Status VectorIndex::Save(const std::string& path, std::uint64_t stamp, std::uint
   w.Array(keys_);
   w.Array(tags_);
   w.Array(alive_);
-  w.Array(data_);
+  if (format_version >= 3) w.Value<std::uint8_t>(half_rows() ? 1 : 0);
+  if (half_rows()) {
+    w.Array(half_);
+  } else {
+    w.Array(data_);
+  }
   if (graph_) {
     const faiss::HNSW& h = graph_->hnsw.hnsw;
     w.Array(h.assign_probas);
@@ -197,14 +207,36 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
   index->graph_.reset();
   if (!r.Array(index->keys_)) return bad("truncated keys");
   const std::uint64_t n = index->keys_.size();
-  if (!r.Array(index->tags_, n) || !r.Array(index->alive_, n) ||
-      !r.Array(index->data_, n * static_cast<std::uint64_t>(dim))) {
+  std::uint8_t stored_format = 0;
+  if (!r.Array(index->tags_, n) || !r.Array(index->alive_, n) || (version >= 3 && !r.Value(stored_format))) {
+    return bad("truncated rows");
+  }
+  if (stored_format > 1) return bad("unknown row format");
+  const std::uint64_t values = n * static_cast<std::uint64_t>(dim);
+  if (stored_format == 1 ? !r.Array(index->half_, values) : !r.Array(index->data_, values)) {
     return bad("truncated rows");
   }
   // Add() takes finite values only; a NaN or infinity would reach the
   // quantisers' float-to-int conversions (snapshot_fuzz found it).
   for (float v : index->data_) {
     if (!std::isfinite(v)) return bad("non-finite vector value");
+  }
+  for (std::uint16_t h : index->half_) {
+    if ((h & 0x7c00u) == 0x7c00u) return bad("non-finite vector value");
+  }
+  // Rows in the format the options ask for (a node switched between formats
+  // keeps its snapshots).
+  const bool want_half = options.rows == RowFormat::kF16;
+  if (want_half && stored_format == 0) {
+    index->half_.resize(index->data_.size());
+    AdviseHugePages(index->half_);
+    FloatsToHalves(index->data_.data(), index->data_.size(), index->half_.data());
+    std::vector<float>().swap(index->data_);
+  } else if (!want_half && stored_format == 1) {
+    index->data_.resize(index->half_.size());
+    AdviseHugePages(index->data_);
+    HalvesToFloats(index->half_.data(), index->half_.size(), index->data_.data());
+    std::vector<std::uint16_t>().swap(index->half_);
   }
   if (has_graph == 2) {
     auto ivf = std::make_unique<Ivf>();
@@ -224,14 +256,14 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     ivf->row_pos.assign(static_cast<std::size_t>(n), 0);
     std::vector<std::uint32_t> lists = std::move(ivf->row_list);
     ivf->row_list.assign(static_cast<std::size_t>(n), 0);
+    std::vector<float> scratch;
     for (std::size_t row = 0; row < n; ++row) {
-      ivf->Append(lists[row], row, index->data_.data() + row * static_cast<std::size_t>(dim),
-                  static_cast<std::size_t>(dim));
+      ivf->Append(lists[row], row, index->FloatRows(row, 1, &scratch), static_cast<std::size_t>(dim));
     }
     index->ivf_ = std::move(ivf);
   }
   if (has_graph == 1) {
-    auto graph = std::make_unique<Graph>(dim, &index->data_, m);
+    auto graph = std::make_unique<Graph>(dim, &index->data_, &index->half_, m);
     faiss::HNSW& h = graph->hnsw.hnsw;
     std::int32_t entry = 0, max_level = 0, ef_construction = 0;
     if (!r.Array(h.assign_probas) || !r.Array(h.cum_nneighbor_per_level) || !r.Array(h.levels, n) ||
@@ -307,7 +339,7 @@ Result<VectorIndex::Loaded> VectorIndex::Load(const std::string& path, IndexOpti
     graph->storage.ntotal = static_cast<faiss_idx>(n);
     graph->hnsw.ntotal = static_cast<faiss_idx>(n);
     // Version 1 files have no quantiser: EncodeRows trains one on the rows.
-    graph->EncodeRows(index->data_, static_cast<std::size_t>(dim));
+    graph->EncodeRows(*index);
     index->graph_ = std::move(graph);
   }
   if (!r.Finish()) return bad("checksum mismatch or trailing bytes");

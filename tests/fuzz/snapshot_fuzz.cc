@@ -25,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (fd < 0 || ftruncate(fd, 0) != 0) return 0;
   if (size > 0 && pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) return 0;
   IndexOptions options;
+  // Either row format: a file's rows are converted on load when the options
+  // ask for the other one (the length's parity picks, so any file gets both).
+  options.rows = size % 2 == 1 ? RowFormat::kF16 : RowFormat::kF32;
   auto loaded = VectorIndex::Load(path, options);
   if (!loaded.ok()) return 0;
   VectorIndex& index = *loaded->index;

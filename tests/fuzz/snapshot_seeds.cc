@@ -1,8 +1,9 @@
 // Writes small vector index snapshots (flat, HNSW, IVF; format versions 1
-// and 2) into the folder given as the argument: the seed corpus of
+// and the current one; fp32 rows, and fp16 rows in the current one) into the folder given as the argument: the seed corpus of
 // snapshot_fuzz (scripts/fuzz_corpus.sh). Fixed seed, so the files are the
 // same on every run.
 #include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -25,19 +26,21 @@ int main(int argc, char** argv) {
     const char* name;
   };
   for (const Kind k : {Kind{IndexKind::kFlat, "flat"}, Kind{IndexKind::kHnsw, "hnsw"}, Kind{IndexKind::kIvf, "ivf"}}) {
-    for (const int rows : {0, 3, 24}) {
+    for (const int rows : {0, 3, 24, -24}) {  // -24: 24 rows kept as fp16
       IndexOptions options;
       options.kind = k.kind;
+      if (rows < 0) options.rows = RowFormat::kF16;
       options.hnsw_m = 4;
       options.ivf_nlist = 2;
       VectorIndex index(dim, options);
-      for (int r = 0; r < rows; ++r) {
+      for (int r = 0; r < std::abs(rows); ++r) {
         std::vector<float> v(dim);
         for (float& x : v) x = normal(rng);
         if (!index.Add(r + 1, v, static_cast<std::uint64_t>(r)).ok()) return 1;
       }
-      if (k.kind == IndexKind::kHnsw && rows > 1) index.Remove(2);
+      if (k.kind == IndexKind::kHnsw && std::abs(rows) > 1) index.Remove(2);
       for (const std::uint32_t version : {1u, VectorIndex::kSnapshotVersion}) {
+        if (rows < 0 && version < 3) continue;  // fp16 rows need format 3
         const std::string path = dir + "/" + k.name + "-" + std::to_string(rows) + "-v" + std::to_string(version);
         if (const auto s = index.Save(path, 42, version); !s.ok()) {
           std::fprintf(stderr, "%s: %s\n", path.c_str(), s.message().c_str());

@@ -14,12 +14,14 @@ namespace {
 
 constexpr int kDim = 32;
 
-std::unique_ptr<Gallery> OpenGallery(const testing::TempDir& dir, std::size_t approx_threshold = 50000) {
+std::unique_ptr<Gallery> OpenGallery(const testing::TempDir& dir, std::size_t approx_threshold = 50000,
+                                     RowFormat rows = RowFormat::kF32) {
   auto store = store::OpenSqliteStore(dir.file("gallery.db"));
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   GalleryOptions o;
   o.dim = kDim;
   o.index.approx_threshold = approx_threshold;
+  o.index.rows = rows;
   o.snapshot_dir = dir.file("index");
   auto g = Gallery::Open(std::move(*store), o);
   EXPECT_TRUE(g.ok()) << g.status().ToString();
@@ -253,6 +255,50 @@ TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
           restarted->Read([&](const Catalog& c) { return c.PersonByKey(c.FaceByKey(h.key)->person_key)->record.id; });
       EXPECT_NE(std::stoi(pid.substr(1)) % 7, 0) << "deleted person returned: " << pid;
     }
+  }
+}
+
+// A gallery whose indexes keep fp16 rows (serve --index-rows fp16) answers
+// as the fp32 one does, and a folder opened with the other format converts
+// its snapshots instead of failing or answering differently.
+TEST(Gallery, HalfRowIndexesAnswerAsFloatOnesAndSnapshotsChangeFormat) {
+  testing::TempDir half_dir, full_dir;
+  eval::SyntheticOptions so;
+  so.dim = kDim;
+  eval::SyntheticGallery synth(so);
+  auto faces = synth.Faces(900);
+  std::int64_t gkey = 0;
+  {
+    auto half = OpenGallery(half_dir, 200, RowFormat::kF16);
+    auto full = OpenGallery(full_dir, 200, RowFormat::kF32);
+    gkey = EnrolBigGroup(*half, faces, 300);
+    ASSERT_EQ(EnrolBigGroup(*full, faces, 300), gkey);
+    ASSERT_TRUE(half->Checkpoint().ok());
+    std::size_t same_best = 0, overlap = 0;
+    for (std::size_t q = 0; q < 40; ++q) {
+      auto probe = synth.Probe(q * 7);
+      auto a = half->SearchFaces({gkey}, probe.data(), 10), b = full->SearchFaces({gkey}, probe.data(), 10);
+      ASSERT_EQ(a.size(), 10u);
+      ASSERT_EQ(b.size(), 10u);
+      same_best += a[0].key == b[0].key;
+      EXPECT_NEAR(a[0].similarity, b[0].similarity, 2e-3);
+      const std::vector<std::int64_t> kb = Keys(b);
+      for (const auto& h : a) overlap += std::count(kb.begin(), kb.end(), h.key) > 0 ? 1 : 0;
+      auto pa = half->SearchPersons({gkey}, probe.data(), 3), pb = full->SearchPersons({gkey}, probe.data(), 3);
+      ASSERT_FALSE(pa.empty());
+      EXPECT_EQ(pa[0].key, pb[0].key) << q;
+      EXPECT_NEAR(pa[0].similarity, pb[0].similarity, 2e-3);
+    }
+    EXPECT_EQ(same_best, 40u);
+    EXPECT_GE(overlap, 40u * 10u * 95u / 100u);
+  }
+  // The fp16 snapshots opened as fp32, and as fp16 again: the same answers.
+  auto widened = OpenGallery(half_dir, 200, RowFormat::kF32);
+  auto again = OpenGallery(half_dir, 200, RowFormat::kF16);
+  for (std::size_t q = 0; q < 20; ++q) {
+    auto probe = synth.Probe(q * 11);
+    auto a = widened->SearchFaces({gkey}, probe.data(), 10), b = again->SearchFaces({gkey}, probe.data(), 10);
+    EXPECT_EQ(Keys(a), Keys(b)) << q;
   }
 }
 

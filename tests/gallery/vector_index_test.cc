@@ -374,13 +374,17 @@ TEST(VectorIndex, LoadsVersionOneSnapshotsAndRefusesUnknownVersions) {
   VectorIndex index(32, o);
   ASSERT_TRUE(index.AddBatch(keys, data).ok());
   index.Remove(3);
-  const std::string v1 = dir.file("v1.fkvi"), v2 = dir.file("v2.fkvi");
+  const std::string v1 = dir.file("v1.fkvi"), v2 = dir.file("v2.fkvi"), v3 = dir.file("v3.fkvi");
   ASSERT_TRUE(index.Save(v1, 5, 1).ok());
-  ASSERT_TRUE(index.Save(v2, 6).ok());
+  ASSERT_TRUE(index.Save(v2, 6, 2).ok());
+  ASSERT_TRUE(index.Save(v3, 6).ok());
+  auto two = VectorIndex::Load(v2, o);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(two->index->Vector(1), index.Vector(1));
   EXPECT_FALSE(index.Save(dir.file("v9.fkvi"), 7, 9).ok());
   auto old = VectorIndex::Load(v1, o);
   ASSERT_TRUE(old.ok()) << old.status().ToString();
-  auto cur = VectorIndex::Load(v2, o);
+  auto cur = VectorIndex::Load(v3, o);
   ASSERT_TRUE(cur.ok()) << cur.status().ToString();
   EXPECT_EQ(old->stamp, 5u);
   EXPECT_EQ(old->index->size(), index.size());
@@ -397,16 +401,16 @@ TEST(VectorIndex, LoadsVersionOneSnapshotsAndRefusesUnknownVersions) {
   // A file from a newer build: the version is refused before anything else.
   std::string bytes;
   {
-    std::ifstream in(v2, std::ios::binary | std::ios::ate);
+    std::ifstream in(v3, std::ios::binary | std::ios::ate);
     bytes.resize(static_cast<std::size_t>(in.tellg()));
     in.seekg(0);
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
-  bytes[4] = 3;
-  std::ofstream(v2, std::ios::binary | std::ios::trunc) << bytes;
-  auto newer = VectorIndex::Load(v2, o);
+  bytes[4] = static_cast<char>(VectorIndex::kSnapshotVersion + 1);
+  std::ofstream(v3, std::ios::binary | std::ios::trunc) << bytes;
+  auto newer = VectorIndex::Load(v3, o);
   EXPECT_EQ(newer.status().code(), StatusCode::kDataCorrupt);
-  EXPECT_NE(newer.status().ToString().find("version 3"), std::string::npos) << newer.status().ToString();
+  EXPECT_NE(newer.status().ToString().find("version 4"), std::string::npos) << newer.status().ToString();
 }
 
 TEST(VectorIndexTest, CandidateListGrowsWithTheIndexUnlessSet) {
