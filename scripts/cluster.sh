@@ -10,7 +10,8 @@
 #
 # Environment: CLUSTER_DIR (default build/cluster), FACEKIT (default
 # build/release/facekit), MODELS (default: the binary's own), ETCD_PORT (first
-# etcd port, default 23790: clients 23790, 23792, 23794, peers one above each).
+# etcd port, default 23790: clients 23790, 23792, 23794, peers one above each),
+# SERVE_ARGS (more `facekit serve` options for every node, e.g. "--index-rows fp16").
 # Needs postgresql-15 and etcd-server (scripts/setup.sh installs them).
 set -euo pipefail
 
@@ -19,6 +20,7 @@ DIR=$(realpath -m "${CLUSTER_DIR:-build/cluster}")
 FACEKIT=$(realpath -m "${FACEKIT:-build/release/facekit}")
 MODELS_ARG=()
 [[ -n "${MODELS:-}" ]] && MODELS_ARG=(--models "$MODELS")
+read -r -a SERVE_EXTRA <<<"${SERVE_ARGS:-}"
 ETCD_PORT=${ETCD_PORT:-23790}
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_DIR=$DIR/pg
@@ -95,7 +97,8 @@ nodes_up() {
     alive "$data/serve.pid" && continue
     : >"$data/serve.out"
     nohup "$FACEKIT" "${MODELS_ARG[@]}" serve --data "$data" --listen 127.0.0.1:0 --workers 2 \
-      --store "$STORE" --etcd "$ETCD_ENDPOINTS" --node-id "node-$i" --cluster-key-file "$DIR/admin.key" >"$data/serve.out" 2>"$data/serve.log" &
+      --store "$STORE" --etcd "$ETCD_ENDPOINTS" --node-id "node-$i" --cluster-key-file "$DIR/admin.key" \
+      "${SERVE_EXTRA[@]}" >"$data/serve.out" 2>"$data/serve.log" &
     echo $! >"$data/serve.pid"
   done
   for ((i = 1; i <= n; i++)); do

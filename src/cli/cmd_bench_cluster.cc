@@ -64,6 +64,7 @@ struct ClusterBenchOptions {
   std::size_t batch = 3000;
   std::size_t writes = 50;
   int lease_ttl_s = 2;
+  std::string index_rows = "fp32";  // the nodes' --index-rows
   int deadline_ms = 2000;
   double start_timeout_s = 3600;
   double failover_timeout_s = 300;
@@ -360,7 +361,10 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   // Memory first: refuse what cannot fit rather than swap or be killed.
   const std::size_t per_identity = std::max<std::size_t>(eval::SyntheticOptions{}.faces_per_identity, 1);
   const std::size_t persons = (o.faces + per_identity - 1) / per_identity;  // one person per identity
-  const cluster::ClusterMemoryEstimate estimate = cluster::EstimateClusterMemory(o.faces, persons, o.nodes, o.replicas);
+  cluster::SizingConstants sizing;
+  if (o.index_rows == "fp16") sizing.index_bytes_per_face -= kDim * 2.0;  // 2 of a row value's 4 bytes
+  const cluster::ClusterMemoryEstimate estimate =
+      cluster::EstimateClusterMemory(o.faces, persons, o.nodes, o.replicas, sizing);
   const double available = cluster::MemAvailableMb();
   json memory_estimate = {{"node_steady_mb", estimate.node_steady_mb},
                           {"node_peak_mb", estimate.node_peak_mb},
@@ -475,6 +479,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--etcd",            etcd.endpoints(),
                     "--node-id",         node->id,
                     "--lease-ttl",       std::to_string(o.lease_ttl_s),
+                    "--index-rows",      o.index_rows,
                     "--cluster-key-file", key_file,
                     "--shards",          std::to_string(o.shards),
                     "--replicas",        std::to_string(o.replicas),
@@ -700,6 +705,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"dim", kDim},
               {"nodes", o.nodes},
               {"replicas", o.replicas},
+              {"index_rows", o.index_rows},
               {"shards", o.shards},
               {"k", o.k},
               {"node_omp_threads", omp_threads},
@@ -759,6 +765,9 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--writes", o->writes, "Faces committed one at a time for the read-after-write figures (0: none)")
       ->default_val(o->writes);
+  cmd->add_option("--index-rows", o->index_rows, "How the nodes' indexes keep their vectors (serve --index-rows)")
+      ->default_val(o->index_rows)
+      ->check(CLI::IsMember({"fp32", "fp16"}));
   cmd->add_option("--lease-ttl", o->lease_ttl_s, "The nodes' etcd lease TTL (seconds)")
       ->default_val(o->lease_ttl_s)
       ->check(CLI::Range(1, 3600));

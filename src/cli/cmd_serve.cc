@@ -67,6 +67,7 @@ bool SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* 
 
 struct ServeOptions {
   std::string data = "facekit-data";
+  std::string index_rows = "fp32";  // gallery::RowFormat of the search indexes
   std::string store;  // postgres://...: the gallery is the database's (docs/scale-out.md)
   std::string etcd;   // etcd endpoints: register in the cluster's membership
   std::string node_id;
@@ -194,6 +195,9 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   data_options.service.verify_match_score = o.match_score;
   data_options.service.min_seq_wait_ms = o.min_seq_wait_ms;
   data_options.store_uri = o.store;
+  auto rows = gallery::ParseRowFormat(o.index_rows);
+  if (!rows.ok()) return Fail(rows.status());
+  data_options.index.rows = *rows;
   if (!o.etcd.empty() && !o.cluster_key_file.empty()) {
     // A sharded node owns no shard until it has joined (the map needs its
     // node id and the members): it opens the catalog and the persons' fused
@@ -494,6 +498,12 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "Keep the gallery in this PostgreSQL database (postgres://USER@HOST/DB, or "
                   "postgresql:///DB?host=/SOCKET/DIR) instead of DATA/gallery.db; every node started on it serves the "
                   "same gallery (docs/scale-out.md). keys.db and the index snapshots stay in --data");
+  cmd->add_option("--index-rows", o->index_rows,
+                  "How the search indexes keep their vectors: fp32, or fp16 (half the rows' memory, 384 instead of "
+                  "768 bytes a face; scores move by about 1e-4; docs/gallery.md). Snapshots of the other format are "
+                  "converted on load")
+      ->default_val(o->index_rows)
+      ->check(CLI::IsMember({"fp32", "fp16"}));
   cmd->add_option("--etcd", o->etcd,
                   "Join the cluster whose membership is in these etcd members (HOST:PORT[,HOST:PORT...]): register "
                   "this node under a lease kept alive, follow the member list and the shard map (docs/scale-out.md)");
