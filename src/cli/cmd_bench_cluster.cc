@@ -261,10 +261,12 @@ void AppendFace(store::Batch* b, std::size_t person_at, const std::string& face_
 }
 
 // Faces, persons and memberships through the store interface, `batch` faces
-// per transaction; returns the seconds taken.
-Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vectors, std::size_t faces,
+// per transaction, each transaction's faces generated for it and shown to
+// `exact` (the recall answers) before it is dropped, so the bench keeps no
+// copy of the gallery; returns the seconds taken.
+Result<double> LoadFaces(const std::string& uri, eval::SyntheticGallery& synth, std::size_t faces,
                          std::size_t per_identity, std::size_t batch, const ClusterBenchOptions& o,
-                         std::int64_t* group_key_out) {
+                         cluster::ExactTopPersonsStream* exact, std::int64_t* group_key_out) {
   FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenPostgresStore(uri));
   const double t0 = NowMs();
   store::GroupRecord g;
@@ -278,12 +280,21 @@ Result<double> LoadFaces(const std::string& uri, const std::vector<float>& vecto
   const std::size_t identities = (faces + per_identity - 1) / per_identity;
   std::size_t done = 0;
   for (std::size_t first = 0; first < identities;) {
+    // The identities of this transaction: about `batch` faces, whole persons.
+    const std::size_t last = std::min(identities, first + std::max<std::size_t>(batch / per_identity, 1));
+    const std::size_t first_face = first * per_identity, end_face = std::min(faces, last * per_identity);
+    const std::vector<float> vectors = synth.FacesRange(first_face, end_face - first_face);
+    std::vector<std::int64_t> person_of(end_face - first_face);
+    for (std::size_t f = first_face; f < end_face; ++f) {
+      person_of[f - first_face] = static_cast<std::int64_t>(f / per_identity);
+    }
+    exact->Add(vectors.data(), person_of.data(), person_of.size());
     store::Batch b;
     std::size_t in_batch = 0;
-    for (; first < identities && in_batch < batch; ++first) {
+    for (; first < last; ++first) {
       const std::size_t person_at = AppendPerson(&b, group_key, "p" + std::to_string(first));
       for (std::size_t f = first * per_identity; f < std::min(faces, (first + 1) * per_identity); ++f, ++in_batch) {
-        AppendFace(&b, person_at, "f" + std::to_string(f), vectors.data() + f * kDim);
+        AppendFace(&b, person_at, "f" + std::to_string(f), vectors.data() + (f - first_face) * kDim);
       }
     }
     FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());
@@ -419,16 +430,17 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   eval::SyntheticGallery synth(so);
   const auto stats = synth.Measure(2000);
   const std::size_t identities = (o.faces + so.faces_per_identity - 1) / so.faces_per_identity;
-  const std::vector<float> vectors = synth.Faces(o.faces);
-  std::vector<std::int64_t> person_of(o.faces);
-  for (std::size_t i = 0; i < o.faces; ++i) person_of[i] = static_cast<std::int64_t>(i / so.faces_per_identity);
   std::vector<std::vector<float>> probes;
   for (std::size_t q = 0; q < std::max(o.queries, o.recall_queries); ++q) {
     probes.push_back(synth.Probe((q * 7919) % identities));
   }
+  // The exact answers of the recall queries, worked out while the faces load.
+  const std::size_t rq = std::min(o.recall_queries, probes.size());
+  cluster::ExactTopPersonsStream exact(std::vector<std::vector<float>>(probes.begin(), probes.begin() + static_cast<std::ptrdiff_t>(rq)),
+                                       kDim, o.k, so.faces_per_identity);
 
   std::int64_t group_key = 0;
-  auto load_s = LoadFaces(pg.uri(), vectors, o.faces, so.faces_per_identity, o.batch, o, &group_key);
+  auto load_s = LoadFaces(pg.uri(), synth, o.faces, so.faces_per_identity, o.batch, o, &exact, &group_key);
   if (!load_s.ok()) return Fail(load_s.status());
   Say(o, "loaded " + std::to_string(o.faces) + " faces in " + std::to_string(*load_s) + " s");
 
@@ -564,15 +576,13 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   for (std::size_t q = 0; q < std::min<std::size_t>(20, probes.size()); ++q) coord.Search(probes[q], o.k);  // warm-up
 
   // Recall against the exact answer.
-  const std::size_t rq = std::min(o.recall_queries, probes.size());
-  Say(o, "exact search of " + std::to_string(rq) + " queries for recall");
+  Say(o, "recall of " + std::to_string(rq) + " queries against their exact answers");
   double recall = 0;
   int recall_incomplete = 0;
   for (std::size_t q = 0; q < rq; ++q) {
-    const auto exact = cluster::ExactTopPersons(vectors.data(), kDim, person_of, probes[q].data(), o.k);
     const auto got = coord.Search(probes[q], o.k);
     if (!got.missing.empty()) ++recall_incomplete;
-    recall += cluster::RecallAtK(exact, PersonsOf(got));
+    recall += cluster::RecallAtK(exact.Top(q), PersonsOf(got));
   }
   recall /= static_cast<double>(std::max<std::size_t>(rq, 1));
 

@@ -7,6 +7,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "gallery/vector_kernels.h"
+
 namespace facekit::cluster {
 
 double RecallAtK(const std::vector<std::int64_t>& exact, const std::vector<std::int64_t>& got) {
@@ -17,17 +19,10 @@ double RecallAtK(const std::vector<std::int64_t>& exact, const std::vector<std::
   return static_cast<double>(hits) / static_cast<double>(exact.size());
 }
 
-std::vector<std::int64_t> ExactTopPersons(const float* vectors, int dim, const std::vector<std::int64_t>& person_of,
-                                          const float* query, std::size_t k) {
-  std::unordered_map<std::int64_t, float> best;
-  const auto d = static_cast<std::size_t>(dim);
-  for (std::size_t i = 0; i < person_of.size(); ++i) {
-    const float* row = vectors + i * d;
-    float dot = 0;
-    for (std::size_t j = 0; j < d; ++j) dot += row[j] * query[j];
-    auto [it, inserted] = best.try_emplace(person_of[i], dot);
-    if (!inserted && dot > it->second) it->second = dot;
-  }
+namespace {
+
+// Persons ranked by their best score (higher first, ties by lower person); the first k.
+std::vector<std::int64_t> RankPersons(const std::unordered_map<std::int64_t, float>& best, std::size_t k) {
   std::vector<std::pair<float, std::int64_t>> ranked;
   ranked.reserve(best.size());
   for (const auto& [person, score] : best) ranked.emplace_back(score, person);
@@ -38,6 +33,59 @@ std::vector<std::int64_t> ExactTopPersons(const float* vectors, int dim, const s
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) out.push_back(ranked[i].second);
   return out;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> ExactTopPersons(const float* vectors, int dim, const std::vector<std::int64_t>& person_of,
+                                          const float* query, std::size_t k) {
+  std::unordered_map<std::int64_t, float> best;
+  const auto d = static_cast<std::size_t>(dim);
+  for (std::size_t i = 0; i < person_of.size(); ++i) {
+    const float dot = gallery::Dot(vectors + i * d, query, d);
+    auto [it, inserted] = best.try_emplace(person_of[i], dot);
+    if (!inserted && dot > it->second) it->second = dot;
+  }
+  return RankPersons(best, k);
+}
+
+ExactTopPersonsStream::ExactTopPersonsStream(std::vector<std::vector<float>> queries, int dim, std::size_t k,
+                                             std::size_t max_faces_per_person)
+    : queries_(std::move(queries)),
+      dim_(static_cast<std::size_t>(dim)),
+      k_(k),
+      keep_(k * std::max<std::size_t>(max_faces_per_person, 1)),
+      kept_(queries_.size()) {}
+
+void ExactTopPersonsStream::Add(const float* vectors, const std::int64_t* person_of, std::size_t count) {
+  // The heap's front is the worst kept face: the lowest score, of the higher person on a tie.
+  const auto worse_on_top = [](const Kept& a, const Kept& b) {
+    return a.score != b.score ? a.score > b.score : a.person < b.person;
+  };
+  for (std::size_t q = 0; q < queries_.size(); ++q) {
+    std::vector<Kept>& heap = kept_[q];
+    const float* query = queries_[q].data();
+    for (std::size_t i = 0; i < count; ++i) {
+      const Kept face{gallery::Dot(vectors + i * dim_, query, dim_), person_of[i]};
+      if (heap.size() < keep_) {
+        heap.push_back(face);
+        std::push_heap(heap.begin(), heap.end(), worse_on_top);
+      } else if (!heap.empty() && worse_on_top(face, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), worse_on_top);
+        heap.back() = face;
+        std::push_heap(heap.begin(), heap.end(), worse_on_top);
+      }
+    }
+  }
+}
+
+std::vector<std::int64_t> ExactTopPersonsStream::Top(std::size_t q) const {
+  std::unordered_map<std::int64_t, float> best;
+  for (const Kept& face : kept_.at(q)) {
+    auto [it, inserted] = best.try_emplace(face.person, face.score);
+    if (!inserted && face.score > it->second) it->second = face.score;
+  }
+  return RankPersons(best, k_);
 }
 
 namespace {
@@ -92,7 +140,7 @@ ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t perso
   const double catalog_mb = f * c.catalog_bytes_per_face / kMb;
   e.node_steady_mb = c.node_base_mb + catalog_mb + entries * share * c.index_bytes_per_face / kMb;
   e.node_peak_mb = c.node_base_mb + catalog_mb + entries * c.index_bytes_per_face / kMb;
-  e.total_peak_mb = static_cast<double>(n) * e.node_peak_mb + c.postgres_mb + f * c.bench_bytes_per_face / kMb;
+  e.total_peak_mb = static_cast<double>(n) * e.node_peak_mb + c.postgres_mb;
   return e;
 }
 

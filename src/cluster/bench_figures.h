@@ -28,6 +28,33 @@ double RecallAtK(const std::vector<std::int64_t>& exact, const std::vector<std::
 std::vector<std::int64_t> ExactTopPersons(const float* vectors, int dim, const std::vector<std::int64_t>& person_of,
                                           const float* query, std::size_t k);
 
+/// ExactTopPersons over faces seen a chunk at a time, for many queries at
+/// once, without keeping the faces: what lets `bench cluster` load 10M
+/// synthetic faces without an 8 GB copy of them. Each query keeps its best
+/// k x `max_faces_per_person` faces (best first, ties by lower person): a
+/// person of the true top k has at most k - 1 persons ahead of it, each with
+/// at most that many faces, so its best face is always kept and Top() equals
+/// ExactTopPersons over every face added.
+class ExactTopPersonsStream {
+ public:
+  ExactTopPersonsStream(std::vector<std::vector<float>> queries, int dim, std::size_t k,
+                        std::size_t max_faces_per_person);
+  /// `count` faces (rows of `dim` floats) and their persons.
+  void Add(const float* vectors, const std::int64_t* person_of, std::size_t count);
+  /// The exact top k persons of query `q`, best first.
+  std::vector<std::int64_t> Top(std::size_t q) const;
+  std::size_t queries() const { return queries_.size(); }
+
+ private:
+  struct Kept {
+    float score;
+    std::int64_t person;
+  };
+  std::vector<std::vector<float>> queries_;
+  std::size_t dim_, k_, keep_;
+  std::vector<std::vector<Kept>> kept_;  // per query: a heap whose front is the worst kept face
+};
+
 struct ProcMemory {
   double rss_mb = 0;  ///< VmRSS
   double hwm_mb = 0;  ///< VmHWM (peak resident)
@@ -56,14 +83,13 @@ struct SizingConstants {
   double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB); also per person
   double catalog_bytes_per_face = 420;   ///< the catalog's records per gallery face (whole on every node)
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
-  double bench_bytes_per_face = 800;     ///< the bench's own copy of the vectors (exact search) and ids
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
 };
 
 struct ClusterMemoryEstimate {
   double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the face and person indexes + the whole catalog
   double node_peak_mb = 0;    ///< a node while it starts: today it opens the WHOLE gallery, then drops the rest
-  double total_peak_mb = 0;   ///< every node at its peak at once + PostgreSQL + the bench itself
+  double total_peak_mb = 0;   ///< every node at its peak at once + PostgreSQL (the bench keeps no copy of the faces)
 };
 /// `faces` faces of `persons` persons on `nodes` nodes with `replicas` copies of every shard.
 ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t persons, int nodes, int replicas,

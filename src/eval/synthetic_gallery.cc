@@ -61,14 +61,16 @@ void SyntheticGallery::Face(const std::vector<float>& centre, std::uint64_t stre
   for (std::size_t i = 0; i < x.size(); ++i) out[i] = static_cast<float>(x[i]);
 }
 
-std::vector<float> SyntheticGallery::Faces(std::size_t count) {
+std::vector<float> SyntheticGallery::Faces(std::size_t count) { return FacesRange(0, count); }
+
+std::vector<float> SyntheticGallery::FacesRange(std::size_t first, std::size_t count) {
   const auto d = static_cast<std::size_t>(options_.dim);
   std::vector<float> out(count * d);
   const std::size_t per = options_.faces_per_identity;
   std::vector<float> centre;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i % per == 0) centre = Centre(i / per);
-    Face(centre, (std::uint64_t{1} << 62) + i * 2, out.data() + i * d);
+  for (std::size_t i = first; i < first + count; ++i) {
+    if (i == first || i % per == 0) centre = Centre(i / per);
+    Face(centre, (std::uint64_t{1} << 62) + i * 2, out.data() + (i - first) * d);
   }
   return out;
 }

@@ -32,6 +32,9 @@ class SyntheticGallery {
 
   // `count` faces, row-major; identity of face i is i / faces_per_identity.
   std::vector<float> Faces(std::size_t count);
+  // Faces [first, first + count) of that sequence (each face depends only on
+  // its position): a large gallery made a chunk at a time.
+  std::vector<float> FacesRange(std::size_t first, std::size_t count);
   // A new face of identity `identity` (a probe of an enrolled person).
   std::vector<float> Probe(std::size_t identity);
 

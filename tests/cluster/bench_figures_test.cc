@@ -31,6 +31,55 @@ TEST(BenchFigures, ExactTopPersonsRanksPersonsByTheirBestFace) {
   EXPECT_EQ(ExactTopPersons(tie.data(), 2, {9, 4}, q, 2), (std::vector<std::int64_t>{4, 9}));
 }
 
+// The stream keeps k x 3 faces per query and must still give every query's
+// exact answer: faces of 3 per person (some persons' faces near-identical,
+// some exact ties) added in chunks of every size.
+TEST(BenchFigures, ExactTopPersonsStreamEqualsTheWholeRanking) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> n(0, 1);
+  const int dim = 16;
+  const std::size_t persons = 400, per = 3, faces = persons * per;
+  std::vector<float> v(faces * dim);
+  std::vector<std::int64_t> person(faces);
+  for (std::size_t p = 0; p < persons; ++p) {
+    std::vector<float> centre(dim);
+    for (auto& x : centre) x = n(rng);
+    for (std::size_t f = 0; f < per; ++f) {
+      const std::size_t i = p * per + f;
+      person[i] = static_cast<std::int64_t>((p * 7919) % persons);  // not in face order
+      // Persons 0-9: three copies of one face (their best faces tie with themselves).
+      for (int j = 0; j < dim; ++j) v[i * dim + j] = centre[j] + (p < 10 ? 0.0f : 0.3f * n(rng));
+    }
+  }
+  // Two persons with the very same faces: an exact tie between persons.
+  std::copy(v.begin() + 20 * per * dim, v.begin() + 21 * per * dim, v.begin() + 30 * per * dim);
+  std::vector<std::vector<float>> queries;
+  for (int q = 0; q < 25; ++q) {
+    std::vector<float> query(dim);
+    const std::size_t near = rng() % faces;
+    for (int j = 0; j < dim; ++j) query[j] = v[near * dim + j] + 0.2f * n(rng);
+    queries.push_back(query);
+  }
+  for (std::size_t k : {1, 5, 10}) {
+    ExactTopPersonsStream stream(queries, dim, k, per);
+    for (std::size_t at = 0, chunk = 1; at < faces; at += chunk, chunk = chunk * 2 % 97 + 1) {
+      const std::size_t count = std::min(chunk, faces - at);
+      stream.Add(v.data() + at * dim, person.data() + at, count);
+    }
+    for (std::size_t q = 0; q < queries.size(); ++q) {
+      EXPECT_EQ(stream.Top(q), ExactTopPersons(v.data(), dim, person, queries[q].data(), k)) << "k " << k << " q " << q;
+    }
+  }
+  // Keeping fewer faces than k x faces-per-person would lose persons: the bound matters.
+  ExactTopPersonsStream narrow(queries, dim, 10, 1);
+  narrow.Add(v.data(), person.data(), faces);
+  std::size_t differ = 0;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    differ += narrow.Top(q) != ExactTopPersons(v.data(), dim, person, queries[q].data(), 10) ? 1 : 0;
+  }
+  EXPECT_GT(differ, 0u);
+}
+
 TEST(BenchFigures, ExactTopPersonsAgreesWithAPlainReference) {
   std::mt19937 rng(7);
   std::normal_distribution<float> n(0, 1);
@@ -78,7 +127,6 @@ TEST(BenchFigures, TheEstimateScalesWithFacesNodesAndReplicas) {
   c.index_bytes_per_face = 1000;
   c.catalog_bytes_per_face = 500;
   c.node_base_mb = 100;
-  c.bench_bytes_per_face = 0;
   c.postgres_mb = 50;
   const double mb = 1024.0 * 1024.0;
   const auto e = EstimateClusterMemory(4 * 1048576, 1048576, 4, 2, c);
