@@ -95,6 +95,10 @@ struct GalleryOptions {
   // node keeps its snapshots' faces and a first map that gives it the same
   // shards re-indexes nothing. Without such a file: `index_filter`.
   bool resume_index_filter = false;
+  // SetIndexFilter adds the entries a new filter gains to the new index this
+  // many at a time, each batch's floats freed once indexed, so the transient
+  // copy of a large gain stays one batch (tests make it small).
+  std::size_t index_filter_batch = 65536;
   // Tests: called by SetIndexFilter while it builds beside the serving
   // indexes (after planning, before the swap), with no lock held.
   std::function<void()> on_index_filter_building;

@@ -222,13 +222,31 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
 
   if (options_.on_index_filter_building) options_.on_index_filter_building();
   Status built = Status::Ok();
+  const std::size_t batch = std::max<std::size_t>(options_.index_filter_batch, 1);
   for (Job& job : jobs) {
     if (job.in_place) continue;
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
     std::vector<float> data;
+    // Entries go into the new index `batch` at a time (the first batch large
+    // enough builds the graph; later ones are inserted into it).
+    const auto add_pending = [&](bool last) {
+      if (keys.empty() || (!last && keys.size() < batch)) return;
+      if (Status s = job.fresh->AddBatch(keys, data, tags); !s.ok() && built.ok()) built = s;
+      keys.clear();
+      tags.clear();
+      data.clear();
+    };
     // (job.serving is not touched here: the group may be deleted meanwhile.)
     const auto dim = static_cast<std::size_t>(job.dim);
+    if (job.rebuild) {
+      job.fresh = std::make_unique<VectorIndex>(job.dim, job.options);
+    } else {
+      for (std::int64_t key : job.drop) job.fresh->Remove(key);
+    }
+    // The first filter's persons: kept flat (exact) until the compactor
+    // builds their structure, so that the first shards serve sooner.
+    if (job.people && first_persons) job.fresh->DeferStructure(true);
     if (job.rebuild) {
       const std::unordered_set<std::int64_t> drop(job.drop.begin(), job.drop.end());
       for (std::size_t i = 0; i < job.keys.size(); ++i) {
@@ -237,26 +255,21 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
         tags.push_back(job.tags[i]);
         data.insert(data.end(), job.rows.begin() + static_cast<std::ptrdiff_t>(i * dim),
                     job.rows.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim));
+        add_pending(false);
       }
       job.keys = {};
       job.tags = {};
       job.rows = {};
-      job.fresh = std::make_unique<VectorIndex>(job.dim, job.options);
-    } else {
-      for (std::int64_t key : job.drop) job.fresh->Remove(key);
     }
-    // The first filter's persons: kept flat (exact) until the compactor
-    // builds their structure, so that the first shards serve sooner.
-    if (job.people && first_persons) job.fresh->DeferStructure(true);
     for (std::size_t i = 0; i < job.vectors.size(); ++i) {
       keys.push_back(job.vectors[i].first);
       tags.push_back(job.people ? job.add_tags[i] : 0);
       data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
+      std::vector<float>().swap(job.vectors[i].second);  // in `data` now
+      add_pending(false);
     }
+    add_pending(true);
     job.vectors = {};
-    if (!keys.empty()) {
-      if (Status s = job.fresh->AddBatch(keys, data, tags); !s.ok() && built.ok()) built = s;
-    }
   }
 
   std::lock_guard writer(writer_mu_);

@@ -213,6 +213,7 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   GalleryOptions o;
   o.dim = kDim;
   o.index.approx_threshold = std::get<0>(GetParam());  // flat or HNSW
+  o.index_filter_batch = 7;  // the gained entries added in many batches
   const bool drops = std::get<1>(GetParam());
   const std::set<int> kept_residues = drops ? std::set<int>{1, 2} : std::set<int>{0, 1, 2};
   o.index_filter = Holding({{"g", Modulo(4, {0, 1})}});
