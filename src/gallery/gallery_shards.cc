@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/durable_file.h"
 #include "common/heap.h"
 #include "gallery/gallery.h"
 #include "store/face_shard.h"
@@ -365,16 +366,9 @@ Status Gallery::WriteShardHoldings() const {
     }
     text += "group " + std::to_string(gkey) + " " + (shards.empty() ? "-" : shards) + " " + g.record.id + "\n";
   }
-  const fs::path tmp = fs::path(path).concat(".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status(StatusCode::kIoError, "cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return Status(StatusCode::kIoError, "cannot rename " + tmp.string() + ": " + ec.message());
-  return Status::Ok();
+  // Durable like the snapshots it describes (a holdings file lost in a power
+  // cut would make the restarted node re-index every shard).
+  return WriteFileDurably(path.string(), text);
 }
 
 void Gallery::ResumeShardHoldings() {

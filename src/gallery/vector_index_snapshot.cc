@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "common/durable_file.h"
 #include "gallery/vector_index.h"
 #include "gallery/snapshot_checksum.h"
 #include "gallery/vector_index_internal.h"
@@ -167,12 +168,7 @@ Status VectorIndex::Save(const std::string& path, std::uint64_t stamp, std::uint
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) return Status(StatusCode::kIoError, "renaming " + tmp + ": " + ec.message());
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  SyncParentFolder(path);
   return Status::Ok();
 }
 
