@@ -7,6 +7,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <bit>
@@ -261,8 +262,10 @@ struct Kernel {
 
 Kernel Select() {
   __builtin_cpu_init();
-  // F16C comes with every AVX2 CPU made; checked all the same.
-  const bool f16c = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  // F16C comes with every AVX2 CPU made; checked all the same, from CPUID
+  // leaf 1 (clang's __builtin_cpu_supports does not know "f16c").
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __builtin_cpu_supports("avx2") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
   const ToHalvesFn to_halves = f16c ? &FloatsToHalvesF16c : &FloatsToHalvesPortable;
   const ToFloatsFn to_floats = f16c ? &HalvesToFloatsF16c : &HalvesToFloatsPortable;
   if (__builtin_cpu_supports("avx512f")) {
