@@ -75,6 +75,17 @@ std::size_t VectorIndex::RowBytes() const {
   return static_cast<std::size_t>(dim_) * (half_rows() ? sizeof(std::uint16_t) : sizeof(float));
 }
 
+void VectorIndex::MoveRow(std::size_t to, std::size_t from) {
+  const auto d = static_cast<std::size_t>(dim_);
+  if (half_rows()) {
+    std::memcpy(half_.data() + to * d, half_.data() + from * d, d * sizeof(std::uint16_t));
+  } else {
+    std::memcpy(data_.data() + to * d, data_.data() + from * d, d * sizeof(float));
+  }
+  keys_[to] = keys_[from];
+  tags_[to] = tags_[from];
+}
+
 void VectorIndex::AddRowsToGraph(std::size_t first, const float* vectors) {
   const std::size_t n = rows() - first;
   if (n == 0) return;
@@ -378,13 +389,7 @@ bool VectorIndex::Remove(std::int64_t key) {
     ivf_->row_pos.pop_back();
   }
   if (row != last) {
-    if (half_rows()) {
-      std::memcpy(half_.data() + row * d, half_.data() + last * d, d * sizeof(std::uint16_t));
-    } else {
-      std::memcpy(data_.data() + row * d, data_.data() + last * d, d * sizeof(float));
-    }
-    keys_[row] = keys_[last];
-    tags_[row] = tags_[last];
+    MoveRow(row, last);
     alive_[row] = alive_[last];
     key_to_row_[keys_[row]] = row;
   }
@@ -473,15 +478,7 @@ Status VectorIndex::Compact() {
   std::size_t out = 0;
   for (std::size_t row = 0; row < rows(); ++row) {
     if (!alive_[row]) continue;
-    if (out != row) {
-      if (half_rows()) {
-        std::memmove(half_.data() + out * d, half_.data() + row * d, d * sizeof(std::uint16_t));
-      } else {
-        std::memmove(data_.data() + out * d, data_.data() + row * d, d * sizeof(float));
-      }
-      keys_[out] = keys_[row];
-      tags_[out] = tags_[row];
-    }
+    if (out != row) MoveRow(out, row);
     ++out;
   }
   // Trimmed to the live rows (a compaction after many removals gives the memory back).

@@ -212,6 +212,8 @@ class VectorIndex {
   float RowDot(const float* query, std::size_t row) const;
   const void* RowAddress(std::size_t row) const;
   std::size_t RowBytes() const;
+  // Row `from`'s values, key and tag copied over row `to` (to != from).
+  void MoveRow(std::size_t to, std::size_t from);
   // Adds rows [first, rows()) to the graph (whose codes are already made);
   // `vectors`: their floats when the caller has them, else decoded in chunks.
   void AddRowsToGraph(std::size_t first, const float* vectors);
