@@ -111,6 +111,10 @@ Status VectorIndex::CheckVector(std::span<const float> vector) const {
   }
   for (float v : vector) {
     if (!std::isfinite(v)) return Status(StatusCode::kInvalidArgument, "vector has a non-finite value");
+    // The largest half float: beyond it an fp16 row would hold an infinity.
+    if (half_rows() && std::abs(v) > 65504.0f) {
+      return Status(StatusCode::kInvalidArgument, "vector value " + std::to_string(v) + " is beyond fp16 rows' range");
+    }
   }
   return Status::Ok();
 }

@@ -195,6 +195,18 @@ TEST(VectorIndex, HalfRowsAnswerAsFloatRowsInEveryStructure) {
   }
 }
 
+TEST(VectorIndex, HalfRowsRefuseValuesBeyondTheHalfRange) {
+  IndexOptions o;
+  o.rows = RowFormat::kF16;
+  VectorIndex half(4, o);
+  const std::vector<float> huge = {1e5f, 0, 0, 0};
+  EXPECT_EQ(half.Add(1, huge).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(half.size(), 0u);
+  EXPECT_TRUE(half.Add(2, std::vector<float>{65504.0f, 0, 0, 0}).ok());
+  VectorIndex full(4, IndexOptions{});
+  EXPECT_TRUE(full.Add(1, huge).ok());
+}
+
 TEST(VectorIndex, HalfRowsGrowOneAtATimeIntoAGraph) {
   Twin t(IndexKind::kAuto, 3000, 48);
   IndexOptions o;
