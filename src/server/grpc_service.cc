@@ -12,7 +12,10 @@
 
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <thread>
 
 #include "facekit/v1/facekit.pb.h"
 #include "server/change_position.h"
@@ -100,6 +103,36 @@ struct Origin {
 
 }  // namespace
 
+// ShardSearch calls that wait for a change-log position run on threads of
+// their own (up to kMax at once), so that they never hold gRPC's few
+// callback threads: a handful of such calls would otherwise stall every
+// other shard search of the node for up to half their deadline. The
+// destructor waits for the running ones.
+class WaitingShardCalls {
+ public:
+  static constexpr int kMax = 64;
+  bool TryStart() {
+    std::lock_guard lock(mu_);
+    if (running_ >= kMax) return false;
+    ++running_;
+    return true;
+  }
+  void Done() {
+    std::lock_guard lock(mu_);
+    --running_;
+    idle_.notify_all();
+  }
+  ~WaitingShardCalls() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return running_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int running_ = 0;
+};
+
 struct FaceKitGrpcService::Impl {
   service::FaceService& service;
   std::shared_ptr<AccessPolicy> policy;
@@ -108,6 +141,7 @@ struct FaceKitGrpcService::Impl {
   const PeerDirectory* peers;
   GrpcServiceOptions options;
   std::deque<std::string> paths;  // "/facekit.v1.FaceKit/<rpc>", kept alive for the registered methods
+  std::unique_ptr<WaitingShardCalls> waiting_shard_calls = std::make_unique<WaitingShardCalls>();
 
   Origin OriginOf(const grpc::ServerContextBase& ctx, const std::string& path) const {
     Origin o;
@@ -285,8 +319,9 @@ FaceKitGrpcService::FaceKitGrpcService(service::FaceService& service, std::share
     // A service of its own, so that the server (and reflection) see
     // facekit.cluster.v1.Shard; a callback method (see RunShard). Its work
     // is an in-memory search of a few milliseconds, run on gRPC's callback
-    // thread; only a min_seq not yet applied waits longer (half the call's
-    // time at most, ShardSearchHandler).
+    // thread; a call with a min_seq, which may wait for the change log (half
+    // the call's time at most, ShardSearchHandler), runs on a thread of its
+    // own (WaitingShardCalls).
     class ShardService final : public grpc::Service {
      public:
       explicit ShardService(Impl* impl) {
@@ -296,6 +331,15 @@ FaceKitGrpcService::FaceKitGrpcService(service::FaceService& service, std::share
                                   [impl](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                          grpc::ByteBuffer* out) {
                                     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+                                    std::string body;
+                                    if (ReadAll(*in, &body) && ShardSearchMinSeq(body) > 0 &&
+                                        impl->waiting_shard_calls->TryStart()) {
+                                      std::thread([impl, ctx, in, out, reactor] {
+                                        reactor->Finish(impl->RunShard(ctx, in, out));
+                                        impl->waiting_shard_calls->Done();
+                                      }).detach();
+                                      return reactor;
+                                    }
                                     reactor->Finish(impl->RunShard(ctx, in, out));
                                     return reactor;
                                   }));

@@ -47,4 +47,10 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
   return std::nullopt;
 }
 
+std::int64_t ShardSearchMinSeq(const std::string& request_bytes) {
+  facekit::cluster::v1::ShardSearchRequest request;
+  if (!request.ParseFromString(request_bytes)) return 0;
+  return request.min_seq();
+}
+
 }  // namespace facekit::server

@@ -31,4 +31,8 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
                                                 const std::string& request_bytes, std::string* response_bytes,
                                                 std::chrono::steady_clock::time_point wait_until);
 
+/// The min_seq of a serialized ShardSearchRequest (0 when absent or unparsable):
+/// a positive one may make the call wait for the change log.
+std::int64_t ShardSearchMinSeq(const std::string& request_bytes);
+
 }  // namespace facekit::server
