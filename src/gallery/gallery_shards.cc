@@ -93,7 +93,11 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     const VectorIndex* serving = nullptr;  // journaling until the swap
     std::unique_ptr<VectorIndex> fresh;
     std::vector<std::int64_t> drop, add;
-    std::vector<std::pair<std::int64_t, std::vector<float>>> vectors;  // of `add` (persons: fused features)
+    // `add` in the chunks it is read from the store in (faces: whole shards,
+    // about index_filter_batch keys a chunk), so that only one chunk's
+    // vectors are held at a time; the first is read while planning.
+    std::vector<std::vector<std::int64_t>> add_chunks;
+    std::vector<std::pair<std::int64_t, std::vector<float>>> vectors;  // of the chunk read (persons: fused features)
     std::vector<std::uint64_t> add_tags;   // persons: FaceSetTag of each of `vectors`
     int dim = 0;
     IndexOptions options;  // of the serving index
@@ -105,6 +109,59 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   };
   auto slot_of = [](GroupState& g, const Job& job) -> std::unique_ptr<VectorIndex>& {
     return job.people ? g.people : g.faces;
+  };
+  const std::size_t batch = std::max<std::size_t>(options_.index_filter_batch, 1);
+  // A job's `add` in chunks (under the writer lock): faces by shard, whole
+  // shards of about `batch` keys (a shard is read from the store as a
+  // whole), persons `batch` at a time.
+  auto chunks_of = [&](const Job& job) {
+    std::vector<std::vector<std::int64_t>> chunks;
+    if (job.add.empty()) return chunks;
+    if (job.people) {
+      for (std::size_t at = 0; at < job.add.size(); at += batch) {
+        chunks.emplace_back(job.add.begin() + static_cast<std::ptrdiff_t>(at),
+                            job.add.begin() + static_cast<std::ptrdiff_t>(std::min(at + batch, job.add.size())));
+      }
+      return chunks;
+    }
+    std::map<int, std::vector<std::int64_t>> by_shard;
+    for (std::int64_t key : job.add) {
+      const FaceState* f = catalog_.FaceByKey(key);
+      by_shard[f != nullptr && filter.shards > 0 ? store::ShardOfFace(f->id, filter.shards) : -1].push_back(key);
+    }
+    for (auto& [shard, keys] : by_shard) {
+      if (chunks.empty() || chunks.back().size() + keys.size() > batch) chunks.emplace_back();
+      chunks.back().insert(chunks.back().end(), keys.begin(), keys.end());
+    }
+    return chunks;
+  };
+  // Reads chunk `chunk` of a job's `add` into job.vectors (under the writer
+  // lock); entries gone from the group meanwhile are skipped.
+  auto read_chunk = [&](const GroupState& g, Job& job, std::size_t chunk) -> Status {
+    const std::string& version = g.record.face_model_version;
+    const int dim = DimOf(version);
+    job.vectors.clear();
+    job.add_tags.clear();
+    std::vector<std::int64_t> keys;
+    for (std::int64_t key : job.add_chunks[chunk]) {
+      if (job.people ? g.persons.count(key) != 0 : catalog_.FaceByKey(key) != nullptr) keys.push_back(key);
+    }
+    if (keys.empty()) return Status::Ok();
+    auto loaded = job.people ? FusedFeaturesOf(g, keys, &job.add_tags) : LoadGroupVectors(g, keys, version);
+    if (!loaded.ok()) return loaded.status();
+    job.vectors = std::move(*loaded);
+    for (const auto& [key, v] : job.vectors) {
+      if (static_cast<int>(v.size()) == dim) continue;
+      const PersonState* p = job.people ? catalog_.PersonByKey(key) : nullptr;
+      const FaceState* f = job.people ? nullptr : catalog_.FaceByKey(key);
+      const std::string what = job.people ? "person " + (p ? p->record.id : std::to_string(key)) + "'s fused feature"
+                                          : "face " + (f ? f->id : std::to_string(key)) + "'s vector";
+      return Status(StatusCode::kFailedPrecondition,
+                    what + " has " + std::to_string(v.size()) + " dimensions (version " + version +
+                        "); this engine makes " + std::to_string(dim) +
+                        "-D ones (the gallery was enrolled with another model)");
+    }
+    return Status::Ok();
   };
   // Whether the new filter keeps an entry of a job's index.
   auto kept = [&](const GroupState& g, const Job& job, std::int64_t key) {
@@ -174,25 +231,13 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     }
     for (Job& job : jobs) {
       GroupState& g = catalog_.groups_.at(job.group);
-      const std::string& version = g.record.face_model_version;
-      const int dim = DimOf(version);
-      if (!job.add.empty()) {
-        auto loaded = job.people ? FusedFeaturesOf(g, job.add, &job.add_tags) : LoadGroupVectors(g, job.add, version);
-        if (!loaded.ok()) {
+      job.add_chunks = chunks_of(job);
+      if (!job.add_chunks.empty()) {
+        // The first chunk now: a gallery of another model's vectors is refused before anything changes.
+        Status read = read_chunk(g, job, 0);
+        if (!read.ok()) {
           set_filter(std::move(previous));
-          return loaded.status();
-        }
-        job.vectors = std::move(*loaded);
-      }
-      for (const auto& [key, v] : job.vectors) {
-        if (static_cast<int>(v.size()) != dim) {
-          set_filter(std::move(previous));
-          const std::string what = job.people ? "person " + catalog_.persons_.at(key).record.id + "'s fused feature"
-                                              : "face " + catalog_.faces_.at(key).id + "'s vector";
-          return Status(StatusCode::kFailedPrecondition,
-                        what + " has " + std::to_string(v.size()) + " dimensions (version " + version +
-                            "); this engine makes " + std::to_string(dim) +
-                            "-D ones (the gallery was enrolled with another model)");
+          return read;
         }
       }
       // Searches only read the serving index, and no writer runs. Dropping
@@ -204,7 +249,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       job.options = index.options();
       // Only drops (shards handed back): no copy; removed at the swap, the
       // dead rows left to a background compaction past its ratio.
-      job.in_place = job.vectors.empty();
+      job.in_place = job.add.empty();
       if (job.in_place) continue;
       const auto live = static_cast<double>(index.size());
       job.rebuild = index.kind() == IndexKind::kHnsw &&
@@ -223,7 +268,6 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
 
   if (options_.on_index_filter_building) options_.on_index_filter_building();
   Status built = Status::Ok();
-  const std::size_t batch = std::max<std::size_t>(options_.index_filter_batch, 1);
   for (Job& job : jobs) {
     if (job.in_place) continue;
     std::vector<std::int64_t> keys;
@@ -262,15 +306,32 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       job.tags = {};
       job.rows = {};
     }
-    for (std::size_t i = 0; i < job.vectors.size(); ++i) {
-      keys.push_back(job.vectors[i].first);
-      tags.push_back(job.people ? job.add_tags[i] : 0);
-      data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
-      std::vector<float>().swap(job.vectors[i].second);  // in `data` now
-      add_pending(false);
+    // The gained entries, a chunk read from the store at a time (the first
+    // was read while planning): each under the writer lock, as the store is
+    // used by writers too. Writes meanwhile are in the serving index's
+    // journal, replayed below, so a chunk read after them agrees with them.
+    for (std::size_t chunk = 0; chunk < job.add_chunks.size() && built.ok(); ++chunk) {
+      if (chunk > 0) {
+        std::lock_guard writer(writer_mu_);
+        auto it = catalog_.groups_.find(job.group);
+        if (it == catalog_.groups_.end()) break;  // deleted meanwhile: the swap skips it
+        if (Status read = read_chunk(it->second, job, chunk); !read.ok()) {
+          built = read;
+          break;
+        }
+      }
+      for (std::size_t i = 0; i < job.vectors.size(); ++i) {
+        keys.push_back(job.vectors[i].first);
+        tags.push_back(job.people ? job.add_tags[i] : 0);
+        data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
+        std::vector<float>().swap(job.vectors[i].second);  // in `data` now
+        add_pending(false);
+      }
+      job.vectors = {};
+      job.add_tags = {};
     }
     add_pending(true);
-    job.vectors = {};
+    job.add_chunks = {};
   }
 
   std::lock_guard writer(writer_mu_);
