@@ -665,6 +665,16 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                 {"survivors_serving_s", reindexed_ms < 0 ? -1.0 : (reindexed_ms - killed_ms) / 1000.0},
                 {"before_kill", LatencyFigures(sampler.Before(killed_ms), 0)}};
     failover.update(window);
+    // The survivors' memory once they serve the smaller map: VmHWM now
+    // includes the failover's re-index (a copy of each gaining index).
+    json survivor_memory = json::array();
+    for (auto& n : nodes) {
+      if (n.get() == &victim) continue;
+      if (auto mem = cluster::ReadProcMemory(n->child.pid()); mem.ok()) {
+        survivor_memory.push_back({{"node", n->id}, {"rss_mb", mem->rss_mb}, {"hwm_mb", mem->hwm_mb}});
+      }
+    }
+    failover["survivors_memory"] = survivor_memory;
     Say(o, "failover: " + failover.dump());
 
     // Restart of the killed node on its data folder: its index snapshots
