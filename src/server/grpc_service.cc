@@ -133,6 +133,15 @@ class WaitingShardCalls {
   int running_ = 0;
 };
 
+// A ShardSearch call's request, read and parsed once on gRPC's thread (its
+// min_seq decides where the call runs), answered by RunShard.
+struct ShardCall {
+  bool readable = false;
+  std::string body;                 // what the signature covers
+  service::ShardQuery query;        // when `invalid` is empty
+  std::optional<ApiError> invalid;  // not a ShardSearchRequest
+};
+
 struct FaceKitGrpcService::Impl {
   service::FaceService& service;
   std::shared_ptr<AccessPolicy> policy;
@@ -201,7 +210,7 @@ struct FaceKitGrpcService::Impl {
   // On the callback API, not the sync pool: a SearchFaces waiting for other
   // nodes' ShardSearch holds a sync thread, and their ShardSearch on this
   // node must not need one (a full pool on every node would starve them all).
-  grpc::Status RunShard(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out);
+  grpc::Status RunShard(grpc::CallbackServerContext* ctx, const ShardCall& call, grpc::ByteBuffer* out);
 
   grpc::Status Run(const GrpcMethod& m, const google::protobuf::MethodDescriptor& d, const std::string& path,
                    grpc::ServerContext* ctx, const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
@@ -258,7 +267,7 @@ struct FaceKitGrpcService::Impl {
   }
 };
 
-grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::CallbackServerContext* ctx, const ShardCall& call,
                                                 grpc::ByteBuffer* out) {
   const auto started = std::chrono::steady_clock::now();
   auto finish = [&](const std::optional<ApiError>& error) {
@@ -270,22 +279,23 @@ grpc::Status FaceKitGrpcService::Impl::RunShard(grpc::CallbackServerContext* ctx
   };
   const Origin origin = OriginOf(*ctx, kShardSearchPath);
   if (origin.rest) return finish(ApiError{"UnsupportedOperation", "ShardSearch is not served over REST"});
-  std::string body;
-  if (!ReadAll(*in, &body)) return finish(ApiError{"InvalidParameter", "unreadable request"});
-  auto key = Authenticate(origin, body, kShardSearchAction);
+  if (!call.readable) return finish(ApiError{"InvalidParameter", "unreadable request"});
+  auto key = Authenticate(origin, call.body, kShardSearchAction);
   if (!key.ok()) return finish(key.error());
   if (key->role != KeyRole::kAdmin) {
     return finish(ApiError{"AuthFailure.UnauthorizedOperation",
                            "only a key with the admin role (the cluster's key) may call ShardSearch; this key is " +
                                std::string(KeyRoleName(key->role))});
   }
-  std::string bytes;
+  if (call.invalid) return finish(call.invalid);
   // A min_seq not reached is waited for at most half the call's time left
   // (1 s without a deadline): the refusal then still reaches the
   // coordinator in time to ask another replica.
-  auto wait_until = started + std::chrono::seconds(1);
-  if (const auto deadline = CallerDeadline(*ctx)) wait_until = started + (*deadline - started) / 2;
-  if (auto e = RunShardSearch(*options.shard_search, body, &bytes, wait_until)) return finish(e);
+  service::ShardQuery query = call.query;
+  query.wait_until = started + std::chrono::seconds(1);
+  if (const auto deadline = CallerDeadline(*ctx)) query.wait_until = started + (*deadline - started) / 2;
+  std::string bytes;
+  if (auto e = RunShardSearch(*options.shard_search, query, &bytes)) return finish(e);
   grpc::Slice slice(bytes);
   *out = grpc::ByteBuffer(&slice, 1);
   return finish(std::nullopt);
@@ -331,16 +341,18 @@ FaceKitGrpcService::FaceKitGrpcService(service::FaceService& service, std::share
                                   [impl](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
                                          grpc::ByteBuffer* out) {
                                     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-                                    std::string body;
-                                    if (ReadAll(*in, &body) && ShardSearchMinSeq(body) > 0 &&
+                                    ShardCall call;
+                                    call.readable = ReadAll(*in, &call.body);
+                                    if (call.readable) call.invalid = ParseShardSearch(call.body, &call.query);
+                                    if (call.readable && !call.invalid && call.query.min_seq > 0 &&
                                         impl->waiting_shard_calls->TryStart()) {
-                                      std::thread([impl, ctx, in, out, reactor] {
-                                        reactor->Finish(impl->RunShard(ctx, in, out));
+                                      std::thread([impl, ctx, out, reactor, call = std::move(call)] {
+                                        reactor->Finish(impl->RunShard(ctx, call, out));
                                         impl->waiting_shard_calls->Done();
                                       }).detach();
                                       return reactor;
                                     }
-                                    reactor->Finish(impl->RunShard(ctx, in, out));
+                                    reactor->Finish(impl->RunShard(ctx, call, out));
                                     return reactor;
                                   }));
       }

@@ -6,9 +6,7 @@
 
 namespace facekit::server {
 
-std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
-                                                const std::string& request_bytes, std::string* response_bytes,
-                                                std::chrono::steady_clock::time_point wait_until) {
+std::optional<service::ApiError> ParseShardSearch(const std::string& request_bytes, service::ShardQuery* query) {
   facekit::cluster::v1::ShardSearchRequest request;
   if (!request.ParseFromString(request_bytes)) {
     return service::ApiError{"InvalidParameter", "the request is not a facekit.cluster.v1.ShardSearchRequest message"};
@@ -16,7 +14,7 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
   if (request.query().size() % sizeof(float) != 0 || request.query().empty()) {
     return service::ApiError{"InvalidParameterValue", "query must be a non-empty float32 vector"};
   }
-  service::ShardQuery q;
+  service::ShardQuery& q = *query;
   q.query.resize(request.query().size() / sizeof(float));
   std::memcpy(q.query.data(), request.query().data(), request.query().size());  // little-endian hosts
   q.face_model_version = request.face_model_version();
@@ -24,9 +22,13 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
   q.persons = request.persons();
   if (request.min_seq() < 0) return service::ApiError{"InvalidParameterValue", "min_seq must not be negative"};
   q.min_seq = request.min_seq();
-  q.wait_until = wait_until;
   for (const auto& s : request.shards()) q.shards.push_back({s.group_id(), s.shard()});
-  auto answers = handler.SearchShards(q);
+  return std::nullopt;
+}
+
+std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
+                                                const service::ShardQuery& query, std::string* response_bytes) {
+  auto answers = handler.SearchShards(query);
   if (!answers.ok()) return service::ApiError{"FailedOperation.ServerError", answers.status().ToString()};
   facekit::cluster::v1::ShardSearchResponse response;
   for (const service::ShardAnswer& a : *answers) {
@@ -45,12 +47,6 @@ std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandle
   }
   *response_bytes = response.SerializeAsString();
   return std::nullopt;
-}
-
-std::int64_t ShardSearchMinSeq(const std::string& request_bytes) {
-  facekit::cluster::v1::ShardSearchRequest request;
-  if (!request.ParseFromString(request_bytes)) return 0;
-  return request.min_seq();
 }
 
 }  // namespace facekit::server

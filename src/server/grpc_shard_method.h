@@ -12,7 +12,6 @@
 //   Stateless.
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <string>
 
@@ -24,15 +23,14 @@ namespace facekit::server {
 inline constexpr const char* kShardSearchPath = "/facekit.cluster.v1.Shard/ShardSearch";
 inline constexpr const char* kShardSearchAction = "ShardSearch";
 
-/// Parses a serialized ShardSearchRequest, runs it on `handler`, and writes
-/// the serialized ShardSearchResponse; an error as the cloud's codes.
-/// `wait_until`: how long a request's min_seq may be waited for.
-std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
-                                                const std::string& request_bytes, std::string* response_bytes,
-                                                std::chrono::steady_clock::time_point wait_until);
+/// Parses a serialized ShardSearchRequest into the handler's query (every
+/// field but wait_until); an error as the cloud's codes when it is not one.
+std::optional<service::ApiError> ParseShardSearch(const std::string& request_bytes, service::ShardQuery* query);
 
-/// The min_seq of a serialized ShardSearchRequest (0 when absent or unparsable):
-/// a positive one may make the call wait for the change log.
-std::int64_t ShardSearchMinSeq(const std::string& request_bytes);
+/// Runs a parsed query on `handler` and writes the serialized
+/// ShardSearchResponse; an error as the cloud's codes. `query.wait_until`:
+/// how long its min_seq may be waited for.
+std::optional<service::ApiError> RunShardSearch(const service::ShardSearchHandler& handler,
+                                                const service::ShardQuery& query, std::string* response_bytes);
 
 }  // namespace facekit::server
