@@ -75,6 +75,39 @@ std::size_t VectorIndex::RowBytes() const {
   return static_cast<std::size_t>(dim_) * (half_rows() ? sizeof(std::uint16_t) : sizeof(float));
 }
 
+void VectorIndex::ForEachRowChunk(
+    std::size_t first, std::size_t end,
+    const std::function<void(std::size_t at, std::size_t count, const float* rows)>& fn) const {
+  if (first >= end) return;
+  if (!half_rows()) {
+    fn(first, end - first, data_.data() + first * static_cast<std::size_t>(dim_));
+    return;
+  }
+  constexpr std::size_t kChunk = 1 << 16;
+  std::vector<float> scratch;
+  for (std::size_t at = first; at < end; at += kChunk) {
+    const std::size_t count = std::min(kChunk, end - at);
+    fn(at, count, FloatRows(at, count, &scratch));
+  }
+}
+
+void VectorIndex::ReserveRows(std::size_t rows) {
+  const auto values = rows * static_cast<std::size_t>(dim_);
+  if (half_rows()) {
+    half_.reserve(values);
+    AdviseHugePages(half_);
+  } else {
+    data_.reserve(values);
+    AdviseHugePages(data_);
+  }
+}
+
+void VectorIndex::ResizeRows(std::size_t rows) {
+  const auto values = rows * static_cast<std::size_t>(dim_);
+  half_.resize(half_rows() ? values : 0);
+  data_.resize(half_rows() ? 0 : values);
+}
+
 void VectorIndex::MoveRow(std::size_t to, std::size_t from) {
   const auto d = static_cast<std::size_t>(dim_);
   if (half_rows()) {
@@ -87,21 +120,15 @@ void VectorIndex::MoveRow(std::size_t to, std::size_t from) {
 }
 
 void VectorIndex::AddRowsToGraph(std::size_t first, const float* vectors) {
-  const std::size_t n = rows() - first;
-  if (n == 0) return;
-  if (vectors || !half_rows()) {
-    graph_->hnsw.add(static_cast<faiss_idx>(n), vectors ? vectors : data_.data() + first * static_cast<std::size_t>(dim_));
+  if (first >= rows()) return;
+  if (vectors) {
+    graph_->hnsw.add(static_cast<faiss_idx>(rows() - first), vectors);
     return;
   }
-  // fp16 rows: the graph's insertion reads each new row as a float query;
-  // decoded a chunk at a time rather than all at once (a whole group's
-  // floats would be the memory the format saves).
-  constexpr std::size_t kChunk = 1 << 16;
-  std::vector<float> scratch;
-  for (std::size_t at = first; at < rows(); at += kChunk) {
-    const std::size_t count = std::min(kChunk, rows() - at);
-    graph_->hnsw.add(static_cast<faiss_idx>(count), FloatRows(at, count, &scratch));
-  }
+  // The graph's insertion reads each new row as a float query.
+  ForEachRowChunk(first, rows(), [&](std::size_t, std::size_t count, const float* floats) {
+    graph_->hnsw.add(static_cast<faiss_idx>(count), floats);
+  });
 }
 
 Status VectorIndex::CheckVector(std::span<const float> vector) const {
@@ -121,18 +148,12 @@ Status VectorIndex::CheckVector(std::span<const float> vector) const {
 
 void VectorIndex::AppendRow(std::int64_t key, const float* vector, std::uint64_t tag) {
   const auto d = static_cast<std::size_t>(dim_);
+  const std::size_t capacity = (half_rows() ? half_.capacity() : data_.capacity()) / d;
+  if (rows() + 1 > capacity) ReserveRows(std::max(capacity * 2, rows() + 1));
   if (half_rows()) {
-    if (half_.size() + d > half_.capacity()) {
-      half_.reserve(std::max(half_.capacity() * 2, half_.size() + d));
-      AdviseHugePages(half_);
-    }
     half_.resize(half_.size() + d);
     FloatsToHalves(vector, d, half_.data() + half_.size() - d);
   } else {
-    if (data_.size() + d > data_.capacity()) {
-      data_.reserve(std::max(data_.capacity() * 2, data_.size() + d));
-      AdviseHugePages(data_);
-    }
     data_.insert(data_.end(), vector, vector + dim_);
   }
   keys_.push_back(key);
@@ -331,13 +352,7 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
     }
   }
   const std::size_t first = rows();
-  if (half_rows()) {
-    half_.reserve(half_.size() + vectors.size());
-    AdviseHugePages(half_);
-  } else {
-    data_.reserve(data_.size() + vectors.size());
-    AdviseHugePages(data_);
-  }
+  ReserveRows(rows() + keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
     // A key repeated inside the batch: the last one wins.
     if (auto it = key_to_row_.find(keys[i]); it != key_to_row_.end()) {
@@ -380,7 +395,6 @@ bool VectorIndex::Remove(std::int64_t key) {
   }
   // Flat and IVF: move the last row into the hole.
   const std::size_t last = rows() - 1;
-  const std::size_t d = static_cast<std::size_t>(dim_);
   if (ivf_) {
     IvfDetach(row);
     if (row != last) {
@@ -397,11 +411,7 @@ bool VectorIndex::Remove(std::int64_t key) {
     alive_[row] = alive_[last];
     key_to_row_[keys_[row]] = row;
   }
-  if (half_rows()) {
-    half_.resize(last * d);
-  } else {
-    data_.resize(last * d);
-  }
+  ResizeRows(last);
   keys_.pop_back();
   tags_.pop_back();
   alive_.pop_back();
@@ -430,10 +440,9 @@ std::vector<Hit> VectorIndex::SearchExact(const float* query, std::size_t k) con
 std::vector<float> VectorIndex::Vector(std::int64_t key) const {
   auto it = key_to_row_.find(key);
   if (it == key_to_row_.end()) return {};
-  std::vector<float> out(static_cast<std::size_t>(dim_));
-  std::vector<float> scratch;
-  const float* row = FloatRows(it->second, 1, &scratch);
-  std::copy(row, row + dim_, out.begin());
+  std::vector<float> out;
+  const float* row = FloatRows(it->second, 1, &out);  // fp16: decoded into `out`
+  if (row != out.data()) out.assign(row, row + dim_);
   return out;
 }
 
@@ -478,7 +487,6 @@ void VectorIndex::CopyLive(std::vector<std::int64_t>* keys, std::vector<std::uin
 
 Status VectorIndex::Compact() {
   // The live rows moved down in place, in their own format.
-  const std::size_t d = static_cast<std::size_t>(dim_);
   std::size_t out = 0;
   for (std::size_t row = 0; row < rows(); ++row) {
     if (!alive_[row]) continue;
@@ -486,8 +494,7 @@ Status VectorIndex::Compact() {
     ++out;
   }
   // Trimmed to the live rows (a compaction after many removals gives the memory back).
-  half_.resize(half_rows() ? out * d : 0);
-  data_.resize(half_rows() ? 0 : out * d);
+  ResizeRows(out);
   keys_.resize(out);
   tags_.resize(out);
   half_.shrink_to_fit();

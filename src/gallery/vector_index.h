@@ -212,10 +212,19 @@ class VectorIndex {
   float RowDot(const float* query, std::size_t row) const;
   const void* RowAddress(std::size_t row) const;
   std::size_t RowBytes() const;
+  // Calls fn(at, count, floats) over rows [first, end): fp32 rows once, in
+  // place; fp16 rows 65,536 at a time, decoded into one scratch buffer (a
+  // whole group's floats would be the memory the format saves).
+  void ForEachRowChunk(std::size_t first, std::size_t end,
+                       const std::function<void(std::size_t at, std::size_t count, const float* rows)>& fn) const;
+  // Room for `rows` rows in the row format in use (on huge pages), and the
+  // row values cut or grown to `rows` rows.
+  void ReserveRows(std::size_t rows);
+  void ResizeRows(std::size_t rows);
   // Row `from`'s values, key and tag copied over row `to` (to != from).
   void MoveRow(std::size_t to, std::size_t from);
   // Adds rows [first, rows()) to the graph (whose codes are already made);
-  // `vectors`: their floats when the caller has them, else decoded in chunks.
+  // `vectors`: their floats when the caller has them.
   void AddRowsToGraph(std::size_t first, const float* vectors);
   std::size_t rows() const { return keys_.size(); }
 

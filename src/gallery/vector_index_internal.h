@@ -291,20 +291,16 @@ struct VectorIndex::Graph {
     hnsw.own_fields = false;
   }
   // Codes for the index's rows [codes.size() / d, rows); the quantiser is
-  // trained on the rows present when the first are encoded. fp16 rows are
-  // decoded a chunk at a time.
+  // trained on the rows present when the first are encoded.
   void EncodeRows(const VectorIndex& index) {
     const std::size_t d = static_cast<std::size_t>(index.dim_);
     const std::size_t first = codes.size() / d, n = index.rows();
-    constexpr std::size_t kChunk = 1 << 16;
-    std::vector<float> scratch;  // fp16 rows only
     if (sq.min.empty()) {
       std::vector<float> hi;
       sq.StartRange(d, &hi);
-      for (std::size_t at = 0; at < n; at += kChunk) {
-        const std::size_t count = std::min(kChunk, n - at);
-        sq.WidenRange(index.FloatRows(at, count, &scratch), count, d, &hi);
-      }
+      index.ForEachRowChunk(0, n, [&](std::size_t, std::size_t count, const float* rows) {
+        sq.WidenRange(rows, count, d, &hi);
+      });
       sq.FinishRange(n, d, kMinQuantiserRows, std::move(hi));
     }
     if (codes.capacity() < n * d) {
@@ -312,12 +308,10 @@ struct VectorIndex::Graph {
       AdviseHugePages(codes);
     }
     codes.resize(n * d);
-    for (std::size_t at = first; at < n; at += kChunk) {
-      const std::size_t count = std::min(kChunk, n - at);
-      const float* rows = index.FloatRows(at, count, &scratch);
+    index.ForEachRowChunk(first, n, [&](std::size_t at, std::size_t count, const float* rows) {
 #pragma omp parallel for schedule(static) if (count > 10000)
       for (std::size_t r = 0; r < count; ++r) sq.Encode(rows + r * d, d, codes.data() + (at + r) * d);
-    }
+    });
   }
   ScalarQuantiser sq;               // trained when the graph is built
   std::vector<std::uint8_t, LineAligned<std::uint8_t>> codes;  // rows x dim: what the graph is built and walked over

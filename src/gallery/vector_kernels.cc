@@ -11,7 +11,6 @@
 #include <immintrin.h>
 
 #include <bit>
-#include <cstring>
 
 namespace facekit::gallery {
 
