@@ -337,6 +337,9 @@ Status Gallery::LoadCatalog() {
                                .quality = f.quality,
                                .has_crop = false});
   }
+  for (auto& [gkey, g] : c.groups_) {
+    for (std::int64_t pkey : g.persons) g.face_count += c.persons_.at(pkey).faces.size();
+  }
   for (const auto& [fkey, version] : contents.other_vectors) {
     auto f = c.faces_.find(fkey);
     if (f != c.faces_.end()) f->second.other_versions.insert(version);
@@ -640,12 +643,11 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                               for (std::int64_t fk : p.faces) g.faces->Remove(fk);
                               g.people->Remove(p.record.key);
                               g.persons.erase(p.record.key);
+                              g.face_count -= p.faces.size();
                               g.dirty = true;
                             }
                             for (std::int64_t fk : p.faces) {
-                              auto f = c.faces_.find(fk);
-                              if (f == c.faces_.end()) return;
-                              c.EraseFace(f);
+                              if (auto f = c.faces_.find(fk); f != c.faces_.end()) c.EraseFace(f);
                             }
                             c.person_ids_.erase(p.record.id);
                             c.persons_.erase(it);
@@ -667,7 +669,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                               for (const auto& [fk, v] : *vectors) AddFaceToGroup(g, fk, v);
                             }
                             p.groups[gkey] = std::move(rec);
-                            g.persons.insert(pkey);
+                            if (g.persons.insert(pkey).second) g.face_count += p.faces.size();
                             RefreshPerson(g, p);
                           },
                           [&](const store::mutation::UpdateMembership& m) {
@@ -679,7 +681,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             GroupState& g = c.groups_.at(m.group_key);
                             for (std::int64_t fk : p.faces) g.faces->Remove(fk);
                             g.people->Remove(p.record.key);
-                            g.persons.erase(p.record.key);
+                            if (g.persons.erase(p.record.key) != 0) g.face_count -= p.faces.size();
                             g.dirty = true;
                             p.groups.erase(m.group_key);
                           },
@@ -700,6 +702,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             p.faces.push_back(keys[i]);
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
+                              ++g.face_count;
                               // A face without a vector of the group's version is not searched
                               // there (the service embeds every version its groups need).
                               if (const auto* v = VectorOfRecord(f, g.record.face_model_version)) {
@@ -745,6 +748,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             p.faces.erase(std::remove(p.faces.begin(), p.faces.end(), m.key), p.faces.end());
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
+                              --g.face_count;
                               g.faces->Remove(m.key);
                               RefreshPerson(g, p);
                             }

@@ -107,6 +107,11 @@ struct GalleryOptions {
 struct GroupState {
   store::GroupRecord record;
   std::set<std::int64_t> persons;
+  // The faces of its persons (what the cloud API's FaceNum and the group's
+  // face limit count), kept by every write: the face index may hold fewer
+  // (a cluster node's indexes hold its shards only; a face without a vector
+  // of the group's version is not indexed).
+  std::size_t face_count = 0;
   std::unique_ptr<VectorIndex> faces;   // key: face key
   std::unique_ptr<VectorIndex> people;  // key: person key, fused feature
   bool dirty = true;                    // changed since its snapshot

@@ -99,7 +99,7 @@ ApiResult<CreateFaceResponse> FaceService::CreateFace(const CreateFaceRequest& r
                                                  std::to_string(options_.max_faces_per_person));
     }
     for (const auto& [gkey, m] : p->groups) {
-      if (c.GroupByKey(gkey)->faces->size() + good.size() > options_.max_faces_per_group) {
+      if (c.GroupByKey(gkey)->face_count + good.size() > options_.max_faces_per_group) {
         return Err(code::kGroupFaceNumExceed, "group " + c.GroupByKey(gkey)->record.id + " is full");
       }
     }

@@ -78,7 +78,7 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
     if (c.PersonById(r.person_id)) {
       return Err(code::kPersonIdExists, "PersonId " + r.person_id + " exists");
     }
-    if (g->faces->size() >= options_.max_faces_per_group) {
+    if (g->face_count >= options_.max_faces_per_group) {
       return Err(code::kGroupFaceNumExceed, "the group holds the maximum number of faces");
     }
     if (auto e = CheckPersonEx(r.person_ex_descriptions, g->record.ex_descriptions.size())) {
@@ -171,7 +171,7 @@ PersonInfo MakePersonInfo(const gallery::Catalog& c, const gallery::PersonState&
 GetPersonListResponse Counts(const gallery::GroupState& g) {
   GetPersonListResponse out;
   out.person_num = g.persons.size();
-  out.face_num = g.faces->size();
+  out.face_num = g.face_count;  // the catalog's: a cluster node's index holds its shards only
   out.face_model_version = g.record.face_model_version;
   return out;
 }
@@ -335,7 +335,7 @@ ApiResult<CopyPersonResponse> FaceService::CopyPerson(const std::string& person_
           }
         }
       }
-      if (g->faces->size() + p->faces.size() > options_.max_faces_per_group) {
+      if (g->face_count + p->faces.size() > options_.max_faces_per_group) {
         return Err(code::kGroupFaceNumExceed, "group " + gid + " would exceed its face limit");
       }
       out.suc_group_ids.push_back(gid);

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "service/model_versions.h"
 #include "service/service_internal.h"
@@ -13,6 +15,36 @@
 namespace facekit::service {
 
 using namespace internal;  // NOLINT(google-build-using-namespace): the codes and checks of this service
+
+namespace {
+// PersonNum and FaceNum of a search (the cloud API's meaning: the persons in
+// any of the searched groups, each once, and their faces), from the groups'
+// counters: only the groups besides the largest are walked, for the persons
+// the largest does not have. One group costs nothing however large it is.
+std::pair<std::size_t, std::size_t> SearchedCounts(const gallery::Catalog& c, std::vector<std::int64_t> gkeys) {
+  std::sort(gkeys.begin(), gkeys.end());
+  gkeys.erase(std::unique(gkeys.begin(), gkeys.end()), gkeys.end());
+  const gallery::GroupState* largest = nullptr;
+  for (std::int64_t gk : gkeys) {
+    const gallery::GroupState* g = c.GroupByKey(gk);
+    if (g != nullptr && (largest == nullptr || g->persons.size() > largest->persons.size())) largest = g;
+  }
+  if (largest == nullptr) return {0, 0};
+  std::size_t persons = largest->persons.size(), faces = largest->face_count;
+  std::unordered_set<std::int64_t> others;  // persons of the other groups, not in the largest
+  for (std::int64_t gk : gkeys) {
+    const gallery::GroupState* g = c.GroupByKey(gk);
+    if (g == nullptr || g == largest) continue;
+    for (std::int64_t pk : g->persons) {
+      if (largest->persons.count(pk) == 0 && others.insert(pk).second) {
+        ++persons;
+        faces += c.PersonByKey(pk)->faces.size();
+      }
+    }
+  }
+  return {persons, faces};
+}
+}  // namespace
 
 ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_group, bool persons) const {
   if (r.group_ids.empty()) return Err(code::kMissing, "GroupIds is empty");
@@ -45,11 +77,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
                                            g->record.face_model_version +
                                            "); one search covers groups of one version");
       }
-      faces += g->faces->size();
-      // A cluster node indexes its own shards only: count the catalog's faces.
-      for (auto it = g->persons.begin(); faces == 0 && it != g->persons.end(); ++it) {
-        faces += c.PersonByKey(*it)->faces.size();
-      }
+      faces += g->face_count;  // the catalog's (a cluster node indexes its own shards only)
     }
     if (faces == 0) return Err(code::kNoFaceInGroups, "the groups hold no faces");
     return std::nullopt;
@@ -127,14 +155,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       if (g) gkeys.push_back(g->record.key);
     }
     out.faces_in_photo = static_cast<std::size_t>(faces->front().faces_in_photo);
-    std::set<std::int64_t> searched_persons;
-    for (std::int64_t gk : gkeys) {
-      const auto& ps = c.GroupByKey(gk)->persons;
-      searched_persons.insert(ps.begin(), ps.end());
-    }
-    out.person_num = searched_persons.size();
-    // FaceNum: the faces held by the searched groups (the cloud API's meaning).
-    for (std::int64_t pk : searched_persons) out.face_num += c.PersonByKey(pk)->faces.size();
+    std::tie(out.person_num, out.face_num) = SearchedCounts(c, gkeys);
     // Candidates of one group list: best face per person (face search) or the
     // fused feature (person search), scored, thresholded, top k.
     // The shards' answer in the catalog's keys (faces or persons this node

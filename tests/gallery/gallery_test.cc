@@ -213,6 +213,78 @@ TEST(Gallery, IdAndSourceLookupsFollowEveryWriteAndARestart) {
   });
 }
 
+// A group's face count (FaceNum, the face limit) is a counter every write
+// keeps, not the size of its face index: the same after a restart, and the
+// whole group's on a node whose index holds only some shards.
+TEST(Gallery, GroupFaceCountsFollowEveryWriteARestartAndAShardFilter) {
+  testing::TempDir dir;
+  auto g = OpenGallery(dir);
+  const std::int64_t g1 = NewGroupKey(*g, "g1"), g2 = NewGroupKey(*g, "g2"), g3 = NewGroupKey(*g, "g3");
+  ASSERT_TRUE(g1 != 0 && g2 != 0 && g3 != 0);
+  eval::SyntheticOptions so;
+  so.dim = kDim;
+  eval::SyntheticGallery synth(so);
+  const auto faces = synth.Faces(30);
+  auto person = [&](std::int64_t gk, const std::string& id, int p, int n) {
+    auto fs = PersonFaces(faces, p);
+    fs.resize(static_cast<std::size_t>(n));
+    auto keys = AddPerson(*g, gk, id, fs);
+    EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+    return keys.ok() ? (*keys)[0] : 0;
+  };
+  auto write = [&](store::Batch b) {
+    auto keys = g->Write([&](const Catalog&) -> Result<store::Batch> { return b; });
+    EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+    return keys.ok() ? *keys : std::vector<std::int64_t>{};
+  };
+  auto counts = [&] {
+    return g->Read([&](const Catalog& c) {
+      std::vector<std::size_t> out;
+      for (std::int64_t gk : {g1, g2, g3}) out.push_back(c.GroupByKey(gk) ? c.GroupByKey(gk)->face_count : 99);
+      return out;
+    });
+  };
+  using V = std::vector<std::size_t>;
+  const std::int64_t a = person(g1, "a", 0, 3), b = person(g1, "b", 1, 2);
+  person(g3, "c", 2, 1);
+  EXPECT_EQ(counts(), (V{5, 0, 1}));
+  write({store::mutation::InsertMembership{{g2, a, {}, 1}}});  // a copied to g2
+  EXPECT_EQ(counts(), (V{5, 3, 1}));
+  store::FaceRecord extra;
+  extra.id = "a-extra";
+  extra.person_key = a;
+  extra.model_version = "m";
+  extra.embedding = PersonFaces(faces, 3)[0];
+  write({store::mutation::InsertFace{extra}});  // counted in both of a's groups
+  EXPECT_EQ(counts(), (V{6, 4, 1}));
+  const std::int64_t b_face = g->Read([&](const Catalog& c) { return c.PersonByKey(b)->faces[0]; });
+  write({store::mutation::DeleteFace{b_face}});
+  EXPECT_EQ(counts(), (V{5, 4, 1}));
+  write({store::mutation::DeleteMembership{g1, a}});
+  EXPECT_EQ(counts(), (V{1, 4, 1}));
+  write({store::mutation::InsertMembership{{g3, b, {}, 1}}});
+  EXPECT_EQ(counts(), (V{1, 4, 2}));
+  write({store::mutation::DeletePerson{b}});  // from g1 and g3
+  EXPECT_EQ(counts(), (V{0, 4, 1}));
+  person(g1, "d", 4, 3);
+  EXPECT_EQ(counts(), (V{3, 4, 1}));
+
+  g.reset();
+  g = OpenGallery(dir);
+  EXPECT_EQ(counts(), (V{3, 4, 1}));
+  // A node that indexes no shard of any group: its face indexes are empty,
+  // the counts stay the groups'.
+  ShardFilter none;
+  none.shards = 64;
+  none.holds = [](const std::string&, int) { return false; };
+  ASSERT_TRUE(g->SetIndexFilter(none).ok());
+  EXPECT_EQ(g->Read([&](const Catalog& c) { return c.GroupByKey(g2)->faces->size(); }), 0u);
+  EXPECT_EQ(counts(), (V{3, 4, 1}));
+  person(g2, "e", 5, 2);
+  write({store::mutation::DeleteGroup{g3}});
+  EXPECT_EQ(counts(), (V{3, 6, 99}));
+}
+
 TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
   testing::TempDir dir;
   eval::SyntheticOptions so;

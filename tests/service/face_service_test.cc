@@ -16,15 +16,17 @@ std::vector<std::uint8_t> Bytes(const std::string& path) {
   return b.ok() ? std::move(*b) : std::vector<std::uint8_t>{};
 }
 
-std::unique_ptr<FaceService> MakeService(const testing::TempDir& dir) {
+// `filter`: the faces and persons the gallery indexes (a cluster node's shards; default all).
+std::unique_ptr<FaceService> MakeService(const testing::TempDir& dir, gallery::ShardFilter filter = {},
+                                         ServiceOptions so = {}) {
   auto store = store::OpenSqliteStore(dir.file("gallery.db"));
   EXPECT_TRUE(store.ok());
   gallery::GalleryOptions go;
   go.dim = testing::SharedEngine().embedding_dim();
   go.snapshot_dir = dir.file("index");
+  go.index_filter = std::move(filter);
   auto g = gallery::Gallery::Open(std::move(*store), go);
   EXPECT_TRUE(g.ok()) << g.status().ToString();
-  ServiceOptions so;
   so.now_ms = [] { return std::int64_t{1700000000000}; };
   return std::make_unique<FaceService>(testing::SharedEngine(), std::move(*g), so);
 }
@@ -202,6 +204,52 @@ TEST_F(FaceServiceTest, FaceLimitsAndPerImageCodes) {
   EXPECT_EQ(del->suc_deleted_num, 2u);
   EXPECT_EQ(svc_->GetPersonBaseInfo("obama")->face_ids, (std::vector<std::string>{faces[2], faces[3], faces[4]}));
   EXPECT_EQ(Code(svc_->DeleteFace("nobody", {faces[2]})), "InvalidParameterValue.PersonIdNotExist");
+}
+
+// A node whose indexes hold only some shards (here none, as a cluster node
+// before its first map) answers FaceNum and PersonNum and enforces the group
+// face limit with the catalog's counts, not with its index's size.
+TEST(FaceServiceSharded, CountsAndTheGroupFaceLimitAreTheGroupsNotTheIndexs) {
+  testing::TempDir dir;
+  ServiceOptions so;
+  so.max_faces_per_group = 3;
+  auto svc = MakeService(dir, gallery::ShardFilter{64, [](const std::string&, int) { return false; }}, so);
+  ASSERT_EQ(Code(svc->CreateGroup(Group("g"))), "ok");
+  ASSERT_EQ(Code(svc->CreateGroup(Group("h"))), "ok");
+  ASSERT_EQ(Code(svc->CreatePerson(Person("g", "obama", "obama.jpg"))), "ok");
+  CreateFaceRequest cf;
+  cf.person_id = "obama";
+  cf.images = {Bytes(Photo("obama2.jpg"))};
+  ASSERT_EQ(Code(svc->CreateFace(cf)), "ok");
+  ASSERT_EQ(Code(svc->CreatePerson(Person("g", "biden", "biden.jpg"))), "ok");
+  EXPECT_EQ(svc->gallery().Read([](const gallery::Catalog& c) { return c.GroupById("g")->faces->size(); }), 0u);
+  auto num = svc->GetPersonListNum("g");
+  ASSERT_TRUE(num.ok());
+  EXPECT_EQ(num->person_num, 2u);
+  EXPECT_EQ(num->face_num, 3u);
+  EXPECT_EQ(svc->GetPersonList("g", 0, 10)->face_num, 3u);
+  // Group g is full: no new person, no new face of its persons.
+  EXPECT_EQ(Code(svc->CreatePerson(Person("g", "x", "obama3.jpg"))), "InvalidParameterValue.GroupFaceNumExceed");
+  cf.person_id = "biden";
+  cf.images = {Bytes(Photo("obama3.jpg"))};
+  cf.face_match_threshold = 0;  // not biden's face: allowed, only the limit refuses it
+  EXPECT_EQ(Code(svc->CreateFace(cf)), "InvalidParameterValue.GroupFaceNumExceed");
+  ASSERT_EQ(Code(svc->CreatePerson(Person("h", "solo", "obama3.jpg"))), "ok");
+  ASSERT_EQ(Code(svc->CopyPerson("obama", {"h"})), "ok");  // 1 + 2 faces
+  EXPECT_EQ(Code(svc->CopyPerson("biden", {"h"})), "InvalidParameterValue.GroupFaceNumExceed");
+  // A search over both groups counts obama once (PersonNum 3, FaceNum 2 + 1 + 1).
+  SearchRequest s;
+  s.group_ids = {"g", "h", "g"};
+  s.image = Bytes(Photo("obama2.jpg"));
+  auto r = svc->SearchFaces(s);
+  ASSERT_TRUE(r.ok()) << r.error().code << " " << r.error().message;
+  EXPECT_EQ(r->person_num, 3u);
+  EXPECT_EQ(r->face_num, 4u);
+  s.group_ids = {"h"};
+  r = svc->SearchPersons(s);
+  ASSERT_TRUE(r.ok()) << r.error().code << " " << r.error().message;
+  EXPECT_EQ(r->person_num, 2u);
+  EXPECT_EQ(r->face_num, 3u);
 }
 
 TEST_F(FaceServiceTest, GroupsPerPersonAndMembership) {
