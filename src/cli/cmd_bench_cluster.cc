@@ -377,19 +377,25 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   const cluster::ClusterMemoryEstimate estimate =
       cluster::EstimateClusterMemory(o.faces, persons, o.nodes, o.replicas, sizing);
   const double available = cluster::MemAvailableMb();
+  const bool failover_runs = !o.no_failover && o.nodes >= 2;
+  const double needed = failover_runs ? estimate.total_peak_mb : estimate.total_start_peak_mb;
   json memory_estimate = {{"node_steady_mb", estimate.node_steady_mb},
-                          {"node_peak_mb", estimate.node_peak_mb},
-                          {"total_peak_mb", estimate.total_peak_mb},
+                          {"node_start_peak_mb", estimate.node_start_peak_mb},
+                          {"node_failover_peak_mb", estimate.node_failover_peak_mb},
+                          {"total_peak_mb", needed},
                           {"available_mb", available}};
-  if (available > 0 && estimate.total_peak_mb > available) {
-    char msg[512];
+  if (available > 0 && needed > available) {
+    char msg[640];
     std::snprintf(msg, sizeof(msg),
-                  "%zu faces on %d nodes x %d replicas need about %.0f MB here (each node may peak at %.0f MB while it "
-                  "starts: counted with the whole gallery's index, as when its first map has fewer members, and "
-                  "every node keeps the whole catalog; %.0f MB once serving), but only %.0f MB are available; use "
-                  "fewer faces or nodes (docs/scale-out.md)",
-                  o.faces, o.nodes, o.replicas, estimate.total_peak_mb, estimate.node_peak_mb, estimate.node_steady_mb,
-                  available);
+                  "%zu faces on %d nodes x %d replicas need about %.0f MB here (every node keeps the whole catalog; "
+                  "a node serving its shards %.0f MB, %.0f MB while it indexes them at the start%s%.0f MB), but only "
+                  "%.0f MB are available; use fewer faces, nodes or replicas, --index-rows fp16 or --no-failover "
+                  "(docs/scale-out.md)",
+                  o.faces, o.nodes, o.replicas, needed, estimate.node_steady_mb, estimate.node_start_peak_mb,
+                  failover_runs ? ", and each survivor of the failover, which copies its index while it takes over "
+                                  "the lost shards, "
+                                : "; no failover: ",
+                  failover_runs ? estimate.node_failover_peak_mb : 0.0, available);
     return Fail(Status(StatusCode::kLimitExceeded, msg));
   }
 
@@ -635,6 +641,11 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     std::vector<LogWatch> survivors;
     for (std::size_t i = 0; i + 1 < nodes.size(); ++i) survivors.push_back({nodes[i]->log, FileSize(nodes[i]->log)});
     SearchSampler sampler(coord, probes, o.k);
+    // The survivors' VmHWM from here on is the failover's (their start's peak forgotten).
+    bool peaks_reset = true;
+    for (auto& n : nodes) {
+      if (n.get() != &victim) peaks_reset = cluster::ResetPeakMemory(n->child.pid()).ok() && peaks_reset;
+    }
     std::this_thread::sleep_for(std::chrono::seconds(1));
     Say(o, "kill -9 " + victim.id);
     const double killed_ms = NowMs();
@@ -665,8 +676,9 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                 {"survivors_serving_s", reindexed_ms < 0 ? -1.0 : (reindexed_ms - killed_ms) / 1000.0},
                 {"before_kill", LatencyFigures(sampler.Before(killed_ms), 0)}};
     failover.update(window);
-    // The survivors' memory once they serve the smaller map: VmHWM now
-    // includes the failover's re-index (a copy of each gaining index).
+    // The survivors' memory once they serve the smaller map; hwm_mb is the
+    // peak since just before the kill (the re-index copies each gaining
+    // index), unless the kernel refused the reset (then since the start).
     json survivor_memory = json::array();
     for (auto& n : nodes) {
       if (n.get() == &victim) continue;
@@ -675,6 +687,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
       }
     }
     failover["survivors_memory"] = survivor_memory;
+    failover["survivors_peak_since_kill"] = peaks_reset;
     Say(o, "failover: " + failover.dump());
 
     // Restart of the killed node on its data folder: its index snapshots

@@ -129,18 +129,35 @@ double MemAvailableMb() {
   return ParseMemAvailableMb(ReadAll("/proc/meminfo", &ok));
 }
 
+Status ResetPeakMemory(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/clear_refs";
+  std::ofstream out(path);
+  out << "5";
+  out.flush();
+  if (!out) return Status(StatusCode::kUnavailable, "cannot reset the peak memory of process " + std::to_string(pid));
+  return Status::Ok();
+}
+
 ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t persons, int nodes, int replicas,
                                             const SizingConstants& c) {
   constexpr double kMb = 1024.0 * 1024.0;
   const double f = static_cast<double>(faces);
-  const double entries = f + static_cast<double>(persons);  // face and person index entries
+  const double index_mb = (f + static_cast<double>(persons)) * c.index_bytes_per_face / kMb;  // faces and persons
   const int n = std::max(nodes, 1);
-  const double share = static_cast<double>(std::min(std::max(replicas, 1), n)) / static_cast<double>(n);
+  const int r = std::max(replicas, 1);
+  const double share = static_cast<double>(std::min(r, n)) / static_cast<double>(n);
+  const double fixed_mb = c.node_base_mb + f * c.catalog_bytes_per_face / kMb;
   ClusterMemoryEstimate e;
-  const double catalog_mb = f * c.catalog_bytes_per_face / kMb;
-  e.node_steady_mb = c.node_base_mb + catalog_mb + entries * share * c.index_bytes_per_face / kMb;
-  e.node_peak_mb = c.node_base_mb + catalog_mb + entries * c.index_bytes_per_face / kMb;
-  e.total_peak_mb = static_cast<double>(n) * e.node_peak_mb + c.postgres_mb;
+  e.node_steady_mb = fixed_mb + share * index_mb;
+  e.node_start_peak_mb = e.node_steady_mb + c.reindex_transient_mb;
+  e.total_start_peak_mb = static_cast<double>(n) * e.node_start_peak_mb + c.postgres_mb;
+  if (n > 1) {
+    const double share_after = static_cast<double>(std::min(r, n - 1)) / static_cast<double>(n - 1);
+    e.node_failover_peak_mb = fixed_mb + (share + share_after) * index_mb + c.reindex_transient_mb;
+    e.total_failover_peak_mb = static_cast<double>(n - 1) * e.node_failover_peak_mb + c.postgres_mb;
+  }
+  e.node_peak_mb = std::max(e.node_start_peak_mb, e.node_failover_peak_mb);
+  e.total_peak_mb = std::max(e.total_start_peak_mb, e.total_failover_peak_mb);
   return e;
 }
 

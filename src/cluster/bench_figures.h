@@ -67,6 +67,10 @@ Result<ProcMemory> ReadProcMemory(pid_t pid);
 double ParseMemAvailableMb(const std::string& meminfo);
 double MemAvailableMb();
 
+/// Resets the process's VmHWM to its current RSS (`echo 5 > /proc/PID/clear_refs`),
+/// so that a later ReadProcMemory's hwm_mb is the peak since this call.
+Status ResetPeakMemory(pid_t pid);
+
 /// Per-face and per-process constants of the estimate (MB and bytes).
 // From `facekit bench cluster` and `bench search` (docs/scale-out.md,
 // "Measured: bench cluster"). The index costs ~1.29 KB per entry (a face, or
@@ -84,12 +88,29 @@ struct SizingConstants {
   double catalog_bytes_per_face = 420;   ///< the catalog's records per gallery face (whole on every node)
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
+  /// What a re-index holds besides the indexes: one chunk of gained vectors
+  /// read from the store and one batch being added (GalleryOptions::
+  /// index_filter_batch, 65,536). Start peaks measured 131-182 MB over the
+  /// settled RSS at 300,000 faces (fp16 rows, 2026-12-06).
+  double reindex_transient_mb = 200;
 };
 
 struct ClusterMemoryEstimate {
   double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the face and person indexes + the whole catalog
-  double node_peak_mb = 0;    ///< a node while it starts: today it opens the WHOLE gallery, then drops the rest
-  double total_peak_mb = 0;   ///< every node at its peak at once + PostgreSQL (the bench keeps no copy of the faces)
+  /// A node while it starts: it holds nothing until its first map (nodes
+  /// started together wait for the member list to settle), then reads and
+  /// indexes its share a chunk at a time: steady + the re-index's transient.
+  double node_start_peak_mb = 0;
+  /// A survivor of a node's failure while it takes over the lost shards:
+  /// a gaining group's face and person indexes are copied (Gallery::
+  /// SetIndexFilter builds beside the serving ones), so it holds its old
+  /// share (R/N) and the copy growing to its new one (min(R, N-1)/(N-1)) at
+  /// once, + the catalog and the transient. 0 with one node.
+  double node_failover_peak_mb = 0;
+  double node_peak_mb = 0;            ///< the larger of the two
+  double total_start_peak_mb = 0;     ///< every node at its start peak at once + PostgreSQL
+  double total_failover_peak_mb = 0;  ///< the N-1 survivors at their failover peak at once + PostgreSQL
+  double total_peak_mb = 0;           ///< the larger of the two (the bench keeps no copy of the faces)
 };
 /// `faces` faces of `persons` persons on `nodes` nodes with `replicas` copies of every shard.
 ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t persons, int nodes, int replicas,

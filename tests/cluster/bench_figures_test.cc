@@ -2,6 +2,7 @@
 #include "cluster/bench_figures.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -120,6 +121,24 @@ TEST(BenchFigures, ParsesProcStatusAndMeminfo) {
   ASSERT_TRUE(self.ok());
   EXPECT_GT(self->rss_mb, 0.0);
   EXPECT_GE(self->hwm_mb, self->rss_mb);
+  // The peak reset: a large block touched then freed raises VmHWM; after the
+  // reset it is back near the RSS.
+  {
+    const std::size_t size = 256u << 20;  // mapped, not malloc'ed: no allocator keeps it
+    void* big = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(big, MAP_FAILED);
+    for (std::size_t i = 0; i < size; i += 4096) static_cast<volatile char*>(big)[i] = 1;
+    ASSERT_EQ(::munmap(big, size), 0);
+  }
+  auto before = ReadProcMemory(::getpid());
+  ASSERT_TRUE(before.ok());
+  ASSERT_GT(before->hwm_mb, before->rss_mb + 200);
+  ASSERT_TRUE(ResetPeakMemory(::getpid()).ok());
+  auto after = ReadProcMemory(::getpid());
+  ASSERT_TRUE(after.ok());
+  EXPECT_LT(after->hwm_mb, before->hwm_mb - 200);
+  EXPECT_GE(after->hwm_mb, after->rss_mb);
+  EXPECT_FALSE(ResetPeakMemory(0x7ffffff0).ok());
 }
 
 TEST(BenchFigures, TheEstimateScalesWithFacesNodesAndReplicas) {
@@ -132,12 +151,27 @@ TEST(BenchFigures, TheEstimateScalesWithFacesNodesAndReplicas) {
   const auto e = EstimateClusterMemory(4 * 1048576, 1048576, 4, 2, c);
   // Steady: base + whole catalog + half of the face and person indexes (2 of 4 nodes hold each shard).
   EXPECT_NEAR(e.node_steady_mb, 100 + 4.0 * 1048576 * 500 / mb + 0.5 * 5.0 * 1048576 * 1000 / mb, 1e-6);
-  // Peak: the whole indexes while the node starts.
-  EXPECT_NEAR(e.node_peak_mb, 100 + 4.0 * 1048576 * 500 / mb + 5.0 * 1048576 * 1000 / mb, 1e-6);
-  EXPECT_NEAR(e.total_peak_mb, 4 * e.node_peak_mb + 50, 1e-6);
-  // More replicas than nodes: every node holds everything.
-  EXPECT_NEAR(EstimateClusterMemory(1048576, 1000, 2, 3, c).node_steady_mb,
-              EstimateClusterMemory(1048576, 1000, 2, 3, c).node_peak_mb, 1e-9);
+  const double index = 5.0 * 1048576 * 1000 / mb, catalog = 4.0 * 1048576 * 500 / mb;
+  // Start: steady + one chunk and batch of the re-index.
+  EXPECT_NEAR(e.node_start_peak_mb, e.node_steady_mb + c.reindex_transient_mb, 1e-6);
+  EXPECT_NEAR(e.total_start_peak_mb, 4 * e.node_start_peak_mb + 50, 1e-6);
+  // Failover: each of the 3 survivors holds its 2/4 share and the copy growing to 2/3.
+  EXPECT_NEAR(e.node_failover_peak_mb, 100 + catalog + (0.5 + 2.0 / 3.0) * index + c.reindex_transient_mb, 1e-6);
+  EXPECT_NEAR(e.total_failover_peak_mb, 3 * e.node_failover_peak_mb + 50, 1e-6);
+  EXPECT_GT(e.total_failover_peak_mb, e.total_start_peak_mb);
+  EXPECT_DOUBLE_EQ(e.node_peak_mb, e.node_failover_peak_mb);
+  EXPECT_DOUBLE_EQ(e.total_peak_mb, e.total_failover_peak_mb);
+  // One replica: the survivors go from 1/4 to 1/3.
+  const auto one = EstimateClusterMemory(4 * 1048576, 1048576, 4, 1, c);
+  EXPECT_NEAR(one.node_failover_peak_mb, 100 + catalog + (0.25 + 1.0 / 3.0) * index + c.reindex_transient_mb, 1e-6);
+  // One node: no failover.
+  const auto single = EstimateClusterMemory(1048576, 1000, 1, 2, c);
+  EXPECT_DOUBLE_EQ(single.node_failover_peak_mb, 0.0);
+  EXPECT_DOUBLE_EQ(single.total_peak_mb, single.total_start_peak_mb);
+  // More replicas than nodes: every node holds everything, before and after.
+  const auto all = EstimateClusterMemory(1048576, 1000, 2, 3, c);
+  EXPECT_NEAR(all.node_steady_mb, 100 + 1048576 * 500 / mb + 1049576.0 * 1000 / mb, 1e-6);
+  EXPECT_NEAR(all.node_failover_peak_mb, all.node_steady_mb + 1049576.0 * 1000 / mb + c.reindex_transient_mb, 1e-6);
   // The 10M faces on 4 nodes do not fit 23 GB with the default constants.
   EXPECT_GT(EstimateClusterMemory(10000000, 3333334, 4, 2).total_peak_mb, 23.0 * 1024);
 }
