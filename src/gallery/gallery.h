@@ -99,9 +99,19 @@ struct GalleryOptions {
   // many at a time, each batch's floats freed once indexed, so the transient
   // copy of a large gain stays one batch (tests make it small).
   std::size_t index_filter_batch = 65536;
+  // SetIndexFilter grows an HNSW index that gains entries (and drops fewer
+  // than its compaction ratio) in place, a slice of entries at a time under
+  // the exclusive lock (searches wait one slice, ~grow_slice_ms), instead of
+  // copying it and adding to the copy (the index's memory twice while it
+  // runs: a failover's survivors, a node taking shards on). Off: always the copy.
+  bool grow_in_place = true;
+  int grow_slice_ms = 20;
   // Tests: called by SetIndexFilter while it builds beside the serving
   // indexes (after planning, before the swap), with no lock held.
   std::function<void()> on_index_filter_building;
+  // Tests: called by SetIndexFilter before each slice it grows an index by
+  // in place (grow_in_place), with no lock held.
+  std::function<void()> on_grow_slice;
 };
 
 struct GroupState {
@@ -308,7 +318,9 @@ class Gallery {
   // the memory of two of each index meanwhile, except an index that only
   // loses entries (shards handed back): those are removed from the serving
   // index at the swap, and a background compaction rebuilds it once its
-  // dead rows pass the compaction ratio. An empty filter indexes
+  // dead rows pass the compaction ratio; and an HNSW index that gains and
+  // drops few entries (GalleryOptions::grow_in_place): it takes the gained
+  // entries in place, a slice at a time under the exclusive lock. An empty filter indexes
   // everything (the default). One call at a time. Returns the change log's
   // sequence number applied when the new indexes were in place.
   Result<std::int64_t> SetIndexFilter(ShardFilter filter);

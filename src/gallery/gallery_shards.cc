@@ -1,6 +1,7 @@
 // Gallery: sharded indexing (docs/scale-out.md) - which faces a node's
 // indexes hold, and reading only those shards' vectors from the store.
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +81,12 @@ bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string&
 // is not copied: its entries are removed at step 3, in place, with those the
 // writes meanwhile added for shards the new filter does not hold, and a
 // compaction rebuilds it in the background once its dead rows pass the ratio.
+// An HNSW index that gains (and drops fewer than its compaction ratio) is not
+// copied either (GalleryOptions::grow_in_place): at step 2 the gained entries
+// go into the serving index a slice at a time, each slice under the writer
+// and exclusive locks (searches wait for one slice, about grow_slice_ms), and
+// step 3 removes what it drops as for an index that only loses entries. Its
+// journal then records keys only (no vectors).
 Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   std::lock_guard serial(reindex_mu_);
   // Last out, once the locks below are released and the jobs' rows and the
@@ -102,7 +109,10 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     int dim = 0;
     IndexOptions options;  // of the serving index
     bool rebuild = false;  // many rows dropped: a new index from the rows kept
-    bool in_place = false;  // nothing to add: the rows are removed from the serving index at the swap
+    // No copy: dropped rows are removed from the serving index at the swap;
+    // with `grow`, the added entries are inserted into it while building.
+    bool in_place = false;
+    bool grow = false;
     std::vector<std::int64_t> keys;  // rebuild: the serving index's live rows
     std::vector<std::uint64_t> tags;
     std::vector<float> rows;
@@ -248,12 +258,14 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       job.dim = index.dim();
       job.options = index.options();
       // Only drops (shards handed back): no copy; removed at the swap, the
-      // dead rows left to a background compaction past its ratio.
-      job.in_place = job.add.empty();
-      if (job.in_place) continue;
+      // dead rows left to a background compaction past its ratio. A graph
+      // that gains (and keeps most of its rows) grows in place, no copy either.
       const auto live = static_cast<double>(index.size());
       job.rebuild = index.kind() == IndexKind::kHnsw &&
                     static_cast<double>(job.drop.size()) > index.options().compaction_ratio * live;
+      job.grow = !job.add.empty() && !job.rebuild && index.kind() == IndexKind::kHnsw && options_.grow_in_place;
+      job.in_place = job.add.empty() || job.grow;
+      if (job.in_place) continue;
       if (job.rebuild) {
         index.CopyLive(&job.keys, &job.tags, &job.rows);
       } else {
@@ -262,14 +274,92 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     }
     std::unique_lock lock(state_mu_);
     index_filter_ = UnionOf(previous, filter);
-    for (Job& job : jobs) slot_of(catalog_.groups_.at(job.group), job)->StartJournal();
+    // In place: the journal is read for its keys only (writes for shards the new filter drops).
+    for (Job& job : jobs) slot_of(catalog_.groups_.at(job.group), job)->StartJournal(/*vectors=*/!job.in_place);
     break;
   }
 
   if (options_.on_index_filter_building) options_.on_index_filter_building();
   Status built = Status::Ok();
+  // A growing job's chunk (job.vectors) inserted into the serving index a
+  // slice at a time, each under the writer and exclusive locks (the index is
+  // read by searches and by writes' planning), the slice sized to take about
+  // grow_slice_ms. Entries a write indexed meanwhile, or that left the group,
+  // are skipped. False when the group or its index was replaced meanwhile
+  // (the swap then reconciles).
+  std::size_t slice = 16;
+  const auto slice_time = std::chrono::milliseconds(std::max(options_.grow_slice_ms, 1));
+  auto grow = [&](Job& job) {
+    std::vector<std::int64_t> keys;
+    std::vector<std::uint64_t> tags;
+    std::vector<float> data;
+    for (std::size_t at = 0; at < job.vectors.size();) {
+      if (options_.on_grow_slice) options_.on_grow_slice();
+      std::lock_guard writer(writer_mu_);
+      std::unique_lock lock(state_mu_);
+      auto it = catalog_.groups_.find(job.group);
+      if (it == catalog_.groups_.end()) return false;
+      GroupState& g = it->second;
+      std::unique_ptr<VectorIndex>& slot = slot_of(g, job);
+      if (slot.get() != job.serving) return false;
+      const auto started = std::chrono::steady_clock::now();
+      const std::size_t end = std::min(job.vectors.size(), at + slice);
+      for (std::size_t i = at; i < end; ++i) {
+        const std::int64_t key = job.vectors[i].first;
+        const FaceState* f = job.people ? nullptr : catalog_.FaceByKey(key);
+        const bool in_group = job.people ? g.persons.count(key) != 0 : f != nullptr && g.persons.count(f->person_key);
+        if (in_group && !slot->Contains(key)) {
+          keys.push_back(key);
+          tags.push_back(job.people ? job.add_tags[i] : 0);
+          data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
+        }
+        std::vector<float>().swap(job.vectors[i].second);
+      }
+      if (!keys.empty()) {
+        if (Status s = slot->AddBatch(keys, data, tags); !s.ok()) {
+          if (built.ok()) built = s;
+          return false;
+        }
+        g.dirty = true;
+        keys.clear();
+        tags.clear();
+        data.clear();
+      }
+      const std::size_t done = end - at;
+      at = end;
+      const auto took = std::chrono::steady_clock::now() - started;
+      if (done == slice) {  // a full slice: size the next to take about slice_time
+        const double ratio = static_cast<double>(slice_time.count()) /
+                             std::max(1.0, static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+        slice = std::clamp<std::size_t>(static_cast<std::size_t>(static_cast<double>(slice) * std::min(ratio, 2.0)), 4,
+                                        batch);
+      }
+    }
+    return true;
+  };
   for (Job& job : jobs) {
-    if (job.in_place) continue;
+    if (job.in_place && !job.grow) continue;
+    if (job.grow) {
+      // (job.serving is only compared with, never touched, until `grow` finds it in place.)
+      for (std::size_t chunk = 0; chunk < job.add_chunks.size() && built.ok(); ++chunk) {
+        if (chunk > 0) {
+          std::lock_guard writer(writer_mu_);
+          auto it = catalog_.groups_.find(job.group);
+          if (it == catalog_.groups_.end()) break;
+          if (Status read = read_chunk(it->second, job, chunk); !read.ok()) {
+            built = read;
+            break;
+          }
+        }
+        if (!grow(job)) break;
+        job.vectors = {};
+        job.add_tags = {};
+      }
+      job.vectors = {};
+      job.add_tags = {};
+      job.add_chunks = {};
+      continue;
+    }
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
     std::vector<float> data;

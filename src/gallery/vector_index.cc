@@ -293,7 +293,10 @@ std::unique_ptr<VectorIndex> VectorIndex::Clone() const {
   return out;
 }
 
-void VectorIndex::StartJournal() { journal_.emplace(); }
+void VectorIndex::StartJournal(bool vectors) {
+  journal_.emplace();
+  journal_vectors_ = vectors;
+}
 
 Status VectorIndex::Replay(const std::vector<JournalOp>& journal, const std::function<bool(std::int64_t key)>& keep) {
   for (const JournalOp& op : journal) {
@@ -315,7 +318,10 @@ std::vector<VectorIndex::JournalOp> VectorIndex::TakeJournal() {
 Status VectorIndex::Add(std::int64_t key, std::span<const float> vector, std::uint64_t tag) {
   FACEKIT_RETURN_IF_ERROR(CheckVector(vector));
   Remove(key);
-  if (journal_) journal_->push_back({true, key, tag, std::vector<float>(vector.begin(), vector.end())});
+  if (journal_) {
+    journal_->push_back({true, key, tag, journal_vectors_ ? std::vector<float>(vector.begin(), vector.end())
+                                                          : std::vector<float>{}});
+  }
   AppendRow(key, vector.data(), tag);
   if (graph_) {
     try {
@@ -346,9 +352,12 @@ Status VectorIndex::AddBatch(std::span<const std::int64_t> keys, std::span<const
   for (std::int64_t key : keys) Remove(key);
   if (journal_) {
     for (std::size_t i = 0; i < keys.size(); ++i) {
-      journal_->push_back({true, keys[i], tags.empty() ? 0 : tags[i],
-                           std::vector<float>(vectors.begin() + static_cast<std::ptrdiff_t>(i * d),
-                                              vectors.begin() + static_cast<std::ptrdiff_t>((i + 1) * d))});
+      std::vector<float> v;
+      if (journal_vectors_) {
+        v.assign(vectors.begin() + static_cast<std::ptrdiff_t>(i * d),
+                 vectors.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+      }
+      journal_->push_back({true, keys[i], tags.empty() ? 0 : tags[i], std::move(v)});
     }
   }
   const std::size_t first = rows();

@@ -148,7 +148,9 @@ class VectorIndex {
     std::uint64_t tag = 0;
     std::vector<float> vector;  // add only
   };
-  void StartJournal();
+  // `vectors` false: adds are recorded by key and tag only (an empty
+  // vector), for a journal read only for which keys changed (Replay refuses it).
+  void StartJournal(bool vectors = true);
   bool journaling() const { return journal_.has_value(); }
   // The changes since StartJournal(), in order; journaling stops.
   std::vector<JournalOp> TakeJournal();
@@ -238,6 +240,7 @@ class VectorIndex {
   std::size_t dead_ = 0;
   bool defer_structure_ = false;  // see DeferStructure
   std::optional<std::vector<JournalOp>> journal_;  // on while set
+  bool journal_vectors_ = true;
   std::unordered_map<std::int64_t, std::size_t> key_to_row_;
   std::unique_ptr<Graph> graph_;  // HNSW mode only
   std::unique_ptr<Ivf> ivf_;      // IVF mode only

@@ -202,10 +202,11 @@ std::int64_t FaceIn(const Gallery& g, const std::string& group, const std::set<i
   });
 }
 
-// (approx_threshold, whether the new filter drops shards): 50,000 keeps the
-// indexes flat (copied), 10 makes them HNSW: rebuilt from the rows kept when
-// the change drops many of them, copied when it only adds.
-class SetIndexFilter : public ::testing::TestWithParam<std::tuple<std::size_t, bool>> {};
+// (approx_threshold, whether the new filter drops shards, grow_in_place):
+// 50,000 keeps the indexes flat (copied), 10 makes them HNSW: rebuilt from
+// the rows kept when the change drops many of them; when it only adds,
+// grown in place (grow_in_place) or copied.
+class SetIndexFilter : public ::testing::TestWithParam<std::tuple<std::size_t, bool, bool>> {};
 
 TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   testing::TempDir dir;
@@ -214,6 +215,7 @@ TEST_P(SetIndexFilter, SearchesGoOnAndWritesMeanwhileAreIndexedByTheNewFilter) {
   o.dim = kDim;
   o.index.approx_threshold = std::get<0>(GetParam());  // flat or HNSW
   o.index_filter_batch = 7;  // the gained entries added in many batches
+  o.grow_in_place = std::get<2>(GetParam());
   const bool drops = std::get<1>(GetParam());
   const std::set<int> kept_residues = drops ? std::set<int>{1, 2} : std::set<int>{0, 1, 2};
   o.index_filter = Holding({{"g", Modulo(4, {0, 1})}});
@@ -347,7 +349,90 @@ TEST(SetIndexFilterDrops, OnlyDroppingShardsRemovesInPlaceAndACompactionRebuilds
 }
 
 INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter,
-                         ::testing::Combine(::testing::Values(std::size_t{50000}, std::size_t{10}), ::testing::Bool()));
+                         ::testing::Values(std::make_tuple(std::size_t{50000}, false, true),
+                                           std::make_tuple(std::size_t{50000}, true, true),
+                                           std::make_tuple(std::size_t{10}, false, true),
+                                           std::make_tuple(std::size_t{10}, false, false),
+                                           std::make_tuple(std::size_t{10}, true, true)));
+
+// An HNSW index that gains shards grows in place: the same index object
+// serves throughout (no copy), a slice at a time, and the writes and
+// searches between slices see a consistent index; at the end it holds
+// exactly the new filter's faces and persons, each findable through the graph.
+TEST(SetIndexFilterGrows, InPlaceSliceBySliceWithWritesBetweenSlices) {
+  testing::TempDir dir;
+  std::function<void()> building;
+  GalleryOptions o;
+  o.dim = kDim;
+  o.index.approx_threshold = 10;  // HNSW
+  o.index_filter_batch = 7;
+  o.grow_slice_ms = 1;  // small slices: many hook calls
+  int slices = 0;
+  std::function<void()> between;
+  o.on_grow_slice = [&] {
+    ++slices;
+    if (between) between();
+  };
+  o.index_filter = Holding({{"g", Modulo(4, {0})}});
+  std::mt19937 rng(11);
+  std::int64_t gkey = 0;
+  auto opened = OpenWithGroupG(dir, o, &building, rng, &gkey);
+  ASSERT_NE(opened, nullptr);
+  Gallery& g = *opened;
+  const auto [faces_before, persons_before] = g.Read([&](const Catalog& c) {
+    return std::make_pair(c.GroupById("g")->faces.get(), c.GroupById("g")->people.get());
+  });
+  ASSERT_EQ(g.Read([&](const Catalog& c) { return c.GroupById("g")->faces->kind(); }), IndexKind::kHnsw);
+  const std::set<int> next_shards = Modulo(4, {0, 1, 2});
+  // Faces planned to be added, deleted or moved between slices.
+  std::vector<std::int64_t> planned;
+  g.Read([&](const Catalog& c) {
+    for (std::int64_t pkey : c.GroupById("g")->persons) {
+      for (std::int64_t fk : c.PersonByKey(pkey)->faces) {
+        if (Modulo(4, {1, 2}).count(store::ShardOfFace(c.FaceByKey(fk)->id, kShards))) planned.push_back(fk);
+      }
+    }
+    return 0;
+  });
+  ASSERT_GT(planned.size(), 40u);
+  const std::int64_t last_planned = *std::max_element(planned.begin(), planned.end());
+  const std::int64_t leaving = g.Read([&](const Catalog& c) { return c.FaceByKey(planned[3])->person_key; });
+  std::size_t searched = 0;
+  between = [&] {
+    const std::vector<float> query = testing::RandomUnit(rng, kDim);
+    searched += g.SearchFaces({gkey}, query.data(), 5).size();
+    if (slices == 2) {
+      // A new person (faces in every shard), a planned face not grown yet
+      // deleted, and a person of planned faces leaving g.
+      ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "late", 8, rng)); }).ok());
+      ASSERT_TRUE(g.Write([&](const Catalog&) -> Result<store::Batch> {
+                     store::Batch b;
+                     b.push_back(store::mutation::DeleteFace{last_planned});
+                     b.push_back(store::mutation::DeleteMembership{gkey, leaving});
+                     return b;
+                   }).ok());
+    }
+  };
+  auto seq = g.SetIndexFilter(Holding({{"g", next_shards}}));
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_GT(slices, 5);
+  EXPECT_EQ(searched, static_cast<std::size_t>(slices) * 5);
+  // No copy: the same index objects serve.
+  g.Read([&](const Catalog& c) {
+    EXPECT_EQ(c.GroupById("g")->faces.get(), faces_before);
+    EXPECT_EQ(c.GroupById("g")->people.get(), persons_before);
+    EXPECT_FALSE(c.GroupById("g")->faces->journaling());
+    return 0;
+  });
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", next_shards));
+  EXPECT_EQ(IndexedPersons(g, "g"), PersonsInShards(g, "g", next_shards));
+  ExpectFusedFeaturesWhole(g, "g");
+  ExpectEachFaceFindsItself(g, "g", /*exact=*/false);
+  // Writes after it follow the new filter.
+  between = nullptr;
+  ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "later", 8, rng)); }).ok());
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", next_shards));
+}
 
 }  // namespace
 }  // namespace facekit::gallery
