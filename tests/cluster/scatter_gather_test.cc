@@ -212,7 +212,9 @@ TEST(ScatterGather, UnknownAndRepeatedRepliesAreIgnored) {
 // never answers (hedged away), one that answers after the call returned.
 TEST(RunScatterGather, RepliesFromOtherThreadsAndAStuckReplica) {
   ScatterOptions o;
-  o.hedge_after_us = 20'000;
+  // Long enough that the answering replicas' threads reply before it even
+  // on a loaded machine (at 20 ms an ASan run beside a benchmark hedged one of them too).
+  o.hedge_after_us = 250'000;
   o.deadline_us = 2'000'000;
   std::vector<std::thread> threads;
   std::vector<std::function<void(ShardReply)>> stuck;  // "hung": answered after RunScatterGather returned
