@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -294,6 +295,12 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     std::vector<std::uint64_t> tags;
     std::vector<float> data;
     for (std::size_t at = 0; at < job.vectors.size();) {
+      if (at > 0) {
+        // The searches that waited for the last slice take the shared lock
+        // before the next one does (glibc's rwlock would let this thread,
+        // already running, take it again first).
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
       if (options_.on_grow_slice) options_.on_grow_slice();
       std::lock_guard writer(writer_mu_);
       std::unique_lock lock(state_mu_);
