@@ -392,8 +392,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                   "%.0f MB are available; use fewer faces, nodes or replicas, --index-rows fp16 or --no-failover "
                   "(docs/scale-out.md)",
                   o.faces, o.nodes, o.replicas, needed, estimate.node_steady_mb, estimate.node_start_peak_mb,
-                  failover_runs ? ", and each survivor of the failover, which copies its index while it takes over "
-                                  "the lost shards, "
+                  failover_runs ? ", and each survivor of the failover once it has taken over the lost shards "
                                 : "; no failover: ",
                   failover_runs ? estimate.node_failover_peak_mb : 0.0, available);
     return Fail(Status(StatusCode::kLimitExceeded, msg));

@@ -153,7 +153,7 @@ ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t perso
   e.total_start_peak_mb = static_cast<double>(n) * e.node_start_peak_mb + c.postgres_mb;
   if (n > 1) {
     const double share_after = static_cast<double>(std::min(r, n - 1)) / static_cast<double>(n - 1);
-    e.node_failover_peak_mb = fixed_mb + (share + share_after) * index_mb + c.reindex_transient_mb;
+    e.node_failover_peak_mb = fixed_mb + share_after * index_mb + c.reindex_transient_mb;
     e.total_failover_peak_mb = static_cast<double>(n - 1) * e.node_failover_peak_mb + c.postgres_mb;
   }
   e.node_peak_mb = std::max(e.node_start_peak_mb, e.node_failover_peak_mb);

@@ -102,10 +102,9 @@ struct ClusterMemoryEstimate {
   /// indexes its share a chunk at a time: steady + the re-index's transient.
   double node_start_peak_mb = 0;
   /// A survivor of a node's failure while it takes over the lost shards:
-  /// a gaining group's face and person indexes are copied (Gallery::
-  /// SetIndexFilter builds beside the serving ones), so it holds its old
-  /// share (R/N) and the copy growing to its new one (min(R, N-1)/(N-1)) at
-  /// once, + the catalog and the transient. 0 with one node.
+  /// its HNSW indexes grow in place (GalleryOptions::grow_in_place) to its
+  /// new share (min(R, N-1)/(N-1)), + the catalog and the transient. (Before
+  /// 2026-12-06 they were copied: old share + new share at once.) 0 with one node.
   double node_failover_peak_mb = 0;
   double node_peak_mb = 0;            ///< the larger of the two
   double total_start_peak_mb = 0;     ///< every node at its start peak at once + PostgreSQL
