@@ -288,7 +288,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   // grow_slice_ms. Entries a write indexed meanwhile, or that left the group,
   // are skipped. False when the group or its index was replaced meanwhile
   // (the swap then reconciles).
-  std::size_t slice = 16;
+  std::size_t slice = std::min<std::size_t>(16, batch);
   const auto slice_time = std::chrono::milliseconds(std::max(options_.grow_slice_ms, 1));
   auto grow = [&](Job& job) {
     std::vector<std::int64_t> keys;
@@ -338,8 +338,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       if (done == slice) {  // a full slice: size the next to take about slice_time
         const double ratio = static_cast<double>(slice_time.count()) /
                              std::max(1.0, static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
-        slice = std::clamp<std::size_t>(static_cast<std::size_t>(static_cast<double>(slice) * std::min(ratio, 2.0)), 4,
-                                        batch);
+        slice = std::clamp<std::size_t>(static_cast<std::size_t>(static_cast<double>(slice) * std::min(ratio, 2.0)),
+                                        std::min<std::size_t>(4, batch), batch);
       }
     }
     return true;
