@@ -676,8 +676,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                 {"before_kill", LatencyFigures(sampler.Before(killed_ms), 0)}};
     failover.update(window);
     // The survivors' memory once they serve the smaller map; hwm_mb is the
-    // peak since just before the kill (the re-index copies each gaining
-    // index), unless the kernel refused the reset (then since the start).
+    // peak since just before the kill (the re-index of the lost shards),
+    // unless the kernel refused the reset (then since the start).
     json survivor_memory = json::array();
     for (auto& n : nodes) {
       if (n.get() == &victim) continue;

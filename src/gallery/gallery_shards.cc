@@ -183,6 +183,13 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     const FaceState* f = catalog_.FaceByKey(key);
     return f != nullptr && Holds(filter, g.record.id, f->id);
   };
+  // Whether an entry planned to be added still belongs to the group (a write
+  // meanwhile may have deleted its face or person, or taken the person out).
+  auto in_group = [&](const GroupState& g, const Job& job, std::int64_t key) {
+    if (job.people) return g.persons.count(key) != 0;
+    const FaceState* f = catalog_.FaceByKey(key);
+    return f != nullptr && g.persons.count(f->person_key) != 0;
+  };
   std::vector<Job> jobs;
   std::set<std::int64_t> planned;  // every group present at planning
   const bool first_persons = person_structures_wait_.load();  // their structures wait for the compactor
@@ -313,9 +320,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const std::size_t end = std::min(job.vectors.size(), at + slice);
       for (std::size_t i = at; i < end; ++i) {
         const std::int64_t key = job.vectors[i].first;
-        const FaceState* f = job.people ? nullptr : catalog_.FaceByKey(key);
-        const bool in_group = job.people ? g.persons.count(key) != 0 : f != nullptr && g.persons.count(f->person_key);
-        if (in_group && !slot->Contains(key)) {
+        if (in_group(g, job, key) && !slot->Contains(key)) {
           keys.push_back(key);
           tags.push_back(job.people ? job.add_tags[i] : 0);
           data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
@@ -346,32 +351,11 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   };
   for (Job& job : jobs) {
     if (job.in_place && !job.grow) continue;
-    if (job.grow) {
-      // (job.serving is only compared with, never touched, until `grow` finds it in place.)
-      for (std::size_t chunk = 0; chunk < job.add_chunks.size() && built.ok(); ++chunk) {
-        if (chunk > 0) {
-          std::lock_guard writer(writer_mu_);
-          auto it = catalog_.groups_.find(job.group);
-          if (it == catalog_.groups_.end()) break;
-          if (Status read = read_chunk(it->second, job, chunk); !read.ok()) {
-            built = read;
-            break;
-          }
-        }
-        if (!grow(job)) break;
-        job.vectors = {};
-        job.add_tags = {};
-      }
-      job.vectors = {};
-      job.add_tags = {};
-      job.add_chunks = {};
-      continue;
-    }
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
     std::vector<float> data;
-    // Entries go into the new index `batch` at a time (the first batch large
-    // enough builds the graph; later ones are inserted into it).
+    // A copy's entries go into the new index `batch` at a time (the first
+    // batch large enough builds the graph; later ones are inserted into it).
     const auto add_pending = [&](bool last) {
       if (keys.empty() || (!last && keys.size() < batch)) return;
       if (Status s = job.fresh->AddBatch(keys, data, tags); !s.ok() && built.ok()) built = s;
@@ -379,16 +363,17 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       tags.clear();
       data.clear();
     };
-    // (job.serving is not touched here: the group may be deleted meanwhile.)
+    // (job.serving is not touched here, only compared with by `grow`: the
+    // group may be deleted meanwhile.)
     const auto dim = static_cast<std::size_t>(job.dim);
     if (job.rebuild) {
       job.fresh = std::make_unique<VectorIndex>(job.dim, job.options);
-    } else {
+    } else if (!job.grow) {
       for (std::int64_t key : job.drop) job.fresh->Remove(key);
     }
     // The first filter's persons: kept flat (exact) until the compactor
     // builds their structure, so that the first shards serve sooner.
-    if (job.people && first_persons) job.fresh->DeferStructure(true);
+    if (job.people && first_persons && job.fresh) job.fresh->DeferStructure(true);
     if (job.rebuild) {
       const std::unordered_set<std::int64_t> drop(job.drop.begin(), job.drop.end());
       for (std::size_t i = 0; i < job.keys.size(); ++i) {
@@ -406,7 +391,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     // The gained entries, a chunk read from the store at a time (the first
     // was read while planning): each under the writer lock, as the store is
     // used by writers too. Writes meanwhile are in the serving index's
-    // journal, replayed below, so a chunk read after them agrees with them.
+    // journal (a copy replays it below) or already in the serving index
+    // (`grow` skips those), so a chunk read after them agrees with them.
     for (std::size_t chunk = 0; chunk < job.add_chunks.size() && built.ok(); ++chunk) {
       if (chunk > 0) {
         std::lock_guard writer(writer_mu_);
@@ -417,17 +403,23 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
           break;
         }
       }
-      for (std::size_t i = 0; i < job.vectors.size(); ++i) {
-        keys.push_back(job.vectors[i].first);
-        tags.push_back(job.people ? job.add_tags[i] : 0);
-        data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
-        std::vector<float>().swap(job.vectors[i].second);  // in `data` now
-        add_pending(false);
+      if (job.grow) {
+        if (!grow(job)) break;
+      } else {
+        for (std::size_t i = 0; i < job.vectors.size(); ++i) {
+          keys.push_back(job.vectors[i].first);
+          tags.push_back(job.people ? job.add_tags[i] : 0);
+          data.insert(data.end(), job.vectors[i].second.begin(), job.vectors[i].second.end());
+          std::vector<float>().swap(job.vectors[i].second);  // in `data` now
+          add_pending(false);
+        }
       }
       job.vectors = {};
       job.add_tags = {};
     }
-    add_pending(true);
+    if (!job.grow) add_pending(true);
+    job.vectors = {};
+    job.add_tags = {};
     job.add_chunks = {};
   }
 
@@ -465,12 +457,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     // Added entries that left the group meanwhile without a journal entry
     // (the serving index never held them): deleted, or their person left.
     for (std::int64_t key : job.add) {
-      if (job.people) {
-        if (!g.persons.count(key)) job.fresh->Remove(key);
-        continue;
-      }
-      const FaceState* f = catalog_.FaceByKey(key);
-      if (f == nullptr || !g.persons.count(f->person_key)) job.fresh->Remove(key);
+      if (!in_group(g, job, key)) job.fresh->Remove(key);
     }
     slot = std::move(job.fresh);
     g.dirty = true;
