@@ -157,43 +157,48 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
     out.faces_in_photo = static_cast<std::size_t>(faces->front().faces_in_photo);
     std::tie(out.person_num, out.face_num) = SearchedCounts(c, gkeys);
     // Candidates of one group list: best face per person (face search) or the
-    // fused feature (person search), scored, thresholded, top k.
-    // The shards' answer in the catalog's keys (faces or persons this node
-    // has not applied yet, or deleted meanwhile, are left out).
-    auto from_router = [&](const RoutedSearchResult& found) {
-      std::vector<gallery::SearchHit> hits;
-      for (const RoutedHit& h : found.hits) {
-        const gallery::PersonState* p = persons ? c.PersonById(h.person_id) : nullptr;
-        const std::int64_t key = persons ? (p != nullptr ? p->record.key : 0) : c.FaceKeyById(h.face_id);
-        const gallery::GroupState* g = c.GroupById(h.group_id);
-        if (key != 0 && g != nullptr) hits.push_back({key, g->record.key, h.similarity});
+    // fused feature (person search), scored, thresholded, top k. Each hit as
+    // (person, face id, group, similarity): a routed one names them by id (the
+    // shards' answer: no face record is read here, so the node need not hold
+    // the faces it did not find; persons this node has not applied yet, or
+    // deleted meanwhile, are left out), a local one by key.
+    struct Found {
+      const gallery::PersonState* person = nullptr;
+      std::string_view face_id;
+      const gallery::GroupState* group = nullptr;
+      float similarity = 0;
+    };
+    auto found_hits = [&](const std::vector<std::int64_t>& groups, const float* query,
+                          const RoutedSearchResult* routed_found) {
+      std::vector<Found> hits;
+      if (routed_found != nullptr) {
+        for (const RoutedHit& h : routed_found->hits) {
+          hits.push_back({c.PersonById(h.person_id), h.face_id, c.GroupById(h.group_id), h.similarity});
+        }
+        return hits;
+      }
+      for (const gallery::SearchHit& h :
+           c.Search(groups, query, persons ? k : k * options_.max_faces_per_person, persons)) {
+        const gallery::FaceState* f = persons ? nullptr : c.FaceByKey(h.key);
+        const gallery::PersonState* p = persons ? c.PersonByKey(h.key) : f ? c.PersonByKey(f->person_key) : nullptr;
+        hits.push_back({p, f ? std::string_view(f->id) : std::string_view(), c.GroupByKey(h.group_key), h.similarity});
       }
       return hits;
     };
     auto candidates = [&](const std::vector<std::int64_t>& groups, const float* query,
-                          const RoutedSearchResult* found) {
+                          const RoutedSearchResult* routed_found) {
       std::vector<Candidate> list;
-      std::vector<gallery::SearchHit> hits =
-          found != nullptr ? from_router(*found)
-                           : c.Search(groups, query, persons ? k : k * options_.max_faces_per_person, persons);
       std::set<std::int64_t> seen;
-      for (const auto& h : hits) {
-        const gallery::PersonState* p = nullptr;
-        const gallery::FaceState* f = nullptr;
-        if (persons) {
-          p = c.PersonByKey(h.key);
-        } else if ((f = c.FaceByKey(h.key))) {
-          p = c.PersonByKey(f->person_key);
-        }
-        if (!p || !seen.insert(p->record.key).second) continue;
+      for (const Found& h : found_hits(groups, query, routed_found)) {
+        const gallery::PersonState* p = h.person;
+        if (!p || !h.group || !seen.insert(p->record.key).second) continue;
         Candidate cand;
         cand.person_id = p->record.id;
-        if (f) cand.face_id = f->id;
+        if (!persons) cand.face_id = std::string(h.face_id);
         cand.similarity = h.similarity;
         cand.score = ScoreOf(version, h.similarity, /*search=*/true);
         if (cand.score < r.face_match_threshold) continue;
-        const gallery::GroupState* g = c.GroupByKey(h.group_key);
-        cand.group_id = g ? g->record.id : std::string();
+        cand.group_id = h.group->record.id;
         if (r.need_person_info) {
           cand.person_name = p->record.name;
           cand.gender = p->record.gender;

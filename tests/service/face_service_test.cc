@@ -252,6 +252,68 @@ TEST(FaceServiceSharded, CountsAndTheGroupFaceLimitAreTheGroupsNotTheIndexs) {
   EXPECT_EQ(r->face_num, 3u);
 }
 
+// A cluster node's search takes its candidates from the shards' answer by id
+// (sharded_search.h): a face found on another node needs no face record here
+// (the catalog split by shard, docs/scale-out.md), while persons and groups
+// this node does not know (not applied yet, or deleted) are left out.
+class FixedRouter : public SearchRouter {
+ public:
+  explicit FixedRouter(std::vector<RoutedHit> hits) : hits_(std::move(hits)) {}
+  Result<RoutedSearchResult> SearchFaces(const RoutedSearchQuery& q) const override {
+    queries.push_back(q);
+    RoutedSearchResult out;
+    out.hits = hits_;
+    return out;
+  }
+  mutable std::vector<RoutedSearchQuery> queries;
+
+ private:
+  std::vector<RoutedHit> hits_;
+};
+
+TEST(FaceServiceSharded, RoutedCandidatesNameTheShardsFacesWithoutTheirRecordsHere) {
+  testing::TempDir dir;
+  auto svc = MakeService(dir, gallery::ShardFilter{64, [](const std::string&, int) { return false; }});
+  ASSERT_EQ(Code(svc->CreateGroup(Group("g", {"dept"}))), "ok");
+  ASSERT_EQ(Code(svc->CreatePerson(Person("g", "obama", "obama.jpg"))), "ok");
+  ASSERT_EQ(Code(svc->CreatePerson(Person("g", "biden", "biden.jpg"))), "ok");
+  const std::string biden_face = svc->GetPersonBaseInfo("biden")->face_ids.at(0);
+  FixedRouter router({{"face-on-another-node", "obama", "g", 0.9f},
+                      {"x", "ghost", "g", 0.8f},          // a person not applied here yet
+                      {"y", "biden", "deleted-group", 0.7f},  // a group gone here
+                      {biden_face, "biden", "g", 0.6f},
+                      {"z", "obama", "g", 0.5f}});          // obama again: one candidate a person
+  svc->SetSearchRouter(&router);
+  SearchRequest s;
+  s.group_ids = {"g"};
+  s.image = Bytes(Photo("obama2.jpg"));
+  s.need_person_info = true;
+  s.face_match_threshold = 0;
+  auto r = svc->SearchFaces(s);
+  ASSERT_TRUE(r.ok()) << r.error().code << " " << r.error().message;
+  ASSERT_EQ(router.queries.size(), 1u);
+  EXPECT_FALSE(router.queries[0].persons);
+  ASSERT_EQ(r->results.size(), 1u);
+  const auto& cands = r->results[0].candidates;
+  ASSERT_EQ(cands.size(), 2u);
+  EXPECT_EQ(cands[0].person_id, "obama");
+  EXPECT_EQ(cands[0].face_id, "face-on-another-node");
+  EXPECT_EQ(cands[0].group_id, "g");
+  EXPECT_EQ(cands[0].person_name.value_or(""), "Name obama");
+  ASSERT_EQ(cands[0].person_group_infos.size(), 1u);
+  EXPECT_EQ(cands[0].person_group_infos[0].group_id, "g");
+  EXPECT_EQ(cands[1].person_id, "biden");
+  EXPECT_EQ(cands[1].face_id, biden_face);
+  EXPECT_GT(cands[0].score, cands[1].score);
+  // A person search: no face ids.
+  auto p = svc->SearchPersons(s);
+  ASSERT_TRUE(p.ok()) << p.error().code << " " << p.error().message;
+  EXPECT_TRUE(router.queries.back().persons);
+  ASSERT_EQ(p->results[0].candidates.size(), 2u);
+  EXPECT_TRUE(p->results[0].candidates[0].face_id.empty());
+  svc->SetSearchRouter(nullptr);
+}
+
 TEST_F(FaceServiceTest, GroupsPerPersonAndMembership) {
   ASSERT_EQ(Code(svc_->CreateGroup(Group("home"))), "ok");
   ASSERT_EQ(Code(svc_->CreatePerson(Person("home", "obama", "obama.jpg"))), "ok");
