@@ -43,6 +43,7 @@
 #include "cluster/bench_figures.h"
 #include "cluster/local_servers.h"
 #include "eval/synthetic_gallery.h"
+#include "gallery/gallery.h"
 #include "store/postgres_schema.h"
 #include "store/postgres_store.h"
 
@@ -65,6 +66,7 @@ struct ClusterBenchOptions {
   std::size_t writes = 50;
   int lease_ttl_s = 2;
   std::string index_rows = "fp32";  // the nodes' --index-rows
+  int grow_slice_ms = 0;             // the nodes' --grow-slice-ms (0: serve's default)
   int deadline_ms = 2000;
   double start_timeout_s = 3600;
   double failover_timeout_s = 300;
@@ -500,7 +502,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--cluster-key-file", key_file,
                     "--shards",          std::to_string(o.shards),
                     "--replicas",        std::to_string(o.replicas),
-                    "--shard-deadline-ms", std::to_string(o.deadline_ms)};
+                    "--shard-deadline-ms", std::to_string(o.deadline_ms),
+                    "--grow-slice-ms",   std::to_string(o.grow_slice_ms)};
       node->spawned_ms = NowMs();
       node->started = node->child.Start(setup->self, setup->models, node->data, node->log, node->args, node_env);
       node->http_ms = NowMs();
@@ -738,6 +741,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"nodes", o.nodes},
               {"replicas", o.replicas},
               {"index_rows", o.index_rows},
+              {"grow_slice_ms", o.grow_slice_ms > 0 ? o.grow_slice_ms : gallery::GalleryOptions().grow_slice_ms},
               {"shards", o.shards},
               {"k", o.k},
               {"node_omp_threads", omp_threads},
@@ -800,6 +804,11 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
   cmd->add_option("--index-rows", o->index_rows, "How the nodes' indexes keep their vectors (serve --index-rows)")
       ->default_val(o->index_rows)
       ->check(CLI::IsMember({"fp32", "fp16"}));
+  cmd->add_option("--grow-slice-ms", o->grow_slice_ms,
+                  "The nodes' --grow-slice-ms (how long a search waits at most for an index taking shards on; 0: "
+                  "serve's default)")
+      ->default_val(o->grow_slice_ms)
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--lease-ttl", o->lease_ttl_s, "The nodes' etcd lease TTL (seconds)")
       ->default_val(o->lease_ttl_s)
       ->check(CLI::Range(1, 3600));

@@ -78,6 +78,7 @@ struct ServeOptions {
   std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
   std::int64_t shard_deadline_ms = 2000;
   int min_seq_wait_ms = 2000;  // read-your-writes: the longest wait for X-FaceKit-Min-Seq
+  int grow_slice_ms = 0;       // gallery::GalleryOptions::grow_slice_ms (0: its default)
   double shard_linger_s = 10;  // a lost shard stays served this long after the last search asking for it
   double join_settle_s = 2;    // the first shard map waits until the member list was unchanged this long
   std::string listen = "127.0.0.1:8080";
@@ -210,6 +211,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     // Restarted: its snapshots' shards stay indexed (DIR/index/shard-holdings);
     // a first map that gives it the same shards re-indexes nothing.
     data_options.resume_index_filter = true;
+    data_options.grow_slice_ms = o.grow_slice_ms;
   }
   auto service = service::OpenFaceService(o.data, **engine, data_options);
   if (!service.ok()) return Fail(service.status());
@@ -539,6 +541,13 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "fails with FailedOperation.RequestTimeout (read-your-writes, docs/scale-out.md)")
       ->default_val(o->min_seq_wait_ms)
       ->check(CLI::Range(0, 600000));
+  cmd->add_option("--grow-slice-ms", o->grow_slice_ms,
+                  "With --etcd: a shard map that gives this node shards adds their faces to its serving HNSW "
+                  "indexes a slice at a time, searches waiting for one slice: the slice's length in milliseconds "
+                  "(shorter: searches wait less, the shards take longer to load; 0: the default, " +
+                      std::to_string(gallery::GalleryOptions().grow_slice_ms) + "; docs/scale-out.md)")
+      ->default_val(o->grow_slice_ms)
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--shard-linger-s", o->shard_linger_s,
                   "A shard this node loses at a map change stays served until no search asked for it for this "
                   "long and its new owners answer for it, so that it is served while they load it (0 = dropped "

@@ -50,6 +50,7 @@ Result<std::unique_ptr<FaceService>> OpenFaceService(const std::string& data_dir
   go.index_filter = std::move(options.index_filter);
   go.defer_person_structures = options.defer_person_structures;
   go.resume_index_filter = options.resume_index_filter;
+  if (options.grow_slice_ms > 0) go.grow_slice_ms = options.grow_slice_ms;
   FACEKIT_ASSIGN_OR_RETURN(auto gallery, gallery::Gallery::Open(std::move(store), go));
   return std::make_unique<FaceService>(engine, std::move(gallery), std::move(options.service));
 }

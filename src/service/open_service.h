@@ -30,6 +30,8 @@ struct DataDirOptions {
   bool defer_person_structures = false;
   // gallery::GalleryOptions::resume_index_filter (DIR/index/shard-holdings).
   bool resume_index_filter = false;
+  // gallery::GalleryOptions::grow_slice_ms (0: the gallery's default).
+  int grow_slice_ms = 0;
 };
 
 // Opens (creating it unless read_only) the data folder's gallery. Writers
