@@ -296,7 +296,7 @@ Result<double> LoadFaces(const std::string& uri, eval::SyntheticGallery& synth, 
     for (; first < last; ++first) {
       const std::size_t person_at = AppendPerson(&b, group_key, "p" + std::to_string(first));
       for (std::size_t f = first * per_identity; f < std::min(faces, (first + 1) * per_identity); ++f, ++in_batch) {
-        AppendFace(&b, person_at, "f" + std::to_string(f), vectors.data() + (f - first_face) * kDim);
+        AppendFace(&b, person_at, eval::SyntheticFaceId(o.seed, f), vectors.data() + (f - first_face) * kDim);
       }
     }
     FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());

@@ -112,7 +112,7 @@ Status Populate(store::GalleryStore& store, const RestartBenchOptions& o) {
       b.push_back(store::mutation::InsertMembership{{gkey, person, {}, now}});
       for (std::size_t f = p * o.faces_per_person; f < std::min(o.faces, (p + 1) * o.faces_per_person); ++f) {
         store::FaceRecord face;
-        face.id = "f" + std::to_string(f);
+        face.id = eval::SyntheticFaceId(o.seed, f);
         face.person_key = person;
         face.model_version = "3.0";
         face.embedding.assign(vectors.begin() + static_cast<std::ptrdiff_t>(f * 192),

@@ -24,6 +24,12 @@ std::uint64_t Mix(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
+std::string SyntheticFaceId(std::uint64_t seed, std::size_t index) {
+  // The low 9 digits are the index (unique), the others drawn from it.
+  const std::uint64_t high = Mix(seed ^ 0xFACE1D, index) % 900000000ull;
+  return std::to_string(1000000000000000000ull + high * 1000000000ull + index % 1000000000ull);
+}
+
 SyntheticGallery::SyntheticGallery(SyntheticOptions options) : options_(options) {
   const auto d = static_cast<std::size_t>(options_.dim);
   spectrum_.resize(d);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace facekit::eval {
@@ -53,5 +54,11 @@ class SyntheticGallery {
   std::vector<double> common_;
   std::uint64_t probe_counter_ = 0;
 };
+
+// A face id for face `index` as the service makes them (19 decimal digits, as
+// the cloud API's FaceIds), so that a synthetic gallery's records cost what a
+// real one's do (a 19-character id does not fit std::string's inline buffer).
+// Unique for index < 10^9; deterministic for a seed.
+std::string SyntheticFaceId(std::uint64_t seed, std::size_t index);
 
 }  // namespace facekit::eval
