@@ -69,7 +69,7 @@ struct ClusterBenchOptions {
   int grow_slice_ms = 0;             // the nodes' --grow-slice-ms (0: serve's default)
   int deadline_ms = 2000;
   double start_timeout_s = 3600;
-  double failover_timeout_s = 300;
+  double failover_timeout_s = 1800;
   bool no_failover = false;
   std::string data;
   std::uint64_t seed = 42;
@@ -817,6 +817,11 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
       ->check(CLI::Range(10, 600000));
   cmd->add_option("--start-timeout", o->start_timeout_s, "Seconds to wait for the nodes to serve")
       ->default_val(o->start_timeout_s);
+  cmd->add_option("--failover-timeout", o->failover_timeout_s,
+                  "Seconds to wait for the survivors of the kill -9 (and then the restarted node) to serve the new "
+                  "map; the figures of a wait that ran out say so (survivors_serving_s -1)")
+      ->default_val(o->failover_timeout_s)
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--no-failover", o->no_failover, "Skip the kill -9 and restart parts");
   cmd->add_option("--data", o->data, "Folder for PostgreSQL, etcd and the nodes (kept; default: a temporary one)");
   cmd->add_option("--seed", o->seed, "Generator seed")->default_val(o->seed);

@@ -47,7 +47,7 @@ class LocalBackend final : public GalleryBackend {
       s.in_group = grp != nullptr && p->groups.count(grp->record.key) != 0;
       s.faces = p->faces.size();
       for (std::int64_t fk : p->faces) {
-        if (const gallery::FaceState* f = c.FaceByKey(fk); f && !f->source.empty()) s.sources.insert(f->source);
+        if (const std::string_view src = c.FaceSource(fk); !src.empty()) s.sources.emplace(src);
       }
       return s;
     });

@@ -458,7 +458,7 @@ Result<std::vector<service::ShardAnswer>> ClusterSearch::SearchShards(const serv
         if (p == nullptr) continue;
         auto it = by_shard.find(static_cast<std::uint32_t>(ShardOfFace(f->id, shards)));
         if (it == by_shard.end()) continue;
-        out[it->second].hits.push_back({f->id, p->record.id, group_id, h.similarity});
+        out[it->second].hits.push_back({f->id.str(), p->record.id, group_id, h.similarity});
       }
     }
   });

@@ -53,34 +53,51 @@ const FaceState* Catalog::FaceByKey(std::int64_t key) const {
   auto it = faces_.find(key);
   return it == faces_.end() ? nullptr : &it->second;
 }
-std::int64_t Catalog::FaceKeyById(const std::string& id) const {
-  auto it = face_ids_.find(id);
-  return it == face_ids_.end() ? 0 : it->second;
+std::int64_t Catalog::FaceKeyById(std::string_view id) const {
+  return face_ids_.Find(id, [this](std::int64_t key) { return faces_.at(key).id.view(); });
+}
+std::string_view Catalog::FaceSource(std::int64_t key) const {
+  auto it = face_source_texts_.find(key);
+  return it == face_source_texts_.end() ? std::string_view() : std::string_view(it->second);
 }
 void Catalog::AddPerson(PersonState person) {
   const std::int64_t key = person.record.key;
   const PersonState& stored = persons_.emplace(key, std::move(person)).first->second;
   person_ids_[std::string_view(stored.record.id)] = key;  // a view of the stored record's id
 }
-void Catalog::AddFace(std::int64_t key, FaceState face) {
+namespace {
+// The face id table's view of the catalog's faces.
+FaceIdTable::IdOf IdsOf(const std::unordered_map<std::int64_t, FaceState>& faces) {
+  return [&faces](std::int64_t key) { return faces.at(key).id.view(); };
+}
+FaceIdTable::ForEach EveryFace(const std::unordered_map<std::int64_t, FaceState>& faces) {
+  return [&faces](const std::function<void(std::int64_t)>& add) {
+    for (const auto& [key, face] : faces) add(key);
+  };
+}
+}  // namespace
+void Catalog::ReserveFaces(std::size_t faces) {
+  faces_.reserve(faces);
+  face_ids_.Reserve(faces, IdsOf(faces_), EveryFace(faces_));
+}
+void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
   if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
   const FaceState& f = faces_.emplace(key, std::move(face)).first->second;
-  // Each key view must be this face's own string (an entry of the same
-  // text may view another face's, erased before this one).
-  face_ids_.erase(std::string_view(f.id));
-  face_ids_.emplace(std::string_view(f.id), key);
-  if (!f.source.empty()) {
-    face_sources_.erase(std::string_view(f.source));
-    face_sources_.emplace(std::string_view(f.source), key);
+  face_ids_.Put(f.id.view(), key, IdsOf(faces_), EveryFace(faces_));
+  if (!source.empty()) {
+    const std::string& text = face_source_texts_.insert_or_assign(key, std::move(source)).first->second;
+    // The map's key must view this face's own string (an entry of the same
+    // text may view another face's, erased before this one).
+    face_sources_.erase(std::string_view(text));
+    face_sources_.emplace(std::string_view(text), key);
   }
 }
 void Catalog::EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face) {
-  if (auto id = face_ids_.find(std::string_view(face->second.id)); id != face_ids_.end() && id->second == face->first) {
-    face_ids_.erase(id);
-  }
-  if (!face->second.source.empty()) {
-    auto s = face_sources_.find(std::string_view(face->second.source));
+  face_ids_.Erase(face->second.id.view(), face->first, IdsOf(faces_));
+  if (auto text = face_source_texts_.find(face->first); text != face_source_texts_.end()) {
+    auto s = face_sources_.find(std::string_view(text->second));
     if (s != face_sources_.end() && s->second == face->first) face_sources_.erase(s);
+    face_source_texts_.erase(text);
   }
   faces_.erase(face);
 }
@@ -323,19 +340,21 @@ Status Gallery::LoadCatalog() {
     g->second.persons.insert(m.person_key);
     p->second.groups[m.group_key] = std::move(m);
   }
+  c.ReserveFaces(contents.faces.size());
   for (auto& f : contents.faces) {
     auto p = c.persons_.find(f.person_key);
     if (p == c.persons_.end())
       return Status(StatusCode::kDataCorrupt, "gallery database: face " + f.id + " has no person");
     p->second.faces.push_back(f.key);
-    c.AddFace(f.key, FaceState{.id = std::move(f.id),
-                               .source = std::move(f.source),
+    c.AddFace(f.key,
+              FaceState{.id = CompactString(f.id),
                                .person_key = f.person_key,
                                .created_ms = f.created_ms,
                                .other_versions = {},
                                .rect = f.rect,
                                .quality = f.quality,
-                               .has_crop = false});
+                               .has_crop = false},
+              std::move(f.source));
   }
   for (auto& [gkey, g] : c.groups_) {
     for (std::int64_t pkey : g.persons) g.face_count += c.persons_.at(pkey).faces.size();
@@ -689,8 +708,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             const std::int64_t pkey = resolve(m.face.person_key);
                             PersonState& p = c.persons_.at(pkey);
                             const store::FaceRecord& f = m.face;
-                            FaceState state{.id = f.id,
-                                            .source = f.source,
+                            FaceState state{.id = CompactString(f.id),
                                             .person_key = pkey,
                                             .created_ms = f.created_ms,
                                             .other_versions = {},
@@ -698,7 +716,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                                             .quality = f.quality,
                                             .has_crop = !f.crop.empty()};
                             for (const auto& [v, vector] : f.other_vectors) state.other_versions.insert(v);
-                            c.AddFace(keys[i], std::move(state));
+                            c.AddFace(keys[i], std::move(state), f.source);
                             p.faces.push_back(keys[i]);
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);

@@ -44,6 +44,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/compact_string.h"
+#include "gallery/face_id_table.h"
 #include "gallery/vector_index.h"
 #include "store/gallery_store.h"
 
@@ -147,10 +149,11 @@ class VersionSet {
 };
 
 // One per gallery face on every node: kept small (docs/gallery.md, "Catalog
-// memory"). The face's own vector is of the primary version (faces.embedding).
+// memory"): 72 bytes, the id inline up to 23 characters, the source (rare:
+// CLI enrolments) kept apart (Catalog::FaceSource). The face's own vector is
+// of the primary version (faces.embedding).
 struct FaceState {
-  std::string id;
-  std::string source;
+  CompactString id;
   std::int64_t person_key = 0;
   std::int64_t created_ms = 0;
   VersionSet other_versions;  // versions besides the primary with a stored vector
@@ -174,8 +177,10 @@ class Catalog {
   const PersonState* PersonByKey(std::int64_t key) const;
   const PersonState* PersonById(const std::string& id) const;
   const FaceState* FaceByKey(std::int64_t key) const;
-  std::int64_t FaceKeyById(const std::string& id) const;  // 0 when absent
+  std::int64_t FaceKeyById(std::string_view id) const;  // 0 when absent
   bool FaceSourceKnown(const std::string& source) const { return face_sources_.count(source) != 0; }
+  // Where a face's image came from ("" when not recorded).
+  std::string_view FaceSource(std::int64_t key) const;
   // Groups in creation order.
   std::vector<const GroupState*> Groups() const;
   std::size_t group_count() const { return groups_.size(); }
@@ -205,16 +210,19 @@ class Catalog {
   std::unordered_map<std::int64_t, PersonState> persons_;
   std::unordered_map<std::string_view, std::int64_t> person_ids_;  // views of persons_' record ids
   std::unordered_map<std::int64_t, FaceState> faces_;
-  // Memory (docs/gallery.md, "Catalog memory"): the id and source maps key
-  // views of the FaceStates' own strings (faces_ nodes never move); AddFace
-  // and EraseFace keep the three maps in step.
-  std::unordered_map<std::string_view, std::int64_t> face_ids_;
+  // Memory (docs/gallery.md, "Catalog memory"): face ids are found through a
+  // table of keys that reads each face's id from faces_; sources, which few
+  // faces have, are kept apart, and the source map keys views of those
+  // strings (map nodes never move). AddFace and EraseFace keep them in step.
+  FaceIdTable face_ids_;
+  std::unordered_map<std::int64_t, std::string> face_source_texts_;
   std::unordered_map<std::string_view, std::int64_t> face_sources_;
   std::vector<store::ModelJobRecord> jobs_;
   std::string primary_version_;
 
   void AddPerson(PersonState person);               // its record's key and id set
-  void AddFace(std::int64_t key, FaceState face);  // replaces a face of that key
+  void AddFace(std::int64_t key, FaceState face, std::string source = {});  // replaces a face of that key
+  void ReserveFaces(std::size_t faces);
   void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);
 };
 

@@ -21,7 +21,7 @@ namespace facekit::gallery {
 namespace {
 
 // Whether filter `f` keeps face `face_id` of `group` (an empty filter keeps every face).
-bool Holds(const ShardFilter& f, const std::string& group, const std::string& face_id) {
+bool Holds(const ShardFilter& f, const std::string& group, std::string_view face_id) {
   return !f || f.holds(group, store::ShardOfFace(face_id, f.shards));
 }
 
@@ -166,7 +166,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const PersonState* p = job.people ? catalog_.PersonByKey(key) : nullptr;
       const FaceState* f = job.people ? nullptr : catalog_.FaceByKey(key);
       const std::string what = job.people ? "person " + (p ? p->record.id : std::to_string(key)) + "'s fused feature"
-                                          : "face " + (f ? f->id : std::to_string(key)) + "'s vector";
+                                          : "face " + (f ? f->id.str() : std::to_string(key)) + "'s vector";
       return Status(StatusCode::kFailedPrecondition,
                     what + " has " + std::to_string(v.size()) + " dimensions (version " + version +
                         "); this engine makes " + std::to_string(dim) +

@@ -162,7 +162,7 @@ PersonInfo MakePersonInfo(const gallery::Catalog& c, const gallery::PersonState&
     if (it != p.groups.end()) info.person_ex_descriptions = ExValues(*g, it->second);
   }
   for (std::int64_t fk : p.faces) {
-    if (const gallery::FaceState* f = c.FaceByKey(fk)) info.face_ids.push_back(f->id);
+    if (const gallery::FaceState* f = c.FaceByKey(fk)) info.face_ids.push_back(f->id.str());
   }
   return info;
 }
@@ -209,7 +209,7 @@ ApiResult<PersonBaseInfo> FaceService::GetPersonBaseInfo(const std::string& pers
     PersonInfo info = MakePersonInfo(c, *p, nullptr);
     std::vector<std::string> sources;
     for (std::int64_t fk : p->faces) {
-      if (const gallery::FaceState* f = c.FaceByKey(fk)) sources.push_back(f->source);  // as face_ids
+      if (c.FaceByKey(fk)) sources.emplace_back(c.FaceSource(fk));  // as face_ids
     }
     return PersonBaseInfo{info.person_name, info.gender, info.face_ids, std::move(sources)};
   });

@@ -206,7 +206,7 @@ TEST(ClusterSearch, OneNodeAnswersAsTheGalleryAndMissingShardsAreNeverSilent) {
       std::set<std::int64_t> seen;
       for (const auto& h : c.Search({1}, q.query.data(), 25, false)) {
         const auto* f = c.FaceByKey(h.key);
-        if (seen.insert(f->person_key).second && want.size() < 5) want.push_back(f->id);
+        if (seen.insert(f->person_key).second && want.size() < 5) want.push_back(f->id.str());
       }
       return 0;
     });

@@ -47,7 +47,7 @@ std::set<std::string> IndexedIds(const Gallery& g, const std::string& group) {
     std::set<std::string> out;
     for (const IndexEntry& e : c.GroupById(group)->faces->Entries()) {
       const FaceState* f = c.FaceByKey(e.key);
-      out.insert(f != nullptr ? f->id : "(deleted face " + std::to_string(e.key) + ")");
+      out.insert(f != nullptr ? f->id.str() : "(deleted face " + std::to_string(e.key) + ")");
     }
     return out;
   });
@@ -58,7 +58,7 @@ std::set<std::string> IdsInShards(const Gallery& g, const std::string& group, co
     std::set<std::string> out;
     for (std::int64_t pkey : c.GroupById(group)->persons) {
       for (std::int64_t fk : c.PersonByKey(pkey)->faces) {
-        const std::string& id = c.FaceByKey(fk)->id;
+        const std::string id = c.FaceByKey(fk)->id.str();
         if (shards.count(store::ShardOfFace(id, kShards))) out.insert(id);
       }
     }

@@ -190,7 +190,7 @@ TEST(Gallery, IdAndSourceLookupsFollowEveryWriteAndARestart) {
     EXPECT_EQ(c.FaceByKey(f3)->other_versions.count("3.1"), 1u);
     EXPECT_EQ(c.FaceByKey(f3)->other_versions.count("3.0"), 0u);
     EXPECT_EQ(c.FaceByKey(f2)->other_versions.count("3.1"), 0u);
-    EXPECT_EQ(c.FaceByKey(f3)->source, "/photos/b.jpg");
+    EXPECT_EQ(c.FaceSource(f3), "/photos/b.jpg");
     EXPECT_EQ(c.FaceByKey(f3)->person_key, b2);
     return 0;
   });

@@ -231,7 +231,7 @@ std::set<int> ShardsModulo(int m, int r) {
 std::set<std::string> IndexedIds(const gallery::Gallery& g, const std::string& group) {
   return g.Read([&](const gallery::Catalog& c) {
     std::set<std::string> out;
-    for (const gallery::IndexEntry& e : c.GroupById(group)->faces->Entries()) out.insert(c.FaceByKey(e.key)->id);
+    for (const gallery::IndexEntry& e : c.GroupById(group)->faces->Entries()) out.insert(c.FaceByKey(e.key)->id.str());
     return out;
   });
 }
@@ -240,7 +240,7 @@ std::set<std::string> IdsInShards(const gallery::Gallery& g, const std::string& 
     std::set<std::string> out;
     for (std::int64_t pkey : c.GroupById(group)->persons) {
       for (std::int64_t fk : c.PersonByKey(pkey)->faces) {
-        const std::string& id = c.FaceByKey(fk)->id;
+        const std::string id = c.FaceByKey(fk)->id.str();
         if (shards.count(ShardOfFace(id, kDefaultFaceShards))) out.insert(id);
       }
     }

@@ -1,0 +1,84 @@
+#include "gallery/face_id_table.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace facekit::gallery {
+
+namespace {
+constexpr std::size_t kNpos = static_cast<std::size_t>(-1);
+std::size_t HashOf(std::string_view id) { return std::hash<std::string_view>{}(id); }
+}  // namespace
+
+std::size_t FaceIdTable::SlotOf(std::string_view id, const IdOf& id_of) const {
+  if (slots_.empty()) return kNpos;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = HashOf(id) & mask;; i = (i + 1) & mask) {
+    const std::int64_t key = slots_[i];
+    if (key == 0) return kNpos;
+    if (key != kRemoved && id_of(key) == id) return i;
+  }
+}
+
+std::int64_t FaceIdTable::Find(std::string_view id, const IdOf& id_of) const {
+  const std::size_t slot = SlotOf(id, id_of);
+  return slot == kNpos ? 0 : slots_[slot];
+}
+
+void FaceIdTable::Insert(std::string_view id, std::int64_t key) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = HashOf(id) & mask;
+  while (slots_[i] != 0 && slots_[i] != kRemoved) i = (i + 1) & mask;
+  if (slots_[i] == 0) ++used_;
+  slots_[i] = key;
+  ++live_;
+}
+
+void FaceIdTable::Rebuild(std::size_t capacity, const IdOf& id_of, const ForEach& all) {
+  slots_.assign(capacity, 0);
+  slots_.shrink_to_fit();
+  live_ = used_ = 0;
+  all([&](std::int64_t key) {
+    const std::string_view id = id_of(key);
+    if (const std::size_t slot = SlotOf(id, id_of); slot != kNpos) {
+      slots_[slot] = key;  // two records of one id: the later one, as Put
+    } else {
+      Insert(id, key);
+    }
+  });
+}
+
+void FaceIdTable::Put(std::string_view id, std::int64_t key, const IdOf& id_of, const ForEach& all) {
+  if (const std::size_t slot = SlotOf(id, id_of); slot != kNpos) {
+    slots_[slot] = key;  // the id's new face
+    return;
+  }
+  if ((used_ + 1) * 4 > slots_.size() * 3) {
+    // Grown to twice the live entries (at least 16) and rebuilt from the
+    // records, which now include this face: done.
+    Rebuild(std::bit_ceil(std::max<std::size_t>(16, (live_ + 1) * 2)), id_of, all);
+    if (SlotOf(id, id_of) != kNpos) return;
+  }
+  Insert(id, key);
+}
+
+void FaceIdTable::Erase(std::string_view id, std::int64_t key, const IdOf& id_of) {
+  const std::size_t slot = SlotOf(id, id_of);
+  if (slot == kNpos || slots_[slot] != key) return;
+  // A removed mark keeps later entries of the probe chain reachable; an
+  // empty next slot ends the chain, so this one may be emptied too.
+  if (slots_[(slot + 1) & (slots_.size() - 1)] == 0) {
+    slots_[slot] = 0;
+    --used_;
+  } else {
+    slots_[slot] = kRemoved;
+  }
+  --live_;
+}
+
+void FaceIdTable::Reserve(std::size_t faces, const IdOf& id_of, const ForEach& all) {
+  const std::size_t want = std::bit_ceil(std::max<std::size_t>(16, faces + faces / 3 + 1));
+  if (want > slots_.size()) Rebuild(want, id_of, all);
+}
+
+}  // namespace facekit::gallery
