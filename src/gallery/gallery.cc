@@ -33,6 +33,22 @@ std::uint64_t FaceSetTag(const std::vector<std::int64_t>& face_keys) {
 
 // ---- Catalog ----
 
+namespace {
+// The id tables' view of the catalog's records.
+template <typename Records, typename IdOfRecord>
+IdTable::IdOf IdsOf(const Records& records, IdOfRecord id_of) {
+  return [&records, id_of](std::int64_t key) { return std::string_view(id_of(records.at(key))); };
+}
+template <typename Records>
+IdTable::ForEach Every(const Records& records) {
+  return [&records](const std::function<void(std::int64_t)>& add) {
+    for (const auto& entry : records) add(entry.first);
+  };
+}
+std::string_view PersonIdOf(const PersonState& p) { return p.record.id; }
+std::string_view FaceIdOf(const FaceState& f) { return f.id.view(); }
+}  // namespace
+
 const GroupState* Catalog::GroupByKey(std::int64_t key) const {
   auto it = groups_.find(key);
   return it == groups_.end() ? nullptr : &it->second;
@@ -46,15 +62,15 @@ const PersonState* Catalog::PersonByKey(std::int64_t key) const {
   return it == persons_.end() ? nullptr : &it->second;
 }
 const PersonState* Catalog::PersonById(const std::string& id) const {
-  auto it = person_ids_.find(id);
-  return it == person_ids_.end() ? nullptr : PersonByKey(it->second);
+  const std::int64_t key = person_ids_.Find(id, IdsOf(persons_, PersonIdOf));
+  return key == 0 ? nullptr : PersonByKey(key);
 }
 const FaceState* Catalog::FaceByKey(std::int64_t key) const {
   auto it = faces_.find(key);
   return it == faces_.end() ? nullptr : &it->second;
 }
 std::int64_t Catalog::FaceKeyById(std::string_view id) const {
-  return face_ids_.Find(id, [this](std::int64_t key) { return faces_.at(key).id.view(); });
+  return face_ids_.Find(id, IdsOf(faces_, FaceIdOf));
 }
 std::string_view Catalog::FaceSource(std::int64_t key) const {
   auto it = face_source_texts_.find(key);
@@ -62,28 +78,26 @@ std::string_view Catalog::FaceSource(std::int64_t key) const {
 }
 void Catalog::AddPerson(PersonState person) {
   const std::int64_t key = person.record.key;
+  if (auto old = persons_.find(key); old != persons_.end()) ErasePerson(old);
   const PersonState& stored = persons_.emplace(key, std::move(person)).first->second;
-  person_ids_[std::string_view(stored.record.id)] = key;  // a view of the stored record's id
+  person_ids_.Put(stored.record.id, key, IdsOf(persons_, PersonIdOf), Every(persons_));
 }
-namespace {
-// The face id table's view of the catalog's faces.
-FaceIdTable::IdOf IdsOf(const std::unordered_map<std::int64_t, FaceState>& faces) {
-  return [&faces](std::int64_t key) { return faces.at(key).id.view(); };
+void Catalog::ErasePerson(std::unordered_map<std::int64_t, PersonState>::iterator person) {
+  person_ids_.Erase(person->second.record.id, person->first, IdsOf(persons_, PersonIdOf));
+  persons_.erase(person);
 }
-FaceIdTable::ForEach EveryFace(const std::unordered_map<std::int64_t, FaceState>& faces) {
-  return [&faces](const std::function<void(std::int64_t)>& add) {
-    for (const auto& [key, face] : faces) add(key);
-  };
+void Catalog::ReservePersons(std::size_t persons) {
+  persons_.reserve(persons);
+  person_ids_.Reserve(persons, IdsOf(persons_, PersonIdOf), Every(persons_));
 }
-}  // namespace
 void Catalog::ReserveFaces(std::size_t faces) {
   faces_.reserve(faces);
-  face_ids_.Reserve(faces, IdsOf(faces_), EveryFace(faces_));
+  face_ids_.Reserve(faces, IdsOf(faces_, FaceIdOf), Every(faces_));
 }
 void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
   if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
   const FaceState& f = faces_.emplace(key, std::move(face)).first->second;
-  face_ids_.Put(f.id.view(), key, IdsOf(faces_), EveryFace(faces_));
+  face_ids_.Put(f.id.view(), key, IdsOf(faces_, FaceIdOf), Every(faces_));
   if (!source.empty()) {
     const std::string& text = face_source_texts_.insert_or_assign(key, std::move(source)).first->second;
     // The map's key must view this face's own string (an entry of the same
@@ -93,7 +107,7 @@ void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
   }
 }
 void Catalog::EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face) {
-  face_ids_.Erase(face->second.id.view(), face->first, IdsOf(faces_));
+  face_ids_.Erase(face->second.id.view(), face->first, IdsOf(faces_, FaceIdOf));
   if (auto text = face_source_texts_.find(face->first); text != face_source_texts_.end()) {
     auto s = face_sources_.find(std::string_view(text->second));
     if (s != face_sources_.end() && s->second == face->first) face_sources_.erase(s);
@@ -326,6 +340,7 @@ Status Gallery::LoadCatalog() {
     g.record = std::move(rec);
     c.groups_.emplace(key, std::move(g));
   }
+  c.ReservePersons(contents.persons.size());
   for (auto& rec : contents.persons) {
     PersonState p;
     p.record = std::move(rec);
@@ -668,8 +683,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             for (std::int64_t fk : p.faces) {
                               if (auto f = c.faces_.find(fk); f != c.faces_.end()) c.EraseFace(f);
                             }
-                            c.person_ids_.erase(p.record.id);
-                            c.persons_.erase(it);
+                            c.ErasePerson(it);
                           },
                           [&](const store::mutation::InsertMembership& m) {
                             const std::int64_t gkey = resolve(m.membership.group_key);

@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "common/compact_string.h"
-#include "gallery/face_id_table.h"
+#include "gallery/id_table.h"
 #include "gallery/vector_index.h"
 #include "store/gallery_store.h"
 
@@ -208,19 +208,21 @@ class Catalog {
   std::unordered_map<std::string, std::int64_t> group_ids_;
   std::set<std::string> group_names_;
   std::unordered_map<std::int64_t, PersonState> persons_;
-  std::unordered_map<std::string_view, std::int64_t> person_ids_;  // views of persons_' record ids
+  IdTable person_ids_;  // reads the ids of persons_' records
   std::unordered_map<std::int64_t, FaceState> faces_;
   // Memory (docs/gallery.md, "Catalog memory"): face ids are found through a
   // table of keys that reads each face's id from faces_; sources, which few
   // faces have, are kept apart, and the source map keys views of those
   // strings (map nodes never move). AddFace and EraseFace keep them in step.
-  FaceIdTable face_ids_;
+  IdTable face_ids_;
   std::unordered_map<std::int64_t, std::string> face_source_texts_;
   std::unordered_map<std::string_view, std::int64_t> face_sources_;
   std::vector<store::ModelJobRecord> jobs_;
   std::string primary_version_;
 
   void AddPerson(PersonState person);               // its record's key and id set
+  void ErasePerson(std::unordered_map<std::int64_t, PersonState>::iterator person);
+  void ReservePersons(std::size_t persons);
   void AddFace(std::int64_t key, FaceState face, std::string source = {});  // replaces a face of that key
   void ReserveFaces(std::size_t faces);
   void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);

@@ -1,11 +1,12 @@
-// face_id_table.h - face id -> face key in 8 bytes a slot.
+// id_table.h - id -> key in 8 bytes a slot (the catalog's faces and persons).
 //
 // WHAT IT IS FOR
-//   The catalog finds a face by its id (DeleteFace, GetFaceInfo, imports).
-//   A std::unordered_map<std::string_view, key> costs a 48-byte node and an
-//   8-byte bucket a face; this open-addressing table keeps only the face's
-//   key in its slot and reads the id from the face's own record (`IdOf`) to
-//   compare, about 11-16 bytes a face (docs/gallery.md, "Catalog memory").
+//   The catalog finds a face or a person by its id (DeleteFace, GetFaceInfo,
+//   every person operation). A std::unordered_map<std::string_view, key>
+//   costs a 48-byte node and an 8-byte bucket a record; this open-addressing
+//   table keeps only the record's key in its slot and reads the id from the
+//   record itself (`IdOf`) to compare, about 11-16 bytes a record
+//   (docs/gallery.md, "Catalog memory").
 //
 // HOW
 //   Linear probing over a power-of-two array of keys (0: empty, -1: a
@@ -26,22 +27,22 @@
 
 namespace facekit::gallery {
 
-class FaceIdTable {
+class IdTable {
  public:
-  // The id of a face key the table holds (its record's).
+  // The id of a key the table holds (its record's).
   using IdOf = std::function<std::string_view(std::int64_t key)>;
-  // Calls `add(key)` for every face to hold (a rebuild).
+  // Calls `add(key)` for every record to hold (a rebuild).
   using ForEach = std::function<void(const std::function<void(std::int64_t key)>& add)>;
 
-  // 0 when no face has that id.
+  // 0 when no record has that id.
   std::int64_t Find(std::string_view id, const IdOf& id_of) const;
-  // Maps `id` to `key`, replacing the face that had that id. `all` lists
-  // every face the table should hold once this one is in (used when it grows).
+  // Maps `id` to `key`, replacing the record that had that id. `all` lists
+  // every record the table should hold once this one is in (used when it grows).
   void Put(std::string_view id, std::int64_t key, const IdOf& id_of, const ForEach& all);
   // Removes `id` if it maps to `key`.
   void Erase(std::string_view id, std::int64_t key, const IdOf& id_of);
-  // Room for `faces` without growing.
-  void Reserve(std::size_t faces, const IdOf& id_of, const ForEach& all);
+  // Room for `count` records without growing.
+  void Reserve(std::size_t count, const IdOf& id_of, const ForEach& all);
   std::size_t size() const { return live_; }
   std::size_t capacity() const { return slots_.size(); }
 

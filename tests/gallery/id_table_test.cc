@@ -1,4 +1,4 @@
-#include "gallery/face_id_table.h"
+#include "gallery/id_table.h"
 
 #include <gtest/gtest.h>
 
@@ -11,13 +11,13 @@ namespace {
 
 // The table against a std::map of the same faces, through inserts, replaced
 // ids, removals (removed marks and their reuse) and growth.
-TEST(FaceIdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
+TEST(IdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
   std::map<std::int64_t, std::string> faces;  // the records: key -> id
-  const FaceIdTable::IdOf id_of = [&](std::int64_t key) { return std::string_view(faces.at(key)); };
-  const FaceIdTable::ForEach all = [&](const std::function<void(std::int64_t)>& add) {
+  const IdTable::IdOf id_of = [&](std::int64_t key) { return std::string_view(faces.at(key)); };
+  const IdTable::ForEach all = [&](const std::function<void(std::int64_t)>& add) {
     for (const auto& [key, id] : faces) add(key);
   };
-  FaceIdTable table;
+  IdTable table;
   EXPECT_EQ(table.Find("nobody", id_of), 0);
   std::mt19937_64 rng(7);
   std::map<std::string, std::int64_t> want;  // id -> key
@@ -55,13 +55,13 @@ TEST(FaceIdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
   for (const auto& [id, key] : want) EXPECT_EQ(table.Find(id, id_of), key) << id;
 }
 
-TEST(FaceIdTable, APutOfAHeldIdMovesItToTheNewKey) {
+TEST(IdTable, APutOfAHeldIdMovesItToTheNewKey) {
   std::map<std::int64_t, std::string> faces{{1, "a"}, {2, "b"}};
-  const FaceIdTable::IdOf id_of = [&](std::int64_t key) { return std::string_view(faces.at(key)); };
-  const FaceIdTable::ForEach all = [&](const std::function<void(std::int64_t)>& add) {
+  const IdTable::IdOf id_of = [&](std::int64_t key) { return std::string_view(faces.at(key)); };
+  const IdTable::ForEach all = [&](const std::function<void(std::int64_t)>& add) {
     for (const auto& [key, id] : faces) add(key);
   };
-  FaceIdTable table;
+  IdTable table;
   table.Put("a", 1, id_of, all);
   table.Put("b", 2, id_of, all);
   faces[3] = "a";

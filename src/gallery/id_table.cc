@@ -1,4 +1,4 @@
-#include "gallery/face_id_table.h"
+#include "gallery/id_table.h"
 
 #include <algorithm>
 #include <bit>
@@ -10,7 +10,7 @@ constexpr std::size_t kNpos = static_cast<std::size_t>(-1);
 std::size_t HashOf(std::string_view id) { return std::hash<std::string_view>{}(id); }
 }  // namespace
 
-std::size_t FaceIdTable::SlotOf(std::string_view id, const IdOf& id_of) const {
+std::size_t IdTable::SlotOf(std::string_view id, const IdOf& id_of) const {
   if (slots_.empty()) return kNpos;
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = HashOf(id) & mask;; i = (i + 1) & mask) {
@@ -20,12 +20,12 @@ std::size_t FaceIdTable::SlotOf(std::string_view id, const IdOf& id_of) const {
   }
 }
 
-std::int64_t FaceIdTable::Find(std::string_view id, const IdOf& id_of) const {
+std::int64_t IdTable::Find(std::string_view id, const IdOf& id_of) const {
   const std::size_t slot = SlotOf(id, id_of);
   return slot == kNpos ? 0 : slots_[slot];
 }
 
-void FaceIdTable::Insert(std::string_view id, std::int64_t key) {
+void IdTable::Insert(std::string_view id, std::int64_t key) {
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = HashOf(id) & mask;
   while (slots_[i] != 0 && slots_[i] != kRemoved) i = (i + 1) & mask;
@@ -34,7 +34,7 @@ void FaceIdTable::Insert(std::string_view id, std::int64_t key) {
   ++live_;
 }
 
-void FaceIdTable::Rebuild(std::size_t capacity, const IdOf& id_of, const ForEach& all) {
+void IdTable::Rebuild(std::size_t capacity, const IdOf& id_of, const ForEach& all) {
   slots_.assign(capacity, 0);
   slots_.shrink_to_fit();
   live_ = used_ = 0;
@@ -48,7 +48,7 @@ void FaceIdTable::Rebuild(std::size_t capacity, const IdOf& id_of, const ForEach
   });
 }
 
-void FaceIdTable::Put(std::string_view id, std::int64_t key, const IdOf& id_of, const ForEach& all) {
+void IdTable::Put(std::string_view id, std::int64_t key, const IdOf& id_of, const ForEach& all) {
   if (const std::size_t slot = SlotOf(id, id_of); slot != kNpos) {
     slots_[slot] = key;  // the id's new face
     return;
@@ -62,7 +62,7 @@ void FaceIdTable::Put(std::string_view id, std::int64_t key, const IdOf& id_of, 
   Insert(id, key);
 }
 
-void FaceIdTable::Erase(std::string_view id, std::int64_t key, const IdOf& id_of) {
+void IdTable::Erase(std::string_view id, std::int64_t key, const IdOf& id_of) {
   const std::size_t slot = SlotOf(id, id_of);
   if (slot == kNpos || slots_[slot] != key) return;
   // A removed mark keeps later entries of the probe chain reachable; an
@@ -76,8 +76,8 @@ void FaceIdTable::Erase(std::string_view id, std::int64_t key, const IdOf& id_of
   --live_;
 }
 
-void FaceIdTable::Reserve(std::size_t faces, const IdOf& id_of, const ForEach& all) {
-  const std::size_t want = std::bit_ceil(std::max<std::size_t>(16, faces + faces / 3 + 1));
+void IdTable::Reserve(std::size_t count, const IdOf& id_of, const ForEach& all) {
+  const std::size_t want = std::bit_ceil(std::max<std::size_t>(16, count + count / 3 + 1));
   if (want > slots_.size()) Rebuild(want, id_of, all);
 }
 
