@@ -76,17 +76,18 @@ Status ResetPeakMemory(pid_t pid);
 // "Measured: bench cluster"). The index costs ~1.29 KB per entry (a face, or
 // a person's fused feature: same dimension and structure) in its shard's
 // share. The catalog is measured alone by `bench restart --catalog-only`:
-// 278.6 B per face at 300,000 faces (3 per person, 19-digit face ids as the
-// API makes them; 2026-12-07, face records in 72 bytes); 295 B adds ~5 %
-// allocator slack (it was 420 B: 371 B measured with short ids + the 32 B
-// heap block of a 19-digit id + slack). Since the gallery returns
+// 241.9 B per face at 300,000 faces (3 per person, 19-digit face ids as the
+// API makes them; 2026-12-07: face records in 72 bytes, ids found through
+// id tables, memberships in flat maps); 255 B adds ~5 % allocator slack (it
+// was 420 B: 371 B measured with short ids + the 32 B heap block of a
+// 19-digit id + slack). Since the gallery returns
 // freed heap pages (common/heap.h), the 4 nodes of a 300,000-face run once
 // settled measured -18..+43 MB off node_base + their index share (shards held
 // / 64 of the 400,000 entries) + this catalog (before, 1,670 B per face of
 // "rest of the growth" was needed to cover what the heap kept).
 struct SizingConstants {
   double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB); also per person
-  double catalog_bytes_per_face = 295;   ///< the catalog's records per gallery face (whole on every node)
+  double catalog_bytes_per_face = 255;   ///< the catalog's records per gallery face (whole on every node)
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
   /// What a re-index holds besides the indexes: one chunk of gained vectors

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "common/compact_string.h"
+#include "common/flat_map.h"
 #include "gallery/id_table.h"
 #include "gallery/vector_index.h"
 #include "store/gallery_store.h"
@@ -131,7 +132,7 @@ struct GroupState {
 
 struct PersonState {
   store::PersonRecord record;
-  std::map<std::int64_t, store::MembershipRecord> groups;  // by group key
+  FlatMap<std::int64_t, store::MembershipRecord> groups;   // by group key (a sorted array: few a person)
   std::vector<std::int64_t> faces;                         // face keys, oldest first
 };
 
