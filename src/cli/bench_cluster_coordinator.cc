@@ -37,7 +37,7 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
   const cluster::MemberList members = membership_->members();
   std::vector<std::string> ids;
   for (const auto& [id, address] : members) ids.push_back(id);
-  const cluster::ShardMap map(ids, options_.shards, options_.replicas);
+  const cluster::ShardMap map(ids, options_.shards, options_.replicas, options_.placement);
   // Routes as ClusterSearch makes them, without a shard of its own.
   std::vector<cluster::ShardRoute> routes;
   std::set<std::string> first;

@@ -26,6 +26,7 @@
 #include "cluster/membership.h"
 #include "cluster/scatter_gather.h"
 #include "cluster/shard_client.h"
+#include "cluster/shard_map.h"
 
 namespace facekit::cli {
 
@@ -36,6 +37,7 @@ struct BenchCoordinatorOptions {
   std::string face_model_version = "3.0";
   int shards = 64;
   int replicas = 2;
+  cluster::Placement placement = cluster::Placement::kBalanced;
   std::int64_t deadline_ms = 2000;
 };
 

@@ -42,6 +42,7 @@
 #include "cli/serve_child.h"
 #include "cluster/bench_figures.h"
 #include "cluster/local_servers.h"
+#include "cluster/shard_map.h"
 #include "eval/synthetic_gallery.h"
 #include "gallery/gallery.h"
 #include "store/postgres_schema.h"
@@ -67,6 +68,7 @@ struct ClusterBenchOptions {
   int lease_ttl_s = 2;
   std::string index_rows = "fp32";  // the nodes' --index-rows
   int grow_slice_ms = 0;             // the nodes' --grow-slice-ms (0: serve's default)
+  std::string shard_placement = "balanced";  // the nodes' --shard-placement
   int deadline_ms = 2000;
   double start_timeout_s = 3600;
   double failover_timeout_s = 1800;
@@ -502,6 +504,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--cluster-key-file", key_file,
                     "--shards",          std::to_string(o.shards),
                     "--replicas",        std::to_string(o.replicas),
+                    "--shard-placement", o.shard_placement,
                     "--shard-deadline-ms", std::to_string(o.deadline_ms),
                     "--grow-slice-ms",   std::to_string(o.grow_slice_ms)};
       node->spawned_ms = NowMs();
@@ -574,6 +577,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   co.group_id = kGroup;
   co.shards = o.shards;
   co.replicas = o.replicas;
+  co.placement = *cluster::ParsePlacement(o.shard_placement);
   co.deadline_ms = o.deadline_ms;
   auto coordinator = BenchCoordinator::Connect(co);
   if (!coordinator.ok()) return Fail(coordinator.status());
@@ -741,6 +745,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"nodes", o.nodes},
               {"replicas", o.replicas},
               {"index_rows", o.index_rows},
+              {"shard_placement", o.shard_placement},
               {"grow_slice_ms", o.grow_slice_ms > 0 ? o.grow_slice_ms : gallery::GalleryOptions().grow_slice_ms},
               {"shards", o.shards},
               {"k", o.k},
@@ -788,6 +793,9 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
   cmd->add_option("--nodes", o->nodes, "serve nodes")->default_val(o->nodes)->check(CLI::Range(1, 32));
   cmd->add_option("--faces", o->faces, "Synthetic faces in one group")->required()->check(CLI::Range(1, 100000000));
   cmd->add_option("--replicas", o->replicas, "Nodes holding each shard")->default_val(o->replicas)->check(CLI::Range(1, 16));
+  cmd->add_option("--shard-placement", o->shard_placement, "The nodes' --shard-placement (balanced, rendezvous)")
+      ->default_val(o->shard_placement)
+      ->check(CLI::IsMember({"balanced", "rendezvous"}));
   cmd->add_option("--shards", o->shards, "Shards per group")->default_val(o->shards)->check(CLI::Range(1, 4096));
   cmd->add_option("--queries", o->queries, "Timed searches (each pass)")->default_val(o->queries)->check(CLI::Range(1, 10000000));
   cmd->add_option("--recall-queries", o->recall_queries, "Searches checked against exact search")

@@ -17,6 +17,7 @@ struct ClusterStatusOptions {
   std::string group;
   int shards = cluster::kDefaultShards;
   int replicas = cluster::kDefaultReplicas;
+  std::string placement = "balanced";
   bool json = false;
 };
 
@@ -32,7 +33,7 @@ int ClusterStatus(const ClusterStatusOptions& o) {
     ids.push_back(kv.key.substr(prefix.size()));
     members.push_back({{"node_id", ids.back()}, {"address", kv.value}, {"lease", kv.lease}});
   }
-  const cluster::ShardMap map(ids, o.shards, o.replicas);
+  const cluster::ShardMap map(ids, o.shards, o.replicas, *cluster::ParsePlacement(o.placement));
   nlohmann::json out = {{"revision", nodes->revision}, {"members", members}};
   if (!o.group.empty()) {
     nlohmann::json per_node = nlohmann::json::object();
@@ -40,6 +41,7 @@ int ClusterStatus(const ClusterStatusOptions& o) {
     out["group"] = o.group;
     out["shards"] = o.shards;
     out["replicas"] = o.replicas;
+    out["placement"] = o.placement;
     out["shards_per_node"] = per_node;
   }
   if (o.json) {
@@ -51,7 +53,8 @@ int ClusterStatus(const ClusterStatusOptions& o) {
     std::printf("  %-20s %s\n", m["node_id"].get<std::string>().c_str(), m["address"].get<std::string>().c_str());
   }
   if (!o.group.empty()) {
-    std::printf("group %s: %d shards x %d replicas\n", o.group.c_str(), o.shards, o.replicas);
+    std::printf("group %s: %d shards x %d replicas, %s placement\n", o.group.c_str(), o.shards, o.replicas,
+                o.placement.c_str());
     for (const auto& id : map.nodes()) {
       std::printf("  %-20s %zu shards\n", id.c_str(), map.ShardsOf(id, o.group).size());
     }
@@ -72,6 +75,9 @@ void RegisterCluster(CLI::App& app, Action* run) {
   status->add_option("--replicas", o->replicas, "Replicas per shard")
       ->default_val(o->replicas)
       ->check(CLI::Range(1, 16));
+  status->add_option("--shard-placement", o->placement, "The nodes' --shard-placement")
+      ->default_val(o->placement)
+      ->check(CLI::IsMember({"balanced", "rendezvous"}));
   status->add_flag("--json", o->json, "One JSON object");
   status->callback([o, run] { *run = [o] { return ClusterStatus(*o); }; });
 }

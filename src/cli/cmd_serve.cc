@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cluster/cluster_node.h"
 #include "cluster/cluster_search.h"
+#include "cluster/shard_map.h"
 #include "facekit/face_attributes.h"
 #include "facekit/face_mesh.h"
 #include "facekit/liveness_judge.h"
@@ -75,6 +76,7 @@ struct ServeOptions {
   std::int64_t lease_ttl_s = 5;
   int shards = cluster::kDefaultShards;      // per group; every node of a cluster must agree
   int replicas = cluster::kDefaultReplicas;  // nodes holding each shard
+  std::string shard_placement = "balanced";  // cluster::Placement
   std::string cluster_key_file;  // SecretId:SecretKey of the admin key every node has: sharded search
   std::int64_t shard_deadline_ms = 2000;
   int min_seq_wait_ms = 2000;  // read-your-writes: the longest wait for X-FaceKit-Min-Seq
@@ -436,6 +438,7 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
     co.ttl_s = o.lease_ttl_s;
     co.shards = o.shards;
     co.replicas = o.replicas;
+    co.placement = *cluster::ParsePlacement(o.shard_placement);  // checked by the option
     co.on_change = [](const cluster::MemberList& members) {
       std::string ids;
       for (const auto& [id, address] : members) ids += (ids.empty() ? "" : ", ") + id;
@@ -527,6 +530,14 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "With --etcd: nodes holding each shard; every node of the cluster must be started with the same value")
       ->default_val(o->replicas)
       ->check(CLI::Range(1, 16));
+  cmd->add_option("--shard-placement", o->shard_placement,
+                  "With --etcd: how shards are spread over the nodes; every node of the cluster must use the same. "
+                  "balanced: no node holds more than its share rounded up (rendezvous hashing with bounded loads); "
+                  "rendezvous: each shard on its top-ranked nodes (fewer shards move when a node joins or leaves, "
+                  "uneven loads; the placement before 2026-12-07: use it while upgrading a cluster of older nodes "
+                  "one by one; docs/scale-out.md)")
+      ->default_val(o->shard_placement)
+      ->check(CLI::IsMember({"balanced", "rendezvous"}));
   cmd->add_option("--cluster-key-file", o->cluster_key_file,
                   "With --etcd: a file holding SecretId:SecretKey of an admin key every node has (the same keys.db). "
                   "The node then indexes only its shards and answers SearchFaces from one replica of every shard "

@@ -31,6 +31,7 @@ struct ClusterNodeOptions {
   std::int64_t ttl_s = 5;
   int shards = kDefaultShards;
   int replicas = kDefaultReplicas;
+  Placement placement = Placement::kBalanced;
   /// Called after each change with the new member list (e.g. to log it).
   Membership::OnChange on_change;
   /// Called after each change with the member list and its shard map (e.g.

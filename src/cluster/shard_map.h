@@ -2,19 +2,36 @@
 //
 // WHAT THIS REPRESENTS
 //   A group's faces are split into `shards` shards by a hash of the face id.
-//   Shard (group, s) is served by `replicas` nodes chosen by rendezvous
+//   Shard (group, s) is served by `replicas` nodes ranked by rendezvous
 //   (highest-random-weight) hashing of (group, s, node id) over the live
 //   nodes: a pure function of the member list, so every node computes the
-//   same map from the same membership without a leader, and a node joining or
-//   leaving moves only the shards whose top-`replicas` list it enters or
-//   leaves. The hash is FNV-1a 64 with a splitmix64 finaliser: stable across
-//   processes, builds and machines.
+//   same map from the same membership without a leader. The hash is FNV-1a 64
+//   with a splitmix64 finaliser: stable across processes, builds and machines.
+//
+// PLACEMENT (every node of a cluster must use the same, as the counts)
+//   kBalanced (the default since 2026-12-07): rendezvous with bounded loads.
+//   The shards are placed in order, each on its highest-ranked nodes that
+//   hold fewer than ceil(shards x replicas / nodes) of the group's replica
+//   slots, so no node holds more than that (4 nodes, 64 shards, 1 replica:
+//   16 each). A node joining or leaving moves its shards and, through the
+//   bound, a few more (docs/scale-out.md: 0.286 instead of 0.25 of the slots
+//   for a node leaving 4 at 1 replica).
+//   kRendezvous: each shard on its top-`replicas` nodes: a node joining or
+//   leaving moves only the shards whose top list it enters or leaves, but the
+//   loads are uneven (measured at 1,000,000 faces: 8, 14, 20 and 22 of 64
+//   shards on 4 nodes at 1 replica; the largest node bounds a search's
+//   latency, a failover's re-index and the memory a machine needs).
 //
 // THREAD SAFETY
-//   ShardMap is immutable after construction: any thread may read it.
+//   ShardMap is immutable after construction (a balanced group's placement is
+//   computed once, on first use, under an internal lock): any thread may read it.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,23 +57,38 @@ inline int ShardOfPerson(std::string_view person_id, int shards) { return ShardO
 std::vector<std::string> ShardReplicas(std::string_view group, int shard, const std::vector<std::string>& nodes,
                                        int replicas);
 
+enum class Placement { kBalanced, kRendezvous };
+/// "balanced" or "rendezvous"; nullopt for anything else.
+std::optional<Placement> ParsePlacement(std::string_view name);
+const char* PlacementName(Placement placement);
+
 class ShardMap {
  public:
   /// `nodes`: the live node ids (any order; duplicates ignored).
-  ShardMap(std::vector<std::string> nodes, int shards = kDefaultShards, int replicas = kDefaultReplicas);
+  ShardMap(std::vector<std::string> nodes, int shards = kDefaultShards, int replicas = kDefaultReplicas,
+           Placement placement = Placement::kBalanced);
 
   int shards() const { return shards_; }
   int replicas() const { return replicas_; }
+  Placement placement() const { return placement_; }
   const std::vector<std::string>& nodes() const { return nodes_; }  ///< sorted
 
-  /// ShardReplicas over this map's nodes.
+  /// The nodes serving (group, shard), best first (kRendezvous: ShardReplicas
+  /// over this map's nodes).
   std::vector<std::string> Replicas(std::string_view group, int shard) const;
   /// The shards of `group` that `node` serves, ascending.
   std::vector<int> ShardsOf(std::string_view node, std::string_view group) const;
 
  private:
+  // kBalanced: each shard's replicas as indexes into nodes_, best first.
+  using GroupPlacement = std::vector<std::vector<std::uint32_t>>;
+  const GroupPlacement& BalancedOf(std::string_view group) const;
+
   std::vector<std::string> nodes_;
   int shards_, replicas_;
+  Placement placement_;
+  mutable std::shared_mutex mu_;  // guards placed_
+  mutable std::map<std::string, std::unique_ptr<const GroupPlacement>, std::less<>> placed_;
 };
 
 }  // namespace facekit::cluster
