@@ -67,7 +67,7 @@ struct ClusterBenchOptions {
   std::size_t writes = 50;
   int lease_ttl_s = 2;
   std::string index_rows = "fp32";  // the nodes' --index-rows
-  int grow_slice_ms = 0;             // the nodes' --grow-slice-ms (0: serve's default)
+  int grow_slice_ms = 0;            // the nodes' --grow-slice-ms (0: serve's default)
   std::string shard_placement = "balanced";  // the nodes' --shard-placement
   int deadline_ms = 2000;
   double start_timeout_s = 3600;

@@ -14,7 +14,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Join(ClusterNodeOptions option
                                               std::vector<std::string> ids;
                                               for (const auto& [id, address] : members) ids.push_back(id);
                                               auto map = std::make_shared<const ShardMap>(
-                                                  std::move(ids), self->options_.shards, self->options_.replicas, self->options_.placement);
+                                                  std::move(ids), self->options_.shards, self->options_.replicas,
+                                                  self->options_.placement);
                                               {
                                                 std::lock_guard lock(self->mu_);
                                                 self->map_ = map;

@@ -68,9 +68,7 @@ std::optional<Placement> ParsePlacement(std::string_view name) {
   return std::nullopt;
 }
 
-const char* PlacementName(Placement placement) {
-  return placement == Placement::kBalanced ? "balanced" : "rendezvous";
-}
+const char* PlacementName(Placement placement) { return placement == Placement::kBalanced ? "balanced" : "rendezvous"; }
 
 ShardMap::ShardMap(std::vector<std::string> nodes, int shards, int replicas, Placement placement)
     : nodes_(std::move(nodes)), shards_(std::max(1, shards)), replicas_(std::max(1, replicas)), placement_(placement) {

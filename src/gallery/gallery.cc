@@ -69,9 +69,7 @@ const FaceState* Catalog::FaceByKey(std::int64_t key) const {
   auto it = faces_.find(key);
   return it == faces_.end() ? nullptr : &it->second;
 }
-std::int64_t Catalog::FaceKeyById(std::string_view id) const {
-  return face_ids_.Find(id, IdsOf(faces_, FaceIdOf));
-}
+std::int64_t Catalog::FaceKeyById(std::string_view id) const { return face_ids_.Find(id, IdsOf(faces_, FaceIdOf)); }
 std::string_view Catalog::FaceSource(std::int64_t key) const {
   auto it = face_source_texts_.find(key);
   return it == face_source_texts_.end() ? std::string_view() : std::string_view(it->second);
@@ -363,12 +361,12 @@ Status Gallery::LoadCatalog() {
     p->second.faces.push_back(f.key);
     c.AddFace(f.key,
               FaceState{.id = CompactString(f.id),
-                               .person_key = f.person_key,
-                               .created_ms = f.created_ms,
-                               .other_versions = {},
-                               .rect = f.rect,
-                               .quality = f.quality,
-                               .has_crop = false},
+                        .person_key = f.person_key,
+                        .created_ms = f.created_ms,
+                        .other_versions = {},
+                        .rect = f.rect,
+                        .quality = f.quality,
+                        .has_crop = false},
               std::move(f.source));
   }
   for (auto& [gkey, g] : c.groups_) {

@@ -187,8 +187,8 @@ TEST(ShardMap, RendezvousLoadsAreUnevenWhereBalancedOnesAreNot) {
       worst_balanced = std::max(worst_balanced, static_cast<int>(bal.ShardsOf(node, g).size()));
     }
   }
-  EXPECT_EQ(worst_balanced, 7);      // ceil(64 / 10)
-  EXPECT_GE(worst_rendezvous, 10);   // 6.4 on average
+  EXPECT_EQ(worst_balanced, 7);     // ceil(64 / 10)
+  EXPECT_GE(worst_rendezvous, 10);  // 6.4 on average
 }
 
 }  // namespace

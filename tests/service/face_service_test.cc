@@ -279,10 +279,10 @@ TEST(FaceServiceSharded, RoutedCandidatesNameTheShardsFacesWithoutTheirRecordsHe
   ASSERT_EQ(Code(svc->CreatePerson(Person("g", "biden", "biden.jpg"))), "ok");
   const std::string biden_face = svc->GetPersonBaseInfo("biden")->face_ids.at(0);
   FixedRouter router({{"face-on-another-node", "obama", "g", 0.9f},
-                      {"x", "ghost", "g", 0.8f},          // a person not applied here yet
+                      {"x", "ghost", "g", 0.8f},              // a person not applied here yet
                       {"y", "biden", "deleted-group", 0.7f},  // a group gone here
                       {biden_face, "biden", "g", 0.6f},
-                      {"z", "obama", "g", 0.5f}});          // obama again: one candidate a person
+                      {"z", "obama", "g", 0.5f}});  // obama again: one candidate a person
   svc->SetSearchRouter(&router);
   SearchRequest s;
   s.group_ids = {"g"};
