@@ -92,7 +92,7 @@ class CompactString {
     bytes_[kInline] = 0;
   }
 
-  alignas(8) char bytes_[kInline + 1];
+  alignas(8) char bytes_[kInline + 1] = {};  // all set: a move copies the whole buffer
 };
 
 static_assert(sizeof(CompactString) == 24);
