@@ -37,7 +37,15 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
   const cluster::MemberList members = membership_->members();
   std::vector<std::string> ids;
   for (const auto& [id, address] : members) ids.push_back(id);
-  const cluster::ShardMap map(ids, options_.shards, options_.replicas, options_.placement);
+  std::shared_ptr<const cluster::ShardMap> current;
+  {
+    std::lock_guard lock(map_mu_);
+    if (!map_ || map_->nodes() != ids) {  // ids: a MemberList's, sorted and unique as nodes()
+      map_ = std::make_shared<const cluster::ShardMap>(ids, options_.shards, options_.replicas, options_.placement);
+    }
+    current = map_;
+  }
+  const cluster::ShardMap& map = *current;
   // Routes as ClusterSearch makes them, without a shard of its own.
   std::vector<cluster::ShardRoute> routes;
   std::set<std::string> first;

@@ -65,6 +65,10 @@ class BenchCoordinator {
   std::unique_ptr<cluster::EtcdClient> etcd_;
   std::unique_ptr<cluster::Membership> membership_;  // destroyed before etcd_
   mutable cluster::LatencyTracker latencies_;
+  // The shard map of the last member list seen, reused while it holds (a
+  // balanced map places each group once, not on every search).
+  mutable std::mutex map_mu_;
+  mutable std::shared_ptr<const cluster::ShardMap> map_;
   std::unique_ptr<cluster::ShardClient> remote_;  // after latencies_
 };
 

@@ -50,12 +50,12 @@ void IdTable::Rebuild(std::size_t capacity, const IdOf& id_of, const ForEach& al
 
 void IdTable::Put(std::string_view id, std::int64_t key, const IdOf& id_of, const ForEach& all) {
   if (const std::size_t slot = SlotOf(id, id_of); slot != kNpos) {
-    slots_[slot] = key;  // the id's new face
+    slots_[slot] = key;  // the id's new record
     return;
   }
   if ((used_ + 1) * 4 > slots_.size() * 3) {
     // Grown to twice the live entries (at least 16) and rebuilt from the
-    // records, which now include this face: done.
+    // records, which now include this one: done.
     Rebuild(std::bit_ceil(std::max<std::size_t>(16, (live_ + 1) * 2)), id_of, all);
     if (SlotOf(id, id_of) != kNpos) return;
   }
