@@ -12,6 +12,7 @@ namespace facekit::cli {
 
 BenchCoordinator::BenchCoordinator(BenchCoordinatorOptions options)
     : options_(std::move(options)),
+      maps_(options_.shards, options_.replicas, options_.placement),
       remote_(std::make_unique<cluster::ShardClient>(
           [bearer = "Bearer " + options_.credential](const std::string&, const std::string&) {
             return std::vector<std::pair<std::string, std::string>>{{"authorization", bearer}};
@@ -37,22 +38,17 @@ cluster::ScatterOutcome BenchCoordinator::Search(const std::vector<float>& query
   const cluster::MemberList members = membership_->members();
   std::vector<std::string> ids;
   for (const auto& [id, address] : members) ids.push_back(id);
-  std::shared_ptr<const cluster::ShardMap> current;
-  {
-    std::lock_guard lock(map_mu_);
-    if (!map_ || map_->nodes() != ids) {  // ids: a MemberList's, sorted and unique as nodes()
-      map_ = std::make_shared<const cluster::ShardMap>(ids, options_.shards, options_.replicas, options_.placement);
-    }
-    current = map_;
-  }
-  const cluster::ShardMap& map = *current;
-  // Routes as ClusterSearch makes them, without a shard of its own.
+  const cluster::ShardMapHistory::Maps maps = maps_.For(std::move(ids));
+  const cluster::ShardMap& map = *maps.map;
+  // Routes as ClusterSearch makes them, without a shard of its own: the
+  // current replicas, then the shard's owners under the previous maps (they
+  // keep it until its new owners serve it).
   std::vector<cluster::ShardRoute> routes;
   std::set<std::string> first;
   cluster::ReplicaOrder order("", latencies_, remote_->refusals());  // no shard of its own
   for (int s = 0; s < map.shards(); ++s) {
     std::vector<std::string> replicas = map.Replicas(options_.group_id, s);
-    order.Sort(&replicas, {options_.group_id, static_cast<std::uint32_t>(s)});
+    order.Sort(&replicas, {options_.group_id, static_cast<std::uint32_t>(s)}, maps.previous->Of(options_.group_id, s));
     if (replicas.empty()) replicas.push_back("(no live node)");
     first.insert(replicas.front());
     routes.push_back({static_cast<std::uint32_t>(s), std::move(replicas)});

@@ -2,7 +2,8 @@
 // coordinator outside the nodes that does what a node's ClusterSearch does
 // for a query vector (src/cluster/cluster_search.cc): the shard map of the
 // live members read from etcd, one route per shard with the replicas of
-// lowest recent p95 first, RunScatterGather over async ShardSearch gRPC calls
+// lowest recent p95 first and the shard's owners under the previous maps
+// after them (cluster/previous_owners.h), RunScatterGather over async ShardSearch gRPC calls
 // (Bearer, loopback), hedging after the LatencyTracker's delay, the exact
 // per-person merge. Unlike a node it has no shard of its own (every shard is
 // a network hop) and it allows partial answers so that missing shards are
@@ -13,17 +14,16 @@
 //   returned; the destructor waits for calls still in flight (hedge losers).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "cluster/etcd_client.h"
 #include "cluster/latency_tracker.h"
 #include "cluster/membership.h"
+#include "cluster/previous_owners.h"
 #include "cluster/scatter_gather.h"
 #include "cluster/shard_client.h"
 #include "cluster/shard_map.h"
@@ -66,9 +66,9 @@ class BenchCoordinator {
   std::unique_ptr<cluster::Membership> membership_;  // destroyed before etcd_
   mutable cluster::LatencyTracker latencies_;
   // The shard map of the last member list seen, reused while it holds (a
-  // balanced map places each group once, not on every search).
-  mutable std::mutex map_mu_;
-  mutable std::shared_ptr<const cluster::ShardMap> map_;
+  // balanced map places each group once, not on every search), and the
+  // owners under the maps before it.
+  mutable cluster::ShardMapHistory maps_;
   std::unique_ptr<cluster::ShardClient> remote_;  // after latencies_
 };
 

@@ -62,59 +62,6 @@ class ClusterSearch::Owned {
   std::unordered_map<std::string, std::vector<char>> by_group_;  // guarded by mu_
 };
 
-// ---------------------------------------------------------------- Fallbacks
-
-class ClusterSearch::Fallbacks {
- public:
-  static constexpr std::size_t kMaps = 8;  // previous maps remembered
-
-  // `now`: the new map; `before`: the view it replaces (null at the first).
-  Fallbacks(const ShardMap& now, const View* before) {
-    alive_.insert(now.nodes().begin(), now.nodes().end());
-    auto add = [&](const std::shared_ptr<const ShardMap>& m) {
-      if (!m || maps_.size() >= kMaps || m->nodes() == now.nodes()) return;
-      for (const auto& have : maps_) {
-        if (have->nodes() == m->nodes()) return;
-      }
-      maps_.push_back(m);
-    };
-    if (before) {
-      add(before->map);
-      if (before->previous) {
-        for (const auto& m : before->previous->maps_) add(m);
-      }
-    }
-  }
-
-  // The live nodes that held (group, shard) under the previous maps, newest map first.
-  const std::vector<std::string>& Of(const std::string& group, int shard) {
-    static const std::vector<std::string> kNone;
-    if (maps_.empty() || shard < 0 || shard >= maps_.front()->shards()) return kNone;
-    std::lock_guard lock(mu_);
-    auto it = by_group_.find(group);
-    if (it == by_group_.end()) {
-      std::vector<std::vector<std::string>> owners(static_cast<std::size_t>(maps_.front()->shards()));
-      for (int s = 0; s < static_cast<int>(owners.size()); ++s) {
-        auto& out = owners[static_cast<std::size_t>(s)];
-        for (const auto& m : maps_) {
-          if (m->shards() != static_cast<int>(owners.size())) continue;
-          for (std::string& n : m->Replicas(group, s)) {
-            if (alive_.count(n) != 0 && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
-          }
-        }
-      }
-      it = by_group_.emplace(group, std::move(owners)).first;  // nodes are stable: references stay valid
-    }
-    return it->second[static_cast<std::size_t>(shard)];
-  }
-
- private:
-  std::vector<std::shared_ptr<const ShardMap>> maps_;  // newest first
-  std::set<std::string> alive_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::vector<std::vector<std::string>>> by_group_;  // guarded by mu_
-};
-
 // ---------------------------------------------------------------- Remote
 
 // ---------------------------------------------------------------- ClusterSearch
@@ -202,7 +149,7 @@ Status ClusterSearch::OnMembership(const std::string& node_id, const MemberList&
     if (loses) keep = old->serving;
   }
   auto target = keep ? std::make_shared<Owned>(map, node_id, nullptr, keep) : fresh;
-  auto previous = std::make_shared<Fallbacks>(*map, old.get());
+  auto previous = std::make_shared<PreviousOwners>(*map, old ? old->map : nullptr, old ? old->previous.get() : nullptr);
   lost_asked_ms_.store(NowMs());  // the idle time of the lost shards counts from the change
   {
     // While re-indexing: route with the new map, serve what both the old

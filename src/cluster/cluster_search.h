@@ -56,6 +56,7 @@
 
 #include "cluster/latency_tracker.h"
 #include "cluster/membership.h"
+#include "cluster/previous_owners.h"
 #include "cluster/shard_client.h"
 #include "cluster/shard_map.h"
 #include "gallery/gallery.h"
@@ -145,7 +146,6 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
   class Owned;  // which (group, shard) a node holds under a map
 
  private:
-  class Fallbacks;  // a shard's owners under the previous maps, by group
   struct View {
     std::string node_id;
     std::shared_ptr<const ShardMap> map;
@@ -153,7 +153,7 @@ class ClusterSearch final : public service::SearchRouter, public service::ShardS
     std::shared_ptr<Owned> serving;  // what SearchShards answers
     std::shared_ptr<Owned> current;  // what `map` gives this node (serving minus lost shards)
     bool keeps_lost = false;         // serving holds shards `current` does not
-    std::shared_ptr<Fallbacks> previous;  // for the coordinator's routes
+    std::shared_ptr<PreviousOwners> previous;  // for the coordinator's routes
     std::int64_t loaded_seq = 0;
   };
   std::shared_ptr<const View> CurrentView() const;
