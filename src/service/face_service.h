@@ -598,6 +598,12 @@ class FaceService {
   Result<Embedding> EmbedWith(const Image& image, const FaceBox& box, const std::string& version) const;
   // The 1:N (search) or 1:1 score of a similarity of two vectors of `version`.
   float ScoreOf(const std::string& version, float similarity, bool search) const;
+  // UniquePersonControl: the person of the group's face nearest to `face`
+  // when its 1:1 score reaches `need`, else "". A cluster node asks every
+  // shard (SearchRouter; a shard without an answer is an error), one node its
+  // own index.
+  ApiResult<std::string> SimilarPerson(const std::string& group_id, const std::string& version,
+                                       const FaceInput& face, float need) const;
   // Whether `version` is served: known and its embedder loaded (else the error).
   std::optional<ApiError> CheckVersionServed(const std::string& version) const;
   // The versions besides the primary whose vectors a face of these groups needs.

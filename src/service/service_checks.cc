@@ -55,6 +55,17 @@ ApiError StoreError(const Status& s) {
   }
 }
 
+ApiError RouterError(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kUnavailable:
+      return Err(code::kShardsUnavailable, s.message());
+    case StatusCode::kDeadlineExceeded:
+      return Err(code::kRequestTimeout, s.message());
+    default:
+      return Err("FailedOperation.ServerError", s.ToString());
+  }
+}
+
 std::optional<ApiError> CheckId(const std::string& id, bool group) {
   if (id.empty()) return Err(code::kMissing, std::string(group ? "GroupId" : "PersonId") + " is empty");
   if (id.size() > 64) {

@@ -114,6 +114,9 @@ inline ApiError Err(const char* c, std::string message) { return ApiError{c, std
 
 // A store failure as the cloud API's error.
 ApiError StoreError(const Status& s);
+// A sharded search's failure (SearchRouter): FailedOperation.ShardsUnavailable
+// naming the shards, RequestTimeout for the caller's deadline, else ServerError.
+ApiError RouterError(const Status& s);
 // GroupId / PersonId: 1..64 bytes of letters, digits and -%@#&_.
 std::optional<ApiError> CheckId(const std::string& id, bool group);
 // A name field: 1..max_chars characters (letters of any script, digits, '-', '_', '.', space).

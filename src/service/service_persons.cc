@@ -10,6 +10,42 @@ namespace facekit::service {
 
 using namespace internal;  // NOLINT(google-build-using-namespace): the codes and checks of this service
 
+ApiResult<std::string> FaceService::SimilarPerson(const std::string& group_id, const std::string& version,
+                                                  const FaceInput& face, float need) const {
+  const bool primary = version == options_.face_model_version;
+  const Embedding& query = primary ? face.embedding : face.other_embeddings.front().second;
+  if (router_ != nullptr) {
+    // A cluster node indexes its own shards only: the group's nearest face
+    // comes from one replica of every shard, and a shard without an answer
+    // refuses the enrolment (a partial answer could miss the duplicate).
+    RoutedSearchQuery q;
+    q.query = query;
+    q.face_model_version = version;
+    q.group_ids = {group_id};
+    q.max_persons = 1;
+    q.max_faces_per_person = 1;
+    auto found = router_->SearchFaces(q);
+    if (!found.ok()) return RouterError(found.status());
+    if (found->hits.empty()) return std::string();
+    const RoutedHit& best = *std::max_element(
+        found->hits.begin(), found->hits.end(),
+        [](const RoutedHit& a, const RoutedHit& b) { return a.similarity < b.similarity; });
+    if (ScoreOf(version, best.similarity, /*search=*/false) < need) return std::string();
+    return best.person_id;
+  }
+  return gallery_->Read([&](const gallery::Catalog& c) -> std::string {
+    const gallery::GroupState* g = c.GroupById(group_id);
+    if (!g || g->record.face_model_version != version) return {};
+    auto hits = c.Search({g->record.key}, query.data(), 1, false);
+    if (hits.empty()) return {};
+    const float score = primary ? engine_.Compare(face.embedding, c.FaceVector(hits[0].key)).score
+                                : ScoreOf(version, hits[0].similarity, /*search=*/false);
+    if (score < need) return {};
+    const gallery::FaceState* f = c.FaceByKey(hits[0].key);
+    return f ? c.PersonByKey(f->person_key)->record.id : std::string();
+  });
+}
+
 ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequest& r) {
   if (auto e = CheckId(r.group_id, true)) return *e;
   if (auto e = CheckId(r.person_id, false)) return *e;
@@ -49,22 +85,11 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
   out.faces_in_photo = face->faces_in_photo;
   out.face_model_version = version;
   if (r.unique_person_control > 0) {
-    const float need = options_.unique_person_scores[r.unique_person_control - 1];
-    std::string similar = gallery_->Read([&](const gallery::Catalog& c) -> std::string {
-      const gallery::GroupState* g = c.GroupById(r.group_id);
-      if (!g || g->record.face_model_version != version) return {};
-      const bool primary = version == options_.face_model_version;
-      const Embedding& query = primary ? face->embedding : face->other_embeddings.front().second;
-      auto hits = c.Search({g->record.key}, query.data(), 1, false);
-      if (hits.empty()) return {};
-      const float score = primary ? engine_.Compare(face->embedding, c.FaceVector(hits[0].key)).score
-                                  : ScoreOf(version, hits[0].similarity, /*search=*/false);
-      if (score < need) return {};
-      const gallery::FaceState* f = c.FaceByKey(hits[0].key);
-      return f ? c.PersonByKey(f->person_key)->record.id : std::string();
-    });
-    if (!similar.empty()) {
-      out.similar_person_id = similar;  // refused: nothing is created
+    auto similar = SimilarPerson(r.group_id, version, face.value(),
+                                 options_.unique_person_scores[r.unique_person_control - 1]);
+    if (!similar.ok()) return similar.error();
+    if (!similar->empty()) {
+      out.similar_person_id = similar.value();  // refused: nothing is created
       return out;
     }
   }

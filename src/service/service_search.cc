@@ -124,15 +124,7 @@ ApiResult<SearchResponse> FaceService::Search(const SearchRequest& r, bool by_gr
       for (auto& groups : group_lists) {
         q.group_ids = std::move(groups);
         auto found = router_->SearchFaces(q);
-        if (!found.ok()) {
-          if (found.status().code() == StatusCode::kUnavailable) {
-            return Err(code::kShardsUnavailable, found.status().message());
-          }
-          if (found.status().code() == StatusCode::kDeadlineExceeded) {
-            return Err(code::kRequestTimeout, found.status().message());
-          }
-          return Err("FailedOperation.ServerError", found.status().ToString());
-        }
+        if (!found.ok()) return RouterError(found.status());
         for (const auto& m : found->missing_shards) {
           if (std::find(missing_shards.begin(), missing_shards.end(), m) == missing_shards.end()) {
             missing_shards.push_back(m);

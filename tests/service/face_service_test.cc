@@ -314,6 +314,58 @@ TEST(FaceServiceSharded, RoutedCandidatesNameTheShardsFacesWithoutTheirRecordsHe
   svc->SetSearchRouter(nullptr);
 }
 
+// UniquePersonControl on a cluster node: its index holds its own shards only,
+// so the group's nearest face comes from every shard (the router); a shard
+// without an answer refuses the enrolment rather than risk a duplicate.
+class FailingRouter : public SearchRouter {
+ public:
+  Result<RoutedSearchResult> SearchFaces(const RoutedSearchQuery&) const override {
+    return Status(StatusCode::kUnavailable, "shard a/7 did not answer");
+  }
+};
+
+TEST(FaceServiceSharded, UniquePersonControlAsksEveryShard) {
+  testing::TempDir dir;
+  auto svc = MakeService(dir, gallery::ShardFilter{64, [](const std::string&, int) { return false; }});
+  ASSERT_EQ(Code(svc->CreateGroup(Group("a"))), "ok");
+  ASSERT_EQ(Code(svc->CreatePerson(Person("a", "obama", "obama.jpg"))), "ok");
+  const std::string face = svc->GetPersonBaseInfo("obama")->face_ids.at(0);
+  EXPECT_EQ(svc->gallery().Read([](const gallery::Catalog& c) { return c.GroupById("a")->faces->size(); }), 0u);
+  auto dup = Person("a", "obama-again", "obama2.jpg");
+  dup.unique_person_control = 2;
+  // Another node's shard has obama's face, close: refused, nothing created.
+  FixedRouter near({{face, "obama", "a", 0.9f}, {"f2", "biden", "a", 0.2f}});
+  svc->SetSearchRouter(&near);
+  auto d = svc->CreatePerson(dup);
+  ASSERT_TRUE(d.ok()) << d.error().code << " " << d.error().message;
+  EXPECT_EQ(d->similar_person_id, "obama");
+  EXPECT_TRUE(d->face_id.empty());
+  EXPECT_EQ(Code(svc->GetPersonBaseInfo("obama-again")), "InvalidParameterValue.PersonIdNotExist");
+  ASSERT_EQ(near.queries.size(), 1u);
+  EXPECT_EQ(near.queries[0].group_ids, std::vector<std::string>{"a"});
+  EXPECT_EQ(near.queries[0].max_persons, 1u);
+  EXPECT_FALSE(near.queries[0].allow_partial);
+  EXPECT_FALSE(near.queries[0].persons);
+  EXPECT_EQ(near.queries[0].query.size(), 192u);
+  // A shard without an answer: refused with the shards named, nothing created.
+  FailingRouter down;
+  svc->SetSearchRouter(&down);
+  auto e = svc->CreatePerson(dup);
+  EXPECT_EQ(Code(e), "FailedOperation.ShardsUnavailable");
+  if (!e.ok()) {
+    EXPECT_NE(e.error().message.find("a/7"), std::string::npos) << e.error().message;
+  }
+  EXPECT_EQ(Code(svc->GetPersonBaseInfo("obama-again")), "InvalidParameterValue.PersonIdNotExist");
+  // The nearest face far: created.
+  FixedRouter far({{face, "obama", "a", 0.1f}});
+  svc->SetSearchRouter(&far);
+  auto ok = svc->CreatePerson(dup);
+  ASSERT_TRUE(ok.ok()) << ok.error().code << " " << ok.error().message;
+  EXPECT_TRUE(ok->similar_person_id.empty());
+  EXPECT_FALSE(ok->face_id.empty());
+  svc->SetSearchRouter(nullptr);
+}
+
 TEST_F(FaceServiceTest, GroupsPerPersonAndMembership) {
   ASSERT_EQ(Code(svc_->CreateGroup(Group("home"))), "ok");
   ASSERT_EQ(Code(svc_->CreatePerson(Person("home", "obama", "obama.jpg"))), "ok");
