@@ -367,8 +367,11 @@ Result<std::vector<service::ShardAnswer>> ClusterSearch::SearchShards(const serv
       continue;
     }
     wanted[ref.group_id][ref.shard] = i;
-    if (view_->keeps_lost && !view_->current->Holds(ref.group_id, static_cast<int>(ref.shard))) {
-      lost_asked_ms_.store(NowMs());  // a lost shard still asked: its new owners do not serve it yet
+    if (!q.hedge && view_->keeps_lost && !view_->current->Holds(ref.group_id, static_cast<int>(ref.shard))) {
+      // A lost shard still asked: its new owners do not serve it yet. Not a
+      // hedge: a slow current replica says nothing of that (a new owner that
+      // hangs does not answer ReleaseIdleShards' probe either).
+      lost_asked_ms_.store(NowMs());
     }
   }
   const int shards = serving.shards();
@@ -480,6 +483,7 @@ Result<service::RoutedSearchResult> ClusterSearch::SearchFaces(const service::Ro
       sq.face_model_version = q.face_model_version;
       sq.k = k;
       sq.persons = q.persons;
+      sq.hedge = r.hedge;
       // The transport had this node reach min_seq before the search
       // (FaceService::AwaitChangePosition); a direct caller gets half the time.
       sq.min_seq = q.min_seq;

@@ -114,6 +114,10 @@ std::vector<ShardRequest> ScatterGather::OnTimer(std::int64_t now_us) {
     }
   }
   auto out = Dispatch(slow, now_us);
+  for (ShardRequest& r : out) {
+    r.hedge = true;
+    outstanding_[r.id].hedge = true;
+  }
   hedges_ += static_cast<int>(out.size());
   return out;
 }

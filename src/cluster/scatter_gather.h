@@ -63,6 +63,10 @@ struct ShardRequest {
   std::uint64_t id = 0;
   std::string node;
   std::vector<std::uint32_t> shards;
+  /// Sent because the shards' earlier replica was slow, not because it
+  /// failed (a lingering previous owner does not count it as a need for
+  /// the shards it lost: ClusterSearch's hand-over).
+  bool hedge = false;
 };
 
 /// A node's answer to one request: `status` not ok = the whole call failed

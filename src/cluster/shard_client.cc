@@ -152,6 +152,7 @@ void ShardClient::Search(const ShardCall& c, Done done) {
   call->request.set_k(c.k);
   call->request.set_min_seq(c.min_seq);
   call->request.set_persons(c.persons);
+  call->request.set_hedge(c.hedge);
   std::string target;
   auto stub = channels_->StubFor(c.address, &target);
   if (sign_) {
@@ -210,6 +211,7 @@ void ShardClient::SearchRoutes(const ShardRequest& request, const MemberList& me
   }
   call.node = request.node;
   call.address = member->second;
+  call.hedge = request.hedge;
   call.shards.clear();
   for (std::uint32_t route : request.shards) call.shards.push_back(ref_of(route));
   Search(call, [done = std::move(done), id = request.id, node = request.node, asked = request.shards,

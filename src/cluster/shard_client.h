@@ -47,6 +47,7 @@ struct ShardCall {
   std::int64_t deadline_us = 0;
   std::int64_t min_seq = 0;  ///< read-your-writes: the change-log position the answer must reflect
   bool persons = false;      ///< the shards' persons instead of their faces
+  bool hedge = false;        ///< ShardRequest::hedge
 };
 
 /// Which nodes refused which shards ("not loaded here": still loading after

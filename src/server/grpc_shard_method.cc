@@ -20,6 +20,7 @@ std::optional<service::ApiError> ParseShardSearch(const std::string& request_byt
   q.face_model_version = request.face_model_version();
   q.k = request.k();
   q.persons = request.persons();
+  q.hedge = request.hedge();
   if (request.min_seq() < 0) return service::ApiError{"InvalidParameterValue", "min_seq must not be negative"};
   q.min_seq = request.min_seq();
   for (const auto& s : request.shards()) q.shards.push_back({s.group_id(), s.shard()});

@@ -79,6 +79,7 @@ struct ShardQuery {
   std::string face_model_version;
   std::uint32_t k = 0;  ///< faces (or persons) per shard
   bool persons = false;  ///< the shards' persons' fused features instead of their faces
+  bool hedge = false;    ///< a hedge (the replica asked before was slow), not a need for a lost shard
   /// Read-your-writes: answer from a change-log position at least this (0:
   /// any), waiting for it until `wait_until`; refused ("behind") otherwise.
   std::int64_t min_seq = 0;

@@ -75,6 +75,7 @@ TEST(ScatterGather, AFailedNodeMovesItsShardsToTheNextReplicaAtOnce) {
   ASSERT_EQ(retry.size(), 2u);  // shard 0 to b, shard 1 to c
   EXPECT_EQ(To(retry, "b").shards, (std::vector<std::uint32_t>{0}));
   EXPECT_EQ(To(retry, "c").shards, (std::vector<std::uint32_t>{1}));
+  for (const ShardRequest& r : retry) EXPECT_FALSE(r.hedge);  // a retry is a need, not a hedge
   sg.OnReply(Answer(To(retry, "b"), {{0, {Hit("x", .5f)}}}), 8);
   sg.OnReply(Answer(To(retry, "c"), {{1, {Hit("y", .6f)}}}), 9);
   const ScatterOutcome out = sg.Finish();
@@ -108,6 +109,8 @@ TEST(ScatterGather, ASlowReplicaIsHedgedAndTheFirstAnswerWins) {
   ASSERT_EQ(hedge.size(), 1u);
   EXPECT_EQ(hedge[0].node, "fast");
   EXPECT_EQ(hedge[0].shards, (std::vector<std::uint32_t>{0}));
+  EXPECT_TRUE(hedge[0].hedge);  // told apart from a first request or a retry
+  for (const ShardRequest& r : sent) EXPECT_FALSE(r.hedge);
   sg.OnReply(Answer(hedge[0], {{0, {Hit("a", .9f)}}}), 1100);  // the hedge answers first
   ASSERT_TRUE(sg.done());
   // The slow original arrives late, with a different answer: ignored.

@@ -26,6 +26,7 @@ namespace cv1 = ::facekit::cluster::v1;
 class WaitingShards final : public service::ShardSearchHandler {
  public:
   Result<std::vector<service::ShardAnswer>> SearchShards(const service::ShardQuery& q) const override {
+    if (q.hedge) ++hedges;
     std::vector<service::ShardAnswer> out;
     for (const auto& shard : q.shards) {
       service::ShardAnswer a;
@@ -41,6 +42,7 @@ class WaitingShards final : public service::ShardSearchHandler {
     return out;
   }
   mutable std::atomic<int> waiting{0};
+  mutable std::atomic<int> hedges{0};  // queries that came as hedges
 };
 
 class ShardMethodTest : public testing::OnePortServerTest {
@@ -48,8 +50,10 @@ class ShardMethodTest : public testing::OnePortServerTest {
   void Configure(service::DataDirOptions*, server::ServerOptions* o) override { o->grpc.shard_search = &shards_; }
 
   // One ShardSearch call as a coordinator makes it (signed with the admin key).
-  grpc::Status Search(std::int64_t min_seq, std::chrono::milliseconds deadline, cv1::ShardSearchResponse* out) {
+  grpc::Status Search(std::int64_t min_seq, std::chrono::milliseconds deadline, cv1::ShardSearchResponse* out,
+                      bool hedge = false) {
     cv1::ShardSearchRequest request;
+    request.set_hedge(hedge);
     const std::vector<float> query(8, 0.5f);
     request.set_query(std::string(reinterpret_cast<const char*>(query.data()), query.size() * sizeof(float)));
     request.set_k(5);
@@ -82,6 +86,11 @@ TEST_F(ShardMethodTest, CallsWaitingForAPositionDoNotHoldUpTheOthers) {
   ASSERT_TRUE(Search(0, std::chrono::seconds(5), &plain).ok());
   ASSERT_EQ(plain.results_size(), 1);
   EXPECT_TRUE(plain.results(0).refused().empty());
+  // A hedge reaches the node's handler as one (a lingering owner does not
+  // count it as a need for a lost shard).
+  EXPECT_EQ(shards_.hedges.load(), 0);
+  ASSERT_TRUE(Search(0, std::chrono::seconds(5), &plain, /*hedge=*/true).ok());
+  EXPECT_EQ(shards_.hedges.load(), 1);
 
   // Many calls waiting for a position the node never reaches (each waits half
   // its 6 s deadline), more than gRPC has callback threads on this machine.
