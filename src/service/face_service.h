@@ -602,8 +602,8 @@ class FaceService {
   // when its 1:1 score reaches `need`, else "". A cluster node asks every
   // shard (SearchRouter; a shard without an answer is an error), one node its
   // own index.
-  ApiResult<std::string> SimilarPerson(const std::string& group_id, const std::string& version,
-                                       const FaceInput& face, float need) const;
+  ApiResult<std::string> SimilarPerson(const std::string& group_id, const std::string& version, const FaceInput& face,
+                                       float need) const;
   // Whether `version` is served: known and its embedder loaded (else the error).
   std::optional<ApiError> CheckVersionServed(const std::string& version) const;
   // The versions besides the primary whose vectors a face of these groups needs.

@@ -27,9 +27,9 @@ ApiResult<std::string> FaceService::SimilarPerson(const std::string& group_id, c
     auto found = router_->SearchFaces(q);
     if (!found.ok()) return RouterError(found.status());
     if (found->hits.empty()) return std::string();
-    const RoutedHit& best = *std::max_element(
-        found->hits.begin(), found->hits.end(),
-        [](const RoutedHit& a, const RoutedHit& b) { return a.similarity < b.similarity; });
+    const RoutedHit& best =
+        *std::max_element(found->hits.begin(), found->hits.end(),
+                          [](const RoutedHit& a, const RoutedHit& b) { return a.similarity < b.similarity; });
     if (ScoreOf(version, best.similarity, /*search=*/false) < need) return std::string();
     return best.person_id;
   }
@@ -85,8 +85,8 @@ ApiResult<CreatePersonResponse> FaceService::CreatePerson(const CreatePersonRequ
   out.faces_in_photo = face->faces_in_photo;
   out.face_model_version = version;
   if (r.unique_person_control > 0) {
-    auto similar = SimilarPerson(r.group_id, version, face.value(),
-                                 options_.unique_person_scores[r.unique_person_control - 1]);
+    auto similar =
+        SimilarPerson(r.group_id, version, face.value(), options_.unique_person_scores[r.unique_person_control - 1]);
     if (!similar.ok()) return similar.error();
     if (!similar->empty()) {
       out.similar_person_id = similar.value();  // refused: nothing is created
