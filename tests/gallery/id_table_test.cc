@@ -11,7 +11,9 @@ namespace {
 
 // The table against a std::map of the same faces, through inserts, replaced
 // ids, removals (removed marks and their reuse) and growth.
-TEST(IdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
+// `large_from`: the step from which keys are 2^48 or more (no room for the
+// slots' hash tags: the table turns them off); -1: never.
+void CheckAgainstAMap(int large_from) {
   std::map<std::int64_t, std::string> faces;  // the records: key -> id
   const IdTable::IdOf id_of = [&](std::int64_t key) { return std::string_view(faces.at(key)); };
   const IdTable::ForEach all = [&](const std::function<void(std::int64_t)>& add) {
@@ -31,6 +33,7 @@ TEST(IdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
         faces.erase(old->second);
         want.erase(old);
       }
+      if (step == large_from) next_key += std::int64_t{1} << 48;
       const std::int64_t key = next_key++;
       faces[key] = id;
       table.Put(id, key, id_of, all);
@@ -53,6 +56,37 @@ TEST(IdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
   table.Reserve(100000, id_of, all);
   EXPECT_GE(table.capacity(), 131072u);
   for (const auto& [id, key] : want) EXPECT_EQ(table.Find(id, id_of), key) << id;
+}
+
+TEST(IdTable, FindsWhatAMapFindsThroughInsertsRemovalsAndGrowth) {
+  CheckAgainstAMap(-1);
+  CheckAgainstAMap(0);      // every key too large for a tag
+  CheckAgainstAMap(12000);  // tags turned off midway
+}
+
+// The slots' hash tags spare a record read for every other id a probe passes:
+// looking up ids the table does not hold reads almost no record.
+TEST(IdTable, AProbeReadsARecordOnlyWhenItsHashTagMatches) {
+  std::map<std::int64_t, std::string> faces;
+  std::size_t reads = 0;
+  const IdTable::IdOf id_of = [&](std::int64_t key) {
+    ++reads;
+    return std::string_view(faces.at(key));
+  };
+  const IdTable::ForEach all = [&](const std::function<void(std::int64_t)>& add) {
+    for (const auto& [key, id] : faces) add(key);
+  };
+  IdTable table;
+  for (std::int64_t key = 1; key <= 20000; ++key) {
+    faces[key] = std::to_string(4000000000000000000ll + key * 7919);
+    table.Put(faces[key], key, id_of, all);
+  }
+  reads = 0;
+  for (int i = 0; i < 20000; ++i) EXPECT_EQ(table.Find("absent-" + std::to_string(i), id_of), 0);
+  EXPECT_LT(reads, 20u);  // a tag matches by chance 1 time in 32,768
+  reads = 0;
+  for (std::int64_t key = 1; key <= 20000; ++key) ASSERT_EQ(table.Find(faces[key], id_of), key);
+  EXPECT_LT(reads, 20020u);  // one read a held id, and a chance match now and then
 }
 
 TEST(IdTable, APutOfAHeldIdMovesItToTheNewKey) {
