@@ -114,10 +114,7 @@ std::vector<ShardRequest> ScatterGather::OnTimer(std::int64_t now_us) {
     }
   }
   auto out = Dispatch(slow, now_us);
-  for (ShardRequest& r : out) {
-    r.hedge = true;
-    outstanding_[r.id].hedge = true;
-  }
+  for (ShardRequest& r : out) r.hedge = true;
   hedges_ += static_cast<int>(out.size());
   return out;
 }
