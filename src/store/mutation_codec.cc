@@ -1,5 +1,6 @@
 #include "store/mutation_codec.h"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
@@ -10,13 +11,14 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::int64_t> Resolve(std::int64_t key, const std::vector<std::int64_t>& keys) {
-  if (key >= 0) return key;
-  const auto i = static_cast<std::size_t>(-key - 1);
-  if (i >= keys.size() || keys[i] <= 0) {
-    return Status(StatusCode::kInternal, "placeholder key does not name an earlier insert");
-  }
-  return keys[i];
+// A vector in the log: base64 of its float32 bytes (Reader::Floats reads it).
+json VectorText(const std::vector<float>& v) {
+  return Base64Encode({reinterpret_cast<const std::uint8_t*>(v.data()), v.size() * sizeof(float)});
+}
+json VectorTexts(const std::vector<std::pair<std::string, std::vector<float>>>& vectors) {
+  json out = json::array();
+  for (const auto& [version, v] : vectors) out.push_back({version, VectorText(v)});
+  return out;
 }
 
 json Group(const GroupRecord& g, std::int64_t key) {
@@ -45,15 +47,15 @@ struct Encoder {
     return json{{"op", "InsertPerson"}, {"person", Person(m.person, own)}};
   }
   Result<json> operator()(const mutation::UpdatePerson& m) const {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t key, Resolve(m.person.key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t key, ResolvePlaceholder(m.person.key, keys));
     return json{{"op", "UpdatePerson"}, {"person", Person(m.person, key)}};
   }
   Result<json> operator()(const mutation::DeletePerson& m) const {
     return json{{"op", "DeletePerson"}, {"key", m.key}};
   }
   Result<json> operator()(const mutation::InsertMembership& m) const {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t g, Resolve(m.membership.group_key, keys));
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t p, Resolve(m.membership.person_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t g, ResolvePlaceholder(m.membership.group_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t p, ResolvePlaceholder(m.membership.person_key, keys));
     return json{{"op", "InsertMembership"}, {"membership", Membership(m.membership, g, p)}};
   }
   Result<json> operator()(const mutation::UpdateMembership& m) const {
@@ -64,7 +66,7 @@ struct Encoder {
     return json{{"op", "DeleteMembership"}, {"gkey", m.group_key}, {"pkey", m.person_key}};
   }
   Result<json> operator()(const mutation::InsertFace& m) const {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t p, Resolve(m.face.person_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t p, ResolvePlaceholder(m.face.person_key, keys));
     const FaceRecord& f = m.face;
     return json{{"op", "InsertFace"},
                 {"face",
@@ -72,24 +74,24 @@ struct Encoder {
                   {"id", f.id},
                   {"pkey", p},
                   {"mv", f.model_version},
-                  {"embedding", f.embedding},
+                  {"embedding", VectorText(f.embedding)},
                   {"rect", {f.rect.x, f.rect.y, f.rect.width, f.rect.height}},
                   {"quality", f.quality},
                   {"source", f.source},
                   {"created_ms", f.created_ms},
-                  {"other_vectors", f.other_vectors},
+                  {"other_vectors", VectorTexts(f.other_vectors)},
                   {"crop", Base64Encode(f.crop)},
                   {"crop_landmarks", f.crop_landmarks}}}};
   }
   Result<json> operator()(const mutation::PutFaceVector& m) const {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, Resolve(m.face_key, keys));
-    return json{{"op", "PutFaceVector"}, {"fkey", fkey}, {"mv", m.model_version}, {"vector", m.vector}};
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, ResolvePlaceholder(m.face_key, keys));
+    return json{{"op", "PutFaceVector"}, {"fkey", fkey}, {"mv", m.model_version}, {"vector", VectorText(m.vector)}};
   }
   Result<json> operator()(const mutation::SetGroupModelVersion& m) const {
     return json{{"op", "SetGroupModelVersion"}, {"gkey", m.group_key}, {"mv", m.model_version}};
   }
   Result<json> operator()(const mutation::PutModelJob& m) const {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.job.group_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, ResolvePlaceholder(m.job.group_key, keys));
     const ModelJobRecord& j = m.job;
     return json{{"op", "PutModelJob"},
                 {"job",
@@ -151,8 +153,17 @@ class Reader {
     }
     return out;
   }
+  // A vector: base64 of its float32 bytes (VectorText), or, as written
+  // before 2026-12-07, an array of numbers.
   std::vector<float> Floats(const json& o, const char* name) {
     std::vector<float> out;
+    if (o.contains(name) && o[name].is_string()) {
+      const auto bytes = Base64Decode(o[name].get_ref<const std::string&>());
+      if (!bytes || bytes->size() % sizeof(float) != 0) return Fail(name), out;
+      out.resize(bytes->size() / sizeof(float));
+      std::memcpy(out.data(), bytes->data(), bytes->size());
+      return out;
+    }
     if (!o.contains(name) || !o[name].is_array()) return Fail(name), out;
     for (const auto& e : o[name]) {
       if (!e.is_number()) return Fail(name), std::vector<float>{};
@@ -170,6 +181,15 @@ class Reader {
 };
 
 }  // namespace
+
+Result<std::int64_t> ResolvePlaceholder(std::int64_t key, const std::vector<std::int64_t>& keys) {
+  if (key >= 0) return key;
+  const auto i = static_cast<std::size_t>(-key - 1);
+  if (i >= keys.size() || keys[i] <= 0) {
+    return Status(StatusCode::kInternal, "placeholder key does not name an earlier insert");
+  }
+  return keys[i];
+}
 
 Result<std::string> EncodeMutation(const Mutation& mutation, const std::vector<std::int64_t>& keys,
                                    std::int64_t own_key) {

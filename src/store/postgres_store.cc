@@ -1,19 +1,18 @@
 #include "store/postgres_store.h"
 
 #include <libpq-fe.h>
-
 #include <poll.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <map>
-#include <set>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <span>
 #include <thread>
 
@@ -21,6 +20,7 @@
 #include "store/fused_feature.h"
 #include "store/mutation_codec.h"
 #include "store/pg_util.h"
+#include "store/postgres_runs.h"
 #include "store/postgres_schema.h"
 #include "store/sqlite_schema.h"  // ParseJsonStringArray
 
@@ -149,20 +149,55 @@ class PgStore final : public PostgresStore {
     Status s = Command("SELECT pg_advisory_xact_lock(" + std::string(kWriterLock) + ")", {}, "taking the writer lock");
     std::int64_t last_seq = 0;
     touched_persons_.clear();
-    for (std::size_t i = 0; s.ok() && i < batch.size(); ++i) {
-      Change c;
-      s = std::visit([&](const auto& m) { return ApplyOne(m, keys, &keys[i], &c); }, batch[i]);
-      Result<std::string> payload = s.ok() ? EncodeMutation(batch[i], keys, keys[i]) : Result<std::string>(s);
-      if (!payload.ok()) s = payload.status();
-      if (s.ok()) {
-        auto r = Query(
-            "INSERT INTO changes(kind,gkey,pkey,fkey,txn,payload) VALUES($1,$2,$3,$4,txid_current(),$5) RETURNING seq",
-            {P(c.kind), P(c.group_key), P(c.person_key), P(c.face_key), P(*payload)}, "writing the change log");
-        if (r.ok()) {
-          last_seq = r->Int(0, 0);
-        } else {
-          s = r.status();
+    // Runs of inserts of one kind go in one statement each, and the change
+    // log's rows in one at the end (src/store/postgres_runs.h).
+    const pg::QueryFn query = [this](const std::string& sql, const std::vector<Param>& params,
+                                     const std::string& what) { return Query(sql, params, what); };
+    std::vector<Change> changes;
+    std::vector<std::string> payloads;
+    changes.reserve(batch.size());
+    payloads.reserve(batch.size());
+    for (std::size_t i = 0; s.ok() && i < batch.size();) {
+      const std::size_t end = pg::RunEnd(batch, i);
+      if (pg::InRuns(batch[i])) {
+        std::vector<std::int64_t> persons;
+        s = pg::InsertRun(query, batch, i, end, shards_, keys, &changes, &persons);
+        touched_persons_.insert(persons.begin(), persons.end());
+        for (std::size_t f = i; s.ok() && f < end; ++f) {
+          if (const auto* face = std::get_if<mutation::InsertFace>(&batch[f])) {
+            for (const auto& [version, vector] : face->face.other_vectors) {
+              if (s.ok()) s = PutVector(keys[f], version, vector);
+            }
+          }
         }
+      } else {
+        Change c;
+        s = std::visit(
+            [&](const auto& m) {
+              if constexpr (pg::kInsertedInRuns<std::decay_t<decltype(m)>>) {
+                return Status(StatusCode::kInternal, "an insert outside its run");
+              } else {
+                return ApplyOne(m, keys, &keys[i], &c);
+              }
+            },
+            batch[i]);
+        changes.push_back(c);
+      }
+      for (; s.ok() && i < end; ++i) {
+        Result<std::string> payload = EncodeMutation(batch[i], keys, keys[i]);
+        if (payload.ok()) {
+          payloads.push_back(std::move(*payload));
+        } else {
+          s = payload.status();
+        }
+      }
+    }
+    if (s.ok()) {
+      auto seq = pg::WriteChanges(query, changes, payloads);
+      if (seq.ok()) {
+        last_seq = *seq;
+      } else {
+        s = seq.status();
       }
     }
     if (s.ok() && !touched_persons_.empty()) {
@@ -431,14 +466,12 @@ class PgStore final : public PostgresStore {
       FACEKIT_RETURN_IF_ERROR(ReadEmbedding(other, i, 4, other.Int(i, 3), "key " + other.Text(i, 1), &v));
       by_person[{other.Int(i, 0), other.Text(i, 2)}].push_back(std::move(v));
     }
-    for (const auto& [key, vectors] : by_person) {
-      const std::vector<float> fused = NormalisedMean(vectors);
-      FACEKIT_RETURN_IF_ERROR(Command("INSERT INTO person_features(pkey,version,dim,fused) VALUES($1,$2,$3,$4)",
-                                      {P(key.first), P(key.second), P(static_cast<std::int64_t>(fused.size())),
-                                       Bytes(fused.data(), fused.size() * sizeof(float))},
-                                      what));
-    }
-    return Status::Ok();
+    std::vector<pg::FusedRow> rows;
+    rows.reserve(by_person.size());
+    for (const auto& [key, vectors] : by_person) rows.push_back({key.first, key.second, NormalisedMean(vectors)});
+    return pg::InsertFused([this](const std::string& sql, const std::vector<Param>& params,
+                                  const std::string& w) { return Query(sql, params, w); },
+                           rows, what);
   }
 
   Result<StoreContents> LoadLocked(bool with_embeddings) {
@@ -591,16 +624,6 @@ class PgStore final : public PostgresStore {
     return Status::Ok();
   }
 
-  // A placeholder (negative) refers to an earlier insert of the batch.
-  static Result<std::int64_t> Resolve(std::int64_t key, const std::vector<std::int64_t>& keys) {
-    if (key >= 0) return key;
-    const auto i = static_cast<std::size_t>(-key - 1);
-    if (i >= keys.size() || keys[i] <= 0) {
-      return Status(StatusCode::kInternal, "placeholder key does not name an earlier insert");
-    }
-    return keys[i];
-  }
-
   Status ExpectChange(const Result<PgResult>& r, const std::string& what) {
     if (!r.ok()) return r.status();
     if (r->Affected() == 0) return Status(StatusCode::kNotFound, what + ": no such record");
@@ -639,17 +662,8 @@ class PgStore final : public PostgresStore {
     *c = {0, "DeleteGroup", m.key, 0, 0};
     return Status::Ok();
   }
-  Status ApplyOne(const mutation::InsertPerson& m, const std::vector<std::int64_t>&, std::int64_t* key, Change* c) {
-    const PersonRecord& p = m.person;
-    FACEKIT_RETURN_IF_ERROR(
-        Inserted(Query("INSERT INTO persons(id,name,gender,created_ms) VALUES($1,$2,$3,$4) RETURNING pkey",
-                       {P(p.id), P(p.name), P(p.gender), P(p.created_ms)}, "creating person " + p.id),
-                 key));
-    *c = {0, "InsertPerson", 0, *key, 0};
-    return Status::Ok();
-  }
   Status ApplyOne(const mutation::UpdatePerson& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.person.key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, ResolvePlaceholder(m.person.key, keys));
     const std::string what = "modifying person " + m.person.id;
     FACEKIT_RETURN_IF_ERROR(ExpectChange(
         Query("UPDATE persons SET name=$1,gender=$2 WHERE pkey=$3", {P(m.person.name), P(m.person.gender), P(pkey)}, what),
@@ -661,16 +675,6 @@ class PgStore final : public PostgresStore {
     FACEKIT_RETURN_IF_ERROR(
         ExpectChange(Query("DELETE FROM persons WHERE pkey=$1", {P(m.key)}, "deleting a person"), "deleting a person"));
     *c = {0, "DeletePerson", 0, m.key, 0};
-    return Status::Ok();
-  }
-  Status ApplyOne(const mutation::InsertMembership& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.membership.group_key, keys));
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.membership.person_key, keys));
-    auto r = Query("INSERT INTO memberships(gkey,pkey,ex_descriptions,added_ms) VALUES($1,$2,$3,$4)",
-                   {P(gkey), P(pkey), P(PairsToJson(m.membership.ex_descriptions)), P(m.membership.added_ms)},
-                   "adding a person to a group");
-    if (!r.ok()) return r.status();
-    *c = {0, "InsertMembership", gkey, pkey, 0};
     return Status::Ok();
   }
   Status ApplyOne(const mutation::UpdateMembership& m, const std::vector<std::int64_t>&, std::int64_t*, Change* c) {
@@ -690,32 +694,6 @@ class PgStore final : public PostgresStore {
     *c = {0, "DeleteMembership", m.group_key, m.person_key, 0};
     return Status::Ok();
   }
-  Status ApplyOne(const mutation::InsertFace& m, const std::vector<std::int64_t>& keys, std::int64_t* key, Change* c) {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, Resolve(m.face.person_key, keys));
-    const FaceRecord& f = m.face;
-    if (f.embedding.empty()) return Status(StatusCode::kInvalidArgument, "face without an embedding");
-    FACEKIT_RETURN_IF_ERROR(Inserted(
-        Query("INSERT INTO faces(id,pkey,model_version,dim,embedding,rect_x,rect_y,rect_w,rect_h,quality,source,"
-              "created_ms,shard) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING fkey",
-              {P(f.id), P(pkey), P(f.model_version), P(static_cast<std::int64_t>(f.embedding.size())),
-               Bytes(f.embedding.data(), f.embedding.size() * sizeof(float)), P(f.rect.x), P(f.rect.y),
-               P(f.rect.width), P(f.rect.height), P(f.quality), P(f.source), P(f.created_ms),
-               P(ShardOfFace(f.id, shards_))},
-              "adding face " + f.id),
-        key));
-    for (const auto& [version, vector] : f.other_vectors) FACEKIT_RETURN_IF_ERROR(PutVector(*key, version, vector));
-    if (!f.crop.empty()) {
-      if (f.crop_landmarks.size() != 10) return Status(StatusCode::kInvalidArgument, "crop without 5 landmarks");
-      auto r = Query("INSERT INTO face_crops(fkey,image,landmarks) VALUES($1,$2,$3)",
-                     {P(*key), Bytes(f.crop.data(), f.crop.size()),
-                      Bytes(f.crop_landmarks.data(), f.crop_landmarks.size() * sizeof(float))},
-                     "storing the crop of face " + f.id);
-      if (!r.ok()) return r.status();
-    }
-    touched_persons_.insert(pkey);
-    *c = {0, "InsertFace", 0, pkey, *key};
-    return Status::Ok();
-  }
   Status PutVector(std::int64_t face_key, const std::string& version, const std::vector<float>& vector) {
     if (vector.empty()) return Status(StatusCode::kInvalidArgument, "empty face vector");
     auto r = Query(
@@ -727,7 +705,7 @@ class PgStore final : public PostgresStore {
     return r.ok() ? Status::Ok() : r.status();
   }
   Status ApplyOne(const mutation::PutFaceVector& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, Resolve(m.face_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t fkey, ResolvePlaceholder(m.face_key, keys));
     FACEKIT_RETURN_IF_ERROR(PutVector(fkey, m.model_version, m.vector));
     FACEKIT_ASSIGN_OR_RETURN(PgResult owner, Query("SELECT pkey FROM faces WHERE fkey=$1", {P(fkey)}, "finding a face"));
     if (owner.rows() == 1) touched_persons_.insert(owner.Int(0, 0));
@@ -743,7 +721,7 @@ class PgStore final : public PostgresStore {
     return Status::Ok();
   }
   Status ApplyOne(const mutation::PutModelJob& m, const std::vector<std::int64_t>& keys, std::int64_t*, Change* c) {
-    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, Resolve(m.job.group_key, keys));
+    FACEKIT_ASSIGN_OR_RETURN(std::int64_t gkey, ResolvePlaceholder(m.job.group_key, keys));
     const ModelJobRecord& j = m.job;
     auto r = Query(
         "INSERT INTO model_jobs(id,gkey,group_id,from_version,to_version,status,progress,start_ms,end_ms,failure) "

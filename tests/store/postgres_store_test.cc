@@ -8,6 +8,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "gallery/gallery.h"
@@ -327,6 +328,38 @@ TEST(MutationCodec, EveryMutationRoundTripsWithResolvedKeys) {
   EXPECT_FALSE(EncodeMutation(b[3], {0, 0, 0, 0}, 12).ok());
 }
 
+TEST(MutationCodec, VectorsAreBase64OfTheirBytesAndTheOldArraysStillRead) {
+  FaceRecord f = Face("f1", 11, 0.25f);
+  f.embedding.resize(192);
+  for (std::size_t i = 0; i < f.embedding.size(); ++i) f.embedding[i] = std::sin(0.37f * static_cast<float>(i)) / 9.7f;
+  Batch b;
+  b.push_back(mutation::InsertFace{f});
+  b.push_back(mutation::PutFaceVector{12, "3.1", f.embedding});
+  auto text = EncodeMutation(b[0], {}, 12);
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("\"embedding\":\""), std::string::npos) << *text;
+  // Under PostgreSQL's TOAST threshold (2,032 bytes): kept in the row, not compressed.
+  EXPECT_LT(text->size(), 2032u);
+  auto face = DecodeMutation(*text);
+  ASSERT_TRUE(face.ok()) << face.status().ToString();
+  EXPECT_EQ(std::get<mutation::InsertFace>(face->mutation).face.embedding, f.embedding);  // bit for bit
+  auto vector = DecodeMutation(*EncodeMutation(b[1], {}, 0));
+  ASSERT_TRUE(vector.ok());
+  EXPECT_EQ(std::get<mutation::PutFaceVector>(vector->mutation).vector, f.embedding);
+  // As logged before vectors were base64: arrays of numbers.
+  auto old_face = DecodeMutation(
+      R"({"op":"InsertFace","face":{"key":5,"id":"f","pkey":2,"mv":"3.0","embedding":[0.5,-0.25],"rect":[0,0,1,1],)"
+      R"("quality":0,"source":"","created_ms":0,"other_vectors":[["3.1",[0.125,1]]],"crop":"","crop_landmarks":[]}})");
+  ASSERT_TRUE(old_face.ok()) << old_face.status().ToString();
+  const auto& of = std::get<mutation::InsertFace>(old_face->mutation).face;
+  EXPECT_EQ(of.embedding, (std::vector<float>{0.5f, -0.25f}));
+  ASSERT_EQ(of.other_vectors.size(), 1u);
+  EXPECT_EQ(of.other_vectors[0].second, (std::vector<float>{0.125f, 1.0f}));
+  auto old_vector = DecodeMutation(R"({"op":"PutFaceVector","fkey":3,"mv":"3.1","vector":[1,2]})");
+  ASSERT_TRUE(old_vector.ok());
+  EXPECT_EQ(std::get<mutation::PutFaceVector>(old_vector->mutation).vector, (std::vector<float>{1.0f, 2.0f}));
+}
+
 TEST(MutationCodec, DamagedEntriesAreDataCorruptNeverACrash) {
   for (const char* text :
        {"", "null", "[]", "{}", R"({"op":7})", R"({"op":"Explode"})", R"({"op":"DeleteFace"})",
@@ -335,7 +368,9 @@ TEST(MutationCodec, DamagedEntriesAreDataCorruptNeverACrash) {
         R"("quality":0,"source":"","created_ms":0}})",
         R"({"op":"InsertFace","face":{"key":1,"id":"f","pkey":2,"mv":"m","embedding":[1],"rect":[0,0,1],)"
         R"("quality":0,"source":"","created_ms":0}})",
-        R"({"op":"InsertMembership","membership":{"gkey":1,"pkey":2,"ex":[[1]],"added_ms":0}})", "{\"op\":"}) {
+        R"({"op":"InsertMembership","membership":{"gkey":1,"pkey":2,"ex":[[1]],"added_ms":0}})", "{\"op\":",
+        R"({"op":"PutFaceVector","fkey":3,"mv":"3.1","vector":"AAAA"})",     // 3 bytes: not whole floats
+        R"({"op":"PutFaceVector","fkey":3,"mv":"3.1","vector":"%%%%"})"}) {  // not base64
     auto d = DecodeMutation(text);
     EXPECT_EQ(d.status().code(), StatusCode::kDataCorrupt) << text;
   }
