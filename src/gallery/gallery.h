@@ -106,7 +106,9 @@ struct GalleryOptions {
   // than its compaction ratio) in place, a slice of entries at a time under
   // the exclusive lock (searches wait one slice, ~grow_slice_ms), instead of
   // copying it and adding to the copy (the index's memory twice while it
-  // runs: a failover's survivors, a node taking shards on). Off: always the copy.
+  // runs: a failover's survivors, a node taking shards on), and so an empty
+  // face index while nothing is indexed yet (a node's first map: its
+  // checkpoints then keep the progress). Off: always the copy.
   bool grow_in_place = true;
   int grow_slice_ms = 20;
   // Tests: called by SetIndexFilter while it builds beside the serving

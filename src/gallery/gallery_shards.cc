@@ -82,8 +82,9 @@ bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string&
 // is not copied: its entries are removed at step 3, in place, with those the
 // writes meanwhile added for shards the new filter does not hold, and a
 // compaction rebuilds it in the background once its dead rows pass the ratio.
-// An HNSW index that gains (and drops fewer than its compaction ratio) is not
-// copied either (GalleryOptions::grow_in_place): at step 2 the gained entries
+// An HNSW index that gains (and drops fewer than its compaction ratio), and
+// an empty face index of a node that indexes nothing yet, are not copied
+// either (GalleryOptions::grow_in_place): at step 2 the gained entries
 // go into the serving index a slice at a time, each slice under the writer
 // and exclusive locks (searches wait for one slice, about grow_slice_ms), and
 // step 3 removes what it drops as for an index that only loses entries. Its
@@ -202,6 +203,12 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       (void)WaitForCompactions();
       continue;
     }
+    // Nothing indexed yet (a node's first map): no search is served from
+    // these indexes, so an empty face index grows in place too (below).
+    bool nothing_indexed = true;
+    for (auto& [gkey, g] : catalog_.groups_) {
+      nothing_indexed = nothing_indexed && g.faces->size() == 0 && g.people->size() == 0;
+    }
     for (auto& [gkey, g] : catalog_.groups_) {
       planned.insert(gkey);
       if (SameHoldings(index_filter_, filter, g.record.id)) continue;
@@ -271,7 +278,15 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const auto live = static_cast<double>(index.size());
       job.rebuild = index.kind() == IndexKind::kHnsw &&
                     static_cast<double>(job.drop.size()) > index.options().compaction_ratio * live;
-      job.grow = !job.add.empty() && !job.rebuild && index.kind() == IndexKind::kHnsw && options_.grow_in_place;
+      // So does an empty face index while the node indexes nothing (its first
+      // map): its graph, built once it passes the flat threshold, holds up
+      // only this node's writes, and the periodic checkpoints keep what it
+      // has indexed so far, so that a node killed while indexing its first
+      // map resumes from its snapshots (reconciled by key on open) instead
+      // of indexing its share again from nothing.
+      const bool first_fill = nothing_indexed && !job.people && index.size() == 0;
+      job.grow = !job.add.empty() && !job.rebuild && (index.kind() == IndexKind::kHnsw || first_fill) &&
+                 options_.grow_in_place;
       job.in_place = job.add.empty() || job.grow;
       if (job.in_place) continue;
       if (job.rebuild) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <map>
@@ -443,6 +444,77 @@ TEST(SetIndexFilterGrows, InPlaceSliceBySliceWithWritesBetweenSlices) {
   between = nullptr;
   ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "later", 8, rng)); }).ok());
   EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", next_shards));
+}
+
+// A node's first map on an empty node: the face index grows in place (the
+// same object throughout, no copy), and a checkpoint taken midway keeps what
+// it had indexed, so that a node killed then resumes from its snapshot: the
+// reopened gallery (the checkpoint's files put back, as a kill -9 right after
+// it would leave them) takes the holdings and fills in the rest by key.
+TEST(SetIndexFilterGrows, AnEmptyNodesFirstMapGrowsInPlaceAndAMidwayCheckpointResumes) {
+  testing::TempDir dir;
+  std::function<void()> building;
+  GalleryOptions o;
+  o.dim = kDim;
+  o.index.approx_threshold = 10;  // HNSW once past 10 entries
+  o.index_filter_batch = 3;
+  o.grow_slice_ms = 1;
+  o.snapshot_dir = dir.file("index");
+  o.index_filter = Holding({});  // a cluster node before its first map
+  o.resume_index_filter = true;
+  int slices = 0;
+  std::function<void()> between;
+  o.on_grow_slice = [&] {
+    ++slices;
+    if (between) between();
+  };
+  std::mt19937 rng(17);
+  std::int64_t gkey = 0;
+  auto opened = OpenWithGroupG(dir, o, &building, rng, &gkey);
+  ASSERT_NE(opened, nullptr);
+  Gallery& g = *opened;
+  ASSERT_TRUE(IndexedIds(g, "g").empty());
+  const VectorIndex* faces_before = g.Read([&](const Catalog& c) { return c.GroupById("g")->faces.get(); });
+  const std::set<int> shards = Modulo(4, {0, 1, 3});
+  const std::size_t want = IdsInShards(g, "g", shards).size();
+  ASSERT_GT(want, 60u);
+  int copies_seen = 0;
+  std::size_t at_checkpoint = 0;
+  const std::string saved = dir.file("index-at-checkpoint");
+  between = [&] {
+    g.Read([&](const Catalog& c) {
+      copies_seen += c.GroupById("g")->faces.get() != faces_before;
+      return 0;
+    });
+    if (slices == 6) {
+      ASSERT_TRUE(g.Checkpoint().ok());
+      at_checkpoint = IndexedIds(g, "g").size();
+      std::filesystem::copy(dir.file("index"), saved, std::filesystem::copy_options::recursive);
+    }
+  };
+  auto seq = g.SetIndexFilter(Holding({{"g", shards}}));
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  EXPECT_GT(slices, 6);
+  EXPECT_EQ(copies_seen, 0);
+  EXPECT_EQ(g.Read([&](const Catalog& c) { return c.GroupById("g")->faces.get(); }), faces_before);
+  EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", shards));
+  ExpectEachFaceFindsItself(g, "g", /*exact=*/false);
+  // The checkpoint kept part of the share: some indexed, not all.
+  EXPECT_GT(at_checkpoint, 0u);
+  EXPECT_LT(at_checkpoint, want);
+
+  between = nullptr;
+  opened.reset();
+  std::filesystem::remove_all(dir.file("index"));
+  std::filesystem::rename(saved, dir.file("index"));
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  o.on_grow_slice = nullptr;
+  auto again = Gallery::Open(std::move(*store), o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->resumed_shards(), shards.size());
+  EXPECT_EQ(IndexedIds(**again, "g"), IdsInShards(**again, "g", shards));
+  ExpectEachFaceFindsItself(**again, "g", /*exact=*/false);
 }
 
 }  // namespace
