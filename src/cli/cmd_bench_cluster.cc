@@ -30,6 +30,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -73,6 +74,7 @@ struct ClusterBenchOptions {
   double start_timeout_s = 3600;
   double failover_timeout_s = 1800;
   bool no_failover = false;
+  bool resume = false;  // --data holds an earlier run's finished load
   std::string data;
   std::uint64_t seed = 42;
   bool json = false;
@@ -325,6 +327,25 @@ Result<double> LoadFaces(const std::string& uri, eval::SyntheticGallery& synth, 
   return (NowMs() - t0) / 1000.0;
 }
 
+// What an earlier run's load left in --data (DIR/loaded.json): a run with
+// --resume skips the load when it matches.
+const char* const kLoadedMarker = "loaded.json";
+
+// The exact answers of a load done by an earlier run: the same faces
+// generated again (the generator is deterministic) and shown to `exact`,
+// nothing written.
+void ExactAnswersOfLoaded(eval::SyntheticGallery& synth, std::size_t faces, std::size_t per_identity, std::size_t batch,
+                          cluster::ExactTopPersonsStream* exact) {
+  const std::size_t step = std::max<std::size_t>(batch / per_identity, 1) * per_identity;
+  for (std::size_t first = 0; first < faces; first += step) {
+    const std::size_t end = std::min(faces, first + step);
+    const std::vector<float> vectors = synth.FacesRange(first, end - first);
+    std::vector<std::int64_t> person_of(end - first);
+    for (std::size_t f = first; f < end; ++f) person_of[f - first] = static_cast<std::int64_t>(f / per_identity);
+    exact->Add(vectors.data(), person_of.data(), person_of.size());
+  }
+}
+
 // Read after write: `writes` new persons of one face each, committed one at
 // a time through the store (the acknowledgement a client gets), each
 // searched for through the coordinator back to back (a search takes a few
@@ -333,15 +354,16 @@ Result<double> LoadFaces(const std::string& uri, eval::SyntheticGallery& synth, 
 // (read-your-writes: the shards' owners reach it first), and must come first.
 // The faces are of identities `first_identity` on (not enrolled).
 Result<json> ReadAfterWrite(const std::string& uri, std::int64_t group_key, const BenchCoordinator& coord,
-                            eval::SyntheticGallery* synth, std::size_t first_identity, const ClusterBenchOptions& o) {
+                            eval::SyntheticGallery* synth, std::size_t first_identity, const ClusterBenchOptions& o,
+                            const std::string& run) {
   FACEKIT_ASSIGN_OR_RETURN(auto store, store::OpenPostgresStore(uri));
   std::vector<double> commit_ms, visible_ms, positioned_ms;
   int never = 0, positioned_had = 0, first_had = 0;
   for (std::size_t w = 0; w < o.writes; ++w) {
     const std::vector<float> v = synth->Probe(first_identity + w);  // a face of a new identity
-    const std::string face_id = "raw-f" + std::to_string(w);
+    const std::string face_id = "raw-" + run + "f" + std::to_string(w);
     store::Batch b;
-    AppendFace(&b, AppendPerson(&b, group_key, "raw-p" + std::to_string(w)), face_id, v.data());
+    AppendFace(&b, AppendPerson(&b, group_key, "raw-" + run + "p" + std::to_string(w)), face_id, v.data());
     const double start = NowMs();
     FACEKIT_RETURN_IF_ERROR(store->Apply(b).status());
     const double acked = NowMs();
@@ -442,6 +464,21 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     }
   } cleanup{root, temporary};
 
+  // A resumed run: the earlier run's load (PostgreSQL's data) and the nodes'
+  // folders are kept; its etcd membership is not (the nodes register anew).
+  json loaded_before;
+  if (o.resume) {
+    std::ifstream in(root / kLoadedMarker);
+    loaded_before = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!loaded_before.is_object() || loaded_before.value("faces", std::size_t{0}) != o.faces ||
+        loaded_before.value("seed", std::uint64_t{0}) != o.seed) {
+      return Fail(Status(StatusCode::kFailedPrecondition,
+                         "--resume needs the --data folder of an earlier run whose load of the same --faces and "
+                         "--seed finished (" +
+                             (root / kLoadedMarker).string() + "); remove the folder to start anew"));
+    }
+    fs::remove_all(root / "etcd", ec);
+  }
   cluster::LocalPostgres pg((root / "pg").string(), {"max_connections=200", "shared_buffers=128MB"});
   if (std::string why = pg.Start(); !why.empty()) return Fail(Status(StatusCode::kUnavailable, "PostgreSQL: " + why));
   cluster::LocalEtcd etcd(3, (root / "etcd").string());
@@ -465,9 +502,30 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                                        kDim, o.k, so.faces_per_identity);
 
   std::int64_t group_key = 0;
-  auto load_s = LoadFaces(pg.uri(), synth, o.faces, so.faces_per_identity, o.batch, o, &exact, &group_key);
-  if (!load_s.ok()) return Fail(load_s.status());
-  Say(o, "loaded " + std::to_string(o.faces) + " faces in " + std::to_string(*load_s) + " s");
+  Result<double> load_s = 0.0;
+  // The marker, kept up to date: the read-after-write faces of each run are
+  // of new identities (`next_new_identity` on), never an earlier run's
+  // vectors (a search would find the earlier face, of the same vector).
+  json loaded = loaded_before;
+  auto write_marker = [&] {
+    if (!temporary) std::ofstream(root / kLoadedMarker) << loaded.dump() << "\n";
+  };
+  if (o.resume) {
+    ExactAnswersOfLoaded(synth, o.faces, so.faces_per_identity, o.batch, &exact);
+    load_s = loaded_before.value("load_s", 0.0);
+    group_key = loaded_before.value("group_key", std::int64_t{0});
+    Say(o, "resumed: the faces were loaded by an earlier run in " + std::to_string(*load_s) + " s");
+  } else {
+    load_s = LoadFaces(pg.uri(), synth, o.faces, so.faces_per_identity, o.batch, o, &exact, &group_key);
+    if (!load_s.ok()) return Fail(load_s.status());
+    Say(o, "loaded " + std::to_string(o.faces) + " faces in " + std::to_string(*load_s) + " s");
+    loaded = {{"faces", o.faces},
+              {"seed", o.seed},
+              {"load_s", *load_s},
+              {"group_key", group_key},
+              {"next_new_identity", identities}};
+    write_marker();
+  }
 
   // One admin key on every node.
   auto setup = PrepareBenchServer(ResolveModelsDir(g), (root / "node-1").string(), "cluster", "");
@@ -479,6 +537,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     std::vector<std::string> args;  // after serve's own (ServeChild::Start)
     ServeChild child;
     Status started;
+    std::uintmax_t log_from = 0;  // the log's size before this run (a resumed run appends to it)
     double spawned_ms = 0, http_ms = -1, serving_ms = -1, settled_ms = -1;
     int shards = -1;
     cluster::ProcMemory memory;
@@ -523,6 +582,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--shard-placement", o.shard_placement,
                     "--shard-deadline-ms", std::to_string(o.deadline_ms),
                     "--grow-slice-ms",   std::to_string(o.grow_slice_ms)};
+      node->log_from = FileSize(node->log);
       node->spawned_ms = NowMs();
       node->started = node->child.Start(setup->self, setup->models, node->data, node->log, node->args, node_env);
       node->http_ms = NowMs();
@@ -538,7 +598,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     all = true;
     for (auto& n : nodes) {
       if (n->serving_ms >= 0) continue;
-      const int shards = LogWatch{n->log, 0}.ServingWith(static_cast<std::size_t>(o.nodes));
+      const int shards = LogWatch{n->log, n->log_from}.ServingWith(static_cast<std::size_t>(o.nodes));
       if (shards >= 0) {
         n->serving_ms = NowMs();
         n->shards = shards;
@@ -650,8 +710,13 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   json read_after_write;
   if (o.writes > 0) {
     Say(o, "read after write: " + std::to_string(o.writes) + " faces committed one at a time");
-    auto raw = ReadAfterWrite(pg.uri(), group_key, coord, &synth, identities, o);
+    // The writes' ids name the run: a resumed run's gallery has the earlier ones.
+    const std::string run = std::to_string(static_cast<long long>(std::time(nullptr))) + "-";
+    const std::size_t first_new = loaded.value("next_new_identity", identities);
+    auto raw = ReadAfterWrite(pg.uri(), group_key, coord, &synth, first_new, o, run);
     if (!raw.ok()) return Fail(raw.status());
+    loaded["next_new_identity"] = first_new + o.writes;
+    write_marker();
     read_after_write = std::move(*raw);
   }
 
@@ -756,8 +821,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
     Say(o, "restart: " + restart.dump());
   }
 
-  const std::string load_method =
-      "PostgresStore::Apply, " + std::to_string(o.batch) + " faces per transaction (multi-row runs)";
+  const std::string load_method = "PostgresStore::Apply, " + std::to_string(o.batch) +
+                                  " faces per transaction (multi-row runs)" + (o.resume ? ", by an earlier run" : "");
   json out = {{"faces", o.faces},
               {"dim", kDim},
               {"nodes", o.nodes},
@@ -770,6 +835,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"node_omp_threads", omp_threads},
               {"load_s", *load_s},
               {"load_method", load_method},
+              {"resumed", o.resume},
               {"nodes_detail", node_figures},
               {"queries", serial["queries"]},
               {"p50_ms", serial["p50_ms"]},
@@ -850,6 +916,11 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--no-failover", o->no_failover, "Skip the kill -9 and restart parts");
   cmd->add_option("--data", o->data, "Folder for PostgreSQL, etcd and the nodes (kept; default: a temporary one)");
+  cmd->add_flag("--resume", o->resume,
+                "Go on with the --data folder of an earlier run whose load finished (same --faces and --seed): the "
+                "faces are not loaded again and the nodes resume their shards from their index snapshots (a run "
+                "longer than one sitting; docs/scale-out.md)")
+      ->needs("--data");
   cmd->add_option("--seed", o->seed, "Generator seed")->default_val(o->seed);
   cmd->add_flag("--json", o->json, "One JSON object on stdout");
   cmd->callback([o, &g, run] { *run = [o, &g] { return RunClusterBench(g, *o); }; });
