@@ -410,6 +410,11 @@ class Gallery {
   // defer_person_structures: the persons' structures wait until SetIndexFilter first returned.
   std::atomic<bool> person_structures_wait_{false};
   std::size_t resumed_shards_ = 0;  // set by Open()
+  // While SetIndexFilter runs: the shards a checkpoint's holdings may name
+  // (the previous filter's, and the gained ones already grown into the
+  // serving index); null otherwise (index_filter_'s). Under writer_mu_.
+  struct ReindexHoldings;
+  std::shared_ptr<ReindexHoldings> reindex_holdings_;
   std::mutex reindex_mu_;     // one SetIndexFilter at a time
   std::atomic<bool> follow_stop_{false};
   std::thread follower_;

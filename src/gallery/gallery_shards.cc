@@ -66,6 +66,14 @@ bool SameHoldings(const ShardFilter& a, const ShardFilter& b, const std::string&
 
 }  // namespace
 
+struct Gallery::ReindexHoldings {
+  ShardFilter before;
+  std::set<std::pair<std::string, int>> grown;  // (group id, shard)
+  bool Holds(const std::string& group, int shard) const {
+    return (before && before.holds(group, shard)) || grown.count({group, shard}) != 0;
+  }
+};
+
 // Built beside the serving indexes (the compaction's journal scheme), so a
 // re-index never holds searches up:
 //  1. under the writer lock (this node's writes wait, searches go on): plan
@@ -96,6 +104,15 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   struct ReturnHeapAtExit {
     ~ReturnHeapAtExit() { ReturnFreeHeap(); }
   } return_heap;
+  // Checkpoints name index_filter_'s shards again once this returns (the
+  // locks below released first).
+  struct ClearReindexHoldings {
+    Gallery* g;
+    ~ClearReindexHoldings() {
+      std::lock_guard writer(g->writer_mu_);
+      g->reindex_holdings_.reset();
+    }
+  } clear_holdings{this};
   struct Job {
     std::int64_t group = 0;
     bool people = false;                   // the person index (else the face index)
@@ -297,6 +314,11 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     }
     std::unique_lock lock(state_mu_);
     index_filter_ = UnionOf(previous, filter);
+    // A checkpoint meanwhile names what the snapshots hold whole: the
+    // previous shards (dropped ones leave at the swap), and gained shards
+    // once grown in place (below); not index_filter_'s union, whose gained
+    // shards are in copies or half grown.
+    reindex_holdings_ = std::make_shared<ReindexHoldings>(ReindexHoldings{previous, {}});
     // In place: the journal is read for its keys only (writes for shards the new filter drops).
     for (Job& job : jobs) slot_of(catalog_.groups_.at(job.group), job)->StartJournal(/*vectors=*/!job.in_place);
     break;
@@ -420,6 +442,19 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       }
       if (job.grow) {
         if (!grow(job)) break;
+        if (!job.people) {
+          // The chunk's shards are whole in the serving index now (a face
+          // chunk is whole shards; writes meanwhile went in as they came).
+          std::lock_guard writer(writer_mu_);
+          auto it = catalog_.groups_.find(job.group);
+          if (it != catalog_.groups_.end() && reindex_holdings_) {
+            for (std::int64_t key : job.add_chunks[chunk]) {
+              if (const FaceState* f = catalog_.FaceByKey(key)) {
+                reindex_holdings_->grown.insert({it->second.record.id, store::ShardOfFace(f->id, filter.shards)});
+              }
+            }
+          }
+        }
       } else {
         for (std::size_t i = 0; i < job.vectors.size(); ++i) {
           keys.push_back(job.vectors[i].first);
@@ -479,6 +514,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     if (slot->NeedsCompaction()) RequestCompaction();  // dropped rows of a copy, on the compactor thread
   }
   index_filter_ = std::move(filter);
+  reindex_holdings_.reset();
   // Groups created meanwhile were indexed with both filters: keep the new one's faces and persons.
   for (auto& [gkey, g] : catalog_.groups_) {
     if (planned.count(gkey)) continue;
@@ -517,12 +553,17 @@ Status Gallery::WriteShardHoldings() const {
     fs::remove(path, ec);
     return Status::Ok();
   }
-  std::string text = std::string(kHoldingsHeader) + "\nshards " + std::to_string(index_filter_.shards) + "\n";
+  // During a re-index, only what the snapshots hold whole (ReindexHoldings).
+  ShardFilter holds = index_filter_;
+  if (reindex_holdings_) {
+    holds.holds = [h = reindex_holdings_](const std::string& group, int shard) { return h->Holds(group, shard); };
+  }
+  std::string text = std::string(kHoldingsHeader) + "\nshards " + std::to_string(holds.shards) + "\n";
   for (const auto& [gkey, g] : catalog_.groups_) {
     if (g.record.face_model_version != options_.primary_version || !fs::exists(SnapshotPath(gkey, "faces"), ec)) continue;
     std::string shards;
-    for (int s = 0; s < index_filter_.shards; ++s) {
-      if (index_filter_.holds(g.record.id, s)) shards += (shards.empty() ? "" : ",") + std::to_string(s);
+    for (int s = 0; s < holds.shards; ++s) {
+      if (holds.holds(g.record.id, s)) shards += (shards.empty() ? "" : ",") + std::to_string(s);
     }
     text += "group " + std::to_string(gkey) + " " + (shards.empty() ? "-" : shards) + " " + g.record.id + "\n";
   }
