@@ -69,6 +69,7 @@ struct ClusterBenchOptions {
   int lease_ttl_s = 2;
   std::string index_rows = "fp32";  // the nodes' --index-rows
   int grow_slice_ms = 0;            // the nodes' --grow-slice-ms (0: serve's default)
+  double checkpoint_s = 300;        // the nodes' --checkpoint-interval
   std::string shard_placement = "balanced";  // the nodes' --shard-placement
   int deadline_ms = 2000;
   double start_timeout_s = 3600;
@@ -581,7 +582,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--replicas",        std::to_string(o.replicas),
                     "--shard-placement", o.shard_placement,
                     "--shard-deadline-ms", std::to_string(o.deadline_ms),
-                    "--grow-slice-ms",   std::to_string(o.grow_slice_ms)};
+                    "--grow-slice-ms",   std::to_string(o.grow_slice_ms),
+                    "--checkpoint-interval", std::to_string(o.checkpoint_s)};
       node->log_from = FileSize(node->log);
       node->spawned_ms = NowMs();
       node->started = node->child.Start(setup->self, setup->models, node->data, node->log, node->args, node_env);
@@ -830,6 +832,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"index_rows", o.index_rows},
               {"shard_placement", o.shard_placement},
               {"grow_slice_ms", o.grow_slice_ms > 0 ? o.grow_slice_ms : gallery::GalleryOptions().grow_slice_ms},
+              {"checkpoint_interval_s", o.checkpoint_s},
               {"shards", o.shards},
               {"k", o.k},
               {"node_omp_threads", omp_threads},
@@ -916,6 +919,11 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--no-failover", o->no_failover, "Skip the kill -9 and restart parts");
   cmd->add_option("--data", o->data, "Folder for PostgreSQL, etcd and the nodes (kept; default: a temporary one)");
+  cmd->add_option("--checkpoint-interval", o->checkpoint_s,
+                  "The nodes' --checkpoint-interval: seconds between index snapshots, the most indexing a node "
+                  "killed while it indexes (or a run cut short) loses")
+      ->default_val(o->checkpoint_s)
+      ->check(CLI::Range(1.0, 86400.0));
   cmd->add_flag("--resume", o->resume,
                 "Go on with the --data folder of an earlier run whose load finished (same --faces and --seed): the "
                 "faces are not loaded again and the nodes resume their shards from their index snapshots (a run "

@@ -132,6 +132,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     // with `grow`, the added entries are inserted into it while building.
     bool in_place = false;
     bool grow = false;
+    bool first_fill = false;  // grown in place while nothing is served (kFirstFillSliceMs slices)
     std::vector<std::int64_t> keys;  // rebuild: the serving index's live rows
     std::vector<std::uint64_t> tags;
     std::vector<float> rows;
@@ -304,6 +305,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const bool first_fill = nothing_indexed && !job.people && index.size() == 0;
       job.grow = !job.add.empty() && !job.rebuild && (index.kind() == IndexKind::kHnsw || first_fill) &&
                  options_.grow_in_place;
+      job.first_fill = job.grow && first_fill;
       job.in_place = job.add.empty() || job.grow;
       if (job.in_place) continue;
       if (job.rebuild) {
@@ -333,7 +335,14 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   // are skipped. False when the group or its index was replaced meanwhile
   // (the swap then reconciles).
   std::size_t slice = std::min<std::size_t>(16, batch);
-  const auto slice_time = std::chrono::milliseconds(std::max(options_.grow_slice_ms, 1));
+  // A first fill's slices are longer: no search waits for them (only this
+  // node's writes), and each insert call into the graph costs FAISS work in
+  // proportion to the whole index (its locks and visited table are made
+  // anew), which short slices of a large index would mostly spend on.
+  constexpr int kFirstFillSliceMs = 1000;
+  auto slice_time_of = [&](const Job& job) {
+    return std::chrono::milliseconds(std::max(job.first_fill ? kFirstFillSliceMs : options_.grow_slice_ms, 1));
+  };
   auto grow = [&](Job& job) {
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
@@ -377,8 +386,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const std::size_t done = end - at;
       at = end;
       const auto took = std::chrono::steady_clock::now() - started;
-      if (done == slice) {  // a full slice: size the next to take about slice_time
-        const double ratio = static_cast<double>(slice_time.count()) /
+      if (done == slice) {  // a full slice: size the next to take about its slice time
+        const double ratio = static_cast<double>(slice_time_of(job).count()) /
                              std::max(1.0, static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
         slice = std::clamp<std::size_t>(static_cast<std::size_t>(static_cast<double>(slice) * std::min(ratio, 2.0)),
                                         std::min<std::size_t>(4, batch), batch);
