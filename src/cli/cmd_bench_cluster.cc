@@ -572,6 +572,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   std::vector<std::thread> starters;
   for (auto& n : nodes) {
     starters.emplace_back([&, node = n.get()] {
+      // clang-format off
       node->args = {"--store",           pg.uri(),
                     "--etcd",            etcd.endpoints(),
                     "--node-id",         node->id,
@@ -584,6 +585,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--shard-deadline-ms", std::to_string(o.deadline_ms),
                     "--grow-slice-ms",   std::to_string(o.grow_slice_ms),
                     "--checkpoint-interval", std::to_string(o.checkpoint_s)};
+      // clang-format on
       node->log_from = FileSize(node->log);
       node->spawned_ms = NowMs();
       node->started = node->child.Start(setup->self, setup->models, node->data, node->log, node->args, node_env);

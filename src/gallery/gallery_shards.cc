@@ -132,7 +132,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     // with `grow`, the added entries are inserted into it while building.
     bool in_place = false;
     bool grow = false;
-    bool first_fill = false;  // grown in place while nothing is served (kFirstFillSliceMs slices)
+    bool first_fill = false;         // grown in place while nothing is served (kFirstFillSliceMs slices)
     std::vector<std::int64_t> keys;  // rebuild: the serving index's live rows
     std::vector<std::uint64_t> tags;
     std::vector<float> rows;
@@ -387,8 +387,9 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       at = end;
       const auto took = std::chrono::steady_clock::now() - started;
       if (done == slice) {  // a full slice: size the next to take about its slice time
-        const double ratio = static_cast<double>(slice_time_of(job).count()) /
-                             std::max(1.0, static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+        const double ratio =
+            static_cast<double>(slice_time_of(job).count()) /
+            std::max(1.0, static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
         slice = std::clamp<std::size_t>(static_cast<std::size_t>(static_cast<double>(slice) * std::min(ratio, 2.0)),
                                         std::min<std::size_t>(4, batch), batch);
       }
