@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "gallery/vector_index_internal.h"
 #include "gallery/vector_kernels.h"
@@ -119,15 +121,73 @@ void VectorIndex::MoveRow(std::size_t to, std::size_t from) {
   tags_[to] = tags_[from];
 }
 
+namespace {
+
+// HNSW minimises a distance: inner products negated, as FAISS's own add does.
+class Negated final : public faiss::DistanceComputer {
+ public:
+  explicit Negated(faiss::DistanceComputer* base) : base_(base) {}
+  void set_query(const float* x) override { base_->set_query(x); }
+  float operator()(faiss_idx i) override { return -(*base_)(i); }
+  float symmetric_dis(faiss_idx i, faiss_idx j) override { return -base_->symmetric_dis(i, j); }
+
+ private:
+  std::unique_ptr<faiss::DistanceComputer> base_;
+};
+
+// Up to this many rows an insert goes through Graph::InsertFew (one thread,
+// no per-call cost in the graph's size); more, through FAISS's parallel add.
+constexpr std::size_t kFewRows = 256;
+
+}  // namespace
+
+void VectorIndex::Graph::InsertFew(const float* x, std::size_t n) {
+  const auto n0 = static_cast<std::size_t>(hnsw.ntotal);
+  hnsw.storage->add(static_cast<faiss_idx>(n), x);
+  hnsw.ntotal = hnsw.storage->ntotal;
+  faiss::HNSW& h = hnsw.hnsw;
+  h.prepare_level_tab(n, /*preset_levels=*/false);
+  const std::size_t total = n0 + n;
+  if (locks.size() < total) {
+    // Made anew at twice the size (locks are not moved once initialised).
+    for (omp_lock_t& l : locks) omp_destroy_lock(&l);
+    locks = std::vector<omp_lock_t>(std::max(total, locks.size() * 2));
+    for (omp_lock_t& l : locks) omp_init_lock(&l);
+  }
+  if (!visited || visited->visited.size() < total) {
+    const std::size_t size = std::max(total, visited ? visited->visited.size() * 2 : total);
+    visited = std::make_unique<faiss::VisitedTable>(static_cast<int>(size));
+  }
+  Negated dis(storage.get_distance_computer());
+  // Highest level first, as FAISS adds a batch.
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = n0 + i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return h.levels[a] > h.levels[b]; });
+  const auto d = static_cast<std::size_t>(hnsw.d);
+  for (const std::size_t pt : order) {
+    dis.set_query(x + (pt - n0) * d);
+    h.add_with_locks(dis, h.levels[pt] - 1, static_cast<int>(pt), locks, *visited);
+  }
+}
+
 void VectorIndex::AddRowsToGraph(std::size_t first, const float* vectors) {
   if (first >= rows()) return;
+  const std::size_t count = rows() - first;
   if (vectors) {
-    graph_->hnsw.add(static_cast<faiss_idx>(rows() - first), vectors);
+    if (count <= kFewRows) {
+      graph_->InsertFew(vectors, count);
+    } else {
+      graph_->hnsw.add(static_cast<faiss_idx>(count), vectors);
+    }
     return;
   }
   // The graph's insertion reads each new row as a float query.
-  ForEachRowChunk(first, rows(), [&](std::size_t, std::size_t count, const float* floats) {
-    graph_->hnsw.add(static_cast<faiss_idx>(count), floats);
+  ForEachRowChunk(first, rows(), [&](std::size_t, std::size_t n, const float* floats) {
+    if (n <= kFewRows) {
+      graph_->InsertFew(floats, n);
+    } else {
+      graph_->hnsw.add(static_cast<faiss_idx>(n), floats);
+    }
   });
 }
 

@@ -24,6 +24,7 @@
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <queue>
 
 #include "gallery/vector_index.h"
@@ -290,6 +291,17 @@ struct VectorIndex::Graph {
       : storage(dim, rows, halves, &sq, &codes), hnsw(&storage, m) {
     hnsw.own_fields = false;
   }
+  ~Graph() {
+    for (omp_lock_t& l : locks) omp_destroy_lock(&l);
+  }
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+  // Inserts `n` new rows (their codes encoded, their float vectors `x`) on
+  // this thread, with a lock a node and a visited table kept across calls.
+  // FAISS's own add (IndexHNSW::add, 1.7.3) makes an omp_lock_t for every
+  // node of the graph and a visited table of its size on each call: on a
+  // large graph most of a small batch's time (a write, a grow slice).
+  void InsertFew(const float* x, std::size_t n);
   // Codes for the index's rows [codes.size() / d, rows); the quantiser is
   // trained on the rows present when the first are encoded.
   void EncodeRows(const VectorIndex& index) {
@@ -317,6 +329,8 @@ struct VectorIndex::Graph {
   std::vector<std::uint8_t, LineAligned<std::uint8_t>> codes;  // rows x dim: what the graph is built and walked over
   RowStorage storage;
   faiss::IndexHNSW hnsw;
+  std::vector<omp_lock_t> locks;                 // InsertFew's, initialised, at least one a node
+  std::unique_ptr<faiss::VisitedTable> visited;  // InsertFew's, at least the graph's size
 };
 
 struct VectorIndex::Ivf {
