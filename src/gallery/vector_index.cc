@@ -94,7 +94,12 @@ void VectorIndex::ForEachRowChunk(
 }
 
 void VectorIndex::ReserveRows(std::size_t rows) {
-  const auto values = rows * static_cast<std::size_t>(dim_);
+  // Grown geometrically: room for exactly what a small batch needs (a write,
+  // a grow slice) made each one copy every row into a new array.
+  const auto d = static_cast<std::size_t>(dim_);
+  const std::size_t capacity = (half_rows() ? half_.capacity() : data_.capacity()) / d;
+  if (rows <= capacity) return;
+  const auto values = std::max(rows, capacity * 2) * d;
   if (half_rows()) {
     half_.reserve(values);
     AdviseHugePages(half_);
@@ -208,8 +213,7 @@ Status VectorIndex::CheckVector(std::span<const float> vector) const {
 
 void VectorIndex::AppendRow(std::int64_t key, const float* vector, std::uint64_t tag) {
   const auto d = static_cast<std::size_t>(dim_);
-  const std::size_t capacity = (half_rows() ? half_.capacity() : data_.capacity()) / d;
-  if (rows() + 1 > capacity) ReserveRows(std::max(capacity * 2, rows() + 1));
+  ReserveRows(rows() + 1);
   if (half_rows()) {
     half_.resize(half_.size() + d);
     FloatsToHalves(vector, d, half_.data() + half_.size() - d);
