@@ -276,6 +276,19 @@ void AppendFace(store::Batch* b, std::size_t person_at, const std::string& face_
   b->push_back(store::mutation::InsertFace{std::move(face)});
 }
 
+// Faces [first_face, end_face) of the generator, shown to `exact` (one
+// person per identity of `per_identity` faces); returns their vectors.
+std::vector<float> FacesShownTo(eval::SyntheticGallery& synth, std::size_t first_face, std::size_t end_face,
+                                std::size_t per_identity, cluster::ExactTopPersonsStream* exact) {
+  std::vector<float> vectors = synth.FacesRange(first_face, end_face - first_face);
+  std::vector<std::int64_t> person_of(end_face - first_face);
+  for (std::size_t f = first_face; f < end_face; ++f) {
+    person_of[f - first_face] = static_cast<std::int64_t>(f / per_identity);
+  }
+  exact->Add(vectors.data(), person_of.data(), person_of.size());
+  return vectors;
+}
+
 // Faces, persons and memberships through the store interface, `batch` faces
 // per transaction, each transaction's faces generated for it and shown to
 // `exact` (the recall answers) before it is dropped, so the bench keeps no
@@ -299,12 +312,7 @@ Result<double> LoadFaces(const std::string& uri, eval::SyntheticGallery& synth, 
     // The identities of this transaction: about `batch` faces, whole persons.
     const std::size_t last = std::min(identities, first + std::max<std::size_t>(batch / per_identity, 1));
     const std::size_t first_face = first * per_identity, end_face = std::min(faces, last * per_identity);
-    const std::vector<float> vectors = synth.FacesRange(first_face, end_face - first_face);
-    std::vector<std::int64_t> person_of(end_face - first_face);
-    for (std::size_t f = first_face; f < end_face; ++f) {
-      person_of[f - first_face] = static_cast<std::int64_t>(f / per_identity);
-    }
-    exact->Add(vectors.data(), person_of.data(), person_of.size());
+    const std::vector<float> vectors = FacesShownTo(synth, first_face, end_face, per_identity, exact);
     // Persons, then their memberships, then their faces: three runs of one
     // kind, each one statement in the store (src/store/postgres_runs.h).
     store::Batch b, memberships, face_inserts;
@@ -339,11 +347,7 @@ void ExactAnswersOfLoaded(eval::SyntheticGallery& synth, std::size_t faces, std:
                           cluster::ExactTopPersonsStream* exact) {
   const std::size_t step = std::max<std::size_t>(batch / per_identity, 1) * per_identity;
   for (std::size_t first = 0; first < faces; first += step) {
-    const std::size_t end = std::min(faces, first + step);
-    const std::vector<float> vectors = synth.FacesRange(first, end - first);
-    std::vector<std::int64_t> person_of(end - first);
-    for (std::size_t f = first; f < end; ++f) person_of[f - first] = static_cast<std::int64_t>(f / per_identity);
-    exact->Add(vectors.data(), person_of.data(), person_of.size());
+    FacesShownTo(synth, first, std::min(faces, first + step), per_identity, exact);
   }
 }
 

@@ -177,23 +177,19 @@ void VectorIndex::Graph::InsertFew(const float* x, std::size_t n) {
 
 void VectorIndex::AddRowsToGraph(std::size_t first, const float* vectors) {
   if (first >= rows()) return;
-  const std::size_t count = rows() - first;
-  if (vectors) {
-    if (count <= kFewRows) {
-      graph_->InsertFew(vectors, count);
+  const auto insert = [&](std::size_t n, const float* x) {
+    if (n <= kFewRows) {
+      graph_->InsertFew(x, n);
     } else {
-      graph_->hnsw.add(static_cast<faiss_idx>(count), vectors);
+      graph_->hnsw.add(static_cast<faiss_idx>(n), x);
     }
+  };
+  if (vectors) {
+    insert(rows() - first, vectors);
     return;
   }
   // The graph's insertion reads each new row as a float query.
-  ForEachRowChunk(first, rows(), [&](std::size_t, std::size_t n, const float* floats) {
-    if (n <= kFewRows) {
-      graph_->InsertFew(floats, n);
-    } else {
-      graph_->hnsw.add(static_cast<faiss_idx>(n), floats);
-    }
-  });
+  ForEachRowChunk(first, rows(), [&](std::size_t, std::size_t n, const float* floats) { insert(n, floats); });
 }
 
 Status VectorIndex::CheckVector(std::span<const float> vector) const {

@@ -45,6 +45,24 @@ Param ArrayLiteral::Take() {
 
 namespace {
 
+// Byte strings packed into one bytea parameter, each cut out again in SQL by
+// `substring($n::bytea FROM offset FOR length)` (offsets count from 1).
+class ByteSlices {
+ public:
+  void Add(const void* data, std::size_t n) {
+    offsets_.Add(static_cast<std::int64_t>(bytes_.size() + 1));
+    lengths_.Add(static_cast<std::int64_t>(n));
+    bytes_.append(static_cast<const char*>(data), n);
+  }
+  Param Bytes() const { return pg::Bytes(bytes_.data(), bytes_.size()); }
+  Param TakeOffsets() { return offsets_.Take(); }
+  Param TakeLengths() { return lengths_.Take(); }
+
+ private:
+  std::string bytes_;
+  ArrayLiteral offsets_, lengths_;
+};
+
 // 0: not in a run; else the kind of run the mutation can join.
 int RunKind(const Mutation& m) {
   if (std::holds_alternative<mutation::InsertPerson>(m)) return 1;
@@ -124,8 +142,8 @@ Status InsertMemberships(const QueryFn& query, const Batch& batch, std::size_t f
 
 Status InsertFaces(const QueryFn& query, const Batch& batch, std::size_t from, std::size_t to, int shards,
                    std::vector<std::int64_t>& keys, std::vector<Change>* changes, std::vector<std::int64_t>* persons) {
-  ArrayLiteral id, person, version, dim, offset, length, x, y, w, h, quality, source, created, shard;
-  std::string vectors;
+  ArrayLiteral id, person, version, dim, x, y, w, h, quality, source, created, shard;
+  ByteSlices vectors;
   std::vector<std::string> ids;
   std::vector<std::int64_t> pkeys;
   bool crops = false;
@@ -137,14 +155,11 @@ Status InsertFaces(const QueryFn& query, const Batch& batch, std::size_t from, s
     }
     crops = crops || !f.crop.empty();
     FACEKIT_ASSIGN_OR_RETURN(std::int64_t pkey, ResolvePlaceholder(f.person_key, keys));
-    const std::size_t bytes = f.embedding.size() * sizeof(float);
     id.Add(f.id);
     person.Add(pkey);
     version.Add(f.model_version);
     dim.Add(static_cast<std::int64_t>(f.embedding.size()));
-    offset.Add(static_cast<std::int64_t>(vectors.size() + 1));  // substring counts from 1
-    length.Add(static_cast<std::int64_t>(bytes));
-    vectors.append(reinterpret_cast<const char*>(f.embedding.data()), bytes);
+    vectors.Add(f.embedding.data(), f.embedding.size() * sizeof(float));
     x.Add(f.rect.x);
     y.Add(f.rect.y);
     w.Add(f.rect.width);
@@ -165,30 +180,27 @@ Status InsertFaces(const QueryFn& query, const Batch& batch, std::size_t from, s
             "$7::integer[],$8::integer[],$9::integer[],$10::integer[],$11::integer[],$12::real[],$13::text[],"
             "$14::bigint[],$15::integer[]) WITH ORDINALITY AS u(id,pkey,mv,dim,off,len,x,y,w,h,q,src,ms,shard,ord) "
             "ORDER BY u.ord RETURNING id,fkey",
-            {id.Take(), person.Take(), version.Take(), dim.Take(), Bytes(vectors.data(), vectors.size()), offset.Take(),
-             length.Take(), x.Take(), y.Take(), w.Take(), h.Take(), quality.Take(), source.Take(), created.Take(),
-             shard.Take()},
+            {id.Take(), person.Take(), version.Take(), dim.Take(), vectors.Bytes(), vectors.TakeOffsets(),
+             vectors.TakeLengths(), x.Take(), y.Take(), w.Take(), h.Take(), quality.Take(), source.Take(),
+             created.Take(), shard.Take()},
             what));
   FACEKIT_RETURN_IF_ERROR(KeysById(r, ids, from, keys));
   if (crops) {
-    ArrayLiteral fkey, image_at, image_len, marks_at;
-    std::string images, marks;
+    ArrayLiteral fkey;
+    ByteSlices images, marks;
     for (std::size_t i = from; i < to; ++i) {
       const FaceRecord& f = std::get<mutation::InsertFace>(batch[i]).face;
       if (f.crop.empty()) continue;
       fkey.Add(keys[i]);
-      image_at.Add(static_cast<std::int64_t>(images.size() + 1));
-      image_len.Add(static_cast<std::int64_t>(f.crop.size()));
-      marks_at.Add(static_cast<std::int64_t>(marks.size() + 1));
-      images.append(reinterpret_cast<const char*>(f.crop.data()), f.crop.size());
-      marks.append(reinterpret_cast<const char*>(f.crop_landmarks.data()), 10 * sizeof(float));
+      images.Add(f.crop.data(), f.crop.size());
+      marks.Add(f.crop_landmarks.data(), f.crop_landmarks.size() * sizeof(float));
     }
     auto c = query(
         "INSERT INTO face_crops(fkey,image,landmarks) SELECT u.k,substring($2::bytea FROM u.io FOR u.il),"
-        "substring($3::bytea FROM u.lo FOR 40) FROM unnest($1::bigint[],$4::integer[],$5::integer[],$6::integer[]) "
-        "AS u(k,io,il,lo)",
-        {fkey.Take(), Bytes(images.data(), images.size()), Bytes(marks.data(), marks.size()), image_at.Take(),
-         image_len.Take(), marks_at.Take()},
+        "substring($3::bytea FROM u.lo FOR u.ll) FROM unnest($1::bigint[],$4::integer[],$5::integer[],"
+        "$6::integer[],$7::integer[]) AS u(k,io,il,lo,ll)",
+        {fkey.Take(), images.Bytes(), marks.Bytes(), images.TakeOffsets(), images.TakeLengths(), marks.TakeOffsets(),
+         marks.TakeLengths()},
         "storing the crop of " + Span("face", ids));
     if (!c.ok()) return c.status();
   }
@@ -227,22 +239,18 @@ Status InsertRun(const QueryFn& query, const Batch& batch, std::size_t from, std
 
 Status InsertFused(const QueryFn& query, const std::vector<FusedRow>& rows, const std::string& what) {
   if (rows.empty()) return Status::Ok();
-  ArrayLiteral person, version, dim, offset, length;
-  std::string vectors;
+  ArrayLiteral person, version, dim;
+  ByteSlices vectors;
   for (const FusedRow& row : rows) {
-    const std::size_t bytes = row.fused.size() * sizeof(float);
     person.Add(row.person_key);
     version.Add(row.version);
     dim.Add(static_cast<std::int64_t>(row.fused.size()));
-    offset.Add(static_cast<std::int64_t>(vectors.size() + 1));
-    length.Add(static_cast<std::int64_t>(bytes));
-    vectors.append(reinterpret_cast<const char*>(row.fused.data()), bytes);
+    vectors.Add(row.fused.data(), row.fused.size() * sizeof(float));
   }
   auto r = query(
       "INSERT INTO person_features(pkey,version,dim,fused) SELECT u.k,u.v,u.d,substring($4::bytea FROM u.o FOR u.l) "
       "FROM unnest($1::bigint[],$2::text[],$3::integer[],$5::integer[],$6::integer[]) AS u(k,v,d,o,l)",
-      {person.Take(), version.Take(), dim.Take(), Bytes(vectors.data(), vectors.size()), offset.Take(), length.Take()},
-      what);
+      {person.Take(), version.Take(), dim.Take(), vectors.Bytes(), vectors.TakeOffsets(), vectors.TakeLengths()}, what);
   return r.ok() ? Status::Ok() : r.status();
 }
 
