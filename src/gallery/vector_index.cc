@@ -249,24 +249,31 @@ Status VectorIndex::BuildIvf() {
   const auto d = static_cast<std::size_t>(dim_);
   auto ivf = std::make_unique<Ivf>();
   const std::size_t n = rows();
-  // IVF training and assignment read every row: fp16 rows are decoded whole
-  // for it (transient; IVF is the structure chosen by hand, not by default).
-  std::vector<float> scratch;
-  const float* all = FloatRows(0, n, &scratch);
   ivf->nlist = options_.ivf_nlist > 0 ? options_.ivf_nlist : AutoNlist(n);
   ivf->nlist = std::max<std::size_t>(1, std::min(ivf->nlist, std::max<std::size_t>(n, 1)));
   ivf->trained_size = n;
+  // No whole decoded copy of the rows (fp16 rows would need twice their own
+  // memory for it, ~1.9 GB at 2.5M rows): k-means trains on a sample of
+  // kIvfTrainRowsPerList rows a list (what FAISS's k-means would keep of all
+  // of them anyway), spread evenly over the rows; the quantiser's range and
+  // the assignment read the rows a chunk at a time.
   if (n > 0) {
+    const std::size_t sample_n = std::min(n, kIvfTrainRowsPerList * ivf->nlist);
+    std::vector<float> sample(sample_n * d), scratch;
+    for (std::size_t i = 0; i < sample_n; ++i) {
+      const float* row = FloatRows(i * n / sample_n, 1, &scratch);
+      std::copy(row, row + d, sample.begin() + static_cast<std::ptrdiff_t>(i * d));
+    }
     try {
       faiss::ClusteringParameters cp;
       cp.niter = 12;
       cp.spherical = true;
-      cp.max_points_per_centroid = 64;
+      cp.max_points_per_centroid = static_cast<int>(kIvfTrainRowsPerList);
       cp.min_points_per_centroid = 1;
       cp.seed = 1234;
       faiss::Clustering km(dim_, static_cast<int>(ivf->nlist), cp);
       CentroidIndex assign(dim_);
-      km.train(static_cast<faiss_idx>(n), all, assign);
+      km.train(static_cast<faiss_idx>(sample_n), sample.data(), assign);
       ivf->centroids = std::move(km.centroids);
     } catch (const std::exception& e) {
       return Status(StatusCode::kInternal, std::string("IVF training failed: ") + e.what());
@@ -275,14 +282,21 @@ Status VectorIndex::BuildIvf() {
     ivf->centroids.assign(d, 0.0f);
     ivf->nlist = 1;
   }
-  ivf->sq.Train(all, n, d);
+  std::vector<float> hi;
+  ivf->sq.StartRange(d, &hi);
+  ForEachRowChunk(0, n,
+                  [&](std::size_t, std::size_t count, const float* rows) { ivf->sq.WidenRange(rows, count, d, &hi); });
+  ivf->sq.FinishRange(n, d, /*min_rows=*/1, std::move(hi));
   ivf->lists.assign(ivf->nlist, {});
   ivf->row_list.assign(n, 0);
   ivf->row_pos.assign(n, 0);
-  std::vector<std::uint32_t> assignment(n);
+  std::vector<std::uint32_t> assignment;
+  ForEachRowChunk(0, n, [&](std::size_t at, std::size_t count, const float* rows) {
+    assignment.resize(count);
 #pragma omp parallel for schedule(static)
-  for (std::size_t r = 0; r < n; ++r) assignment[r] = ivf->Nearest(all + r * d, d);
-  for (std::size_t r = 0; r < n; ++r) ivf->Append(assignment[r], r, all + r * d, d);
+    for (std::size_t r = 0; r < count; ++r) assignment[r] = ivf->Nearest(rows + r * d, d);
+    for (std::size_t r = 0; r < count; ++r) ivf->Append(assignment[r], at + r, rows + r * d, d);
+  });
   ivf_ = std::move(ivf);
   return Status::Ok();
 }
@@ -555,6 +569,13 @@ void VectorIndex::CopyLive(std::vector<std::int64_t>* keys, std::vector<std::uin
 }
 
 Status VectorIndex::Compact() {
+  // Nothing dead and no more room than growth leaves (ReserveRows at most
+  // doubles): only the structure is rebuilt over the rows as they are (an
+  // IVF retraining, a switch of structure), without a copy of them.
+  const std::size_t room = half_rows() ? half_.capacity() : data_.capacity();
+  if (dead_ == 0 && room <= 2 * rows() * static_cast<std::size_t>(dim_)) {
+    return Build(defer_structure_ ? IndexKind::kFlat : Target(size()));
+  }
   // The live rows moved down in place, in their own format.
   std::size_t out = 0;
   for (std::size_t row = 0; row < rows(); ++row) {

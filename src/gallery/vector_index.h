@@ -59,7 +59,7 @@ struct IndexOptions {
   std::size_t approx_threshold = 50000;
   IndexKind approx_kind = IndexKind::kHnsw;
   // IVF: lists (0 = about 4 sqrt(n), a power of two) and lists scanned per
-  // query. IVF and quantised HNSW: quantised candidates re-scored exactly
+  // query (0 = by the lists' count, AutoNprobe). IVF and quantised HNSW: quantised candidates re-scored exactly
   // (HNSW: the best of the final candidate list; 0 = all of it).
   std::size_t ivf_nlist = 0;
   int nprobe = 64;
@@ -84,6 +84,11 @@ struct IndexOptions {
 // lengths that give recall@10 of about 0.99 on the synthetic face galleries
 // (docs/gallery.md); at least 64.
 int AutoEfSearch(std::size_t rows);
+
+// The IVF lists a search scans when IndexOptions::nprobe is 0: 3/8 of the
+// `nlist` lists (at least 16): recall@10 about 0.99 on the synthetic 192-D
+// face galleries at 1M (a quarter 0.978, a half 0.997; docs/gallery.md).
+int AutoNprobe(std::size_t nlist);
 
 struct Hit {
   std::int64_t key = 0;
@@ -171,7 +176,9 @@ class VectorIndex {
   void DeferStructure(bool on) { defer_structure_ = on; }
   bool NeedsCompaction() const;
   // Rebuilds the structure from the live rows (drops dead rows; may switch
-  // between flat and HNSW in kAuto mode).
+  // between flat and HNSW in kAuto mode; retrains IVF). In place: rows are
+  // only moved (and their arrays trimmed) when some are dead or the arrays
+  // hold more than twice the rows.
   Status Compact();
 
   // Bytes held by vectors, graph and key maps.

@@ -247,6 +247,10 @@ class CentroidIndex final : public faiss::Index {
   std::vector<float> data_;
 };
 
+// IVF k-means trains on at most this many rows a list (a sample spread over
+// the rows): FAISS's k-means would subsample to it anyway.
+constexpr std::size_t kIvfTrainRowsPerList = 64;
+
 inline std::size_t AutoNlist(std::size_t n) {
   const double target = 4.0 * std::sqrt(static_cast<double>(std::max<std::size_t>(n, 1)));
   std::size_t nlist = 16;

@@ -19,6 +19,8 @@ void VectorIndex::SetRerank(int rerank) { options_.rerank = rerank; }
 
 void VectorIndex::SetHnswQuantised(bool quantised) { options_.hnsw_quantised = quantised; }
 
+int AutoNprobe(std::size_t nlist) { return static_cast<int>(std::max<std::size_t>(16, nlist * 3 / 8)); }
+
 int AutoEfSearch(std::size_t rows) {
   const double n = static_cast<double>(std::max<std::size_t>(rows, 1));
   return static_cast<int>(std::clamp(std::lround(192.0 * std::pow(n / 1e5, 0.6)), 64L, 8192L));
@@ -92,7 +94,8 @@ std::vector<Hit> VectorIndex::SearchIvf(const float* query, std::size_t k) const
   thread_local std::vector<std::uint32_t> order;
   order.resize(ivf.nlist);
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
-  const std::size_t probes = std::min<std::size_t>(ivf.nlist, static_cast<std::size_t>(std::max(1, options_.nprobe)));
+  const int nprobe = options_.nprobe > 0 ? options_.nprobe : AutoNprobe(ivf.nlist);
+  const std::size_t probes = std::min<std::size_t>(ivf.nlist, static_cast<std::size_t>(nprobe));
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probes), order.end(),
                     [&](std::uint32_t a, std::uint32_t b) { return scores[a] > scores[b]; });
   thread_local std::vector<float> w;

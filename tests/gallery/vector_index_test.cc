@@ -295,6 +295,58 @@ TEST(VectorIndex, IvfRemovesAtOnceKeepsRecallAndSurvivesASnapshot) {
   EXPECT_EQ(index.Search(v7, 1)[0].key, 107);
 }
 
+// IVF over fp16 rows: k-means trains on a sample of 64 rows a list (here
+// 4,096 of 20,000) and every row still lands in a list; with nprobe 0 a
+// search scans 3/8 of the lists (AutoNprobe).
+TEST(VectorIndex, IvfTrainsOnASampleAndScansThreeEighthsOfItsListsByDefault) {
+  IndexOptions o;
+  o.kind = IndexKind::kIvf;
+  o.rows = RowFormat::kF16;
+  o.ivf_nlist = 64;
+  o.nprobe = 0;
+  EXPECT_EQ(AutoNprobe(64), 24);
+  EXPECT_EQ(AutoNprobe(4096), 1536);
+  EXPECT_EQ(AutoNprobe(8), 16);  // at least 16 (the search caps it at the lists' count)
+  eval::SyntheticOptions so;
+  so.dim = 48;
+  eval::SyntheticGallery synth(so);
+  const std::size_t n = 20000;
+  std::vector<float> data = synth.Faces(n);
+  std::vector<std::int64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = static_cast<std::int64_t>(i) + 1;
+  VectorIndex index(48, o);
+  ASSERT_TRUE(index.AddBatch(keys, data).ok());
+  ASSERT_EQ(index.kind(), IndexKind::kIvf);
+  // The same 200 probes for every setting (each Probe call draws a new one).
+  std::vector<std::vector<float>> probes;
+  for (std::size_t q = 0; q < 200; ++q) probes.push_back(synth.Probe(q * 7 % (n / so.faces_per_identity)));
+  const auto recall = [&] {
+    double found = 0, total = 0;
+    for (const auto& probe : probes) {
+      const auto approx = index.Search(probe.data(), 10);
+      for (const Hit& e : index.SearchExact(probe.data(), 10)) {
+        for (const Hit& a : approx) found += a.key == e.key;
+        total += 1;
+      }
+    }
+    return found / total;
+  };
+  const double by_default = recall();
+  index.SetNprobe(24);
+  EXPECT_EQ(recall(), by_default);
+  index.SetNprobe(1);
+  EXPECT_LT(recall(), by_default - 0.1);
+  // Every list scanned: the sample's centroids cover every row.
+  index.SetNprobe(64);
+  EXPECT_GE(recall(), 0.99);
+  // Every row is in a list: each finds itself.
+  for (std::size_t i = 0; i < n; i += 97) {
+    const auto hits = index.Search(data.data() + i * 48, 1);
+    ASSERT_FALSE(hits.empty());
+    EXPECT_EQ(hits[0].key, keys[i]) << i;
+  }
+}
+
 TEST(VectorKernels, QuantisedDotMatchesPortable) {
   std::mt19937 rng(9);
   std::uniform_int_distribution<int> byte(0, 255);
