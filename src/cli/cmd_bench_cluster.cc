@@ -68,6 +68,8 @@ struct ClusterBenchOptions {
   std::size_t writes = 50;
   int lease_ttl_s = 2;
   std::string index_rows = "fp32";  // the nodes' --index-rows
+  std::string index_structure = "hnsw";  // the nodes' --index-structure
+  int nprobe = 0;                        // the nodes' --nprobe
   int grow_slice_ms = 0;            // the nodes' --grow-slice-ms (0: serve's default)
   double checkpoint_s = 300;        // the nodes' --checkpoint-interval
   std::string shard_placement = "balanced";  // the nodes' --shard-placement
@@ -420,6 +422,7 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
   const std::size_t per_identity = std::max<std::size_t>(eval::SyntheticOptions{}.faces_per_identity, 1);
   const std::size_t persons = (o.faces + per_identity - 1) / per_identity;  // one person per identity
   cluster::SizingConstants sizing;
+  if (o.index_structure == "ivf") sizing.index_bytes_per_face = sizing.ivf_index_bytes_per_face;
   if (o.index_rows == "fp16") sizing.index_bytes_per_face -= kDim * 2.0;  // 2 of a row value's 4 bytes
   const cluster::ClusterMemoryEstimate estimate =
       cluster::EstimateClusterMemory(o.faces, persons, o.nodes, o.replicas, sizing);
@@ -582,6 +585,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
                     "--node-id",         node->id,
                     "--lease-ttl",       std::to_string(o.lease_ttl_s),
                     "--index-rows",      o.index_rows,
+                    "--index-structure", o.index_structure,
+                    "--nprobe",          std::to_string(o.nprobe),
                     "--cluster-key-file", key_file,
                     "--shards",          std::to_string(o.shards),
                     "--replicas",        std::to_string(o.replicas),
@@ -836,6 +841,8 @@ int RunClusterBench(const GlobalOptions& g, const ClusterBenchOptions& o) {
               {"nodes", o.nodes},
               {"replicas", o.replicas},
               {"index_rows", o.index_rows},
+              {"index_structure", o.index_structure},
+              {"nprobe", o.nprobe},
               {"shard_placement", o.shard_placement},
               {"grow_slice_ms", o.grow_slice_ms > 0 ? o.grow_slice_ms : gallery::GalleryOptions().grow_slice_ms},
               {"checkpoint_interval_s", o.checkpoint_s},
@@ -905,6 +912,13 @@ void RegisterBenchCluster(CLI::App* bench, const GlobalOptions& g, Action* run) 
   cmd->add_option("--index-rows", o->index_rows, "How the nodes' indexes keep their vectors (serve --index-rows)")
       ->default_val(o->index_rows)
       ->check(CLI::IsMember({"fp32", "fp16"}));
+  cmd->add_option("--index-structure", o->index_structure,
+                  "The nodes' index structure past 50,000 entries a group (serve --index-structure: hnsw or ivf)")
+      ->default_val(o->index_structure)
+      ->check(CLI::IsMember({"hnsw", "ivf"}));
+  cmd->add_option("--nprobe", o->nprobe, "The nodes' IVF lists scanned a search (serve --nprobe; 0: by size)")
+      ->default_val(o->nprobe)
+      ->check(CLI::Range(0, 65536));
   cmd->add_option("--grow-slice-ms", o->grow_slice_ms,
                   "The nodes' --grow-slice-ms (how long a search waits at most for an index taking shards on; 0: "
                   "serve's default)")

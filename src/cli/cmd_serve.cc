@@ -69,6 +69,8 @@ bool SplitHostPort(const std::string& listen, std::string* host, std::uint16_t* 
 struct ServeOptions {
   std::string data = "facekit-data";
   std::string index_rows = "fp32";  // gallery::RowFormat of the search indexes
+  std::string index_structure = "hnsw";  // gallery::IndexOptions::approx_kind
+  int nprobe = 0;                        // IVF lists scanned (0: by the lists' count)
   std::string store;  // postgres://...: the gallery is the database's (docs/scale-out.md)
   std::string etcd;   // etcd endpoints: register in the cluster's membership
   std::string node_id;
@@ -201,6 +203,10 @@ int Serve(const GlobalOptions& g, const ServeOptions& o) {
   auto rows = gallery::ParseRowFormat(o.index_rows);
   if (!rows.ok()) return Fail(rows.status());
   data_options.index.rows = *rows;
+  auto structure = gallery::ParseIndexKind(o.index_structure);
+  if (!structure.ok()) return Fail(structure.status());
+  data_options.index.approx_kind = *structure;
+  data_options.index.nprobe = o.nprobe;
   if (!o.etcd.empty() && !o.cluster_key_file.empty()) {
     // A sharded node owns no shard until it has joined (the map needs its
     // node id and the members): it opens the catalog and the persons' fused
@@ -509,6 +515,15 @@ void RegisterServe(CLI::App& app, const GlobalOptions& g, Action* run) {
                   "converted on load")
       ->default_val(o->index_rows)
       ->check(CLI::IsMember({"fp32", "fp16"}));
+  cmd->add_option("--index-structure", o->index_structure,
+                  "The structure of a group's index past 50,000 entries: hnsw (a graph: the fastest searches, the "
+                  "slowest to build) or ivf (lists: built ~15x faster, searches scan more; docs/gallery.md)")
+      ->default_val(o->index_structure)
+      ->check(CLI::IsMember({"hnsw", "ivf"}));
+  cmd->add_option("--nprobe", o->nprobe,
+                  "IVF lists a search scans (0: by the lists' count, gallery::AutoNprobe; docs/gallery.md)")
+      ->default_val(o->nprobe)
+      ->check(CLI::Range(0, 65536));
   cmd->add_option("--etcd", o->etcd,
                   "Join the cluster whose membership is in these etcd members (HOST:PORT[,HOST:PORT...]): register "
                   "this node under a lease kept alive, follow the member list and the shard map (docs/scale-out.md)");

@@ -87,6 +87,8 @@ Status ResetPeakMemory(pid_t pid);
 // "rest of the growth" was needed to cover what the heap kept).
 struct SizingConstants {
   double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB); also per person
+  /// IVF lists of u8 codes + fp32 rows (index_bytes_per_face with --index-structure ivf)
+  double ivf_index_bytes_per_face = 1120;
   double catalog_bytes_per_face = 255;   ///< the catalog's records per gallery face (whole on every node)
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)

@@ -244,43 +244,55 @@ Status Gallery::WaitForCompactions() {
 }
 
 Status Gallery::CompactInBackground() {
-  struct Job {
-    std::int64_t group = 0;
-    bool people = false;
+  // The indexes to rebuild, then one at a time: its live rows copied (the
+  // writers held off, so nothing changes them; searches go on, they only
+  // read), the new index built from them with no lock, and swapped in after
+  // replaying the journal. One at a time, so that what a rebuild holds
+  // besides the serving indexes (the copied rows and the new index) is one
+  // index's, not every index's waiting at once (a cluster node's first map
+  // leaves its persons' structures and its face IVF retraining to do here).
+  std::vector<std::pair<std::int64_t, bool>> todo;  // group key, persons
+  {
+    std::lock_guard writer(writer_mu_);
+    for (auto& [gkey, g] : catalog_.groups_) {
+      for (bool people : {false, true}) {
+        const VectorIndex& index = people ? *g.people : *g.faces;
+        if (index.NeedsCompaction() && !index.journaling() && !(people && person_structures_wait_)) {
+          todo.emplace_back(gkey, people);
+        }
+      }
+    }
+  }
+  Status result = Status::Ok();
+  for (const auto& [gkey, people] : todo) {
     const VectorIndex* index = nullptr;
     std::vector<std::int64_t> keys;
     std::vector<std::uint64_t> tags;
     std::vector<float> rows;
     IndexOptions options;
-  };
-  std::vector<Job> jobs;
-  {
-    // Writers are held off, so nothing changes the indexes; searches go on
-    // (they only read).
-    std::lock_guard writer(writer_mu_);
-    for (auto& [gkey, g] : catalog_.groups_) {
-      for (bool people : {false, true}) {
-        VectorIndex& index = people ? *g.people : *g.faces;
-        if (!index.NeedsCompaction() || index.journaling() || (people && person_structures_wait_)) continue;
-        Job job{gkey, people, &index, {}, {}, {}, index.options()};
-        index.CopyLive(&job.keys, &job.tags, &job.rows);
-        index.StartJournal();
-        jobs.push_back(std::move(job));
-      }
+    int dim = 0;
+    {
+      std::lock_guard writer(writer_mu_);
+      auto it = catalog_.groups_.find(gkey);
+      if (it == catalog_.groups_.end()) continue;  // deleted meanwhile
+      VectorIndex& serving = people ? *it->second.people : *it->second.faces;
+      if (!serving.NeedsCompaction() || serving.journaling() || (people && person_structures_wait_)) continue;
+      serving.CopyLive(&keys, &tags, &rows);
+      serving.StartJournal();
+      index = &serving;  // compared with below, not read: it may be replaced meanwhile
+      options = serving.options();
+      dim = serving.dim();
     }
-  }
-  Status result = Status::Ok();
-  for (Job& job : jobs) {
-    auto fresh = std::make_unique<VectorIndex>(job.index->dim(), job.options);
-    Status built = fresh->AddBatch(job.keys, job.rows, job.tags);
-    job.rows = {};
+    auto fresh = std::make_unique<VectorIndex>(dim, options);
+    Status built = fresh->AddBatch(keys, rows, tags);
+    std::vector<float>().swap(rows);
     std::lock_guard writer(writer_mu_);
     std::unique_lock lock(state_mu_);
-    auto it = catalog_.groups_.find(job.group);
+    auto it = catalog_.groups_.find(gkey);
     if (it == catalog_.groups_.end()) continue;  // the group was deleted meanwhile
-    std::unique_ptr<VectorIndex>& slot = job.people ? it->second.people : it->second.faces;
+    std::unique_ptr<VectorIndex>& slot = people ? it->second.people : it->second.faces;
     // Replaced meanwhile (a rebuild): that index never journaled, leave it.
-    if (slot.get() != job.index || !slot->journaling()) continue;
+    if (slot.get() != index || !slot->journaling()) continue;
     const std::vector<VectorIndex::JournalOp> journal = slot->TakeJournal();
     if (built.ok()) built = fresh->Replay(journal);
     if (!built.ok()) {  // keep serving from the old index; the next write asks again

@@ -90,8 +90,10 @@ struct Gallery::ReindexHoldings {
 // is not copied: its entries are removed at step 3, in place, with those the
 // writes meanwhile added for shards the new filter does not hold, and a
 // compaction rebuilds it in the background once its dead rows pass the ratio.
-// An HNSW index that gains (and drops fewer than its compaction ratio), and
-// an empty face index of a node that indexes nothing yet, are not copied
+// An HNSW index that gains (and drops fewer than its compaction ratio), an
+// IVF index that gains (removals leave no dead rows: an entry leaves its list
+// at once; inserts go to their nearest list, a retraining past ivf_regrow is
+// a background compaction's), and an empty face index of a node that indexes nothing yet, are not copied
 // either (GalleryOptions::grow_in_place): at step 2 the gained entries
 // go into the serving index a slice at a time, each slice under the writer
 // and exclusive locks (searches wait for one slice, about grow_slice_ms), and
@@ -292,7 +294,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       job.options = index.options();
       // Only drops (shards handed back): no copy; removed at the swap, the
       // dead rows left to a background compaction past its ratio. A graph
-      // that gains (and keeps most of its rows) grows in place, no copy either.
+      // that gains (and keeps most of its rows), or IVF lists that gain,
+      // grow in place, no copy either.
       const auto live = static_cast<double>(index.size());
       job.rebuild = index.kind() == IndexKind::kHnsw &&
                     static_cast<double>(job.drop.size()) > index.options().compaction_ratio * live;
@@ -303,8 +306,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       // map resumes from its snapshots (reconciled by key on open) instead
       // of indexing its share again from nothing.
       const bool first_fill = nothing_indexed && !job.people && index.size() == 0;
-      job.grow = !job.add.empty() && !job.rebuild && (index.kind() == IndexKind::kHnsw || first_fill) &&
-                 options_.grow_in_place;
+      const bool approx = index.kind() == IndexKind::kHnsw || index.kind() == IndexKind::kIvf;
+      job.grow = !job.add.empty() && !job.rebuild && (approx || first_fill) && options_.grow_in_place;
       job.first_fill = job.grow && first_fill;
       job.in_place = job.add.empty() || job.grow;
       if (job.in_place) continue;
@@ -377,6 +380,16 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
         if (Status s = slot->AddBatch(keys, data, tags); !s.ok()) {
           if (built.ok()) built = s;
           return false;
+        }
+        // IVF lists that outgrew their training (IndexOptions::ivf_regrow)
+        // during a first fill retrain here, in place: no search waits for
+        // it on this node yet, and the background compaction would copy
+        // the whole index (its rows and a new index beside it).
+        if (job.first_fill && slot->kind() == IndexKind::kIvf && slot->NeedsCompaction()) {
+          if (Status s = slot->Compact(); !s.ok()) {
+            if (built.ok()) built = s;
+            return false;
+          }
         }
         g.dirty = true;
         keys.clear();
@@ -481,6 +494,19 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     job.vectors = {};
     job.add_tags = {};
     job.add_chunks = {};
+    // A copy whose structure is due once filled (IVF lists that outgrew
+    // their training, a flat copy past the threshold; the first map's
+    // persons unless their structure is a graph, whose build is slow enough
+    // to be left to the compactor once the node serves) is rebuilt here, in
+    // place and with no lock, as it serves no search yet: the compactor
+    // would copy it again (its rows and a new index beside them).
+    if (job.fresh && built.ok()) {
+      const IndexKind structure = job.options.kind == IndexKind::kAuto ? job.options.approx_kind : job.options.kind;
+      if (!(job.people && first_persons && structure == IndexKind::kHnsw)) {
+        job.fresh->DeferStructure(false);
+        if (job.fresh->NeedsCompaction()) built = job.fresh->Compact();
+      }
+    }
   }
 
   std::lock_guard writer(writer_mu_);

@@ -361,16 +361,20 @@ INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilter,
                                            std::make_tuple(std::size_t{10}, false, false),
                                            std::make_tuple(std::size_t{10}, true, true)));
 
-// An HNSW index that gains shards grows in place: the same index object
-// serves throughout (no copy), a slice at a time, and the writes and
+// An HNSW or IVF index that gains shards grows in place: the same index
+// object serves throughout (no copy), a slice at a time, and the writes and
 // searches between slices see a consistent index; at the end it holds
-// exactly the new filter's faces and persons, each findable through the graph.
-TEST(SetIndexFilterGrows, InPlaceSliceBySliceWithWritesBetweenSlices) {
+// exactly the new filter's faces and persons, each findable through the
+// structure.
+class SetIndexFilterGrowsInPlace : public ::testing::TestWithParam<IndexKind> {};
+
+TEST_P(SetIndexFilterGrowsInPlace, SliceBySliceWithWritesBetweenSlices) {
   testing::TempDir dir;
   std::function<void()> building;
   GalleryOptions o;
   o.dim = kDim;
-  o.index.approx_threshold = 10;  // HNSW
+  o.index.approx_threshold = 10;  // the structure under test
+  o.index.approx_kind = GetParam();
   o.index_filter_batch = 3;  // below the slice's usual floor of 4
   o.grow_slice_ms = 1;  // small slices: many hook calls
   int slices = 0;
@@ -389,7 +393,7 @@ TEST(SetIndexFilterGrows, InPlaceSliceBySliceWithWritesBetweenSlices) {
   const auto [faces_before, persons_before] = g.Read([&](const Catalog& c) {
     return std::make_pair(c.GroupById("g")->faces.get(), c.GroupById("g")->people.get());
   });
-  ASSERT_EQ(g.Read([&](const Catalog& c) { return c.GroupById("g")->faces->kind(); }), IndexKind::kHnsw);
+  ASSERT_EQ(g.Read([&](const Catalog& c) { return c.GroupById("g")->faces->kind(); }), GetParam());
   const std::set<int> next_shards = Modulo(4, {0, 1, 2});
   // Faces planned to be added, deleted or moved between slices.
   std::vector<std::int64_t> planned;
@@ -447,6 +451,11 @@ TEST(SetIndexFilterGrows, InPlaceSliceBySliceWithWritesBetweenSlices) {
   ASSERT_TRUE(g.Write([&](const Catalog&) { return Result<store::Batch>(PersonBatch(gkey, "later", 8, rng)); }).ok());
   EXPECT_EQ(IndexedIds(g, "g"), IdsInShards(g, "g", next_shards));
 }
+
+INSTANTIATE_TEST_SUITE_P(Structures, SetIndexFilterGrowsInPlace, ::testing::Values(IndexKind::kHnsw, IndexKind::kIvf),
+                         [](const ::testing::TestParamInfo<IndexKind>& kind) {
+                           return std::string(IndexKindName(kind.param));
+                         });
 
 // A node's first map on an empty node: the face index grows in place (the
 // same object throughout, no copy), and a checkpoint taken midway keeps what
@@ -542,6 +551,73 @@ TEST(SetIndexFilterGrows, AnEmptyNodesFirstMapGrowsInPlaceAndAMidwayCheckpointRe
   EXPECT_GT(slices, 0);
   EXPECT_EQ(IndexedIds(**again, "g"), IdsInShards(**again, "g", shards));
   ExpectEachFaceFindsItself(**again, "g", /*exact=*/false);
+}
+
+// A node's first map with IVF as the approximate structure leaves nothing
+// to the compactor (which would copy an index: its rows and a new index
+// beside them, the index's memory twice): the face index grows in place and
+// retrains in place once it outgrows its training (ivf_regrow), and the
+// persons' copy gets its IVF before the swap instead of staying flat.
+TEST(SetIndexFilterGrows, AFirstMapWithIvfLeavesNoStructureToTheCompactor) {
+  testing::TempDir dir;
+  GalleryOptions o;
+  o.dim = kDim;
+  o.index.approx_threshold = 10;
+  o.index.approx_kind = IndexKind::kIvf;
+  o.index_filter = Holding({});  // a cluster node before its first map
+  o.defer_person_structures = true;
+  auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto opened = Gallery::Open(std::move(*store), o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Gallery& g = **opened;
+  const std::int64_t gkey = CreateGroup(g, "g");
+  ASSERT_NE(gkey, 0);
+  // 1,400 persons of 3 faces: 4,200 faces, past 4 x the 1,000 rows IVF
+  // counts its training as at least.
+  std::mt19937 rng(23);
+  for (int chunk = 0; chunk < 14; ++chunk) {
+    auto written = g.Write([&](const Catalog&) {
+      store::Batch b;
+      for (int p = 0; p < 100; ++p) {
+        const std::string pid = "p" + std::to_string(chunk * 100 + p);
+        const auto person = static_cast<int>(b.size());
+        b.push_back(store::mutation::InsertPerson{{0, pid, pid, 0, 1}});
+        b.push_back(store::mutation::InsertMembership{{gkey, store::Placeholder(person), {}, 1}});
+        for (int i = 0; i < 3; ++i) {
+          store::FaceRecord f;
+          f.id = pid + "-f" + std::to_string(i);
+          f.person_key = store::Placeholder(person);
+          f.model_version = "3.0";
+          f.embedding = testing::RandomUnit(rng, kDim);
+          b.push_back(store::mutation::InsertFace{f});
+        }
+      }
+      return Result<store::Batch>(std::move(b));
+    });
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+  }
+  using Indexes = std::pair<const VectorIndex*, const VectorIndex*>;
+  auto indexes = [&] {
+    return g.Read([](const Catalog& c) {
+      return Indexes{c.GroupById("g")->faces.get(), c.GroupById("g")->people.get()};
+    });
+  };
+  const Indexes before = indexes();
+  ASSERT_TRUE(g.SetIndexFilter(Holding({{"g", Modulo(1, {0})}})).ok());
+  const Indexes mapped = indexes();
+  EXPECT_EQ(mapped.first, before.first);  // grown and retrained in place
+  g.Read([](const Catalog& c) {
+    EXPECT_EQ(c.GroupById("g")->faces->kind(), IndexKind::kIvf);
+    EXPECT_EQ(c.GroupById("g")->people->kind(), IndexKind::kIvf);
+    return 0;
+  });
+  EXPECT_EQ(g.PendingIndexBuilds(), 0u);
+  ASSERT_TRUE(g.WaitForCompactions().ok());
+  EXPECT_EQ(indexes(), mapped);  // the compactor replaced neither
+  EXPECT_EQ(IndexedIds(g, "g").size(), 4200u);
+  EXPECT_EQ(IndexedPersons(g, "g").size(), 1400u);
+  ExpectEachFaceFindsItself(g, "g", /*exact=*/false);
 }
 
 }  // namespace
