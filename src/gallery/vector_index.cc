@@ -109,6 +109,28 @@ void VectorIndex::ReserveRows(std::size_t rows) {
   }
 }
 
+void VectorIndex::Reserve(std::size_t entries) {
+  const auto d = static_cast<std::size_t>(dim_);
+  const std::size_t capacity = (half_rows() ? half_.capacity() : data_.capacity()) / d;
+  if (entries > capacity) {
+    if (half_rows()) {
+      half_.reserve(entries * d);
+      AdviseHugePages(half_);
+    } else {
+      data_.reserve(entries * d);
+      AdviseHugePages(data_);
+    }
+  }
+  keys_.reserve(entries);
+  tags_.reserve(entries);
+  alive_.reserve(entries);
+  key_to_row_.reserve(entries);
+  if (ivf_) {
+    ivf_->row_list.reserve(entries);
+    ivf_->row_pos.reserve(entries);
+  }
+}
+
 void VectorIndex::ResizeRows(std::size_t rows) {
   const auto values = rows * static_cast<std::size_t>(dim_);
   half_.resize(half_rows() ? values : 0);
@@ -569,13 +591,10 @@ void VectorIndex::CopyLive(std::vector<std::int64_t>* keys, std::vector<std::uin
 }
 
 Status VectorIndex::Compact() {
-  // Nothing dead and no more room than growth leaves (ReserveRows at most
-  // doubles): only the structure is rebuilt over the rows as they are (an
-  // IVF retraining, a switch of structure), without a copy of them.
-  const std::size_t room = half_rows() ? half_.capacity() : data_.capacity();
-  if (dead_ == 0 && room <= 2 * rows() * static_cast<std::size_t>(dim_)) {
-    return Build(defer_structure_ ? IndexKind::kFlat : Target(size()));
-  }
+  // Nothing dead: only the structure is rebuilt over the rows as they are
+  // (an IVF retraining, a switch of structure), without a copy of them and
+  // keeping their room (Reserve).
+  if (dead_ == 0) return Build(defer_structure_ ? IndexKind::kFlat : Target(size()));
   // The live rows moved down in place, in their own format.
   std::size_t out = 0;
   for (std::size_t row = 0; row < rows(); ++row) {

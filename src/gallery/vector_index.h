@@ -119,6 +119,10 @@ class VectorIndex {
   // Adds many at once (one parallel graph build when it makes the index large).
   Status AddBatch(std::span<const std::int64_t> keys, std::span<const float> vectors,
                   std::span<const std::uint64_t> tags = {});
+  // Room for `entries` entries (rows, key map, lists) so that adding up to
+  // that many copies nothing (growth otherwise doubles, holding the old and
+  // the new rows while it copies). Never shrinks.
+  void Reserve(std::size_t entries);
   // Removes an entry; false when the key is not present. Takes effect at once.
   bool Remove(std::int64_t key);
 
@@ -177,8 +181,7 @@ class VectorIndex {
   bool NeedsCompaction() const;
   // Rebuilds the structure from the live rows (drops dead rows; may switch
   // between flat and HNSW in kAuto mode; retrains IVF). In place: rows are
-  // only moved (and their arrays trimmed) when some are dead or the arrays
-  // hold more than twice the rows.
+  // only moved (and their arrays trimmed) when some are dead.
   Status Compact();
 
   // Bytes held by vectors, graph and key maps.
