@@ -70,13 +70,19 @@ TEST(VectorIndex, RejectsBadVectors) {
   EXPECT_EQ(index.size(), 0u);
 }
 
-// Recall@10 of `index` against its exact search over `queries` probes of
-// identities q * stride (mod `identities`).
-double RecallAt10(const VectorIndex& index, eval::SyntheticGallery& synth, std::size_t identities, std::size_t queries,
-                  std::size_t stride) {
+// `queries` probes of identities q * stride (mod `identities`); each Probe
+// call draws a new one, so settings compared on one index share a list.
+std::vector<std::vector<float>> Probes(eval::SyntheticGallery& synth, std::size_t identities, std::size_t queries,
+                                       std::size_t stride) {
+  std::vector<std::vector<float>> probes;
+  for (std::size_t q = 0; q < queries; ++q) probes.push_back(synth.Probe(q * stride % identities));
+  return probes;
+}
+
+// Recall@10 of `index` against its exact search over `probes`.
+double RecallAt10(const VectorIndex& index, const std::vector<std::vector<float>>& probes) {
   double found = 0, total = 0;
-  for (std::size_t q = 0; q < queries; ++q) {
-    auto probe = synth.Probe(q * stride % identities);
+  for (const auto& probe : probes) {
     auto approx = index.Search(probe.data(), 10);
     auto exact = index.SearchExact(probe.data(), 10);
     for (const Hit& e : exact) {
@@ -85,6 +91,18 @@ double RecallAt10(const VectorIndex& index, eval::SyntheticGallery& synth, std::
     total += static_cast<double>(exact.size());
   }
   return found / total;
+}
+
+double RecallAt10(const VectorIndex& index, eval::SyntheticGallery& synth, std::size_t identities, std::size_t queries,
+                  std::size_t stride) {
+  return RecallAt10(index, Probes(synth, identities, queries, stride));
+}
+
+// Keys first, first + 1, ... (n of them).
+std::vector<std::int64_t> KeysFrom(std::int64_t first, std::size_t n) {
+  std::vector<std::int64_t> keys(n);
+  for (std::size_t i = 0; i < n; ++i) keys[i] = first + static_cast<std::int64_t>(i);
+  return keys;
 }
 
 TEST(VectorIndex, AutoSwitchesToHnswAndKeepsRecall) {
@@ -259,8 +277,7 @@ TEST(VectorIndex, IvfRemovesAtOnceKeepsRecallAndSurvivesASnapshot) {
   eval::SyntheticGallery synth(so);
   const std::size_t n = 3000;
   std::vector<float> data = synth.Faces(n);
-  std::vector<std::int64_t> keys(n);
-  for (std::size_t i = 0; i < n; ++i) keys[i] = static_cast<std::int64_t>(i) + 100;
+  const std::vector<std::int64_t> keys = KeysFrom(100, n);
   VectorIndex index(48, o);
   ASSERT_TRUE(index.AddBatch(keys, data).ok());
   EXPECT_EQ(index.kind(), IndexKind::kIvf);
@@ -312,25 +329,12 @@ TEST(VectorIndex, IvfTrainsOnASampleAndScansThreeEighthsOfItsListsByDefault) {
   eval::SyntheticGallery synth(so);
   const std::size_t n = 20000;
   std::vector<float> data = synth.Faces(n);
-  std::vector<std::int64_t> keys(n);
-  for (std::size_t i = 0; i < n; ++i) keys[i] = static_cast<std::int64_t>(i) + 1;
+  const std::vector<std::int64_t> keys = KeysFrom(1, n);
   VectorIndex index(48, o);
   ASSERT_TRUE(index.AddBatch(keys, data).ok());
   ASSERT_EQ(index.kind(), IndexKind::kIvf);
-  // The same 200 probes for every setting (each Probe call draws a new one).
-  std::vector<std::vector<float>> probes;
-  for (std::size_t q = 0; q < 200; ++q) probes.push_back(synth.Probe(q * 7 % (n / so.faces_per_identity)));
-  const auto recall = [&] {
-    double found = 0, total = 0;
-    for (const auto& probe : probes) {
-      const auto approx = index.Search(probe.data(), 10);
-      for (const Hit& e : index.SearchExact(probe.data(), 10)) {
-        for (const Hit& a : approx) found += a.key == e.key;
-        total += 1;
-      }
-    }
-    return found / total;
-  };
+  const auto probes = Probes(synth, n / so.faces_per_identity, 200, 7);
+  const auto recall = [&] { return RecallAt10(index, probes); };
   const double by_default = recall();
   index.SetNprobe(24);
   EXPECT_EQ(recall(), by_default);
