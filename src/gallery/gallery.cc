@@ -243,6 +243,22 @@ Status Gallery::WaitForCompactions() {
   return compact_status_;
 }
 
+namespace {
+
+// Snapshots and the holdings file are written to PATH.tmp, synced and
+// renamed: a PATH.tmp found on open is a write a kill cut short (the folder
+// has one writer, this gallery), up to an index's size on disk. Removed.
+void RemoveUnfinishedWrites(const std::string& folder) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::path& path = it->path();
+    std::error_code ignored;
+    if (path.extension() == ".tmp" && it->is_regular_file(ignored)) std::filesystem::remove(path, ignored);
+  }
+}
+
+}  // namespace
+
 Status Gallery::CompactInBackground() {
   // The indexes to rebuild, then one at a time: its live rows copied (the
   // writers held off, so nothing changes them; searches go on, they only
@@ -312,6 +328,7 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
     std::error_code ec;
     std::filesystem::create_directories(options.snapshot_dir, ec);
     if (ec) return Status(StatusCode::kIoError, "cannot create " + options.snapshot_dir + ": " + ec.message());
+    RemoveUnfinishedWrites(options.snapshot_dir);
   }
   std::unique_ptr<Gallery> g(new Gallery(std::move(store), std::move(options)));
   g->index_filter_ = g->options_.index_filter;

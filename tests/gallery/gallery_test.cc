@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "eval/synthetic_gallery.h"
@@ -283,6 +285,33 @@ TEST(Gallery, GroupFaceCountsFollowEveryWriteARestartAndAShardFilter) {
   person(g2, "e", 5, 2);
   write({store::mutation::DeleteGroup{g3}});
   EXPECT_EQ(counts(), (V{3, 6, 99}));
+}
+
+// A snapshot write cut short by a kill leaves PATH.tmp (written, synced,
+// then renamed): the next open removes it and keeps the finished files; a
+// read-only gallery beside the folder's owner leaves the folder alone.
+TEST(Gallery, OpenRemovesSnapshotWritesAKillCutShort) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.file("index"));
+  const auto write = [](const std::string& path) { std::ofstream(path) << "partial"; };
+  write(dir.file("index/group-1-faces.fkvi.tmp"));
+  write(dir.file("index/shard-holdings.tmp"));
+  write(dir.file("index/notes.txt"));
+  {
+    auto store = store::OpenSqliteStore(dir.file("gallery.db"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    GalleryOptions o;
+    o.dim = kDim;
+    o.snapshot_dir = dir.file("index");
+    o.read_only = true;
+    ASSERT_TRUE(Gallery::Open(std::move(*store), o).ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("index/group-1-faces.fkvi.tmp")));
+  auto g = OpenGallery(dir);
+  ASSERT_NE(g, nullptr);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("index/group-1-faces.fkvi.tmp")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("index/shard-holdings.tmp")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("index/notes.txt")));
 }
 
 TEST(Gallery, RestartFromSnapshotsPlusLaterChangesEqualsRebuild) {
