@@ -349,67 +349,81 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
 }
 
 Status Gallery::LoadCatalog() {
-  FACEKIT_ASSIGN_OR_RETURN(store::StoreContents contents, store_->Load(/*with_embeddings=*/false));
-  applied_seq_ = contents.log_seq;
+  // A part at a time (GalleryStore::LoadPages): groups, then persons, then
+  // memberships, then faces, then the rest; only the catalog stays.
   Catalog& c = catalog_;
-  for (auto& rec : contents.groups) {
-    GroupState g;
-    const int dim = DimOf(rec.face_model_version);
-    if (dim <= 0) {
-      return Status(StatusCode::kFailedPrecondition, "group " + rec.id + " uses face model version " +
-                                                         rec.face_model_version + ", unknown to this build");
+  std::size_t persons_room = 0, faces_room = 0;
+  FACEKIT_RETURN_IF_ERROR(store_->LoadPages(/*with_embeddings=*/false, [&](store::StoreContents& part) -> Status {
+    if (part.log_seq != 0) applied_seq_ = part.log_seq;
+    for (auto& rec : part.groups) {
+      GroupState g;
+      const int dim = DimOf(rec.face_model_version);
+      if (dim <= 0) {
+        return Status(StatusCode::kFailedPrecondition, "group " + rec.id + " uses face model version " +
+                                                           rec.face_model_version + ", unknown to this build");
+      }
+      g.faces = std::make_unique<VectorIndex>(dim, options_.index);
+      g.people = std::make_unique<VectorIndex>(dim, options_.index);
+      c.group_ids_[rec.id] = rec.key;
+      c.group_names_.insert(rec.name);
+      const std::int64_t key = rec.key;
+      g.record = std::move(rec);
+      c.groups_.emplace(key, std::move(g));
     }
-    g.faces = std::make_unique<VectorIndex>(dim, options_.index);
-    g.people = std::make_unique<VectorIndex>(dim, options_.index);
-    c.group_ids_[rec.id] = rec.key;
-    c.group_names_.insert(rec.name);
-    const std::int64_t key = rec.key;
-    g.record = std::move(rec);
-    c.groups_.emplace(key, std::move(g));
-  }
-  c.ReservePersons(contents.persons.size());
-  for (auto& rec : contents.persons) {
-    PersonState p;
-    p.record = std::move(rec);
-    c.AddPerson(std::move(p));
-  }
-  for (auto& m : contents.memberships) {
-    auto g = c.groups_.find(m.group_key);
-    auto p = c.persons_.find(m.person_key);
-    if (g == c.groups_.end() || p == c.persons_.end()) {
-      return Status(StatusCode::kDataCorrupt, "gallery database: membership of an unknown group or person");
+    // Room for what is expected, else grown by doubling (a smaller reserve
+    // would shrink the tables: libstdc++'s rehash follows the request).
+    const auto room = [](std::size_t want, std::size_t* reserved, const auto& reserve) {
+      if (want <= *reserved) return;
+      *reserved = std::max(want, *reserved * 2);
+      reserve(*reserved);
+    };
+    room(part.persons_expected, &persons_room, [&](std::size_t n) { c.ReservePersons(n); });
+    room(part.faces_expected, &faces_room, [&](std::size_t n) { c.ReserveFaces(n); });
+    room(c.persons_.size() + part.persons.size(), &persons_room, [&](std::size_t n) { c.ReservePersons(n); });
+    for (auto& rec : part.persons) {
+      PersonState p;
+      p.record = std::move(rec);
+      c.AddPerson(std::move(p));
     }
-    g->second.persons.insert(m.person_key);
-    p->second.groups[m.group_key] = std::move(m);
-  }
-  c.ReserveFaces(contents.faces.size());
-  for (auto& f : contents.faces) {
-    auto p = c.persons_.find(f.person_key);
-    if (p == c.persons_.end())
-      return Status(StatusCode::kDataCorrupt, "gallery database: face " + f.id + " has no person");
-    p->second.faces.push_back(f.key);
-    c.AddFace(f.key,
-              FaceState{.id = CompactString(f.id),
-                        .person_key = f.person_key,
-                        .created_ms = f.created_ms,
-                        .other_versions = {},
-                        .rect = f.rect,
-                        .quality = f.quality,
-                        .has_crop = false},
-              std::move(f.source));
-  }
+    for (auto& m : part.memberships) {
+      auto g = c.groups_.find(m.group_key);
+      auto p = c.persons_.find(m.person_key);
+      if (g == c.groups_.end() || p == c.persons_.end()) {
+        return Status(StatusCode::kDataCorrupt, "gallery database: membership of an unknown group or person");
+      }
+      g->second.persons.insert(m.person_key);
+      p->second.groups[m.group_key] = std::move(m);
+    }
+    room(c.faces_.size() + part.faces.size(), &faces_room, [&](std::size_t n) { c.ReserveFaces(n); });
+    for (auto& f : part.faces) {
+      auto p = c.persons_.find(f.person_key);
+      if (p == c.persons_.end())
+        return Status(StatusCode::kDataCorrupt, "gallery database: face " + f.id + " has no person");
+      p->second.faces.push_back(f.key);
+      c.AddFace(f.key,
+                FaceState{.id = CompactString(f.id),
+                          .person_key = f.person_key,
+                          .created_ms = f.created_ms,
+                          .other_versions = {},
+                          .rect = f.rect,
+                          .quality = f.quality,
+                          .has_crop = false},
+                std::move(f.source));
+    }
+    for (const auto& [fkey, version] : part.other_vectors) {
+      auto f = c.faces_.find(fkey);
+      if (f != c.faces_.end()) f->second.other_versions.insert(version);
+    }
+    for (std::int64_t fkey : part.crop_keys) {
+      auto f = c.faces_.find(fkey);
+      if (f != c.faces_.end()) f->second.has_crop = true;
+    }
+    for (auto& job : part.jobs) c.jobs_.push_back(std::move(job));
+    return Status::Ok();
+  }));
   for (auto& [gkey, g] : c.groups_) {
     for (std::int64_t pkey : g.persons) g.face_count += c.persons_.at(pkey).faces.size();
   }
-  for (const auto& [fkey, version] : contents.other_vectors) {
-    auto f = c.faces_.find(fkey);
-    if (f != c.faces_.end()) f->second.other_versions.insert(version);
-  }
-  for (std::int64_t fkey : contents.crop_keys) {
-    auto f = c.faces_.find(fkey);
-    if (f != c.faces_.end()) f->second.has_crop = true;
-  }
-  c.jobs_ = std::move(contents.jobs);
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -172,6 +173,10 @@ struct StoreContents {
   // Shared stores: the change log's last sequence number in the same snapshot
   // (replaying the log after it brings the contents up to date). 0 otherwise.
   std::int64_t log_seq = 0;
+  // GalleryStore::LoadPages, first page: about how many persons and faces
+  // the pages will bring (for reserving; 0 when not known).
+  std::size_t persons_expected = 0;
+  std::size_t faces_expected = 0;
 };
 
 // One committed batch read back from a shared store's change log: mutations
@@ -195,6 +200,19 @@ class GalleryStore {
 
   // Everything, in key order. Embeddings are decoded only when asked for.
   virtual Result<StoreContents> Load(bool with_embeddings) = 0;
+  // What Load returns, handed to `page` a part at a time, each part's records
+  // in key order and the parts in the order a reader builds from: every
+  // group before any person, every person before any membership, every
+  // membership before any face, then the rest (other vectors, crops, jobs);
+  // the first part carries log_seq and the expected counts. So a reader
+  // never holds every record besides what it keeps of them (a 10M-face
+  // gallery's records are ~2.5 GB as StoreContents). By default one part,
+  // Load's; a store of many rows reads them a page at a time.
+  using PageFn = std::function<Status(StoreContents& part)>;
+  virtual Status LoadPages(bool with_embeddings, const PageFn& page) {
+    FACEKIT_ASSIGN_OR_RETURN(StoreContents contents, Load(with_embeddings));
+    return page(contents);
+  }
   // Embeddings of the given faces (missing keys are skipped).
   virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
       const std::vector<std::int64_t>& face_keys) = 0;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -64,12 +65,34 @@ class PgStore final : public PostgresStore {
   int face_shards() const override { return shards_; }
 
   Result<StoreContents> Load(bool with_embeddings) override {
+    StoreContents all;
+    FACEKIT_RETURN_IF_ERROR(LoadPages(with_embeddings, [&all](StoreContents& part) {
+      if (part.log_seq != 0) all.log_seq = part.log_seq;
+      const auto append = [](auto& to, auto& from) {
+        to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+      };
+      append(all.groups, part.groups);
+      append(all.persons, part.persons);
+      append(all.memberships, part.memberships);
+      append(all.faces, part.faces);
+      append(all.jobs, part.jobs);
+      append(all.other_vectors, part.other_vectors);
+      append(all.crop_keys, part.crop_keys);
+      return Status::Ok();
+    }));
+    return all;
+  }
+
+  // One REPEATABLE READ transaction (the pages agree with each other and
+  // with log_seq); persons, memberships and faces load_page_rows_ (100,000) rows a query
+  // (keyset pages: a 10M-face result set would be held whole by libpq).
+  Status LoadPages(bool with_embeddings, const PageFn& page) override {
     std::lock_guard lock(mu_);
     FACEKIT_RETURN_IF_ERROR(Reconnect());
     FACEKIT_RETURN_IF_ERROR(Command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, "reading the gallery"));
-    auto contents = LoadLocked(with_embeddings);
-    (void)Command(contents.ok() ? "COMMIT" : "ROLLBACK", {}, "reading the gallery");
-    return contents;
+    Status loaded = LoadPagesLocked(with_embeddings, page);
+    (void)Command(loaded.ok() ? "COMMIT" : "ROLLBACK", {}, "reading the gallery");
+    return loaded;
   }
 
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadEmbeddings(
@@ -474,11 +497,25 @@ class PgStore final : public PostgresStore {
                            rows, what);
   }
 
-  Result<StoreContents> LoadLocked(bool with_embeddings) {
+  void SetLoadPageRows(int rows) override {
+    std::lock_guard lock(mu_);
+    load_page_rows_ = std::max(rows, 1);
+  }
+
+  Status LoadPagesLocked(bool with_embeddings, const PageFn& page) {
     StoreContents c;
     {
       FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT COALESCE(MAX(seq),0) FROM changes", {}, "reading the change log"));
       c.log_seq = r.Int(0, 0);
+    }
+    {
+      // The planner's row estimates (for reserving only).
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT relname, GREATEST(reltuples, 0)::bigint FROM pg_class WHERE "
+                                                 "relname IN ('persons','faces') AND relkind = 'r'",
+                                                 {}, "reading the table sizes"));
+      for (int i = 0; i < r.rows(); ++i) {
+        (r.Text(i, 0) == "persons" ? c.persons_expected : c.faces_expected) = static_cast<std::size_t>(r.Int(i, 1));
+      }
     }
     {
       FACEKIT_ASSIGN_OR_RETURN(
@@ -497,32 +534,51 @@ class PgStore final : public PostgresStore {
         c.groups.push_back(std::move(g));
       }
     }
-    {
-      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT pkey,id,name,gender,created_ms FROM persons ORDER BY pkey", {},
-                                                 "reading persons"));
+    FACEKIT_RETURN_IF_ERROR(page(c));
+    // Keyset pages: each query starts after the last row of the one before.
+    for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT pkey,id,name,gender,created_ms FROM persons WHERE pkey > $1 "
+                                                 "ORDER BY pkey LIMIT $2",
+                                                 {P(after), P(load_page_rows_)}, "reading persons"));
+      if (r.rows() == 0) break;
+      StoreContents part;
+      part.persons.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
-        c.persons.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), static_cast<int>(r.Int(i, 3)), r.Int(i, 4)});
+        part.persons.push_back({r.Int(i, 0), r.Text(i, 1), r.Text(i, 2), static_cast<int>(r.Int(i, 3)), r.Int(i, 4)});
       }
+      after = part.persons.back().key;
+      FACEKIT_RETURN_IF_ERROR(page(part));
+      if (r.rows() < load_page_rows_) break;
     }
-    {
-      FACEKIT_ASSIGN_OR_RETURN(
-          PgResult r,
-          Query("SELECT gkey,pkey,ex_descriptions,added_ms FROM memberships ORDER BY gkey,pkey", {}, "reading memberships"));
+    for (std::int64_t after_group = std::numeric_limits<std::int64_t>::min(), after_person = 0;;) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r,
+                               Query("SELECT gkey,pkey,ex_descriptions,added_ms FROM memberships WHERE "
+                                     "(gkey,pkey) > ($1,$2) ORDER BY gkey,pkey LIMIT $3",
+                                     {P(after_group), P(after_person), P(load_page_rows_)}, "reading memberships"));
+      if (r.rows() == 0) break;
+      StoreContents part;
+      part.memberships.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
         MembershipRecord m;
         m.group_key = r.Int(i, 0);
         m.person_key = r.Int(i, 1);
         if (!JsonToPairs(r.Text(i, 2), &m.ex_descriptions)) return Corrupt("membership custom fields");
         m.added_ms = r.Int(i, 3);
-        c.memberships.push_back(std::move(m));
+        part.memberships.push_back(std::move(m));
       }
+      after_group = part.memberships.back().group_key;
+      after_person = part.memberships.back().person_key;
+      FACEKIT_RETURN_IF_ERROR(page(part));
+      if (r.rows() < load_page_rows_) break;
     }
-    {
-      const std::string columns =
-          "SELECT fkey,id,pkey,model_version,dim,rect_x,rect_y,rect_w,rect_h,quality,source,created_ms";
-      FACEKIT_ASSIGN_OR_RETURN(
-          PgResult r,
-          Query(columns + (with_embeddings ? ",embedding" : "") + " FROM faces ORDER BY fkey", {}, "reading faces"));
+    const std::string columns =
+        std::string("SELECT fkey,id,pkey,model_version,dim,rect_x,rect_y,rect_w,rect_h,quality,source,created_ms") +
+        (with_embeddings ? ",embedding" : "") + " FROM faces WHERE fkey > $1 ORDER BY fkey LIMIT $2";
+    for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
+      FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query(columns, {P(after), P(load_page_rows_)}, "reading faces"));
+      if (r.rows() == 0) break;
+      StoreContents part;
+      part.faces.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
         FaceRecord f;
         f.key = r.Int(i, 0);
@@ -539,17 +595,21 @@ class PgStore final : public PostgresStore {
           FACEKIT_RETURN_IF_ERROR(ReadEmbedding(r, i, 12, dim, f.id, &f.embedding));
           ++vectors_read_;
         }
-        c.faces.push_back(std::move(f));
+        part.faces.push_back(std::move(f));
       }
+      after = part.faces.back().key;
+      FACEKIT_RETURN_IF_ERROR(page(part));
+      if (r.rows() < load_page_rows_) break;
     }
+    StoreContents rest;
     {
       FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT fkey,model_version FROM face_vectors ORDER BY fkey,model_version",
                                                  {}, "reading face vectors"));
-      for (int i = 0; i < r.rows(); ++i) c.other_vectors.emplace_back(r.Int(i, 0), r.Text(i, 1));
+      for (int i = 0; i < r.rows(); ++i) rest.other_vectors.emplace_back(r.Int(i, 0), r.Text(i, 1));
     }
     {
       FACEKIT_ASSIGN_OR_RETURN(PgResult r, Query("SELECT fkey FROM face_crops ORDER BY fkey", {}, "reading face crops"));
-      for (int i = 0; i < r.rows(); ++i) c.crop_keys.push_back(r.Int(i, 0));
+      for (int i = 0; i < r.rows(); ++i) rest.crop_keys.push_back(r.Int(i, 0));
     }
     {
       FACEKIT_ASSIGN_OR_RETURN(
@@ -568,10 +628,10 @@ class PgStore final : public PostgresStore {
         j.start_ms = r.Int(i, 7);
         j.end_ms = r.Int(i, 8);
         j.failure = r.Text(i, 9);
-        c.jobs.push_back(std::move(j));
+        rest.jobs.push_back(std::move(j));
       }
     }
-    return c;
+    return page(rest);
   }
 
   // Rows (fkey, dim, embedding) appended to `out`.
@@ -748,6 +808,7 @@ class PgStore final : public PostgresStore {
   std::mutex mu_;
   int version_ = 0;
   int shards_ = 0;  // facekit_settings 'shards', read at open (fixed)
+  int load_page_rows_ = 100000;  // SetLoadPageRows
   std::atomic<std::int64_t> vectors_read_{0};
   std::atomic<std::int64_t> features_read_{0};
   std::set<std::int64_t> touched_persons_;  // by the batch Apply is writing (under mu_)

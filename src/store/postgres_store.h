@@ -41,6 +41,9 @@ class PostgresStore : public GalleryStore {
   virtual Result<std::vector<Change>> ChangesSince(std::int64_t after, std::size_t limit) = 0;
   // The last committed sequence number (0 when the log is empty).
   virtual Result<std::int64_t> LastChange() = 0;
+  // Rows per query of LoadPages (and so of Load) for persons, memberships and
+  // faces: 100,000 (tests make it small).
+  virtual void SetLoadPageRows(int rows) = 0;
 };
 
 // `conninfo`: a libpq connection string or URI ("postgres://user@host/db",

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -374,6 +375,97 @@ TEST(MutationCodec, DamagedEntriesAreDataCorruptNeverACrash) {
     auto d = DecodeMutation(text);
     EXPECT_EQ(d.status().code(), StatusCode::kDataCorrupt) << text;
   }
+}
+
+// Load reads persons, memberships and faces a page of rows a query (a
+// large gallery's result set would be held whole by libpq): with pages of 3
+// rows it returns what one page returns, and LoadPages hands the parts over
+// in the order a reader builds from (groups, persons, memberships, faces,
+// the rest), none larger than a page, every record once.
+TEST(PostgresStore, LoadsAPageOfRowsAtATimeAndReturnsTheSame) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  auto store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<std::int64_t> groups, persons;
+  for (int i = 0; i < 4; ++i) {
+    const std::string n = std::to_string(i);
+    Batch b = CreateGroupWithPerson("g" + n, "p" + n, "f" + n + "-0");
+    for (int f = 1; f < 3 + i; ++f)
+      b.push_back(
+          mutation::InsertFace{Face("f" + n + "-" + std::to_string(f), Placeholder(1), 0.1f * static_cast<float>(f))});
+    auto keys = (*store)->Apply(b);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    groups.push_back((*keys)[0]);
+    persons.push_back((*keys)[1]);
+  }
+  Batch more;  // person p0 in every group: 7 memberships
+  for (int i = 1; i < 4; ++i)
+    more.push_back(mutation::InsertMembership{{groups[static_cast<std::size_t>(i)], persons[0], {}, 7}});
+  ASSERT_TRUE((*store)->Apply(more).ok());
+
+  auto whole = (*store)->Load(/*with_embeddings=*/true);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  ASSERT_EQ(whole->groups.size(), 4u);
+  ASSERT_EQ(whole->persons.size(), 4u);
+  ASSERT_EQ(whole->memberships.size(), 7u);
+  ASSERT_EQ(whole->faces.size(), 18u);
+  (*store)->SetLoadPageRows(3);
+  auto paged = (*store)->Load(/*with_embeddings=*/true);
+  ASSERT_TRUE(paged.ok()) << paged.status().ToString();
+  EXPECT_EQ(paged->log_seq, whole->log_seq);
+  ASSERT_EQ(paged->persons.size(), whole->persons.size());
+  for (std::size_t i = 0; i < whole->persons.size(); ++i) EXPECT_EQ(paged->persons[i].id, whole->persons[i].id);
+  ASSERT_EQ(paged->memberships.size(), whole->memberships.size());
+  for (std::size_t i = 0; i < whole->memberships.size(); ++i) {
+    EXPECT_EQ(paged->memberships[i].group_key, whole->memberships[i].group_key);
+    EXPECT_EQ(paged->memberships[i].person_key, whole->memberships[i].person_key);
+    EXPECT_EQ(paged->memberships[i].ex_descriptions, whole->memberships[i].ex_descriptions);
+  }
+  ASSERT_EQ(paged->faces.size(), whole->faces.size());
+  for (std::size_t i = 0; i < whole->faces.size(); ++i) {
+    EXPECT_EQ(paged->faces[i].key, whole->faces[i].key);
+    EXPECT_EQ(paged->faces[i].id, whole->faces[i].id);
+    EXPECT_EQ(paged->faces[i].embedding, whole->faces[i].embedding);
+    EXPECT_EQ(paged->faces[i].source, whole->faces[i].source);
+  }
+
+  // The parts: kinds in order, each at most a page, keys ascending.
+  std::vector<int> kinds;  // 0 groups, 1 persons, 2 memberships, 3 faces, 4 the rest
+  std::vector<std::int64_t> face_keys;
+  std::size_t parts = 0;
+  Status loaded = (*store)->LoadPages(false, [&](StoreContents& part) {
+    if (parts++ == 0) {
+      EXPECT_EQ(part.groups.size(), 4u);
+      EXPECT_EQ(part.log_seq, whole->log_seq);
+    } else {
+      EXPECT_TRUE(part.groups.empty());
+      EXPECT_EQ(part.log_seq, 0);
+    }
+    const int kind = !part.groups.empty()        ? 0
+                     : !part.persons.empty()     ? 1
+                     : !part.memberships.empty() ? 2
+                     : !part.faces.empty()       ? 3
+                                                 : 4;
+    EXPECT_LE(part.persons.size() + part.memberships.size() + part.faces.size(), 3u);
+    EXPECT_LE((!part.persons.empty()) + (!part.memberships.empty()) + (!part.faces.empty()), 1);
+    for (const FaceRecord& f : part.faces) {
+      EXPECT_TRUE(f.embedding.empty());
+      face_keys.push_back(f.key);
+    }
+    kinds.push_back(kind);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+  EXPECT_TRUE(std::is_sorted(kinds.begin(), kinds.end()));
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), 3), 6);  // 18 faces, 3 a part
+  EXPECT_EQ(kinds.back(), 4);
+  std::vector<std::int64_t> want;
+  for (const FaceRecord& f : whole->faces) want.push_back(f.key);
+  EXPECT_EQ(face_keys, want);
+  // A part's error stops the load and is returned.
+  EXPECT_EQ((*store)->LoadPages(false, [](StoreContents&) { return Status(StatusCode::kUnavailable, "stop"); }).code(),
+            StatusCode::kUnavailable);
 }
 
 TEST(PostgresStore, KeepsFaceVectorsCropsAndModelJobsLikeTheSqliteStore) {
