@@ -92,8 +92,9 @@ struct Gallery::ReindexHoldings {
 // compaction rebuilds it in the background once its dead rows pass the ratio.
 // An HNSW index that gains (and drops fewer than its compaction ratio), an
 // IVF index that gains (removals leave no dead rows: an entry leaves its list
-// at once; inserts go to their nearest list, a retraining past ivf_regrow is
-// a background compaction's), and an empty face index of a node that indexes nothing yet, are not copied
+// at once; inserts go to their nearest list; a retraining past ivf_regrow is
+// the compactor's, or in place during a first fill), and an empty face index
+// of a node that indexes nothing yet, are not copied
 // either (GalleryOptions::grow_in_place): at step 2 the gained entries
 // go into the serving index a slice at a time, each slice under the writer
 // and exclusive locks (searches wait for one slice, about grow_slice_ms), and
