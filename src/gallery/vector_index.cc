@@ -99,7 +99,10 @@ void VectorIndex::ReserveRows(std::size_t rows) {
   const auto d = static_cast<std::size_t>(dim_);
   const std::size_t capacity = (half_rows() ? half_.capacity() : data_.capacity()) / d;
   if (rows <= capacity) return;
-  const auto values = std::max(rows, capacity * 2) * d;
+  ReserveRowValues(std::max(rows, capacity * 2) * d);
+}
+
+void VectorIndex::ReserveRowValues(std::size_t values) {
   if (half_rows()) {
     half_.reserve(values);
     AdviseHugePages(half_);
@@ -109,18 +112,19 @@ void VectorIndex::ReserveRows(std::size_t rows) {
   }
 }
 
+void VectorIndex::TrainQuantiser(index_detail::ScalarQuantiser* sq, std::size_t min_rows) const {
+  const auto d = static_cast<std::size_t>(dim_);
+  std::vector<float> hi;
+  sq->StartRange(d, &hi);
+  ForEachRowChunk(0, rows(),
+                  [&](std::size_t, std::size_t count, const float* rows) { sq->WidenRange(rows, count, d, &hi); });
+  sq->FinishRange(rows(), d, min_rows, std::move(hi));
+}
+
 void VectorIndex::Reserve(std::size_t entries) {
   const auto d = static_cast<std::size_t>(dim_);
   const std::size_t capacity = (half_rows() ? half_.capacity() : data_.capacity()) / d;
-  if (entries > capacity) {
-    if (half_rows()) {
-      half_.reserve(entries * d);
-      AdviseHugePages(half_);
-    } else {
-      data_.reserve(entries * d);
-      AdviseHugePages(data_);
-    }
-  }
+  if (entries > capacity) ReserveRowValues(entries * d);
   keys_.reserve(entries);
   tags_.reserve(entries);
   alive_.reserve(entries);
@@ -304,11 +308,7 @@ Status VectorIndex::BuildIvf() {
     ivf->centroids.assign(d, 0.0f);
     ivf->nlist = 1;
   }
-  std::vector<float> hi;
-  ivf->sq.StartRange(d, &hi);
-  ForEachRowChunk(0, n,
-                  [&](std::size_t, std::size_t count, const float* rows) { ivf->sq.WidenRange(rows, count, d, &hi); });
-  ivf->sq.FinishRange(n, d, /*min_rows=*/1, std::move(hi));
+  TrainQuantiser(&ivf->sq, /*min_rows=*/1);
   ivf->lists.assign(ivf->nlist, {});
   ivf->row_list.assign(n, 0);
   ivf->row_pos.assign(n, 0);

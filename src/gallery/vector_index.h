@@ -100,6 +100,10 @@ struct IndexEntry {
   std::uint64_t tag = 0;
 };
 
+namespace index_detail {
+struct ScalarQuantiser;  // vector_index_internal.h
+}  // namespace index_detail
+
 class VectorIndex {
  public:
   VectorIndex(int dim, IndexOptions options);
@@ -232,6 +236,10 @@ class VectorIndex {
   // Room for `rows` rows in the row format in use (on huge pages), and the
   // row values cut or grown to `rows` rows.
   void ReserveRows(std::size_t rows);
+  void ReserveRowValues(std::size_t values);  // exactly this many values (on huge pages)
+  // A quantiser's range over every row, read a chunk at a time
+  // (ScalarQuantiser::FinishRange's `min_rows`).
+  void TrainQuantiser(index_detail::ScalarQuantiser* sq, std::size_t min_rows) const;
   void ResizeRows(std::size_t rows);
   // Row `from`'s values, key and tag copied over row `to` (to != from).
   void MoveRow(std::size_t to, std::size_t from);

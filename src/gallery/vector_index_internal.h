@@ -311,14 +311,7 @@ struct VectorIndex::Graph {
   void EncodeRows(const VectorIndex& index) {
     const std::size_t d = static_cast<std::size_t>(index.dim_);
     const std::size_t first = codes.size() / d, n = index.rows();
-    if (sq.min.empty()) {
-      std::vector<float> hi;
-      sq.StartRange(d, &hi);
-      index.ForEachRowChunk(0, n, [&](std::size_t, std::size_t count, const float* rows) {
-        sq.WidenRange(rows, count, d, &hi);
-      });
-      sq.FinishRange(n, d, kMinQuantiserRows, std::move(hi));
-    }
+    if (sq.min.empty()) index.TrainQuantiser(&sq, kMinQuantiserRows);
     if (codes.capacity() < n * d) {
       codes.reserve(std::max(codes.capacity() * 2, n * d));
       AdviseHugePages(codes);
