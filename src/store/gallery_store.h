@@ -194,6 +194,15 @@ struct ShardVectorQuery {
   std::string model_version;  // "": the faces' own vectors (LoadEmbeddings); else face_vectors of it
 };
 
+// What a node's catalog keeps of a face (the record without its vectors and
+// crop), read back by key or id where the catalog keeps only its shards'
+// face records (docs/scale-out.md, "Catalog split by shard").
+struct FaceInfo {
+  FaceRecord record;                        // no embedding, other vectors or crop
+  std::vector<std::string> other_versions;  // model versions of its face_vectors rows
+  bool has_crop = false;
+};
+
 class GalleryStore {
  public:
   virtual ~GalleryStore() = default;
@@ -236,6 +245,14 @@ class GalleryStore {
   virtual Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> LoadPersonFeatures(
       const std::string& /*version*/, const std::vector<std::int64_t>& /*person_keys*/) {
     return Status(StatusCode::kFailedPrecondition, "this store keeps no person features");
+  }
+  // The faces of the given keys, or of the given ids, in key order (missing
+  // ones skipped). Stores with face_shards() > 0; others kFailedPrecondition.
+  virtual Result<std::vector<FaceInfo>> LoadFaceInfos(const std::vector<std::int64_t>& /*face_keys*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no face shards");
+  }
+  virtual Result<std::vector<FaceInfo>> FindFaceInfos(const std::vector<std::string>& /*face_ids*/) {
+    return Status(StatusCode::kFailedPrecondition, "this store keeps no face shards");
   }
   // Face vectors (embeddings, face_vectors rows) read since the store was
   // opened, by every Load* call (0 where not counted). For measurements.

@@ -21,6 +21,7 @@
 #include "store/fused_feature.h"
 #include "store/mutation_codec.h"
 #include "store/pg_util.h"
+#include "store/postgres_faces.h"
 #include "store/postgres_runs.h"
 #include "store/postgres_schema.h"
 #include "store/sqlite_schema.h"  // ParseJsonStringArray
@@ -132,6 +133,17 @@ class PgStore final : public PostgresStore {
     return out;
   }
 
+  Result<std::vector<FaceInfo>> LoadFaceInfos(const std::vector<std::int64_t>& face_keys) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    return pg::ReadFaceInfos(Querier(), face_keys);
+  }
+  Result<std::vector<FaceInfo>> FindFaceInfos(const std::vector<std::string>& face_ids) override {
+    std::lock_guard lock(mu_);
+    FACEKIT_RETURN_IF_ERROR(Reconnect());
+    return pg::ReadFaceInfos(Querier(), face_ids);
+  }
+
   std::int64_t vectors_read() const override { return vectors_read_.load(); }
 
   bool keeps_person_features() const override { return true; }
@@ -174,8 +186,7 @@ class PgStore final : public PostgresStore {
     touched_persons_.clear();
     // Runs of inserts of one kind go in one statement each, and the change
     // log's rows in one at the end (src/store/postgres_runs.h).
-    const pg::QueryFn query = [this](const std::string& sql, const std::vector<Param>& params,
-                                     const std::string& what) { return Query(sql, params, what); };
+    const pg::QueryFn query = Querier();
     std::vector<Change> changes;
     std::vector<std::string> payloads;
     changes.reserve(batch.size());
@@ -343,6 +354,12 @@ class PgStore final : public PostgresStore {
     return Status(StatusCode::kIoError, what + ": postgresql: " + message);
   }
 
+  // This connection's Query for the helpers of postgres_runs / postgres_faces (mu_ held).
+  pg::QueryFn Querier() {
+    return [this](const std::string& sql, const std::vector<Param>& params, const std::string& what) {
+      return Query(sql, params, what);
+    };
+  }
   Result<PgResult> Query(const std::string& sql, const std::vector<Param>& params, const std::string& what) {
     std::vector<const char*> values;
     std::vector<int> lengths, formats;
