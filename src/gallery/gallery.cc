@@ -1,17 +1,24 @@
 #include "gallery/gallery.h"
 
-#include "common/heap.h"
-#include "store/fused_feature.h"
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <type_traits>
 #include <unordered_set>
+
+#include "common/heap.h"
+#include "store/face_shard.h"
+#include "store/fused_feature.h"
 
 namespace facekit::gallery {
 
 namespace {
+// A face's id for messages (its key when its record is not here).
+std::string FaceName(const Catalog& c, std::int64_t key) {
+  const FaceState* f = c.FaceByKey(key);
+  return f ? f->id.str() : "#" + std::to_string(key);
+}
 template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
@@ -70,6 +77,17 @@ const FaceState* Catalog::FaceByKey(std::int64_t key) const {
   return it == faces_.end() ? nullptr : &it->second;
 }
 std::int64_t Catalog::FaceKeyById(std::string_view id) const { return face_ids_.Find(id, IdsOf(faces_, FaceIdOf)); }
+bool Catalog::FaceKnown(std::int64_t key) const { return faces_.count(key) != 0 || face_places_.Find(key).has_value(); }
+std::int64_t Catalog::FacePersonKey(std::int64_t key) const {
+  if (const FaceState* f = FaceByKey(key)) return f->person_key;
+  const auto place = face_places_.Find(key);
+  return place ? place->person_key : 0;
+}
+int Catalog::FaceShard(std::int64_t key, int shards) const {
+  if (const FaceState* f = FaceByKey(key)) return shards > 0 ? store::ShardOfFace(f->id.view(), shards) : 0;
+  const auto place = face_places_.Find(key);
+  return place ? place->shard : -1;
+}
 std::string_view Catalog::FaceSource(std::int64_t key) const {
   auto it = face_source_texts_.find(key);
   return it == face_source_texts_.end() ? std::string_view() : std::string_view(it->second);
@@ -92,8 +110,13 @@ void Catalog::ReserveFaces(std::size_t faces) {
   faces_.reserve(faces);
   face_ids_.Reserve(faces, IdsOf(faces_, FaceIdOf), Every(faces_));
 }
+void Catalog::ShrinkFaces() {
+  faces_.rehash(0);
+  face_ids_.Shrink(IdsOf(faces_, FaceIdOf), Every(faces_));
+}
 void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
   if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
+  face_places_.Erase(key);
   const FaceState& f = faces_.emplace(key, std::move(face)).first->second;
   face_ids_.Put(f.id.view(), key, IdsOf(faces_, FaceIdOf), Every(faces_));
   if (!source.empty()) {
@@ -112,6 +135,21 @@ void Catalog::EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator fa
     face_source_texts_.erase(text);
   }
   faces_.erase(face);
+}
+bool Catalog::DropFaceRecord(std::unordered_map<std::int64_t, FaceState>::iterator face, int shard) {
+  const std::int64_t key = face->first, person = face->second.person_key;
+  if (!FaceDirectory::Fits(key, person, shard)) return false;
+  EraseFace(face);
+  face_places_.Put(key, person, shard);
+  return true;
+}
+void Catalog::AddFacePlace(std::int64_t key, std::int64_t person_key, int shard) {
+  if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
+  face_places_.Put(key, person_key, shard);
+}
+void Catalog::ForgetFace(std::int64_t key) {
+  if (auto f = faces_.find(key); f != faces_.end()) EraseFace(f);
+  face_places_.Erase(key);
 }
 
 namespace {
@@ -156,9 +194,7 @@ std::vector<const GroupState*> Catalog::Groups() const {
 }
 std::vector<float> Catalog::FaceVector(std::int64_t face_key) const { return FaceVector(face_key, primary_version_); }
 std::vector<float> Catalog::FaceVector(std::int64_t face_key, const std::string& version) const {
-  const FaceState* face = FaceByKey(face_key);
-  if (!face) return {};
-  const PersonState* person = PersonByKey(face->person_key);
+  const PersonState* person = PersonByKey(FacePersonKey(face_key));
   if (!person) return {};
   for (const auto& [gkey, m] : person->groups) {
     const GroupState* g = GroupByKey(gkey);
@@ -335,6 +371,9 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   g->person_structures_wait_ = g->options_.defer_person_structures;
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
   if (g->options_.resume_index_filter) g->ResumeShardHoldings();
+  // Holdings resumed: only their faces' records stay (a node awaiting its
+  // first map keeps them all until it knows its shards: SetIndexFilter).
+  if (g->resumed_shards_ > 0) g->DropUnwantedFaceRecordsLocked();
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
   if (g->store_->shared() && g->options_.follow_interval_ms > 0) g->StartFollower();
   for (const auto& [gkey, group] : g->catalog_.groups_) {
@@ -577,7 +616,7 @@ Status Gallery::ReconcileIndexes(bool use_snapshots, bool keep_loaded) {
     for (auto& [key, v] : loaded) {
       if (static_cast<int>(v.size()) != options_.dim) {
         return Status(StatusCode::kFailedPrecondition,
-                      "face " + c.faces_.at(key).id + " has a " + std::to_string(v.size()) +
+                      "face " + FaceName(c, key) + " has a " + std::to_string(v.size()) +
                           "-D embedding; this engine makes " + std::to_string(options_.dim) +
                           "-D ones (the gallery was enrolled with another model)");
       }
@@ -663,6 +702,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
   Catalog& c = catalog_;
   auto resolve = [&](std::int64_t key) { return key < 0 ? keys[static_cast<std::size_t>(-key - 1)] : key; };
   Status failed = Status::Ok();
+  std::set<std::int64_t> regrouped;  // persons that left a group: records they may no longer want
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const store::Mutation& mutation = batch[i];
     std::visit(Overloaded{[&](const store::mutation::InsertGroup& m) {
@@ -688,6 +728,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             auto it = c.groups_.find(m.key);
                             if (it == c.groups_.end()) return;
                             for (std::int64_t pkey : it->second.persons) c.persons_.at(pkey).groups.erase(m.key);
+                            regrouped.insert(it->second.persons.begin(), it->second.persons.end());
                             std::erase_if(c.jobs_, [&](const store::ModelJobRecord& j) { return j.group_key == m.key; });
                             c.group_ids_.erase(it->second.record.id);
                             c.group_names_.erase(it->second.record.name);
@@ -721,9 +762,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                               g.face_count -= p.faces.size();
                               g.dirty = true;
                             }
-                            for (std::int64_t fk : p.faces) {
-                              if (auto f = c.faces_.find(fk); f != c.faces_.end()) c.EraseFace(f);
-                            }
+                            for (std::int64_t fk : p.faces) c.ForgetFace(fk);
                             c.ErasePerson(it);
                           },
                           [&](const store::mutation::InsertMembership& m) {
@@ -745,6 +784,8 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             p.groups[gkey] = std::move(rec);
                             if (g.persons.insert(pkey).second) g.face_count += p.faces.size();
                             RefreshPerson(g, p);
+                            // Faces of shards held in this group: their records here now.
+                            if (Status fetched = FetchFaceRecordsLocked(p.faces); !fetched.ok()) failed = fetched;
                           },
                           [&](const store::mutation::UpdateMembership& m) {
                             PersonState& p = c.persons_.at(m.membership.person_key);
@@ -758,6 +799,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             if (g.persons.erase(p.record.key) != 0) g.face_count -= p.faces.size();
                             g.dirty = true;
                             p.groups.erase(m.group_key);
+                            regrouped.insert(m.person_key);
                           },
                           [&](const store::mutation::InsertFace& m) {
                             const std::int64_t pkey = resolve(m.face.person_key);
@@ -771,7 +813,12 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                                             .quality = f.quality,
                                             .has_crop = !f.crop.empty()};
                             for (const auto& [v, vector] : f.other_vectors) state.other_versions.insert(v);
-                            c.AddFace(keys[i], std::move(state), f.source);
+                            const int shard = SplitsFaceRecords() ? store::ShardOfFace(f.id, index_filter_.shards) : 0;
+                            if (!FaceRecordWanted(p, shard) && FaceDirectory::Fits(keys[i], pkey, shard)) {
+                              c.AddFacePlace(keys[i], pkey, shard);  // another shard's face: its place only
+                            } else {
+                              c.AddFace(keys[i], std::move(state), f.source);
+                            }
                             p.faces.push_back(keys[i]);
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
@@ -786,10 +833,12 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                           },
                           [&](const store::mutation::PutFaceVector& m) {
                             const std::int64_t fkey = resolve(m.face_key);
-                            auto f = c.faces_.find(fkey);
-                            if (f == c.faces_.end()) return;
-                            f->second.other_versions.insert(m.model_version);
-                            PersonState& p = c.persons_.at(f->second.person_key);
+                            const std::int64_t pkey = c.FacePersonKey(fkey);
+                            if (pkey == 0) return;
+                            if (auto f = c.faces_.find(fkey); f != c.faces_.end()) {
+                              f->second.other_versions.insert(m.model_version);
+                            }
+                            PersonState& p = c.persons_.at(pkey);
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
                               if (g.record.face_model_version != m.model_version) continue;
@@ -815,9 +864,9 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             c.jobs_.push_back(std::move(job));
                           },
                           [&](const store::mutation::DeleteFace& m) {
-                            auto f = c.faces_.find(m.key);
-                            if (f == c.faces_.end()) return;
-                            PersonState& p = c.persons_.at(f->second.person_key);
+                            const std::int64_t pkey = c.FacePersonKey(m.key);
+                            if (pkey == 0) return;
+                            PersonState& p = c.persons_.at(pkey);
                             p.faces.erase(std::remove(p.faces.begin(), p.faces.end(), m.key), p.faces.end());
                             for (const auto& [gkey, membership] : p.groups) {
                               GroupState& g = c.groups_.at(gkey);
@@ -825,9 +874,21 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                               g.faces->Remove(m.key);
                               RefreshPerson(g, p);
                             }
-                            c.EraseFace(f);
+                            c.ForgetFace(m.key);
                           }},
                mutation);
+  }
+  if (SplitsFaceRecords()) {
+    for (std::int64_t pkey : regrouped) {
+      auto p = c.persons_.find(pkey);
+      if (p == c.persons_.end()) continue;
+      for (std::int64_t fk : p->second.faces) {
+        auto f = c.faces_.find(fk);
+        if (f == c.faces_.end()) continue;
+        const int shard = store::ShardOfFace(f->second.id.view(), index_filter_.shards);
+        if (!FaceRecordWanted(p->second, shard)) (void)c.DropFaceRecord(f, shard);
+      }
+    }
   }
   for (auto& [gkey, g] : c.groups_) {
     if ((g.faces->NeedsCompaction() && !g.faces->journaling()) ||

@@ -46,6 +46,7 @@
 
 #include "common/compact_string.h"
 #include "common/flat_map.h"
+#include "gallery/face_directory.h"
 #include "gallery/id_table.h"
 #include "gallery/vector_index.h"
 #include "store/gallery_store.h"
@@ -110,6 +111,11 @@ struct GalleryOptions {
   // face index while nothing is indexed yet (a node's first map: its
   // checkpoints then keep the progress). Off: always the copy.
   bool grow_in_place = true;
+  // With an index filter in force on a store that keeps face shards with its
+  // count (PostgreSQL), the catalog keeps the records (id, rectangle, times,
+  // versions) of the faces of the shards it indexes only, and of the others
+  // their person and shard (Gallery::SplitsFaceRecords). Off: every record.
+  bool split_face_records = true;
   int grow_slice_ms = 20;
   // Tests: called by SetIndexFilter while it builds beside the serving
   // indexes (after planning, before the swap), with no lock held.
@@ -179,8 +185,15 @@ class Catalog {
   bool GroupNameTaken(const std::string& name) const { return group_names_.count(name) != 0; }
   const PersonState* PersonByKey(std::int64_t key) const;
   const PersonState* PersonById(const std::string& id) const;
+  // A face's record; null when the gallery has no such face, or, on a node
+  // that keeps only its shards' face records (Gallery::SplitsFaceRecords),
+  // when the face lies in another shard: FaceKnown / FacePersonKey /
+  // FaceShard answer for every face, Gallery::FacesByKey reads the others'.
   const FaceState* FaceByKey(std::int64_t key) const;
-  std::int64_t FaceKeyById(std::string_view id) const;  // 0 when absent
+  std::int64_t FaceKeyById(std::string_view id) const;  // 0 when absent (or its record is not here)
+  bool FaceKnown(std::int64_t key) const;
+  std::int64_t FacePersonKey(std::int64_t key) const;  // 0: no such face
+  int FaceShard(std::int64_t key, int shards) const;   // of `shards`; -1: no such face
   bool FaceSourceKnown(const std::string& source) const { return face_sources_.count(source) != 0; }
   // Where a face's image came from ("" when not recorded).
   std::string_view FaceSource(std::int64_t key) const;
@@ -188,7 +201,9 @@ class Catalog {
   std::vector<const GroupState*> Groups() const;
   std::size_t group_count() const { return groups_.size(); }
   std::size_t person_count() const { return persons_.size(); }
-  std::size_t face_count() const { return faces_.size(); }
+  std::size_t face_count() const { return faces_.size() + face_places_.size(); }
+  // Faces whose records this catalog keeps (FaceByKey finds them).
+  std::size_t face_record_count() const { return faces_.size(); }
   // A face's vector of the primary face model version, from any index
   // holding it (empty if none does: also when the person's groups all use
   // another version; Gallery::FaceVectors reads the store then).
@@ -220,6 +235,9 @@ class Catalog {
   IdTable face_ids_;
   std::unordered_map<std::int64_t, std::string> face_source_texts_;
   std::unordered_map<std::string_view, std::int64_t> face_sources_;
+  // The faces whose records are not kept here (a sharded node's other
+  // shards): whose they are and their shard. Every face is in faces_ or here.
+  FaceDirectory face_places_;
   std::vector<store::ModelJobRecord> jobs_;
   std::string primary_version_;
 
@@ -228,7 +246,17 @@ class Catalog {
   void ReservePersons(std::size_t persons);
   void AddFace(std::int64_t key, FaceState face, std::string source = {});  // replaces a face of that key
   void ReserveFaces(std::size_t faces);
+  // The face map's buckets and the id table sized to the records kept
+  // (after many records became places).
+  void ShrinkFaces();
   void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);
+  // Keeps only a face's place (person, shard) instead of its record; false
+  // (the record kept) when its keys do not fit the directory.
+  bool DropFaceRecord(std::unordered_map<std::int64_t, FaceState>::iterator face, int shard);
+  // A face of another shard: its place only.
+  void AddFacePlace(std::int64_t key, std::int64_t person_key, int shard);
+  // Forgets a face, its record or its place.
+  void ForgetFace(std::int64_t key);
 };
 
 class Gallery {
@@ -267,6 +295,21 @@ class Gallery {
   // (faces without one are left out).
   Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> FaceVectors(
       const std::vector<std::int64_t>& face_keys, const std::string& version) const;
+  // Faces by key or by id with their records: the catalog's, or on a node
+  // that keeps only its shards' face records, the store's for the others.
+  // Faces the catalog does not know (never applied here, or deleted) are
+  // left out; key order. Takes the shared lock (callable from a planner).
+  struct FaceView {
+    std::int64_t key = 0;
+    FaceState state;
+    std::string source;
+  };
+  Result<std::vector<FaceView>> FacesByKey(const std::vector<std::int64_t>& keys) const;
+  Result<std::vector<FaceView>> FacesById(const std::vector<std::string>& ids) const;
+  // Whether this node keeps only the records of the faces of the shards it
+  // indexes (an index filter in force on a store that keeps face shards with
+  // its count; GalleryOptions::split_face_records): docs/scale-out.md.
+  bool SplitsFaceRecords() const;
   // A face's stored crop (nullopt: enrolled before crops were stored).
   Result<std::optional<store::FaceCrop>> FaceCrop(std::int64_t face_key) const { return store_->LoadFaceCrop(face_key); }
 
@@ -346,6 +389,19 @@ class Gallery {
   Status ReconcileIndexes(bool use_snapshots, bool keep_loaded = false);
   // The face filter (SetIndexFilter) of a face key of the catalog.
   bool IndexedHere(const GroupState& group, std::int64_t face_key) const;
+  // Whether a face of `person` in `shard` keeps its record here: not split,
+  // or a group of the person holds the shard under the filter in force.
+  bool FaceRecordWanted(const PersonState& person, int shard) const;
+  // Split: every face record no longer wanted becomes a place (after a
+  // filter change or a resume); with writer_mu_ held, takes state_mu_.
+  void DropUnwantedFaceRecords();
+  void DropUnwantedFaceRecordsLocked();  // both locks held (or none needed: Open)
+  // Split: reads the records of the wanted faces among `keys` that have none
+  // here and adds them (under state_mu_, which the caller must not hold;
+  // writer_mu_ held).
+  Status FetchFaceRecords(const std::vector<std::int64_t>& keys);
+  // The same with state_mu_ already held exclusively (applying a write).
+  Status FetchFaceRecordsLocked(const std::vector<std::int64_t>& keys);
   // Whether the group's person index holds `person` under the filter in force.
   bool PersonIndexedHere(const GroupState& group, const PersonState& person) const;
   Status ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys);

@@ -20,9 +20,10 @@ namespace facekit::gallery {
 
 namespace {
 
-// Whether filter `f` keeps face `face_id` of `group` (an empty filter keeps every face).
-bool Holds(const ShardFilter& f, const std::string& group, std::string_view face_id) {
-  return !f || f.holds(group, store::ShardOfFace(face_id, f.shards));
+// Whether filter `f` keeps a face of `shard` (-1: no such face) of `group`
+// (an empty filter keeps every face).
+bool HoldsShard(const ShardFilter& f, const std::string& group, int shard) {
+  return !f || (shard >= 0 && f.holds(group, shard));
 }
 
 // Whether filter `f` keeps person `person_id`'s entry in `group`'s person index.
@@ -38,8 +39,7 @@ bool Gallery::PersonIndexedHere(const GroupState& group, const PersonState& pers
 
 bool Gallery::IndexedHere(const GroupState& group, std::int64_t face_key) const {
   if (!index_filter_) return true;
-  const FaceState* face = catalog_.FaceByKey(face_key);
-  return face != nullptr && Holds(index_filter_, group.record.id, face->id);
+  return HoldsShard(index_filter_, group.record.id, catalog_.FaceShard(face_key, index_filter_.shards));
 }
 
 namespace {
@@ -159,10 +159,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       return chunks;
     }
     std::map<int, std::vector<std::int64_t>> by_shard;
-    for (std::int64_t key : job.add) {
-      const FaceState* f = catalog_.FaceByKey(key);
-      by_shard[f != nullptr && filter.shards > 0 ? store::ShardOfFace(f->id, filter.shards) : -1].push_back(key);
-    }
+    for (std::int64_t key : job.add)
+      by_shard[filter.shards > 0 ? catalog_.FaceShard(key, filter.shards) : -1].push_back(key);
     for (auto& [shard, keys] : by_shard) {
       if (chunks.empty() || chunks.back().size() + keys.size() > batch) chunks.emplace_back();
       chunks.back().insert(chunks.back().end(), keys.begin(), keys.end());
@@ -178,7 +176,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
     job.add_tags.clear();
     std::vector<std::int64_t> keys;
     for (std::int64_t key : job.add_chunks[chunk]) {
-      if (job.people ? g.persons.count(key) != 0 : catalog_.FaceByKey(key) != nullptr) keys.push_back(key);
+      if (job.people ? g.persons.count(key) != 0 : catalog_.FaceKnown(key)) keys.push_back(key);
     }
     if (keys.empty()) return Status::Ok();
     auto loaded = job.people ? FusedFeaturesOf(g, keys, &job.add_tags) : LoadGroupVectors(g, keys, version);
@@ -203,15 +201,14 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       const PersonState* p = catalog_.PersonByKey(key);
       return p != nullptr && HoldsPerson(filter, g.record.id, p->record.id);
     }
-    const FaceState* f = catalog_.FaceByKey(key);
-    return f != nullptr && Holds(filter, g.record.id, f->id);
+    return catalog_.FaceKnown(key) && HoldsShard(filter, g.record.id, catalog_.FaceShard(key, filter.shards));
   };
   // Whether an entry planned to be added still belongs to the group (a write
   // meanwhile may have deleted its face or person, or taken the person out).
   auto in_group = [&](const GroupState& g, const Job& job, std::int64_t key) {
     if (job.people) return g.persons.count(key) != 0;
-    const FaceState* f = catalog_.FaceByKey(key);
-    return f != nullptr && g.persons.count(f->person_key) != 0;
+    const std::int64_t person = catalog_.FacePersonKey(key);
+    return person != 0 && g.persons.count(person) != 0;
   };
   std::vector<Job> jobs;
   std::set<std::int64_t> planned;  // every group present at planning
@@ -241,8 +238,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
         const PersonState& p = catalog_.persons_.at(pkey);
         if (HoldsPerson(filter, g.record.id, p.record.id)) desired_persons.insert(pkey);
         for (std::int64_t fk : p.faces) {
-          const FaceState* f = catalog_.FaceByKey(fk);
-          if (f != nullptr && Holds(filter, g.record.id, f->id)) desired.insert(fk);
+          if (HoldsShard(filter, g.record.id, catalog_.FaceShard(fk, filter.shards))) desired.insert(fk);
         }
       }
       for (const IndexEntry& e : g.faces->Entries()) {
@@ -264,6 +260,15 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
       }
       std::sort(persons.add.begin(), persons.add.end());
       if (!persons.drop.empty() || !persons.add.empty()) jobs.push_back(std::move(persons));
+    }
+    // Split face records: the faces to be indexed have their records here
+    // before any of them is (a search answer names its face id).
+    {
+      std::vector<std::int64_t> gained;
+      for (const Job& job : jobs) {
+        if (!job.people) gained.insert(gained.end(), job.add.begin(), job.add.end());
+      }
+      if (Status fetched = FetchFaceRecords(gained); !fetched.ok()) return fetched;
     }
     // The store is read under the writer lock (writers use it too).
     ShardFilter previous;
@@ -481,8 +486,8 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
           auto it = catalog_.groups_.find(job.group);
           if (it != catalog_.groups_.end() && reindex_holdings_) {
             for (std::int64_t key : job.add_chunks[chunk]) {
-              if (const FaceState* f = catalog_.FaceByKey(key)) {
-                reindex_holdings_->grown.insert({it->second.record.id, store::ShardOfFace(f->id, filter.shards)});
+              if (const int shard = catalog_.FaceShard(key, filter.shards); shard >= 0) {
+                reindex_holdings_->grown.insert({it->second.record.id, shard});
               }
             }
           }
@@ -560,6 +565,7 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   }
   index_filter_ = std::move(filter);
   reindex_holdings_.reset();
+  DropUnwantedFaceRecordsLocked();  // split face records: those of shards no longer held become places
   // Groups created meanwhile were indexed with both filters: keep the new one's faces and persons.
   for (auto& [gkey, g] : catalog_.groups_) {
     if (planned.count(gkey)) continue;
@@ -693,7 +699,7 @@ Result<std::vector<std::pair<std::int64_t, std::vector<float>>>> Gallery::LoadGr
   if (!LoadsByShard()) return primary ? store_->LoadEmbeddings(keys) : store_->LoadFaceVectors(version, keys);
   std::set<int> shards;
   for (std::int64_t k : keys) {
-    if (const FaceState* f = catalog_.FaceByKey(k)) shards.insert(store::ShardOfFace(f->id, index_filter_.shards));
+    if (const int shard = catalog_.FaceShard(k, index_filter_.shards); shard >= 0) shards.insert(shard);
   }
   std::vector<std::pair<std::int64_t, std::vector<float>>> out;
   if (shards.empty()) return out;

@@ -1,9 +1,9 @@
 // FaceService: faces (create, delete).
-#include "service/face_service.h"
-
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
+#include "service/face_service.h"
 #include "service/service_internal.h"
 
 namespace facekit::service {
@@ -146,11 +146,16 @@ ApiResult<DeleteFaceResponse> FaceService::DeleteFace(const std::string& person_
     if (!p) {
       return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
     }
+    // By id: the records kept here, the store's for a cluster node's other shards.
+    auto found = gallery_->FacesById(face_ids);
+    if (!found.ok()) return StoreError(found.status());
+    std::unordered_map<std::string_view, std::int64_t> key_of;
+    for (const auto& f : *found) key_of.emplace(f.state.id.view(), f.key);
     std::set<std::int64_t> doomed;
     for (const auto& id : face_ids) {
-      const std::int64_t fk = c.FaceKeyById(id);
-      if (fk == 0 || c.FaceByKey(fk)->person_key != p->record.key) continue;  // not this person's: skipped
-      if (doomed.insert(fk).second) out.suc_face_ids.push_back(id);
+      auto it = key_of.find(id);
+      if (it == key_of.end() || c.FacePersonKey(it->second) != p->record.key) continue;  // not this person's: skipped
+      if (doomed.insert(it->second).second) out.suc_face_ids.push_back(id);
     }
     if (!doomed.empty() && doomed.size() >= p->faces.size()) {
       return Err(code::kDeleteFaceNumExceed, "a person keeps at least one face; delete the person instead");
@@ -166,9 +171,11 @@ ApiResult<DeleteFaceResponse> FaceService::DeleteFace(const std::string& person_
 
 ApiResult<std::string> FaceService::FacePerson(const std::string& face_id) const {
   if (face_id.empty()) return Err(code::kMissing, "FaceId is empty");
+  auto found = gallery_->FacesById({face_id});
+  if (!found.ok()) return StoreError(found.status());
+  const std::int64_t key = found->empty() ? 0 : found->front().key;
   return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<std::string> {
-    const gallery::FaceState* f = c.FaceByKey(c.FaceKeyById(face_id));
-    const gallery::PersonState* p = f ? c.PersonByKey(f->person_key) : nullptr;
+    const gallery::PersonState* p = c.PersonByKey(c.FacePersonKey(key));
     if (!p) return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
     return p->record.id;
   });
@@ -176,13 +183,15 @@ ApiResult<std::string> FaceService::FacePerson(const std::string& face_id) const
 
 ApiResult<std::vector<std::uint8_t>> FaceService::GetFaceCrop(const std::string& face_id) const {
   if (face_id.empty()) return Err(code::kMissing, "FaceId is empty");
-  const std::int64_t key = gallery_->Read([&](const gallery::Catalog& c) { return c.FaceKeyById(face_id); });
-  if (key == 0) return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
+  auto found = gallery_->FacesById({face_id});
+  if (!found.ok()) return StoreError(found.status());
+  if (found->empty()) return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
+  const std::int64_t key = found->front().key;
   auto crop = gallery_->FaceCrop(key);
   if (!crop.ok()) return StoreError(crop.status());
   if (!crop->has_value()) {
     // Deleted since, or enrolled before crops were stored.
-    if (gallery_->Read([&](const gallery::Catalog& c) { return c.FaceKeyById(face_id); }) == 0) {
+    if (!gallery_->Read([&](const gallery::Catalog& c) { return c.FaceKnown(key); })) {
       return Err(code::kFaceIdNotExist, "FaceId " + face_id + " does not exist");
     }
     return Err(code::kFaceCropNotExist, "FaceId " + face_id +

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "service/face_service.h"
 #include "service/model_versions.h"
@@ -33,21 +34,47 @@ UpgradeJobInfo InfoOf(const store::ModelJobRecord& j) {
                         j.failure};
 }
 
-// The group's faces, and those among them without a vector of `version`.
+// The group's faces, and those among them without a vector of `version`
+// (`no_crop`: of those, the ones without a stored crop, as
+// "PersonId/FaceId"). The face records a cluster node does not keep (other
+// shards) are read from the store. No lock of the gallery held (or from a
+// planner: the writer lock).
 struct GroupFaces {
   std::size_t total = 0;
   std::vector<std::int64_t> todo;
+  std::vector<std::pair<std::int64_t, std::string>> no_crop;  // by face key
 };
-GroupFaces FacesOf(const gallery::Catalog& c, const gallery::GroupState& g, const std::string& version) {
+Result<GroupFaces> FacesOf(const gallery::Gallery& gallery, std::int64_t group_key, const std::string& version) {
   GroupFaces out;
-  for (std::int64_t pk : g.persons) {
-    for (std::int64_t fk : c.PersonByKey(pk)->faces) {
-      ++out.total;
-      const gallery::FaceState* f = c.FaceByKey(fk);
-      if (f && !f->other_versions.count(version)) out.todo.push_back(fk);
+  std::vector<std::int64_t> elsewhere;
+  std::unordered_map<std::int64_t, std::string> person_ids;  // of the faces read from the store
+  auto check = [&](std::int64_t fk, const gallery::FaceState& f, const std::string& person_id) {
+    if (f.other_versions.count(version)) return;
+    out.todo.push_back(fk);
+    if (!f.has_crop) out.no_crop.emplace_back(fk, person_id + "/" + f.id.str());
+  };
+  gallery.Read([&](const gallery::Catalog& c) {
+    const gallery::GroupState* g = c.GroupByKey(group_key);
+    if (!g) return;
+    for (std::int64_t pk : g->persons) {
+      const gallery::PersonState* p = c.PersonByKey(pk);
+      for (std::int64_t fk : p->faces) {
+        ++out.total;
+        if (const gallery::FaceState* f = c.FaceByKey(fk)) {
+          check(fk, *f, p->record.id);
+        } else {
+          elsewhere.push_back(fk);
+          person_ids.emplace(fk, p->record.id);
+        }
+      }
     }
+  });
+  if (!elsewhere.empty()) {
+    FACEKIT_ASSIGN_OR_RETURN(auto faces, gallery.FacesByKey(elsewhere));
+    for (const auto& f : faces) check(f.key, f.state, person_ids[f.key]);
   }
   std::sort(out.todo.begin(), out.todo.end());
+  std::sort(out.no_crop.begin(), out.no_crop.end());
   return out;
 }
 }  // namespace
@@ -169,6 +196,7 @@ bool FaceService::RunModelJob(const std::string& job_id) {
       std::string version;
       GroupFaces faces;
     };
+    std::int64_t group_key = 0;
     Step step = gallery_->Read([&](const gallery::Catalog& c) {
       Step s;
       const store::ModelJobRecord* j = c.JobById(job_id);
@@ -176,17 +204,26 @@ bool FaceService::RunModelJob(const std::string& job_id) {
       if (!j || j->status != 0 || !g) return s;
       s.live = true;
       s.version = j->to_version;
-      s.faces = FacesOf(c, *g, j->to_version);
+      group_key = g->record.key;
       return s;
     });
     if (!step.live) return true;  // deleted with its group, or finished
+    if (auto faces = FacesOf(*gallery_, group_key, step.version); faces.ok()) {
+      step.faces = std::move(*faces);
+    } else {
+      FailModelJob(job_id, "reading the group's faces: " + faces.status().message());
+      return true;
+    }
     if (step.faces.todo.empty()) {
       // Switch, in one transaction, if nothing was enrolled meanwhile.
       bool switched = false;
       auto refused = Commit([&](const gallery::Catalog& c) -> Plan {
         const store::ModelJobRecord* j = c.JobById(job_id);
         const gallery::GroupState* g = j ? c.GroupByKey(j->group_key) : nullptr;
-        if (!j || j->status != 0 || !g || !FacesOf(c, *g, j->to_version).todo.empty()) return store::Batch{};
+        if (!j || j->status != 0 || !g) return store::Batch{};
+        auto left = FacesOf(*gallery_, g->record.key, j->to_version);
+        if (!left.ok()) return StoreError(left.status());
+        if (!left->todo.empty()) return store::Batch{};
         store::ModelJobRecord done = *j;
         done.status = 1;
         done.progress = 100;
@@ -242,10 +279,12 @@ bool FaceService::RunModelJob(const std::string& job_id) {
       if (!j || j->status != 0 || !g) return store::Batch{};
       store::Batch b;
       for (auto& [fk, e] : made) {
-        if (c.FaceByKey(fk)) b.push_back(store::mutation::PutFaceVector{fk, j->to_version, e});
+        if (c.FaceKnown(fk)) b.push_back(store::mutation::PutFaceVector{fk, j->to_version, e});
       }
       store::ModelJobRecord progressed = *j;
-      const GroupFaces now = FacesOf(c, *g, j->to_version);
+      auto faces_now = FacesOf(*gallery_, g->record.key, j->to_version);
+      if (!faces_now.ok()) return StoreError(faces_now.status());
+      const GroupFaces& now = *faces_now;
       const std::size_t left = now.todo.size() > b.size() ? now.todo.size() - b.size() : 0;
       progressed.progress =
           now.total == 0 ? 100.f : 100.f * static_cast<float>(now.total - left) / static_cast<float>(now.total);
@@ -281,16 +320,11 @@ ApiResult<std::string> FaceService::UpgradeGroupFaceModelVersion(const std::stri
                                                  "; it can only be upgraded to a newer version, not " + version);
     }
     // Faces that cannot be re-embedded: enrolled before crops were stored.
+    auto faces = FacesOf(*gallery_, g->record.key, version);
+    if (!faces.ok()) return StoreError(faces.status());
+    const std::size_t lost_num = faces->no_crop.size();
     std::vector<std::string> lost;
-    std::size_t lost_num = 0;
-    for (std::int64_t fk : FacesOf(c, *g, version).todo) {
-      if (c.FaceByKey(fk)->has_crop) continue;
-      ++lost_num;
-      if (lost.size() < kLostFacesListed) {
-        const gallery::FaceState* f = c.FaceByKey(fk);
-        lost.push_back(c.PersonByKey(f->person_key)->record.id + "/" + f->id);
-      }
-    }
+    for (std::size_t i = 0; i < lost_num && i < kLostFacesListed; ++i) lost.push_back(faces->no_crop[i].second);
     if (lost_num > 0) {
       std::string list;
       for (const auto& l : lost) list += (list.empty() ? "" : ", ") + l;

@@ -1,9 +1,9 @@
 // FaceService: persons (create, delete, list, get, modify, copy).
-#include "service/face_service.h"
-
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
+#include "service/face_service.h"
 #include "service/service_internal.h"
 
 namespace facekit::service {
@@ -41,8 +41,8 @@ ApiResult<std::string> FaceService::SimilarPerson(const std::string& group_id, c
     const float score = primary ? engine_.Compare(face.embedding, c.FaceVector(hits[0].key)).score
                                 : ScoreOf(version, hits[0].similarity, /*search=*/false);
     if (score < need) return {};
-    const gallery::FaceState* f = c.FaceByKey(hits[0].key);
-    return f ? c.PersonByKey(f->person_key)->record.id : std::string();
+    const gallery::PersonState* p = c.PersonByKey(c.FacePersonKey(hits[0].key));
+    return p ? p->record.id : std::string();
   });
 }
 
@@ -176,8 +176,16 @@ ApiResult<Empty> FaceService::DeletePersonFromGroup(const std::string& person_id
 }
 
 namespace {
-PersonInfo MakePersonInfo(const gallery::Catalog& c, const gallery::PersonState& p, const gallery::GroupState* g) {
+// A PersonInfo read under the catalog's lock; its face ids are filled after
+// it (FillFaceIds): a cluster node keeps only its shards' face records.
+struct PendingInfo {
   PersonInfo info;
+  std::vector<std::int64_t> face_keys;  // oldest first, as face_ids
+};
+
+PendingInfo MakePersonInfo(const gallery::PersonState& p, const gallery::GroupState* g) {
+  PendingInfo pending;
+  PersonInfo& info = pending.info;
   info.person_name = p.record.name;
   info.person_id = p.record.id;
   info.gender = p.record.gender;
@@ -186,10 +194,30 @@ PersonInfo MakePersonInfo(const gallery::Catalog& c, const gallery::PersonState&
     auto it = p.groups.find(g->record.key);
     if (it != p.groups.end()) info.person_ex_descriptions = ExValues(*g, it->second);
   }
-  for (std::int64_t fk : p.faces) {
-    if (const gallery::FaceState* f = c.FaceByKey(fk)) info.face_ids.push_back(f->id.str());
+  pending.face_keys = p.faces;
+  return pending;
+}
+
+// Fills each PersonInfo's face ids (and `sources`, parallel to them) from the
+// face records, the store's for those not kept here; faces deleted meanwhile
+// are left out.
+Status FillFaceIds(const gallery::Gallery& gallery, std::vector<PendingInfo>& pending,
+                   std::vector<std::vector<std::string>>* sources = nullptr) {
+  std::vector<std::int64_t> keys;
+  for (const PendingInfo& p : pending) keys.insert(keys.end(), p.face_keys.begin(), p.face_keys.end());
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<gallery::Gallery::FaceView> faces, gallery.FacesByKey(keys));
+  std::unordered_map<std::int64_t, const gallery::Gallery::FaceView*> by_key;
+  for (const auto& f : faces) by_key.emplace(f.key, &f);
+  if (sources) sources->assign(pending.size(), {});
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    for (std::int64_t fk : pending[i].face_keys) {
+      auto it = by_key.find(fk);
+      if (it == by_key.end()) continue;
+      pending[i].info.face_ids.push_back(it->second->state.id.str());
+      if (sources) (*sources)[i].push_back(it->second->source);
+    }
   }
-  return info;
+  return Status::Ok();
 }
 
 // GetPersonListNum's answer for group `g` (the counts, no persons).
@@ -206,15 +234,20 @@ ApiResult<GetPersonListResponse> FaceService::GetPersonList(const std::string& g
                                                             std::int64_t limit) const {
   if (auto e = CheckId(group_id, true)) return *e;
   if (auto e = CheckWindow(offset, limit)) return *e;
-  return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<GetPersonListResponse> {
+  std::vector<PendingInfo> pending;
+  auto read = gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<GetPersonListResponse> {
     const gallery::GroupState* g = c.GroupById(group_id);
     if (!g) return Err(code::kGroupIdNotExist, "GroupId " + group_id + " does not exist");
     GetPersonListResponse out = Counts(*g);
     std::vector<std::int64_t> keys(g->persons.begin(), g->persons.end());
     auto [begin, end] = Window(keys.size(), offset, limit);
-    for (std::size_t i = begin; i < end; ++i) out.person_infos.push_back(MakePersonInfo(c, *c.PersonByKey(keys[i]), g));
+    for (std::size_t i = begin; i < end; ++i) pending.push_back(MakePersonInfo(*c.PersonByKey(keys[i]), g));
     return out;
   });
+  if (!read.ok()) return read;
+  if (Status filled = FillFaceIds(*gallery_, pending); !filled.ok()) return StoreError(filled);
+  for (PendingInfo& p : pending) read->person_infos.push_back(std::move(p.info));
+  return read;
 }
 
 ApiResult<GetPersonListResponse> FaceService::GetPersonListNum(const std::string& group_id) const {
@@ -228,16 +261,17 @@ ApiResult<GetPersonListResponse> FaceService::GetPersonListNum(const std::string
 
 ApiResult<PersonBaseInfo> FaceService::GetPersonBaseInfo(const std::string& person_id) const {
   if (auto e = CheckId(person_id, false)) return *e;
-  return gallery_->Read([&](const gallery::Catalog& c) -> ApiResult<PersonBaseInfo> {
+  std::vector<PendingInfo> pending;
+  const bool found = gallery_->Read([&](const gallery::Catalog& c) {
     const gallery::PersonState* p = c.PersonById(person_id);
-    if (!p) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
-    PersonInfo info = MakePersonInfo(c, *p, nullptr);
-    std::vector<std::string> sources;
-    for (std::int64_t fk : p->faces) {
-      if (c.FaceByKey(fk)) sources.emplace_back(c.FaceSource(fk));  // as face_ids
-    }
-    return PersonBaseInfo{info.person_name, info.gender, info.face_ids, std::move(sources)};
+    if (p) pending.push_back(MakePersonInfo(*p, nullptr));
+    return p != nullptr;
   });
+  if (!found) return Err(code::kPersonIdNotExist, "PersonId " + person_id + " does not exist");
+  std::vector<std::vector<std::string>> sources;
+  if (Status filled = FillFaceIds(*gallery_, pending, &sources); !filled.ok()) return StoreError(filled);
+  PersonInfo& info = pending[0].info;
+  return PersonBaseInfo{info.person_name, info.gender, std::move(info.face_ids), std::move(sources[0])};
 }
 
 ApiResult<GetPersonGroupInfoResponse> FaceService::GetPersonGroupInfo(const std::string& person_id, std::int64_t offset,
@@ -352,12 +386,15 @@ ApiResult<CopyPersonResponse> FaceService::CopyPerson(const std::string& person_
       // The cloud API refuses copies across versions; FaceKit copies when
       // every face of the person has a vector of the group's version.
       if (g->record.face_model_version != options_.face_model_version) {
-        for (std::int64_t fk : p->faces) {
-          if (!c.FaceByKey(fk)->other_versions.count(g->record.face_model_version)) {
-            return Err(code::kUnsupported, "group " + gid + " uses FaceModelVersion " +
-                                               g->record.face_model_version + " and the person's faces have no " +
-                                               "vector of it (copy between groups of one version)");
-          }
+        // The face records (a cluster node reads those of other shards).
+        auto faces = gallery_->FacesByKey(p->faces);
+        if (!faces.ok()) return StoreError(faces.status());
+        bool every = faces->size() == p->faces.size();
+        for (const auto& f : *faces) every = every && f.state.other_versions.count(g->record.face_model_version) != 0;
+        if (!every) {
+          return Err(code::kUnsupported, "group " + gid + " uses FaceModelVersion " + g->record.face_model_version +
+                                             " and the person's faces have no " +
+                                             "vector of it (copy between groups of one version)");
         }
       }
       if (g->face_count + p->faces.size() > options_.max_faces_per_group) {

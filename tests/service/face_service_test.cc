@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/pg_test_cluster.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "test_util.h"
 
@@ -270,6 +272,74 @@ class FixedRouter : public SearchRouter {
  private:
   std::vector<RoutedHit> hits_;
 };
+
+// A cluster node that keeps only its shards' face records (PostgreSQL,
+// docs/scale-out.md "Catalog split by shard") answers for the other shards'
+// faces as one that keeps them all: a person's face ids (GetPersonBaseInfo,
+// GetPersonList), a face's person and crop, and a delete by face id.
+TEST(FaceServiceSharded, ANodeWithOnlyItsShardsFaceRecordsAnswersForEveryFace) {
+  facekit::testing::PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  auto open = [&](gallery::ShardFilter filter) {
+    auto store = store::OpenPostgresStore(pg.conninfo());
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    gallery::GalleryOptions go;
+    go.dim = testing::SharedEngine().embedding_dim();
+    go.index_filter = filter;
+    auto g = gallery::Gallery::Open(std::move(*store), go);
+    EXPECT_TRUE(g.ok()) << g.status().ToString();
+    return std::make_unique<FaceService>(testing::SharedEngine(), std::move(*g), ServiceOptions{});
+  };
+  auto whole = open({});
+  ASSERT_EQ(Code(whole->CreateGroup(Group("g"))), "ok");
+  ASSERT_EQ(Code(whole->CreateGroup(Group("h"))), "ok");
+  ASSERT_EQ(Code(whole->CreatePerson(Person("g", "obama", "obama.jpg"))), "ok");
+  CreateFaceRequest cf;
+  cf.person_id = "obama";
+  cf.images = {Bytes(Photo("obama2.jpg")), Bytes(Photo("obama3.jpg"))};
+  ASSERT_EQ(Code(whole->CreateFace(cf)), "ok");
+  ASSERT_EQ(Code(whole->CreatePerson(Person("h", "biden", "biden.jpg"))), "ok");
+  const std::vector<std::string> obama_faces = whole->GetPersonBaseInfo("obama")->face_ids;
+  ASSERT_EQ(obama_faces.size(), 3u);
+
+  // The node indexes every shard of h and none of g: obama's records are not kept there.
+  auto node = open(gallery::ShardFilter{64, [](const std::string&, int) { return false; }});
+  ASSERT_TRUE(node->gallery()
+                  .SetIndexFilter(gallery::ShardFilter{64, [](const std::string& g, int) { return g == "h"; }})
+                  .ok());
+  ASSERT_TRUE(node->gallery().SplitsFaceRecords());
+  EXPECT_EQ(node->gallery().Read([](const gallery::Catalog& c) { return c.face_record_count(); }), 1u);  // biden's
+  EXPECT_EQ(node->gallery().Read([](const gallery::Catalog& c) { return c.face_count(); }), 4u);
+
+  auto base = node->GetPersonBaseInfo("obama");
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  EXPECT_EQ(base->face_ids, obama_faces);
+  EXPECT_EQ(base->face_sources.size(), 3u);
+  auto list = node->GetPersonList("g", 0, 10);
+  ASSERT_TRUE(list.ok()) << list.error().message;
+  ASSERT_EQ(list->person_infos.size(), 1u);
+  EXPECT_EQ(list->person_infos[0].face_ids, obama_faces);
+  auto person = node->FacePerson(obama_faces[1]);
+  ASSERT_TRUE(person.ok()) << person.error().message;
+  EXPECT_EQ(person.value(), "obama");
+  EXPECT_EQ(Code(node->FacePerson("123")), "InvalidParameterValue.FaceIdNotExist");
+  auto crop = node->GetFaceCrop(obama_faces[2]);
+  ASSERT_TRUE(crop.ok()) << crop.error().message;
+  EXPECT_EQ(crop.value(), whole->GetFaceCrop(obama_faces[2]).value());
+  // Not biden's face: skipped, as on one node; obama's: deleted.
+  auto wrong = node->DeleteFace("biden", {obama_faces[0]});
+  ASSERT_TRUE(wrong.ok()) << wrong.error().message;
+  EXPECT_EQ(wrong->suc_deleted_num, 0u);
+  auto deleted = node->DeleteFace("obama", {obama_faces[0], "123"});
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(deleted->suc_face_ids, std::vector<std::string>{obama_faces[0]});
+  ASSERT_TRUE(whole->gallery().CatchUp().ok());
+  EXPECT_EQ(whole->GetPersonBaseInfo("obama")->face_ids, (std::vector<std::string>{obama_faces[1], obama_faces[2]}));
+  EXPECT_EQ(node->GetPersonBaseInfo("obama")->face_ids, (std::vector<std::string>{obama_faces[1], obama_faces[2]}));
+  // Copying obama into h (held here): the node keeps his faces' records now.
+  ASSERT_EQ(Code(node->CopyPerson("obama", {"h"})), "ok");
+  EXPECT_EQ(node->gallery().Read([](const gallery::Catalog& c) { return c.face_record_count(); }), 3u);
+}
 
 TEST(FaceServiceSharded, RoutedCandidatesNameTheShardsFacesWithoutTheirRecordsHere) {
   testing::TempDir dir;

@@ -385,6 +385,175 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   ExpectSamePersonEntries(**node, **whole, "g");
 }
 
+// The faces of `whole` (every group's), by key.
+std::set<std::int64_t> AllFaceKeys(const gallery::Gallery& whole) {
+  return whole.Read([](const gallery::Catalog& c) {
+    std::set<std::int64_t> out;
+    for (const gallery::GroupState* g : c.Groups()) {
+      for (std::int64_t pkey : g->persons) {
+        for (std::int64_t fk : c.PersonByKey(pkey)->faces) out.insert(fk);
+      }
+    }
+    return out;
+  });
+}
+
+// The node knows every face of `whole` with its person and shard, and keeps
+// a face's record exactly when a group of its person holds the face's shard
+// under `filter`; FacesByKey / FacesById answer every face as `whole` does.
+void ExpectSplitRecords(const gallery::Gallery& node, const gallery::Gallery& whole,
+                        const gallery::ShardFilter& filter) {
+  const std::set<std::int64_t> keys = AllFaceKeys(whole);
+  std::size_t kept = 0;
+  whole.Read([&](const gallery::Catalog& wc) {
+    node.Read([&](const gallery::Catalog& nc) {
+      EXPECT_EQ(nc.face_count(), wc.face_count());
+      for (std::int64_t fk : keys) {
+        const gallery::FaceState* wf = wc.FaceByKey(fk);
+        ASSERT_NE(wf, nullptr);
+        const int shard = ShardOfFace(wf->id.view(), kDefaultFaceShards);
+        const gallery::PersonState* p = nc.PersonByKey(wf->person_key);
+        ASSERT_NE(p, nullptr);
+        bool wanted = false;
+        for (const auto& [gkey, m] : p->groups) wanted = wanted || filter.holds(nc.GroupByKey(gkey)->record.id, shard);
+        EXPECT_TRUE(nc.FaceKnown(fk)) << wf->id.str();
+        EXPECT_EQ(nc.FacePersonKey(fk), wf->person_key) << wf->id.str();
+        EXPECT_EQ(nc.FaceShard(fk, kDefaultFaceShards), shard) << wf->id.str();
+        EXPECT_EQ(nc.FaceByKey(fk) != nullptr, wanted) << wf->id.str() << " shard " << shard;
+        if (wanted) ++kept;
+      }
+      EXPECT_EQ(nc.face_record_count(), kept);
+    });
+  });
+  const std::vector<std::int64_t> key_list(keys.begin(), keys.end());
+  auto at_node = node.FacesByKey(key_list);
+  auto at_whole = whole.FacesByKey(key_list);
+  ASSERT_TRUE(at_node.ok() && at_whole.ok()) << at_node.status().ToString();
+  ASSERT_EQ(at_node->size(), keys.size());
+  ASSERT_EQ(at_whole->size(), keys.size());
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto& a = (*at_node)[i];
+    const auto& b = (*at_whole)[i];
+    EXPECT_EQ(a.key, b.key);
+    EXPECT_EQ(a.state.id.view(), b.state.id.view());
+    EXPECT_EQ(a.state.person_key, b.state.person_key);
+    EXPECT_EQ(a.state.created_ms, b.state.created_ms);
+    EXPECT_EQ(a.state.rect.width, b.state.rect.width);
+    EXPECT_EQ(a.state.quality, b.state.quality);
+    EXPECT_EQ(a.state.has_crop, b.state.has_crop);
+    EXPECT_EQ(a.source, b.source);
+    ids.push_back(b.state.id.str());
+  }
+  ids.push_back("no-such-face");
+  auto by_id = node.FacesById(ids);
+  ASSERT_TRUE(by_id.ok()) << by_id.status().ToString();
+  ASSERT_EQ(by_id->size(), keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ((*by_id)[i].key, (*at_whole)[i].key);
+}
+
+// The catalog split by shard for faces (docs/scale-out.md): a node keeps
+// the records of its shards' faces only, and of the others their person and
+// shard; what it lacks is read from the store; writes replayed from the log
+// (a face added or deleted, a person joining or leaving a group) and map
+// changes keep it so.
+TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  {
+    auto store = OpenPostgresStore(pg.conninfo());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    WriteTwoGroups(**store);
+  }
+  gallery::GalleryOptions go;
+  go.dim = kDim;
+  auto whole_store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(whole_store.ok());
+  auto whole = gallery::Gallery::Open(std::move(*whole_store), go);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_FALSE((*whole)->SplitsFaceRecords());
+
+  // A node before its first map keeps every record (it knows no shard yet).
+  go.index_filter = Holding({});
+  auto node_store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(node_store.ok());
+  auto node = gallery::Gallery::Open(std::move(*node_store), go);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  EXPECT_TRUE((*node)->SplitsFaceRecords());
+  const std::size_t faces = (*whole)->Read([](const gallery::Catalog& c) { return c.face_count(); });
+  EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }), faces);
+
+  const gallery::ShardFilter map1 = Holding({{"g", ShardsModulo(4, 0)}, {"h", ShardsModulo(4, 1)}});
+  ASSERT_TRUE((*node)->SetIndexFilter(map1).ok());
+  ExpectSplitRecords(**node, **whole, map1);
+  const std::size_t kept = (*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); });
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept * 2, faces);
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
+
+  // Writes through the whole gallery: six faces for p0 (in g), a face the
+  // node keeps no record of deleted, p1 (in g) copied into h, p59 (in g and
+  // h) taken out of h.
+  std::mt19937 rng(11);
+  std::int64_t doomed = 0;
+  auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+    Batch b;
+    for (int i = 0; i < 6; ++i) {
+      FaceRecord r;
+      r.id = "p0-new-" + std::to_string(i);
+      r.person_key = c.PersonById("p0")->record.key;
+      r.model_version = "3.0";
+      r.embedding = testing::RandomUnit(rng, kDim);
+      b.push_back(mutation::InsertFace{r});
+    }
+    for (std::int64_t pkey : c.GroupById("g")->persons) {
+      const gallery::PersonState* p = c.PersonByKey(pkey);
+      if (doomed != 0 || p->faces.size() < 2 || p->record.id == "p0") continue;
+      for (std::int64_t fk : p->faces) {
+        const int shard = ShardOfFace(c.FaceByKey(fk)->id.view(), kDefaultFaceShards);
+        if (shard % 4 != 0 && (p->groups.size() == 1 || shard % 4 != 1)) {
+          doomed = fk;
+          break;
+        }
+      }
+    }
+    b.push_back(mutation::DeleteFace{doomed});
+    b.push_back(mutation::InsertMembership{{c.GroupById("h")->record.key, c.PersonById("p1")->record.key, {}, 1}});
+    b.push_back(mutation::DeleteMembership{c.GroupById("h")->record.key, c.PersonById("p59")->record.key});
+    return b;
+  });
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_NE(doomed, 0);
+  EXPECT_FALSE((*node)->Read([&](const gallery::Catalog& c) { return c.FaceByKey(doomed) != nullptr; }));
+  ASSERT_TRUE((*node)->CatchUp().ok());
+  EXPECT_FALSE((*node)->Read([&](const gallery::Catalog& c) { return c.FaceKnown(doomed); }));
+  ExpectSplitRecords(**node, **whole, map1);
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
+  EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
+
+  // Map changes: other shards (records read for the gained ones, the
+  // dropped ones' records let go), then no filter at all (every record).
+  const gallery::ShardFilter map2 = Holding({{"g", ShardsModulo(4, 2)}});
+  ASSERT_TRUE((*node)->SetIndexFilter(map2).ok());
+  ExpectSplitRecords(**node, **whole, map2);
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 2)));
+  ASSERT_TRUE((*node)->SetIndexFilter({}).ok());
+  EXPECT_FALSE((*node)->SplitsFaceRecords());
+  EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }),
+            (*whole)->Read([](const gallery::Catalog& c) { return c.face_count(); }));
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(1, 0)));
+
+  // Off (GalleryOptions::split_face_records): every record stays.
+  go.split_face_records = false;
+  auto full_store = OpenPostgresStore(pg.conninfo());
+  ASSERT_TRUE(full_store.ok());
+  auto full = gallery::Gallery::Open(std::move(*full_store), go);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  ASSERT_TRUE((*full)->SetIndexFilter(map1).ok());
+  EXPECT_FALSE((*full)->SplitsFaceRecords());
+  EXPECT_EQ((*full)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }),
+            (*whole)->Read([](const gallery::Catalog& c) { return c.face_count(); }));
+}
 
 // A restarted node (GalleryOptions::resume_index_filter) takes its shards
 // from the holdings its last checkpoint recorded beside the snapshots: the

@@ -1,0 +1,165 @@
+// Gallery: the catalog split by shard for faces (docs/scale-out.md, "Catalog
+// split by shard") - a sharded node keeps the records of the faces of the
+// shards it indexes, and of every other face only its place (person, shard:
+// Catalog::face_places_); records it lacks are read from the store.
+//
+// Invariant: every face a group index here holds has its record here (a
+// search answer names its face id); a face of a shard held in one of its
+// person's groups gets its record when it comes (InsertFace, a membership, a
+// filter that gains its shard) and loses it when no such group is left
+// (DropUnwantedFaceRecords after a filter change, a membership or group gone).
+#include <algorithm>
+#include <mutex>
+#include <shared_mutex>
+
+#include "gallery/gallery.h"
+#include "store/face_shard.h"
+
+namespace facekit::gallery {
+
+namespace {
+
+// Record keys are read this many at a time under the exclusive lock.
+constexpr std::size_t kRecordsPerLock = 65536;
+
+FaceState StateOf(const store::FaceInfo& f) {
+  FaceState s{.id = CompactString(f.record.id),
+              .person_key = f.record.person_key,
+              .created_ms = f.record.created_ms,
+              .other_versions = {},
+              .rect = f.record.rect,
+              .quality = f.record.quality,
+              .has_crop = f.has_crop};
+  for (const auto& v : f.other_versions) s.other_versions.insert(v);
+  return s;
+}
+
+}  // namespace
+
+bool Gallery::SplitsFaceRecords() const { return options_.split_face_records && LoadsByShard(); }
+
+bool Gallery::FaceRecordWanted(const PersonState& person, int shard) const {
+  if (!SplitsFaceRecords()) return true;
+  for (const auto& [gkey, membership] : person.groups) {
+    const GroupState* g = catalog_.GroupByKey(gkey);
+    if (g != nullptr && index_filter_.holds(g->record.id, shard)) return true;
+  }
+  return false;
+}
+
+void Gallery::DropUnwantedFaceRecordsLocked() {
+  if (!SplitsFaceRecords()) return;
+  const int shards = index_filter_.shards;
+  std::vector<std::pair<std::int64_t, int>> doomed;
+  for (const auto& [key, f] : catalog_.faces_) {
+    const PersonState* p = catalog_.PersonByKey(f.person_key);
+    const int shard = store::ShardOfFace(f.id.view(), shards);
+    if (p != nullptr && !FaceRecordWanted(*p, shard)) doomed.emplace_back(key, shard);
+  }
+  if (doomed.empty()) return;
+  catalog_.face_places_.Reserve(catalog_.face_places_.size() + doomed.size());
+  for (const auto& [key, shard] : doomed) (void)catalog_.DropFaceRecord(catalog_.faces_.find(key), shard);
+  if (doomed.size() > catalog_.faces_.size()) catalog_.ShrinkFaces();
+}
+
+void Gallery::DropUnwantedFaceRecords() {
+  std::lock_guard writer(writer_mu_);
+  std::unique_lock lock(state_mu_);
+  DropUnwantedFaceRecordsLocked();
+}
+
+Status Gallery::FetchFaceRecordsLocked(const std::vector<std::int64_t>& keys) {
+  std::vector<std::int64_t> missing;
+  for (std::int64_t key : keys) {
+    if (catalog_.FaceByKey(key) == nullptr && catalog_.FaceKnown(key)) missing.push_back(key);
+  }
+  if (missing.empty()) return Status::Ok();
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(missing));
+  for (const store::FaceInfo& f : infos) {
+    // The store may be ahead of this catalog: only a face it knows, as it knows it.
+    if (catalog_.FaceByKey(f.record.key) != nullptr || catalog_.FacePersonKey(f.record.key) != f.record.person_key) {
+      continue;
+    }
+    catalog_.AddFace(f.record.key, StateOf(f), f.record.source);
+  }
+  return Status::Ok();
+}
+
+Status Gallery::FetchFaceRecords(const std::vector<std::int64_t>& keys) {
+  // writer_mu_ is held: the catalog changes only here meanwhile.
+  std::vector<std::int64_t> missing;
+  for (std::int64_t key : keys) {
+    if (catalog_.FaceByKey(key) == nullptr && catalog_.FaceKnown(key)) missing.push_back(key);
+  }
+  for (std::size_t at = 0; at < missing.size(); at += kRecordsPerLock) {
+    const std::vector<std::int64_t> part(
+        missing.begin() + static_cast<std::ptrdiff_t>(at),
+        missing.begin() + static_cast<std::ptrdiff_t>(std::min(missing.size(), at + kRecordsPerLock)));
+    FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(part));
+    std::unique_lock lock(state_mu_);
+    for (const store::FaceInfo& f : infos) {
+      if (catalog_.FaceByKey(f.record.key) != nullptr || catalog_.FacePersonKey(f.record.key) != f.record.person_key) {
+        continue;
+      }
+      catalog_.AddFace(f.record.key, StateOf(f), f.record.source);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<Gallery::FaceView>> Gallery::FacesByKey(const std::vector<std::int64_t>& keys) const {
+  std::vector<FaceView> out;
+  std::vector<std::int64_t> elsewhere;
+  {
+    std::shared_lock lock(state_mu_);
+    for (std::int64_t key : keys) {
+      if (const FaceState* f = catalog_.FaceByKey(key)) {
+        out.push_back({key, *f, std::string(catalog_.FaceSource(key))});
+      } else if (catalog_.FaceKnown(key)) {
+        elsewhere.push_back(key);
+      }
+    }
+  }
+  if (!elsewhere.empty()) {
+    FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(elsewhere));
+    std::shared_lock lock(state_mu_);
+    for (const store::FaceInfo& f : infos) {
+      if (catalog_.FacePersonKey(f.record.key) == f.record.person_key) {
+        out.push_back({f.record.key, StateOf(f), f.record.source});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const FaceView& a, const FaceView& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::vector<Gallery::FaceView>> Gallery::FacesById(const std::vector<std::string>& ids) const {
+  std::vector<FaceView> out;
+  std::vector<std::string> elsewhere;
+  {
+    std::shared_lock lock(state_mu_);
+    const bool places = catalog_.face_places_.size() > 0;
+    for (const std::string& id : ids) {
+      if (const std::int64_t key = catalog_.FaceKeyById(id); key != 0) {
+        out.push_back({key, *catalog_.FaceByKey(key), std::string(catalog_.FaceSource(key))});
+      } else if (places) {
+        elsewhere.push_back(id);
+      }
+    }
+  }
+  if (!elsewhere.empty()) {
+    FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->FindFaceInfos(elsewhere));
+    std::shared_lock lock(state_mu_);
+    for (const store::FaceInfo& f : infos) {
+      if (catalog_.FaceByKey(f.record.key) == nullptr && catalog_.FacePersonKey(f.record.key) == f.record.person_key) {
+        out.push_back({f.record.key, StateOf(f), f.record.source});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const FaceView& a, const FaceView& b) { return a.key < b.key; });
+  out.erase(std::unique(out.begin(), out.end(), [](const FaceView& a, const FaceView& b) { return a.key == b.key; }),
+            out.end());
+  return out;
+}
+
+}  // namespace facekit::gallery
