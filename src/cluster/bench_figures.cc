@@ -146,14 +146,20 @@ ClusterMemoryEstimate EstimateClusterMemory(std::size_t faces, std::size_t perso
   const int n = std::max(nodes, 1);
   const int r = std::max(replicas, 1);
   const double share = static_cast<double>(std::min(r, n)) / static_cast<double>(n);
-  const double fixed_mb = c.node_base_mb + f * c.catalog_bytes_per_face / kMb;
+  // The catalog: every person, and the faces' records of the shards held (the others' places).
+  const auto catalog_mb = [&](double held) {
+    return (static_cast<double>(persons) * c.catalog_bytes_per_person +
+            f * (held * c.face_record_bytes + (1 - held) * c.face_place_bytes)) /
+           kMb;
+  };
   ClusterMemoryEstimate e;
-  e.node_steady_mb = fixed_mb + share * index_mb;
+  e.node_steady_mb = c.node_base_mb + catalog_mb(share) + share * index_mb;
   e.node_start_peak_mb = e.node_steady_mb + c.reindex_transient_mb;
   e.total_start_peak_mb = static_cast<double>(n) * e.node_start_peak_mb + c.postgres_mb;
   if (n > 1) {
     const double share_after = static_cast<double>(std::min(r, n - 1)) / static_cast<double>(n - 1);
-    e.node_failover_peak_mb = fixed_mb + share_after * index_mb + c.reindex_transient_mb;
+    e.node_failover_peak_mb =
+        c.node_base_mb + catalog_mb(share_after) + share_after * index_mb + c.reindex_transient_mb;
     e.total_failover_peak_mb = static_cast<double>(n - 1) * e.node_failover_peak_mb + c.postgres_mb;
   }
   e.node_peak_mb = std::max(e.node_start_peak_mb, e.node_failover_peak_mb);

@@ -89,7 +89,14 @@ struct SizingConstants {
   double index_bytes_per_face = 1290;    ///< HNSW M=32 + u8 codes + fp32 rows (docs/gallery.md: 1M = 1,230 MB); also per person
   /// IVF lists of u8 codes + fp32 rows (index_bytes_per_face with --index-structure ivf)
   double ivf_index_bytes_per_face = 1120;
-  double catalog_bytes_per_face = 255;   ///< the catalog's records per gallery face (whole on every node)
+  // The catalog (measured above: a face ~137 B, a person ~315 B, +5 %
+  // slack). Persons' records are whole on every node; a face's record only
+  // on the nodes holding its shard (the catalog split by shard for faces,
+  // 2026-12-07), the other nodes keep its place (Catalog::face_places_: a
+  // 16-byte slot at 3/8 to 3/4 load).
+  double catalog_bytes_per_person = 330;  ///< every person's record, on every node
+  double face_record_bytes = 144;         ///< a face's record, on the nodes holding its shard
+  double face_place_bytes = 32;           ///< a face's place, on the other nodes
   double node_base_mb = 160;             ///< a serve process with a tiny gallery (models, threads)
   double postgres_mb = 400;              ///< the private PostgreSQL (shared_buffers and backends)
   /// What a re-index holds besides the indexes: one chunk of gained vectors
@@ -100,7 +107,7 @@ struct SizingConstants {
 };
 
 struct ClusterMemoryEstimate {
-  double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the face and person indexes + the whole catalog
+  double node_steady_mb = 0;  ///< a node serving its shards: its R/N of the face and person indexes + its catalog
   /// A node while it starts: it holds nothing until its first map (nodes
   /// started together wait for the member list to settle), then reads and
   /// indexes its share a chunk at a time: steady + the re-index's transient.

@@ -110,9 +110,15 @@ void Catalog::ReserveFaces(std::size_t faces) {
   faces_.reserve(faces);
   face_ids_.Reserve(faces, IdsOf(faces_, FaceIdOf), Every(faces_));
 }
-void Catalog::ShrinkFaces() {
-  faces_.rehash(0);
-  face_ids_.Shrink(IdsOf(faces_, FaceIdOf), Every(faces_));
+void Catalog::DropFaceRecords(const std::vector<std::pair<std::int64_t, int>>& doomed) {
+  face_places_.Reserve(face_places_.size() + doomed.size());
+  for (const auto& [key, shard] : doomed) {
+    if (auto f = faces_.find(key); f != faces_.end()) (void)DropFaceRecord(f, shard);
+  }
+  if (doomed.size() > faces_.size()) {  // most records gone: the buckets and id slots sized down
+    faces_.rehash(0);
+    face_ids_.Reset(faces_.size(), IdsOf(faces_, FaceIdOf), Every(faces_));
+  }
 }
 void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
   if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);
@@ -127,13 +133,16 @@ void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
     face_sources_.emplace(std::string_view(text), key);
   }
 }
-void Catalog::EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face) {
-  face_ids_.Erase(face->second.id.view(), face->first, IdsOf(faces_, FaceIdOf));
-  if (auto text = face_source_texts_.find(face->first); text != face_source_texts_.end()) {
+void Catalog::EraseFaceSource(std::int64_t key) {
+  if (auto text = face_source_texts_.find(key); text != face_source_texts_.end()) {
     auto s = face_sources_.find(std::string_view(text->second));
-    if (s != face_sources_.end() && s->second == face->first) face_sources_.erase(s);
+    if (s != face_sources_.end() && s->second == key) face_sources_.erase(s);
     face_source_texts_.erase(text);
   }
+}
+void Catalog::EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face) {
+  face_ids_.Erase(face->second.id.view(), face->first, IdsOf(faces_, FaceIdOf));
+  EraseFaceSource(face->first);
   faces_.erase(face);
 }
 bool Catalog::DropFaceRecord(std::unordered_map<std::int64_t, FaceState>::iterator face, int shard) {
@@ -370,10 +379,6 @@ Result<std::unique_ptr<Gallery>> Gallery::Open(std::unique_ptr<store::GallerySto
   g->index_filter_ = g->options_.index_filter;
   g->person_structures_wait_ = g->options_.defer_person_structures;
   FACEKIT_RETURN_IF_ERROR(g->LoadCatalog());
-  if (g->options_.resume_index_filter) g->ResumeShardHoldings();
-  // Holdings resumed: only their faces' records stay (a node awaiting its
-  // first map keeps them all until it knows its shards: SetIndexFilter).
-  if (g->resumed_shards_ > 0) g->DropUnwantedFaceRecordsLocked();
   FACEKIT_RETURN_IF_ERROR(g->ReconcileIndexes(/*use_snapshots=*/true));
   if (g->store_->shared() && g->options_.follow_interval_ms > 0) g->StartFollower();
   for (const auto& [gkey, group] : g->catalog_.groups_) {
@@ -392,6 +397,7 @@ Status Gallery::LoadCatalog() {
   // memberships, then faces, then the rest; only the catalog stays.
   Catalog& c = catalog_;
   std::size_t persons_room = 0, faces_room = 0;
+  bool first_part = true;
   FACEKIT_RETURN_IF_ERROR(store_->LoadPages(/*with_embeddings=*/false, [&](store::StoreContents& part) -> Status {
     if (part.log_seq != 0) applied_seq_ = part.log_seq;
     for (auto& rec : part.groups) {
@@ -409,6 +415,18 @@ Status Gallery::LoadCatalog() {
       g.record = std::move(rec);
       c.groups_.emplace(key, std::move(g));
     }
+    if (first_part) {
+      first_part = false;
+      // The shards this node held when it stopped, once the groups are
+      // known: the faces below keep their records by them.
+      if (options_.resume_index_filter) ResumeShardHoldings();
+    }
+    // Split face records (docs/scale-out.md): a face of a shard no group of
+    // its person holds here keeps only its place, never a record (records
+    // dropped after the load would leave their pages resident, each holding
+    // a few of the kept ones). Before its first map a node holds no shard:
+    // that map reads its faces' records.
+    const bool split = SplitsFaceRecords();
     // Room for what is expected, else grown by doubling (a smaller reserve
     // would shrink the tables: libstdc++'s rehash follows the request).
     const auto room = [](std::size_t want, std::size_t* reserved, const auto& reserve) {
@@ -417,7 +435,7 @@ Status Gallery::LoadCatalog() {
       reserve(*reserved);
     };
     room(part.persons_expected, &persons_room, [&](std::size_t n) { c.ReservePersons(n); });
-    room(part.faces_expected, &faces_room, [&](std::size_t n) { c.ReserveFaces(n); });
+    if (!split) room(part.faces_expected, &faces_room, [&](std::size_t n) { c.ReserveFaces(n); });
     room(c.persons_.size() + part.persons.size(), &persons_room, [&](std::size_t n) { c.ReservePersons(n); });
     for (auto& rec : part.persons) {
       PersonState p;
@@ -433,12 +451,19 @@ Status Gallery::LoadCatalog() {
       g->second.persons.insert(m.person_key);
       p->second.groups[m.group_key] = std::move(m);
     }
-    room(c.faces_.size() + part.faces.size(), &faces_room, [&](std::size_t n) { c.ReserveFaces(n); });
+    if (!split) room(c.faces_.size() + part.faces.size(), &faces_room, [&](std::size_t n) { c.ReserveFaces(n); });
     for (auto& f : part.faces) {
       auto p = c.persons_.find(f.person_key);
       if (p == c.persons_.end())
         return Status(StatusCode::kDataCorrupt, "gallery database: face " + f.id + " has no person");
       p->second.faces.push_back(f.key);
+      if (split) {
+        const int shard = store::ShardOfFace(f.id, index_filter_.shards);
+        if (!FaceRecordWanted(p->second, shard) && FaceDirectory::Fits(f.key, f.person_key, shard)) {
+          c.AddFacePlace(f.key, f.person_key, shard);
+          continue;
+        }
+      }
       c.AddFace(f.key,
                 FaceState{.id = CompactString(f.id),
                           .person_key = f.person_key,

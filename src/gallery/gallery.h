@@ -246,9 +246,10 @@ class Catalog {
   void ReservePersons(std::size_t persons);
   void AddFace(std::int64_t key, FaceState face, std::string source = {});  // replaces a face of that key
   void ReserveFaces(std::size_t faces);
-  // The face map's buckets and the id table sized to the records kept
-  // (after many records became places).
-  void ShrinkFaces();
+  // DropFaceRecord for each (key, shard); when most records went, the map's
+  // buckets and the id table are sized down.
+  void DropFaceRecords(const std::vector<std::pair<std::int64_t, int>>& doomed);
+  void EraseFaceSource(std::int64_t key);
   void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);
   // Keeps only a face's place (person, shard) instead of its record; false
   // (the record kept) when its keys do not fit the directory.

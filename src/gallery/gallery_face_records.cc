@@ -56,10 +56,7 @@ void Gallery::DropUnwantedFaceRecordsLocked() {
     const int shard = store::ShardOfFace(f.id.view(), shards);
     if (p != nullptr && !FaceRecordWanted(*p, shard)) doomed.emplace_back(key, shard);
   }
-  if (doomed.empty()) return;
-  catalog_.face_places_.Reserve(catalog_.face_places_.size() + doomed.size());
-  for (const auto& [key, shard] : doomed) (void)catalog_.DropFaceRecord(catalog_.faces_.find(key), shard);
-  if (doomed.size() > catalog_.faces_.size()) catalog_.ShrinkFaces();
+  if (!doomed.empty()) catalog_.DropFaceRecords(doomed);
 }
 
 void Gallery::DropUnwantedFaceRecords() {

@@ -109,9 +109,8 @@ void IdTable::Reserve(std::size_t count, const IdOf& id_of, const ForEach& all) 
   if (want > slots_.size()) Rebuild(want, id_of, all);
 }
 
-void IdTable::Shrink(const IdOf& id_of, const ForEach& all) {
-  const std::size_t want = std::bit_ceil(std::max<std::size_t>(16, live_ * 2));
-  if (want < slots_.size()) Rebuild(want, id_of, all);
+void IdTable::Reset(std::size_t count, const IdOf& id_of, const ForEach& all) {
+  Rebuild(std::bit_ceil(std::max<std::size_t>(16, count + count / 3 + 1)), id_of, all);
 }
 
 }  // namespace facekit::gallery

@@ -49,9 +49,9 @@ class IdTable {
   void Erase(std::string_view id, std::int64_t key, const IdOf& id_of);
   // Room for `count` records without growing.
   void Reserve(std::size_t count, const IdOf& id_of, const ForEach& all);
-  // Smaller again (twice the live records, at least 16 slots) after many
-  // removals; nothing when that would not shrink it.
-  void Shrink(const IdOf& id_of, const ForEach& all);
+  // Rebuilt from `all` alone (the records were replaced wholesale), sized
+  // for `count` of them.
+  void Reset(std::size_t count, const IdOf& id_of, const ForEach& all);
   std::size_t size() const { return live_; }
   std::size_t capacity() const { return slots_.size(); }
 

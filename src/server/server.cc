@@ -99,12 +99,16 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, service::Fa
   p->cloud = std::make_unique<CloudApi>(service, p->policy, fetch, &p->metrics, options.cloud);
   p->metrics.AddGaugeSource([&service] {
     const auto stats = service.gallery().Read([](const gallery::Catalog& c) {
-      return std::array<double, 3>{static_cast<double>(c.group_count()), static_cast<double>(c.person_count()),
-                                   static_cast<double>(c.face_count())};
+      return std::array<double, 4>{static_cast<double>(c.group_count()), static_cast<double>(c.person_count()),
+                                   static_cast<double>(c.face_count()), static_cast<double>(c.face_record_count())};
     });
     return std::vector<Metrics::Gauge>{
-        {"facekit_gallery_objects", "Groups, persons and faces in the gallery.",
+        {"facekit_gallery_objects",
+         "Groups, persons and faces in the gallery.",
          {{"kind=\"groups\"", stats[0]}, {"kind=\"persons\"", stats[1]}, {"kind=\"faces\"", stats[2]}}},
+        {"facekit_gallery_face_records",
+         "Faces whose records this node keeps (a cluster node: those of its shards; docs/scale-out.md).",
+         {{"", stats[3]}}},
         {"facekit_gallery_index_builds_pending",
          "Group indexes (faces or persons) waiting for a structure rebuild in the background.",
          {{"", static_cast<double>(service.gallery().PendingIndexBuilds())}}},

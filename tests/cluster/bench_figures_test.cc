@@ -145,36 +145,43 @@ TEST(BenchFigures, ParsesProcStatusAndMeminfo) {
 TEST(BenchFigures, TheEstimateScalesWithFacesNodesAndReplicas) {
   SizingConstants c;
   c.index_bytes_per_face = 1000;
-  c.catalog_bytes_per_face = 500;
+  c.catalog_bytes_per_person = 300;
+  c.face_record_bytes = 100;
+  c.face_place_bytes = 20;
   c.node_base_mb = 100;
   c.postgres_mb = 50;
   const double mb = 1024.0 * 1024.0;
   const auto e = EstimateClusterMemory(4 * 1048576, 1048576, 4, 2, c);
-  // Steady: base + whole catalog + half of the face and person indexes (2 of 4 nodes hold each shard).
-  EXPECT_NEAR(e.node_steady_mb, 100 + 4.0 * 1048576 * 500 / mb + 0.5 * 5.0 * 1048576 * 1000 / mb, 1e-6);
-  const double index = 5.0 * 1048576 * 1000 / mb, catalog = 4.0 * 1048576 * 500 / mb;
+  // Steady: base + every person's record + the face records of half the
+  // faces and the others' places + half of the face and person indexes
+  // (2 of 4 nodes hold each shard).
+  const double persons = 1048576.0 * 300 / mb, faces = 4.0 * 1048576;
+  auto catalog_at = [&](double held) { return persons + faces * (held * 100 + (1 - held) * 20) / mb; };
+  EXPECT_NEAR(e.node_steady_mb, 100 + catalog_at(0.5) + 0.5 * 5.0 * 1048576 * 1000 / mb, 1e-6);
+  const double index = 5.0 * 1048576 * 1000 / mb;
   // Start: steady + one chunk and batch of the re-index.
   EXPECT_NEAR(e.node_start_peak_mb, e.node_steady_mb + c.reindex_transient_mb, 1e-6);
   EXPECT_NEAR(e.total_start_peak_mb, 4 * e.node_start_peak_mb + 50, 1e-6);
   // Failover: each of the 3 survivors grows its indexes in place from 2/4 to 2/3.
-  EXPECT_NEAR(e.node_failover_peak_mb, 100 + catalog + 2.0 / 3.0 * index + c.reindex_transient_mb, 1e-6);
+  EXPECT_NEAR(e.node_failover_peak_mb, 100 + catalog_at(2.0 / 3.0) + 2.0 / 3.0 * index + c.reindex_transient_mb, 1e-6);
   EXPECT_NEAR(e.total_failover_peak_mb, 3 * e.node_failover_peak_mb + 50, 1e-6);
   EXPECT_GT(e.node_failover_peak_mb, e.node_start_peak_mb);
   EXPECT_DOUBLE_EQ(e.node_peak_mb, e.node_failover_peak_mb);
   EXPECT_DOUBLE_EQ(e.total_peak_mb, std::max(e.total_start_peak_mb, e.total_failover_peak_mb));
   // Two nodes, two replicas: the survivor holds everything (2/2 to 1/1).
   const auto two = EstimateClusterMemory(4 * 1048576, 1048576, 2, 2, c);
-  EXPECT_NEAR(two.node_failover_peak_mb, 100 + catalog + index + c.reindex_transient_mb, 1e-6);
+  EXPECT_NEAR(two.node_failover_peak_mb, 100 + catalog_at(1) + index + c.reindex_transient_mb, 1e-6);
   // One replica: the survivors go from 1/4 to 1/3.
   const auto one = EstimateClusterMemory(4 * 1048576, 1048576, 4, 1, c);
-  EXPECT_NEAR(one.node_failover_peak_mb, 100 + catalog + 1.0 / 3.0 * index + c.reindex_transient_mb, 1e-6);
+  EXPECT_NEAR(one.node_failover_peak_mb, 100 + catalog_at(1.0 / 3.0) + 1.0 / 3.0 * index + c.reindex_transient_mb,
+              1e-6);
   // One node: no failover.
   const auto single = EstimateClusterMemory(1048576, 1000, 1, 2, c);
   EXPECT_DOUBLE_EQ(single.node_failover_peak_mb, 0.0);
   EXPECT_DOUBLE_EQ(single.total_peak_mb, single.total_start_peak_mb);
   // More replicas than nodes: every node holds everything, before and after.
   const auto all = EstimateClusterMemory(1048576, 1000, 2, 3, c);
-  EXPECT_NEAR(all.node_steady_mb, 100 + 1048576 * 500 / mb + 1049576.0 * 1000 / mb, 1e-6);
+  EXPECT_NEAR(all.node_steady_mb, 100 + (1000.0 * 300 + 1048576.0 * 100) / mb + 1049576.0 * 1000 / mb, 1e-6);
   EXPECT_NEAR(all.node_failover_peak_mb, all.node_steady_mb + c.reindex_transient_mb, 1e-6);
   // The 10M faces on 4 nodes do not fit 23 GB with the default constants.
   EXPECT_GT(EstimateClusterMemory(10000000, 3333334, 4, 2).total_peak_mb, 23.0 * 1024);

@@ -278,22 +278,34 @@ void ExpectSamePersonEntries(const gallery::Gallery& node, const gallery::Galler
   });
 }
 
-TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMapChange) {
-  PgTestCluster pg;
-  START_PG_OR_SKIP(pg);
+// WriteTwoGroups into the cluster's database, then the whole gallery of it
+// (no index filter); null (the failure reported) when either fails.
+std::unique_ptr<gallery::Gallery> TwoGroupsWhole(const PgTestCluster& pg) {
   {
     auto store = OpenPostgresStore(pg.conninfo());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return nullptr;
     WriteTwoGroups(**store);
   }
   gallery::GalleryOptions go;
   go.dim = kDim;
   auto whole_store = OpenPostgresStore(pg.conninfo());
-  ASSERT_TRUE(whole_store.ok());
+  EXPECT_TRUE(whole_store.ok());
+  if (!whole_store.ok()) return nullptr;
   auto whole = gallery::Gallery::Open(std::move(*whole_store), go);
-  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
-  const std::set<std::string> all_g = IdsInShards(**whole, "g", ShardsModulo(1, 0));
-  const std::set<std::string> all_h = IdsInShards(**whole, "h", ShardsModulo(1, 0));
+  EXPECT_TRUE(whole.ok()) << whole.status().ToString();
+  return whole.ok() ? std::move(*whole) : nullptr;
+}
+
+TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMapChange) {
+  PgTestCluster pg;
+  START_PG_OR_SKIP(pg);
+  std::unique_ptr<gallery::Gallery> whole = TwoGroupsWhole(pg);
+  ASSERT_NE(whole, nullptr);
+  gallery::GalleryOptions go;
+  go.dim = kDim;
+  const std::set<std::string> all_g = IdsInShards(*whole, "g", ShardsModulo(1, 0));
+  const std::set<std::string> all_h = IdsInShards(*whole, "h", ShardsModulo(1, 0));
   ASSERT_EQ(all_g.size(), 120u);  // 20 x (1 + 2 + 3)
   ASSERT_EQ(all_h.size(), 23u);   // p59's 3 and 10 x 2
 
@@ -302,14 +314,14 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   std::unique_ptr<PostgresStore> owned_store = std::move(*opened);
   PostgresStore* shard_store = owned_store.get();  // the node's gallery owns it below
-  const std::int64_t gkey = (*whole)->Read([](const gallery::Catalog& c) { return c.GroupById("g")->record.key; });
+  const std::int64_t gkey = whole->Read([](const gallery::Catalog& c) { return c.GroupById("g")->record.key; });
   auto rows = shard_store->LoadShardVectors({gkey, {0, 4, 8}, ""});
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  EXPECT_EQ(rows->size(), IdsInShards(**whole, "g", {0, 4, 8}).size());
+  EXPECT_EQ(rows->size(), IdsInShards(*whole, "g", {0, 4, 8}).size());
   for (const auto& [fk, v] : *rows) {
-    const int shard = ShardOfFace((*whole)->Read([&](const gallery::Catalog& c) { return c.FaceByKey(fk)->id; }), 64);
+    const int shard = ShardOfFace(whole->Read([&](const gallery::Catalog& c) { return c.FaceByKey(fk)->id; }), 64);
     EXPECT_TRUE(shard == 0 || shard == 4 || shard == 8);
-    EXPECT_EQ(v, (*whole)->Read([&](const gallery::Catalog& c) { return c.FaceVector(fk); }));
+    EXPECT_EQ(v, whole->Read([&](const gallery::Catalog& c) { return c.FaceVector(fk); }));
   }
   EXPECT_EQ(shard_store->vectors_read(), static_cast<std::int64_t>(rows->size()));
 
@@ -317,25 +329,25 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   go.index_filter = Holding({{"g", ShardsModulo(4, 0)}, {"h", ShardsModulo(4, 1)}});
   auto node = gallery::Gallery::Open(std::move(owned_store), go);
   ASSERT_TRUE(node.ok()) << node.status().ToString();
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
-  EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 0)));
+  EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(*whole, "h", ShardsModulo(4, 1)));
   // The face index read its shards only (the rows of the LoadShardVectors
   // call above included); the person index holds the persons of the same
   // shards (by person id), their fused features read from person_features,
   // one row per such person.
   EXPECT_EQ(shard_store->vectors_read(),
-            static_cast<std::int64_t>(rows->size() + IdsInShards(**whole, "g", ShardsModulo(4, 0)).size() +
-                                      IdsInShards(**whole, "h", ShardsModulo(4, 1)).size()));
-  const std::set<std::int64_t> persons_g = PersonsInShards(**whole, "g", ShardsModulo(4, 0));
-  const std::set<std::int64_t> persons_h = PersonsInShards(**whole, "h", ShardsModulo(4, 1));
+            static_cast<std::int64_t>(rows->size() + IdsInShards(*whole, "g", ShardsModulo(4, 0)).size() +
+                                      IdsInShards(*whole, "h", ShardsModulo(4, 1)).size()));
+  const std::set<std::int64_t> persons_g = PersonsInShards(*whole, "g", ShardsModulo(4, 0));
+  const std::set<std::int64_t> persons_h = PersonsInShards(*whole, "h", ShardsModulo(4, 1));
   ASSERT_FALSE(persons_g.empty());
   ASSERT_LT(persons_g.size(), 60u);
   EXPECT_EQ(IndexedPersons(**node, "g"), persons_g);
   EXPECT_EQ(IndexedPersons(**node, "h"), persons_h);
   EXPECT_EQ(shard_store->person_features_read(), static_cast<std::int64_t>(persons_g.size() + persons_h.size()));
   // Fused features as on the whole gallery.
-  ExpectSamePersonEntries(**node, **whole, "g");
-  ExpectSamePersonEntries(**node, **whole, "h");
+  ExpectSamePersonEntries(**node, *whole, "g");
+  ExpectSamePersonEntries(**node, *whole, "h");
 
   // The map changes: g's shards 2 mod 4 are added. Only their faces and persons are read.
   const std::int64_t read_before = shard_store->vectors_read();
@@ -344,20 +356,20 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   for (int s : ShardsModulo(4, 2)) more.insert(s);
   auto seq = (*node)->SetIndexFilter(Holding({{"g", more}, {"h", ShardsModulo(4, 1)}}));
   ASSERT_TRUE(seq.ok()) << seq.status().ToString();
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", more));
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", more));
   EXPECT_EQ(shard_store->vectors_read() - read_before,
-            static_cast<std::int64_t>(IdsInShards(**whole, "g", ShardsModulo(4, 2)).size()));
-  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(**whole, "g", more));
+            static_cast<std::int64_t>(IdsInShards(*whole, "g", ShardsModulo(4, 2)).size()));
+  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(*whole, "g", more));
   EXPECT_EQ(shard_store->person_features_read() - persons_read_before,
-            static_cast<std::int64_t>(PersonsInShards(**whole, "g", ShardsModulo(4, 2)).size()));
-  ExpectSamePersonEntries(**node, **whole, "g");
+            static_cast<std::int64_t>(PersonsInShards(*whole, "g", ShardsModulo(4, 2)).size()));
+  ExpectSamePersonEntries(**node, *whole, "g");
   // Dropping shards reads nothing.
   const std::int64_t read_mid = shard_store->vectors_read();
   const std::int64_t persons_read_mid = shard_store->person_features_read();
   ASSERT_TRUE((*node)->SetIndexFilter(Holding({{"g", ShardsModulo(4, 2)}})).ok());
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 2)));
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 2)));
   EXPECT_TRUE(IndexedIds(**node, "h").empty());
-  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(**whole, "g", ShardsModulo(4, 2)));
+  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(*whole, "g", ShardsModulo(4, 2)));
   EXPECT_TRUE(IndexedPersons(**node, "h").empty());
   EXPECT_EQ(shard_store->vectors_read(), read_mid);
   EXPECT_EQ(shard_store->person_features_read(), persons_read_mid);
@@ -366,7 +378,7 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   // deleted, p3 deleted): the node follows them from the change log, its
   // fused features read from the store equal to the whole gallery's own.
   std::mt19937 rng(99);
-  auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+  auto w = whole->Write([&](const gallery::Catalog& c) -> Result<Batch> {
     Batch b;
     FaceRecord r;
     r.id = "p0-extra";
@@ -380,9 +392,9 @@ TEST(PostgresShards, ANodeIndexesOnlyItsShardsAndReadsOnlyNewlyOwnedShardsOnAMap
   });
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*node)->CatchUp().ok());
-  EXPECT_EQ((*node)->applied_seq(), (*whole)->applied_seq());
-  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(**whole, "g", ShardsModulo(4, 2)));
-  ExpectSamePersonEntries(**node, **whole, "g");
+  EXPECT_EQ((*node)->applied_seq(), whole->applied_seq());
+  EXPECT_EQ(IndexedPersons(**node, "g"), PersonsInShards(*whole, "g", ShardsModulo(4, 2)));
+  ExpectSamePersonEntries(**node, *whole, "g");
 }
 
 // The faces of `whole` (every group's), by key.
@@ -460,43 +472,39 @@ void ExpectSplitRecords(const gallery::Gallery& node, const gallery::Gallery& wh
 TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore) {
   PgTestCluster pg;
   START_PG_OR_SKIP(pg);
-  {
-    auto store = OpenPostgresStore(pg.conninfo());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    WriteTwoGroups(**store);
-  }
+  std::unique_ptr<gallery::Gallery> whole = TwoGroupsWhole(pg);
+  ASSERT_NE(whole, nullptr);
   gallery::GalleryOptions go;
   go.dim = kDim;
-  auto whole_store = OpenPostgresStore(pg.conninfo());
-  ASSERT_TRUE(whole_store.ok());
-  auto whole = gallery::Gallery::Open(std::move(*whole_store), go);
-  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
-  EXPECT_FALSE((*whole)->SplitsFaceRecords());
+  EXPECT_FALSE(whole->SplitsFaceRecords());
 
-  // A node before its first map keeps every record (it knows no shard yet).
+  // A node before its first map holds no shard: it keeps no face record (its
+  // first map reads its faces' records), only every face's place.
   go.index_filter = Holding({});
   auto node_store = OpenPostgresStore(pg.conninfo());
   ASSERT_TRUE(node_store.ok());
   auto node = gallery::Gallery::Open(std::move(*node_store), go);
   ASSERT_TRUE(node.ok()) << node.status().ToString();
   EXPECT_TRUE((*node)->SplitsFaceRecords());
-  const std::size_t faces = (*whole)->Read([](const gallery::Catalog& c) { return c.face_count(); });
-  EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }), faces);
+  const std::size_t faces = whole->Read([](const gallery::Catalog& c) { return c.face_count(); });
+  EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }), 0u);
+  EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.face_count(); }), faces);
+  ExpectSplitRecords(**node, *whole, Holding({}));
 
   const gallery::ShardFilter map1 = Holding({{"g", ShardsModulo(4, 0)}, {"h", ShardsModulo(4, 1)}});
   ASSERT_TRUE((*node)->SetIndexFilter(map1).ok());
-  ExpectSplitRecords(**node, **whole, map1);
+  ExpectSplitRecords(**node, *whole, map1);
   const std::size_t kept = (*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); });
   EXPECT_GT(kept, 0u);
   EXPECT_LT(kept * 2, faces);
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 0)));
 
   // Writes through the whole gallery: six faces for p0 (in g), a face the
   // node keeps no record of deleted, p1 (in g) copied into h, p59 (in g and
   // h) taken out of h.
   std::mt19937 rng(11);
   std::int64_t doomed = 0;
-  auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+  auto w = whole->Write([&](const gallery::Catalog& c) -> Result<Batch> {
     Batch b;
     for (int i = 0; i < 6; ++i) {
       FaceRecord r;
@@ -527,21 +535,33 @@ TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore
   EXPECT_FALSE((*node)->Read([&](const gallery::Catalog& c) { return c.FaceByKey(doomed) != nullptr; }));
   ASSERT_TRUE((*node)->CatchUp().ok());
   EXPECT_FALSE((*node)->Read([&](const gallery::Catalog& c) { return c.FaceKnown(doomed); }));
-  ExpectSplitRecords(**node, **whole, map1);
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
-  EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(**whole, "h", ShardsModulo(4, 1)));
+  ExpectSplitRecords(**node, *whole, map1);
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 0)));
+  EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(*whole, "h", ShardsModulo(4, 1)));
 
   // Map changes: other shards (records read for the gained ones, the
   // dropped ones' records let go), then no filter at all (every record).
   const gallery::ShardFilter map2 = Holding({{"g", ShardsModulo(4, 2)}});
   ASSERT_TRUE((*node)->SetIndexFilter(map2).ok());
-  ExpectSplitRecords(**node, **whole, map2);
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 2)));
+  ExpectSplitRecords(**node, *whole, map2);
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 2)));
+  // Half the shards, then a few of them given up (records dropped one by one,
+  // where a large drop moves the kept records into a new map).
+  std::set<int> half = ShardsModulo(2, 0);
+  const gallery::ShardFilter map3 = Holding({{"g", half}});
+  ASSERT_TRUE((*node)->SetIndexFilter(map3).ok());
+  ExpectSplitRecords(**node, *whole, map3);
+  half.erase(0);
+  half.erase(4);
+  const gallery::ShardFilter map4 = Holding({{"g", half}});
+  ASSERT_TRUE((*node)->SetIndexFilter(map4).ok());
+  ExpectSplitRecords(**node, *whole, map4);
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", half));
   ASSERT_TRUE((*node)->SetIndexFilter({}).ok());
   EXPECT_FALSE((*node)->SplitsFaceRecords());
   EXPECT_EQ((*node)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }),
-            (*whole)->Read([](const gallery::Catalog& c) { return c.face_count(); }));
-  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(1, 0)));
+            whole->Read([](const gallery::Catalog& c) { return c.face_count(); }));
+  EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(1, 0)));
 
   // Off (GalleryOptions::split_face_records): every record stays.
   go.split_face_records = false;
@@ -552,7 +572,7 @@ TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore
   ASSERT_TRUE((*full)->SetIndexFilter(map1).ok());
   EXPECT_FALSE((*full)->SplitsFaceRecords());
   EXPECT_EQ((*full)->Read([](const gallery::Catalog& c) { return c.face_record_count(); }),
-            (*whole)->Read([](const gallery::Catalog& c) { return c.face_count(); }));
+            whole->Read([](const gallery::Catalog& c) { return c.face_count(); }));
 }
 
 // A restarted node (GalleryOptions::resume_index_filter) takes its shards
@@ -637,6 +657,8 @@ TEST(PostgresShards, ARestartedNodeResumesItsSnapshotsShardsAndReadsOnlyTheFaces
     EXPECT_EQ((*node)->resumed_shards(), 16u);  // g's shards 0 mod 4; h's snapshot is gone
     EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(**whole, "g", ShardsModulo(4, 0)));
     EXPECT_TRUE(IndexedIds(**node, "h").empty());
+    // Its face records are those of the resumed shards, kept while loading.
+    ExpectSplitRecords(**node, **whole, Holding({{"g", ShardsModulo(4, 0)}}));
     // Only the faces written since the snapshot: by key, or (few faces per
     // shard, as here) the shards they are in.
     const std::int64_t read = store->vectors_read();
