@@ -809,8 +809,18 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                             p.groups[gkey] = std::move(rec);
                             if (g.persons.insert(pkey).second) g.face_count += p.faces.size();
                             RefreshPerson(g, p);
-                            // Faces of shards held in this group: their records here now.
-                            if (Status fetched = FetchFaceRecordsLocked(p.faces); !fetched.ok()) failed = fetched;
+                            // Split: the faces of shards this group holds here get their records.
+                            if (SplitsFaceRecords()) {
+                              std::vector<std::int64_t> wanted;
+                              for (std::int64_t fk : p.faces) {
+                                const int shard = c.FaceShard(fk, index_filter_.shards);
+                                if (c.FaceByKey(fk) == nullptr && shard >= 0 &&
+                                    index_filter_.holds(g.record.id, shard)) {
+                                  wanted.push_back(fk);
+                                }
+                              }
+                              if (Status fetched = FetchFaceRecordsLocked(wanted); !fetched.ok()) failed = fetched;
+                            }
                           },
                           [&](const store::mutation::UpdateMembership& m) {
                             PersonState& p = c.persons_.at(m.membership.person_key);

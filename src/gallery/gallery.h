@@ -393,16 +393,16 @@ class Gallery {
   // Whether a face of `person` in `shard` keeps its record here: not split,
   // or a group of the person holds the shard under the filter in force.
   bool FaceRecordWanted(const PersonState& person, int shard) const;
-  // Split: every face record no longer wanted becomes a place (after a
-  // filter change or a resume); with writer_mu_ held, takes state_mu_.
-  void DropUnwantedFaceRecords();
-  void DropUnwantedFaceRecordsLocked();  // both locks held (or none needed: Open)
+  // Split: every face record no longer wanted becomes a place (at the end of
+  // a filter change; writer_mu_ and state_mu_ held).
+  void DropUnwantedFaceRecordsLocked();
   // Split: reads the records of the wanted faces among `keys` that have none
   // here and adds them (under state_mu_, which the caller must not hold;
   // writer_mu_ held).
   Status FetchFaceRecords(const std::vector<std::int64_t>& keys);
   // The same with state_mu_ already held exclusively (applying a write).
   Status FetchFaceRecordsLocked(const std::vector<std::int64_t>& keys);
+  void AddFetchedFaceRecords(const std::vector<store::FaceInfo>& faces);  // state_mu_ held exclusively
   // Whether the group's person index holds `person` under the filter in force.
   bool PersonIndexedHere(const GroupState& group, const PersonState& person) const;
   Status ApplyInMemory(const store::Batch& batch, const std::vector<std::int64_t>& keys);

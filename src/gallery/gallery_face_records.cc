@@ -4,10 +4,11 @@
 // Catalog::face_places_); records it lacks are read from the store.
 //
 // Invariant: every face a group index here holds has its record here (a
-// search answer names its face id); a face of a shard held in one of its
-// person's groups gets its record when it comes (InsertFace, a membership, a
-// filter that gains its shard) and loses it when no such group is left
-// (DropUnwantedFaceRecords after a filter change, a membership or group gone).
+// search answer names its face id). A face of a shard held in one of its
+// person's groups gets its record when it comes (the catalog's load, an
+// InsertFace, a membership, a filter that gains its shard) and loses it when
+// no such group is left (DropUnwantedFaceRecordsLocked at the end of a
+// filter change, a membership or group gone).
 #include <algorithm>
 #include <mutex>
 #include <shared_mutex>
@@ -59,47 +60,47 @@ void Gallery::DropUnwantedFaceRecordsLocked() {
   if (!doomed.empty()) catalog_.DropFaceRecords(doomed);
 }
 
-void Gallery::DropUnwantedFaceRecords() {
-  std::lock_guard writer(writer_mu_);
-  std::unique_lock lock(state_mu_);
-  DropUnwantedFaceRecordsLocked();
+namespace {
+
+// Of `keys`, the faces the catalog knows without their records.
+std::vector<std::int64_t> WithoutRecords(const Catalog& c, const std::vector<std::int64_t>& keys) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t key : keys) {
+    if (c.FaceByKey(key) == nullptr && c.FaceKnown(key)) out.push_back(key);
+  }
+  return out;
 }
 
-Status Gallery::FetchFaceRecordsLocked(const std::vector<std::int64_t>& keys) {
-  std::vector<std::int64_t> missing;
-  for (std::int64_t key : keys) {
-    if (catalog_.FaceByKey(key) == nullptr && catalog_.FaceKnown(key)) missing.push_back(key);
-  }
-  if (missing.empty()) return Status::Ok();
-  FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(missing));
-  for (const store::FaceInfo& f : infos) {
+}  // namespace
+
+void Gallery::AddFetchedFaceRecords(const std::vector<store::FaceInfo>& faces) {
+  for (const store::FaceInfo& f : faces) {
     // The store may be ahead of this catalog: only a face it knows, as it knows it.
     if (catalog_.FaceByKey(f.record.key) != nullptr || catalog_.FacePersonKey(f.record.key) != f.record.person_key) {
       continue;
     }
     catalog_.AddFace(f.record.key, StateOf(f), f.record.source);
   }
+}
+
+Status Gallery::FetchFaceRecordsLocked(const std::vector<std::int64_t>& keys) {
+  const std::vector<std::int64_t> missing = WithoutRecords(catalog_, keys);
+  if (missing.empty()) return Status::Ok();
+  FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(missing));
+  AddFetchedFaceRecords(infos);
   return Status::Ok();
 }
 
 Status Gallery::FetchFaceRecords(const std::vector<std::int64_t>& keys) {
   // writer_mu_ is held: the catalog changes only here meanwhile.
-  std::vector<std::int64_t> missing;
-  for (std::int64_t key : keys) {
-    if (catalog_.FaceByKey(key) == nullptr && catalog_.FaceKnown(key)) missing.push_back(key);
-  }
+  const std::vector<std::int64_t> missing = WithoutRecords(catalog_, keys);
   for (std::size_t at = 0; at < missing.size(); at += kRecordsPerLock) {
     const std::vector<std::int64_t> part(
         missing.begin() + static_cast<std::ptrdiff_t>(at),
         missing.begin() + static_cast<std::ptrdiff_t>(std::min(missing.size(), at + kRecordsPerLock)));
     FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(part));
     std::unique_lock lock(state_mu_);
-    for (const store::FaceInfo& f : infos) {
-      if (catalog_.FaceByKey(f.record.key) != nullptr || catalog_.FacePersonKey(f.record.key) != f.record.person_key) {
-        continue;
-      }
-      catalog_.AddFace(f.record.key, StateOf(f), f.record.source);
-    }
+    AddFetchedFaceRecords(infos);
   }
   return Status::Ok();
 }

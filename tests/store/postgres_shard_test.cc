@@ -500,8 +500,8 @@ TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 0)));
 
   // Writes through the whole gallery: six faces for p0 (in g), a face the
-  // node keeps no record of deleted, p1 (in g) copied into h, p59 (in g and
-  // h) taken out of h.
+  // node keeps no record of deleted (p1's), p2 (in g) copied into h, p59 (in
+  // g and h) taken out of h.
   std::mt19937 rng(11);
   std::int64_t doomed = 0;
   auto w = whole->Write([&](const gallery::Catalog& c) -> Result<Batch> {
@@ -526,7 +526,8 @@ TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore
       }
     }
     b.push_back(mutation::DeleteFace{doomed});
-    b.push_back(mutation::InsertMembership{{c.GroupById("h")->record.key, c.PersonById("p1")->record.key, {}, 1}});
+    // p2's three faces lie in shards 2, 1 and 3 mod 4: one of them is h's here.
+    b.push_back(mutation::InsertMembership{{c.GroupById("h")->record.key, c.PersonById("p2")->record.key, {}, 1}});
     b.push_back(mutation::DeleteMembership{c.GroupById("h")->record.key, c.PersonById("p59")->record.key});
     return b;
   });
