@@ -278,6 +278,19 @@ void ExpectSamePersonEntries(const gallery::Gallery& node, const gallery::Galler
   });
 }
 
+// Appends `n` faces of random vectors to person `person_id`, ids PREFIX0, PREFIX1, ...
+void AppendFaces(Batch& b, const gallery::Catalog& c, const std::string& person_id, const std::string& prefix, int n,
+                 std::mt19937& rng) {
+  for (int i = 0; i < n; ++i) {
+    FaceRecord r;
+    r.id = prefix + std::to_string(i);
+    r.person_key = c.PersonById(person_id)->record.key;
+    r.model_version = "3.0";
+    r.embedding = testing::RandomUnit(rng, kDim);
+    b.push_back(mutation::InsertFace{r});
+  }
+}
+
 // WriteTwoGroups into the cluster's database, then the whole gallery of it
 // (no index filter); null (the failure reported) when either fails.
 std::unique_ptr<gallery::Gallery> TwoGroupsWhole(const PgTestCluster& pg) {
@@ -506,14 +519,7 @@ TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore
   std::int64_t doomed = 0;
   auto w = whole->Write([&](const gallery::Catalog& c) -> Result<Batch> {
     Batch b;
-    for (int i = 0; i < 6; ++i) {
-      FaceRecord r;
-      r.id = "p0-new-" + std::to_string(i);
-      r.person_key = c.PersonById("p0")->record.key;
-      r.model_version = "3.0";
-      r.embedding = testing::RandomUnit(rng, kDim);
-      b.push_back(mutation::InsertFace{r});
-    }
+    AppendFaces(b, c, "p0", "p0-new-", 6, rng);
     for (std::int64_t pkey : c.GroupById("g")->persons) {
       const gallery::PersonState* p = c.PersonByKey(pkey);
       if (doomed != 0 || p->faces.size() < 2 || p->record.id == "p0") continue;
@@ -629,14 +635,7 @@ TEST(PostgresShards, ARestartedNodeResumesItsSnapshotsShardsAndReadsOnlyTheFaces
   std::mt19937 rng(5);
   auto w = (*whole)->Write([&](const gallery::Catalog& c) -> Result<Batch> {
     Batch b;
-    for (int i = 0; i < 4; ++i) {
-      FaceRecord r;
-      r.id = "p0-late-" + std::to_string(i);
-      r.person_key = c.PersonById("p0")->record.key;
-      r.model_version = "3.0";
-      r.embedding = testing::RandomUnit(rng, kDim);
-      b.push_back(mutation::InsertFace{r});
-    }
+    AppendFaces(b, c, "p0", "p0-late-", 4, rng);
     b.push_back(mutation::DeleteFace{c.PersonById("p2")->faces.front()});
     return b;
   });
