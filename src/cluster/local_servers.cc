@@ -22,8 +22,8 @@ namespace facekit::cluster {
 namespace {
 
 // A new /tmp/PREFIX-XXXXXX, or "" when mkdtemp fails.
-std::string MakeTemp(const char* prefix) {
-  std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
+std::string MakeTemp(const char* prefix, const char* base = "/tmp") {
+  std::string tmpl = std::string(base) + "/" + prefix + "-XXXXXX";
   const char* made = ::mkdtemp(tmpl.data());
   return made ? std::string(made) : std::string();
 }
@@ -153,7 +153,12 @@ std::string LocalEtcd::Binary() {
 
 LocalEtcd::LocalEtcd(int members, std::string root) : size_(members) {
   if (root.empty()) {
-    root_ = MakeTemp("fketcd");
+    // A throwaway cluster (tests) keeps its data in memory where it can: etcd
+    // syncs its log on every write, and on a machine whose disk is busy (the
+    // test command builds and runs side by side) one sync can outlast an
+    // election and a client's call timeout. Kept on a disk (`root`), never.
+    root_ = MakeTemp("fketcd", "/dev/shm");
+    if (root_.empty()) root_ = MakeTemp("fketcd");
     temporary_ = true;
   } else {
     std::error_code ec;
