@@ -709,18 +709,7 @@ Status Gallery::ApplyInMemory(const store::Batch& batch, const std::vector<std::
                           }},
                mutation);
   }
-  if (SplitsFaceRecords()) {
-    for (std::int64_t pkey : regrouped) {
-      auto p = c.persons_.find(pkey);
-      if (p == c.persons_.end()) continue;
-      for (std::int64_t fk : p->second.faces) {
-        auto f = c.faces_.find(fk);
-        if (f == c.faces_.end()) continue;
-        const int shard = store::ShardOfFace(f->second.id.view(), index_filter_.shards);
-        if (!FaceRecordWanted(p->second, shard)) (void)c.DropFaceRecord(f, shard);
-      }
-    }
-  }
+  DropUnwantedFaceRecordsOf(regrouped);
   for (auto& [gkey, g] : c.groups_) {
     if ((g.faces->NeedsCompaction() && !g.faces->journaling()) ||
         (g.people->NeedsCompaction() && !g.people->journaling())) {

@@ -396,6 +396,16 @@ class Gallery {
   // Split: every face record no longer wanted becomes a place (at the end of
   // a filter change; writer_mu_ and state_mu_ held).
   void DropUnwantedFaceRecordsLocked();
+  // Split: the same for the faces of `person_keys` (persons that left a
+  // group while a write was applied; state_mu_ held exclusively).
+  void DropUnwantedFaceRecordsOf(const std::set<std::int64_t>& person_keys);
+  // Split: the shard of a kept record no group of its person holds here any
+  // more; nullopt while it is wanted (or not split).
+  std::optional<int> UnwantedRecordShard(const FaceState& face) const;
+  // Ends FacesByKey / FacesById: `found` (kept records) with the `stored`
+  // faces the catalog knows under the same person, in key order, once each.
+  Result<std::vector<FaceView>> WithStoreFaces(std::vector<FaceView> found,
+                                               Result<std::vector<store::FaceInfo>> stored) const;
   // Split: reads the records of the wanted faces among `keys` that have none
   // here and adds them (under state_mu_, which the caller must not hold;
   // writer_mu_ held).

@@ -11,6 +11,8 @@
 // filter change, a membership or group gone).
 #include <algorithm>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <shared_mutex>
 
 #include "gallery/gallery.h"
@@ -48,14 +50,34 @@ bool Gallery::FaceRecordWanted(const PersonState& person, int shard) const {
   return false;
 }
 
+std::optional<int> Gallery::UnwantedRecordShard(const FaceState& face) const {
+  if (!SplitsFaceRecords()) return std::nullopt;
+  const PersonState* p = catalog_.PersonByKey(face.person_key);
+  const int shard = store::ShardOfFace(face.id.view(), index_filter_.shards);
+  if (p == nullptr || FaceRecordWanted(*p, shard)) return std::nullopt;
+  return shard;
+}
+
 void Gallery::DropUnwantedFaceRecordsLocked() {
   if (!SplitsFaceRecords()) return;
-  const int shards = index_filter_.shards;
   std::vector<std::pair<std::int64_t, int>> doomed;
   for (const auto& [key, f] : catalog_.faces_) {
-    const PersonState* p = catalog_.PersonByKey(f.person_key);
-    const int shard = store::ShardOfFace(f.id.view(), shards);
-    if (p != nullptr && !FaceRecordWanted(*p, shard)) doomed.emplace_back(key, shard);
+    if (const std::optional<int> shard = UnwantedRecordShard(f)) doomed.emplace_back(key, *shard);
+  }
+  if (!doomed.empty()) catalog_.DropFaceRecords(doomed);
+}
+
+void Gallery::DropUnwantedFaceRecordsOf(const std::set<std::int64_t>& person_keys) {
+  if (!SplitsFaceRecords()) return;
+  std::vector<std::pair<std::int64_t, int>> doomed;
+  for (std::int64_t pkey : person_keys) {
+    const PersonState* p = catalog_.PersonByKey(pkey);
+    if (p == nullptr) continue;
+    for (std::int64_t key : p->faces) {
+      const FaceState* f = catalog_.FaceByKey(key);
+      if (f == nullptr) continue;
+      if (const std::optional<int> shard = UnwantedRecordShard(*f)) doomed.emplace_back(key, *shard);
+    }
   }
   if (!doomed.empty()) catalog_.DropFaceRecords(doomed);
 }
@@ -118,17 +140,8 @@ Result<std::vector<Gallery::FaceView>> Gallery::FacesByKey(const std::vector<std
       }
     }
   }
-  if (!elsewhere.empty()) {
-    FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->LoadFaceInfos(elsewhere));
-    std::shared_lock lock(state_mu_);
-    for (const store::FaceInfo& f : infos) {
-      if (catalog_.FacePersonKey(f.record.key) == f.record.person_key) {
-        out.push_back({f.record.key, StateOf(f), f.record.source});
-      }
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const FaceView& a, const FaceView& b) { return a.key < b.key; });
-  return out;
+  if (elsewhere.empty()) return WithStoreFaces(std::move(out), std::vector<store::FaceInfo>{});
+  return WithStoreFaces(std::move(out), store_->LoadFaceInfos(elsewhere));
 }
 
 Result<std::vector<Gallery::FaceView>> Gallery::FacesById(const std::vector<std::string>& ids) const {
@@ -145,19 +158,27 @@ Result<std::vector<Gallery::FaceView>> Gallery::FacesById(const std::vector<std:
       }
     }
   }
-  if (!elsewhere.empty()) {
-    FACEKIT_ASSIGN_OR_RETURN(std::vector<store::FaceInfo> infos, store_->FindFaceInfos(elsewhere));
+  if (elsewhere.empty()) return WithStoreFaces(std::move(out), std::vector<store::FaceInfo>{});
+  return WithStoreFaces(std::move(out), store_->FindFaceInfos(elsewhere));
+}
+
+Result<std::vector<Gallery::FaceView>> Gallery::WithStoreFaces(std::vector<FaceView> found,
+                                                               Result<std::vector<store::FaceInfo>> stored) const {
+  if (!stored.ok()) return stored.status();
+  if (!stored->empty()) {
     std::shared_lock lock(state_mu_);
-    for (const store::FaceInfo& f : infos) {
-      if (catalog_.FaceByKey(f.record.key) == nullptr && catalog_.FacePersonKey(f.record.key) == f.record.person_key) {
-        out.push_back({f.record.key, StateOf(f), f.record.source});
+    for (const store::FaceInfo& f : *stored) {
+      // The store may be ahead of this catalog: only a face it knows, under the same person.
+      if (catalog_.FacePersonKey(f.record.key) == f.record.person_key) {
+        found.push_back({f.record.key, StateOf(f), f.record.source});
       }
     }
   }
-  std::sort(out.begin(), out.end(), [](const FaceView& a, const FaceView& b) { return a.key < b.key; });
-  out.erase(std::unique(out.begin(), out.end(), [](const FaceView& a, const FaceView& b) { return a.key == b.key; }),
-            out.end());
-  return out;
+  std::stable_sort(found.begin(), found.end(), [](const FaceView& a, const FaceView& b) { return a.key < b.key; });
+  found.erase(
+      std::unique(found.begin(), found.end(), [](const FaceView& a, const FaceView& b) { return a.key == b.key; }),
+      found.end());
+  return found;
 }
 
 }  // namespace facekit::gallery

@@ -545,6 +545,23 @@ TEST(PostgresShards, ANodeKeepsItsShardsFaceRecordsAndReadsTheOthersFromTheStore
   ExpectSplitRecords(**node, *whole, map1);
   EXPECT_EQ(IndexedIds(**node, "g"), IdsInShards(*whole, "g", ShardsModulo(4, 0)));
   EXPECT_EQ(IndexedIds(**node, "h"), IdsInShards(*whole, "h", ShardsModulo(4, 1)));
+  // p2 taken out of h again: its face kept for h (the one in a shard 1 mod
+  // 4) becomes a place (DropUnwantedFaceRecordsOf).
+  auto p2_records = [&] {
+    return (*node)->Read([](const gallery::Catalog& c) {
+      int n = 0;
+      for (std::int64_t fk : c.PersonById("p2")->faces) n += c.FaceByKey(fk) != nullptr ? 1 : 0;
+      return n;
+    });
+  };
+  const int p2_in_h = p2_records();
+  w = whole->Write([&](const gallery::Catalog& c) -> Result<Batch> {
+    return Batch{mutation::DeleteMembership{c.GroupById("h")->record.key, c.PersonById("p2")->record.key}};
+  });
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*node)->CatchUp().ok());
+  EXPECT_LT(p2_records(), p2_in_h);
+  ExpectSplitRecords(**node, *whole, map1);
 
   // Map changes: other shards (records read for the gained ones, the
   // dropped ones' records let go), then no filter at all (every record).
