@@ -85,10 +85,10 @@ void Catalog::DropFaceRecords(const std::vector<std::pair<std::int64_t, int>>& d
   for (const auto& [key, shard] : doomed) {
     if (auto f = faces_.find(key); f != faces_.end()) (void)DropFaceRecord(f, shard);
   }
-  if (doomed.size() > faces_.size()) {  // most records gone: the buckets and id slots sized down
-    faces_.rehash(0);
-    face_ids_.Reset(faces_.size(), IdsOf(faces_, FaceIdOf), Every(faces_));
-  }
+}
+void Catalog::ShrinkFaceRecords() {
+  faces_.rehash(0);
+  face_ids_.Reset(faces_.size(), IdsOf(faces_, FaceIdOf), Every(faces_));
 }
 void Catalog::AddFace(std::int64_t key, FaceState face, std::string source) {
   if (auto old = faces_.find(key); old != faces_.end()) EraseFace(old);

@@ -246,9 +246,11 @@ class Catalog {
   void ReservePersons(std::size_t persons);
   void AddFace(std::int64_t key, FaceState face, std::string source = {});  // replaces a face of that key
   void ReserveFaces(std::size_t faces);
-  // DropFaceRecord for each (key, shard); when most records went, the map's
-  // buckets and the id table are sized down.
+  // DropFaceRecord for each (key, shard).
   void DropFaceRecords(const std::vector<std::pair<std::int64_t, int>>& doomed);
+  // The record map's buckets and the id table sized to the records left
+  // (after most records went).
+  void ShrinkFaceRecords();
   void EraseFaceSource(std::int64_t key);
   void EraseFace(std::unordered_map<std::int64_t, FaceState>::iterator face);
   // Keeps only a face's place (person, shard) instead of its record; false
@@ -394,8 +396,10 @@ class Gallery {
   // or a group of the person holds the shard under the filter in force.
   bool FaceRecordWanted(const PersonState& person, int shard) const;
   // Split: every face record no longer wanted becomes a place (at the end of
-  // a filter change; writer_mu_ and state_mu_ held).
-  void DropUnwantedFaceRecordsLocked();
+  // a filter change; writer_mu_ held, state_mu_ not): found under the shared
+  // lock, dropped kRecordsPerLock at a time under the exclusive lock, so
+  // searches wait for one slice, not for the whole drop.
+  void DropUnwantedFaceRecords();
   // Split: the same for the faces of `person_keys` (persons that left a
   // group while a write was applied; state_mu_ held exclusively).
   void DropUnwantedFaceRecordsOf(const std::set<std::int64_t>& person_keys);

@@ -7,8 +7,8 @@
 // search answer names its face id). A face of a shard held in one of its
 // person's groups gets its record when it comes (the catalog's load, an
 // InsertFace, a membership, a filter that gains its shard) and loses it when
-// no such group is left (DropUnwantedFaceRecordsLocked at the end of a
-// filter change, a membership or group gone).
+// no such group is left (DropUnwantedFaceRecords at the end of a filter
+// change, a membership or group gone).
 #include <algorithm>
 #include <mutex>
 #include <optional>
@@ -58,13 +58,30 @@ std::optional<int> Gallery::UnwantedRecordShard(const FaceState& face) const {
   return shard;
 }
 
-void Gallery::DropUnwantedFaceRecordsLocked() {
+void Gallery::DropUnwantedFaceRecords() {
+  // writer_mu_ is held: the catalog and the filter change only here meanwhile.
   if (!SplitsFaceRecords()) return;
   std::vector<std::pair<std::int64_t, int>> doomed;
-  for (const auto& [key, f] : catalog_.faces_) {
-    if (const std::optional<int> shard = UnwantedRecordShard(f)) doomed.emplace_back(key, *shard);
+  {
+    std::shared_lock lock(state_mu_);
+    for (const auto& [key, f] : catalog_.faces_) {
+      if (const std::optional<int> shard = UnwantedRecordShard(f)) doomed.emplace_back(key, *shard);
+    }
   }
-  if (!doomed.empty()) catalog_.DropFaceRecords(doomed);
+  if (doomed.empty()) return;
+  {
+    std::unique_lock lock(state_mu_);
+    catalog_.face_places_.Reserve(catalog_.face_places_.size() + doomed.size());  // grown once, if at all
+  }
+  for (std::size_t at = 0; at < doomed.size(); at += kRecordsPerLock) {
+    const std::vector<std::pair<std::int64_t, int>> part(
+        doomed.begin() + static_cast<std::ptrdiff_t>(at),
+        doomed.begin() + static_cast<std::ptrdiff_t>(std::min(doomed.size(), at + kRecordsPerLock)));
+    std::unique_lock lock(state_mu_);
+    catalog_.DropFaceRecords(part);
+  }
+  std::unique_lock lock(state_mu_);
+  if (doomed.size() > catalog_.faces_.size()) catalog_.ShrinkFaceRecords();  // most records gone
 }
 
 void Gallery::DropUnwantedFaceRecordsOf(const std::set<std::int64_t>& person_keys) {
@@ -79,7 +96,9 @@ void Gallery::DropUnwantedFaceRecordsOf(const std::set<std::int64_t>& person_key
       if (const std::optional<int> shard = UnwantedRecordShard(*f)) doomed.emplace_back(key, *shard);
     }
   }
-  if (!doomed.empty()) catalog_.DropFaceRecords(doomed);
+  if (doomed.empty()) return;
+  catalog_.DropFaceRecords(doomed);
+  if (doomed.size() > catalog_.faces_.size()) catalog_.ShrinkFaceRecords();  // most records gone
 }
 
 namespace {

@@ -565,7 +565,6 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   }
   index_filter_ = std::move(filter);
   reindex_holdings_.reset();
-  DropUnwantedFaceRecordsLocked();  // split face records: those of shards no longer held become places
   // Groups created meanwhile were indexed with both filters: keep the new one's faces and persons.
   for (auto& [gkey, g] : catalog_.groups_) {
     if (planned.count(gkey)) continue;
@@ -585,7 +584,13 @@ Result<std::int64_t> Gallery::SetIndexFilter(ShardFilter filter) {
   }
   if (reconcile) FACEKIT_RETURN_IF_ERROR(ReconcileIndexes(/*use_snapshots=*/false, /*keep_loaded=*/true));
   if (person_structures_wait_.exchange(false)) RequestCompaction();  // the deferred persons' structures, now
-  return applied_seq_;
+  const std::int64_t seq = applied_seq_;
+  lock.unlock();
+  // Split face records: those of shards no longer held become places, a
+  // slice at a time (searches wait for one slice; at 10M faces the whole
+  // drop in one hold made searches miss their 2 s shard deadline).
+  DropUnwantedFaceRecords();
+  return seq;
 }
 
 // The shard holdings file: a header line, the shard count, then one line per
